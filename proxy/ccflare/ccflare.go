@@ -1,0 +1,216 @@
+// Package ccflare reads the accounts of a better-ccflare database so that a
+// user moving to Sluice keeps their logins. It only reads: the file is
+// opened read-only and never changed, and better-ccflare may keep running.
+package ccflare
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// ErrNotDatabase reports a file that is not an SQLite database at all.
+var ErrNotDatabase = errors.New("ccflare: not an SQLite database")
+
+// ErrNoAccounts reports an SQLite database without an accounts table: most
+// likely some other program's database.
+var ErrNoAccounts = errors.New("ccflare: no accounts table (not a better-ccflare database?)")
+
+// ErrSchema reports an accounts table that lacks columns every
+// better-ccflare version has had.
+var ErrSchema = errors.New("ccflare: accounts table is not better-ccflare's")
+
+// Account is one better-ccflare account with its credentials. Its String,
+// GoString and Format methods never print the secrets, so logging an
+// Account or wrapping one in an error cannot leak a token.
+type Account struct {
+	Name     string
+	Provider string // "anthropic" in most databases; empty in old ones
+	Priority int    // as better-ccflare stored it; 0 when the column is absent
+	Paused   bool
+	// APIKey is set for Console accounts; AccessToken and RefreshToken for
+	// OAuth (subscription) accounts.
+	APIKey       string
+	AccessToken  string
+	RefreshToken string
+	ExpiresAt    int64 // access token expiry, Unix ms; 0 when unknown
+}
+
+// String describes the account without its secrets.
+func (a Account) String() string {
+	var has []string
+	for _, c := range []struct {
+		name, v string
+	}{{"api-key", a.APIKey}, {"access-token", a.AccessToken}, {"refresh-token", a.RefreshToken}} {
+		if c.v != "" {
+			has = append(has, c.name)
+		}
+	}
+	return fmt.Sprintf("ccflare.Account{%q, provider %q, priority %d, paused %t, has [%s], redacted}",
+		a.Name, a.Provider, a.Priority, a.Paused, strings.Join(has, " "))
+}
+
+// GoString keeps %#v from printing the secrets.
+func (a Account) GoString() string { return a.String() }
+
+// Format keeps every fmt verb (%v, %+v, %s, %q, ...) from printing secrets.
+func (a Account) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(a.String())) }
+
+// required are the columns every better-ccflare (and ccflare) version had.
+var required = []string{"name", "refresh_token"}
+
+// optional columns are read when present; their absence reads as the zero
+// value (older versions had no api_key, priority or paused).
+var optional = []string{"provider", "priority", "paused", "api_key", "access_token", "expires_at"}
+
+// Read returns the accounts in the better-ccflare database at path, in
+// better-ccflare's priority order then by name. Errors name the file and
+// what is wrong with it, never a credential.
+func Read(ctx context.Context, path string) ([]Account, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("ccflare: %s: %w", path, err)
+	}
+	// SQLite would say only "unable to open database file".
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("ccflare: %w", err) // *PathError names the file
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("ccflare: %s: %w", path, fs.ErrInvalid)
+	}
+	db, err := sql.Open("sqlite", dsn(abs))
+	if err != nil {
+		return nil, fmt.Errorf("ccflare: open %s: %w", path, err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+
+	cols, err := columns(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", err, path)
+	}
+	var missing []string
+	for _, c := range required {
+		if !cols[c] {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w: %s: missing column(s) %s", ErrSchema, path, strings.Join(missing, ", "))
+	}
+	accts, err := query(ctx, db, cols)
+	if err != nil {
+		return nil, fmt.Errorf("ccflare: read accounts from %s: %w", path, err)
+	}
+	return accts, nil
+}
+
+// dsn opens the file read-only; only a file: URI carries mode=ro to SQLite.
+func dsn(abs string) string {
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	u := url.URL{Scheme: "file", Path: p, RawQuery: "mode=ro&_pragma=busy_timeout(5000)"}
+	return u.String()
+}
+
+// columns returns the accounts table's column names, or ErrNotDatabase or
+// ErrNoAccounts.
+func columns(ctx context.Context, db *sql.DB) (map[string]bool, error) {
+	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('accounts')`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	cols := make(map[string]bool)
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, classify(err)
+		}
+		cols[strings.ToLower(name)] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(err)
+	}
+	if len(cols) == 0 {
+		return nil, ErrNoAccounts
+	}
+	return cols, nil
+}
+
+// classify names the failure when the file is not a database; SQLite finds
+// out only on the first read.
+func classify(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_NOTADB {
+		return ErrNotDatabase
+	}
+	return fmt.Errorf("ccflare: read schema: %w", err)
+}
+
+// query selects the known columns, a typed zero standing in for each absent
+// optional one. Every column is cast to the type it is scanned into: a
+// conversion error from database/sql quotes the value, and a value in a
+// malformed row could be a token.
+func query(ctx context.Context, db *sql.DB, cols map[string]bool) ([]Account, error) {
+	sel := make([]string, 0, len(required)+len(optional))
+	for _, c := range slices.Concat(required, optional) {
+		if cols[c] {
+			sel = append(sel, fmt.Sprintf("CAST(coalesce(%s, %s) AS %s)", c, zero(c), sqlType(c)))
+		} else {
+			sel = append(sel, zero(c))
+		}
+	}
+	order := "name"
+	if cols["priority"] {
+		order = "coalesce(priority, 0), name"
+	}
+	rows, err := db.QueryContext(ctx, `SELECT `+strings.Join(sel, ", ")+` FROM accounts ORDER BY `+order)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Account
+	for rows.Next() {
+		var a Account
+		var paused int64
+		if err := rows.Scan(&a.Name, &a.RefreshToken, &a.Provider, &a.Priority, &paused, &a.APIKey,
+			&a.AccessToken, &a.ExpiresAt); err != nil {
+			// Not wrapped: the message may quote the value.
+			return nil, fmt.Errorf("account %d: unreadable column value", len(out)+1)
+		}
+		a.Paused = paused != 0
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// sqlType is the type col is read as.
+func sqlType(col string) string {
+	if zero(col) == "0" {
+		return "INTEGER"
+	}
+	return "TEXT"
+}
+
+// zero is the SQL literal an absent or NULL column reads as.
+func zero(col string) string {
+	switch col {
+	case "priority", "paused", "expires_at":
+		return "0"
+	}
+	return "''"
+}

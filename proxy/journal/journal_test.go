@@ -1,0 +1,183 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// newDB opens a fresh journal in a temp dir, closed when the test ends.
+func newDB(t testing.TB) *DB {
+	t.Helper()
+	db, err := Open(filepath.Join(t.TempDir(), "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func userVersion(t *testing.T, db *DB) int {
+	t.Helper()
+	var v int
+	if err := db.w.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestOpenCreatesPrivateFiles(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("POSIX modes")
+	}
+	dir := filepath.Join(t.TempDir(), "odd ?#% name", "sluice")
+	path := filepath.Join(dir, "journal.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// A write makes sure the -wal and -shm files exist.
+	if err := db.SetSetting(context.Background(), "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("dir: %v, %v; want 0700", fi.Mode().Perm(), err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+	var mode string
+	if err := db.r.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+}
+
+func TestOpenTightensExistingFileMode(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("POSIX modes")
+	}
+	path := filepath.Join(t.TempDir(), "journal.db")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestMigrateForwardFromEveryVersion(t *testing.T) {
+	ctx := context.Background()
+	for k := 0; k < len(migrations); k++ {
+		path := filepath.Join(t.TempDir(), "journal.db")
+		old, err := open(path, migrations[:k])
+		if err != nil {
+			t.Fatalf("version %d: %v", k, err)
+		}
+		if got := userVersion(t, old); got != k {
+			t.Fatalf("old database at version %d, want %d", got, k)
+		}
+		if k >= 1 {
+			if err := old.InsertAccount(ctx, Account{ID: "a1", Name: "work", Kind: "oauth"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		old.Close()
+
+		db, err := Open(path)
+		if err != nil {
+			t.Fatalf("migrating from %d: %v", k, err)
+		}
+		if got := userVersion(t, db); got != len(migrations) {
+			t.Errorf("from %d: version %d, want %d", k, got, len(migrations))
+		}
+		if k >= 1 {
+			if _, err := db.AccountByName(ctx, "work"); err != nil {
+				t.Errorf("from %d: account lost: %v", k, err)
+			}
+		}
+		var n int
+		db.r.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'records_%'`).Scan(&n)
+		if n != 2 {
+			t.Errorf("from %d: %d record indices, want 2", k, n)
+		}
+		db.Close()
+	}
+}
+
+func TestReopenIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "journal.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.InsertAccount(ctx, Account{ID: "a1", Name: "work", Kind: "api-key"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for i := 0; i < 2; i++ {
+		db, err = Open(path)
+		if err != nil {
+			t.Fatalf("reopen %d: %v", i, err)
+		}
+		if got := userVersion(t, db); got != len(migrations) {
+			t.Errorf("version %d, want %d", got, len(migrations))
+		}
+		if err := migrate(ctx, db.w, migrations); err != nil {
+			t.Errorf("migrate again: %v", err)
+		}
+		accts, err := db.Accounts(ctx)
+		if err != nil || len(accts) != 1 {
+			t.Errorf("accounts = %v, %v; want the one inserted", accts, err)
+		}
+		db.Close()
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.Exec("PRAGMA user_version = 999"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err := Open(path); err == nil {
+		db.Close()
+		t.Fatal("Open accepted a schema from a newer Sluice")
+	}
+}
+
+func TestMillisRoundTrip(t *testing.T) {
+	if !fromMillis(millis(time.Time{})).IsZero() {
+		t.Error("zero time did not survive")
+	}
+	now := time.UnixMilli(1_700_000_000_123)
+	if got := fromMillis(millis(now)); !got.Equal(now) {
+		t.Errorf("got %v, want %v", got, now)
+	}
+}
+
+func TestMapErr(t *testing.T) {
+	if err := mapErr("x", errors.New("boom")); errors.Is(err, ErrExists) || errors.Is(err, ErrNotFound) {
+		t.Errorf("plain error mapped to a sentinel: %v", err)
+	}
+}

@@ -1,0 +1,108 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations is the schema's whole history: migration i+1 is migrations[i],
+// and PRAGMA user_version holds the number of the last one applied. Append
+// only; never edit one that has shipped, since databases in the field have
+// already run it.
+var migrations = []string{
+	// 1: accounts. Names are unique because the CLI and the UI address
+	// accounts by name.
+	`CREATE TABLE accounts (
+		id          TEXT PRIMARY KEY,
+		name        TEXT NOT NULL UNIQUE,
+		kind        TEXT NOT NULL,
+		priority    INTEGER NOT NULL DEFAULT 0,
+		paused      INTEGER NOT NULL DEFAULT 0,
+		plan_guard  INTEGER NOT NULL DEFAULT 0,
+		needs_login INTEGER NOT NULL DEFAULT 0,
+		created_at  INTEGER NOT NULL DEFAULT 0
+	)`,
+	// 2: pool state, one opaque blob per account. It goes with its account:
+	// state is about the account's limits, not history.
+	`CREATE TABLE account_state (
+		account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+		state      BLOB NOT NULL
+	)`,
+	// 3: user settings.
+	`CREATE TABLE settings (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	)`,
+	// 4: the request log. account_id is deliberately not a foreign key:
+	// removing an account must not erase what it was used for.
+	`CREATE TABLE records (
+		seq           INTEGER PRIMARY KEY,
+		id            TEXT NOT NULL UNIQUE,
+		time          INTEGER NOT NULL,
+		account_id    TEXT NOT NULL DEFAULT '',
+		client_key_id TEXT NOT NULL DEFAULT '',
+		method        TEXT NOT NULL DEFAULT '',
+		path          TEXT NOT NULL DEFAULT '',
+		model         TEXT NOT NULL DEFAULT '',
+		status        INTEGER NOT NULL DEFAULT 0,
+		stream        INTEGER NOT NULL DEFAULT 0,
+		attempts      INTEGER NOT NULL DEFAULT 0,
+		duration_us   INTEGER NOT NULL DEFAULT 0,
+		first_byte_us INTEGER NOT NULL DEFAULT 0,
+		input_tokens  INTEGER NOT NULL DEFAULT 0,
+		output_tokens INTEGER NOT NULL DEFAULT 0,
+		cache_read    INTEGER NOT NULL DEFAULT 0,
+		cache_create  INTEGER NOT NULL DEFAULT 0,
+		cost_micros   INTEGER NOT NULL DEFAULT 0,
+		error         TEXT NOT NULL DEFAULT ''
+	)`,
+	// 5: Records and Totals filter by time, optionally by account first;
+	// Prune deletes by time.
+	`CREATE INDEX records_time ON records(time);
+	 CREATE INDEX records_account_time ON records(account_id, time)`,
+}
+
+// migrate applies the migrations the database has not seen yet, each in its
+// own immediate transaction together with the version bump, so a crash
+// leaves the database at a whole version and a second Sluice opening the
+// same file waits rather than applying a migration twice.
+func migrate(ctx context.Context, db *sql.DB, migs []string) error {
+	for {
+		done, err := migrateOne(ctx, db, migs)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// migrateOne applies the next pending migration; done reports that none was
+// left.
+func migrateOne(ctx context.Context, db *sql.DB, migs []string) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("journal: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return false, fmt.Errorf("journal: read schema version: %w", err)
+	}
+	switch {
+	case v > len(migs):
+		return false, fmt.Errorf("journal: schema version %d is newer than this Sluice knows (%d)", v, len(migs))
+	case v == len(migs):
+		return true, nil
+	}
+	if _, err := tx.ExecContext(ctx, migs[v]); err != nil {
+		return false, fmt.Errorf("journal: migration %d: %w", v+1, err)
+	}
+	// PRAGMA takes no bound parameters; v is our own integer.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return false, fmt.Errorf("journal: migration %d: set version: %w", v+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("journal: migration %d: commit: %w", v+1, err)
+	}
+	return false, nil
+}

@@ -1,0 +1,144 @@
+package journal
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+)
+
+// maxBatch caps the rows written per transaction, so the writer connection
+// is never held long enough to stall other writes (accounts, settings).
+const maxBatch = 256
+
+// Writer appends records to the journal off the request path. Records wait
+// in a bounded queue; one goroutine takes whatever has queued (up to
+// maxBatch) and writes it in one transaction. There is no flush timer: a
+// lone record is written at once, and under load batches grow by
+// themselves while the previous one commits.
+type Writer struct {
+	db   *DB
+	log  *slog.Logger
+	ch   chan Record
+	done chan struct{}
+
+	mu     sync.RWMutex // guards closed against a send on a closed channel
+	closed bool
+
+	dropped atomic.Int64
+}
+
+// NewWriter starts a writer whose queue holds up to queue records (at least
+// 1). log receives write failures; nil discards them. Close it before the
+// DB.
+func (db *DB) NewWriter(queue int, log *slog.Logger) *Writer {
+	if queue < 1 {
+		queue = 1
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w := &Writer{db: db, log: log, ch: make(chan Record, queue), done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+// Add queues r and reports whether it was accepted. It never blocks: a
+// request must not wait on the disk, so when the queue is full, or the
+// Writer closed, the record is dropped and counted instead.
+func (w *Writer) Add(r Record) bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if !w.closed {
+		select {
+		case w.ch <- r:
+			return true
+		default:
+		}
+	}
+	w.dropped.Add(1)
+	return false
+}
+
+// Dropped returns how many records never reached the database: refused by
+// Add, or lost with a batch the database would not take.
+func (w *Writer) Dropped() int64 { return w.dropped.Load() }
+
+// Close stops accepting records and waits until every queued one is
+// written. If ctx ends first it returns ctx's error; the remaining records
+// are still written in the background until the DB is closed.
+func (w *Writer) Close(ctx context.Context) error {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.ch)
+	}
+	w.mu.Unlock()
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("journal: close writer: %w", ctx.Err())
+	}
+}
+
+// run drains the queue until Close, batching what has accumulated.
+func (w *Writer) run() {
+	defer close(w.done)
+	batch := make([]Record, 0, maxBatch)
+	for r := range w.ch {
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-w.ch:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		if err := w.db.insertRecords(context.Background(), batch); err != nil {
+			w.dropped.Add(int64(len(batch)))
+			w.log.Error("journal: request records lost", "count", len(batch), "err", err)
+		}
+	}
+}
+
+const insertRecord = `INSERT OR IGNORE INTO records (id, time, account_id, client_key_id, method, path, model,
+	status, stream, attempts, duration_us, first_byte_us, input_tokens, output_tokens, cache_read,
+	cache_create, cost_micros, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// insertRecords writes rs in one transaction. A record whose id is already
+// stored is skipped, so writing a batch twice never doubles it.
+func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("journal: insert records: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, insertRecord)
+	if err != nil {
+		return fmt.Errorf("journal: insert records: %w", err)
+	}
+	defer stmt.Close()
+	for i := range rs {
+		r := &rs[i]
+		if r.ID == "" {
+			r.ID = rand.Text()
+		}
+		if _, err := stmt.ExecContext(ctx, r.ID, millis(r.Time), r.AccountID, r.ClientKeyID, r.Method, r.Path,
+			r.Model, r.Status, r.Stream, r.Attempts, r.Duration.Microseconds(), r.FirstByte.Microseconds(),
+			r.InputTokens, r.OutputTokens, r.CacheRead, r.CacheCreate, r.CostMicros, r.Error); err != nil {
+			return fmt.Errorf("journal: insert records: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("journal: insert records: commit: %w", err)
+	}
+	return nil
+}
