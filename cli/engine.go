@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/journal"
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+// Engine is an opened Sluice: its service and what it was built from.
+type Engine struct {
+	Service *proxy.Service
+	Store   *vault.Store
+	OAuth   *vault.OAuth
+	db      *journal.DB
+}
+
+// Open opens the data dir's database and the keyring and builds the
+// service. Close releases them.
+func Open(ctx context.Context, s Settings, log *slog.Logger) (*Engine, error) {
+	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	store, err := vault.Open(s.vaultConfig())
+	if err != nil {
+		return nil, err
+	}
+	db, err := journal.Open(filepath.Join(s.DataDir, "sluice.db"))
+	if err != nil {
+		return nil, err
+	}
+	oauth := &vault.OAuth{Endpoints: s.OAuth}
+	svc, err := proxy.New(ctx, s.Proxy, proxy.Deps{
+		Journal: db,
+		Keyring: store,
+		Tokens:  vault.NewRefresher(store, oauth, nil),
+		Logger:  log,
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return &Engine{Service: svc, Store: store, OAuth: oauth, db: db}, nil
+}
+
+// Close stops the service, flushes its logs and closes the database.
+func (e *Engine) Close(ctx context.Context) error {
+	return errors.Join(e.Service.Close(ctx), e.db.Close())
+}

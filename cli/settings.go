@@ -1,0 +1,150 @@
+// Package cli is Sluice's command line: `serve` runs the proxy headless, and
+// `accounts` manages the pool. Each command is a thin call into
+// proxy.Service, the same API the tray and the window use.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+// Settings are everything a command needs to open the engine, read from the
+// SLUICE_* environment and overridden by flags.
+type Settings struct {
+	Proxy     proxy.Config
+	Vault     vault.Config
+	OAuth     vault.Endpoints
+	DataDir   string
+	LogLevel  slog.Level
+	LogFormat string // text or json
+}
+
+// Env looks up an environment variable (os.Getenv in production).
+type Env func(string) string
+
+// LoadSettings reads the SLUICE_* environment.
+func LoadSettings(env Env, version string) (Settings, error) {
+	s := Settings{
+		Proxy: proxy.Config{
+			Host:     env("SLUICE_HOST"),
+			Upstream: env("SLUICE_UPSTREAM"),
+			UsageURL: env("SLUICE_USAGE_URL"),
+			Strategy: env("SLUICE_STRATEGY"),
+			Version:  version,
+		},
+		Vault: vault.Config{
+			Backend:          env("SLUICE_KEYRING"),
+			FilePassword:     env("SLUICE_KEYRING_PASSWORD"),
+			FilePasswordFile: env("SLUICE_KEYRING_PASSWORD_FILE"),
+			Collection:       env("SLUICE_KEYRING_COLLECTION"),
+		},
+		OAuth:     vault.DefaultEndpoints(),
+		DataDir:   env("SLUICE_DATA_DIR"),
+		LogFormat: env("SLUICE_LOG_FORMAT"),
+	}
+	override := func(dst *string, name string) {
+		if v := env(name); v != "" {
+			*dst = v
+		}
+	}
+	override(&s.OAuth.MaxAuthorizeURL, "SLUICE_OAUTH_AUTHORIZE_URL")
+	override(&s.OAuth.ConsoleAuthorizeURL, "SLUICE_OAUTH_CONSOLE_AUTHORIZE_URL")
+	override(&s.OAuth.TokenURL, "SLUICE_OAUTH_TOKEN_URL")
+	override(&s.OAuth.APIKeyURL, "SLUICE_OAUTH_API_KEY_URL")
+	override(&s.OAuth.ManualRedirectURL, "SLUICE_OAUTH_MANUAL_REDIRECT_URL")
+	override(&s.OAuth.ClientID, "SLUICE_OAUTH_CLIENT_ID")
+
+	var errs []error
+	parse := func(name string, fn func(string) error) {
+		if v := env(name); v != "" {
+			if err := fn(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+			}
+		}
+	}
+	parse("SLUICE_PORT", func(v string) (err error) { s.Proxy.Port, err = parsePort(v); return })
+	parse("SLUICE_RETRY_ATTEMPTS", func(v string) (err error) { s.Proxy.RetryAttempts, err = strconv.Atoi(v); return })
+	parse("SLUICE_RETRY_DELAY", func(v string) (err error) { s.Proxy.RetryDelay, err = time.ParseDuration(v); return })
+	parse("SLUICE_RETRY_BACKOFF", func(v string) (err error) { s.Proxy.RetryBackoff, err = strconv.ParseFloat(v, 64); return })
+	parse("SLUICE_SESSION_TTL", func(v string) (err error) { s.Proxy.SessionTTL, err = time.ParseDuration(v); return })
+	parse("SLUICE_LOG_LEVEL", func(v string) error { return s.LogLevel.UnmarshalText([]byte(v)) })
+	if s.LogFormat == "" {
+		s.LogFormat = "text"
+	}
+	if s.LogFormat != "text" && s.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("SLUICE_LOG_FORMAT=%q: must be text or json", s.LogFormat))
+	}
+	if s.DataDir == "" {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("no SLUICE_DATA_DIR and no user config dir: %w", err))
+		}
+		s.DataDir = filepath.Join(dir, "sluice")
+	}
+	return s, errors.Join(errs...)
+}
+
+func parsePort(v string) (int, error) {
+	p, err := strconv.Atoi(v)
+	if err != nil || p < 0 || p > 65535 {
+		return 0, errors.New("must be a port number 0-65535")
+	}
+	return p, nil
+}
+
+// serverFlags registers the flags that override the environment for
+// commands that run the proxy.
+func (s *Settings) serverFlags(fs *flag.FlagSet) {
+	fs.StringVar(&s.Proxy.Host, "host", s.Proxy.Host, "listen address, loopback only (SLUICE_HOST, default 127.0.0.1)")
+	fs.Func("port", "listen port (SLUICE_PORT, default 8788)", func(v string) (err error) {
+		s.Proxy.Port, err = parsePort(v)
+		return err
+	})
+	fs.StringVar(&s.Proxy.Upstream, "upstream", s.Proxy.Upstream, "Anthropic API base URL (SLUICE_UPSTREAM)")
+	fs.StringVar(&s.Proxy.Strategy, "strategy", s.Proxy.Strategy, "account selection: session, priority, round-robin, least-used (SLUICE_STRATEGY)")
+	s.commonFlags(fs)
+}
+
+// commonFlags are accepted by every command.
+func (s *Settings) commonFlags(fs *flag.FlagSet) {
+	fs.StringVar(&s.DataDir, "data-dir", s.DataDir, "where Sluice keeps its database (SLUICE_DATA_DIR)")
+	fs.Func("log-level", "debug, info, warn or error (SLUICE_LOG_LEVEL)", func(v string) error {
+		return s.LogLevel.UnmarshalText([]byte(v))
+	})
+	fs.Func("log-format", "text or json (SLUICE_LOG_FORMAT)", func(v string) error {
+		if v != "text" && v != "json" {
+			return errors.New("must be text or json")
+		}
+		s.LogFormat = v
+		return nil
+	})
+}
+
+// Logger builds the process's logger on w (stderr).
+func (s Settings) Logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: s.LogLevel}
+	if strings.EqualFold(s.LogFormat, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// vaultConfig fills in what depends on the data dir.
+func (s Settings) vaultConfig() vault.Config {
+	c := s.Vault
+	if c.FileDir == "" {
+		c.FileDir = filepath.Join(s.DataDir, "keyring")
+	}
+	return c
+}

@@ -1,0 +1,227 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/sluice-proxy/sluice/proxy/journal"
+	"github.com/sluice-proxy/sluice/proxy/pool"
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+// ErrNoSuchAccount reports an account name that is not configured.
+var ErrNoSuchAccount = errors.New("no such account")
+
+// ErrAccountExists reports an account name that is already taken.
+var ErrAccountExists = errors.New("an account with this name already exists")
+
+// checkName keeps names printable and short: they show in menus and logs.
+func checkName(name string) error {
+	if name == "" || len(name) > 64 {
+		return fmt.Errorf("account name must be 1-64 characters")
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || (unicode.IsSpace(r) && r != ' ') {
+			return fmt.Errorf("account name must not contain control or whitespace characters other than spaces")
+		}
+	}
+	if strings.TrimSpace(name) != name {
+		return fmt.Errorf("account name must not start or end with a space")
+	}
+	return nil
+}
+
+// checkAPIKey rejects what cannot be an API key without ever echoing it.
+func checkAPIKey(key string) error {
+	if key == "" {
+		return errors.New("the API key is empty")
+	}
+	if len(key) > 512 {
+		return errors.New("the API key is longer than 512 characters")
+	}
+	for _, r := range key {
+		if r <= ' ' || r > '~' {
+			return errors.New("the API key contains spaces or non-printable characters")
+		}
+	}
+	return nil
+}
+
+// AddAPIKey adds a Console API-key account. The key goes to the keyring;
+// only the account's metadata goes to the journal.
+func (s *Service) AddAPIKey(ctx context.Context, name, key string) (AccountView, error) {
+	return s.addAccount(ctx, name, vault.Credential{Kind: vault.KindAPIKey, APIKey: key})
+}
+
+// AddCredential adds an account holding c (an API key or an OAuth login).
+func (s *Service) AddCredential(ctx context.Context, name string, c vault.Credential) (AccountView, error) {
+	return s.addAccount(ctx, name, c)
+}
+
+func (s *Service) addAccount(ctx context.Context, name string, c vault.Credential) (AccountView, error) {
+	if err := checkName(name); err != nil {
+		return AccountView{}, err
+	}
+	switch c.Kind {
+	case vault.KindAPIKey:
+		if err := checkAPIKey(c.APIKey); err != nil {
+			return AccountView{}, err
+		}
+	case vault.KindOAuth:
+		if c.AccessToken == "" && c.RefreshToken == "" {
+			return AccountView{}, errors.New("the login returned no token")
+		}
+	default:
+		return AccountView{}, fmt.Errorf("unknown credential kind %q", c.Kind)
+	}
+	if _, err := s.db.AccountByName(ctx, name); err == nil {
+		return AccountView{}, fmt.Errorf("%q: %w", name, ErrAccountExists)
+	} else if !errors.Is(err, journal.ErrNotFound) {
+		return AccountView{}, fmt.Errorf("look up account: %w", err)
+	}
+	id, err := newID()
+	if err != nil {
+		return AccountView{}, err
+	}
+	all, err := s.db.Accounts(ctx)
+	if err != nil {
+		return AccountView{}, fmt.Errorf("list accounts: %w", err)
+	}
+	prio := 0
+	for _, a := range all {
+		prio = max(prio, a.Priority+1)
+	}
+	// Keyring first: an account row without its credential would be
+	// unusable, while a stray keyring item is removed below on failure.
+	if err := s.keyring.Put(id, c); err != nil {
+		return AccountView{}, fmt.Errorf("store credential in keyring: %w", err)
+	}
+	a := journal.Account{
+		ID: id, Name: name, Kind: string(c.Kind), Priority: prio,
+		PlanGuard: c.Kind == vault.KindOAuth, CreatedAt: s.now(),
+	}
+	if err := s.db.InsertAccount(ctx, a); err != nil {
+		_ = s.keyring.Delete(id)
+		if errors.Is(err, journal.ErrExists) {
+			return AccountView{}, fmt.Errorf("%q: %w", name, ErrAccountExists)
+		}
+		return AccountView{}, fmt.Errorf("save account: %w", err)
+	}
+	if err := s.accountsChanged(ctx, id); err != nil {
+		return AccountView{}, err
+	}
+	return s.view(a), nil
+}
+
+// RemoveAccount deletes an account's metadata and its keyring item. Its
+// request history stays in the log.
+func (s *Service) RemoveAccount(ctx context.Context, name string) error {
+	a, err := s.account(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := s.db.DeleteAccount(ctx, a.ID); err != nil {
+		return fmt.Errorf("delete account: %w", err)
+	}
+	if err := s.keyring.Delete(a.ID); err != nil {
+		return fmt.Errorf("account removed, but its keyring item could not be deleted: %w", err)
+	}
+	return s.accountsChanged(ctx, a.ID)
+}
+
+// Accounts lists every account with its live state, by priority.
+func (s *Service) Accounts(ctx context.Context) ([]AccountView, error) {
+	all, err := s.db.Accounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	out := make([]AccountView, 0, len(all))
+	for _, a := range all {
+		out = append(out, s.view(a))
+	}
+	return out, nil
+}
+
+// account finds an account by name.
+func (s *Service) account(ctx context.Context, name string) (journal.Account, error) {
+	a, err := s.db.AccountByName(ctx, name)
+	if errors.Is(err, journal.ErrNotFound) {
+		return a, fmt.Errorf("%q: %w", name, ErrNoSuchAccount)
+	}
+	if err != nil {
+		return a, fmt.Errorf("look up account: %w", err)
+	}
+	return a, nil
+}
+
+// accountsChanged re-reads the accounts into the pool and tells subscribers.
+func (s *Service) accountsChanged(ctx context.Context, id string) error {
+	if err := s.syncPool(ctx); err != nil {
+		return err
+	}
+	s.events.publish(Event{Kind: EventAccounts, AccountID: id, Time: s.now()})
+	return nil
+}
+
+func (s *Service) syncPool(ctx context.Context) error {
+	all, err := s.db.Accounts(ctx)
+	if err != nil {
+		return fmt.Errorf("load accounts: %w", err)
+	}
+	accts := make([]pool.Account, 0, len(all))
+	for _, a := range all {
+		accts = append(accts, poolAccount(a))
+	}
+	s.pool.SetAccounts(accts)
+	return nil
+}
+
+func poolAccount(a journal.Account) pool.Account {
+	return pool.Account{
+		ID: a.ID, Name: a.Name, Kind: a.Kind, Priority: a.Priority,
+		Paused: a.Paused, PlanGuard: a.PlanGuard, NeedsLogin: a.NeedsLogin,
+	}
+}
+
+// view joins an account's metadata with its live pool state.
+func (s *Service) view(a journal.Account) AccountView {
+	v := AccountView{
+		ID: a.ID, Name: a.Name, Kind: a.Kind, Priority: a.Priority,
+		Paused: a.Paused, CreatedAt: a.CreatedAt, State: string(pool.StateOK),
+	}
+	st, ok := s.pool.Status(a.ID)
+	if !ok {
+		if a.Paused {
+			v.State = string(pool.StatePaused)
+		}
+		return v
+	}
+	v.State = string(st.State)
+	v.LimitedUntil = st.LimitedUntil
+	v.Reason = st.Reason
+	v.FiveHour = window(st.Limits.FiveHour)
+	v.SevenDay = window(st.Limits.SevenDay)
+	v.SevenDayOpus = window(st.Limits.SevenDayOpus)
+	v.SevenDaySonnet = window(st.Limits.SevenDaySonnet)
+	v.WindowRequests = st.WindowRequests
+	v.WindowTokens = st.WindowTokens
+	return v
+}
+
+func window(w pool.Window) Window {
+	return Window{Status: w.Status, Utilization: w.Utilization, ResetsAt: w.ResetsAt}
+}
+
+// UsableAccounts counts accounts a request could be sent to right now.
+func (s *Service) UsableAccounts() int {
+	n := 0
+	for _, st := range s.pool.Snapshot() {
+		if st.State == pool.StateOK || st.State == pool.StateWarning {
+			n++
+		}
+	}
+	return n
+}

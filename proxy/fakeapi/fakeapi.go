@@ -1,0 +1,256 @@
+// Package fakeapi is a fake Anthropic API for tests and the load harness:
+// Messages in JSON and server-sent events with usage, the unified
+// rate-limit headers, scripted failures per credential, and a record of
+// every request it received. It is not a model: it answers with fixed text.
+package fakeapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Request is what the fake received, kept for assertions.
+type Request struct {
+	Method     string
+	Path       string
+	Header     http.Header
+	Body       []byte
+	Credential string // the x-api-key value, or the Bearer token
+}
+
+// Behavior scripts how the fake answers one credential.
+type Behavior struct {
+	// LimitAfter answers 429 with rejected unified headers once this many
+	// requests succeeded (0: never).
+	LimitAfter int
+	// ResetAt is the unified reset sent with limit headers (zero: in 1h).
+	ResetAt time.Time
+	// Statuses are answered, one per request, before normal service resumes
+	// (e.g. 500, then 200). 429 and 529 carry Anthropic error bodies.
+	Statuses []int
+	// BareRateLimit makes scripted 429s carry only x-should-retry.
+	BareRateLimit bool
+	// CutAfterFirstEvent ends streamed responses abruptly after message_start.
+	CutAfterFirstEvent bool
+	// StreamError sends an "event: error" of this type after the first event.
+	StreamError string
+	// Utilization is the 5-hour utilization (0..1) reported in the headers
+	// and, x100, by the usage endpoint.
+	Utilization float64
+	// Overage marks the 5h window rejected while overage pays for requests.
+	Overage bool
+}
+
+// Server is the fake API. Zero Chunks means 3 text deltas per stream.
+type Server struct {
+	*httptest.Server
+
+	// Chunks is the number of content_block_delta events per stream.
+	Chunks int
+	// Delay is slept between streamed events.
+	Delay time.Duration
+	// Pace, when set, is received from before every streamed event after
+	// the first, so a test can prove events are relayed one by one.
+	Pace chan struct{}
+
+	mu        sync.Mutex
+	received  []Request
+	behaviors map[string]*Behavior
+	served    map[string]int // successful answers per credential
+	count     atomic.Int64
+}
+
+// New starts a fake API on loopback; it is closed when the test ends.
+func New(t testing.TB) *Server {
+	s := NewUnstarted()
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// NewUnstarted returns a fake not yet listening (the load harness starts it).
+func NewUnstarted() *Server {
+	s := &Server{behaviors: map[string]*Behavior{}, served: map[string]int{}}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Script sets how the fake answers requests carrying credential.
+func (s *Server) Script(credential string, b Behavior) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.behaviors[credential] = &b
+}
+
+// Received returns a copy of every request received so far.
+func (s *Server) Received() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.received...)
+}
+
+// Count is the number of requests received (cheap; for the load harness).
+func (s *Server) Count() int64 { return s.count.Load() }
+
+// Served returns how many requests each credential was answered 2xx.
+func (s *Server) Served() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.served))
+	for k, v := range s.served {
+		out[k] = v
+	}
+	return out
+}
+
+func credentialOf(r *http.Request) string {
+	if k := r.Header.Get("x-api-key"); k != "" {
+		return k
+	}
+	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "read body", http.StatusBadRequest)
+		return
+	}
+	cred := credentialOf(r)
+	s.count.Add(1)
+	s.mu.Lock()
+	s.received = append(s.received, Request{
+		Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Credential: cred,
+	})
+	b := s.behaviors[cred]
+	var scripted int
+	if b != nil && len(b.Statuses) > 0 {
+		scripted, b.Statuses = b.Statuses[0], b.Statuses[1:]
+	}
+	limited := b != nil && b.LimitAfter > 0 && s.served[cred] >= b.LimitAfter
+	s.mu.Unlock()
+
+	if r.URL.Path == "/api/oauth/usage" {
+		s.usage(w, b)
+		return
+	}
+	if cred == "" {
+		writeError(w, http.StatusUnauthorized, "authentication_error", "x-api-key header is required")
+		return
+	}
+	s.limitHeaders(w.Header(), b, limited)
+	switch {
+	case limited:
+		writeError(w, http.StatusTooManyRequests, "rate_limit_error", "This request would exceed your rate limit.")
+		return
+	case scripted == http.StatusTooManyRequests && b.BareRateLimit:
+		w.Header().Set("x-should-retry", "true")
+		writeError(w, scripted, "rate_limit_error", "Rate limited.")
+		return
+	case scripted != 0 && scripted != http.StatusOK:
+		writeError(w, scripted, errorType(scripted), fmt.Sprintf("scripted status %d", scripted))
+		return
+	}
+	switch r.URL.Path {
+	case "/v1/messages":
+		s.messages(w, r, body, b)
+	case "/v1/messages/count_tokens":
+		writeJSON(w, http.StatusOK, map[string]any{"input_tokens": len(body) / 4})
+	case "/v1/models":
+		writeJSON(w, http.StatusOK, map[string]any{
+			"data":     []map[string]any{{"type": "model", "id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5", "created_at": "2025-09-29T00:00:00Z"}},
+			"has_more": false, "first_id": "claude-sonnet-4-5", "last_id": "claude-sonnet-4-5",
+		})
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"path": r.URL.Path, "method": r.Method})
+	}
+	s.mu.Lock()
+	s.served[cred]++
+	s.mu.Unlock()
+}
+
+func errorType(status int) string {
+	switch status {
+	case http.StatusTooManyRequests:
+		return "rate_limit_error"
+	case 529:
+		return "overloaded_error"
+	case http.StatusUnauthorized:
+		return "authentication_error"
+	case http.StatusForbidden:
+		return "permission_error"
+	case http.StatusBadRequest:
+		return "invalid_request_error"
+	default:
+		return "api_error"
+	}
+}
+
+// limitHeaders sets the unified rate-limit headers a subscription account
+// receives on every response.
+func (s *Server) limitHeaders(h http.Header, b *Behavior, limited bool) {
+	util, reset, overage := 0.1, time.Now().Add(time.Hour), false
+	if b != nil {
+		util, overage = b.Utilization, b.Overage
+		if !b.ResetAt.IsZero() {
+			reset = b.ResetAt
+		}
+	}
+	status, fiveStatus := "allowed", "allowed"
+	switch {
+	case limited:
+		status, fiveStatus, util = "rejected", "rejected", 1
+	case overage:
+		fiveStatus, util = "rejected", 1
+		h.Set("anthropic-ratelimit-unified-overage-status", "allowed")
+		h.Set("anthropic-ratelimit-unified-overage-utilization", "0.05")
+	case util >= 0.8:
+		status, fiveStatus = "allowed_warning", "allowed_warning"
+	}
+	r := fmt.Sprint(reset.Unix())
+	h.Set("anthropic-ratelimit-unified-status", status)
+	h.Set("anthropic-ratelimit-unified-reset", r)
+	h.Set("anthropic-ratelimit-unified-5h-status", fiveStatus)
+	h.Set("anthropic-ratelimit-unified-5h-utilization", fmt.Sprint(util))
+	h.Set("anthropic-ratelimit-unified-5h-reset", r)
+	h.Set("anthropic-ratelimit-unified-7d-status", "allowed")
+	h.Set("anthropic-ratelimit-unified-7d-utilization", fmt.Sprint(util/4))
+	h.Set("anthropic-ratelimit-unified-7d-reset", fmt.Sprint(reset.Add(72*time.Hour).Unix()))
+	h.Set("anthropic-ratelimit-unified-representative-claim", "five_hour")
+	h.Set("request-id", "req_fake")
+}
+
+func (s *Server) usage(w http.ResponseWriter, b *Behavior) {
+	util := 10.0
+	if b != nil {
+		util = b.Utilization * 100
+	}
+	reset := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"five_hour":        map[string]any{"utilization": util, "resets_at": reset},
+		"seven_day":        map[string]any{"utilization": util / 4, "resets_at": reset},
+		"seven_day_opus":   nil,
+		"seven_day_sonnet": map[string]any{"utilization": util / 8, "resets_at": reset},
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, typ, msg string) {
+	writeJSON(w, status, map[string]any{
+		"type":  "error",
+		"error": map[string]string{"type": typ, "message": msg},
+	})
+}

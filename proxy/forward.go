@@ -1,0 +1,245 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy/journal"
+	"github.com/sluice-proxy/sluice/proxy/pool"
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+// attempt is the state of one client request across upstream attempts.
+type attempt struct {
+	r       *http.Request
+	body    []byte
+	session string
+	exclude map[string]bool // accounts that failed over: not tried again
+	retries int
+	delay   time.Duration
+	rec     *journal.Record
+	start   time.Time
+}
+
+// forward sends a /v1/* request upstream with an account's credential,
+// failing over to the next account while nothing has reached the client.
+func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
+	if bad := badPath(r.URL.Path); bad != "" {
+		writeError(w, http.StatusNotFound, errNotFound, bad)
+		return
+	}
+	start := time.Now()
+	rec := &journal.Record{Time: s.now(), Method: r.Method, Path: r.URL.Path}
+	defer func() {
+		rec.Duration = time.Since(start)
+		s.records.Add(*rec)
+		s.events.publish(Event{Kind: EventRequest, AccountID: rec.AccountID, Time: s.now()})
+	}()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			rec.Status, rec.Error = http.StatusRequestEntityTooLarge, "request body too large"
+			writeError(w, rec.Status, errTooLarge, fmt.Sprintf("request body exceeds Sluice's limit of %d bytes", s.cfg.BodyLimit))
+			return
+		}
+		rec.Status, rec.Error = 499, "client body read failed"
+		writeError(w, http.StatusBadRequest, errInvalidRequest, "could not read the request body")
+		return
+	}
+	a := &attempt{
+		r: r, body: body, session: sessionKey(r), exclude: map[string]bool{},
+		delay: s.cfg.RetryDelay, rec: rec, start: start,
+	}
+	s.attempt(w, a)
+}
+
+// badPath rejects paths that are not plain API paths, so nothing odd is
+// forwarded under an account's credential.
+func badPath(p string) string {
+	if strings.Contains(p, "//") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") || strings.Contains(p, "/./") {
+		return "malformed path " + p
+	}
+	if p == "/v1/" {
+		return "no API endpoint at /v1/"
+	}
+	return ""
+}
+
+// sessionKey identifies a client session for account affinity: Claude
+// Code's session header when present, else a coarse fingerprint of the
+// client, so one program keeps one account and its prompt cache.
+func sessionKey(r *http.Request) string {
+	if id := r.Header.Get("X-Claude-Code-Session-Id"); id != "" {
+		return "cc:" + id
+	}
+	sum := sha256.Sum256([]byte(r.Header.Get("User-Agent")))
+	return "fp:" + hex.EncodeToString(sum[:8])
+}
+
+func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
+	ctx := a.r.Context()
+	avoid := ""
+	for {
+		acct, err := s.pick(a, avoid)
+		if err != nil {
+			s.noAccount(w, a, err)
+			return
+		}
+		avoid = ""
+		a.rec.Attempts++
+		a.rec.AccountID = acct.ID
+		cred, err := s.tokens.Credential(ctx, acct.ID)
+		if err != nil {
+			s.credentialFailed(ctx, acct, err)
+			a.exclude[acct.ID] = true
+			continue
+		}
+		resp, err := s.transport.RoundTrip(s.upstreamRequest(ctx, a, cred))
+		if err != nil {
+			if ctx.Err() != nil {
+				a.rec.Status, a.rec.Error = 499, "client went away"
+				return
+			}
+			s.log.Warn("upstream request failed", "account", acct.Name, "err", err)
+			s.pool.ObserveNetworkError(acct.ID)
+			if s.backoff(ctx, a) {
+				avoid = acct.ID
+				continue
+			}
+			a.rec.Status, a.rec.Error = http.StatusBadGateway, "upstream unreachable"
+			writeError(w, http.StatusBadGateway, errAPI, "Sluice could not reach the Anthropic API: "+netReason(err))
+			return
+		}
+		switch s.pool.Observe(acct.ID, resp.StatusCode, resp.Header) {
+		case pool.Failover:
+			s.log.Info("account unavailable, failing over", "account", acct.Name, "status", resp.StatusCode)
+			discardBody(resp)
+			a.exclude[acct.ID] = true
+			continue
+		case pool.Retry:
+			if s.backoff(ctx, a) {
+				s.log.Info("upstream error, retrying", "account", acct.Name, "status", resp.StatusCode)
+				discardBody(resp)
+				avoid = acct.ID
+				continue
+			}
+		}
+		s.relay(w, a, acct, resp)
+		return
+	}
+}
+
+// pick asks the pool for an account, preferring one other than avoid (the
+// account that just failed transiently) when another is usable.
+func (s *Service) pick(a *attempt, avoid string) (pool.Account, error) {
+	if avoid != "" && !a.exclude[avoid] {
+		a.exclude[avoid] = true
+		acct, err := s.pool.Pick(a.session, a.exclude)
+		delete(a.exclude, avoid)
+		if err == nil {
+			return acct, nil
+		}
+	}
+	return s.pool.Pick(a.session, a.exclude)
+}
+
+// backoff waits before a retry, if retries are left; false means give up.
+func (s *Service) backoff(ctx context.Context, a *attempt) bool {
+	if a.retries >= s.cfg.RetryAttempts {
+		return false
+	}
+	a.retries++
+	t := time.NewTimer(a.delay)
+	defer t.Stop()
+	a.delay = time.Duration(math.Min(float64(a.delay)*s.cfg.RetryBackoff, float64(time.Minute)))
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (s *Service) upstreamRequest(ctx context.Context, a *attempt, cred vault.Credential) *http.Request {
+	u := strings.TrimSuffix(s.cfg.Upstream, "/") + a.r.URL.Path
+	if a.r.URL.RawQuery != "" {
+		u += "?" + a.r.URL.RawQuery
+	}
+	// The body was read once; each attempt reads it through a new reader
+	// without copying it.
+	req, _ := http.NewRequestWithContext(ctx, a.r.Method, u, bytes.NewReader(a.body))
+	req.Header = upstreamHeader(a.r.Header, cred)
+	req.ContentLength = int64(len(a.body))
+	if len(a.body) == 0 {
+		req.Body = http.NoBody
+	}
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(a.body)), nil }
+	return req
+}
+
+// credentialFailed records why an account's credential could not be had.
+func (s *Service) credentialFailed(ctx context.Context, acct pool.Account, err error) {
+	if errors.Is(err, vault.ErrNeedsLogin) {
+		s.log.Warn("account needs to sign in again", "account", acct.Name)
+		if e := s.setNeedsLogin(ctx, acct.ID, true); e != nil {
+			s.log.Error("marking account needs-login failed", "account", acct.Name, "err", e)
+		}
+		return
+	}
+	s.log.Warn("account credential unavailable", "account", acct.Name, "err", err)
+}
+
+// noAccount answers when the pool has no account left for this request.
+func (s *Service) noAccount(w http.ResponseWriter, a *attempt, err error) {
+	var limited *pool.LimitedError
+	if !errors.As(err, &limited) && len(a.exclude) > 0 {
+		// Accounts were tried and dropped; the pool's view without this
+		// request's exclusions says whether they are all limited.
+		_, err = s.pool.Pick(a.session, nil)
+	}
+	a.rec.AccountID = ""
+	switch {
+	case errors.As(err, &limited):
+		wait := max(limited.Until.Sub(s.now()), time.Second)
+		secs := int64(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", fmt.Sprint(secs))
+		a.rec.Status, a.rec.Error = http.StatusTooManyRequests, "all accounts rate limited"
+		writeError(w, http.StatusTooManyRequests, errRateLimit, fmt.Sprintf(
+			"All Sluice accounts are rate limited. The first one resets at %s (in %s).",
+			limited.Until.UTC().Format("2006-01-02 15:04:05 UTC"), wait.Round(time.Second)))
+	case len(a.exclude) > 0:
+		a.rec.Status, a.rec.Error = http.StatusServiceUnavailable, "every account failed"
+		writeError(w, http.StatusServiceUnavailable, errOverloaded,
+			"Every Sluice account was tried and none could serve this request; see `sluice accounts list` for their state.")
+	default:
+		a.rec.Status, a.rec.Error = http.StatusServiceUnavailable, "no usable account"
+		writeError(w, http.StatusServiceUnavailable, errOverloaded,
+			"Sluice has no usable account. Add one with `sluice accounts add-key NAME` (a Console API key, read from stdin) or `sluice accounts login NAME`, or resume a paused one.")
+	}
+}
+
+// netReason describes a transport error without internal detail.
+func netReason(err error) string {
+	var te interface{ Timeout() bool }
+	if errors.As(err, &te) && te.Timeout() {
+		return "the connection timed out"
+	}
+	return "the connection failed"
+}
+
+// discardBody drains a little of a response we will not relay, so its
+// connection can be reused, then closes it.
+func discardBody(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+	_ = resp.Body.Close()
+}

@@ -1,0 +1,194 @@
+package proxy_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/fakeapi"
+	"github.com/sluice-proxy/sluice/proxy/journal"
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// env is one Sluice engine in a temp dir, served over real loopback HTTP,
+// in front of a fake Anthropic API.
+type env struct {
+	t       *testing.T
+	dir     string
+	fake    *fakeapi.Server
+	db      *journal.DB
+	store   *vault.Store
+	svc     *proxy.Service
+	srv     *httptest.Server
+	logs    *syncBuffer
+	clock   *clock
+	cfg     proxy.Config
+	closing bool
+}
+
+type envOption func(*proxy.Config, *proxy.Deps)
+
+func withConfig(f func(*proxy.Config)) envOption {
+	return func(c *proxy.Config, _ *proxy.Deps) { f(c) }
+}
+
+// newEnv builds an engine whose upstream is a fresh fake API.
+func newEnv(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	return newEnvAt(t, t.TempDir(), fakeapi.New(t), opts...)
+}
+
+func newEnvAt(t *testing.T, dir string, fake *fakeapi.Server, opts ...envOption) *env {
+	t.Helper()
+	e := &env{t: t, dir: dir, fake: fake, logs: &syncBuffer{}, clock: &clock{now: time.Now()}}
+	db, err := journal.Open(filepath.Join(dir, "sluice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.db = db
+	store, err := vault.Open(vault.Config{Backend: "file", FileDir: filepath.Join(dir, "keyring"), FilePassword: "test-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.store = store
+	cfg := proxy.Config{Upstream: fake.URL, Port: 0, RetryDelay: time.Millisecond, Version: "test"}
+	deps := proxy.Deps{
+		Journal: db, Keyring: store,
+		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    e.clock.Now,
+	}
+	for _, o := range opts {
+		o(&cfg, &deps)
+	}
+	e.cfg = cfg
+	svc, err := proxy.New(context.Background(), cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	e.srv = httptest.NewServer(svc.Handler())
+	t.Cleanup(e.close)
+	return e
+}
+
+func (e *env) close() {
+	if e.closing {
+		return
+	}
+	e.closing = true
+	e.srv.Close()
+	if err := e.svc.Close(context.Background()); err != nil {
+		e.t.Errorf("close service: %v", err)
+	}
+	if err := e.db.Close(); err != nil {
+		e.t.Errorf("close journal: %v", err)
+	}
+}
+
+// addKey adds an API-key account and returns its key.
+func (e *env) addKey(name, key string) {
+	e.t.Helper()
+	if _, err := e.svc.AddAPIKey(context.Background(), name, key); err != nil {
+		e.t.Fatalf("add %s: %v", name, err)
+	}
+}
+
+// post sends a raw request to the proxy.
+func (e *env) do(method, path, body string, header map[string]string) *http.Response {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	// A bounded client: a proxy that buffers a paced stream makes the test
+	// fail instead of hang.
+	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp
+}
+
+// grepDataDir fails the test if secret appears in any file under the data
+// dir other than the keyring's encrypted items.
+func (e *env) grepDataDir(secrets ...string) {
+	e.t.Helper()
+	err := filepath.Walk(e.dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, s := range secrets {
+			if bytes.Contains(data, []byte(s)) {
+				e.t.Errorf("secret found in %s", path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,84 @@
+package proxy
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+// oauthBeta is the anthropic-beta value OAuth bearer tokens require. It is
+// the only thing Sluice adds to what a client sent.
+const oauthBeta = "oauth-2025-04-20"
+
+// hopHeaders are connection-scoped (RFC 9110 section 7.6.1) and never
+// forwarded in either direction.
+var hopHeaders = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// clientOnly are request headers that belong to the client's hop: its own
+// credentials, and what the transport sets itself.
+var clientOnly = []string{
+	"Authorization", "X-Api-Key", "Cookie", "Host", "Content-Length",
+	// The transport negotiates compression with the upstream and decodes
+	// it, so the usage meter reads plain text.
+	"Accept-Encoding",
+}
+
+// removeHop deletes hop-by-hop headers, including any that Connection names.
+func removeHop(h http.Header) {
+	for _, f := range h.Values("Connection") {
+		for _, name := range strings.Split(f, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	for _, name := range hopHeaders {
+		h.Del(name)
+	}
+}
+
+// upstreamHeader is the header the upstream receives: the client's own,
+// minus its credentials and hop-by-hop fields, plus the account's credential.
+func upstreamHeader(in http.Header, c vault.Credential) http.Header {
+	h := in.Clone()
+	removeHop(h)
+	for _, name := range clientOnly {
+		h.Del(name)
+	}
+	switch c.Kind {
+	case vault.KindOAuth:
+		h.Set("Authorization", "Bearer "+c.AccessToken)
+		addBeta(h, oauthBeta)
+	default:
+		h.Set("X-Api-Key", c.APIKey)
+	}
+	return h
+}
+
+// addBeta appends a value to anthropic-beta unless it is already there.
+func addBeta(h http.Header, beta string) {
+	var vals []string
+	for _, v := range h.Values("Anthropic-Beta") {
+		for _, b := range strings.Split(v, ",") {
+			if b = strings.TrimSpace(b); b == beta {
+				return
+			} else if b != "" {
+				vals = append(vals, b)
+			}
+		}
+	}
+	h.Set("Anthropic-Beta", strings.Join(append(vals, beta), ","))
+}
+
+// copyResponseHeader copies the upstream's response header to the client,
+// unchanged but for hop-by-hop fields.
+func copyResponseHeader(dst, src http.Header) {
+	for k, vv := range src {
+		dst[k] = append(dst[k][:0:0], vv...)
+	}
+	removeHop(dst)
+}

@@ -1,0 +1,117 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+)
+
+// listener is a running proxy: its server and where it listens.
+type listener struct {
+	srv  *http.Server
+	addr string
+	done chan struct{} // closed when Serve returns
+}
+
+// ErrPortInUse reports that another program holds the configured port.
+var ErrPortInUse = errors.New("port already in use")
+
+// StartProxy starts listening on the configured loopback address. Starting
+// a running proxy does nothing.
+func (s *Service) StartProxy(_ context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr())
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("cannot listen on %s: %w (is another Sluice running? choose another with SLUICE_PORT or --port)", s.cfg.Addr(), ErrPortInUse)
+		}
+		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Addr(), err)
+	}
+	l := &listener{
+		srv: &http.Server{
+			Handler:           s.handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			// Connection-level noise (clients hanging up) is not worth a
+			// warning in the user's log.
+			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		},
+		addr: ln.Addr().String(),
+		done: make(chan struct{}),
+	}
+	go func() {
+		defer close(l.done)
+		if err := l.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("proxy stopped serving", "err", err)
+		}
+	}()
+	s.srv = l
+	s.log.Info("proxy listening", "addr", l.addr, "upstream", s.cfg.Upstream)
+	s.events.publish(Event{Kind: EventProxyState, Time: s.now()})
+	return nil
+}
+
+// StopProxy stops accepting requests and waits for those in flight, streams
+// included, up to the shutdown timeout (or ctx), then closes what is left.
+// Stopping a stopped proxy does nothing.
+func (s *Service) StopProxy(ctx context.Context) error {
+	s.mu.Lock()
+	l := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if l == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := l.srv.Shutdown(ctx)
+	if err != nil {
+		s.log.Warn("in-flight requests did not finish before shutdown timeout; closing them", "err", err)
+		err = errors.Join(err, l.srv.Close())
+	}
+	<-l.done
+	s.log.Info("proxy stopped")
+	s.events.publish(Event{Kind: EventProxyState, Time: s.now()})
+	if err != nil {
+		return fmt.Errorf("stop proxy: %w", err)
+	}
+	return nil
+}
+
+// ProxyRunning reports whether the proxy is listening.
+func (s *Service) ProxyRunning() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.srv != nil
+}
+
+// Addr is where the proxy listens (or will listen): host:port.
+func (s *Service) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil {
+		return s.srv.addr
+	}
+	return s.cfg.Addr()
+}
+
+// newTransport is tuned for one upstream host with many concurrent,
+// long-lived streams.
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = 90 * time.Second
+	t.ResponseHeaderTimeout = 10 * time.Minute // long thinking before the first byte is normal
+	t.ForceAttemptHTTP2 = true
+	return t
+}

@@ -1,0 +1,115 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy/pool"
+	"github.com/sluice-proxy/sluice/proxy/usage"
+)
+
+// relayBufSize is the copy buffer: large enough for most JSON answers in one
+// write, small enough to keep hundreds of streams cheap.
+const relayBufSize = 32 << 10
+
+// maxCapture bounds how much of a non-streamed body is kept to read usage.
+const maxCapture = 4 << 20
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, relayBufSize); return &b }}
+
+// relay copies the chosen upstream response to the client. Streams are
+// flushed after every read, so each event leaves as soon as it arrives.
+// Once the first byte is written there is no failover: an upstream that
+// dies mid-stream ends the stream with a clean error event.
+func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, resp *http.Response) {
+	defer resp.Body.Close()
+	copyResponseHeader(w.Header(), resp.Header)
+	w.WriteHeader(resp.StatusCode)
+	a.rec.Status = resp.StatusCode
+	rc := http.NewResponseController(w)
+	stream := isEventStream(resp.Header.Get("Content-Type"))
+	a.rec.Stream = stream
+
+	var meter usage.Meter
+	var capture []byte
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	var last [2]byte // the final bytes sent, to end a cut stream on an event boundary
+	first := true
+	var readErr error
+	for {
+		n, err := resp.Body.Read(buf)
+		if n > 0 {
+			chunk := buf[:n]
+			if first {
+				a.rec.FirstByte = time.Since(a.start)
+				first = false
+			}
+			if _, werr := w.Write(chunk); werr != nil {
+				a.rec.Error = "client went away"
+				return
+			}
+			if stream {
+				_ = rc.Flush()
+				_, _ = meter.Write(chunk)
+				if n >= 2 {
+					copy(last[:], chunk[n-2:])
+				} else {
+					last[0], last[1] = last[1], chunk[0]
+				}
+			} else if len(capture)+n <= maxCapture {
+				capture = append(capture, chunk...)
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				readErr = err
+			}
+			break
+		}
+	}
+	if readErr != nil {
+		s.log.Warn("upstream response cut short", "account", acct.Name, "err", readErr)
+		a.rec.Error = "upstream response cut short"
+		if !stream {
+			// A truncated JSON body cannot be mended; abort so the client
+			// sees a broken response rather than a short one.
+			panic(http.ErrAbortHandler)
+		}
+		if last != [2]byte{'\n', '\n'} && !first {
+			_, _ = io.WriteString(w, "\n\n")
+		}
+		_, _ = io.WriteString(w, "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"The upstream connection was lost mid-stream (relayed by Sluice).\"}}\n\n")
+		_ = rc.Flush()
+	}
+	var counts usage.Counts
+	var ok bool
+	if stream {
+		counts, ok = meter.Counts()
+		if e := meter.Err(); e != nil {
+			a.rec.Error = "stream error: " + e.Type
+			s.pool.ObserveStreamError(acct.ID, e.Type)
+		}
+	} else if resp.StatusCode < 300 {
+		counts, ok = usage.FromJSON(capture)
+	}
+	if ok {
+		a.rec.Model = counts.Model
+		a.rec.InputTokens = counts.InputTokens
+		a.rec.OutputTokens = counts.OutputTokens
+		a.rec.CacheRead = counts.CacheRead
+		a.rec.CacheCreate = counts.CacheCreate
+		a.rec.CostMicros = usage.CostMicros(counts)
+		s.pool.AddUsage(acct.ID, counts.Total())
+	}
+}
+
+func isEventStream(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "text/event-stream"
+}

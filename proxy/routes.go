@@ -1,0 +1,98 @@
+package proxy
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// routes builds the handler: guards first, then the dialect routes.
+func (s *Service) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", s.health)
+	mux.HandleFunc("/v1/", s.forward)
+	// Claude Code reports telemetry to its base URL. Sluice answers and
+	// discards it: forwarding it would send the user's usage data to
+	// Anthropic under an account it was never meant for.
+	mux.HandleFunc("/api/event_logging/", discard)
+	mux.HandleFunc("/api/claude_code/metrics", discard)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, errNotFound, "Sluice does not serve "+r.Method+" "+r.URL.Path+"; API requests go to /v1/...")
+	})
+	return s.guard(mux)
+}
+
+// guard applies the checks every request passes before routing.
+func (s *Service) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// DNS rebinding: a web page at evil.example that resolves to
+		// 127.0.0.1 reaches us with Host: evil.example. Only loopback
+		// names are ours.
+		if !loopbackHost(r.Host) {
+			writeError(w, http.StatusMisdirectedRequest, errPermission, "Sluice only answers requests addressed to localhost or a loopback address")
+			return
+		}
+		if origin := r.Header.Get("Origin"); origin != "" {
+			if !slices.Contains(s.cfg.AllowedOrigins, origin) {
+				writeError(w, http.StatusForbidden, errPermission, "cross-origin requests from "+origin+" are not allowed")
+				return
+			}
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "authorization, x-api-key, content-type, anthropic-version, anthropic-beta, x-claude-code-session-id")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loopbackHost reports whether a Host header names this machine.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func discard(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte("{}\n"))
+}
+
+// Health is what GET /health reports. It holds no secret.
+type Health struct {
+	Status         string `json:"status"`
+	Version        string `json:"version"`
+	UsableAccounts int    `json:"usable_accounts"`
+	Accounts       int    `json:"accounts"`
+}
+
+// Health reports the engine's state.
+func (s *Service) Health() Health {
+	snap := s.pool.Snapshot()
+	h := Health{Status: "ok", Version: s.cfg.Version, Accounts: len(snap), UsableAccounts: s.UsableAccounts()}
+	if h.UsableAccounts == 0 {
+		h.Status = "no_usable_accounts"
+	}
+	return h
+}
+
+func (s *Service) health(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(s.Health())
+}

@@ -1,0 +1,165 @@
+package proxy
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy/journal"
+	"github.com/sluice-proxy/sluice/proxy/pool"
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+// Keyring is what the engine needs of the credential store (vault.Store).
+type Keyring interface {
+	Put(accountID string, c vault.Credential) error
+	Get(accountID string) (vault.Credential, error)
+	Delete(accountID string) error
+}
+
+// Tokens hands out a usable credential for an account, refreshing OAuth
+// tokens first when needed (vault.Refresher).
+type Tokens interface {
+	Credential(ctx context.Context, accountID string) (vault.Credential, error)
+}
+
+// Deps are the parts a Service is built from. Journal and Keyring are
+// required; the rest have defaults.
+type Deps struct {
+	Journal *journal.DB
+	Keyring Keyring
+	// Tokens defaults to reading the keyring as is (no refresh).
+	Tokens Tokens
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for limits, expiry and retention (default time.Now).
+	Now func() time.Time
+	// Transport carries upstream requests (default: a tuned http.Transport).
+	Transport http.RoundTripper
+}
+
+// Service is the engine's API: the one thing the CLI, the tray and the
+// window talk to. Its methods are safe for concurrent use.
+type Service struct {
+	cfg       Config
+	db        *journal.DB
+	records   *journal.Writer
+	keyring   Keyring
+	tokens    Tokens
+	pool      *pool.Pool
+	log       *slog.Logger
+	now       func() time.Time
+	transport http.RoundTripper
+	events    hub
+	handler   http.Handler
+	persist   *statePersister
+
+	mu  sync.Mutex // guards srv
+	srv *listener
+}
+
+// keyringTokens reads credentials as stored: API keys need no refresh.
+type keyringTokens struct{ k Keyring }
+
+func (t keyringTokens) Credential(_ context.Context, id string) (vault.Credential, error) {
+	return t.k.Get(id)
+}
+
+// New builds a Service. It loads the accounts and their persisted limit
+// state; it does not listen until StartProxy.
+func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if deps.Journal == nil || deps.Keyring == nil {
+		return nil, errors.New("proxy: a journal and a keyring are required")
+	}
+	s := &Service{
+		cfg:       cfg,
+		db:        deps.Journal,
+		keyring:   deps.Keyring,
+		tokens:    deps.Tokens,
+		log:       deps.Logger,
+		now:       deps.Now,
+		transport: deps.Transport,
+	}
+	if s.tokens == nil {
+		s.tokens = keyringTokens{deps.Keyring}
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.transport == nil {
+		s.transport = newTransport()
+	}
+	s.persist = newStatePersister(s)
+	p, err := pool.New(pool.Options{
+		Strategy:   cfg.Strategy,
+		SessionTTL: cfg.SessionTTL,
+		Now:        s.now,
+		OnChange:   s.accountChanged,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	s.pool = p
+	states, err := s.db.AccountStates(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: load account state: %w", err)
+	}
+	p.Import(states)
+	if err := s.syncPool(ctx); err != nil {
+		return nil, err
+	}
+	s.records = s.db.NewWriter(4096, s.log)
+	s.handler = s.routes()
+	s.persist.start()
+	return s, nil
+}
+
+// accountChanged is the pool's OnChange hook: persist the account's state
+// (debounced, off the request path) and tell subscribers.
+func (s *Service) accountChanged(accountID string) {
+	s.persist.mark(accountID)
+	s.events.publish(Event{Kind: EventAccountState, AccountID: accountID, Time: s.now()})
+}
+
+// Subscribe returns a channel of events and a function that ends the
+// subscription. Events only say what changed; re-read through the methods.
+func (s *Service) Subscribe() (<-chan Event, func()) { return s.events.subscribe() }
+
+// Handler is the proxy's HTTP handler, guards included. StartProxy serves
+// it; tests and embedders may serve it themselves.
+func (s *Service) Handler() http.Handler { return s.handler }
+
+// Config returns the settings in force, defaults filled in.
+func (s *Service) Config() Config { return s.cfg }
+
+// Close stops the proxy, flushes the request log and the pool state. The
+// journal itself belongs to the caller.
+func (s *Service) Close(ctx context.Context) error {
+	errStop := s.StopProxy(ctx)
+	errRec := s.records.Close(ctx)
+	errState := s.persist.stop(ctx)
+	return errors.Join(errStop, errRec, errState)
+}
+
+// newID returns a random account id: stable across renames, and the
+// keyring item's name.
+func newID() (string, error) {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generate id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}

@@ -1,0 +1,168 @@
+// Package usage reads token counts from Anthropic Messages responses, JSON
+// or server-sent events, as they stream past, and prices them.
+package usage
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// Counts is the token usage of one response.
+type Counts struct {
+	Model        string
+	InputTokens  int64
+	OutputTokens int64
+	CacheRead    int64 // cache_read_input_tokens
+	CacheCreate  int64 // cache_creation_input_tokens
+}
+
+// Total is every token the response drew on the account's limits.
+func (c Counts) Total() int64 {
+	return c.InputTokens + c.OutputTokens + c.CacheRead + c.CacheCreate
+}
+
+// apiUsage is the "usage" object of a message or a message_delta event.
+type apiUsage struct {
+	InputTokens  *int64 `json:"input_tokens"`
+	OutputTokens *int64 `json:"output_tokens"`
+	CacheRead    *int64 `json:"cache_read_input_tokens"`
+	CacheCreate  *int64 `json:"cache_creation_input_tokens"`
+}
+
+// merge takes every count the object carries. Counts in message_delta events
+// are cumulative, so the latest value wins rather than being added.
+func (c *Counts) merge(u *apiUsage) {
+	if u == nil {
+		return
+	}
+	set := func(dst *int64, v *int64) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&c.InputTokens, u.InputTokens)
+	set(&c.OutputTokens, u.OutputTokens)
+	set(&c.CacheRead, u.CacheRead)
+	set(&c.CacheCreate, u.CacheCreate)
+}
+
+// FromJSON reads the usage of a non-streamed Messages response.
+func FromJSON(body []byte) (Counts, bool) {
+	var msg struct {
+		Type  string    `json:"type"`
+		Model string    `json:"model"`
+		Usage *apiUsage `json:"usage"`
+	}
+	if err := json.Unmarshal(body, &msg); err != nil || msg.Usage == nil {
+		return Counts{}, false
+	}
+	c := Counts{Model: msg.Model}
+	c.merge(msg.Usage)
+	return c, true
+}
+
+// StreamError is an "event: error" seen in a stream, e.g. rate_limit_error
+// or overloaded_error sent after the response had begun.
+type StreamError struct {
+	Type    string
+	Message string
+}
+
+// maxLine bounds how much of one SSE line the meter keeps; longer lines
+// (large text deltas) carry no usage and are skipped.
+const maxLine = 64 << 10
+
+// Meter reads server-sent events as they are written to it and keeps the
+// usage they report. It never fails and never alters the stream: it is a
+// tee beside the copy to the client. Not safe for concurrent use.
+type Meter struct {
+	counts Counts
+	seen   bool
+	err    *StreamError
+	line   []byte
+	skip   bool // inside an over-long line
+	event  string
+}
+
+// Write consumes a chunk of the event stream.
+func (m *Meter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			m.append(p)
+			break
+		}
+		m.append(p[:i])
+		m.endLine()
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+func (m *Meter) append(b []byte) {
+	if m.skip {
+		return
+	}
+	if len(m.line)+len(b) > maxLine {
+		m.skip = true
+		m.line = m.line[:0]
+		return
+	}
+	m.line = append(m.line, b...)
+}
+
+func (m *Meter) endLine() {
+	line := bytes.TrimSuffix(m.line, []byte("\r"))
+	skipped := m.skip
+	m.line, m.skip = m.line[:0], false
+	switch {
+	case skipped:
+	case len(line) == 0:
+		m.event = ""
+	case bytes.HasPrefix(line, []byte("event:")):
+		m.event = string(bytes.TrimSpace(line[len("event:"):]))
+	case bytes.HasPrefix(line, []byte("data:")):
+		m.data(bytes.TrimSpace(line[len("data:"):]))
+	}
+}
+
+// data handles one data line; only the few event types that carry usage or
+// errors are decoded.
+func (m *Meter) data(d []byte) {
+	if !bytes.Contains(d, []byte(`"usage"`)) && !bytes.Contains(d, []byte(`"error"`)) {
+		return
+	}
+	var ev struct {
+		Type    string `json:"type"`
+		Message *struct {
+			Model string    `json:"model"`
+			Usage *apiUsage `json:"usage"`
+		} `json:"message"`
+		Usage *apiUsage `json:"usage"`
+		Error *struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(d, &ev) != nil {
+		return
+	}
+	switch {
+	case ev.Type == "message_start" && ev.Message != nil:
+		m.counts.Model = ev.Message.Model
+		m.counts.merge(ev.Message.Usage)
+		m.seen = true
+	case ev.Type == "message_delta":
+		m.counts.merge(ev.Usage)
+		m.seen = true
+	case ev.Type == "error" && ev.Error != nil:
+		m.err = &StreamError{Type: ev.Error.Type, Message: ev.Error.Message}
+	}
+}
+
+// Counts returns the usage seen so far and whether any was reported.
+func (m *Meter) Counts() (Counts, bool) { return m.counts, m.seen }
+
+// Err returns the error event seen in the stream, if any.
+func (m *Meter) Err() *StreamError { return m.err }
