@@ -1,0 +1,242 @@
+package pool
+
+import (
+	"net/http"
+	"time"
+)
+
+// Verdict tells the proxy what to do with an upstream answer it has not yet
+// relayed.
+type Verdict int
+
+const (
+	// Success: relay the response.
+	Success Verdict = iota
+	// Failover: the account is benched (limited) or needs login; replay the
+	// request on the next account now, excluding this one.
+	Failover
+	// Retry: a transient upstream fault (5xx, network); retry with backoff.
+	// The account is avoided for a short while, so Pick prefers another.
+	Retry
+	// Pass: a client error; relay it as is, another account would say the same.
+	Pass
+)
+
+// String names the verdict for logs.
+func (v Verdict) String() string {
+	switch v {
+	case Success:
+		return "success"
+	case Failover:
+		return "failover"
+	case Retry:
+		return "retry"
+	case Pass:
+		return "pass"
+	}
+	return "unknown"
+}
+
+// avoidFor is how long an account that answered 5xx or failed on the network
+// yields to others. It is a preference, not a bench: with nothing else
+// usable it still serves, because a single-account user must not see a
+// rate-limit error for a server hiccup.
+const avoidFor = 15 * time.Second
+
+// maxLevel caps the backoff exponent; 2^20 s is far past any MaxBackoff.
+const maxLevel = 20
+
+// Observe records an upstream response's status and headers for accountID
+// and says what to do with it. The rules, first match wins:
+//
+//   - 401, 403: the credential is refused; the account needs login until
+//     SetAccounts reports it logged in again or ClearNeedsLogin. Failover.
+//   - 429 with no limit header at all (only x-should-retry): a short-lived
+//     throttle; bench for MinBackoff without growing the backoff. Failover.
+//   - 429, 529, or a non-2xx with unified status "rejected" and no overage
+//     allowed (else the rejection was not why it failed): quarantine until
+//     the first known of: the exhausted plan window's reset (Limits.planReset),
+//     now+retry-after, the latest reset of an exhausted API-key tier; else
+//     exponential backoff (MinBackoff·2^n, jittered, capped at MaxBackoff).
+//     Failover.
+//   - 5xx except 501: avoid the account briefly. Retry.
+//   - 2xx: clear quarantine, backoff and login state. Success.
+//   - anything else: Pass.
+//
+// Plan guard, whatever the status: with Account.PlanGuard, when the headers
+// show the next request would draw extra usage (Limits.drawingOverage), the
+// account is benched until the plan window's reset (backoff when none is
+// known). The response at hand already went through, so its verdict stands.
+//
+// Resets in the past or more than 8 days ahead are ignored (ParseHeaders),
+// so they fall through to the next rule. A new quarantine never shortens a
+// longer one already in force.
+func (p *Pool) Observe(accountID string, status int, h http.Header) Verdict {
+	now := p.now()
+	l, mask := parseHeaders(h, now)
+	verdict := verdictFor(status, l)
+	p.mu.Lock()
+	e := p.byID[accountID]
+	if e == nil {
+		p.mu.Unlock()
+		return verdict
+	}
+	changed := mask != 0
+	if changed {
+		p.setLimits(e, e.limits.merge(l, mask), now)
+	}
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		e.loginNeeded, e.loginReason = true, "upstream refused the credential ("+http.StatusText(status)+")"
+		changed = true
+	case status == http.StatusTooManyRequests && mask == 0:
+		p.bench(e, now.Add(p.minB), "rate limited (no reset given)")
+		changed = true
+	case verdict == Failover:
+		p.quarantine(e, &l, now, rejectReason(status, &l))
+		changed = true
+	case verdict == Retry:
+		e.avoid = now.Add(avoidFor)
+	case verdict == Success:
+		changed = changed || !e.until.IsZero() || e.loginNeeded
+		e.until, e.reason, e.backoff, e.avoid = time.Time{}, "", 0, time.Time{}
+		e.loginNeeded, e.loginReason = false, ""
+	}
+	if mask != 0 && e.acct.PlanGuard && e.limits.drawingOverage() {
+		p.quarantine(e, &e.limits, now, "plan limit reached; further requests would use extra usage")
+	}
+	p.mu.Unlock()
+	if changed {
+		p.changed(accountID)
+	}
+	return verdict
+}
+
+func verdictFor(status int, l Limits) Verdict {
+	switch {
+	case status >= 200 && status < 300:
+		return Success
+	case status == http.StatusUnauthorized || status == http.StatusForbidden,
+		status == http.StatusTooManyRequests, status == 529,
+		l.Status == statusReject && !l.overageAllowed():
+		return Failover
+	case status >= 500 && status != http.StatusNotImplemented:
+		return Retry
+	}
+	return Pass
+}
+
+func rejectReason(status int, l *Limits) string {
+	switch {
+	case status == 529:
+		return "overloaded"
+	case l.planExhausted():
+		switch {
+		case l.FiveHour.Status == statusReject:
+			return "5-hour limit reached"
+		case l.SevenDay.Status == statusReject:
+			return "7-day limit reached"
+		case l.RepresentativeClaim != "":
+			return "limit reached (" + l.RepresentativeClaim + ")"
+		}
+	}
+	return "rate limited"
+}
+
+// ObserveNetworkError records that a request to accountID failed before any
+// response. The account is avoided briefly. Always Retry.
+func (p *Pool) ObserveNetworkError(accountID string) Verdict {
+	now := p.now()
+	p.mu.Lock()
+	if e := p.byID[accountID]; e != nil {
+		e.avoid = now.Add(avoidFor)
+	}
+	p.mu.Unlock()
+	return Retry
+}
+
+// ObserveStreamError records an SSE "event: error" that arrived after bytes
+// reached the client, so this request cannot fail over; later ones should go
+// elsewhere. rate_limit_error benches the account with exponential backoff
+// (no headers say for how long; the next attempt after it learns the real
+// reset); overloaded_error benches it for MinBackoff. Other types are ignored.
+func (p *Pool) ObserveStreamError(accountID string, errType string) {
+	now := p.now()
+	p.mu.Lock()
+	e := p.byID[accountID]
+	switch {
+	case e == nil:
+	case errType == "rate_limit_error":
+		p.quarantine(e, &Limits{}, now, "rate limited mid-stream")
+	case errType == "overloaded_error":
+		p.bench(e, now.Add(p.minB), "overloaded mid-stream")
+	default:
+		e = nil
+	}
+	p.mu.Unlock()
+	if e != nil {
+		p.changed(accountID)
+	}
+}
+
+// ClearNeedsLogin forgets a 401/403 seen on accountID, after the proxy
+// refreshed or replaced its credential.
+func (p *Pool) ClearNeedsLogin(accountID string) {
+	p.mu.Lock()
+	e := p.byID[accountID]
+	changed := e != nil && e.loginNeeded
+	if changed {
+		e.loginNeeded, e.loginReason = false, ""
+	}
+	p.mu.Unlock()
+	if changed {
+		p.changed(accountID)
+	}
+}
+
+// quarantine benches e until the best-known reset in l, else with backoff.
+// Called with the lock held.
+func (p *Pool) quarantine(e *entry, l *Limits, now time.Time, reason string) {
+	until := l.planReset()
+	if until.IsZero() && l.RetryAfter > 0 {
+		until = now.Add(l.RetryAfter)
+	}
+	if until.IsZero() {
+		until = l.tierReset()
+	}
+	if until.IsZero() {
+		until = now.Add(p.backoff(e.backoff))
+		e.backoff = min(e.backoff+1, maxLevel)
+	}
+	p.bench(e, until, reason)
+}
+
+// bench sets the quarantine, never shortening a longer one in force: a
+// late 429 from a request admitted earlier must not undo a known reset.
+func (p *Pool) bench(e *entry, until time.Time, reason string) {
+	if until.After(e.until) {
+		e.until, e.reason = until, reason
+	}
+}
+
+// backoff is MinBackoff·2^level capped at MaxBackoff, with "equal jitter"
+// (half fixed, half random) so accounts benched together do not all return
+// in the same instant, while the delay still grows with every level.
+func (p *Pool) backoff(level int) time.Duration {
+	d := p.maxB
+	if level < maxLevel {
+		d = min(p.minB<<level, p.maxB)
+	}
+	half := d / 2
+	return half + time.Duration(p.rand()*float64(d-half))
+}
+
+// setLimits stores l and moves the 5-hour counter window to Anthropic's, if
+// given. Called with the lock held.
+func (p *Pool) setLimits(e *entry, l Limits, now time.Time) {
+	e.roll(now)
+	if r := l.FiveHour.ResetsAt; r.After(now) {
+		e.winEnd = r
+	}
+	e.limits = l
+}

@@ -1,0 +1,344 @@
+// Package pool holds the pooled accounts, their limit windows, the selection
+// strategies and quarantine. It does no I/O: the proxy reports what the
+// upstream said (Observe, AddUsage, ApplyUsage) and asks which account to use
+// next (Pick). All methods are safe for concurrent use.
+package pool
+
+import (
+	"cmp"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Account is one pooled account as configured by the user. Credentials live
+// in the vault, never here.
+type Account struct {
+	ID       string
+	Name     string
+	Kind     string // "api-key" or "oauth"
+	Priority int    // lower is preferred
+	Paused   bool
+	// PlanGuard keeps the account within its subscription: once a response
+	// shows requests would be paid as extra usage, it is benched until the
+	// plan window resets (rules on Observe and ApplyUsage). The proxy turns it on
+	// by default for oauth accounts.
+	PlanGuard bool
+	// NeedsLogin is set by the proxy when the vault has no usable credential.
+	NeedsLogin bool
+}
+
+// State is an account's condition as the UI shows it.
+type State string
+
+// The states, in the order they win when several apply.
+const (
+	StatePaused     State = "paused"
+	StateNeedsLogin State = "needs-login"
+	StateLimited    State = "limited"
+	StateWarning    State = "warning" // allowed_warning, or drawing extra usage without PlanGuard
+	StateOK         State = "ok"
+)
+
+// Status is a snapshot of one account for the UI and the CLI.
+type Status struct {
+	Account
+	State        State
+	LimitedUntil time.Time // zero unless State is limited
+	Reason       string    // why the account is limited or needs login
+	Limits       Limits
+	// WindowRequests and WindowTokens count AddUsage calls in the current
+	// 5-hour window (Anthropic's, or 5h from first use when unknown).
+	WindowRequests, WindowTokens int64
+	LastUsed                     time.Time // last time Pick chose it
+}
+
+// ErrNoAccounts is returned by Pick when no account is configured, or every
+// account is paused, needs login or was excluded by the caller.
+var ErrNoAccounts = errors.New("pool: no usable account")
+
+// LimitedError is returned by Pick when every otherwise usable account is
+// rate limited. Until is the earliest moment one of them frees up, so the
+// proxy can tell the client when to come back (retry-after).
+type LimitedError struct {
+	Until     time.Time
+	AccountID string // the account that frees up first
+}
+
+// Error names the moment the first account frees up.
+func (e *LimitedError) Error() string {
+	return "pool: all accounts are rate limited until " + e.Until.UTC().Format(time.RFC3339)
+}
+
+// Options configure a Pool. Zero values take the documented defaults.
+type Options struct {
+	// Strategy names the selection strategy: "session" (default),
+	// "priority", "round-robin" or "least-used". See strategy.go.
+	Strategy string
+	// Custom, when set, replaces the named Strategy. It is called with the
+	// pool's lock held: it must be quick and must not call the Pool.
+	Custom Strategy
+	// SessionTTL is how long a session key stays pinned to its account after
+	// its last request (sliding). Default 5h, the length of the usage window
+	// the prompt cache is worth most in.
+	SessionTTL time.Duration
+	// Now is the clock (default time.Now). Every limit and reset is judged
+	// against it, so tests can move time without sleeping.
+	Now func() time.Time
+	// Rand returns a number in [0,1) for backoff jitter (default
+	// math/rand/v2.Float64). Called with the pool's lock held.
+	Rand func() float64
+	// OnChange is called after an account's limits, quarantine, login state
+	// or usage changed, on the goroutine that reported it and never with the
+	// pool's lock held, so it may call back into the Pool.
+	OnChange func(accountID string)
+	// MinBackoff and MaxBackoff bound the quarantine used when the upstream
+	// gives no reset: MinBackoff doubles per consecutive failure up to
+	// MaxBackoff, with jitter. Defaults 1s and 30min.
+	MinBackoff, MaxBackoff time.Duration
+}
+
+// Pool chooses accounts and tracks their limits. Create it with New.
+type Pool struct {
+	mu       sync.Mutex
+	now      func() time.Time
+	rand     func() float64
+	onChange func(string)
+	minB     time.Duration
+	maxB     time.Duration
+	strategy Strategy
+
+	order   []*entry          // members sorted by priority, name, id
+	byID    map[string]*entry // members
+	pending map[string]*entry // imported state of ids not (yet) members
+
+	// Scratch for Pick, reused under the lock so picking allocates nothing.
+	cands   []Candidate
+	candEnt []*entry
+}
+
+// entry is one account's mutable state.
+type entry struct {
+	acct   Account
+	limits Limits
+
+	until   time.Time // quarantined (limited) until
+	reason  string
+	backoff int       // consecutive backoff quarantines since the last success
+	avoid   time.Time // after a 5xx or network error: other accounts first, until then
+
+	loginNeeded bool // the upstream answered 401/403
+	loginReason string
+
+	winReq, winTok int64
+	winEnd         time.Time
+	lastUsed       time.Time
+}
+
+// New returns an empty Pool; add accounts with SetAccounts.
+func New(opts Options) (*Pool, error) {
+	p := &Pool{
+		now:      opts.Now,
+		rand:     opts.Rand,
+		onChange: opts.OnChange,
+		minB:     opts.MinBackoff,
+		maxB:     opts.MaxBackoff,
+		byID:     make(map[string]*entry),
+		pending:  make(map[string]*entry),
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.rand == nil {
+		p.rand = rand.Float64
+	}
+	if p.minB <= 0 {
+		p.minB = time.Second
+	}
+	if p.maxB <= 0 {
+		p.maxB = 30 * time.Minute
+	}
+	if p.maxB < p.minB {
+		p.maxB = p.minB
+	}
+	ttl := opts.SessionTTL
+	if ttl <= 0 {
+		ttl = 5 * time.Hour
+	}
+	if opts.Custom != nil {
+		p.strategy = opts.Custom
+		return p, nil
+	}
+	s, err := newStrategy(opts.Strategy, ttl, p.now)
+	if err != nil {
+		return nil, err
+	}
+	p.strategy = s
+	return p, nil
+}
+
+// SetAccounts replaces the membership. State (limits, quarantine, counters)
+// of ids still present is kept; state of removed ids is dropped. An account
+// whose NeedsLogin goes from true to false has just been logged in again, so
+// a 401/403 seen earlier no longer holds. Empty and duplicate ids are ignored.
+func (p *Pool) SetAccounts(accts []Account) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	byID := make(map[string]*entry, len(accts))
+	order := make([]*entry, 0, len(accts))
+	for _, a := range accts {
+		if a.ID == "" || byID[a.ID] != nil {
+			continue
+		}
+		e := p.byID[a.ID]
+		if e == nil {
+			e = p.pending[a.ID]
+			delete(p.pending, a.ID)
+		}
+		if e == nil {
+			e = &entry{}
+		}
+		if e.acct.NeedsLogin && !a.NeedsLogin {
+			e.loginNeeded, e.loginReason = false, ""
+		}
+		e.acct = a
+		byID[a.ID] = e
+		order = append(order, e)
+	}
+	slices.SortFunc(order, func(a, b *entry) int {
+		return cmp.Or(cmp.Compare(a.acct.Priority, b.acct.Priority),
+			cmp.Compare(a.acct.Name, b.acct.Name), cmp.Compare(a.acct.ID, b.acct.ID))
+	})
+	p.byID, p.order = byID, order
+}
+
+// Pick returns the account for the next request of sessionKey (may be empty),
+// skipping exclude (the accounts this request already failed on). It returns
+// ErrNoAccounts or a *LimitedError when nothing can serve.
+//
+// Accounts that just answered 5xx or failed on the network are used only
+// when no other account is available, so a retry lands elsewhere if it can.
+func (p *Pool) Pick(sessionKey string, exclude map[string]bool) (Account, error) {
+	p.mu.Lock()
+	now := p.now()
+	var (
+		earliest   time.Time
+		earliestID string
+		avoided    bool
+	)
+	p.cands, p.candEnt = p.cands[:0], p.candEnt[:0]
+	for pass := 0; pass < 2 && len(p.cands) == 0; pass++ {
+		for _, e := range p.order {
+			if e.acct.Paused || e.acct.NeedsLogin || e.loginNeeded || exclude[e.acct.ID] {
+				continue
+			}
+			if e.until.After(now) {
+				if earliest.IsZero() || e.until.Before(earliest) {
+					earliest, earliestID = e.until, e.acct.ID
+				}
+				continue
+			}
+			if pass == 0 && e.avoid.After(now) {
+				avoided = true
+				continue
+			}
+			p.cands = append(p.cands, e.candidate(now))
+			p.candEnt = append(p.candEnt, e)
+		}
+		if !avoided {
+			break
+		}
+	}
+	if len(p.cands) == 0 {
+		p.mu.Unlock()
+		if !earliest.IsZero() {
+			return Account{}, &LimitedError{Until: earliest, AccountID: earliestID}
+		}
+		return Account{}, ErrNoAccounts
+	}
+	i := p.strategy.Choose(p.cands, sessionKey)
+	if i < 0 || i >= len(p.cands) {
+		i = 0
+	}
+	e := p.candEnt[i]
+	e.lastUsed = now
+	a := e.acct
+	p.mu.Unlock()
+	return a, nil
+}
+
+// Snapshot returns every account's status, ordered by priority, then name.
+func (p *Pool) Snapshot() []Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	out := make([]Status, len(p.order))
+	for i, e := range p.order {
+		out[i] = e.status(now)
+	}
+	return out
+}
+
+// Status returns one account's status.
+func (p *Pool) Status(accountID string) (Status, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e := p.byID[accountID]
+	if e == nil {
+		return Status{}, false
+	}
+	return e.status(p.now()), true
+}
+
+func (e *entry) status(now time.Time) Status {
+	e.roll(now)
+	s := Status{
+		Account:        e.acct,
+		State:          StateOK,
+		Limits:         e.limits, // Extra is never mutated in place, so sharing it is safe
+		WindowRequests: e.winReq,
+		WindowTokens:   e.winTok,
+		LastUsed:       e.lastUsed,
+	}
+	switch {
+	case e.acct.Paused:
+		s.State = StatePaused
+	case e.loginNeeded:
+		s.State, s.Reason = StateNeedsLogin, e.loginReason
+	case e.acct.NeedsLogin:
+		s.State, s.Reason = StateNeedsLogin, "no usable credential; log in again"
+	case e.until.After(now):
+		s.State, s.LimitedUntil, s.Reason = StateLimited, e.until, e.reason
+	case e.limits.warning(now):
+		s.State = StateWarning
+	}
+	return s
+}
+
+func (e *entry) candidate(now time.Time) Candidate {
+	e.roll(now)
+	return Candidate{
+		Account:        e.acct,
+		Warning:        e.limits.warning(now),
+		FiveHour:       e.limits.fiveHourUtil(now),
+		WindowRequests: e.winReq,
+		WindowTokens:   e.winTok,
+		LastUsed:       e.lastUsed,
+	}
+}
+
+// roll zeroes the window counters once their 5-hour window has ended.
+func (e *entry) roll(now time.Time) {
+	if !e.winEnd.IsZero() && !now.Before(e.winEnd) {
+		e.winReq, e.winTok, e.winEnd = 0, 0, time.Time{}
+	}
+}
+
+// changed reports id to OnChange; call it without the lock held.
+func (p *Pool) changed(id string) {
+	if p.onChange != nil && id != "" {
+		p.onChange(id)
+	}
+}
