@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 )
@@ -32,6 +33,12 @@ func (s *Service) guard(next http.Handler) http.Handler {
 		// names are ours.
 		if !loopbackHost(r.Host) {
 			writeError(w, http.StatusMisdirectedRequest, errPermission, "Sluice only answers requests addressed to localhost or a loopback address")
+			return
+		}
+		// Unclean paths (//, /./, /../) are refused rather than cleaned
+		// and redirected: nothing odd is forwarded under an account.
+		if p := r.URL.Path; p == "" || path.Clean(p) != p && p != path.Clean(p)+"/" {
+			writeError(w, http.StatusNotFound, errNotFound, "malformed path "+r.URL.Path)
 			return
 		}
 		if origin := r.Header.Get("Origin"); origin != "" {
