@@ -1,0 +1,252 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/fakeapi"
+)
+
+const secretKey = "sk-ant-api03-CLISECRET-abcdef"
+
+// lockedBuffer collects output written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type run struct {
+	code     int
+	out, err string
+}
+
+// sluice runs one command against a data dir with the file keyring.
+func sluice(t *testing.T, env map[string]string, stdin string, args ...string) run {
+	t.Helper()
+	return sluiceCtx(context.Background(), t, env, stdin, args...)
+}
+
+func sluiceCtx(ctx context.Context, t *testing.T, env map[string]string, stdin string, args ...string) run {
+	var out, errb lockedBuffer
+	code := cli.Run(ctx, args, cli.IO{
+		In: strings.NewReader(stdin), Out: &out, Err: &errb,
+		Env: func(k string) string { return env[k] },
+	}, "test")
+	return run{code, out.String(), errb.String()}
+}
+
+func baseEnv(t *testing.T) map[string]string {
+	dir := t.TempDir()
+	return map[string]string{
+		"SLUICE_DATA_DIR":         dir,
+		"SLUICE_KEYRING":          "file",
+		"SLUICE_KEYRING_PASSWORD": "pw",
+	}
+}
+
+func TestAccountsAddListRemove(t *testing.T) {
+	env := baseEnv(t)
+	r := sluice(t, env, secretKey+"\n", "accounts", "add-key", "work")
+	if r.code != 0 {
+		t.Fatalf("add-key: %d %s", r.code, r.err)
+	}
+	r = sluice(t, env, "", "accounts", "list")
+	if r.code != 0 || !strings.Contains(r.out, "work") || !strings.Contains(r.out, "api-key") {
+		t.Fatalf("list: %d %q %q", r.code, r.out, r.err)
+	}
+	r = sluice(t, env, "", "accounts", "list", "--json")
+	var views []proxy.AccountView
+	if err := json.Unmarshal([]byte(r.out), &views); err != nil || len(views) != 1 || views[0].Name != "work" || views[0].State != "ok" {
+		t.Fatalf("list --json: %v %q", err, r.out)
+	}
+	r = sluice(t, env, secretKey+"-2\n", "accounts", "add-key", "work")
+	if r.code != 1 || !strings.Contains(r.err, "already exists") {
+		t.Fatalf("duplicate add: %d %q", r.code, r.err)
+	}
+	for _, args := range [][]string{
+		{"accounts", "pause", "work"},
+		{"accounts", "priority", "work", "7"},
+		{"accounts", "rename", "work", "main"},
+	} {
+		if r := sluice(t, env, "", args...); r.code != 0 {
+			t.Fatalf("%v: %d %s", args, r.code, r.err)
+		}
+	}
+	r = sluice(t, env, "", "accounts", "list", "--json")
+	_ = json.Unmarshal([]byte(r.out), &views)
+	if len(views) != 1 || views[0].Name != "main" || !views[0].Paused || views[0].Priority != 7 || views[0].State != "paused" {
+		t.Fatalf("after controls: %+v", views)
+	}
+	if r := sluice(t, env, "", "accounts", "remove", "main"); r.code != 0 {
+		t.Fatalf("remove: %d %s", r.code, r.err)
+	}
+	if r := sluice(t, env, "", "accounts", "remove", "main"); r.code != 1 || !strings.Contains(r.err, "no such account") {
+		t.Fatalf("remove twice: %d %s", r.code, r.err)
+	}
+	grepTree(t, env["SLUICE_DATA_DIR"], "CLISECRET")
+}
+
+func TestAddKeyRejectsEmptyKeyWithoutEchoingInput(t *testing.T) {
+	env := baseEnv(t)
+	r := sluice(t, env, "\n", "accounts", "add-key", "work")
+	if r.code == 0 || !strings.Contains(r.err, "empty") {
+		t.Fatalf("empty key accepted: %d %q", r.code, r.err)
+	}
+	r = sluice(t, env, "sk-ant CLISECRET with spaces\n", "accounts", "add-key", "work")
+	if r.code == 0 || strings.Contains(r.err, "CLISECRET") {
+		t.Fatalf("bad key: %d %q", r.code, r.err)
+	}
+}
+
+func TestFileKeyringWithoutPasswordRefuses(t *testing.T) {
+	env := baseEnv(t)
+	delete(env, "SLUICE_KEYRING_PASSWORD")
+	r := sluice(t, env, secretKey+"\n", "accounts", "add-key", "work")
+	if r.code == 0 || !strings.Contains(r.err, "SLUICE_KEYRING_PASSWORD") {
+		t.Fatalf("file keyring without password: %d %q", r.code, r.err)
+	}
+}
+
+func TestServeRefusesNonLoopback(t *testing.T) {
+	for _, host := range []string{"0.0.0.0", "192.168.1.10", "::", "example.com"} {
+		env := baseEnv(t)
+		env["SLUICE_HOST"] = host
+		r := sluice(t, env, "", "serve")
+		if r.code == 0 || !strings.Contains(r.err, "loopback") {
+			t.Errorf("host %s: %d %q", host, r.code, r.err)
+		}
+	}
+}
+
+func TestServeRefusesBadSettings(t *testing.T) {
+	env := baseEnv(t)
+	env["SLUICE_PORT"] = "99999"
+	env["SLUICE_LOG_FORMAT"] = "xml"
+	r := sluice(t, env, "", "serve")
+	if r.code != 2 || !strings.Contains(r.err, "SLUICE_PORT") || !strings.Contains(r.err, "SLUICE_LOG_FORMAT") {
+		t.Fatalf("bad settings: %d %q", r.code, r.err)
+	}
+}
+
+func TestServePortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	env := baseEnv(t)
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	env["SLUICE_PORT"] = port
+	r := sluice(t, env, "", "serve")
+	if r.code != 1 || !strings.Contains(r.err, "already in use") {
+		t.Fatalf("port in use: %d %q", r.code, r.err)
+	}
+}
+
+// serve runs until its context ends, forwards with the account's key, and
+// shuts down cleanly.
+func TestServeForwardsAndShutsDown(t *testing.T) {
+	fake := fakeapi.New(t)
+	env := baseEnv(t)
+	env["SLUICE_UPSTREAM"] = fake.URL
+	env["SLUICE_LOG_LEVEL"] = "debug"
+	if r := sluice(t, env, secretKey, "accounts", "add-key", "work"); r.code != 0 {
+		t.Fatalf("add-key: %s", r.err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan run, 1)
+	go func() { done <- sluiceCtx(ctx, t, env, "", "serve", "--port", port) }()
+	deadline := time.Now().Add(10 * time.Second)
+	var resp *http.Response
+	for {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(`{"model":"m","max_tokens":1}`))
+		req.Header.Set("x-api-key", "client-key")
+		resp, err = http.DefaultClient.Do(req)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never answered: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if got := fake.Received(); len(got) != 1 || got[0].Credential != secretKey {
+		t.Fatalf("upstream did not get the account key")
+	}
+	cancel()
+	r := <-done
+	if r.code != 0 {
+		t.Fatalf("serve exit %d: %s", r.code, r.err)
+	}
+	if strings.Contains(r.err, "CLISECRET") || strings.Contains(r.out, "CLISECRET") {
+		t.Fatalf("serve printed the key")
+	}
+	grepTree(t, env["SLUICE_DATA_DIR"], "CLISECRET")
+}
+
+func TestUnknownCommandShowsUsage(t *testing.T) {
+	r := sluice(t, baseEnv(t), "", "frobnicate")
+	if r.code != 2 || !strings.Contains(r.err, "Usage:") {
+		t.Fatalf("unknown command: %d %q", r.code, r.err)
+	}
+}
+
+// grepTree fails if needle appears in any file under dir, the encrypted
+// keyring included.
+func grepTree(t *testing.T, dir, needle string) {
+	t.Helper()
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if info.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(needle)) {
+			t.Errorf("%s contains the secret", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
