@@ -83,6 +83,7 @@ type OAuthError struct {
 	Description string // the server's error_description, shortened
 }
 
+// Error describes the failure with the server's code and description.
 func (e *OAuthError) Error() string {
 	msg := "vault: OAuth " + e.Op + " failed"
 	if e.Status != 0 {

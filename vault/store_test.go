@@ -260,3 +260,21 @@ func TestCredentialFormattingHidesSecrets(t *testing.T) {
 		t.Errorf("String() = %q, want the kind shown", got)
 	}
 }
+
+// Without a session bus given at start, "auto" must fail with advice and
+// never fall back to the file or pass backends.
+func TestAutoNeverFallsBackToFile(t *testing.T) {
+	if environ, err := os.ReadFile("/proc/self/environ"); err != nil ||
+		strings.Contains(string(environ), "DBUS_SESSION_BUS_ADDRESS=") || os.Getenv("SLUICE_VAULT_SECRET_SERVICE_CHILD") != "" {
+		t.Skip("a session bus was given: auto may legitimately find a keyring")
+	}
+	s, err := vault.Open(vault.Config{FileDir: t.TempDir(), FilePassword: testPassword})
+	if err == nil {
+		t.Fatalf("auto opened %q without an OS keyring", s.Backend())
+	}
+	for _, want := range []string{"no OS keyring available", "SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
