@@ -250,3 +250,5 @@ func grepTree(t *testing.T, dir, needle string) {
 		t.Fatal(err)
 	}
 }
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/sluice-proxy/sluice/proxy/journal"
@@ -46,7 +47,9 @@ func (s *Service) updateAccount(ctx context.Context, name string, change func(*j
 	if err := change(&a); err != nil {
 		return err
 	}
-	if err := s.db.UpdateAccount(ctx, a); err != nil {
+	if err := s.db.UpdateAccount(ctx, a); errors.Is(err, journal.ErrExists) {
+		return fmt.Errorf("%q: %w", a.Name, ErrAccountExists)
+	} else if err != nil {
 		return fmt.Errorf("update account %q: %w", name, err)
 	}
 	return s.accountsChanged(ctx, a.ID)
