@@ -217,12 +217,26 @@ func (s *Service) noAccount(w http.ResponseWriter, a *attempt, err error) {
 	case len(a.exclude) > 0:
 		a.rec.Status, a.rec.Error = http.StatusServiceUnavailable, "every account failed"
 		writeError(w, http.StatusServiceUnavailable, errOverloaded,
-			"Every Sluice account was tried and none could serve this request; see `sluice accounts list` for their state.")
+			"Every Sluice account was tried and none could serve this request."+s.loginHint()+" See `sluice accounts list`.")
 	default:
 		a.rec.Status, a.rec.Error = http.StatusServiceUnavailable, "no usable account"
 		writeError(w, http.StatusServiceUnavailable, errOverloaded,
-			"Sluice has no usable account. Add one with `sluice accounts add-key NAME` (a Console API key, read from stdin) or `sluice accounts login NAME`, or resume a paused one.")
+			"Sluice has no usable account."+s.loginHint()+" Add one with `sluice accounts add-key NAME` (a Console API key, read from stdin) or `sluice accounts login NAME`, or resume a paused one.")
 	}
+}
+
+// loginHint names the accounts waiting for a new sign-in, if any.
+func (s *Service) loginHint() string {
+	var names []string
+	for _, st := range s.pool.Snapshot() {
+		if st.State == pool.StateNeedsLogin {
+			names = append(names, st.Name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" %s must sign in again (`sluice accounts login NAME --reauth`).", strings.Join(names, ", "))
 }
 
 // netReason describes a transport error without internal detail.

@@ -1,0 +1,91 @@
+package usage
+
+import (
+	"strings"
+	"testing"
+)
+
+const stream = "event: message_start\n" +
+	`data: {"type":"message_start","message":{"id":"m","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":120,"cache_read_input_tokens":1000,"cache_creation_input_tokens":50,"output_tokens":1}}}` + "\n\n" +
+	"event: content_block_delta\n" +
+	`data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"usage is not here"}}` + "\n\n" +
+	"event: message_delta\n" +
+	`data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":42}}` + "\n\n" +
+	"event: message_stop\n" + `data: {"type":"message_stop"}` + "\n\n"
+
+func TestMeterReadsUsageWhateverTheChunking(t *testing.T) {
+	want := Counts{Model: "claude-sonnet-4-5-20250929", InputTokens: 120, OutputTokens: 42, CacheRead: 1000, CacheCreate: 50}
+	for _, size := range []int{1, 2, 7, 64, len(stream)} {
+		var m Meter
+		for i := 0; i < len(stream); i += size {
+			end := min(i+size, len(stream))
+			if n, err := m.Write([]byte(stream[i:end])); n != end-i || err != nil {
+				t.Fatalf("write: %d %v", n, err)
+			}
+		}
+		got, ok := m.Counts()
+		if !ok || got != want {
+			t.Errorf("chunk %d: got %+v ok=%v, want %+v", size, got, ok, want)
+		}
+		if m.Err() != nil {
+			t.Errorf("chunk %d: spurious error %+v", size, m.Err())
+		}
+	}
+}
+
+func TestMeterSeesErrorEventsAndCRLF(t *testing.T) {
+	var m Meter
+	s := strings.ReplaceAll("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n", "\n", "\r\n")
+	m.Write([]byte(s))
+	if e := m.Err(); e == nil || e.Type != "overloaded_error" || e.Message != "Overloaded" {
+		t.Fatalf("error event: %+v", e)
+	}
+	if _, ok := m.Counts(); ok {
+		t.Errorf("usage reported from an error-only stream")
+	}
+}
+
+func TestMeterSkipsOverlongLines(t *testing.T) {
+	var m Meter
+	huge := `data: {"type":"content_block_delta","delta":{"text":"` + strings.Repeat("x", maxLine*2) + `"},"usage":{"output_tokens":999}}` + "\n\n"
+	m.Write([]byte(huge))
+	m.Write([]byte(stream))
+	got, _ := m.Counts()
+	if got.OutputTokens != 42 {
+		t.Fatalf("after an over-long line: %+v", got)
+	}
+}
+
+func TestFromJSON(t *testing.T) {
+	got, ok := FromJSON([]byte(`{"type":"message","model":"claude-opus-4-1","usage":{"input_tokens":10,"output_tokens":20,"cache_read_input_tokens":3}}`))
+	if !ok || got != (Counts{Model: "claude-opus-4-1", InputTokens: 10, OutputTokens: 20, CacheRead: 3}) {
+		t.Fatalf("got %+v %v", got, ok)
+	}
+	for _, bad := range []string{``, `{`, `{"type":"error","error":{}}`, `[1,2]`} {
+		if _, ok := FromJSON([]byte(bad)); ok {
+			t.Errorf("usage read from %q", bad)
+		}
+	}
+}
+
+func TestCostMicros(t *testing.T) {
+	cases := []struct {
+		c    Counts
+		want int64
+	}{
+		// 1M input at $3 + 1M output at $15 = $18.
+		{Counts{Model: "claude-sonnet-4-5-20250929", InputTokens: 1_000_000, OutputTokens: 1_000_000}, 18_000_000},
+		// Cache: 1M reads at $0.30 + 1M writes at $3.75.
+		{Counts{Model: "claude-sonnet-4-20250514", CacheRead: 1_000_000, CacheCreate: 1_000_000}, 4_050_000},
+		// Opus 4.5 is priced below Opus 4/4.1.
+		{Counts{Model: "claude-opus-4-5-20251101", InputTokens: 1000}, 5000},
+		{Counts{Model: "claude-opus-4-1-20250805", InputTokens: 1000}, 15000},
+		{Counts{Model: "claude-haiku-4-5", OutputTokens: 10}, 50},
+		{Counts{Model: "some-future-model", InputTokens: 1000}, 0},
+	}
+	for _, tc := range cases {
+		if got := CostMicros(tc.c); got != tc.want {
+			t.Errorf("%s: cost %d, want %d", tc.c.Model, got, tc.want)
+		}
+	}
+}
