@@ -1,0 +1,459 @@
+package proxy_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/fakeapi"
+	"github.com/sluice-proxy/sluice/proxy/journal"
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+// The benchmarks compare one client calling the fake API directly with the
+// same client calling it through Sluice; the difference is what Sluice adds.
+// Numbers and the commands that made them are in docs/BENCHMARKS.md.
+
+const (
+	benchJSONBody   = `{"model":"claude-sonnet-4-5","max_tokens":256,"messages":[{"role":"user","content":"Hello"}]}`
+	benchStreamBody = `{"model":"claude-sonnet-4-5","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello"}]}`
+	// benchChunks text deltas make a 20-event stream: message_start,
+	// content_block_start, 15 deltas, content_block_stop, message_delta,
+	// message_stop.
+	benchChunks = 15
+)
+
+// benchEnv is an engine like newEnv's (real journal, real file keyring)
+// for benchmarks, whose *testing.B newEnv does not take.
+type benchEnv struct {
+	fake *fakeapi.Server
+	db   *journal.DB
+	svc  *proxy.Service
+	srv  *httptest.Server // serves svc.Handler() on loopback; nil if not asked for
+	once sync.Once
+}
+
+// newBenchEnv builds an engine with one API-key account in front of fake
+// (or, when transport is set, in front of whatever transport answers). With
+// memCreds the credential is read from the keyring once and then held in
+// memory (memTokens); without, every request reads the keyring, as the
+// engine does today.
+func newBenchEnv(tb testing.TB, fake *fakeapi.Server, transport http.RoundTripper, serve, memCreds bool) *benchEnv {
+	tb.Helper()
+	dir := tb.TempDir()
+	db, err := journal.Open(filepath.Join(dir, "sluice.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	store, err := vault.Open(vault.Config{Backend: "file", FileDir: filepath.Join(dir, "keyring"), FilePassword: "test-password"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	deps := proxy.Deps{
+		Journal: db, Keyring: store, Transport: transport,
+		Logger: slog.New(slog.DiscardHandler),
+	}
+	if memCreds {
+		deps.Tokens = &memTokens{k: store}
+	}
+	svc, err := proxy.New(context.Background(), proxy.Config{Upstream: fake.URL, Version: "bench"}, deps)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := svc.AddAPIKey(context.Background(), "bench", accountKey); err != nil {
+		tb.Fatal(err)
+	}
+	e := &benchEnv{fake: fake, db: db, svc: svc}
+	if serve {
+		e.srv = httptest.NewServer(svc.Handler())
+	}
+	tb.Cleanup(func() {
+		if err := errors.Join(e.close(), db.Close()); err != nil {
+			tb.Errorf("close: %v", err)
+		}
+	})
+	return e
+}
+
+// close stops serving and flushes the request records to the journal,
+// which stays open until Cleanup. It may be called early, to count them.
+func (e *benchEnv) close() error {
+	var err error
+	e.once.Do(func() {
+		if e.srv != nil {
+			e.srv.Close()
+		}
+		err = e.svc.Close(context.Background())
+	})
+	return err
+}
+
+// benchClient is a keep-alive client over loopback, with enough idle
+// connections that parallel benchmarks never redial.
+func benchClient(tb testing.TB) *http.Client {
+	tr := &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: time.Minute}
+	tb.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+// call sends one request and reads the whole answer; it returns how many
+// body bytes arrived, or an error for anything but a 200.
+func call(c *http.Client, url, key, body string) (int64, error) {
+	req, err := http.NewRequest(http.MethodPost, url+"/v1/messages", strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Anthropic-Version", "2023-06-01")
+	req.Header.Set("X-Api-Key", key)
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		return n, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return n, &statusError{resp.StatusCode}
+	}
+	return n, nil
+}
+
+type statusError struct{ code int }
+
+func (e *statusError) Error() string { return "status " + http.StatusText(e.code) }
+
+// benchCase is one kind of request measured both ways.
+type benchCase struct {
+	name string
+	body string
+}
+
+var benchCases = []benchCase{{"json", benchJSONBody}, {"stream", benchStreamBody}}
+
+// BenchmarkDirect is the baseline: the client calls the fake API itself.
+func BenchmarkDirect(b *testing.B) {
+	for _, bc := range benchCases {
+		target := func(b *testing.B) (string, string) {
+			fake := fakeapi.New(b)
+			fake.Chunks = benchChunks
+			return fake.URL, accountKey
+		}
+		b.Run(bc.name, func(b *testing.B) { runSerial(b, bc.body, target) })
+		b.Run(bc.name+"-parallel", func(b *testing.B) { runParallel(b, bc.body, target) })
+	}
+}
+
+// BenchmarkViaSluice is the same client calling the fake API through Sluice
+// served over loopback HTTP, wired as the command line wires it: the
+// account's credential is read from the keyring on every request.
+func BenchmarkViaSluice(b *testing.B) { benchViaSluice(b, false) }
+
+// BenchmarkViaSluiceMemCreds is BenchmarkViaSluice with the credential held
+// in memory after the first read: the engine's cost without the per-request
+// keyring read.
+func BenchmarkViaSluiceMemCreds(b *testing.B) { benchViaSluice(b, true) }
+
+func benchViaSluice(b *testing.B, memCreds bool) {
+	for _, bc := range benchCases {
+		target := func(b *testing.B) (string, string) {
+			fake := fakeapi.New(b)
+			fake.Chunks = benchChunks
+			return newBenchEnv(b, fake, nil, true, memCreds).srv.URL, clientKey
+		}
+		b.Run(bc.name, func(b *testing.B) { runSerial(b, bc.body, target) })
+		b.Run(bc.name+"-parallel", func(b *testing.B) { runParallel(b, bc.body, target) })
+	}
+}
+
+// memTokens hands out each account's credential as first read from the
+// keyring. It stands in for the credential cache the engine lacks; API-key
+// accounts never need a refresh, so for them it is exact.
+type memTokens struct {
+	k     proxy.Keyring
+	creds sync.Map // account id -> vault.Credential
+}
+
+func (m *memTokens) Credential(_ context.Context, id string) (vault.Credential, error) {
+	if c, ok := m.creds.Load(id); ok {
+		return c.(vault.Credential), nil
+	}
+	c, err := m.k.Get(id)
+	if err != nil {
+		return vault.Credential{}, err
+	}
+	m.creds.Store(id, c)
+	return c, nil
+}
+
+// expectLen makes one direct call to learn the answer's exact size: every
+// measured answer must have it, so a proxy that truncates or mangles the
+// body fails the benchmark instead of looking fast.
+func expectLen(b *testing.B, body string) int64 {
+	b.Helper()
+	fake := fakeapi.New(b)
+	fake.Chunks = benchChunks
+	n, err := call(benchClient(b), fake.URL, accountKey, body)
+	if err != nil {
+		b.Fatalf("reference call: %v", err)
+	}
+	return n
+}
+
+func runSerial(b *testing.B, body string, target func(*testing.B) (string, string)) {
+	want := expectLen(b, body)
+	url, key := target(b)
+	c := benchClient(b)
+	if _, err := call(c, url, key, body); err != nil { // open the connections
+		b.Fatal(err)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		n, err := call(c, url, key, body)
+		lat = append(lat, time.Since(start))
+		if err != nil || n != want {
+			b.Fatalf("got %d bytes, err %v; want %d bytes", n, err, want)
+		}
+	}
+	b.StopTimer()
+	reportLatency(b, lat)
+}
+
+// runParallel runs 8 requests in flight per CPU, as concurrent sessions do.
+func runParallel(b *testing.B, body string, target func(*testing.B) (string, string)) {
+	want := expectLen(b, body)
+	url, key := target(b)
+	c := benchClient(b)
+	var mu sync.Mutex
+	var all []time.Duration
+	b.SetParallelism(8)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		lat := make([]time.Duration, 0, 1024)
+		for pb.Next() {
+			start := time.Now()
+			n, err := call(c, url, key, body)
+			lat = append(lat, time.Since(start))
+			if err != nil || n != want {
+				b.Errorf("got %d bytes, err %v; want %d bytes", n, err, want)
+				return
+			}
+		}
+		mu.Lock()
+		all = append(all, lat...)
+		mu.Unlock()
+	})
+	b.StopTimer()
+	reportLatency(b, all)
+}
+
+// reportLatency adds the p50 and p99 of the per-request latencies.
+func reportLatency(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(percentile(lat, 50))/1e3, "p50-µs")
+	b.ReportMetric(float64(percentile(lat, 99))/1e3, "p99-µs")
+}
+
+// percentile of sorted durations, nearest rank.
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	return sorted[max(i-1, 0)]
+}
+
+// BenchmarkHandler measures the proxy alone: Service.Handler() is called
+// in the benchmark goroutine with an in-memory request and response writer,
+// and the upstream is an in-memory transport replaying an answer recorded
+// from the fake API, one event per read as a network would deliver it.
+// What remains is the engine's own work per request: guards, account pick,
+// credential lookup, header rewrite, relay, usage metering, the journal
+// record and its SQLite insert (the async writer runs in another goroutine,
+// but the allocation count is process-wide so it is included). The
+// "fixture" case runs only the request and replay plumbing; subtract it.
+//
+// The "-memcreds" cases hold the credential in memory (see memTokens).
+func BenchmarkHandler(b *testing.B) {
+	for _, bc := range benchCases {
+		for _, memCreds := range []bool{false, true} {
+			name := bc.name
+			if memCreds {
+				name += "-memcreds"
+			}
+			b.Run(name, func(b *testing.B) { benchHandler(b, bc.body, memCreds) })
+		}
+	}
+	b.Run("fixture", func(b *testing.B) {
+		rp := recordAnswer(b, benchStreamBody)
+		runHandler(b, nil, benchStreamBody, rp)
+	})
+}
+
+func benchHandler(b *testing.B, body string, memCreds bool) {
+	rp := recordAnswer(b, body)
+	e := newBenchEnv(b, rp.fake, rp, false, memCreds)
+	runHandler(b, e.svc.Handler(), body, rp)
+	// Every request must have left a record; records the bounded
+	// queue dropped would be work missing from the figures.
+	if err := e.close(); err != nil {
+		b.Fatal(err)
+	}
+	tot, err := e.db.Totals(context.Background(), "", time.Time{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(int64(b.N)+1-tot.Requests)/float64(b.N), "dropped-records/op")
+}
+
+// runHandler serves b.N requests to h in this goroutine (h nil: only build
+// the request and drain the replayed answer). One untimed request warms up.
+func runHandler(b *testing.B, h http.Handler, body string, rp *replay) {
+	tmpl := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8788/v1/messages", nil)
+	tmpl.Header.Set("Content-Type", "application/json")
+	tmpl.Header.Set("Anthropic-Version", "2023-06-01")
+	tmpl.Header.Set("X-Api-Key", clientKey)
+	raw := []byte(body)
+	w := &sinkWriter{h: http.Header{}}
+	serve := func() {
+		r := *tmpl
+		br := &bodyReader{}
+		br.Reset(raw)
+		r.Body = br
+		clear(w.h)
+		w.n, w.status = 0, 0
+		if h != nil {
+			h.ServeHTTP(w, &r)
+			return
+		}
+		resp, _ := rp.RoundTrip(&r)
+		n, _ := io.Copy(io.Discard, resp.Body)
+		w.n, w.status = n, resp.StatusCode
+	}
+	serve()
+	if w.status != http.StatusOK || w.n != int64(len(rp.body)) {
+		b.Fatalf("warm-up: status %d, %d bytes; want 200, %d bytes", w.status, w.n, len(rp.body))
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		serve()
+		lat = append(lat, time.Since(start))
+		if w.status != http.StatusOK || w.n != int64(len(rp.body)) {
+			b.Fatalf("status %d, %d bytes; want 200, %d bytes", w.status, w.n, len(rp.body))
+		}
+	}
+	b.StopTimer()
+	reportLatency(b, lat)
+}
+
+// bodyReader is a request body in one allocation.
+type bodyReader struct{ bytes.Reader }
+
+func (*bodyReader) Close() error { return nil }
+
+// sinkWriter is a flushable ResponseWriter that counts what it is given.
+type sinkWriter struct {
+	h      http.Header
+	status int
+	n      int64
+}
+
+func (w *sinkWriter) Header() http.Header { return w.h }
+func (w *sinkWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+func (w *sinkWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	w.n += int64(len(p))
+	return len(p), nil
+}
+func (w *sinkWriter) Flush() {}
+
+// replay is an upstream in memory: it answers every request with one
+// answer recorded from the fake API.
+type replay struct {
+	fake   *fakeapi.Server // only its URL is used, as the configured upstream
+	status int
+	header http.Header
+	body   []byte
+}
+
+// recordAnswer asks a fake API once and keeps its answer.
+func recordAnswer(b *testing.B, body string) *replay {
+	b.Helper()
+	fake := fakeapi.New(b)
+	fake.Chunks = benchChunks
+	req, err := http.NewRequest(http.MethodPost, fake.URL+"/v1/messages", strings.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("X-Api-Key", accountKey)
+	resp, err := benchClient(b).Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("record answer: status %d, err %v", resp.StatusCode, err)
+	}
+	return &replay{fake: fake, status: resp.StatusCode, header: resp.Header.Clone(), body: raw}
+}
+
+// RoundTrip answers from memory. The header map is shared between
+// answers: the proxy only reads an upstream's header.
+func (rp *replay) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_ = r.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: rp.status, Header: rp.header, Request: r,
+		Body: &eventReader{rest: rp.body}, ContentLength: -1,
+	}, nil
+}
+
+// eventReader hands out its text one server-sent event (up to a blank
+// line) per Read, so the relay copies and flushes event by event as it does
+// off a real connection. A JSON answer has no blank line: one Read.
+type eventReader struct{ rest []byte }
+
+func (r *eventReader) Read(p []byte) (int, error) {
+	if len(r.rest) == 0 {
+		return 0, io.EOF
+	}
+	end := len(r.rest)
+	if i := bytes.Index(r.rest, []byte("\n\n")); i >= 0 {
+		end = i + 2
+	}
+	n := copy(p, r.rest[:end])
+	r.rest = r.rest[n:]
+	return n, nil
+}
+
+func (*eventReader) Close() error { return nil }
