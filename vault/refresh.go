@@ -155,7 +155,7 @@ func (r *Refresher) run(ctx context.Context, accountID string, f *flight) {
 // the refresh token it tried, for the backoff bookkeeping ("" when no
 // request was made).
 func (r *Refresher) refresh(ctx context.Context, accountID string) (Credential, string, error) {
-	c, err := r.store.Get(accountID)
+	c, err := r.store.getFresh(accountID)
 	if err != nil {
 		return Credential{}, "", err
 	}

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/99designs/keyring"
 )
@@ -56,8 +57,21 @@ type Store struct {
 	// to fail fast on a locked collection instead of waiting on a prompt.
 	check func() error
 
-	mu sync.Mutex // the keyring backends are not safe for concurrent use
-	kr keyring.Keyring
+	mu    sync.Mutex // the keyring backends are not safe for concurrent use
+	kr    keyring.Keyring
+	cache map[string]cachedCredential // guarded by mu
+}
+
+// cacheTTL bounds how long Get serves a credential from memory. Reading the
+// keyring costs a D-Bus round trip or, for the file backend, a PBKDF2
+// derivation (~2 ms of CPU under the lock): far too much per request. A
+// short TTL still lets a change made by another Sluice process (a re-login
+// from the CLI while the tray app runs) reach this one within seconds.
+const cacheTTL = 30 * time.Second
+
+type cachedCredential struct {
+	c  Credential
+	at time.Time
 }
 
 // Open opens the keyring chosen by cfg. "auto" tries only the platform's
@@ -211,16 +225,39 @@ func (s *Store) Put(accountID string, c Credential) error {
 	if err != nil {
 		return fmt.Errorf("vault: put credential for %q in %s keyring: %w", accountID, s.backend, err)
 	}
+	s.remember(accountID, c)
 	return nil
+}
+
+// remember caches c for Get; the caller holds mu.
+func (s *Store) remember(accountID string, c Credential) {
+	if s.cache == nil {
+		s.cache = map[string]cachedCredential{}
+	}
+	s.cache[accountID] = cachedCredential{c: c, at: time.Now()}
 }
 
 // Get returns the credential of an account, or an error wrapping ErrNotFound.
 func (s *Store) Get(accountID string) (Credential, error) {
+	return s.get(accountID, true)
+}
+
+// getFresh reads the keyring itself, bypassing the cache: a refresh must
+// start from the newest refresh token, which another process may have
+// rotated.
+func (s *Store) getFresh(accountID string) (Credential, error) {
+	return s.get(accountID, false)
+}
+
+func (s *Store) get(accountID string, cached bool) (Credential, error) {
 	if accountID == "" {
 		return Credential{}, errors.New("vault: get credential: empty account id")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e, ok := s.cache[accountID]; ok && cached && time.Since(e.at) < cacheTTL {
+		return e.c, nil
+	}
 	if err := s.check(); err != nil {
 		return Credential{}, fmt.Errorf("vault: get credential for %q: %w", accountID, err)
 	}
@@ -236,6 +273,7 @@ func (s *Store) Get(accountID string) (Credential, error) {
 	if json.Unmarshal(item.Data, &c) != nil || c.validate() != nil {
 		return Credential{}, fmt.Errorf("vault: get credential for %q: stored item is not a valid credential", accountID)
 	}
+	s.remember(accountID, c)
 	return c, nil
 }
 
@@ -250,6 +288,7 @@ func (s *Store) Delete(accountID string) error {
 	if err := s.check(); err != nil {
 		return fmt.Errorf("vault: delete credential for %q: %w", accountID, err)
 	}
+	delete(s.cache, accountID)
 	err := s.kr.Remove(s.itemKey(accountID))
 	if err != nil && !errors.Is(err, keyring.ErrKeyNotFound) && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("vault: delete credential for %q from %s keyring: %w", accountID, s.backend, err)
