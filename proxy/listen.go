@@ -55,6 +55,7 @@ func (s *Service) StartProxy(_ context.Context) error {
 		}
 	}()
 	s.srv = l
+	s.startPoller()
 	s.log.Info("proxy listening", "addr", l.addr, "upstream", s.cfg.Upstream)
 	s.events.publish(Event{Kind: EventProxyState, Time: s.now()})
 	return nil
@@ -65,6 +66,7 @@ func (s *Service) StartProxy(_ context.Context) error {
 // Stopping a stopped proxy does nothing.
 func (s *Service) StopProxy(ctx context.Context) error {
 	s.mu.Lock()
+	s.stopPoller()
 	l := s.srv
 	s.srv = nil
 	s.mu.Unlock()

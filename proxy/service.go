@@ -59,6 +59,7 @@ type Service struct {
 	events    hub
 	handler   http.Handler
 	persist   *statePersister
+	poller    usagePoller // usage-endpoint schedule (usagepoll.go)
 
 	mu  sync.Mutex // guards srv
 	srv *listener

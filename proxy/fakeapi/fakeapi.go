@@ -38,6 +38,9 @@ type Behavior struct {
 	Statuses []int
 	// BareRateLimit makes scripted 429s carry only x-should-retry.
 	BareRateLimit bool
+	// RetryAfter is sent as retry-after with scripted 429s of the usage
+	// endpoint (0: none).
+	RetryAfter time.Duration
 	// CutAfterFirstEvent ends streamed responses abruptly after message_start.
 	CutAfterFirstEvent bool
 	// StreamError sends an "event: error" of this type after the first event.
@@ -139,7 +142,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if r.URL.Path == "/api/oauth/usage" {
-		s.usage(w, b)
+		s.usage(w, b, scripted)
 		return
 	}
 	if cred == "" {
@@ -152,6 +155,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusTooManyRequests, "rate_limit_error", "This request would exceed your rate limit.")
 		return
 	case scripted == http.StatusTooManyRequests && b.BareRateLimit:
+		for k := range w.Header() {
+			if strings.HasPrefix(strings.ToLower(k), "anthropic-ratelimit-") {
+				w.Header().Del(k)
+			}
+		}
 		w.Header().Set("x-should-retry", "true")
 		writeError(w, scripted, "rate_limit_error", "Rate limited.")
 		return
@@ -228,7 +236,14 @@ func (s *Server) limitHeaders(h http.Header, b *Behavior, limited bool) {
 	h.Set("request-id", "req_fake")
 }
 
-func (s *Server) usage(w http.ResponseWriter, b *Behavior) {
+func (s *Server) usage(w http.ResponseWriter, b *Behavior, scripted int) {
+	if scripted != 0 && scripted != http.StatusOK {
+		if scripted == http.StatusTooManyRequests && b.RetryAfter > 0 {
+			w.Header().Set("Retry-After", fmt.Sprint(int(b.RetryAfter.Seconds())))
+		}
+		writeError(w, scripted, errorType(scripted), fmt.Sprintf("scripted status %d", scripted))
+		return
+	}
 	util := 10.0
 	if b != nil {
 		util = b.Utilization * 100
