@@ -37,6 +37,7 @@ type Env func(string) string
 func LoadSettings(env Env, version string) (Settings, error) {
 	s := Settings{
 		Proxy: proxy.Config{
+			Port:     proxy.DefaultPort,
 			Host:     env("SLUICE_HOST"),
 			Upstream: env("SLUICE_UPSTREAM"),
 			UsageURL: env("SLUICE_USAGE_URL"),

@@ -16,7 +16,8 @@ import (
 type Config struct {
 	// Host is the listen address. Only loopback addresses are accepted.
 	Host string
-	// Port is the listen port (default 8788).
+	// Port is the listen port. Zero picks a free port (tests); the command
+	// line defaults it to DefaultPort.
 	Port int
 	// Upstream is the Anthropic API base URL (default https://api.anthropic.com).
 	Upstream string
@@ -58,9 +59,6 @@ const (
 func (c Config) withDefaults() Config {
 	if c.Host == "" {
 		c.Host = DefaultHost
-	}
-	if c.Port == 0 {
-		c.Port = DefaultPort
 	}
 	if c.Upstream == "" {
 		c.Upstream = DefaultUpstream
