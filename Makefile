@@ -9,7 +9,11 @@ TAGS := migrated_fynedo
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: deps build run serve test vet bench
+# The real Claude Code CLI, for the end-to-end test against Sluice.
+CLAUDE_CODE_VERSION := 2.1.330
+CLAUDE_BIN := .cache/claude-code/node_modules/.bin/claude
+
+.PHONY: deps build run serve test vet bench claude-code
 
 deps:
 	@scripts/install-deps.sh
@@ -35,9 +39,15 @@ vet:
 # library otherwise runs dbus-launch at start-up when no session bus is set
 # and leaves a daemon behind per test binary. Tests that need a bus start
 # their own and hand its address to the processes they run.
-test: deps vet
+test: deps claude-code vet
 	DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/sluice-no-bus \
+	SLUICE_CLAUDE_BIN=$$(test -x $(CLAUDE_BIN) && echo $(CURDIR)/$(CLAUDE_BIN)) \
 	go test -race -tags $(TAGS) -count=1 -timeout 15m ./...
+
+claude-code:
+	@if command -v npm >/dev/null 2>&1; then \
+	  test -x $(CLAUDE_BIN) || npm install --silent --no-audit --no-fund --prefix .cache/claude-code @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION); \
+	else echo "npm not found: the Claude Code end-to-end test will be skipped" >&2; fi
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./proxy/...
