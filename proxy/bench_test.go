@@ -3,12 +3,10 @@ package proxy_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,8 +15,6 @@ import (
 
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
-	"github.com/sluice-proxy/sluice/proxy/journal"
-	"github.com/sluice-proxy/sluice/vault"
 )
 
 // The benchmarks compare one client calling the fake API directly with the
@@ -34,69 +30,23 @@ const (
 	benchChunks = 15
 )
 
-// benchEnv is an engine like newEnv's (real journal, real file keyring)
-// for benchmarks, whose *testing.B newEnv does not take.
-type benchEnv struct {
-	fake *fakeapi.Server
-	db   *journal.DB
-	svc  *proxy.Service
-	srv  *httptest.Server // serves svc.Handler() on loopback; nil if not asked for
-	once sync.Once
-}
-
-// newBenchEnv builds an engine with one API-key account in front of fake
-// (or, when transport is set, in front of whatever transport answers). With
-// memCreds the credential is read from the keyring once and then held in
-// memory (memTokens); without, every request reads the keyring, as the
-// engine does today.
-func newBenchEnv(tb testing.TB, fake *fakeapi.Server, transport http.RoundTripper, serve, memCreds bool) *benchEnv {
+// newBenchEnv is newEnv (real journal, real file keyring, served on
+// loopback, in front of a fresh fake API sending benchChunks deltas) with
+// one API-key account, wired for measuring: the real clock rather than the
+// test clock, a discarded log as at the command line's default level, and,
+// when transport is set, that upstream transport instead of the network.
+// Credentials come from the keyring through vault.Store, as cli/engine.go
+// wires it.
+func newBenchEnv(tb testing.TB, transport http.RoundTripper) *env {
 	tb.Helper()
-	dir := tb.TempDir()
-	db, err := journal.Open(filepath.Join(dir, "sluice.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	store, err := vault.Open(vault.Config{Backend: "file", FileDir: filepath.Join(dir, "keyring"), FilePassword: "test-password"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	deps := proxy.Deps{
-		Journal: db, Keyring: store, Transport: transport,
-		Logger: slog.New(slog.DiscardHandler),
-	}
-	if memCreds {
-		deps.Tokens = &memTokens{k: store}
-	}
-	svc, err := proxy.New(context.Background(), proxy.Config{Upstream: fake.URL, Version: "bench"}, deps)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := svc.AddAPIKey(context.Background(), "bench", accountKey); err != nil {
-		tb.Fatal(err)
-	}
-	e := &benchEnv{fake: fake, db: db, svc: svc}
-	if serve {
-		e.srv = httptest.NewServer(svc.Handler())
-	}
-	tb.Cleanup(func() {
-		if err := errors.Join(e.close(), db.Close()); err != nil {
-			tb.Errorf("close: %v", err)
-		}
+	e := newEnv(tb, func(_ *proxy.Config, d *proxy.Deps) {
+		d.Logger = slog.New(slog.DiscardHandler)
+		d.Now = nil // time.Now
+		d.Transport = transport
 	})
+	e.fake.Chunks = benchChunks
+	e.addKey("bench", accountKey)
 	return e
-}
-
-// close stops serving and flushes the request records to the journal,
-// which stays open until Cleanup. It may be called early, to count them.
-func (e *benchEnv) close() error {
-	var err error
-	e.once.Do(func() {
-		if e.srv != nil {
-			e.srv.Close()
-		}
-		err = e.svc.Close(context.Background())
-	})
-	return err
 }
 
 // benchClient is a keep-alive client over loopback, with enough idle
@@ -158,45 +108,15 @@ func BenchmarkDirect(b *testing.B) {
 }
 
 // BenchmarkViaSluice is the same client calling the fake API through Sluice
-// served over loopback HTTP, wired as the command line wires it: the
-// account's credential is read from the keyring on every request.
-func BenchmarkViaSluice(b *testing.B) { benchViaSluice(b, false) }
-
-// BenchmarkViaSluiceMemCreds is BenchmarkViaSluice with the credential held
-// in memory after the first read: the engine's cost without the per-request
-// keyring read.
-func BenchmarkViaSluiceMemCreds(b *testing.B) { benchViaSluice(b, true) }
-
-func benchViaSluice(b *testing.B, memCreds bool) {
+// served over loopback HTTP, wired as the command line wires it.
+func BenchmarkViaSluice(b *testing.B) {
 	for _, bc := range benchCases {
 		target := func(b *testing.B) (string, string) {
-			fake := fakeapi.New(b)
-			fake.Chunks = benchChunks
-			return newBenchEnv(b, fake, nil, true, memCreds).srv.URL, clientKey
+			return newBenchEnv(b, nil).srv.URL, clientKey
 		}
 		b.Run(bc.name, func(b *testing.B) { runSerial(b, bc.body, target) })
 		b.Run(bc.name+"-parallel", func(b *testing.B) { runParallel(b, bc.body, target) })
 	}
-}
-
-// memTokens hands out each account's credential as first read from the
-// keyring. It stands in for the credential cache the engine lacks; API-key
-// accounts never need a refresh, so for them it is exact.
-type memTokens struct {
-	k     proxy.Keyring
-	creds sync.Map // account id -> vault.Credential
-}
-
-func (m *memTokens) Credential(_ context.Context, id string) (vault.Credential, error) {
-	if c, ok := m.creds.Load(id); ok {
-		return c.(vault.Credential), nil
-	}
-	c, err := m.k.Get(id)
-	if err != nil {
-		return vault.Credential{}, err
-	}
-	m.creds.Store(id, c)
-	return c, nil
 }
 
 // expectLen makes one direct call to learn the answer's exact size: every
@@ -292,17 +212,9 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 // record and its SQLite insert (the async writer runs in another goroutine,
 // but the allocation count is process-wide so it is included). The
 // "fixture" case runs only the request and replay plumbing; subtract it.
-//
-// The "-memcreds" cases hold the credential in memory (see memTokens).
 func BenchmarkHandler(b *testing.B) {
 	for _, bc := range benchCases {
-		for _, memCreds := range []bool{false, true} {
-			name := bc.name
-			if memCreds {
-				name += "-memcreds"
-			}
-			b.Run(name, func(b *testing.B) { benchHandler(b, bc.body, memCreds) })
-		}
+		b.Run(bc.name, func(b *testing.B) { benchHandler(b, bc.body) })
 	}
 	b.Run("fixture", func(b *testing.B) {
 		rp := recordAnswer(b, benchStreamBody)
@@ -310,20 +222,17 @@ func BenchmarkHandler(b *testing.B) {
 	})
 }
 
-func benchHandler(b *testing.B, body string, memCreds bool) {
+func benchHandler(b *testing.B, body string) {
 	rp := recordAnswer(b, body)
-	e := newBenchEnv(b, rp.fake, rp, false, memCreds)
+	e := newBenchEnv(b, rp)
 	runHandler(b, e.svc.Handler(), body, rp)
 	// Every request must have left a record; records the bounded
-	// queue dropped would be work missing from the figures.
-	if err := e.close(); err != nil {
+	// queue dropped would be work missing from the figures. Closing the
+	// service flushes them (the journal stays open until cleanup).
+	if err := e.svc.Close(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	tot, err := e.db.Totals(context.Background(), "", time.Time{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(int64(b.N)+1-tot.Requests)/float64(b.N), "dropped-records/op")
+	b.ReportMetric(float64(int64(b.N)+1-journalTotal(b, e))/float64(b.N), "dropped-records/op")
 }
 
 // runHandler serves b.N requests to h in this goroutine (h nil: only build
@@ -397,7 +306,6 @@ func (w *sinkWriter) Flush() {}
 // replay is an upstream in memory: it answers every request with one
 // answer recorded from the fake API.
 type replay struct {
-	fake   *fakeapi.Server // only its URL is used, as the configured upstream
 	status int
 	header http.Header
 	body   []byte
@@ -422,7 +330,7 @@ func recordAnswer(b *testing.B, body string) *replay {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		b.Fatalf("record answer: status %d, err %v", resp.StatusCode, err)
 	}
-	return &replay{fake: fake, status: resp.StatusCode, header: resp.Header.Clone(), body: raw}
+	return &replay{status: resp.StatusCode, header: resp.Header.Clone(), body: raw}
 }
 
 // RoundTrip answers from memory. The header map is shared between

@@ -59,7 +59,7 @@ func (c *clock) Advance(d time.Duration) {
 // env is one Sluice engine in a temp dir, served over real loopback HTTP,
 // in front of a fake Anthropic API.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	fake    *fakeapi.Server
 	db      *journal.DB
@@ -79,12 +79,12 @@ func withConfig(f func(*proxy.Config)) envOption {
 }
 
 // newEnv builds an engine whose upstream is a fresh fake API.
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	return newEnvAt(t, t.TempDir(), fakeapi.New(t), opts...)
 }
 
-func newEnvAt(t *testing.T, dir string, fake *fakeapi.Server, opts ...envOption) *env {
+func newEnvAt(t testing.TB, dir string, fake *fakeapi.Server, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, dir: dir, fake: fake, logs: &syncBuffer{}, clock: &clock{now: time.Now()}}
 	db, err := journal.Open(filepath.Join(dir, "sluice.db"))
@@ -183,7 +183,7 @@ func (e *env) grepDataDir(secrets ...string) {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -194,7 +194,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func atoi(t *testing.T, s string) int {
+func atoi(t testing.TB, s string) int {
 	t.Helper()
 	n, err := strconv.Atoi(s)
 	if err != nil {

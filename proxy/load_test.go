@@ -17,8 +17,6 @@ import (
 	"testing"
 	"text/tabwriter"
 	"time"
-
-	"github.com/sluice-proxy/sluice/proxy"
 )
 
 // The load harness drives a whole engine (real journal, real file keyring,
@@ -29,7 +27,6 @@ var (
 	loadDuration    = flag.Duration("load.duration", 30*time.Second, "how long TestLoadHarness sends requests")
 	loadConcurrency = flag.Int("load.concurrency", 64, "concurrent clients in TestLoadHarness")
 	loadStream      = flag.Float64("load.stream", 0.5, "share of streamed requests (0..1) in TestLoadHarness")
-	loadMemCreds    = flag.Bool("load.memcreds", false, "hold credentials in memory instead of reading the keyring per request")
 )
 
 // loadAccounts are the pooled accounts; each client is its own session so
@@ -59,13 +56,9 @@ type loadResult struct {
 }
 
 // newLoadEnv is an engine with the three load accounts.
-func newLoadEnv(t *testing.T, memCreds bool) *env {
+func newLoadEnv(t *testing.T) *env {
 	t.Helper()
-	var opts []envOption
-	if memCreds {
-		opts = append(opts, func(_ *proxy.Config, d *proxy.Deps) { d.Tokens = &memTokens{k: d.Keyring} })
-	}
-	e := newEnv(t, opts...)
+	e := newEnv(t)
 	e.fake.Chunks = benchChunks
 	for i, k := range loadAccounts {
 		e.addKey(fmt.Sprintf("load-%d", i+1), k)
@@ -228,7 +221,7 @@ func servedCounts(m map[string]int) []int {
 // TestLoadSmoke is the harness at CI size: 600 requests, 50 at a time, a
 // third streamed, over three accounts, under five seconds.
 func TestLoadSmoke(t *testing.T) {
-	e := newLoadEnv(t, false)
+	e := newLoadEnv(t)
 	res := runLoad(t, e, loadConfig{Concurrency: 50, Requests: 600, StreamShare: 1.0 / 3})
 	if res.Sent != 600 {
 		t.Fatalf("sent %d requests, want 600", res.Sent)
@@ -250,10 +243,10 @@ func TestLoadHarness(t *testing.T) {
 	if cfg.Concurrency < 1 || cfg.Duration <= 0 || cfg.StreamShare < 0 || cfg.StreamShare > 1 {
 		t.Fatalf("bad load settings %+v", cfg)
 	}
-	e := newLoadEnv(t, *loadMemCreds)
+	e := newLoadEnv(t)
 	res := runLoad(t, e, cfg)
-	t.Logf("concurrency %d, %s, %.0f%% streamed (%d events each), 3 accounts, memcreds=%v",
-		cfg.Concurrency, cfg.Duration, cfg.StreamShare*100, benchChunks+5, *loadMemCreds)
+	t.Logf("concurrency %d, %s, %.0f%% streamed (%d events each), 3 accounts",
+		cfg.Concurrency, cfg.Duration, cfg.StreamShare*100, benchChunks+5)
 	t.Logf("\n%s", loadTable(res))
 	checkLoad(t, e, res)
 }
@@ -285,7 +278,7 @@ func loadTable(res loadResult) string {
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
 
 // journalTotal counts the records the engine journaled.
-func journalTotal(t *testing.T, e *env) int64 {
+func journalTotal(t testing.TB, e *env) int64 {
 	t.Helper()
 	tot, err := e.db.Totals(context.Background(), "", time.Time{})
 	if err != nil {
