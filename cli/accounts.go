@@ -70,7 +70,7 @@ func accounts(ctx context.Context, args []string, set Settings, io IO) error {
 	case "rename":
 		return svc.RenameAccount(ctx, args[0], args[1])
 	case "login":
-		return loginCmd(ctx, eng, args[0], login, io)
+		return loginCmd(ctx, svc, args[0], login, io)
 	}
 	return nil
 }

@@ -13,11 +13,9 @@ import (
 	"github.com/sluice-proxy/sluice/vault"
 )
 
-// Engine is an opened Sluice: its service and what it was built from.
+// Engine is an opened Sluice: its service and the database it owns.
 type Engine struct {
 	Service *proxy.Service
-	Store   *vault.Store
-	OAuth   *vault.OAuth
 	db      *journal.DB
 }
 
@@ -40,13 +38,14 @@ func Open(ctx context.Context, s Settings, log *slog.Logger) (*Engine, error) {
 		Journal: db,
 		Keyring: store,
 		Tokens:  vault.NewRefresher(store, oauth, nil),
+		OAuth:   oauth,
 		Logger:  log,
 	})
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	return &Engine{Service: svc, Store: store, OAuth: oauth, db: db}, nil
+	return &Engine{Service: svc, db: db}, nil
 }
 
 // Close stops the service, flushes its logs and closes the database.

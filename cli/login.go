@@ -35,54 +35,32 @@ func (l *loginFlags) register(fs *flag.FlagSet) {
 }
 
 // loginCmd signs in through the browser with PKCE and stores the result.
-func loginCmd(ctx context.Context, eng *Engine, name string, l loginFlags, io IO) error {
+func loginCmd(ctx context.Context, svc *proxy.Service, name string, l loginFlags, io IO) error {
 	mode := vault.Mode(l.mode)
 	if mode != vault.ModeMax && mode != vault.ModeConsole {
 		return fmt.Errorf("%w: --mode must be max or console", errUsage)
 	}
-	svc := eng.Service
-	views, err := svc.Accounts(ctx)
-	if err != nil {
-		return err
-	}
-	exists := false
-	for _, a := range views {
-		exists = exists || a.Name == name
-	}
-	switch {
-	case exists && !l.reauth:
-		return fmt.Errorf("account %q already exists: use --reauth to sign in to it again", name)
-	case !exists && l.reauth:
-		return fmt.Errorf("%q: %w", name, proxy.ErrNoSuchAccount)
-	}
-	if mode == vault.ModeMax {
+	if mode == vault.ModeMax && !l.reauth {
 		if show, err := svc.ShowOnce(ctx, "subscription-terms"); err != nil {
 			return err
 		} else if show {
 			fmt.Fprint(io.Err, termsNotice+"\n")
 		}
 	}
-	opts := vault.LoginOptions{Mode: mode, Out: io.Err, Paste: l.paste, In: io.In}
+	req := proxy.LoginRequest{Name: name, Mode: mode, Reauth: l.reauth, Out: io.Err, Paste: l.paste, In: io.In}
 	if !l.noBrowser && io.OpenBrowser != nil {
-		opts.OpenBrowser = io.OpenBrowser
+		req.OpenBrowser = io.OpenBrowser
 	}
 	if l.paste {
 		fmt.Fprintln(io.Err, "After signing in, copy the code shown (code#state) and paste it here.")
 	}
-	cred, err := eng.OAuth.Login(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("sign-in failed: %w", err)
-	}
-	if l.reauth {
-		if err := svc.Reauthenticate(ctx, name, cred); err != nil {
-			return err
-		}
-		fmt.Fprintf(io.Out, "Signed in to %s again.\n", name)
-		return nil
-	}
-	v, err := svc.AddCredential(ctx, name, cred)
+	v, err := svc.Login(ctx, req)
 	if err != nil {
 		return err
+	}
+	if l.reauth {
+		fmt.Fprintf(io.Out, "Signed in to %s again.\n", name)
+		return nil
 	}
 	fmt.Fprintf(io.Out, "Added %s (%s, priority %d).\n", v.Name, v.Kind, v.Priority)
 	return nil

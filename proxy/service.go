@@ -42,6 +42,8 @@ type Deps struct {
 	Now func() time.Time
 	// Transport carries upstream requests (default: a tuned http.Transport).
 	Transport http.RoundTripper
+	// OAuth signs accounts in (Login); nil disables browser logins.
+	OAuth *vault.OAuth
 }
 
 // Service is the engine's API: the one thing the CLI, the tray and the
@@ -52,6 +54,7 @@ type Service struct {
 	records   *journal.Writer
 	keyring   Keyring
 	tokens    Tokens
+	oauth     *vault.OAuth
 	pool      *pool.Pool
 	log       *slog.Logger
 	now       func() time.Time
@@ -87,6 +90,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		db:        deps.Journal,
 		keyring:   deps.Keyring,
 		tokens:    deps.Tokens,
+		oauth:     deps.OAuth,
 		log:       deps.Logger,
 		now:       deps.Now,
 		transport: deps.Transport,
