@@ -1,0 +1,147 @@
+// Package app is Sluice's desktop face: the Fyne application, its main window
+// and, where the desktop has one, the tray icon. Like the tray, it holds no
+// business logic: it shows what the Engine reports and forwards commands.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/sluice-proxy/sluice/assets"
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/tray"
+)
+
+// ID is the application ID; it must match FyneApp.toml, which packaging uses.
+// Fyne keys preferences and storage on it.
+const ID = "io.github.sluiceproxy.sluice"
+
+// Engine is what the desktop app needs of the engine. *proxy.Service
+// satisfies it.
+type Engine interface {
+	StartProxy(ctx context.Context) error
+	StopProxy(ctx context.Context) error
+	ProxyRunning() bool
+	Addr() string
+	Accounts(ctx context.Context) ([]proxy.AccountView, error)
+	// Subscribe returns engine events and a function that ends the
+	// subscription and closes the channel.
+	Subscribe() (<-chan proxy.Event, func())
+}
+
+// Options tune Run. The zero value starts with the proxy as the engine has
+// it and the window shown.
+type Options struct {
+	// StartProxy turns the proxy on at launch. A failure (say, the port is
+	// taken) is shown in the window rather than ending the app.
+	StartProxy bool
+	// Hidden starts with only the tray icon. Ignored without a tray, where
+	// the window is the only way to reach the app.
+	Hidden bool
+	// StopTimeout bounds the graceful stop of the proxy when quitting. Zero
+	// means 10s.
+	StopTimeout time.Duration
+}
+
+// Run shows the desktop app for eng and returns when the user quits, with
+// the proxy stopped. It must be called on the main goroutine (Fyne's rule).
+// It returns CheckDisplay's error, without starting anything, when there is
+// no display.
+func Run(eng Engine, opts Options) error {
+	if err := CheckDisplay(); err != nil {
+		return err
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = 10 * time.Second
+	}
+	a := fyneapp.NewWithID(ID)
+	a.SetIcon(assets.AppIcon)
+
+	v := newView(eng, fyne.Do)
+	w := a.NewWindow("Sluice")
+	w.SetContent(v.content())
+	w.Resize(fyne.NewSize(640, 360))
+
+	var t *tray.Tray
+	quit := func() {
+		go func() { // stopping drains in-flight requests: not on the UI goroutine
+			stopProxy(eng, opts.StopTimeout)
+			fyne.Do(a.Quit)
+		}()
+	}
+	if desk, ok := a.(desktop.App); ok {
+		t = tray.Install(desk, eng, tray.Options{
+			OpenWindow: func() {
+				w.Show()
+				w.RequestFocus()
+			},
+			Quit:    quit,
+			OnError: func(err error) { notify(a, v, err) },
+		})
+		// With a tray, closing the window leaves the proxy running behind it.
+		w.SetCloseIntercept(w.Hide)
+	} else {
+		w.SetCloseIntercept(func() {
+			w.Hide()
+			quit()
+		})
+	}
+
+	events, unsubscribe := eng.Subscribe()
+	go v.watch(events)
+	if opts.StartProxy && !eng.ProxyRunning() {
+		v.set(true)
+	}
+	if !opts.Hidden || t == nil {
+		w.Show()
+	}
+	a.Run()
+
+	// Quitting by another path (SIGTERM, the session ending) skips quit:
+	// finish its work here.
+	unsubscribe()
+	if t != nil {
+		t.Close()
+	}
+	stopProxy(eng, opts.StopTimeout)
+	return nil
+}
+
+// stopProxy stops the proxy if it runs, logging a failure: at quit there is
+// no one left to show it to.
+func stopProxy(eng Engine, timeout time.Duration) {
+	if !eng.ProxyRunning() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := eng.StopProxy(ctx); err != nil {
+		slog.Error("stop proxy at quit", "err", err)
+	}
+}
+
+// notify reports a failed tray command both in the window and as a desktop
+// notification, since the window is usually hidden when the tray is used.
+func notify(a fyne.App, v *view, err error) {
+	slog.Error("tray", "err", err)
+	a.SendNotification(fyne.NewNotification("Sluice", capitalize(err.Error())))
+	fyne.Do(func() {
+		v.setErr = err
+		v.showProblems()
+	})
+}
+
+// capitalize starts a wrapped error's message ("turn proxy on: ...") as a
+// sentence for the notification.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,151 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+// fakeEngine stands in for proxy.Service.
+type fakeEngine struct {
+	mu          sync.Mutex
+	running     bool
+	addr        string
+	accounts    []proxy.AccountView
+	accountsErr error
+	setErr      error
+	starts      int
+	stops       int
+	subs        map[chan proxy.Event]struct{}
+}
+
+func newFakeEngine(running bool, accounts ...proxy.AccountView) *fakeEngine {
+	return &fakeEngine{running: running, addr: "127.0.0.1:8788", accounts: accounts,
+		subs: map[chan proxy.Event]struct{}{}}
+}
+
+func (f *fakeEngine) StartProxy(context.Context) error { return f.setRunning(true) }
+func (f *fakeEngine) StopProxy(context.Context) error  { return f.setRunning(false) }
+
+func (f *fakeEngine) setRunning(on bool) error {
+	f.mu.Lock()
+	if on {
+		f.starts++
+	} else {
+		f.stops++
+	}
+	if f.setErr != nil {
+		f.mu.Unlock()
+		return f.setErr
+	}
+	f.running = on
+	f.mu.Unlock()
+	f.publish(proxy.EventProxyState)
+	return nil
+}
+
+func (f *fakeEngine) ProxyRunning() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.running
+}
+
+func (f *fakeEngine) Addr() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.addr
+}
+
+func (f *fakeEngine) Accounts(context.Context) ([]proxy.AccountView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.accountsErr != nil {
+		return nil, f.accountsErr
+	}
+	return append([]proxy.AccountView(nil), f.accounts...), nil
+}
+
+func (f *fakeEngine) Subscribe() (<-chan proxy.Event, func()) {
+	ch := make(chan proxy.Event, 16)
+	f.mu.Lock()
+	f.subs[ch] = struct{}{}
+	f.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			f.mu.Lock()
+			delete(f.subs, ch)
+			f.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// publish sends without blocking, as the engine's hub does.
+func (f *fakeEngine) publish(kind proxy.EventKind) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.subs {
+		select {
+		case ch <- proxy.Event{Kind: kind, Time: time.Now()}:
+		default:
+		}
+	}
+}
+
+// change mutates the engine's state as the CLI or the proxy would.
+func (f *fakeEngine) change(fn func(f *fakeEngine)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+func (f *fakeEngine) counts() (starts, stops int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.starts, f.stops
+}
+
+// uiLoop plays the UI goroutine for tests: the view posts work to it as it
+// would with fyne.Do, and the test goroutine runs that work while it waits.
+// (The Fyne test driver runs fyne.Do inline on the calling goroutine, which
+// would touch widgets from two goroutines at once.)
+type uiLoop struct{ work chan func() }
+
+func newUILoop() *uiLoop { return &uiLoop{work: make(chan func(), 1024)} }
+
+func (u *uiLoop) do(f func()) { u.work <- f }
+
+// waitFor runs posted UI work until cond holds, failing after a deadline.
+func (u *uiLoop) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for !cond() {
+		select {
+		case f := <-u.work:
+			f()
+		case <-time.After(10 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// settle runs posted UI work until none arrives for a while: for asserting
+// that something did not happen.
+func (u *uiLoop) settle() {
+	for {
+		select {
+		case f := <-u.work:
+			f()
+		case <-time.After(300 * time.Millisecond):
+			return
+		}
+	}
+}
+
+var errBoom = errors.New("boom")

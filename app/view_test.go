@@ -1,0 +1,209 @@
+package app
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+var (
+	work = proxy.AccountView{ID: "a1", Name: "work", Kind: "oauth", State: "ok",
+		FiveHour: proxy.Window{Status: "allowed", Utilization: 0.42},
+		SevenDay: proxy.Window{Status: "allowed", Utilization: 0.071}}
+	spare = proxy.AccountView{ID: "a2", Name: "spare", Kind: "api-key", State: "limited",
+		LimitedUntil: time.Date(2026, 3, 1, 14, 5, 0, 0, time.Local)}
+)
+
+// shown starts a view of eng in a test window and returns it with the UI
+// loop that drives it.
+func shown(t *testing.T, eng *fakeEngine) (*view, fyne.Window, *uiLoop) {
+	t.Helper()
+	test.NewTempApp(t)
+	ui := newUILoop()
+	v := newView(eng, ui.do)
+	v.debounce = 10 * time.Millisecond
+	w := test.NewTempWindow(t, v.content())
+	w.Resize(fyne.NewSize(640, 360))
+	events, cancel := eng.Subscribe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		v.watch(events)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return v, w, ui
+}
+
+// texts lists the visible text in the window, as a user would read it: it
+// walks the rendered tree, skipping hidden subtrees.
+func texts(w fyne.Window) []string {
+	var out []string
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if o == nil || !o.Visible() {
+			return
+		}
+		switch o := o.(type) {
+		case *canvas.Text:
+			if o.Text != "" {
+				out = append(out, o.Text)
+			}
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(o).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(w.Content())
+	return out
+}
+
+// showing reports whether every want is among the window's texts.
+func showing(w fyne.Window, want ...string) func() bool {
+	return func() bool {
+		got := texts(w)
+		for _, s := range want {
+			if !slices.Contains(got, s) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func TestWindowShowsProxyAndAccounts(t *testing.T) {
+	eng := newFakeEngine(true, work, spare)
+	v, w, ui := shown(t, eng)
+	ui.waitFor(t, "status and accounts", showing(w,
+		"Proxy on at 127.0.0.1:8788", "Turn proxy off",
+		"Name", "Kind", "State", "5h", "7d",
+		"work", "oauth", "ok", "42%", "7%",
+		"spare", "api-key", "limited until 14:05", "–",
+		AddAccountHint))
+	if v.toggle.Disabled() {
+		t.Error("toggle disabled once the state is known")
+	}
+	if slices.Contains(texts(w), "No accounts yet.") {
+		t.Error("empty-list note shown next to accounts")
+	}
+}
+
+func TestWindowWithoutAccountsSaysHowToAdd(t *testing.T) {
+	_, w, ui := shown(t, newFakeEngine(false))
+	ui.waitFor(t, "empty state", showing(w, "Proxy off", "Turn proxy on", "No accounts yet.", AddAccountHint))
+}
+
+func TestWindowFollowsEngineEvents(t *testing.T) {
+	eng := newFakeEngine(true, work)
+	_, w, ui := shown(t, eng)
+	ui.waitFor(t, "first account", showing(w, "work"))
+
+	eng.change(func(f *fakeEngine) { f.accounts = append(f.accounts, spare) })
+	eng.publish(proxy.EventAccounts)
+	ui.waitFor(t, "added account", showing(w, "work", "spare", "limited until 14:05"))
+
+	eng.change(func(f *fakeEngine) {
+		f.accounts[0].State = "warning"
+		f.accounts[0].FiveHour.Utilization = 0.93
+	})
+	eng.publish(proxy.EventAccountState)
+	ui.waitFor(t, "new limits", showing(w, "warning", "93%"))
+
+	// Turned off elsewhere (the CLI, the tray): the window follows.
+	eng.change(func(f *fakeEngine) { f.running = false })
+	eng.publish(proxy.EventProxyState)
+	ui.waitFor(t, "proxy off", showing(w, "Proxy off", "Turn proxy on"))
+}
+
+func TestToggleButtonStopsAndStarts(t *testing.T) {
+	eng := newFakeEngine(true)
+	v, w, ui := shown(t, eng)
+	ui.waitFor(t, "proxy on", showing(w, "Turn proxy off"))
+
+	test.Tap(v.toggle)
+	if !v.toggle.Disabled() {
+		t.Error("toggle stays enabled while the proxy stops")
+	}
+	ui.waitFor(t, "proxy off", showing(w, "Proxy off", "Turn proxy on"))
+	if _, stops := eng.counts(); stops != 1 {
+		t.Fatalf("StopProxy called %d times, want 1", stops)
+	}
+
+	ui.waitFor(t, "toggle enabled", func() bool { return !v.toggle.Disabled() })
+	test.Tap(v.toggle)
+	ui.waitFor(t, "proxy on", showing(w, "Proxy on at 127.0.0.1:8788", "Turn proxy off"))
+	if starts, _ := eng.counts(); starts != 1 {
+		t.Fatalf("StartProxy called %d times, want 1", starts)
+	}
+}
+
+func TestProblemsAreShown(t *testing.T) {
+	eng := newFakeEngine(false, work)
+	v, w, ui := shown(t, eng)
+	ui.waitFor(t, "account", showing(w, "work"))
+
+	eng.change(func(f *fakeEngine) { f.setErr = errBoom })
+	test.Tap(v.toggle)
+	ui.waitFor(t, "start failure", showing(w, "turn proxy on: boom", "Proxy off"))
+
+	eng.change(func(f *fakeEngine) { f.setErr, f.accountsErr = nil, errBoom })
+	eng.publish(proxy.EventAccounts)
+	ui.waitFor(t, "read failure", func() bool {
+		return slices.ContainsFunc(texts(w), func(s string) bool { return strings.Contains(s, "read accounts: boom") })
+	})
+	if !slices.Contains(texts(w), "work") {
+		t.Error("accounts vanished when a re-read failed")
+	}
+
+	eng.change(func(f *fakeEngine) { f.accountsErr = nil })
+	test.Tap(v.toggle)
+	ui.waitFor(t, "problems cleared", func() bool { return !v.problem.Visible() && showing(w, "Proxy on at 127.0.0.1:8788")() })
+}
+
+func TestEventBurstIsCoalesced(t *testing.T) {
+	eng := newFakeEngine(true, work)
+	v, w, ui := shown(t, eng)
+	v.debounce = 100 * time.Millisecond
+	ui.waitFor(t, "account", showing(w, "work"))
+	ui.settle()
+
+	applied := 0
+	v.do = func(f func()) { ui.do(func() { applied++; f() }) }
+	for range 10 {
+		eng.publish(proxy.EventRequest)
+	}
+	ui.settle()
+	if applied == 0 || applied > 2 {
+		t.Errorf("10 events applied %d times, want 1 (2 at a debounce boundary)", applied)
+	}
+}
+
+func TestPercent(t *testing.T) {
+	for _, tc := range []struct {
+		w    proxy.Window
+		want string
+	}{
+		{proxy.Window{}, "–"},
+		{proxy.Window{Status: "allowed"}, "0%"},
+		{proxy.Window{Status: "allowed_warning", Utilization: 0.875}, "88%"},
+		{proxy.Window{Status: "rejected", Utilization: 1}, "100%"},
+	} {
+		if got := percent(tc.w); got != tc.want {
+			t.Errorf("percent(%+v) = %q, want %q", tc.w, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package tray
+
+import (
+	"bytes"
+	"net"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// TestTrayEndToEnd drives the real tray over D-Bus as a desktop shell would:
+// it reads the menu, clicks the toggle, left-clicks the icon, opens the
+// window and quits, checking each time what the engine really did.
+func TestTrayEndToEnd(t *testing.T) {
+	needTools(t, "Xvfb", "dbus-daemon")
+	display := startXvfb(t)
+	bus := startBus(t)
+	conn, regs := startWatcher(t, bus)
+	out, exited, exitErr := startChild(t, display, bus)
+
+	var reg registered
+	select {
+	case reg = <-regs:
+	case <-exited:
+		t.Fatalf("tray app exited before registering: %v", *exitErr)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no StatusNotifierItem registered within 30s")
+	}
+	item := conn.Object(string(reg.sender), reg.path)
+
+	// A shell sends left clicks as Activate only if the item says it is not
+	// just a menu.
+	if v, err := item.GetProperty("org.kde.StatusNotifierItem.ItemIsMenu"); err != nil || v.Value() != false {
+		t.Errorf("ItemIsMenu = %v, %v; want false (left click toggles)", v, err)
+	}
+	v, err := item.GetProperty("org.kde.StatusNotifierItem.Menu")
+	if err != nil {
+		t.Fatalf("read Menu property: %v", err)
+	}
+	menuPath, ok := v.Value().(dbus.ObjectPath)
+	if !ok {
+		t.Fatalf("Menu property %v is not an object path", v)
+	}
+	menu := conn.Object(string(reg.sender), menuPath)
+
+	// systray rebuilds the menu item by item, asynchronously: wait until a
+	// whole menu with the expected status and toggle is there.
+	var items []menuItem
+	waitMenu := func(status, toggle string) {
+		t.Helper()
+		var err error
+		if !eventually(10*time.Second, func() bool {
+			items, err = layout(menu)
+			got := labels(items)
+			return err == nil && len(got) == 5 && strings.HasPrefix(got[0], status) &&
+				reflect.DeepEqual(got[1:], []string{toggle, "---", LabelOpen, LabelQuit})
+		}) {
+			t.Fatalf("menu never showed %q, %q: items %q, err %v", status, toggle, labels(items), err)
+		}
+	}
+	waitMenu("Proxy: on at ", LabelTurnOff)
+	addr := strings.TrimPrefix(items[0].label, "Proxy: on at ")
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		t.Fatalf("status line %q does not end in an address: %v", items[0].label, err)
+	}
+	if items[0].enabled {
+		t.Error("status line is enabled")
+	}
+	if !listening(addr) {
+		t.Fatalf("menu says on at %s but nothing listens there", addr)
+	}
+	iconOn := pixmap(t, item)
+
+	// Menu toggle: the engine really stops and the menu and icon follow.
+	toggle := mustFind(t, items, LabelTurnOff)
+	clickUntil(t, menu, toggle.id, func() bool { return !listening(addr) })
+	waitMenu("Proxy: off", LabelTurnOn)
+	if items[0].label != "Proxy: off" {
+		t.Errorf("status %q, want %q", items[0].label, "Proxy: off")
+	}
+	if bytes.Equal(pixmap(t, item), iconOn) {
+		t.Error("tray icon did not change when the proxy went off")
+	}
+
+	// Left click (Activate) toggles it back on.
+	if err := item.Call("org.kde.StatusNotifierItem.Activate", 0, int32(0), int32(0)).Err; err != nil {
+		t.Fatalf("Activate: %v", err)
+	}
+	if !eventually(10*time.Second, func() bool { return listening(addr) }) {
+		t.Fatal("left click did not turn the proxy on")
+	}
+	waitMenu("Proxy: on at "+addr, LabelTurnOff)
+	if !eventually(5*time.Second, func() bool { return bytes.Equal(pixmap(t, item), iconOn) }) {
+		t.Error("tray icon did not return to on")
+	}
+
+	open := mustFind(t, items, LabelOpen)
+	clickUntil(t, menu, open.id, func() bool { return strings.Contains(out.String(), "WINDOW shown") })
+
+	// Quit stops the proxy first, then the app exits cleanly.
+	quit := mustFind(t, items, LabelQuit)
+	clickUntil(t, menu, quit.id, func() bool {
+		select {
+		case <-exited:
+			return true
+		default:
+			return false
+		}
+	})
+	if *exitErr != nil {
+		t.Fatalf("tray app exit: %v", *exitErr)
+	}
+	log := out.String()
+	checkRaces(t, log)
+	if i, j := strings.LastIndex(log, "ENGINE on"), strings.LastIndex(log, "ENGINE off"); j < i {
+		t.Errorf("quit did not stop the proxy first:\n%s", log)
+	}
+}
+
+// clickUntil sends a dbusmenu click on id until done holds. systray drops a
+// click that arrives while the item's previous click is still being handled,
+// so one resend after a pause is what a user would do too; every item here
+// is safe to click twice.
+func clickUntil(t *testing.T, menu dbus.BusObject, id int32, done func() bool) {
+	t.Helper()
+	for range 3 {
+		call := menu.Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(""), uint32(time.Now().Unix()))
+		if call.Err != nil {
+			t.Fatalf("click item %d: %v", id, call.Err)
+		}
+		if eventually(5*time.Second, done) {
+			return
+		}
+	}
+	t.Fatalf("click on item %d had no effect in 15s", id)
+}
+
+// pixmap reads the item's icon as the shell would draw it.
+func pixmap(t *testing.T, item dbus.BusObject) []byte {
+	t.Helper()
+	v, err := item.GetProperty("org.kde.StatusNotifierItem.IconPixmap")
+	if err != nil {
+		t.Fatalf("read IconPixmap: %v", err)
+	}
+	var px []struct {
+		W, H int32
+		Pix  []byte
+	}
+	if err := v.Store(&px); err != nil || len(px) == 0 || len(px[0].Pix) == 0 {
+		t.Fatalf("IconPixmap %v: %v", v.Signature(), err)
+	}
+	return px[0].Pix
+}

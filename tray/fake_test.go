@@ -1,0 +1,177 @@
+package tray
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+// fakeEngine stands in for proxy.Service. When listen is set, "on" means a
+// real loopback listener at addr, so the end-to-end test can check the state
+// by dialing it; log, if set, gets one line per transition.
+type fakeEngine struct {
+	mu      sync.Mutex
+	running bool
+	addr    string
+	listen  bool
+	ln      net.Listener
+	subs    map[chan proxy.Event]struct{}
+	starts  int
+	stops   int
+	failing error // returned by Start and Stop when set
+	log     io.Writer
+}
+
+func newFakeEngine(addr string, running bool) *fakeEngine {
+	return &fakeEngine{addr: addr, running: running, subs: map[chan proxy.Event]struct{}{}}
+}
+
+func (f *fakeEngine) StartProxy(context.Context) error {
+	f.mu.Lock()
+	f.starts++
+	if f.failing != nil {
+		f.mu.Unlock()
+		return f.failing
+	}
+	if f.running {
+		f.mu.Unlock()
+		return nil
+	}
+	if f.listen {
+		ln, err := net.Listen("tcp", f.addr)
+		if err != nil {
+			f.mu.Unlock()
+			return fmt.Errorf("fake engine: %w", err)
+		}
+		f.ln, f.addr = ln, ln.Addr().String()
+		go func() { // accept and drop, so dialers see a live port
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+	}
+	f.running = true
+	f.mu.Unlock()
+	f.note("on")
+	return nil
+}
+
+func (f *fakeEngine) StopProxy(context.Context) error {
+	f.mu.Lock()
+	f.stops++
+	if f.failing != nil {
+		f.mu.Unlock()
+		return f.failing
+	}
+	if !f.running {
+		f.mu.Unlock()
+		return nil
+	}
+	if f.ln != nil {
+		f.ln.Close()
+		f.ln = nil
+	}
+	f.running = false
+	f.mu.Unlock()
+	f.note("off")
+	return nil
+}
+
+// note logs a transition and publishes it the way the hub does: without
+// blocking, dropping the event for a subscriber whose buffer is full.
+func (f *fakeEngine) note(state string) {
+	if f.log != nil {
+		fmt.Fprintf(f.log, "ENGINE %s\n", state)
+	}
+	f.publish(proxy.Event{Kind: proxy.EventProxyState, Time: time.Now()})
+}
+
+func (f *fakeEngine) publish(ev proxy.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.subs {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+func (f *fakeEngine) ProxyRunning() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.running
+}
+
+func (f *fakeEngine) Addr() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.addr
+}
+
+func (f *fakeEngine) Subscribe() (<-chan proxy.Event, func()) {
+	ch := make(chan proxy.Event, 16)
+	f.mu.Lock()
+	f.subs[ch] = struct{}{}
+	f.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			f.mu.Lock()
+			delete(f.subs, ch)
+			f.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+func (f *fakeEngine) counts() (starts, stops int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.starts, f.stops
+}
+
+// fakeHost records what the tray sets, as fyne's desktop.App would receive it.
+type fakeHost struct {
+	mu    sync.Mutex
+	menu  *fyne.Menu
+	icon  fyne.Resource
+	menus int // how many times the menu was (re)built
+}
+
+func (h *fakeHost) SetSystemTrayMenu(m *fyne.Menu) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.menu = m
+	h.menus++
+}
+
+func (h *fakeHost) SetSystemTrayIcon(r fyne.Resource) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.icon = r
+}
+
+func (h *fakeHost) snapshot() (labels []string, items []*fyne.MenuItem, icon fyne.Resource, menus int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, it := range h.menu.Items {
+		if it.IsSeparator {
+			labels = append(labels, "---")
+		} else {
+			labels = append(labels, it.Label)
+		}
+	}
+	return labels, h.menu.Items, h.icon, h.menus
+}

@@ -1,0 +1,244 @@
+// Package tray puts Sluice in the system tray: an icon that shows whether the
+// proxy is on, a left click that toggles it, and a menu with the status, the
+// toggle, "Open Sluice" and "Quit".
+//
+// The tray is a thin client of the engine: it renders the engine's state and
+// sends it commands; every decision lives behind the Engine interface.
+package tray
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/systray"
+
+	"github.com/sluice-proxy/sluice/assets"
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+// Engine is what the tray needs of the engine. *proxy.Service satisfies it.
+type Engine interface {
+	StartProxy(ctx context.Context) error
+	StopProxy(ctx context.Context) error
+	ProxyRunning() bool
+	Addr() string
+	// Subscribe returns engine events and a function that ends the
+	// subscription and closes the channel.
+	Subscribe() (<-chan proxy.Event, func())
+}
+
+// Host is the system tray of a desktop app. fyne's desktop.App satisfies it.
+type Host interface {
+	SetSystemTrayMenu(menu *fyne.Menu)
+	SetSystemTrayIcon(icon fyne.Resource)
+}
+
+// Options are what the tray calls back into the app for. All are optional.
+type Options struct {
+	// OpenWindow is called on the UI goroutine for "Open Sluice". Nil hides
+	// the item.
+	OpenWindow func()
+	// Quit is called on the UI goroutine for "Quit", after the tray has been
+	// closed. It must not block: the app stops the proxy off the UI
+	// goroutine, then quits. Nil hides the item (Fyne then adds its own Quit,
+	// which does not stop the proxy).
+	Quit func()
+	// OnError receives a failed start or stop, on any goroutine. Nil logs it.
+	OnError func(error)
+	// Timeout bounds one StartProxy or StopProxy call. Zero means 15s.
+	Timeout time.Duration
+}
+
+// Labels of the menu items. The tray's end-to-end test and the app's window
+// share them so that what a user reads is asserted in one place.
+const (
+	LabelOpen    = "Open Sluice"
+	LabelQuit    = "Quit"
+	LabelTurnOn  = "Turn proxy on"
+	LabelTurnOff = "Turn proxy off"
+)
+
+// StatusLine is the status item's text: "Proxy: on at ADDR" or "Proxy: off".
+func StatusLine(running bool, addr string) string {
+	if running {
+		return "Proxy: on at " + addr
+	}
+	return "Proxy: off"
+}
+
+// state is what the tray shows; the menu is rebuilt only when it changes,
+// because systray tears down and re-exports the whole menu on each rebuild.
+type state struct {
+	running bool
+	addr    string
+}
+
+// Tray is an installed tray icon and menu. Its methods may be called from any
+// goroutine.
+type Tray struct {
+	host Host
+	eng  Engine
+	opts Options
+
+	busy atomic.Bool // a start or stop is in flight: further clicks are ignored
+
+	mu     sync.Mutex // guards shown, built and closed
+	shown  state
+	built  bool
+	closed bool
+	cancel func() // ends the event subscription
+	done   chan struct{}
+}
+
+// Install shows the tray for eng on host and keeps it in step with the
+// engine's events until Close. Call it on the UI goroutine before the app's
+// Run: the StatusNotifierItem advertises left-click support only if the tap
+// handler is set before the tray starts.
+func Install(host Host, eng Engine, opts Options) *Tray {
+	return install(host, eng, opts, systray.SetOnTapped)
+}
+
+// install is Install with the left-click hook injected: systray keeps it in a
+// package variable, which unit tests must not touch.
+func install(host Host, eng Engine, opts Options, onTapped func(func())) *Tray {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 15 * time.Second
+	}
+	if opts.OnError == nil {
+		opts.OnError = func(err error) { slog.Error("tray", "err", err) }
+	}
+	t := &Tray{host: host, eng: eng, opts: opts, done: make(chan struct{})}
+	events, cancel := eng.Subscribe()
+	t.cancel = cancel
+	t.render(t.read())
+	onTapped(t.Toggle)
+	go t.watch(events)
+	return t
+}
+
+// Close ends the event subscription and freezes the icon and menu as they
+// are until the app quits. The app must call it before quitting by any other
+// path than the tray's Quit: once Fyne has stopped systray, setting the icon
+// panics, and a stop event arriving during shutdown would do just that.
+func (t *Tray) Close() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	t.cancel()
+	<-t.done
+}
+
+// Toggle turns the proxy off if it is on and on if it is off, off the calling
+// goroutine. It is the left-click action.
+func (t *Tray) Toggle() {
+	t.set(!t.eng.ProxyRunning())
+}
+
+// set starts or stops the proxy in the background. A click while a previous
+// one is still in flight is dropped rather than queued: a queued toggle would
+// undo what the user just asked for.
+func (t *Tray) set(on bool) {
+	t.mu.Lock()
+	closed := t.closed
+	t.mu.Unlock()
+	if closed { // quitting: a late click must not restart the proxy
+		return
+	}
+	if !t.busy.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer t.busy.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), t.opts.Timeout)
+		defer cancel()
+		var err error
+		if on {
+			if err = t.eng.StartProxy(ctx); err != nil {
+				err = fmt.Errorf("turn proxy on: %w", err)
+			}
+		} else if err = t.eng.StopProxy(ctx); err != nil {
+			err = fmt.Errorf("turn proxy off: %w", err)
+		}
+		if err != nil {
+			t.opts.OnError(err)
+		}
+		// Events may be dropped by a busy hub; re-read so the menu is right
+		// after our own command whatever happened to its event.
+		t.refresh()
+	}()
+}
+
+func (t *Tray) read() state {
+	return state{running: t.eng.ProxyRunning(), addr: t.eng.Addr()}
+}
+
+// refresh re-reads the engine and re-renders on the UI goroutine.
+func (t *Tray) refresh() {
+	s := t.read()
+	fyne.Do(func() { t.render(s) })
+}
+
+// watch re-renders on proxy state events until the subscription ends. Other
+// events are ignored: the tray shows nothing about accounts or requests.
+func (t *Tray) watch(events <-chan proxy.Event) {
+	defer close(t.done)
+	for ev := range events {
+		if ev.Kind == proxy.EventProxyState {
+			t.refresh()
+		}
+	}
+}
+
+// render sets the icon and menu for s unless they already show it. It runs on
+// the UI goroutine (Install, or through fyne.Do).
+func (t *Tray) render(s state) {
+	// Held across the host calls so that two renders racing in from
+	// goroutines (the test driver runs fyne.Do inline) cannot leave the menu
+	// showing an older state than shown records.
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || t.built && t.shown == s {
+		return
+	}
+	t.shown, t.built = s, true
+
+	if s.running {
+		t.host.SetSystemTrayIcon(assets.TrayOn)
+	} else {
+		t.host.SetSystemTrayIcon(assets.TrayOff)
+	}
+	t.host.SetSystemTrayMenu(t.menu(s))
+}
+
+// menu builds the menu for s. The toggle item does what its label says rather
+// than toggling: if the state changed since the menu was drawn, a click on
+// "Turn proxy off" must not turn the proxy on.
+func (t *Tray) menu(s state) *fyne.Menu {
+	status := fyne.NewMenuItem(StatusLine(s.running, s.addr), nil)
+	status.Disabled = true
+
+	toggle := fyne.NewMenuItem(LabelTurnOn, func() { t.set(true) })
+	if s.running {
+		toggle = fyne.NewMenuItem(LabelTurnOff, func() { t.set(false) })
+	}
+
+	items := []*fyne.MenuItem{status, toggle, fyne.NewMenuItemSeparator()}
+	if t.opts.OpenWindow != nil {
+		items = append(items, fyne.NewMenuItem(LabelOpen, t.opts.OpenWindow))
+	}
+	if t.opts.Quit != nil {
+		quit := fyne.NewMenuItem(LabelQuit, func() {
+			t.Close()
+			t.opts.Quit()
+		})
+		// Marked so Fyne does not append a second Quit of its own.
+		quit.IsQuit = true
+		items = append(items, quit)
+	}
+	return fyne.NewMenu("Sluice", items...)
+}
