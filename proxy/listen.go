@@ -24,6 +24,8 @@ var ErrPortInUse = errors.New("port already in use")
 // StartProxy starts listening on the configured loopback address. Starting
 // a running proxy does nothing.
 func (s *Service) StartProxy(_ context.Context) error {
+	s.switching.Lock()
+	defer s.switching.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.srv != nil {
@@ -65,6 +67,10 @@ func (s *Service) StartProxy(_ context.Context) error {
 // included, up to the shutdown timeout (or ctx), then closes what is left.
 // Stopping a stopped proxy does nothing.
 func (s *Service) StopProxy(ctx context.Context) error {
+	// Held until the old listener is closed, so a StartProxy racing this
+	// stop (tray and window both have a toggle) cannot find the port busy.
+	s.switching.Lock()
+	defer s.switching.Unlock()
 	s.mu.Lock()
 	s.stopPoller()
 	l := s.srv

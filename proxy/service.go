@@ -64,8 +64,9 @@ type Service struct {
 	persist   *statePersister
 	poller    usagePoller // usage-endpoint schedule (usagepoll.go)
 
-	mu  sync.Mutex // guards srv
-	srv *listener
+	switching sync.Mutex // serialises StartProxy and StopProxy
+	mu        sync.Mutex // guards srv
+	srv       *listener
 }
 
 // keyringTokens reads credentials as stored: API keys need no refresh.
