@@ -252,3 +252,18 @@ func grepTree(t *testing.T, dir, needle string) {
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }
+
+func TestRetrySettings(t *testing.T) {
+	env := map[string]string{"SLUICE_DATA_DIR": t.TempDir(), "SLUICE_RETRY_ATTEMPTS": "0", "SLUICE_RETRY_DELAY": "250ms", "SLUICE_RETRY_BACKOFF": "3"}
+	set, err := cli.LoadSettings(func(k string) string { return env[k] }, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Proxy.RetryAttempts >= 0 || set.Proxy.RetryDelay != 250*time.Millisecond || set.Proxy.RetryBackoff != 3 {
+		t.Fatalf("retry settings: %+v", set.Proxy)
+	}
+	env["SLUICE_RETRY_ATTEMPTS"] = "-2"
+	if _, err := cli.LoadSettings(func(k string) string { return env[k] }, "test"); err == nil {
+		t.Fatal("negative retry attempts accepted")
+	}
+}

@@ -75,7 +75,17 @@ func LoadSettings(env Env, version string) (Settings, error) {
 		}
 	}
 	parse("SLUICE_PORT", func(v string) (err error) { s.Proxy.Port, err = parsePort(v); return })
-	parse("SLUICE_RETRY_ATTEMPTS", func(v string) (err error) { s.Proxy.RetryAttempts, err = strconv.Atoi(v); return })
+	parse("SLUICE_RETRY_ATTEMPTS", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("must be a whole number >= 0")
+		}
+		s.Proxy.RetryAttempts = n
+		if n == 0 {
+			s.Proxy.RetryAttempts = -1 // proxy.Config: negative means none
+		}
+		return nil
+	})
 	parse("SLUICE_RETRY_DELAY", func(v string) (err error) { s.Proxy.RetryDelay, err = time.ParseDuration(v); return })
 	parse("SLUICE_RETRY_BACKOFF", func(v string) (err error) { s.Proxy.RetryBackoff, err = strconv.ParseFloat(v, 64); return })
 	parse("SLUICE_SESSION_TTL", func(v string) (err error) { s.Proxy.SessionTTL, err = time.ParseDuration(v); return })

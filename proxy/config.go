@@ -30,7 +30,8 @@ type Config struct {
 	Strategy string
 	// SessionTTL is how long a client session sticks to one account (default 5h).
 	SessionTTL time.Duration
-	// RetryAttempts is how many times a 5xx or network failure is retried (default 3).
+	// RetryAttempts is how many times a 5xx or network failure is retried:
+	// zero means the default (3), a negative number no retries at all.
 	RetryAttempts int
 	// RetryDelay is the first retry's delay (default 1s).
 	RetryDelay time.Duration
@@ -108,8 +109,11 @@ func (c Config) validate() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("upstream %q is not an http(s) URL", c.Upstream)
 	}
-	if c.RetryAttempts < 0 || c.RetryBackoff < 1 {
-		return fmt.Errorf("retry attempts must be >= 0 and backoff >= 1")
+	if c.RetryBackoff < 1 {
+		return fmt.Errorf("retry backoff must be >= 1")
+	}
+	if c.RetryDelay < 0 {
+		return fmt.Errorf("retry delay must not be negative")
 	}
 	return nil
 }

@@ -387,3 +387,15 @@ func TestStreamRateLimitErrorCoolsAccount(t *testing.T) {
 		t.Fatalf("a received %d requests after cooling down, want 2: not chosen again", got)
 	}
 }
+
+// With retries off (SLUICE_RETRY_ATTEMPTS=0), a 500 reaches the client as is.
+func TestNoRetriesWhenDisabled(t *testing.T) {
+	e := newEnv(t, withConfig(func(c *proxy.Config) { c.RetryAttempts = -1 }))
+	e.addKey("only", accountKey)
+	e.fake.Script(accountKey, fakeBehaviorStatuses(500))
+	resp := e.do("POST", "/v1/messages", `{"model":"m"}`, nil)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || len(e.fake.Received()) != 1 {
+		t.Fatalf("status %d after %d upstream requests, want 500 after 1", resp.StatusCode, len(e.fake.Received()))
+	}
+}
