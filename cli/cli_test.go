@@ -267,3 +267,18 @@ func TestRetrySettings(t *testing.T) {
 		t.Fatal("negative retry attempts accepted")
 	}
 }
+
+func TestRetentionSetting(t *testing.T) {
+	for v, want := range map[string]time.Duration{"30d": 720 * time.Hour, "36h": 36 * time.Hour, "forever": -1} {
+		set, err := cli.LoadSettings(func(k string) string {
+			return map[string]string{"SLUICE_DATA_DIR": t.TempDir(), "SLUICE_RETENTION": v}[k]
+		}, "test")
+		if err != nil || set.Proxy.Retention != want {
+			t.Errorf("SLUICE_RETENTION=%s: %v %v", v, set.Proxy.Retention, err)
+		}
+	}
+	_, err := cli.LoadSettings(func(k string) string { return map[string]string{"SLUICE_RETENTION": "a month"}[k] }, "test")
+	if err == nil {
+		t.Error("bad retention accepted")
+	}
+}

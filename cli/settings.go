@@ -88,6 +88,11 @@ func LoadSettings(env Env, version string) (Settings, error) {
 	})
 	parse("SLUICE_RETRY_DELAY", func(v string) (err error) { s.Proxy.RetryDelay, err = time.ParseDuration(v); return })
 	parse("SLUICE_RETRY_BACKOFF", func(v string) (err error) { s.Proxy.RetryBackoff, err = strconv.ParseFloat(v, 64); return })
+	parse("SLUICE_RETENTION", func(v string) error {
+		d, err := parseDays(v)
+		s.Proxy.Retention = d
+		return err
+	})
 	parse("SLUICE_SESSION_TTL", func(v string) (err error) { s.Proxy.SessionTTL, err = time.ParseDuration(v); return })
 	parse("SLUICE_LOG_LEVEL", func(v string) error { return s.LogLevel.UnmarshalText([]byte(v)) })
 	if s.LogFormat == "" {
@@ -104,6 +109,27 @@ func LoadSettings(env Env, version string) (Settings, error) {
 		s.DataDir = filepath.Join(dir, "sluice")
 	}
 	return s, errors.Join(errs...)
+}
+
+// parseDays reads a retention period: "30d", a Go duration ("720h"), or
+// "forever"/"0" to keep records for ever.
+func parseDays(v string) (time.Duration, error) {
+	switch v {
+	case "forever", "0", "0d":
+		return -1, nil
+	}
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 {
+			return 0, errors.New("must be a number of days like 30d, a duration like 720h, or forever")
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, errors.New("must be a number of days like 30d, a duration like 720h, or forever")
+	}
+	return d, nil
 }
 
 func parsePort(v string) (int, error) {

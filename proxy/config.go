@@ -42,6 +42,9 @@ type Config struct {
 	// ShutdownTimeout bounds how long StopProxy waits for in-flight
 	// requests, streams included (default 30s).
 	ShutdownTimeout time.Duration
+	// Retention is how long request records are kept (default 30 days);
+	// negative keeps them forever.
+	Retention time.Duration
 	// AllowedOrigins lists browser origins allowed to call the proxy (CORS).
 	// Empty: no browser origin is allowed, which is what a local API wants.
 	AllowedOrigins []string
@@ -87,6 +90,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BodyLimit == 0 {
 		c.BodyLimit = 32 << 20
+	}
+	if c.Retention == 0 {
+		c.Retention = 30 * 24 * time.Hour
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second

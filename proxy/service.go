@@ -62,6 +62,7 @@ type Service struct {
 	events    hub
 	handler   http.Handler
 	persist   *statePersister
+	retention *retention
 	poller    usagePoller // usage-endpoint schedule (usagepoll.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
@@ -130,6 +131,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	s.records = s.db.NewWriter(4096, s.log)
 	s.handler = s.routes()
 	s.persist.start()
+	s.retention = s.startRetention()
 	return s, nil
 }
 
@@ -155,6 +157,7 @@ func (s *Service) Config() Config { return s.cfg }
 // journal itself belongs to the caller.
 func (s *Service) Close(ctx context.Context) error {
 	errStop := s.StopProxy(ctx)
+	s.retention.close()
 	errRec := s.records.Close(ctx)
 	errState := s.persist.stop(ctx)
 	return errors.Join(errStop, errRec, errState)
