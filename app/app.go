@@ -33,6 +33,14 @@ type Engine interface {
 	// Subscribe returns engine events and a function that ends the
 	// subscription and closes the channel.
 	Subscribe() (<-chan proxy.Event, func())
+	// Login signs in through the browser and adds the account, or renews
+	// its login with req.Reauth. It waits for the browser until ctx ends.
+	Login(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error)
+	// AddAPIKey adds a Console API-key account; the key goes to the keyring.
+	AddAPIKey(ctx context.Context, name, key string) (proxy.AccountView, error)
+	// ShowOnce reports whether the one-time notice key is still to be
+	// shown, and records that it now has been.
+	ShowOnce(ctx context.Context, key string) (bool, error)
 }
 
 // Options tune Run. The zero value starts with the proxy as the engine has
@@ -47,6 +55,10 @@ type Options struct {
 	// StopTimeout bounds the graceful stop of the proxy when quitting. Zero
 	// means 10s.
 	StopTimeout time.Duration
+	// OpenBrowser opens a sign-in URL in the user's browser (pkg/browser's
+	// OpenURL). It may block until the browser has started. Nil means the
+	// window only shows the URL for the user to open.
+	OpenBrowser func(url string) error
 }
 
 // Run shows the desktop app for eng and returns when the user quits, with
@@ -65,6 +77,8 @@ func Run(eng Engine, opts Options) error {
 
 	v := newView(eng, fyne.Do)
 	w := a.NewWindow("Sluice")
+	v.win = w
+	v.openBrowser = opts.OpenBrowser
 	w.SetContent(v.content())
 	w.Resize(fyne.NewSize(640, 360))
 

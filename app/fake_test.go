@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -21,11 +22,72 @@ type fakeEngine struct {
 	starts      int
 	stops       int
 	subs        map[chan proxy.Event]struct{}
+
+	// login plays the engine's Login; logins records each request.
+	login   func(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error)
+	logins  []proxy.LoginRequest
+	keys    [][2]string // AddAPIKey's name and key
+	keyErr  error
+	notices map[string]bool // ShowOnce keys already shown
 }
 
 func newFakeEngine(running bool, accounts ...proxy.AccountView) *fakeEngine {
 	return &fakeEngine{running: running, addr: "127.0.0.1:8788", accounts: accounts,
-		subs: map[chan proxy.Event]struct{}{}}
+		subs: map[chan proxy.Event]struct{}{}, notices: map[string]bool{}}
+}
+
+func (f *fakeEngine) Login(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error) {
+	f.mu.Lock()
+	f.logins = append(f.logins, req)
+	login := f.login
+	f.mu.Unlock()
+	if login == nil {
+		return proxy.AccountView{}, errBoom
+	}
+	v, err := login(ctx, req)
+	if err == nil {
+		f.change(func(f *fakeEngine) {
+			if !req.Reauth {
+				f.accounts = append(f.accounts, v)
+			}
+			for i := range f.accounts {
+				if f.accounts[i].Name == req.Name {
+					f.accounts[i] = v
+				}
+			}
+		})
+		f.publish(proxy.EventAccounts)
+	}
+	return v, err
+}
+
+func (f *fakeEngine) AddAPIKey(_ context.Context, name, key string) (proxy.AccountView, error) {
+	f.mu.Lock()
+	f.keys = append(f.keys, [2]string{name, key})
+	err := f.keyErr
+	f.mu.Unlock()
+	if err != nil {
+		return proxy.AccountView{}, err
+	}
+	v := proxy.AccountView{ID: "k" + name, Name: name, Kind: "api-key", State: "ok"}
+	f.change(func(f *fakeEngine) { f.accounts = append(f.accounts, v) })
+	f.publish(proxy.EventAccounts)
+	return v, nil
+}
+
+func (f *fakeEngine) ShowOnce(_ context.Context, key string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	show := !f.notices[key]
+	f.notices[key] = true
+	return show, nil
+}
+
+// calls returns the Login requests and API keys the engine received.
+func (f *fakeEngine) calls() ([]proxy.LoginRequest, [][2]string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.logins), slices.Clone(f.keys)
 }
 
 func (f *fakeEngine) StartProxy(context.Context) error { return f.setRunning(true) }

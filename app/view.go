@@ -11,13 +11,15 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sluice-proxy/sluice/proxy"
 )
 
-// AddAccountHint tells a user how to add an account until the window can.
-const AddAccountHint = "Add an account from a terminal: sluice accounts add-key NAME"
+// AddAccountHint is the line under the accounts, for those who add accounts
+// from a terminal (scripts, headless machines); the window has its button.
+const AddAccountHint = "From a terminal: sluice accounts login NAME, or add-key NAME for an API key"
 
 // snapshot is what the window shows, read from the engine off the UI
 // goroutine and applied on it.
@@ -31,17 +33,23 @@ type snapshot struct {
 // view is the main window's content. Its widgets are touched only on the UI
 // goroutine: reads from the engine happen elsewhere and reach it through do.
 type view struct {
-	eng      Engine
-	do       func(func()) // runs a function on the UI goroutine: fyne.Do
-	timeout  time.Duration
-	debounce time.Duration
+	eng Engine
+	do  func(func()) // runs a function on the UI goroutine: fyne.Do
+	win fyne.Window  // the parent of the view's dialogs
+	// openBrowser opens a sign-in URL; nil shows it only.
+	openBrowser func(url string) error
+	timeout     time.Duration
+	debounce    time.Duration
 
 	status  *widget.Label
 	toggle  *widget.Button
-	problem *widget.Label // the last failure, hidden when there is none
+	add     *widget.Button // opens the Add account dialog
+	problem *widget.Label  // the last failure, hidden when there is none
 	empty   *widget.Label
 	table   *widget.Table
 	rows    []proxy.AccountView // what the table shows
+	relogin *fyne.Container     // a row per account that needs a new sign-in
+	stale   []string            // the names relogin shows
 	readErr error               // the last re-read failed
 	setErr  error               // the last start or stop failed
 
@@ -68,6 +76,8 @@ func newView(eng Engine, do func(func())) *view {
 	v.empty.Hide()
 	v.toggle = widget.NewButton("Turn proxy on", nil)
 	v.toggle.Disable() // until the first snapshot says which way it goes
+	v.add = widget.NewButtonWithIcon("Add account", theme.ContentAddIcon(), v.showAddAccount)
+	v.relogin = container.NewVBox()
 
 	v.table = widget.NewTableWithHeaders(
 		func() (int, int) { return len(v.rows), len(columns) },
@@ -91,8 +101,9 @@ func newView(eng Engine, do func(func())) *view {
 // middle, the hint at the bottom.
 func (v *view) content() fyne.CanvasObject {
 	top := container.NewVBox(
-		container.NewHBox(v.status, layout.NewSpacer(), v.toggle),
+		container.NewHBox(v.status, layout.NewSpacer(), v.add, v.toggle),
 		v.problem,
+		v.relogin,
 		widget.NewSeparator(),
 	)
 	hint := widget.NewLabel(AddAccountHint)
@@ -196,8 +207,10 @@ func (v *view) apply(s snapshot) {
 		return // keep showing the accounts we had
 	}
 	v.rows = s.accounts
+	v.showStale()
 	v.empty.Hidden = len(v.rows) > 0
 	v.empty.Refresh()
+	v.table.Hidden = len(v.rows) == 0 // its header would overprint the note
 	v.table.Refresh()
 }
 

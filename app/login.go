@@ -1,0 +1,301 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+// termsKey names the one-time subscription notice; the CLI uses the same
+// key, so a user sees it once whichever face signs in first.
+const termsKey = "subscription-terms"
+
+// termsNotice is shown once, before the first subscription login. It is the
+// CLI's notice, with the window's choices in place of the CLI's commands.
+const termsNotice = "Anthropic's terms reserve Claude subscription (Pro/Max) credentials for " +
+	"Anthropic's own apps, such as Claude Code. Using them through another program " +
+	"may not be allowed for your account. Console API keys (Anthropic Console sign-in, " +
+	"or a pasted Console API key) are the supported way to use the API from other tools.\n\n" +
+	"Sluice forwards what your client sends and adds only the anthropic-beta value " +
+	"OAuth tokens require; it never poses as another client."
+
+// The ways the Add account dialog offers.
+const (
+	choiceMax     = "Claude subscription (Pro/Max)"
+	choiceConsole = "Anthropic Console (creates an API key)"
+	choiceKey     = "Console API key (paste)"
+)
+
+// Texts of the sign-in progress dialog.
+const (
+	waitingText = "Waiting for you to sign in in your browser…"
+	openedText  = "A browser window was opened. If it did not appear, open this link:"
+	openText    = "Open this link in your browser to sign in:"
+)
+
+// errNoBrowser makes the login show the URL when there is no OpenBrowser.
+var errNoBrowser = errors.New("no browser opener")
+
+// addForm is the Add account dialog's state.
+type addForm struct {
+	dlg     *dialog.CustomDialog
+	name    *widget.Entry
+	kind    *widget.RadioGroup
+	key     *widget.Entry // the pasted API key, concealed
+	form    *widget.Form  // has the key's row only when a key is pasted
+	ok      *widget.Button
+	problem *widget.Label // why the form was refused
+}
+
+// showAddAccount opens the Add account dialog. UI goroutine only.
+func (v *view) showAddAccount() {
+	f := &addForm{
+		name:    widget.NewEntry(),
+		key:     widget.NewPasswordEntry(),
+		problem: widget.NewLabel(""),
+	}
+	f.name.SetPlaceHolder("e.g. work")
+	f.key.SetPlaceHolder("sk-ant-…")
+	f.problem.Importance = widget.DangerImportance
+	f.problem.Hide()
+	f.ok = widget.NewButton("Sign in…", func() { v.submit(f) })
+	f.ok.Importance = widget.HighImportance
+	f.kind = widget.NewRadioGroup([]string{choiceMax, choiceConsole, choiceKey}, nil)
+	f.kind.Required = true
+	f.form = widget.NewForm(widget.NewFormItem("Name", f.name), widget.NewFormItem("Account", f.kind))
+	keyItem := widget.NewFormItem("API key", f.key)
+	f.kind.OnChanged = func(choice string) {
+		f.form.Items = f.form.Items[:2]
+		f.ok.SetText("Sign in…")
+		if choice == choiceKey {
+			f.form.Items = append(f.form.Items, keyItem)
+			f.ok.SetText("Add")
+		}
+		f.form.Refresh()
+	}
+	f.kind.SetSelected(choiceMax)
+	f.name.OnSubmitted = func(string) { v.submit(f) }
+	f.key.OnSubmitted = func(string) { v.submit(f) }
+
+	f.dlg = dialog.NewCustomWithoutButtons("Add account", container.NewVBox(f.form, f.problem), v.win)
+	f.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", func() {
+		f.key.SetText("")
+		f.dlg.Hide()
+	}), f.ok})
+	f.dlg.Resize(fyne.NewSize(440, 0))
+	f.dlg.Show()
+	v.win.Canvas().Focus(f.name)
+}
+
+// submit checks the form and starts what it asks for. UI goroutine only.
+func (v *view) submit(f *addForm) {
+	refuse := func(why string) {
+		f.problem.SetText(why)
+		f.problem.Show()
+	}
+	name := strings.TrimSpace(f.name.Text)
+	if name == "" {
+		refuse("Enter a name for the account.")
+		return
+	}
+	if slices.ContainsFunc(v.rows, func(a proxy.AccountView) bool { return a.Name == name }) {
+		refuse(fmt.Sprintf("An account named %q exists already.", name))
+		return
+	}
+	switch f.kind.Selected {
+	case choiceKey:
+		key := strings.TrimSpace(f.key.Text)
+		if key == "" {
+			refuse("Paste the API key.")
+			return
+		}
+		f.key.SetText("")
+		f.dlg.Hide()
+		go v.addKey(name, key)
+	case choiceMax:
+		f.dlg.Hide()
+		go v.subscription(name)
+	case choiceConsole:
+		f.dlg.Hide()
+		v.login(name, vault.ModeConsole, false)
+	}
+}
+
+// addKey adds an API-key account. Off the UI goroutine: the keyring may be
+// slow. The key never reaches the screen, even inside an error.
+func (v *view) addKey(name, key string) {
+	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
+	defer cancel()
+	if _, err := v.eng.AddAPIKey(ctx, name, key); err != nil {
+		err = redact(fmt.Errorf("add %s: %w", name, err), key)
+		v.do(func() { dialog.ShowError(err, v.win) })
+	}
+}
+
+// redact removes secret from err's message.
+func redact(err error, secret string) error {
+	if secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), secret, "[redacted]"))
+}
+
+// subscription signs in with a Claude subscription, after the terms notice
+// the first time. Off the UI goroutine: ShowOnce reads the journal.
+func (v *view) subscription(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
+	defer cancel()
+	show, err := v.eng.ShowOnce(ctx, termsKey)
+	v.do(func() {
+		switch {
+		case err != nil:
+			dialog.ShowError(err, v.win)
+		case show:
+			v.showTerms(func() { v.login(name, vault.ModeMax, false) })
+		default:
+			v.login(name, vault.ModeMax, false)
+		}
+	})
+}
+
+// showTerms shows the subscription notice and calls next on Continue. UI
+// goroutine only.
+func (v *view) showTerms(next func()) {
+	msg := widget.NewLabel(termsNotice)
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm("Before you sign in", "Continue", "Cancel", msg, func(ok bool) {
+		if ok {
+			next()
+		}
+	}, v.win)
+	d.Resize(fyne.NewSize(520, 0))
+	d.Show()
+}
+
+// progress is the dialog shown while a sign-in waits for the browser.
+type progress struct {
+	dlg  *dialog.CustomDialog
+	hint *widget.Label  // how to use the link
+	url  *widget.Label  // the sign-in URL, selectable
+	copy *widget.Button // copies the URL
+}
+
+// login runs a browser sign-in off the UI goroutine behind a progress
+// dialog whose Cancel ends it. UI goroutine only. On success the dialog
+// closes and the engine's event refreshes the list.
+func (v *view) login(name string, mode vault.Mode, reauth bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &progress{
+		hint: widget.NewLabel("Preparing the sign-in…"),
+		url:  widget.NewLabel(""),
+	}
+	p.url.Selectable = true
+	p.url.Wrapping = fyne.TextWrapBreak
+	p.url.Hide()
+	p.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() {
+		fyne.CurrentApp().Clipboard().SetContent(p.url.Text)
+	})
+	p.copy.Hide()
+	title := "Add " + name
+	if reauth {
+		title = "Sign in to " + name + " again"
+	}
+	p.dlg = dialog.NewCustomWithoutButtons(title, container.NewVBox(
+		widget.NewLabelWithStyle(waitingText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		p.hint, p.url, container.NewHBox(p.copy, layout.NewSpacer()),
+	), v.win)
+	p.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", func() {
+		cancel()
+		p.dlg.Hide()
+	})})
+	p.dlg.Resize(fyne.NewSize(560, 0))
+	p.dlg.Show()
+
+	req := proxy.LoginRequest{Name: name, Mode: mode, Reauth: reauth, OpenBrowser: v.opener(p)}
+	go func() {
+		_, err := v.eng.Login(ctx, req)
+		cancelled := ctx.Err() != nil
+		cancel()
+		v.do(func() {
+			p.dlg.Hide()
+			if err != nil && !cancelled {
+				dialog.ShowError(err, v.win)
+			}
+		})
+	}()
+}
+
+// opener is the login's OpenBrowser: it shows the URL in p, then opens the
+// browser when there is a way to. Called off the UI goroutine.
+func (v *view) opener(p *progress) func(string) error {
+	return func(url string) error {
+		open := v.openBrowser
+		v.do(func() { p.show(url, open != nil) })
+		if open == nil {
+			return errNoBrowser
+		}
+		err := open(url)
+		if err != nil {
+			v.do(func() { p.show(url, false) })
+		}
+		return err
+	}
+}
+
+// show puts the sign-in URL in the dialog. UI goroutine only.
+func (p *progress) show(url string, opened bool) {
+	if opened {
+		p.hint.SetText(openedText)
+	} else {
+		p.hint.SetText(openText)
+	}
+	p.url.SetText(url)
+	p.url.Show()
+	p.copy.Show()
+}
+
+// showStale lists the accounts that need a new sign-in, each with a button
+// to sign in again. It rebuilds only when the list changes, so a button is
+// not replaced under the pointer at every event. UI goroutine only.
+func (v *view) showStale() {
+	var stale []proxy.AccountView
+	var names []string
+	for _, a := range v.rows {
+		if a.State == "needs-login" {
+			stale = append(stale, a)
+			names = append(names, a.Name)
+		}
+	}
+	if slices.Equal(names, v.stale) {
+		return
+	}
+	v.stale = names
+	v.relogin.RemoveAll()
+	for _, a := range stale {
+		msg := widget.NewLabel(a.Name + " needs you to sign in again.")
+		msg.Importance = widget.WarningImportance
+		again := widget.NewButton("Sign in again", func() { v.login(a.Name, reauthMode(a), true) })
+		v.relogin.Add(container.NewHBox(msg, layout.NewSpacer(), again))
+	}
+}
+
+// reauthMode is the login that renews a's credential: a subscription for
+// OAuth accounts, the Console (a new API key) for API-key accounts.
+func reauthMode(a proxy.AccountView) vault.Mode {
+	if a.Kind == string(vault.KindOAuth) {
+		return vault.ModeMax
+	}
+	return vault.ModeConsole
+}

@@ -1,0 +1,405 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+const signInURL = "https://claude.ai/oauth/authorize?code=true&client_id=test&state=abc"
+
+// browser is a fake OpenBrowser that records the URLs it was asked to open.
+type browser struct {
+	mu   sync.Mutex
+	urls []string
+	err  error
+}
+
+func (b *browser) open(url string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.urls = append(b.urls, url)
+	return b.err
+}
+
+func (b *browser) opened() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.urls)
+}
+
+// signIn is a fake engine Login: it opens the sign-in URL as the engine
+// does, then waits for the test to send the outcome on done, or for ctx to
+// end (it reports that on ended).
+type signIn struct {
+	done  chan error
+	ended chan struct{}
+}
+
+func newSignIn() *signIn { return &signIn{done: make(chan error, 1), ended: make(chan struct{})} }
+
+func (s *signIn) login(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error) {
+	if req.OpenBrowser == nil && req.Out == nil {
+		return proxy.AccountView{}, errors.New("no way to show the URL") // as vault.Login
+	}
+	if (req.OpenBrowser == nil || req.OpenBrowser(signInURL) != nil) && req.Out != nil {
+		fmt.Fprintf(req.Out, "Open this URL in a browser to sign in:\n\n  %s\n\n", signInURL)
+	}
+	select {
+	case err := <-s.done:
+		kind := "oauth"
+		if req.Mode == vault.ModeConsole {
+			kind = "api-key"
+		}
+		return proxy.AccountView{ID: "id-" + req.Name, Name: req.Name, Kind: kind, State: "ok"}, err
+	case <-ctx.Done():
+		close(s.ended)
+		return proxy.AccountView{}, ctx.Err()
+	}
+}
+
+// find returns the topmost visible widget of type T that match accepts.
+func find[T fyne.CanvasObject](w fyne.Window, match func(T) bool) (T, bool) {
+	objs := visible(w)
+	for i := len(objs) - 1; i >= 0; i-- {
+		if o, ok := objs[i].(T); ok && match(o) {
+			return o, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+// button returns the topmost visible button labelled text, failing without.
+func button(t *testing.T, w fyne.Window, text string) *widget.Button {
+	t.Helper()
+	b, ok := find(w, func(b *widget.Button) bool { return b.Text == text })
+	if !ok {
+		t.Fatalf("no %q button in %q", text, texts(w))
+	}
+	return b
+}
+
+// hasButton reports whether a button labelled text is visible.
+func hasButton(w fyne.Window, text string) func() bool {
+	return func() bool {
+		_, ok := find(w, func(b *widget.Button) bool { return b.Text == text })
+		return ok
+	}
+}
+
+// label returns the visible label whose text is text, if any.
+func label(w fyne.Window, text string) (*widget.Label, bool) {
+	return find(w, func(l *widget.Label) bool { return l.Text == text })
+}
+
+// addDialog opens the Add account dialog and fills it in.
+func addDialog(t *testing.T, w fyne.Window, ui *uiLoop, name, choice string) {
+	t.Helper()
+	test.Tap(button(t, w, "Add account"))
+	ui.waitFor(t, "the Add account dialog", showing(w, choiceMax, choiceConsole, choiceKey))
+	entry, ok := find(w, func(e *widget.Entry) bool { return !e.Password })
+	if !ok {
+		t.Fatal("no name entry")
+	}
+	test.Type(entry, name)
+	radio, ok := find(w, func(*widget.RadioGroup) bool { return true })
+	if !ok {
+		t.Fatal("no account choice")
+	}
+	radio.SetSelected(choice)
+}
+
+// loginRequests waits for the engine to receive n Login calls.
+func loginRequests(t *testing.T, eng *fakeEngine, ui *uiLoop, n int) []proxy.LoginRequest {
+	t.Helper()
+	ui.waitFor(t, "Login", func() bool { reqs, _ := eng.calls(); return len(reqs) >= n })
+	reqs, _ := eng.calls()
+	if len(reqs) != n {
+		t.Fatalf("%d Login calls, want %d", len(reqs), n)
+	}
+	return reqs
+}
+
+func TestAddSubscriptionAccount(t *testing.T) {
+	eng := newFakeEngine(true)
+	s := newSignIn()
+	eng.login = s.login
+	v, w, ui := shown(t, eng)
+	b := &browser{}
+	v.openBrowser = b.open
+	ui.waitFor(t, "empty list", showing(w, "No accounts yet."))
+
+	addDialog(t, w, ui, "work", choiceMax)
+	test.Tap(button(t, w, "Sign in…"))
+	ui.waitFor(t, "the terms notice", hasButton(w, "Continue"))
+	if _, ok := label(w, termsNotice); !ok {
+		t.Fatalf("terms notice not shown: %q", texts(w))
+	}
+	if reqs, _ := eng.calls(); len(reqs) != 0 {
+		t.Fatal("Login called before the terms notice was accepted")
+	}
+	test.Tap(button(t, w, "Continue"))
+
+	req := loginRequests(t, eng, ui, 1)[0]
+	if req.Name != "work" || req.Mode != vault.ModeMax || req.Reauth || req.OpenBrowser == nil {
+		t.Errorf("Login(%+v), want work, max, no reauth, with OpenBrowser", req)
+	}
+	ui.waitFor(t, "the URL in the progress dialog", func() bool {
+		u, ok := label(w, signInURL)
+		return ok && u.Selectable && showing(w, waitingText, openedText, "Copy link", "Cancel")()
+	})
+	if got := b.opened(); !slices.Equal(got, []string{signInURL}) {
+		t.Errorf("browser opened %q, want the sign-in URL", got)
+	}
+	test.Tap(button(t, w, "Copy link"))
+	if got := fyne.CurrentApp().Clipboard().Content(); got != signInURL {
+		t.Errorf("clipboard %q after Copy link", got)
+	}
+
+	s.done <- nil
+	ui.waitFor(t, "progress closed, account listed", func() bool {
+		return !slices.Contains(texts(w), waitingText) && showing(w, "work", "oauth", "ok")()
+	})
+	if got := len(w.Canvas().Overlays().List()); got != 0 {
+		t.Errorf("%d dialogs left open: %q", got, texts(w))
+	}
+}
+
+func TestTermsNoticeOnce(t *testing.T) {
+	eng := newFakeEngine(true)
+	s := newSignIn()
+	eng.login = s.login
+	v, w, ui := shown(t, eng)
+	v.openBrowser = (&browser{}).open
+
+	// Cancelling the notice signs in nowhere.
+	addDialog(t, w, ui, "work", choiceMax)
+	test.Tap(button(t, w, "Sign in…"))
+	ui.waitFor(t, "the terms notice", hasButton(w, "Continue"))
+	test.Tap(button(t, w, "Cancel"))
+	ui.settle()
+	if reqs, _ := eng.calls(); len(reqs) != 0 {
+		t.Fatalf("Login called after the notice was cancelled: %+v", reqs)
+	}
+
+	// The second time goes straight to the browser.
+	addDialog(t, w, ui, "work", choiceMax)
+	test.Tap(button(t, w, "Sign in…"))
+	ui.waitFor(t, "progress", showing(w, waitingText, signInURL))
+	if slices.Contains(texts(w), "Continue") {
+		t.Error("terms notice shown twice")
+	}
+	loginRequests(t, eng, ui, 1)
+	s.done <- nil
+}
+
+func TestAddConsoleAccountWithoutBrowser(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(string) error
+	}{
+		{"no opener", nil},
+		{"opener fails", (&browser{err: errBoom}).open},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eng := newFakeEngine(true)
+			s := newSignIn()
+			eng.login = s.login
+			v, w, ui := shown(t, eng)
+			v.openBrowser = tc.open
+
+			addDialog(t, w, ui, "team", choiceConsole)
+			test.Tap(button(t, w, "Sign in…"))
+			ui.waitFor(t, "the URL to open", showing(w, waitingText, openText, signInURL))
+			if slices.Contains(texts(w), openedText) {
+				t.Error("says a browser was opened")
+			}
+			req := loginRequests(t, eng, ui, 1)[0]
+			if req.Mode != vault.ModeConsole || req.Name != "team" {
+				t.Errorf("Login(%+v), want team, console", req)
+			}
+			s.done <- nil
+			ui.waitFor(t, "account listed", showing(w, "team", "api-key"))
+		})
+	}
+}
+
+func TestSignInErrorIsShown(t *testing.T) {
+	eng := newFakeEngine(true)
+	s := newSignIn()
+	eng.login = s.login
+	eng.notices[termsKey] = true
+	_, w, ui := shown(t, eng)
+
+	addDialog(t, w, ui, "work", choiceMax)
+	test.Tap(button(t, w, "Sign in…"))
+	ui.waitFor(t, "progress", showing(w, waitingText))
+	s.done <- errors.New("sign-in failed: the token exchange was refused")
+	ui.waitFor(t, "the error", func() bool {
+		return showing(w, "Sign-in failed: the token exchange was refused")() &&
+			!slices.Contains(texts(w), waitingText)
+	})
+}
+
+func TestCancelSignIn(t *testing.T) {
+	eng := newFakeEngine(true)
+	s := newSignIn()
+	eng.login = s.login
+	eng.notices[termsKey] = true
+	v, w, ui := shown(t, eng)
+	v.openBrowser = (&browser{}).open
+
+	addDialog(t, w, ui, "work", choiceMax)
+	test.Tap(button(t, w, "Sign in…"))
+	ui.waitFor(t, "progress", showing(w, waitingText, signInURL))
+	test.Tap(button(t, w, "Cancel"))
+	ui.waitFor(t, "Login's context cancelled", func() bool {
+		select {
+		case <-s.ended:
+			return true
+		default:
+			return false
+		}
+	})
+	ui.settle()
+	if got := texts(w); slices.Contains(got, waitingText) || slices.ContainsFunc(got, func(s string) bool {
+		return strings.Contains(s, "context canceled")
+	}) {
+		t.Errorf("after Cancel the window shows %q", got)
+	}
+	if got := len(w.Canvas().Overlays().List()); got != 0 {
+		t.Errorf("%d dialogs open after Cancel: %q", got, texts(w))
+	}
+}
+
+func TestAddAPIKey(t *testing.T) {
+	const key = "sk-ant-api03-secret-value-0123456789"
+	eng := newFakeEngine(true)
+	_, w, ui := shown(t, eng)
+	noKey := func() {
+		t.Helper()
+		for _, o := range visible(w) {
+			if l, ok := o.(*widget.Label); ok && strings.Contains(l.Text, key) {
+				t.Fatalf("the key shows in label %q", l.Text)
+			}
+		}
+		for _, s := range texts(w) {
+			if strings.Contains(s, "secret-value") {
+				t.Fatalf("the key shows in %q", s)
+			}
+		}
+	}
+
+	addDialog(t, w, ui, "ci", choiceKey)
+	entry, ok := find(w, func(e *widget.Entry) bool { return e.Password })
+	if !ok {
+		t.Fatal("no password entry for the key")
+	}
+	test.Type(entry, key)
+	noKey()
+	test.Tap(button(t, w, "Add"))
+	ui.waitFor(t, "account listed", showing(w, "ci", "api-key"))
+	if _, keys := eng.calls(); !slices.Equal(keys, [][2]string{{"ci", key}}) {
+		t.Errorf("AddAPIKey calls %q, want ci with the typed key", keys)
+	}
+	if reqs, _ := eng.calls(); len(reqs) != 0 {
+		t.Errorf("an API key started a browser login: %+v", reqs)
+	}
+	noKey()
+
+	// An error that quotes the key shows without it.
+	eng.change(func(f *fakeEngine) { f.keyErr = fmt.Errorf("keyring refused %s", key) })
+	addDialog(t, w, ui, "ci2", choiceKey)
+	entry, _ = find(w, func(e *widget.Entry) bool { return e.Password })
+	test.Type(entry, key)
+	test.Tap(button(t, w, "Add"))
+	ui.waitFor(t, "the error", showing(w, "Add ci2: keyring refused [redacted]"))
+	noKey()
+}
+
+func TestAddAccountRefusesIncompleteForm(t *testing.T) {
+	for _, tc := range []struct {
+		name, choice, want string
+	}{
+		{"", choiceMax, "Enter a name for the account."},
+		{"   ", choiceConsole, "Enter a name for the account."},
+		{"", choiceKey, "Enter a name for the account."},
+		{"ci", choiceKey, "Paste the API key."},
+		{"work", choiceMax, `An account named "work" exists already.`},
+	} {
+		t.Run(tc.choice+"/"+tc.name, func(t *testing.T) {
+			eng := newFakeEngine(true, work)
+			eng.login = newSignIn().login
+			_, w, ui := shown(t, eng)
+			ui.waitFor(t, "accounts", showing(w, "work"))
+
+			addDialog(t, w, ui, tc.name, tc.choice)
+			ok := "Sign in…"
+			if tc.choice == choiceKey {
+				ok = "Add"
+			}
+			test.Tap(button(t, w, ok))
+			ui.settle()
+			if !showing(w, tc.want, choiceMax)() {
+				t.Errorf("want %q in the open dialog, window shows %q", tc.want, texts(w))
+			}
+			reqs, keys := eng.calls()
+			eng.mu.Lock()
+			notices := len(eng.notices)
+			eng.mu.Unlock()
+			if len(reqs)+len(keys)+notices != 0 {
+				t.Errorf("engine called: logins %+v, keys %d, notices %d", reqs, len(keys), notices)
+			}
+		})
+	}
+}
+
+func TestSignInAgain(t *testing.T) {
+	stale := proxy.AccountView{ID: "a1", Name: "work", Kind: "oauth", State: "needs-login"}
+	eng := newFakeEngine(true, stale, spare)
+	s := newSignIn()
+	eng.login = s.login
+	v, w, ui := shown(t, eng)
+	v.openBrowser = (&browser{}).open
+	ui.waitFor(t, "the stale account", showing(w, "work needs you to sign in again.", "Sign in again"))
+	if slices.Contains(texts(w), "spare needs you to sign in again.") {
+		t.Error("a limited account is offered a new sign-in")
+	}
+
+	test.Tap(button(t, w, "Sign in again"))
+	req := loginRequests(t, eng, ui, 1)[0]
+	if req.Name != "work" || req.Mode != vault.ModeMax || !req.Reauth {
+		t.Errorf("Login(%+v), want work, max, reauth", req)
+	}
+	ui.waitFor(t, "progress", showing(w, waitingText, signInURL))
+	if slices.Contains(texts(w), "Continue") {
+		t.Error("terms notice shown on a new sign-in")
+	}
+	s.done <- nil
+	ui.waitFor(t, "the account working again", func() bool {
+		got := texts(w)
+		return !slices.Contains(got, "Sign in again") && !slices.Contains(got, waitingText) &&
+			slices.Contains(got, "ok")
+	})
+}
+
+func TestReauthMode(t *testing.T) {
+	if m := reauthMode(proxy.AccountView{Kind: "oauth"}); m != vault.ModeMax {
+		t.Errorf("oauth account: %s", m)
+	}
+	if m := reauthMode(proxy.AccountView{Kind: "api-key"}); m != vault.ModeConsole {
+		t.Errorf("api-key account: %s", m)
+	}
+}
