@@ -57,7 +57,7 @@ func desktop(stdio cli.IO) int {
 		app.ShowStartupError(err)
 		return 1
 	}
-	runErr := app.Run(eng.Service, app.Options{StartProxy: true})
+	runErr := app.Run(eng.Service, app.Options{StartProxy: true, OpenBrowser: browser.OpenURL})
 	closeCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := eng.Close(closeCtx); err != nil {

@@ -89,7 +89,7 @@ func Run(eng Engine, opts Options) error {
 			fyne.Do(a.Quit)
 		}()
 	}
-	if desk, ok := a.(desktop.App); ok {
+	if desk, ok := a.(desktop.App); ok && trayReachable() {
 		t = tray.Install(desk, eng, tray.Options{
 			OpenWindow: func() {
 				w.Show()

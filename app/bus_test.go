@@ -1,0 +1,62 @@
+package app
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestSessionBusUnreachable(t *testing.T) {
+	env := map[string]string{}
+	get := func(k string) string { return env[k] }
+	if sessionBus(get) {
+		t.Error("no address and no runtime dir: reported a bus")
+	}
+	env["XDG_RUNTIME_DIR"] = t.TempDir() // no "bus" socket in it
+	if sessionBus(get) {
+		t.Error("runtime dir without a bus socket: reported a bus")
+	}
+	env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + t.TempDir() + "/nothing"
+	if sessionBus(get) {
+		t.Error("dead address: reported a bus")
+	}
+}
+
+func TestSessionBusReachable(t *testing.T) {
+	daemon, err := exec.LookPath("dbus-daemon")
+	if err != nil {
+		if os.Getenv("SLUICE_REQUIRE_DESKTOP") == "1" {
+			t.Fatal("dbus-daemon not installed")
+		}
+		t.Skip("dbus-daemon not installed")
+	}
+	cmd := exec.Command(daemon, "--session", "--nofork", "--print-address=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("read bus address: %v", err)
+	}
+	addr = strings.TrimSpace(addr)
+	if !sessionBus(func(k string) string {
+		if k == "DBUS_SESSION_BUS_ADDRESS" {
+			return addr
+		}
+		return ""
+	}) {
+		t.Fatal("a running session bus was not found")
+	}
+}
