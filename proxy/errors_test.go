@@ -229,3 +229,26 @@ func TestPortInUse(t *testing.T) {
 		t.Fatalf("StartProxy on a busy port: %v", err)
 	}
 }
+
+// Escaped bytes in the path reach the upstream as the client wrote them,
+// and a control character cannot crash the handler.
+func TestEscapedPathsForwardedAsSent(t *testing.T) {
+	e := newEnv(t)
+	e.addKey("work", accountKey)
+	for _, p := range []string{"/v1/files/a%2Fb", "/v1/models%0A", "/v1/x%3Fy%23z"} {
+		resp := e.do("GET", p, "", nil)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: status %d", p, resp.StatusCode)
+		}
+	}
+	got := e.fake.Received()
+	if len(got) != 3 {
+		t.Fatalf("upstream saw %d requests", len(got))
+	}
+	for i, want := range []string{"/v1/files/a/b", "/v1/models\n", "/v1/x?y#z"} {
+		if got[i].Path != want {
+			t.Errorf("upstream path %q, want %q (decoded from what the client sent)", got[i].Path, want)
+		}
+	}
+}

@@ -24,6 +24,7 @@ type attempt struct {
 	body    []byte
 	session string
 	exclude map[string]bool // accounts that failed over: not tried again
+	last    *refusal        // the last refusal kept for the client, if any
 	retries int
 	delay   time.Duration
 	rec     *journal.Record
@@ -85,14 +86,14 @@ func sessionKey(r *http.Request) string {
 
 func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 	ctx := a.r.Context()
-	avoid := ""
 	for {
-		acct, err := s.pick(a, avoid)
+		// The pool prefers accounts that did not just fail transiently
+		// (5xx, network) and falls back to them when nothing else is usable.
+		acct, err := s.pool.Pick(a.session, a.exclude)
 		if err != nil {
 			s.noAccount(w, a, err)
 			return
 		}
-		avoid = ""
 		a.rec.Attempts++
 		a.rec.AccountID = acct.ID
 		cred, err := s.tokens.Credential(ctx, acct.ID)
@@ -101,7 +102,13 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 			a.exclude[acct.ID] = true
 			continue
 		}
-		resp, err := s.transport.RoundTrip(s.upstreamRequest(ctx, a, cred))
+		req, err := s.upstreamRequest(ctx, a, cred)
+		if err != nil {
+			a.rec.Status, a.rec.Error = http.StatusBadRequest, "request not forwardable"
+			writeError(w, http.StatusBadRequest, errInvalidRequest, "Sluice cannot forward this request: its URL is not valid")
+			return
+		}
+		resp, err := s.transport.RoundTrip(req)
 		if err != nil {
 			if ctx.Err() != nil {
 				a.rec.Status, a.rec.Error = 499, "client went away"
@@ -110,7 +117,6 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 			s.log.Warn("upstream request failed", "account", acct.Name, "err", err)
 			s.pool.ObserveNetworkError(acct.ID)
 			if s.backoff(ctx, a) {
-				avoid = acct.ID
 				continue
 			}
 			a.rec.Status, a.rec.Error = http.StatusBadGateway, "upstream unreachable"
@@ -120,14 +126,13 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 		switch s.pool.Observe(acct.ID, resp.StatusCode, resp.Header) {
 		case pool.Failover:
 			s.log.Info("account unavailable, failing over", "account", acct.Name, "status", resp.StatusCode)
-			discardBody(resp)
+			a.keepRefusal(resp)
 			a.exclude[acct.ID] = true
 			continue
 		case pool.Retry:
 			if s.backoff(ctx, a) {
 				s.log.Info("upstream error, retrying", "account", acct.Name, "status", resp.StatusCode)
 				discardBody(resp)
-				avoid = acct.ID
 				continue
 			}
 		}
@@ -136,18 +141,28 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 	}
 }
 
-// pick asks the pool for an account, preferring one other than avoid (the
-// account that just failed transiently) when another is usable.
-func (s *Service) pick(a *attempt, avoid string) (pool.Account, error) {
-	if avoid != "" && !a.exclude[avoid] {
-		a.exclude[avoid] = true
-		acct, err := s.pool.Pick(a.session, a.exclude)
-		delete(a.exclude, avoid)
-		if err == nil {
-			return acct, nil
-		}
+// refusal is an upstream answer that made the request fail over but is the
+// truest thing to tell the client if no account can serve it.
+type refusal struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// maxRefusal bounds the refusal body kept: API error bodies are small.
+const maxRefusal = 64 << 10
+
+// keepRefusal closes resp, keeping a 403 (refused for this request, not for
+// the account) to relay if every account refuses. Rate limits and 401s are
+// answered by Sluice itself, with the reset time or the accounts to fix.
+func (a *attempt) keepRefusal(resp *http.Response) {
+	if resp.StatusCode != http.StatusForbidden {
+		discardBody(resp)
+		return
 	}
-	return s.pool.Pick(a.session, a.exclude)
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxRefusal))
+	_ = resp.Body.Close()
+	a.last = &refusal{status: resp.StatusCode, header: resp.Header.Clone(), body: body}
 }
 
 // backoff waits before a retry, if retries are left; false means give up.
@@ -167,21 +182,26 @@ func (s *Service) backoff(ctx context.Context, a *attempt) bool {
 	}
 }
 
-func (s *Service) upstreamRequest(ctx context.Context, a *attempt, cred vault.Credential) *http.Request {
-	u := strings.TrimSuffix(s.cfg.Upstream, "/") + a.r.URL.Path
+func (s *Service) upstreamRequest(ctx context.Context, a *attempt, cred vault.Credential) (*http.Request, error) {
+	// The escaped path: %2F, %3F and %23 reach the upstream as the client
+	// wrote them, not decoded into a different request.
+	u := strings.TrimSuffix(s.cfg.Upstream, "/") + a.r.URL.EscapedPath()
 	if a.r.URL.RawQuery != "" {
 		u += "?" + a.r.URL.RawQuery
 	}
 	// The body was read once; each attempt reads it through a new reader
 	// without copying it.
-	req, _ := http.NewRequestWithContext(ctx, a.r.Method, u, bytes.NewReader(a.body))
+	req, err := http.NewRequestWithContext(ctx, a.r.Method, u, bytes.NewReader(a.body))
+	if err != nil {
+		return nil, fmt.Errorf("build upstream request: %w", err)
+	}
 	req.Header = upstreamHeader(a.r.Header, cred)
 	req.ContentLength = int64(len(a.body))
 	if len(a.body) == 0 {
 		req.Body = http.NoBody
 	}
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(a.body)), nil }
-	return req
+	return req, nil
 }
 
 // credentialFailed records why an account's credential could not be had.
@@ -199,11 +219,6 @@ func (s *Service) credentialFailed(ctx context.Context, acct pool.Account, err e
 // noAccount answers when the pool has no account left for this request.
 func (s *Service) noAccount(w http.ResponseWriter, a *attempt, err error) {
 	var limited *pool.LimitedError
-	if !errors.As(err, &limited) && len(a.exclude) > 0 {
-		// Accounts were tried and dropped; the pool's view without this
-		// request's exclusions says whether they are all limited.
-		_, err = s.pool.Pick(a.session, nil)
-	}
 	a.rec.AccountID = ""
 	switch {
 	case errors.As(err, &limited):
@@ -214,6 +229,14 @@ func (s *Service) noAccount(w http.ResponseWriter, a *attempt, err error) {
 		writeError(w, http.StatusTooManyRequests, errRateLimit, fmt.Sprintf(
 			"All Sluice accounts are rate limited. The first one resets at %s (in %s).",
 			limited.Until.UTC().Format("2006-01-02 15:04:05 UTC"), wait.Round(time.Second)))
+	case a.last != nil:
+		// Every account refused this request itself: relay the upstream's
+		// own answer, which says why.
+		a.rec.Status, a.rec.Error = a.last.status, "refused by every account"
+		copyResponseHeader(w.Header(), a.last.header)
+		w.Header().Set("Content-Length", fmt.Sprint(len(a.last.body)))
+		w.WriteHeader(a.last.status)
+		_, _ = w.Write(a.last.body)
 	case len(a.exclude) > 0:
 		a.rec.Status, a.rec.Error = http.StatusServiceUnavailable, "every account failed"
 		writeError(w, http.StatusServiceUnavailable, errOverloaded,

@@ -49,8 +49,9 @@ const maxLevel = 20
 // Observe records an upstream response's status and headers for accountID
 // and says what to do with it. The rules, first match wins:
 //
-//   - 401, 403: the credential is refused; the account needs login until
+//   - 401: the credential is refused; the account needs login until
 //     SetAccounts reports it logged in again or ClearNeedsLogin. Failover.
+//   - 403: refused for this request; nothing is recorded. Failover.
 //   - 429 with no limit header at all (only x-should-retry): a short-lived
 //     throttle; bench for MinBackoff without growing the backoff. Failover.
 //   - 429, 529, or a non-2xx with unified status "rejected" and no overage
@@ -86,9 +87,12 @@ func (p *Pool) Observe(accountID string, status int, h http.Header) Verdict {
 		p.setLimits(e, e.limits.merge(l, mask), now)
 	}
 	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+	case status == http.StatusUnauthorized:
 		e.loginNeeded, e.loginReason = true, "upstream refused the credential ("+http.StatusText(status)+")"
 		changed = true
+	case status == http.StatusForbidden:
+		// Often about the request (a model or beta the organisation may not
+		// use), not the credential: try the next account, bench nothing.
 	case status == http.StatusTooManyRequests && mask == 0:
 		p.bench(e, now.Add(p.minB), "rate limited (no reset given)")
 		changed = true

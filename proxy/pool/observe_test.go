@@ -28,7 +28,7 @@ func TestObserveVerdicts(t *testing.T) {
 		{"500 retries", 500, nil, Retry, StateOK, time.Time{}, [2]time.Duration{}},
 		{"503 retries", 503, nil, Retry, StateOK, time.Time{}, [2]time.Duration{}},
 		{"401 needs login", 401, nil, Failover, StateNeedsLogin, time.Time{}, [2]time.Duration{}},
-		{"403 needs login", 403, nil, Failover, StateNeedsLogin, time.Time{}, [2]time.Duration{}},
+		{"403 fails over, records nothing", 403, nil, Failover, StateOK, time.Time{}, [2]time.Duration{}},
 		{"429 unified reset", 429, hdr(
 			"anthropic-ratelimit-unified-status", "rejected",
 			"anthropic-ratelimit-unified-reset", unix(reset),

@@ -231,13 +231,19 @@ func (p *Pool) Pick(sessionKey string, exclude map[string]bool) (Account, error)
 	p.cands, p.candEnt = p.cands[:0], p.candEnt[:0]
 	for pass := 0; pass < 2 && len(p.cands) == 0; pass++ {
 		for _, e := range p.order {
-			if e.acct.Paused || e.acct.NeedsLogin || e.loginNeeded || exclude[e.acct.ID] {
+			if e.acct.Paused || e.acct.NeedsLogin || e.loginNeeded {
 				continue
 			}
+			// A limited account counts toward the earliest reset even when
+			// this request excluded it (it failed over from it): the client
+			// then learns when to come back.
 			if e.until.After(now) {
 				if earliest.IsZero() || e.until.Before(earliest) {
 					earliest, earliestID = e.until, e.acct.ID
 				}
+				continue
+			}
+			if exclude[e.acct.ID] {
 				continue
 			}
 			if pass == 0 && e.avoid.After(now) {

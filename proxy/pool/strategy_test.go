@@ -337,3 +337,23 @@ func TestCustomStrategy(t *testing.T) {
 		t.Errorf("picked %s", a.ID)
 	}
 }
+
+// A request that failed over from limited accounts (they are in its
+// exclude set) must still learn when the first one frees up.
+func TestExcludedLimitedAccountsGiveLimitedError(t *testing.T) {
+	p, _ := newPool(t, StrategyPriority, three())
+	resets := map[string]time.Time{"a": t0.Add(3 * time.Hour), "b": t0.Add(time.Hour), "c": t0.Add(2 * time.Hour)}
+	for id, r := range resets {
+		limit429(p, id, r)
+	}
+	_, err := p.Pick("k", map[string]bool{"a": true, "b": true, "c": true})
+	var le *LimitedError
+	if !errors.As(err, &le) || !le.Until.Equal(resets["b"]) || le.AccountID != "b" {
+		t.Fatalf("Pick with all limited accounts excluded: %v", err)
+	}
+	// Excluded for another reason (not limited): no usable account.
+	q, _ := newPool(t, StrategyPriority, three())
+	if _, err := q.Pick("k", map[string]bool{"a": true, "b": true, "c": true}); !errors.Is(err, ErrNoAccounts) {
+		t.Fatalf("all excluded, none limited: %v", err)
+	}
+}
