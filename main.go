@@ -58,7 +58,7 @@ func desktop(stdio cli.IO) int {
 		return 1
 	}
 	runErr := app.Run(eng.Service, app.Options{StartProxy: true, OpenBrowser: browser.OpenURL})
-	closeCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	closeCtx, cancel := context.WithTimeout(ctx, eng.Service.Config().ShutdownTimeout+5*time.Second)
 	defer cancel()
 	if err := eng.Close(closeCtx); err != nil {
 		fmt.Fprintln(stdio.Err, "sluice:", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
+	"github.com/sluice-proxy/sluice/proxy/journal"
 )
 
 // Three account keys; the accounts are added in this order, so with the
@@ -397,5 +398,63 @@ func TestNoRetriesWhenDisabled(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 500 || len(e.fake.Received()) != 1 {
 		t.Fatalf("status %d after %d upstream requests, want 500 after 1", resp.StatusCode, len(e.fake.Received()))
+	}
+}
+
+// A 403 is about the request (say, a model the organisation may not use):
+// it fails over, but benches nobody, and when every account refuses, the
+// client gets the upstream's own answer rather than a made-up 503.
+func TestForbiddenEverywhereRelaysUpstreamAnswer(t *testing.T) {
+	e := newEnv(t)
+	e.addKey("a", accountKey)
+	e.addKey("b", accountKey+"-b")
+	e.fake.Script(accountKey, fakeBehaviorStatuses(403))
+	e.fake.Script(accountKey+"-b", fakeBehaviorStatuses(403))
+	readError(t, e.do("POST", "/v1/messages", `{"model":"m"}`, nil), http.StatusForbidden, "permission_error")
+	if n := len(e.fake.Received()); n != 2 {
+		t.Fatalf("upstream saw %d requests, want one per account", n)
+	}
+	views, _ := e.svc.Accounts(context.Background())
+	for _, v := range views {
+		if v.State != "ok" {
+			t.Fatalf("a 403 changed %s to %s", v.Name, v.State)
+		}
+	}
+	resp := e.do("POST", "/v1/messages", `{"model":"m"}`, nil)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("after the refusals the next request got %d", resp.StatusCode)
+	}
+}
+
+// Quitting with the shutdown budget already spent (a stream held the proxy
+// open until the deadline) must still save quarantines and queued records.
+func TestCloseFlushesWhenContextIsSpent(t *testing.T) {
+	dir, fake := t.TempDir(), fakeapi.New(t)
+	e := newEnvAt(t, dir, fake, withStrategy("priority"))
+	threeAccounts(e)
+	reset := e.clock.Now().Add(time.Hour)
+	fake.Script(keyA, fakeapi.Behavior{LimitAfter: 1, ResetAt: reset})
+	c := sdkClient(e)
+	send(t, c)
+	send(t, c) // a answers 429 and is benched
+	now := e.clock.Now()
+	spent, cancel := context.WithCancel(context.Background())
+	cancel()
+	e.srv.Close()
+	if err := e.svc.Close(spent); err != nil {
+		t.Fatalf("close with a spent context: %v", err)
+	}
+	e.closing = true // already closed
+	recs, err := e.db.Records(context.Background(), journal.Query{})
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("journal holds %d records (%v), want 2", len(recs), err)
+	}
+	e.db.Close()
+
+	e2 := newEnvAt(t, dir, fake, withStrategy("priority"))
+	e2.clock.Advance(now.Sub(e2.clock.Now()))
+	if a := accountView(t, e2.svc, "a"); a.State != "limited" {
+		t.Fatalf("quarantine lost on close: a is %q", a.State)
 	}
 }

@@ -154,14 +154,21 @@ func (s *Service) Handler() http.Handler { return s.handler }
 func (s *Service) Config() Config { return s.cfg }
 
 // Close stops the proxy, flushes the request log and the pool state. The
-// journal itself belongs to the caller.
+// journal itself belongs to the caller. The flushes get their own few
+// seconds: a stream that used up ctx while the proxy drained must not cost
+// the records and quarantines still queued.
 func (s *Service) Close(ctx context.Context) error {
 	errStop := s.StopProxy(ctx)
 	s.retention.close()
-	errRec := s.records.Close(ctx)
-	errState := s.persist.stop(ctx)
+	flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	defer cancel()
+	errRec := s.records.Close(flush)
+	errState := s.persist.stop(flush)
 	return errors.Join(errStop, errRec, errState)
 }
+
+// flushTimeout bounds the final flush of the journal and the pool state.
+const flushTimeout = 5 * time.Second
 
 // newID returns a random account id: stable across renames, and the
 // keyring item's name.
