@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/journal"
 )
 
 type apiError struct {
@@ -250,5 +251,40 @@ func TestEscapedPathsForwardedAsSent(t *testing.T) {
 		if got[i].Path != want {
 			t.Errorf("upstream path %q, want %q (decoded from what the client sent)", got[i].Path, want)
 		}
+	}
+}
+
+// A client hanging up mid-stream is journaled as such, not logged as an
+// upstream failure, and the usage already streamed is kept.
+func TestClientHangUpMidStream(t *testing.T) {
+	e := newEnv(t)
+	e.addKey("work", accountKey)
+	e.fake.Chunks = 3
+	e.fake.Pace = make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+"/v1/messages", strings.NewReader(`{"model":"m","stream":true}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 256)
+	if _, err := resp.Body.Read(buf); err != nil { // message_start has arrived
+		t.Fatal(err)
+	}
+	cancel()
+	resp.Body.Close()
+	var rec journal.Record
+	waitFor(t, "the request journaled", func() bool {
+		recs, _ := e.db.Records(context.Background(), journal.Query{})
+		if len(recs) == 1 {
+			rec = recs[0]
+		}
+		return len(recs) == 1
+	})
+	if rec.Error != "client went away" || rec.InputTokens == 0 {
+		t.Fatalf("record %+v, want 'client went away' with the input tokens seen", rec)
+	}
+	if strings.Contains(e.logs.String(), "level=WARN") {
+		t.Fatalf("a client hang-up was logged as a warning:\n%s", e.logs.String())
 	}
 }

@@ -42,6 +42,7 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 	var last [2]byte // the final bytes sent, to end a cut stream on an event boundary
 	first := true
 	var readErr error
+	clientGone := false
 	for {
 		n, err := resp.Body.Read(buf)
 		if n > 0 {
@@ -51,8 +52,8 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 				first = false
 			}
 			if _, werr := w.Write(chunk); werr != nil {
-				a.rec.Error = "client went away"
-				return
+				clientGone = true
+				break
 			}
 			if stream {
 				_ = rc.Flush()
@@ -73,7 +74,12 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 			break
 		}
 	}
-	if readErr != nil {
+	switch {
+	case clientGone || (readErr != nil && a.r.Context().Err() != nil):
+		// The client hung up (Esc in Claude Code): not the upstream's
+		// fault, and nobody is left to tell. Usage seen so far still counts.
+		a.rec.Error = "client went away"
+	case readErr != nil:
 		s.log.Warn("upstream response cut short", "account", acct.Name, "err", readErr)
 		a.rec.Error = "upstream response cut short"
 		if !stream {
