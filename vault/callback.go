@@ -13,8 +13,8 @@ import (
 
 // callbackServer is the one-shot loopback server that receives the browser's
 // redirect after the user approves a login. It listens on 127.0.0.1 on an
-// ephemeral port, accepts exactly one authorization response on /callback and
-// is closed by its owner afterwards.
+// ephemeral port, accepts exactly one authorization response carrying the
+// flow's state on /callback and is closed by its owner afterwards.
 type callbackServer struct {
 	RedirectURI string // http://localhost:PORT/callback
 
@@ -57,9 +57,19 @@ func (c *callbackServer) serve(state string) {
 	go func() { _ = c.srv.Serve(c.ln) }()
 }
 
-// handle answers the browser and hands the first response to wait.
+// handle answers the browser and hands the first response carrying the
+// flow's state to wait. A request without that state, an error response
+// included, is refused and does not end the flow: otherwise any local
+// process or web page could abort the sign-in, or plant text in its error.
 func (c *callbackServer) handle(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if !equalConstantTime(q.Get("state"), c.state) {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = fmt.Fprint(w, page("This is not the sign-in Sluice is waiting for.", "Finish the sign-in in the browser tab Sluice opened, or start it again from Sluice."))
+		return
+	}
 	var res callbackResult
 	switch {
 	case q.Get("error") != "":
@@ -67,8 +77,6 @@ func (c *callbackServer) handle(w http.ResponseWriter, r *http.Request) {
 			Description: shorten(q.Get("error_description"), 200)}
 	case q.Get("code") == "":
 		res.err = errors.New("vault: login callback without a code")
-	case !equalConstantTime(q.Get("state"), c.state):
-		res.err = ErrStateMismatch
 	default:
 		res.code, res.state = q.Get("code"), q.Get("state")
 	}
@@ -77,8 +85,6 @@ func (c *callbackServer) handle(w http.ResponseWriter, r *http.Request) {
 		c.results <- res
 		delivered = true
 	})
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 	switch {
 	case !delivered:
 		w.WriteHeader(http.StatusGone)

@@ -151,18 +151,55 @@ func TestLoginLoopback(t *testing.T) {
 	assertPortClosed(t, redirect)
 }
 
-func TestLoginLoopbackRejectsWrongState(t *testing.T) {
+// A callback request without the flow's state, an error response or not,
+// is refused and does not end the sign-in (a local process or a web page
+// must not be able to abort it or plant text in its error); the response
+// carrying the state still finishes it.
+func TestLoginLoopbackIgnoresWrongState(t *testing.T) {
 	srv := oauthtest.New(t)
-	b := &browser{client: srv.Client(), rewrite: func(q url.Values) { q.Set("state", "forged-state") }}
-	_, err := newOAuth(srv).Login(context.Background(), vault.LoginOptions{Mode: vault.ModeMax, OpenBrowser: b.open})
-	if !errors.Is(err, vault.ErrStateMismatch) {
-		t.Fatalf("Login with a forged state: err = %v, want ErrStateMismatch", err)
+	b := &browser{client: srv.Client()}
+	done := make(chan struct{})
+	var forged []int
+	open := func(raw string) error {
+		defer close(done)
+		u, err := url.Parse(raw)
+		if err != nil {
+			return err
+		}
+		callback := u.Query().Get("redirect_uri")
+		for _, q := range []string{
+			"error=access_denied&error_description=planted&state=forged", "error=access_denied",
+			"code=stolen&state=forged", "code=stolen",
+		} {
+			resp, err := srv.Client().Get(callback + "?" + q)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			forged = append(forged, resp.StatusCode)
+		}
+		return b.open(raw)
 	}
-	if n := srv.ExchangeCalls(); n != 0 {
-		t.Errorf("the code was exchanged %d times despite the wrong state", n)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := newOAuth(srv).Login(ctx, vault.LoginOptions{Mode: vault.ModeMax, OpenBrowser: open})
+	if err != nil {
+		t.Fatalf("Login after forged callbacks: %v", err)
 	}
-	if b.status != http.StatusBadRequest {
-		t.Errorf("callback answered %d to a wrong state, want 400", b.status)
+	<-done
+	if !srv.ValidAccessToken(c.AccessToken) {
+		t.Error("Login returned a token the server did not issue")
+	}
+	for i, status := range forged {
+		if status != http.StatusBadRequest {
+			t.Errorf("forged callback %d answered %d, want 400", i, status)
+		}
+	}
+	if n := srv.ExchangeCalls(); n != 1 {
+		t.Errorf("%d code exchanges, want 1 (the real code only)", n)
+	}
+	if b.status != http.StatusOK {
+		t.Errorf("the real callback answered %d, want 200", b.status)
 	}
 	assertPortClosed(t, b.redirectURI(t))
 }
