@@ -282,3 +282,25 @@ func TestRetentionSetting(t *testing.T) {
 		t.Error("bad retention accepted")
 	}
 }
+
+func TestEdgeSettings(t *testing.T) {
+	load := func(kv ...string) (cli.Settings, error) {
+		env := map[string]string{"SLUICE_DATA_DIR": t.TempDir()}
+		for i := 0; i < len(kv); i += 2 {
+			env[kv[i]] = kv[i+1]
+		}
+		return cli.LoadSettings(func(k string) string { return env[k] }, "test")
+	}
+	if s, err := load("SLUICE_RETENTION", "0h"); err != nil || s.Proxy.Retention >= 0 {
+		t.Errorf("SLUICE_RETENTION=0h: %v %v, want keep forever", s.Proxy.Retention, err)
+	}
+	for _, kv := range [][2]string{{"SLUICE_RETRY_DELAY", "0s"}, {"SLUICE_SESSION_TTL", "-5h"}, {"SLUICE_ALLOWED_ORIGINS", "evil"}} {
+		if _, err := load(kv[0], kv[1]); err == nil || !strings.Contains(err.Error(), kv[0]) {
+			t.Errorf("%s=%s accepted: %v", kv[0], kv[1], err)
+		}
+	}
+	s, err := load("SLUICE_ALLOWED_ORIGINS", "http://localhost:3000, https://app.example")
+	if err != nil || len(s.Proxy.AllowedOrigins) != 2 || s.Proxy.AllowedOrigins[1] != "https://app.example" {
+		t.Errorf("allowed origins: %v %v", s.Proxy.AllowedOrigins, err)
+	}
+}

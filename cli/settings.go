@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -86,14 +87,25 @@ func LoadSettings(env Env, version string) (Settings, error) {
 		}
 		return nil
 	})
-	parse("SLUICE_RETRY_DELAY", func(v string) (err error) { s.Proxy.RetryDelay, err = time.ParseDuration(v); return })
+	parse("SLUICE_RETRY_DELAY", func(v string) (err error) { s.Proxy.RetryDelay, err = positive(v); return })
 	parse("SLUICE_RETRY_BACKOFF", func(v string) (err error) { s.Proxy.RetryBackoff, err = strconv.ParseFloat(v, 64); return })
 	parse("SLUICE_RETENTION", func(v string) error {
 		d, err := parseDays(v)
 		s.Proxy.Retention = d
 		return err
 	})
-	parse("SLUICE_SESSION_TTL", func(v string) (err error) { s.Proxy.SessionTTL, err = time.ParseDuration(v); return })
+	parse("SLUICE_SESSION_TTL", func(v string) (err error) { s.Proxy.SessionTTL, err = positive(v); return })
+	parse("SLUICE_ALLOWED_ORIGINS", func(v string) error {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
+					return fmt.Errorf("%q is not an origin like http://localhost:3000", o)
+				}
+				s.Proxy.AllowedOrigins = append(s.Proxy.AllowedOrigins, o)
+			}
+		}
+		return nil
+	})
 	parse("SLUICE_LOG_LEVEL", func(v string) error { return s.LogLevel.UnmarshalText([]byte(v)) })
 	if s.LogFormat == "" {
 		s.LogFormat = "text"
@@ -128,6 +140,19 @@ func parseDays(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
 		return 0, errors.New("must be a number of days like 30d, a duration like 720h, or forever")
+	}
+	if d == 0 {
+		return -1, nil // "0h" means what "0" means
+	}
+	return d, nil
+}
+
+// positive reads a duration that must be greater than zero (zero would
+// silently mean the engine's default).
+func positive(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, errors.New("must be a positive duration like 1s or 5h")
 	}
 	return d, nil
 }

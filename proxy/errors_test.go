@@ -102,6 +102,8 @@ func TestDNSRebindingAndCORSGuards(t *testing.T) {
 	readError(t, resp, http.StatusMisdirectedRequest, "permission_error")
 
 	readError(t, e.do("POST", "/v1/messages", `{}`, map[string]string{"Origin": "https://evil.example"}), http.StatusForbidden, "permission_error")
+	// An <img> or form GET from a web page carries no Origin, only Sec-Fetch-Site.
+	readError(t, e.do("GET", "/v1/models", "", map[string]string{"Sec-Fetch-Site": "cross-site"}), http.StatusForbidden, "permission_error")
 
 	resp = e.do("OPTIONS", "/v1/messages", "", map[string]string{"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
 	resp.Body.Close()

@@ -41,6 +41,14 @@ func (s *Service) guard(next http.Handler) http.Handler {
 			writeError(w, http.StatusNotFound, errNotFound, "malformed path "+r.URL.Path)
 			return
 		}
+		// Browsers mark requests a web page makes to another site, even
+		// those that carry no Origin (an <img> or a form GET): refuse them
+		// unless the page's origin is allowed.
+		if site := r.Header.Get("Sec-Fetch-Site"); (site == "cross-site" || site == "same-site") &&
+			!slices.Contains(s.cfg.AllowedOrigins, r.Header.Get("Origin")) {
+			writeError(w, http.StatusForbidden, errPermission, "requests from web pages are not allowed")
+			return
+		}
 		if origin := r.Header.Get("Origin"); origin != "" {
 			if !slices.Contains(s.cfg.AllowedOrigins, origin) {
 				writeError(w, http.StatusForbidden, errPermission, "cross-origin requests from "+origin+" are not allowed")
