@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/tray"
 )
 
 // AddAccountHint is the line under the accounts, for those who add accounts
@@ -239,14 +240,7 @@ func (v *view) set(on bool) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
 		defer cancel()
-		var err error
-		if on {
-			if err = v.eng.StartProxy(ctx); err != nil {
-				err = fmt.Errorf("turn proxy on: %w", err)
-			}
-		} else if err = v.eng.StopProxy(ctx); err != nil {
-			err = fmt.Errorf("turn proxy off: %w", err)
-		}
+		err := tray.Switch(ctx, v.eng, on)
 		v.do(func() { v.setErr = err })
 		v.busy.Store(false)
 		v.reload()

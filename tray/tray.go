@@ -156,21 +156,34 @@ func (t *Tray) set(on bool) {
 		defer t.busy.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), t.opts.Timeout)
 		defer cancel()
-		var err error
-		if on {
-			if err = t.eng.StartProxy(ctx); err != nil {
-				err = fmt.Errorf("turn proxy on: %w", err)
-			}
-		} else if err = t.eng.StopProxy(ctx); err != nil {
-			err = fmt.Errorf("turn proxy off: %w", err)
-		}
-		if err != nil {
+		if err := Switch(ctx, t.eng, on); err != nil {
 			t.opts.OnError(err)
 		}
 		// Events may be dropped by a busy hub; re-read so the menu is right
 		// after our own command whatever happened to its event.
 		t.refresh()
 	}()
+}
+
+// Switcher turns the proxy on and off; every Engine is one.
+type Switcher interface {
+	StartProxy(ctx context.Context) error
+	StopProxy(ctx context.Context) error
+}
+
+// Switch turns the proxy on or off, with an error that says which. The tray
+// and the window both call it, so a failure reads the same in both.
+func Switch(ctx context.Context, eng Switcher, on bool) error {
+	if on {
+		if err := eng.StartProxy(ctx); err != nil {
+			return fmt.Errorf("turn proxy on: %w", err)
+		}
+		return nil
+	}
+	if err := eng.StopProxy(ctx); err != nil {
+		return fmt.Errorf("turn proxy off: %w", err)
+	}
+	return nil
 }
 
 func (t *Tray) read() state {
