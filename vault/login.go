@@ -15,11 +15,13 @@ type LoginOptions struct {
 	// Mode is the kind of login: ModeMax (subscription, OAuth tokens) or
 	// ModeConsole (Console, a new API key).
 	Mode Mode
-	// OpenBrowser opens the authorize URL, e.g. pkg/browser's OpenURL. When
-	// it is nil or fails, the URL is printed to Out for the user to open.
+	// OpenBrowser opens the authorize URL, e.g. pkg/browser's OpenURL. It
+	// runs in the background, so it may block while the browser runs; it
+	// may still be running, or not yet started, when Login returns.
 	OpenBrowser func(url string) error
-	// Out receives instructions and, when needed, the URL. Nil discards them;
-	// then OpenBrowser must be set.
+	// Out receives instructions and the URL, for the user to open it when
+	// the browser does not. Nil discards them; then OpenBrowser must be set.
+	// Nothing is written to Out after Login returns.
 	Out io.Writer
 	// Paste selects the manual flow: the browser ends on Anthropic's page
 	// showing "code#state", which the user pastes into In. Otherwise a
@@ -90,12 +92,19 @@ func (o *OAuth) loginPaste(ctx context.Context, opts LoginOptions) (Credential, 
 	return o.Exchange(ctx, s, code, state)
 }
 
-// show opens the URL in the browser, printing it when that is not possible.
+// show prints the URL and starts opening it in the browser. OpenBrowser
+// runs in the background: pkg/browser's OpenURL waits for the browser
+// command, which may not exit while the browser runs (xdg-open starting
+// Firefox in the foreground), and the sign-in must not wait for it. The URL
+// is printed first, so a failing OpenBrowser needs no word of its own, and
+// nothing reaches Out once Login has returned. An OpenBrowser that never
+// returns keeps its goroutine.
 func show(opts LoginOptions, url, next string) {
-	if opts.OpenBrowser == nil || opts.OpenBrowser(url) != nil {
+	if opts.OpenBrowser == nil {
 		_, _ = fmt.Fprintf(opts.Out, "Open this URL in a browser to sign in:\n\n  %s\n\n", url)
 	} else {
-		_, _ = fmt.Fprintf(opts.Out, "A browser window was opened to sign in. If it did not appear, open:\n\n  %s\n\n", url)
+		_, _ = fmt.Fprintf(opts.Out, "Opening a browser window to sign in. If it does not appear, open:\n\n  %s\n\n", url)
+		go func() { _ = opts.OpenBrowser(url) }()
 	}
 	_, _ = fmt.Fprintln(opts.Out, next)
 }

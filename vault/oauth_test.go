@@ -31,12 +31,35 @@ type browser struct {
 	rewrite func(q url.Values)
 
 	mu     sync.Mutex
-	opened string // the authorize URL as given
-	status int    // status of the final page
+	done   chan struct{} // closed when open returns; see wait
+	opened string        // the authorize URL as given
+	status int           // status of the final page
 	body   string
 }
 
+// finished is closed when open has returned.
+func (b *browser) finished() chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.done == nil {
+		b.done = make(chan struct{})
+	}
+	return b.done
+}
+
+// wait waits for open to return: Login calls OpenBrowser in the background
+// and may return before the browser has read the callback page.
+func (b *browser) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-b.finished():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the browser did not finish")
+	}
+}
+
 func (b *browser) open(raw string) error {
+	defer close(b.finished())
 	u, err := url.Parse(raw)
 	if err != nil {
 		return err
@@ -61,6 +84,7 @@ func (b *browser) open(raw string) error {
 // redirectURI returns the redirect_uri of the opened authorize URL.
 func (b *browser) redirectURI(t *testing.T) *url.URL {
 	t.Helper()
+	b.wait(t)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	u, err := url.Parse(b.opened)
@@ -141,7 +165,7 @@ func TestLoginLoopback(t *testing.T) {
 	if want := testNow.Add(8 * time.Hour).UnixMilli(); c.ExpiresAt != want {
 		t.Errorf("ExpiresAt = %d, want %d (now + expires_in)", c.ExpiresAt, want)
 	}
-	redirect := b.redirectURI(t)
+	redirect := b.redirectURI(t) // waits for the browser
 	if redirect.Hostname() != "localhost" || redirect.Path != "/callback" || redirect.Port() == "" {
 		t.Errorf("redirect_uri = %s, want http://localhost:PORT/callback", redirect)
 	}
@@ -246,6 +270,7 @@ func TestLoginConsoleCreatesAPIKey(t *testing.T) {
 	if n := srv.APIKeyCalls(); n != 1 {
 		t.Errorf("create_api_key called %d times, want 1", n)
 	}
+	b.wait(t)
 	if !strings.HasPrefix(b.opened, srv.Endpoints().ConsoleAuthorizeURL+"?") {
 		t.Errorf("console login opened %s", b.opened)
 	}
