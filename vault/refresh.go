@@ -67,7 +67,8 @@ func NewRefresher(store *Store, oauth *OAuth, now func() time.Time) *Refresher {
 // OAuth access tokens refreshed first when they expire within Margin. One
 // refresh runs per account at a time; concurrent callers wait for it and
 // share its result. The rotated refresh token is written to the keyring
-// before the new access token is returned. A refused refresh token yields an
+// before the new access token is returned; when that write fails, the store
+// keeps the credential in memory and retries the write on later reads. A refused refresh token yields an
 // error wrapping ErrNeedsLogin. After a failure, callers within the backoff
 // window get the same error without a new request; meanwhile an access token
 // that has not yet expired is still handed out.
@@ -166,9 +167,11 @@ func (r *Refresher) refresh(ctx context.Context, accountID string) (Credential, 
 	if err != nil {
 		return Credential{}, c.RefreshToken, fmt.Errorf("vault: refresh token of %q: %w", accountID, err)
 	}
-	if err := r.store.Put(accountID, fresh); err != nil {
-		// The old refresh token has likely been rotated away: say so.
-		return Credential{}, c.RefreshToken, fmt.Errorf("vault: store refreshed token of %q (sign-in may be needed): %w", accountID, err)
+	if r.store.Put(accountID, fresh) != nil {
+		// The server has already rotated the old refresh token away, so
+		// fresh is the only usable credential: keep it in memory, where
+		// reads serve it and retry the write.
+		r.store.keepUnsaved(accountID, fresh)
 	}
 	return fresh, c.RefreshToken, nil
 }

@@ -26,15 +26,17 @@ type refreshEnv struct {
 	store *vault.Store
 	clock *clock
 	r     *vault.Refresher
+	dir   string // the file keyring's directory
 }
 
 func newRefreshEnv(t *testing.T) *refreshEnv {
 	t.Helper()
 	srv := oauthtest.New(t)
 	clk := &clock{t: testNow}
-	store := openFileStore(t, t.TempDir(), testPassword)
+	dir := t.TempDir()
+	store := openFileStore(t, dir, testPassword)
 	o := &vault.OAuth{Endpoints: srv.Endpoints(), HTTP: srv.Client(), Now: clk.Now}
-	return &refreshEnv{srv: srv, store: store, clock: clk, r: vault.NewRefresher(store, o, clk.Now)}
+	return &refreshEnv{srv: srv, store: store, clock: clk, r: vault.NewRefresher(store, o, clk.Now), dir: dir}
 }
 
 // seed stores a server-issued credential expiring in d from the test clock.

@@ -72,6 +72,10 @@ const cacheTTL = 30 * time.Second
 type cachedCredential struct {
 	c  Credential
 	at time.Time
+	// unsaved marks a credential the keyring write failed for: a refreshed
+	// one, whose predecessor in the keyring the server has already revoked.
+	// It does not expire; every read serves it and retries the write.
+	unsaved bool
 }
 
 // Open opens the keyring chosen by cfg. "auto" tries only the platform's
@@ -207,12 +211,21 @@ func (s *Store) Put(accountID string, c Credential) error {
 	if err := c.validate(); err != nil {
 		return fmt.Errorf("vault: put credential for %q: %w", accountID, err)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.write(accountID, c); err != nil {
+		return err
+	}
+	s.remember(accountID, c)
+	return nil
+}
+
+// write stores c in the keyring; the caller holds mu.
+func (s *Store) write(accountID string, c Credential) error {
 	data, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("vault: put credential for %q: encode: %w", accountID, err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.check(); err != nil {
 		return fmt.Errorf("vault: put credential for %q: %w", accountID, err)
 	}
@@ -225,8 +238,18 @@ func (s *Store) Put(accountID string, c Credential) error {
 	if err != nil {
 		return fmt.Errorf("vault: put credential for %q in %s keyring: %w", accountID, s.backend, err)
 	}
-	s.remember(accountID, c)
 	return nil
+}
+
+// keepUnsaved caches c, which could not be written to the keyring, as
+// newer than the keyring's copy: reads serve it and retry the write.
+func (s *Store) keepUnsaved(accountID string, c Credential) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.remember(accountID, c)
+	e := s.cache[accountID]
+	e.unsaved = true
+	s.cache[accountID] = e
 }
 
 // remember caches c for Get; the caller holds mu.
@@ -238,13 +261,16 @@ func (s *Store) remember(accountID string, c Credential) {
 }
 
 // Get returns the credential of an account, or an error wrapping ErrNotFound.
+// A credential whose keyring write failed (see keepUnsaved) is returned
+// from memory, and its write retried, until the write succeeds.
 func (s *Store) Get(accountID string) (Credential, error) {
 	return s.get(accountID, true)
 }
 
 // getFresh reads the keyring itself, bypassing the cache: a refresh must
 // start from the newest refresh token, which another process may have
-// rotated.
+// rotated. An unsaved credential is newer than the keyring's copy and is
+// returned instead.
 func (s *Store) getFresh(accountID string) (Credential, error) {
 	return s.get(accountID, false)
 }
@@ -255,7 +281,14 @@ func (s *Store) get(accountID string, cached bool) (Credential, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.cache[accountID]; ok && cached && time.Since(e.at) < cacheTTL {
+	e, ok := s.cache[accountID]
+	if ok && e.unsaved {
+		if s.write(accountID, e.c) == nil {
+			s.remember(accountID, e.c)
+		}
+		return e.c, nil
+	}
+	if ok && cached && time.Since(e.at) < cacheTTL {
 		return e.c, nil
 	}
 	if err := s.check(); err != nil {

@@ -1,0 +1,74 @@
+package vault_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+// The server rotates the refresh token before Sluice can store the new
+// one. When that write fails, the new credential is still handed out and
+// kept in memory (the old refresh token is dead), written on a later read,
+// and used for the next refresh.
+func TestRefresherKeepsRotatedTokenWhenStoreFails(t *testing.T) {
+	e := newRefreshEnv(t)
+	old := e.seed(t, "acct", -time.Minute)
+	kr := vault.InjectFaults(e.store)
+	kr.FailSets(1)
+	fresh, err := e.r.Credential(context.Background(), "acct")
+	if err != nil {
+		t.Fatalf("refresh whose result could not be stored: %v", err)
+	}
+	if fresh.RefreshToken == old.RefreshToken || !e.srv.ValidAccessToken(fresh.AccessToken) {
+		t.Fatal("did not get the refreshed credential")
+	}
+	if n := kr.Sets(); n != 1 {
+		t.Fatalf("%d keyring writes, want 1 (the failed one)", n)
+	}
+	// The next read hands out the rotated credential and retries the write.
+	if got, err := e.store.Get("acct"); err != nil || got != fresh {
+		t.Fatalf("Get after the failed write: %v; want the refreshed credential", err)
+	}
+	if n := kr.Sets(); n != 2 {
+		t.Fatalf("%d keyring writes, want 2 (a retry on read)", n)
+	}
+	if got, err := openFileStore(t, e.dir, testPassword).Get("acct"); err != nil || got != fresh {
+		t.Fatalf("the keyring does not hold the refreshed credential after the retry: %v", err)
+	}
+	if _, err := e.store.Get("acct"); err != nil || kr.Sets() != 2 {
+		t.Errorf("written credential written again (%d writes, err %v)", kr.Sets(), err)
+	}
+	// The next refresh uses the rotated refresh token, which the server accepts.
+	e.clock.Advance(24 * time.Hour)
+	next, err := e.r.Credential(context.Background(), "acct")
+	if err != nil || next.RefreshToken == fresh.RefreshToken {
+		t.Fatalf("next refresh: %v", err)
+	}
+}
+
+// An unsaved credential is served from memory, never from the keyring's
+// stale copy, and each read retries its write until one succeeds.
+func TestStoreRetriesUnsavedCredential(t *testing.T) {
+	e := newRefreshEnv(t)
+	e.seed(t, "acct", -time.Minute)
+	kr := vault.InjectFaults(e.store)
+	kr.FailSets(3)
+	fresh, err := e.r.Credential(context.Background(), "acct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gets := kr.Gets()
+	for i := range 3 {
+		if got, err := e.store.Get("acct"); err != nil || got != fresh {
+			t.Fatalf("read %d: %v; want the unsaved credential", i, err)
+		}
+	}
+	if n := kr.Sets(); n != 4 {
+		t.Errorf("%d keyring writes, want 4 (1 + a retry per read until one succeeds)", n)
+	}
+	if n := kr.Gets() - gets; n != 0 {
+		t.Errorf("%d keyring reads while the keyring's copy is stale, want 0", n)
+	}
+}
