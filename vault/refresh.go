@@ -90,7 +90,7 @@ func (r *Refresher) Credential(ctx context.Context, accountID string) (Credentia
 	if !ok {
 		f = &flight{done: make(chan struct{})}
 		r.inFlight[accountID] = f
-		go r.run(context.WithoutCancel(ctx), accountID, f)
+		go r.run(context.WithoutCancel(ctx), accountID, c.RefreshToken, f)
 	}
 	r.mu.Unlock()
 
@@ -127,10 +127,11 @@ func (r *Refresher) fallback(c Credential, err error) (Credential, error) {
 }
 
 // run performs one refresh and publishes its result to the waiters.
-func (r *Refresher) run(ctx context.Context, accountID string, f *flight) {
+// callerToken is the refresh token the caller saw (from the cache).
+func (r *Refresher) run(ctx context.Context, accountID, callerToken string, f *flight) {
 	ctx, cancel := context.WithTimeout(ctx, r.RefreshTimeout)
 	defer cancel()
-	c, usedToken, err := r.refresh(ctx, accountID)
+	c, usedToken, err := r.refresh(ctx, accountID, callerToken)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -153,12 +154,14 @@ func (r *Refresher) run(ctx context.Context, accountID string, f *flight) {
 
 // refresh re-reads the account (a refresh that just finished may already
 // have stored a fresh token), refreshes it and stores the result. It returns
-// the refresh token it tried, for the backoff bookkeeping ("" when no
-// request was made).
-func (r *Refresher) refresh(ctx context.Context, accountID string) (Credential, string, error) {
+// the refresh token a failure is recorded under, for the backoff
+// bookkeeping: the one it tried, or callerToken when the keyring could not
+// be read (a locked or hung keyring must not be read again by every request
+// within the window), or "" when there was nothing to refresh.
+func (r *Refresher) refresh(ctx context.Context, accountID, callerToken string) (Credential, string, error) {
 	c, err := r.store.getFresh(accountID)
 	if err != nil {
-		return Credential{}, "", err
+		return Credential{}, callerToken, err
 	}
 	if !r.needsRefresh(c) {
 		return c, "", nil

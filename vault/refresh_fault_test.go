@@ -72,3 +72,30 @@ func TestStoreRetriesUnsavedCredential(t *testing.T) {
 		t.Errorf("%d keyring reads while the keyring's copy is stale, want 0", n)
 	}
 }
+
+// When the refresher cannot read the keyring (locked, or a hung Secret
+// Service taking seconds per call), the failure backs off like a failed
+// refresh: requests within the window do not each read the keyring again.
+func TestRefresherBacksOffUnreadableKeyring(t *testing.T) {
+	e := newRefreshEnv(t)
+	e.seed(t, "acct", -time.Minute) // expired, and cached by Put
+	kr := vault.InjectFaults(e.store)
+	kr.FailGets(true)
+	for i := range 5 {
+		if _, err := e.r.Credential(context.Background(), "acct"); err == nil {
+			t.Fatalf("call %d: no error from an unreadable keyring", i)
+		}
+	}
+	if n := kr.Gets(); n != 1 {
+		t.Errorf("%d keyring reads for 5 calls within the backoff window, want 1", n)
+	}
+	// After the window the keyring is read again, and the refresh goes on.
+	kr.FailGets(false)
+	e.clock.Advance(e.r.MinBackoff)
+	if _, err := e.r.Credential(context.Background(), "acct"); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+	if n := kr.Gets(); n != 2 || e.srv.RefreshCalls() != 1 {
+		t.Errorf("%d keyring reads and %d refreshes after the window, want 2 and 1", n, e.srv.RefreshCalls())
+	}
+}
