@@ -68,10 +68,12 @@ func NewRefresher(store *Store, oauth *OAuth, now func() time.Time) *Refresher {
 // refresh runs per account at a time; concurrent callers wait for it and
 // share its result. The rotated refresh token is written to the keyring
 // before the new access token is returned; when that write fails, the store
-// keeps the credential in memory and retries the write on later reads. A refused refresh token yields an
-// error wrapping ErrNeedsLogin. After a failure, callers within the backoff
-// window get the same error without a new request; meanwhile an access token
-// that has not yet expired is still handed out.
+// keeps the credential in memory and retries the write on later reads. A
+// refused refresh token yields an error wrapping ErrNeedsLogin, unless the
+// keyring meanwhile holds a valid credential with another refresh token
+// (another process refreshed first). After a failure, callers within the
+// backoff window get the same error without a new request; meanwhile an
+// access token that has not yet expired is still handed out.
 func (r *Refresher) Credential(ctx context.Context, accountID string) (Credential, error) {
 	c, err := r.store.Get(accountID)
 	if err != nil {
@@ -167,6 +169,14 @@ func (r *Refresher) refresh(ctx context.Context, accountID, callerToken string) 
 		return c, "", nil
 	}
 	fresh, err := r.oauth.Refresh(ctx, c.RefreshToken)
+	if errors.Is(err, ErrNeedsLogin) {
+		// Another Sluice process may have rotated the token between our
+		// read and our request: then the keyring holds its valid result.
+		if stored, gerr := r.store.getFresh(accountID); gerr == nil &&
+			stored.RefreshToken != c.RefreshToken && !r.needsRefresh(stored) {
+			return stored, "", nil
+		}
+	}
 	if err != nil {
 		return Credential{}, c.RefreshToken, fmt.Errorf("vault: refresh token of %q: %w", accountID, err)
 	}

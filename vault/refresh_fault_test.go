@@ -99,3 +99,37 @@ func TestRefresherBacksOffUnreadableKeyring(t *testing.T) {
 		t.Errorf("%d keyring reads and %d refreshes after the window, want 2 and 1", n, e.srv.RefreshCalls())
 	}
 }
+
+// Two Sluice processes refresh the same account: B reads the refresh token
+// just before A rotates it, so the server refuses B's refresh. The keyring
+// holds A's valid credential, and B hands that out instead of asking for a
+// new sign-in.
+func TestRefresherUsesAnotherProcessRefresh(t *testing.T) {
+	a := newRefreshEnv(t)
+	a.srv.SetExpiresIn(8 * time.Hour)
+	a.seed(t, "acct", -time.Minute)
+	storeB := openFileStore(t, a.dir, testPassword)
+	oB := &vault.OAuth{Endpoints: a.srv.Endpoints(), HTTP: a.srv.Client(), Now: a.clock.Now}
+	b := vault.NewRefresher(storeB, oB, a.clock.Now)
+	if _, err := storeB.Get("acct"); err != nil { // B caches the old credential
+		t.Fatal(err)
+	}
+	var fromA vault.Credential
+	vault.InjectFaults(storeB).AfterNextGet(func() {
+		// B's refresher has read the old refresh token; A refreshes now.
+		var err error
+		if fromA, err = a.r.Credential(context.Background(), "acct"); err != nil {
+			t.Errorf("A's refresh: %v", err)
+		}
+	})
+	got, err := b.Credential(context.Background(), "acct")
+	if err != nil {
+		t.Fatalf("B: %v; want the credential A stored", err)
+	}
+	if got != fromA {
+		t.Error("B did not return the credential A stored")
+	}
+	if n := a.srv.RefreshCalls(); n != 2 {
+		t.Errorf("%d refresh requests, want 2 (A's, and B's refused one)", n)
+	}
+}
