@@ -15,10 +15,12 @@ type LoginRequest struct {
 	Name   string
 	Mode   vault.Mode // vault.ModeMax (subscription) or vault.ModeConsole (creates an API key)
 	Reauth bool       // sign in again to an existing account
-	// OpenBrowser opens the sign-in URL; nil prints it to Out instead.
-	// It blocks on Linux, so UIs call Login off their UI goroutine.
+	// OpenBrowser opens the sign-in URL (in the background: it may block
+	// until the browser exits); nil only prints it. Login waits for the
+	// callback, so UIs call it off their UI goroutine.
 	OpenBrowser func(url string) error
-	Out         io.Writer
+	// Out receives the sign-in URL, printed whether or not a browser opens.
+	Out io.Writer
 	// Paste reads "code#state" from In instead of using a loopback callback.
 	Paste bool
 	In    io.Reader
