@@ -2,7 +2,9 @@
 # test. Both install what is missing first (Debian/Ubuntu, see scripts/).
 
 export PATH := $(HOME)/.local/bin:$(PATH):/usr/local/go/bin
-export LANG := C.UTF-8
+# Fyne cannot parse the C locale and logs an error at start-up; keep the
+# user's own LANG when set.
+export LANG ?= en_US.UTF-8
 # migrated_fynedo drops Fyne's thread-check compatibility layer: Sluice
 # makes every UI change through fyne.Do.
 TAGS := migrated_fynedo
