@@ -8,19 +8,20 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // callbackServer is the one-shot loopback server that receives the browser's
 // redirect after the user approves a login. It listens on 127.0.0.1 on an
-// ephemeral port, accepts exactly one authorization response carrying the
+// ephemeral port (and on ::1, see listenCallback), accepts exactly one authorization response carrying the
 // flow's state on /callback and is closed by its owner afterwards.
 type callbackServer struct {
 	RedirectURI string // http://localhost:PORT/callback
 
 	srv     *http.Server
-	ln      net.Listener
-	state   string // the state the response must carry; set before serving
+	lns     []net.Listener // 127.0.0.1:PORT, and [::1]:PORT where there is IPv6
+	state   string         // the state the response must carry; set before serving
 	results chan callbackResult
 	once    sync.Once
 }
@@ -31,16 +32,36 @@ type callbackResult struct {
 	err         error
 }
 
-// listenCallback starts the loopback server.
+// listenCallback starts the loopback server. The redirect URI names
+// localhost, which browsers may resolve to ::1 first: the port is bound on
+// both loopback addresses where the machine has IPv6, so no other local
+// user can take [::1]:PORT and receive the redirect. A port whose ::1 side
+// is already taken is given up for another.
 func listenCallback() (*callbackServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("vault: start login callback listener: %w", err)
+	var lns []net.Listener
+	for try := 0; try < 8 && lns == nil; try++ {
+		v4, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("vault: start login callback listener: %w", err)
+		}
+		port := v4.Addr().(*net.TCPAddr).Port
+		v6, err := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(port)))
+		switch {
+		case err == nil:
+			lns = []net.Listener{v4, v6}
+		case errors.Is(err, syscall.EADDRINUSE):
+			_ = v4.Close() // someone holds [::1]:port: pick another port
+		default:
+			lns = []net.Listener{v4} // no IPv6 loopback here
+		}
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
+	if lns == nil {
+		return nil, errors.New("vault: start login callback listener: no free loopback port")
+	}
+	port := lns[0].Addr().(*net.TCPAddr).Port
 	c := &callbackServer{
 		RedirectURI: "http://localhost:" + strconv.Itoa(port) + "/callback",
-		ln:          ln,
+		lns:         lns,
 		results:     make(chan callbackResult, 1),
 	}
 	mux := http.NewServeMux()
@@ -54,7 +75,9 @@ func listenCallback() (*callbackServer, error) {
 // known before the flow (and its state) exists.
 func (c *callbackServer) serve(state string) {
 	c.state = state
-	go func() { _ = c.srv.Serve(c.ln) }()
+	for _, ln := range c.lns {
+		go func() { _ = c.srv.Serve(ln) }()
+	}
 }
 
 // handle answers the browser and hands the first response carrying the
@@ -117,8 +140,10 @@ func (c *callbackServer) wait(ctx context.Context) (code, state string, err erro
 // Close stops the server and frees the port, giving the answer page a moment
 // to reach the browser.
 func (c *callbackServer) Close() {
-	// Closing the listener directly covers a server that never served.
-	_ = c.ln.Close()
+	// Closing the listeners directly covers a server that never served.
+	for _, ln := range c.lns {
+		_ = ln.Close()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if c.srv.Shutdown(ctx) != nil {
