@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -43,10 +44,23 @@ const (
 	waitingText = "Waiting for you to sign in in your browser…"
 	openedText  = "A browser window was opened. If it did not appear, open this link:"
 	openText    = "Open this link in your browser to sign in:"
+	// preparingText stands until the sign-in URL is known.
+	preparingText = "Preparing the sign-in…"
+	// The pasted-code flow, for a browser that cannot reach this computer.
+	pasteButton  = "Paste a code instead"
+	pasteTitle   = "Sign in in your browser, then paste the code the page shows."
+	pasteLabel   = "Paste the code shown after signing in (code#state)"
+	checkingText = "Checking the code…"
 )
 
-// errNoBrowser makes the login show the URL when there is no OpenBrowser.
-var errNoBrowser = errors.New("no browser opener")
+var (
+	// errNoBrowser makes the login show the URL when there is no OpenBrowser.
+	errNoBrowser = errors.New("no browser opener")
+	// What a paste-mode Login reads from In once the user cancelled it, or
+	// a Continue writes once its attempt is over.
+	errSignInCancelled = errors.New("sign-in cancelled")
+	errSignInOver      = errors.New("sign-in over")
+)
 
 // addForm is the Add account dialog's state.
 type addForm struct {
@@ -184,22 +198,42 @@ func (v *view) showTerms(next func()) {
 	d.Show()
 }
 
-// progress is the dialog shown while a sign-in waits for the browser.
+// progress is the dialog shown while a sign-in waits for the browser, and
+// the sign-in it shows. Its fields are touched only on the UI goroutine.
 type progress struct {
-	dlg  *dialog.CustomDialog
-	hint *widget.Label  // how to use the link
-	url  *widget.Label  // the sign-in URL, selectable
-	copy *widget.Button // copies the URL
+	dlg   *dialog.CustomDialog
+	title *widget.Label  // what the user is to do
+	hint  *widget.Label  // how to use the link
+	url   *widget.Label  // the sign-in URL, selectable
+	copy  *widget.Button // copies the URL
+	paste *widget.Button // switches to the pasted-code flow
+
+	// The pasted-code flow's box: a label, the entry, Continue and why a
+	// code was refused; hidden until the user switches to that flow.
+	codeBox *fyne.Container
+	code    *widget.Entry
+	send    *widget.Button
+	refused *widget.Label
+
+	req     proxy.LoginRequest // Name, Mode and Reauth of every attempt
+	attempt int                // the current attempt; the others' outcomes are ignored
+	cancel  context.CancelFunc // ends the current attempt
+	pw      *io.PipeWriter     // feeds the pasted code to the current attempt's In
+	secret  string             // the code sent, kept out of any error shown
 }
 
 // login runs a browser sign-in off the UI goroutine behind a progress
-// dialog whose Cancel ends it. UI goroutine only. On success the dialog
-// closes and the engine's event refreshes the list.
+// dialog whose Cancel ends it; the dialog can switch it to the pasted-code
+// flow. UI goroutine only. On success the dialog closes and the engine's
+// event refreshes the list.
 func (v *view) login(name string, mode vault.Mode, reauth bool) {
-	ctx, cancel := context.WithCancel(context.Background())
 	p := &progress{
-		hint: widget.NewLabel("Preparing the sign-in…"),
-		url:  widget.NewLabel(""),
+		title:   widget.NewLabelWithStyle(waitingText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		hint:    widget.NewLabel(preparingText),
+		url:     widget.NewLabel(""),
+		code:    widget.NewEntry(),
+		refused: widget.NewLabel(""),
+		req:     proxy.LoginRequest{Name: name, Mode: mode, Reauth: reauth},
 	}
 	p.url.Selectable = true
 	p.url.Wrapping = fyne.TextWrapBreak
@@ -208,47 +242,147 @@ func (v *view) login(name string, mode vault.Mode, reauth bool) {
 		fyne.CurrentApp().Clipboard().SetContent(p.url.Text)
 	})
 	p.copy.Hide()
+	p.paste = widget.NewButton(pasteButton, func() { v.pasteInstead(p) })
+	p.code.SetPlaceHolder("code#state")
+	p.code.OnSubmitted = func(string) { v.sendCode(p) }
+	p.send = widget.NewButton("Continue", func() { v.sendCode(p) })
+	p.send.Importance = widget.HighImportance
+	p.refused.Importance = widget.DangerImportance
+	p.refused.Hide()
+	p.codeBox = container.NewVBox(widget.NewLabel(pasteLabel),
+		container.NewBorder(nil, nil, nil, p.send, p.code), p.refused)
+	p.codeBox.Hide()
 	title := "Add " + name
 	if reauth {
 		title = "Sign in to " + name + " again"
 	}
 	p.dlg = dialog.NewCustomWithoutButtons(title, container.NewVBox(
-		widget.NewLabelWithStyle(waitingText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		p.hint, p.url, container.NewHBox(p.copy, layout.NewSpacer()),
+		p.title, p.hint, p.url, container.NewHBox(p.copy, layout.NewSpacer(), p.paste), p.codeBox,
 	), v.win)
 	p.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", func() {
-		cancel()
+		p.stop()
 		p.dlg.Hide()
 	})})
 	p.dlg.Resize(fyne.NewSize(560, 0))
 	p.dlg.Show()
+	v.start(p, false)
+}
 
-	req := proxy.LoginRequest{Name: name, Mode: mode, Reauth: reauth, OpenBrowser: v.opener(p)}
+// start runs a new attempt of p's sign-in off the UI goroutine: with the
+// loopback callback, or with paste, reading the code from a pipe that
+// Continue writes to. UI goroutine only.
+func (v *view) start(p *progress, paste bool) {
+	p.attempt++
+	n := p.attempt
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	req := p.req
+	req.OpenBrowser = v.opener(p, n)
+	var pr *io.PipeReader
+	if paste {
+		pr, p.pw = io.Pipe()
+		req.Paste, req.In = true, pr
+	}
 	go func() {
 		_, err := v.eng.Login(ctx, req)
-		cancelled := ctx.Err() != nil
 		cancel()
-		v.do(func() {
-			p.dlg.Hide()
-			if err != nil && !cancelled {
-				dialog.ShowError(err, v.win)
-			}
-		})
+		if pr != nil {
+			pr.CloseWithError(errSignInOver) // frees a Continue whose code was not read
+		}
+		v.do(func() { v.finish(p, n, err) })
 	}()
 }
 
-// opener is the login's OpenBrowser: it shows the URL in p, then opens the
-// browser when there is a way to. Called off the UI goroutine.
-func (v *view) opener(p *progress) func(string) error {
+// finish ends the dialog when attempt n, still the current one, returns.
+// An error is shown without the pasted code. UI goroutine only.
+func (v *view) finish(p *progress, n int, err error) {
+	if n != p.attempt {
+		return // cancelled, or replaced by the pasted-code flow
+	}
+	p.stop()
+	p.dlg.Hide()
+	if err != nil {
+		code, _, _ := strings.Cut(p.secret, "#")
+		dialog.ShowError(redact(redact(err, p.secret), code), v.win)
+	}
+	p.secret = ""
+}
+
+// stop ends the current attempt, if any, and makes its outcome ignored:
+// its context is cancelled and its pipe closed, so a paste-mode Login
+// reading the code returns. UI goroutine only.
+func (p *progress) stop() {
+	p.attempt++
+	if p.cancel != nil {
+		p.cancel()
+	}
+	if p.pw != nil {
+		p.pw.CloseWithError(errSignInCancelled)
+		p.pw = nil
+	}
+	p.code.SetText("")
+}
+
+// pasteInstead ends the loopback attempt and starts one that shows the
+// code on Anthropic's page for the user to paste: for a browser that
+// cannot reach this computer's loopback address. UI goroutine only.
+func (v *view) pasteInstead(p *progress) {
+	p.stop()
+	p.paste.Hide()
+	p.title.SetText(pasteTitle)
+	p.hint.SetText(preparingText)
+	p.url.Hide()
+	p.copy.Hide()
+	p.codeBox.Show()
+	p.dlg.Refresh()
+	v.start(p, true)
+	v.win.Canvas().Focus(p.code)
+}
+
+// sendCode hands the pasted code#state to the paste-mode Login, off the UI
+// goroutine (a pipe write waits for the reader). The entry is cleared, so
+// the code shows nowhere once sent. UI goroutine only.
+func (v *view) sendCode(p *progress) {
+	if p.pw == nil {
+		return // the attempt is over
+	}
+	text := strings.TrimSpace(p.code.Text)
+	code, state, ok := strings.Cut(text, "#")
+	if !ok || code == "" || state == "" {
+		p.refused.SetText("Paste the whole code the page shows, of the form code#state.")
+		p.refused.Show()
+		return
+	}
+	p.code.SetText("")
+	p.code.Disable()
+	p.send.Disable()
+	p.refused.Hide()
+	p.title.SetText(checkingText)
+	p.secret = text
+	pw := p.pw
+	go func() { _, _ = io.WriteString(pw, text+"\n") }() // fails once the attempt is over
+}
+
+// opener is attempt n's OpenBrowser: it shows the URL in p while n is the
+// current attempt, then opens the browser when there is a way to. Called
+// off the UI goroutine.
+func (v *view) opener(p *progress, n int) func(string) error {
+	show := func(url string, opened bool) {
+		v.do(func() {
+			if n == p.attempt {
+				p.show(url, opened)
+			}
+		})
+	}
 	return func(url string) error {
 		open := v.openBrowser
-		v.do(func() { p.show(url, open != nil) })
+		show(url, open != nil)
 		if open == nil {
 			return errNoBrowser
 		}
 		err := open(url)
 		if err != nil {
-			v.do(func() { p.show(url, false) })
+			show(url, false)
 		}
 		return err
 	}
@@ -264,6 +398,7 @@ func (p *progress) show(url string, opened bool) {
 	p.url.SetText(url)
 	p.url.Show()
 	p.copy.Show()
+	p.dlg.Refresh()
 }
 
 // showStale lists the accounts that need a new sign-in, each with a button

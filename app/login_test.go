@@ -403,3 +403,199 @@ func TestReauthMode(t *testing.T) {
 		t.Errorf("api-key account: %s", m)
 	}
 }
+
+const pasteURL = "https://claude.ai/oauth/authorize?code=true&redirect_uri=https%3A%2F%2Fplatform.claude.com%2Foauth%2Fcode%2Fcallback&state=xyz"
+
+// pasted is what a paste-mode Login read from In before it saw a newline
+// or an error.
+type pasted struct {
+	data string
+	err  error
+}
+
+// pasteSignIn is a fake engine Login: the loopback flow is s's, and the
+// paste flow shows pasteURL, reads In up to a newline (reporting what it
+// read on got) and succeeds if the line is want.
+type pasteSignIn struct {
+	s    *signIn
+	want string
+	got  chan pasted
+}
+
+func newPasteSignIn(want string) *pasteSignIn {
+	return &pasteSignIn{s: newSignIn(), want: want, got: make(chan pasted, 1)}
+}
+
+func (f *pasteSignIn) login(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error) {
+	if !req.Paste {
+		return f.s.login(ctx, req)
+	}
+	if req.In == nil || req.OpenBrowser == nil {
+		return proxy.AccountView{}, errors.New("paste login without In or OpenBrowser")
+	}
+	_ = req.OpenBrowser(pasteURL)
+	// Read as the vault does, but raw, so that every byte written shows.
+	var data []byte
+	var err error
+	buf := make([]byte, 256)
+	for !strings.Contains(string(data), "\n") && err == nil {
+		var n int
+		n, err = req.In.Read(buf)
+		data = append(data, buf[:n]...)
+	}
+	f.got <- pasted{string(data), err}
+	if err != nil {
+		return proxy.AccountView{}, fmt.Errorf("sign-in failed: read pasted code: %w", err)
+	}
+	if line := strings.TrimSpace(string(data)); line != f.want {
+		return proxy.AccountView{}, fmt.Errorf("sign-in failed: the code %s was refused", line)
+	}
+	return proxy.AccountView{ID: "id-" + req.Name, Name: req.Name, Kind: "oauth", State: "ok"}, nil
+}
+
+// read waits for what the paste-mode Login read from In.
+func (f *pasteSignIn) read(t *testing.T, ui *uiLoop) pasted {
+	t.Helper()
+	var got pasted
+	ui.waitFor(t, "the Login to read In", func() bool {
+		select {
+		case got = <-f.got:
+			return true
+		default:
+			return false
+		}
+	})
+	return got
+}
+
+// ended reports whether the loopback Login's context ended.
+func (s *signIn) hasEnded() bool {
+	select {
+	case <-s.ended:
+		return true
+	default:
+		return false
+	}
+}
+
+// pasteMode starts a subscription sign-in, switches it to the pasted-code
+// flow and returns the code entry, checking that the loopback Login ended
+// and a paste-mode one began.
+func pasteMode(t *testing.T, f *pasteSignIn) (*fakeEngine, fyne.Window, *uiLoop, *widget.Entry) {
+	t.Helper()
+	eng := newFakeEngine(true)
+	eng.login = f.login
+	eng.notices[termsKey] = true
+	v, w, ui := shown(t, eng)
+	b := &browser{}
+	v.openBrowser = b.open
+
+	addDialog(t, w, ui, "work", choiceMax)
+	test.Tap(button(t, w, "Sign in…"))
+	ui.waitFor(t, "progress", showing(w, waitingText, signInURL, pasteButton))
+	if slices.Contains(texts(w), pasteLabel) {
+		t.Fatal("the code entry shows before the user asked for it")
+	}
+	first := loginRequests(t, eng, ui, 1)[0]
+	if first.Paste || first.In != nil {
+		t.Errorf("first Login(%+v) is not the loopback flow", first)
+	}
+
+	test.Tap(button(t, w, pasteButton))
+	ui.waitFor(t, "the loopback Login's context cancelled", f.s.hasEnded)
+	second := loginRequests(t, eng, ui, 2)[1]
+	if !second.Paste || second.In == nil || second.OpenBrowser == nil ||
+		second.Name != "work" || second.Mode != vault.ModeMax || second.Reauth {
+		t.Errorf("second Login(%+v), want work, max, Paste with In and OpenBrowser", second)
+	}
+	ui.waitFor(t, "the paste flow's URL and entry", func() bool {
+		_, url := label(w, pasteURL)
+		_, old := label(w, signInURL)
+		return url && !old && !slices.Contains(texts(w), pasteButton) &&
+			showing(w, pasteTitle, openedText, pasteLabel, "Continue", "Cancel")()
+	})
+	ui.settle() // the loopback Login's end must not close the dialog
+	if _, url := label(w, pasteURL); !url || !showing(w, pasteTitle, pasteLabel)() {
+		t.Fatalf("the paste flow is gone once the loopback Login ended: %q", texts(w))
+	}
+	if got := b.opened(); !slices.Equal(got, []string{signInURL, pasteURL}) {
+		t.Errorf("browser opened %q, want the loopback then the paste URL", got)
+	}
+	entry, ok := find(w, func(e *widget.Entry) bool { return e.PlaceHolder == "code#state" })
+	if !ok {
+		t.Fatalf("no code entry in %q", texts(w))
+	}
+	return eng, w, ui, entry
+}
+
+func TestPasteCodeSignIn(t *testing.T) {
+	f := newPasteSignIn("abc#xyz")
+	_, w, ui, entry := pasteMode(t, f)
+
+	test.Type(entry, "abc#xyz")
+	test.Tap(button(t, w, "Continue"))
+	if entry.Text != "" {
+		t.Errorf("the entry still holds %q after Continue", entry.Text)
+	}
+	if got := f.read(t, ui); got.err != nil || got.data != "abc#xyz\n" {
+		t.Errorf("Login read %q (err %v) from In, want exactly %q", got.data, got.err, "abc#xyz\n")
+	}
+	ui.waitFor(t, "progress closed, account listed", func() bool {
+		return len(w.Canvas().Overlays().List()) == 0 && showing(w, "work", "oauth", "ok")()
+	})
+	for _, s := range texts(w) {
+		if strings.Contains(s, "abc") {
+			t.Errorf("the code shows in %q", s)
+		}
+	}
+}
+
+func TestPasteCodeRefused(t *testing.T) {
+	f := newPasteSignIn("abc#xyz")
+	_, w, ui, entry := pasteMode(t, f)
+
+	// Not of the form code#state: refused here, nothing sent.
+	test.Type(entry, "abc")
+	test.Tap(button(t, w, "Continue"))
+	ui.waitFor(t, "the refusal", showing(w, "Paste the whole code the page shows, of the form code#state."))
+	select {
+	case got := <-f.got:
+		t.Fatalf("a malformed code reached the Login: %q", got.data)
+	default:
+	}
+
+	// A code the exchange refuses: the error shows, without the code.
+	entry.SetText("")
+	test.Type(entry, "wrong-code#xyz")
+	test.Tap(button(t, w, "Continue"))
+	if got := f.read(t, ui); got.data != "wrong-code#xyz\n" {
+		t.Errorf("Login read %q", got.data)
+	}
+	ui.waitFor(t, "the error", showing(w, "Sign-in failed: the code [redacted] was refused"))
+	if slices.Contains(texts(w), pasteTitle) {
+		t.Error("the progress dialog is still open after the error")
+	}
+	for _, s := range texts(w) {
+		if strings.Contains(s, "wrong-code") {
+			t.Errorf("the code shows in %q", s)
+		}
+	}
+}
+
+func TestCancelPasteCode(t *testing.T) {
+	f := newPasteSignIn("abc#xyz")
+	_, w, ui, entry := pasteMode(t, f)
+
+	test.Type(entry, "half-typed")
+	test.Tap(button(t, w, "Cancel"))
+	if got := f.read(t, ui); got.err == nil || got.data != "" {
+		t.Errorf("after Cancel the Login read %q, err %v; want a closed pipe", got.data, got.err)
+	}
+	ui.settle()
+	if got := len(w.Canvas().Overlays().List()); got != 0 {
+		t.Errorf("%d dialogs open after Cancel: %q", got, texts(w))
+	}
+	if entry.Text != "" {
+		t.Errorf("the entry still holds %q after Cancel", entry.Text)
+	}
+}
