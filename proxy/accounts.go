@@ -202,6 +202,19 @@ func (s *Service) view(a journal.Account) AccountView {
 	v.State = string(st.State)
 	v.LimitedUntil = st.LimitedUntil
 	v.Reason = st.Reason
+	v.Windows = make([]Window, 0, len(st.Limits.Windows))
+	for _, w := range st.Limits.Windows {
+		v.Windows = append(v.Windows, window(w))
+	}
+	for _, sl := range st.Scoped {
+		v.ScopedLimits = append(v.ScopedLimits, ScopedLimit{Family: sl.Family, Until: sl.Until, Reason: sl.Reason})
+	}
+	for k, f := range st.Headroom {
+		if v.Headroom == nil {
+			v.Headroom = map[string]float64{}
+		}
+		v.Headroom[k] = f * 100
+	}
 	v.FiveHour = window(st.Limits.FiveHour)
 	v.SevenDay = window(st.Limits.SevenDay)
 	v.SevenDayOpus = window(st.Limits.SevenDayOpus)
@@ -212,7 +225,10 @@ func (s *Service) view(a journal.Account) AccountView {
 }
 
 func window(w pool.Window) Window {
-	return Window{Status: w.Status, Utilization: w.Utilization, ResetsAt: w.ResetsAt}
+	return Window{
+		Name: w.Name, Kind: w.Kind, Scope: w.Scope, Status: w.Status, Severity: w.Severity,
+		Utilization: w.Utilization, ResetsAt: w.ResetsAt,
+	}
 }
 
 // UsableAccounts counts accounts a request could be sent to right now.

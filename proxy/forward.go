@@ -23,6 +23,7 @@ type attempt struct {
 	r       *http.Request
 	body    []byte
 	session string
+	model   string          // the body's "model", for model-scoped limits
 	exclude map[string]bool // accounts that failed over: not tried again
 	last    *refusal        // the last refusal kept for the client, if any
 	retries int
@@ -58,7 +59,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := &attempt{
-		r: r, body: body, session: sessionKey(r), exclude: map[string]bool{},
+		r: r, body: body, session: sessionKey(r), model: requestModel(body), exclude: map[string]bool{},
 		delay: s.cfg.RetryDelay, rec: rec, start: start,
 	}
 	s.attempt(w, a)
@@ -89,7 +90,7 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 	for {
 		// The pool prefers accounts that did not just fail transiently
 		// (5xx, network) and falls back to them when nothing else is usable.
-		acct, err := s.pool.Pick(a.session, a.exclude)
+		acct, err := s.pool.Pick(a.session, a.model, a.exclude)
 		if err != nil {
 			s.noAccount(w, a, err)
 			return

@@ -35,7 +35,7 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			for i := range 500 {
 				key := "sess" + strconv.Itoa((g*7+i)%40)
-				a, err := p.Pick(key, map[string]bool{strconv.Itoa(i % 8): i%5 == 0})
+				a, err := p.Pick(key, "", map[string]bool{strconv.Itoa(i % 8): i%5 == 0})
 				var le *LimitedError
 				if err != nil {
 					if !errors.As(err, &le) && !errors.Is(err, ErrNoAccounts) {
@@ -83,7 +83,7 @@ func TestConcurrentUse(t *testing.T) {
 	c.Add(24 * time.Hour)
 	seen := map[string]bool{}
 	for i := range 100 {
-		a, err := p.Pick("k"+strconv.Itoa(i), nil)
+		a, err := p.Pick("k"+strconv.Itoa(i), "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func BenchmarkPick(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				if _, err := p.Pick(keys[i%len(keys)], nil); err != nil {
+				if _, err := p.Pick(keys[i%len(keys)], "", nil); err != nil {
 					b.Fatal(err)
 				}
 				i++
@@ -164,7 +164,7 @@ func BenchmarkPickParallel(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				i := int(seed.Add(1)) * 104729
 				for pb.Next() {
-					if _, err := p.Pick(keys[i%len(keys)], nil); err != nil {
+					if _, err := p.Pick(keys[i%len(keys)], "", nil); err != nil {
 						b.Fatal(err)
 					}
 					i++

@@ -1,8 +1,10 @@
 package pool
 
 import (
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,13 +21,6 @@ const (
 // The longest real window is 7 days; anything beyond a day more is a clock
 // or parsing fault, and trusting it would bench an account for weeks.
 const maxResetAhead = 8 * 24 * time.Hour
-
-// Window is one of an account's usage windows (5-hour, 7-day, ...).
-type Window struct {
-	Status      string    `json:"status,omitempty"` // allowed, allowed_warning, rejected ("" from the usage endpoint)
-	Utilization float64   `json:"utilization"`      // 0..1; above 1 only while extra usage is drawn
-	ResetsAt    time.Time `json:"resets_at,omitzero"`
-}
 
 // Tier is one of the classic API-key limits (requests, tokens, ...) per minute.
 type Tier struct {
@@ -44,10 +39,18 @@ type Limits struct {
 	Status   string    `json:"status,omitempty"` // anthropic-ratelimit-unified-status
 	ResetsAt time.Time `json:"resets_at,omitzero"`
 
+	// Windows is every usage window the headers or the usage endpoint
+	// named, account-wide or model-scoped, in the order first seen. It is
+	// never modified in place (snapshots share it).
+	Windows []Window `json:"windows,omitempty"`
+
+	// FiveHour, SevenDay, SevenDayOpus and SevenDaySonnet are derived from
+	// Windows (zero when the window is unknown) for callers that show the
+	// classic four; Windows is what the pool decides on.
 	FiveHour       Window `json:"five_hour,omitzero"`
 	SevenDay       Window `json:"seven_day,omitzero"`
-	SevenDayOpus   Window `json:"seven_day_opus,omitzero"`   // usage endpoint only
-	SevenDaySonnet Window `json:"seven_day_sonnet,omitzero"` // usage endpoint only
+	SevenDayOpus   Window `json:"seven_day_opus,omitzero"`
+	SevenDaySonnet Window `json:"seven_day_sonnet,omitzero"`
 
 	RepresentativeClaim string  `json:"representative_claim,omitempty"`
 	OverageStatus       string  `json:"overage_status,omitempty"`
@@ -60,6 +63,9 @@ type Limits struct {
 	OutputTokens Tier `json:"output_tokens,omitzero"`
 
 	RetryAfter time.Duration `json:"retry_after,omitempty"`
+
+	// Spend is the usage endpoint's extra-usage spend block, when sent.
+	Spend Spend `json:"spend,omitzero"`
 
 	// Extra keeps anthropic-ratelimit-* headers this package does not know
 	// (lower-cased name without the prefix), so a new header shows up in the
@@ -74,8 +80,7 @@ type Limits struct {
 // told us.
 const (
 	hasUnified = 1 << iota
-	hasFive
-	hasSeven
+	hasWindows
 	hasOverage
 	hasRequests
 	hasTokens
@@ -99,6 +104,7 @@ func ParseHeaders(h http.Header, now time.Time) (Limits, bool) {
 func parseHeaders(h http.Header, now time.Time) (Limits, int) {
 	var l Limits
 	mask := 0
+	var wins map[string]*Window
 	for key, vals := range h {
 		if len(vals) == 0 {
 			continue
@@ -117,16 +123,68 @@ func parseHeaders(h http.Header, now time.Time) (Limits, int) {
 			mask |= bit
 			continue
 		}
+		if wn, field, ok := unifiedWindow(name); ok {
+			if wins == nil {
+				wins = make(map[string]*Window)
+			}
+			w := wins[wn]
+			if w == nil {
+				w = &Window{Name: wn}
+				w.Kind, w.Scope = windowMeta(wn)
+				wins[wn] = w
+			}
+			switch field {
+			case "status":
+				w.Status = v
+			case "utilization":
+				w.Utilization = parseFraction(v)
+			case "reset":
+				w.ResetsAt = parseReset(v, now)
+			}
+			mask |= hasWindows
+			continue
+		}
 		if l.Extra == nil {
 			l.Extra = make(map[string]string)
 		}
 		l.Extra[name] = v
 		mask |= hasExtra
 	}
+	if len(wins) > 0 {
+		names := slices.Sorted(maps.Keys(wins))
+		l.Windows = make([]Window, 0, len(names))
+		for _, n := range names {
+			l.Windows = upsert(l.Windows, *wins[n])
+		}
+	}
+	l.derive()
 	if mask != 0 {
 		l.UpdatedAt = now
 	}
 	return l, mask
+}
+
+// unifiedWindow splits "unified-<window>-<field>" for any window name but
+// the overage bucket, so a window Anthropic adds later is kept like 5h.
+func unifiedWindow(name string) (window, field string, ok bool) {
+	rest, ok := strings.CutPrefix(name, "unified-")
+	if !ok {
+		return "", "", false
+	}
+	i := strings.LastIndexByte(rest, '-')
+	if i <= 0 {
+		return "", "", false
+	}
+	window, field = rest[:i], rest[i+1:]
+	switch field {
+	case "status", "utilization", "reset":
+	default:
+		return "", "", false
+	}
+	if window == "overage" || strings.ContainsAny(window, " \t") {
+		return "", "", false
+	}
+	return window, field, true
 }
 
 // set stores one known header (name without the prefix) and returns its
@@ -139,24 +197,6 @@ func (l *Limits) set(name, v string, now time.Time) int {
 	case "unified-reset":
 		l.ResetsAt = parseReset(v, now)
 		return hasUnified
-	case "unified-5h-status":
-		l.FiveHour.Status = v
-		return hasFive
-	case "unified-5h-utilization":
-		l.FiveHour.Utilization = parseFraction(v)
-		return hasFive
-	case "unified-5h-reset":
-		l.FiveHour.ResetsAt = parseReset(v, now)
-		return hasFive
-	case "unified-7d-status":
-		l.SevenDay.Status = v
-		return hasSeven
-	case "unified-7d-utilization":
-		l.SevenDay.Utilization = parseFraction(v)
-		return hasSeven
-	case "unified-7d-reset":
-		l.SevenDay.ResetsAt = parseReset(v, now)
-		return hasSeven
 	case "unified-representative-claim":
 		l.RepresentativeClaim = v
 		return hasUnified
@@ -266,15 +306,15 @@ func parseCount(v string) int64 {
 // replace ours, the others (notably the Opus/Sonnet windows, which only the
 // usage endpoint reports) are kept.
 func (l Limits) merge(n Limits, mask int) Limits {
+	l.normalize()
 	if mask&hasUnified != 0 {
 		l.Status, l.ResetsAt = n.Status, n.ResetsAt
 		l.RepresentativeClaim, l.FallbackPercentage = n.RepresentativeClaim, n.FallbackPercentage
 	}
-	if mask&hasFive != 0 {
-		l.FiveHour = n.FiveHour
-	}
-	if mask&hasSeven != 0 {
-		l.SevenDay = n.SevenDay
+	if mask&hasWindows != 0 {
+		for _, w := range n.Windows {
+			l.Windows = upsert(l.Windows, w)
+		}
 	}
 	// Overage headers are absent while overage is not in play, so their
 	// absence in a set that carries the unified status clears them.
@@ -300,6 +340,7 @@ func (l Limits) merge(n Limits, mask int) Limits {
 	if mask != 0 {
 		l.UpdatedAt = n.UpdatedAt
 	}
+	l.derive()
 	return l
 }
 
@@ -326,29 +367,70 @@ func (l *Limits) drawingOverage() bool {
 	return l.planExhausted() && l.overageAllowed()
 }
 
-// planExhausted reports whether any plan-level window says rejected.
+// planExhausted reports whether the plan refuses every request: an
+// account-wide window says rejected, or the unified status does while no
+// model-scoped window explains it (a Fable-only rejection also sets the
+// unified status, and must not bench the account for other models).
 func (l *Limits) planExhausted() bool {
-	return l.Status == statusReject || l.FiveHour.Status == statusReject || l.SevenDay.Status == statusReject
+	scoped := false
+	for _, w := range l.Windows {
+		if w.Status != statusReject {
+			continue
+		}
+		if w.Scope == "" {
+			return true
+		}
+		scoped = true
+	}
+	return l.Status == statusReject && !scoped
+}
+
+// scopedRejected returns the model-scoped windows that say rejected.
+func (l *Limits) scopedRejected() []Window {
+	var out []Window
+	for _, w := range l.Windows {
+		if w.Scope != "" && w.Status == statusReject {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // planReset is when the exhausted plan limit frees up: the unified reset when
 // the unified status is rejected, else the latest reset among rejected
-// windows (all must reset before a request passes), else the unified reset
-// (it belongs to the representative claim), else zero.
+// account-wide windows (all must reset before a request passes), else the
+// unified reset (it belongs to the representative claim), else zero.
 func (l *Limits) planReset() time.Time {
+	if !l.planExhausted() {
+		return time.Time{}
+	}
 	if l.Status == statusReject && !l.ResetsAt.IsZero() {
 		return l.ResetsAt
 	}
 	var t time.Time
-	for _, w := range [...]Window{l.FiveHour, l.SevenDay} {
-		if w.Status == statusReject && w.ResetsAt.After(t) {
+	for _, w := range l.Windows {
+		if w.Scope == "" && w.Status == statusReject && w.ResetsAt.After(t) {
 			t = w.ResetsAt
 		}
 	}
-	if t.IsZero() && l.planExhausted() {
+	if t.IsZero() {
 		t = l.ResetsAt
 	}
 	return t
+}
+
+// bindingKey names the account-wide window that benches the account (the
+// rejected one resetting last), "" when no window says so. The usage poll
+// lifts the bench early when that window reopened.
+func (l *Limits) bindingKey() string {
+	var k string
+	var t time.Time
+	for _, w := range l.Windows {
+		if w.Scope == "" && w.Status == statusReject && (k == "" || w.ResetsAt.After(t)) {
+			k, t = w.key(), w.ResetsAt
+		}
+	}
+	return k
 }
 
 // tierReset is the latest reset among exhausted API-key tiers.
@@ -364,14 +446,16 @@ func (l *Limits) tierReset() time.Time {
 
 // warning reports whether Anthropic flagged the account as close to a limit,
 // or it is drawing extra usage (possible only without PlanGuard), and that
-// still applies (the window concerned has not reset since).
+// still applies (the window concerned has not reset since). Model-scoped
+// windows do not count: they concern one model family only.
 func (l *Limits) warning(now time.Time) bool {
-	live := func(status string, reset time.Time) bool {
-		return status == statusWarning && (reset.IsZero() || reset.After(now))
-	}
-	if live(l.Status, l.ResetsAt) || live(l.FiveHour.Status, l.FiveHour.ResetsAt) ||
-		live(l.SevenDay.Status, l.SevenDay.ResetsAt) {
+	if l.Status == statusWarning && (l.ResetsAt.IsZero() || l.ResetsAt.After(now)) {
 		return true
+	}
+	for _, w := range l.Windows {
+		if w.Scope == "" && w.Status == statusWarning && w.live(now) {
+			return true
+		}
 	}
 	if !l.drawingOverage() {
 		return false
@@ -380,10 +464,9 @@ func (l *Limits) warning(now time.Time) bool {
 	return r.IsZero() || r.After(now)
 }
 
-// fiveHourUtil is the 5-hour utilization, 0 once its window has reset.
+// fiveHourUtil is the 5-hour utilization, 0 once its window has reset or
+// when the plan has none.
 func (l *Limits) fiveHourUtil(now time.Time) float64 {
-	if !l.FiveHour.ResetsAt.IsZero() && !now.Before(l.FiveHour.ResetsAt) {
-		return 0
-	}
-	return l.FiveHour.Utilization
+	w, _ := l.Find(KindSession, "")
+	return w.util(now)
 }

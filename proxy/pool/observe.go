@@ -96,6 +96,20 @@ func (p *Pool) Observe(accountID string, status int, h http.Header) Verdict {
 	case status == http.StatusTooManyRequests && mask == 0:
 		p.bench(e, now.Add(p.minB), "rate limited (no reset given)")
 		changed = true
+	case verdict == Failover && len(l.scopedRejected()) > 0 && !l.planExhausted():
+		// Only a model-scoped window refused: bench that family, keep the
+		// account for every other model.
+		for _, w := range l.scopedRejected() {
+			until := w.ResetsAt
+			if until.IsZero() && l.RetryAfter > 0 {
+				until = now.Add(l.RetryAfter)
+			}
+			if until.IsZero() {
+				until = now.Add(p.backoff(e.backoff))
+			}
+			p.benchScope(e, w, until, w.label()+" limit reached")
+		}
+		changed = true
 	case verdict == Failover:
 		p.quarantine(e, &l, now, rejectReason(status, &l))
 		changed = true
@@ -105,6 +119,14 @@ func (p *Pool) Observe(accountID string, status int, h http.Header) Verdict {
 		changed = changed || !e.until.IsZero() || e.loginNeeded
 		e.until, e.reason, e.backoff, e.avoid = time.Time{}, "", 0, time.Time{}
 		e.loginNeeded, e.loginReason = false, ""
+		e.benchKey = ""
+		// A scoped window the answer shows open again frees its family.
+		for _, w := range l.Windows {
+			if b, ok := e.scoped[w.Scope]; ok && w.Scope != "" && w.key() == b.Key && w.Status != statusReject && w.Utilization < 1 {
+				delete(e.scoped, w.Scope)
+				changed = true
+			}
+		}
 	}
 	if mask != 0 && e.acct.PlanGuard && e.limits.drawingOverage() {
 		p.quarantine(e, &e.limits, now, "plan limit reached; further requests would use extra usage")
@@ -135,11 +157,12 @@ func rejectReason(status int, l *Limits) string {
 	case status == 529:
 		return "overloaded"
 	case l.planExhausted():
+		for _, w := range l.Windows {
+			if w.Scope == "" && w.Status == statusReject {
+				return w.label() + " limit reached"
+			}
+		}
 		switch {
-		case l.FiveHour.Status == statusReject:
-			return "5-hour limit reached"
-		case l.SevenDay.Status == statusReject:
-			return "7-day limit reached"
 		case l.RepresentativeClaim != "":
 			return "limit reached (" + l.RepresentativeClaim + ")"
 		}
@@ -202,6 +225,12 @@ func (p *Pool) ClearNeedsLogin(accountID string) {
 // Called with the lock held.
 func (p *Pool) quarantine(e *entry, l *Limits, now time.Time, reason string) {
 	until := l.planReset()
+	if k := l.bindingKey(); k != "" && until.After(e.until) {
+		w, _ := l.findKey(k)
+		p.bench(e, until, reason)
+		e.benchKey, e.benchUtil = k, w.Utilization
+		return
+	}
 	if until.IsZero() && l.RetryAfter > 0 {
 		until = now.Add(l.RetryAfter)
 	}
@@ -219,7 +248,7 @@ func (p *Pool) quarantine(e *entry, l *Limits, now time.Time, reason string) {
 // late 429 from a request admitted earlier must not undo a known reset.
 func (p *Pool) bench(e *entry, until time.Time, reason string) {
 	if until.After(e.until) {
-		e.until, e.reason = until, reason
+		e.until, e.reason, e.benchKey = until, reason, ""
 	}
 }
 

@@ -343,7 +343,7 @@ func TestApplyUsageMerges(t *testing.T) {
 	p.ApplyUsage("a", l)
 	s, _ := p.Status("a")
 	got := s.Limits
-	if got.FiveHour != (Window{Status: "allowed_warning", Utilization: 0.85, ResetsAt: reset}) {
+	if got.FiveHour != (Window{Name: "5h", Kind: KindSession, Status: "allowed_warning", Utilization: 0.85, ResetsAt: reset}) {
 		t.Errorf("5h %+v (status kept: same window)", got.FiveHour)
 	}
 	if got.SevenDay.Status != "" || got.SevenDay.Utilization != 0.3 {

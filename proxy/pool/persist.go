@@ -20,7 +20,15 @@ type saved struct {
 	WinTok   int64     `json:"window_tokens,omitempty"`
 	WinEnd   time.Time `json:"window_end,omitzero"`
 	LastUsed time.Time `json:"last_used,omitzero"`
+
+	BenchKey  string                 `json:"bench_key,omitempty"`
+	BenchUtil float64                `json:"bench_util,omitempty"`
+	Spend     bool                   `json:"spend_limited,omitempty"`
+	Scoped    map[string]scopedBench `json:"scoped,omitempty"`
 }
+
+// maxSpendAhead bounds a spend-limit bench, which lasts until the month turns.
+const maxSpendAhead = 32 * 24 * time.Hour
 
 // Export returns each member's persistent state as JSON, by account id.
 func (p *Pool) Export() map[string][]byte {
@@ -31,6 +39,7 @@ func (p *Pool) Export() map[string][]byte {
 		b, err := json.Marshal(saved{
 			Until: e.until, Reason: e.reason, Backoff: e.backoff, Limits: e.limits,
 			WinReq: e.winReq, WinTok: e.winTok, WinEnd: e.winEnd, LastUsed: e.lastUsed,
+			BenchKey: e.benchKey, BenchUtil: e.benchUtil, Spend: e.spendLimited, Scoped: e.scoped,
 		})
 		if err != nil { // only non-finite floats could do this; skip, never fail
 			continue
@@ -53,8 +62,13 @@ func (p *Pool) Import(states map[string][]byte) {
 		if id == "" || json.Unmarshal(b, &s) != nil {
 			continue
 		}
-		if s.Until.Sub(now) > maxResetAhead {
-			s.Until, s.Reason = time.Time{}, ""
+		if d := s.Until.Sub(now); d > maxResetAhead && (!s.Spend || d > maxSpendAhead) {
+			s.Until, s.Reason, s.Spend = time.Time{}, "", false
+		}
+		for fam, b := range s.Scoped {
+			if b.Until.Sub(now) > maxResetAhead || !b.Until.After(now) {
+				delete(s.Scoped, fam)
+			}
 		}
 		if s.WinEnd.Sub(now) > maxResetAhead {
 			s.WinEnd, s.WinReq, s.WinTok = time.Time{}, 0, 0
@@ -69,6 +83,8 @@ func (p *Pool) Import(states map[string][]byte) {
 		e.until, e.reason = s.Until, s.Reason
 		e.backoff = min(max(s.Backoff, 0), maxLevel)
 		e.limits = s.Limits
+		e.limits.normalize() // state saved before windows were a list
+		e.benchKey, e.benchUtil, e.spendLimited, e.scoped = s.BenchKey, s.BenchUtil, s.Spend, s.Scoped
 		e.winReq, e.winTok, e.winEnd = max(s.WinReq, 0), max(s.WinTok, 0), s.WinEnd
 		e.lastUsed = s.LastUsed
 		e.roll(now)

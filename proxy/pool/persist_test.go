@@ -46,7 +46,7 @@ func TestExportImportRoundtrip(t *testing.T) {
 				t.Errorf("b backoff after import %v (was until %v)", d, sb.LimitedUntil)
 			}
 			sc, _ := q.Status("c")
-			if sc.WindowTokens != 1234 || sc.Limits.Extra["unified-7d_oi-utilization"] != "0.27" {
+			if sc.WindowTokens != 1234 || sc.Limits.SevenDayOpus.Utilization != 0 || len(sc.Limits.Windows) != 1 || sc.Limits.Windows[0].Utilization != 0.27 {
 				t.Errorf("c: %+v", sc)
 			}
 		})

@@ -7,6 +7,7 @@ package pool
 import (
 	"cmp"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -48,7 +49,12 @@ type Status struct {
 	State        State
 	LimitedUntil time.Time // zero unless State is limited
 	Reason       string    // why the account is limited or needs login
-	Limits       Limits
+	// Scoped lists the model families the account is benched for while it
+	// serves others (a model-scoped window was rejected).
+	Scoped []ScopedLimit
+	// Headroom is the stop-at utilization per window kind (see SetHeadroom).
+	Headroom map[string]float64
+	Limits   Limits
 	// WindowRequests and WindowTokens count AddUsage calls in the current
 	// 5-hour window (Anthropic's, or 5h from first use when unknown).
 	WindowRequests, WindowTokens int64
@@ -124,10 +130,19 @@ type entry struct {
 	acct   Account
 	limits Limits
 
-	until   time.Time // quarantined (limited) until
-	reason  string
-	backoff int       // consecutive backoff quarantines since the last success
-	avoid   time.Time // after a 5xx or network error: other accounts first, until then
+	until  time.Time // quarantined (limited) until
+	reason string
+	// benchKey and benchUtil name the window whose rejection set until, so
+	// a usage poll that sees it reopen lifts the bench early.
+	benchKey  string
+	benchUtil float64
+	// spendLimited: until is the end of the month (a spend limit), which
+	// may lie beyond maxResetAhead.
+	spendLimited bool
+	scoped       map[string]scopedBench // model family -> bench
+	headroom     map[string]float64     // window kind -> stop at this utilization
+	backoff      int                    // consecutive backoff quarantines since the last success
+	avoid        time.Time              // after a 5xx or network error: other accounts first, until then
 
 	loginNeeded bool // the upstream answered 401/403
 	loginReason string
@@ -214,15 +229,18 @@ func (p *Pool) SetAccounts(accts []Account) {
 	p.byID, p.order = byID, order
 }
 
-// Pick returns the account for the next request of sessionKey (may be empty),
-// skipping exclude (the accounts this request already failed on). It returns
-// ErrNoAccounts or a *LimitedError when nothing can serve.
+// Pick returns the account for the next request of sessionKey (may be empty)
+// for model (the request's "model", may be empty), skipping exclude (the
+// accounts this request already failed on) and accounts benched for the
+// model's family or past their headroom cap for a window that applies to
+// it. It returns ErrNoAccounts or a *LimitedError when nothing can serve.
 //
 // Accounts that just answered 5xx or failed on the network are used only
 // when no other account is available, so a retry lands elsewhere if it can.
-func (p *Pool) Pick(sessionKey string, exclude map[string]bool) (Account, error) {
+func (p *Pool) Pick(sessionKey, model string, exclude map[string]bool) (Account, error) {
 	p.mu.Lock()
 	now := p.now()
+	family := Family(model)
 	var (
 		earliest   time.Time
 		earliestID string
@@ -237,9 +255,9 @@ func (p *Pool) Pick(sessionKey string, exclude map[string]bool) (Account, error)
 			// A limited account counts toward the earliest reset even when
 			// this request excluded it (it failed over from it): the client
 			// then learns when to come back.
-			if e.until.After(now) {
-				if earliest.IsZero() || e.until.Before(earliest) {
-					earliest, earliestID = e.until, e.acct.ID
+			if until := e.blockedUntil(family, now); !until.IsZero() {
+				if earliest.IsZero() || until.Before(earliest) {
+					earliest, earliestID = until, e.acct.ID
 				}
 				continue
 			}
@@ -250,7 +268,7 @@ func (p *Pool) Pick(sessionKey string, exclude map[string]bool) (Account, error)
 				avoided = true
 				continue
 			}
-			p.cands = append(p.cands, e.candidate(now))
+			p.cands = append(p.cands, e.candidate(family, now))
 			p.candEnt = append(p.candEnt, e)
 		}
 		if !avoided {
@@ -307,6 +325,8 @@ func (e *entry) status(now time.Time) Status {
 		WindowRequests: e.winReq,
 		WindowTokens:   e.winTok,
 		LastUsed:       e.lastUsed,
+		Scoped:         e.scopedStatus(now),
+		Headroom:       maps.Clone(e.headroom),
 	}
 	switch {
 	case e.acct.Paused:
@@ -323,16 +343,35 @@ func (e *entry) status(now time.Time) Status {
 	return s
 }
 
-func (e *entry) candidate(now time.Time) Candidate {
+func (e *entry) candidate(family string, now time.Time) Candidate {
 	e.roll(now)
 	return Candidate{
 		Account:        e.acct,
 		Warning:        e.limits.warning(now),
 		FiveHour:       e.limits.fiveHourUtil(now),
+		Binding:        e.limits.binding(family, now),
+		WeeklyReset:    e.limits.weeklyReset(family, now),
 		WindowRequests: e.winReq,
 		WindowTokens:   e.winTok,
 		LastUsed:       e.lastUsed,
 	}
+}
+
+// blockedUntil is when e may serve a request of family again: its whole
+// bench, its bench for the family, or the reset of a window past its
+// headroom cap; zero when it may serve now.
+func (e *entry) blockedUntil(family string, now time.Time) time.Time {
+	var t time.Time
+	if e.until.After(now) {
+		t = e.until
+	}
+	if u := e.scopedUntil(family, now); u.After(t) {
+		t = u
+	}
+	if u := e.headroomUntil(family, now); u.After(t) {
+		t = u
+	}
+	return t
 }
 
 // roll zeroes the window counters once their 5-hour window has ended.

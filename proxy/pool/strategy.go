@@ -24,7 +24,13 @@ type Candidate struct {
 	Warning bool
 	// FiveHour is the 5-hour utilization (0..1), 0 once that window reset or
 	// when unknown (API-key accounts).
-	FiveHour                     float64
+	FiveHour float64
+	// Binding is the highest utilization (0..1) over the live windows that
+	// apply to the request's model: the window that stops the account first.
+	Binding float64
+	// WeeklyReset is the earliest reset of a weekly window that applies to
+	// the request's model; zero when unknown.
+	WeeklyReset                  time.Time
 	WindowRequests, WindowTokens int64
 	LastUsed                     time.Time
 }
@@ -35,6 +41,9 @@ const (
 	StrategyPriority   = "priority"
 	StrategyRoundRobin = "round-robin"
 	StrategyLeastUsed  = "least-used"
+	// StrategyDrainSoonest prefers the account whose weekly window resets
+	// first (use it or lose it), session-affine.
+	StrategyDrainSoonest = "drain-soonest"
 )
 
 func newStrategy(name string, ttl time.Duration, now func() time.Time) (Strategy, error) {
@@ -44,12 +53,16 @@ func newStrategy(name string, ttl time.Duration, now func() time.Time) (Strategy
 	case StrategyPriority:
 		return priorityStrategy{}, nil
 	case StrategyRoundRobin:
-		return &roundRobinStrategy{}, nil
+		return subscriptionAffine(&roundRobinStrategy{}, ttl, now), nil
 	case StrategyLeastUsed:
-		return leastUsedStrategy{}, nil
+		return subscriptionAffine(leastUsedStrategy{}, ttl, now), nil
+	case StrategyDrainSoonest:
+		s := newSessionStrategy(ttl, now)
+		s.prefer = drainSoonestBetter
+		return s, nil
 	}
-	return nil, fmt.Errorf("pool: unknown strategy %q (valid: %s, %s, %s, %s)", name,
-		StrategySession, StrategyPriority, StrategyRoundRobin, StrategyLeastUsed)
+	return nil, fmt.Errorf("pool: unknown strategy %q (valid: %s, %s, %s, %s, %s)", name,
+		StrategySession, StrategyPriority, StrategyRoundRobin, StrategyLeastUsed, StrategyDrainSoonest)
 }
 
 // priorityStrategy takes the lowest priority number; the pool has already
@@ -69,7 +82,8 @@ func (s *roundRobinStrategy) Choose(cands []Candidate, _ string) int {
 	return i
 }
 
-// leastUsedStrategy takes the lowest 5-hour utilization; between equals (all
+// leastUsedStrategy takes the lowest binding utilization (the fullest window
+// that applies to the request's model, whichever it is); between equals (all
 // API-key accounts, which report none) the fewest tokens counted locally in
 // the window, then priority order.
 type leastUsedStrategy struct{}
@@ -78,7 +92,7 @@ func (leastUsedStrategy) Choose(cands []Candidate, _ string) int {
 	best := 0
 	for i := 1; i < len(cands); i++ {
 		c, b := &cands[i], &cands[best]
-		if c.FiveHour < b.FiveHour || (c.FiveHour == b.FiveHour && c.WindowTokens < b.WindowTokens) {
+		if c.Binding < b.Binding || (c.Binding == b.Binding && c.WindowTokens < b.WindowTokens) {
 			best = i
 		}
 	}
@@ -102,6 +116,10 @@ const maxPins = 1 << 16
 // with the fewest pinned sessions (spreading conversations spreads load before
 // any window fills); the lowest 5-hour utilization; priority order.
 type sessionStrategy struct {
+	// prefer, when set, replaces the "fewest pinned sessions, then lowest
+	// utilization" rule for new sessions (drain-soonest): it reports whether
+	// c is better than b.
+	prefer    func(c, b *Candidate) bool
 	ttl       time.Duration
 	now       func() time.Time
 	pins      map[string]pin
@@ -152,7 +170,13 @@ func (s *sessionStrategy) best(cands []Candidate) int {
 			}
 			continue
 		}
-		if n < bestN || (n == bestN && c.FiveHour < b.FiveHour) {
+		if s.prefer != nil {
+			if s.prefer(c, b) {
+				best, bestN = i, n
+			}
+			continue
+		}
+		if n < bestN || (n == bestN && c.Binding < b.Binding) {
 			best, bestN = i, n
 		}
 	}
@@ -186,3 +210,63 @@ func (s *sessionStrategy) sweep(now time.Time) {
 		clear(s.active)
 	}
 }
+
+// drainSoonestBetter prefers the account whose weekly window resets first
+// (its remaining quota is lost at that reset); an account with no known
+// weekly reset comes after those with one; then the lower binding
+// utilization; then priority order.
+func drainSoonestBetter(c, b *Candidate) bool {
+	switch {
+	case c.WeeklyReset.IsZero() != b.WeeklyReset.IsZero():
+		return !c.WeeklyReset.IsZero()
+	case !c.WeeklyReset.Equal(b.WeeklyReset):
+		return c.WeeklyReset.Before(b.WeeklyReset)
+	}
+	return c.Binding < b.Binding
+}
+
+// affineStrategy spreads requests with a per-request strategy, but only over
+// API-key accounts: a session that lands on a subscription (oauth) account
+// stays pinned to it while it can serve. Spreading one person's session over
+// several subscriptions is what gets accounts flagged, and it wastes the
+// prompt cache.
+type affineStrategy struct {
+	spread Strategy
+	pins   *sessionStrategy
+}
+
+func subscriptionAffine(spread Strategy, ttl time.Duration, now func() time.Time) Strategy {
+	return &affineStrategy{spread: spread, pins: newSessionStrategy(ttl, now)}
+}
+
+func (s *affineStrategy) Choose(cands []Candidate, key string) int {
+	if key == "" {
+		return s.spread.Choose(cands, key)
+	}
+	now := s.pins.now()
+	s.pins.sweep(now)
+	if old, ok := s.pins.pins[key]; ok && now.Before(old.expires) {
+		for i := range cands {
+			if cands[i].ID == old.id {
+				s.pins.pins[key] = pin{id: old.id, expires: now.Add(s.pins.ttl)}
+				return i
+			}
+		}
+	}
+	i := s.spread.Choose(cands, key)
+	if i < 0 || i >= len(cands) {
+		i = 0
+	}
+	if old, ok := s.pins.pins[key]; ok {
+		delete(s.pins.pins, key)
+		s.pins.unpin(old.id)
+	}
+	if cands[i].Kind == kindOAuth {
+		s.pins.pins[key] = pin{id: cands[i].ID, expires: now.Add(s.pins.ttl)}
+		s.pins.active[cands[i].ID]++
+	}
+	return i
+}
+
+// kindOAuth is Account.Kind of subscription accounts.
+const kindOAuth = "oauth"

@@ -49,7 +49,7 @@ func pick(t *testing.T, p *Pool, key string, exclude ...string) string {
 	for _, id := range exclude {
 		ex[id] = true
 	}
-	a, err := p.Pick(key, ex)
+	a, err := p.Pick(key, "", ex)
 	if err != nil {
 		t.Fatalf("Pick(%q): %v", key, err)
 	}
@@ -154,7 +154,7 @@ func TestPickSkips(t *testing.T) {
 				for _, id := range tt.exclude {
 					ex[id] = true
 				}
-				a, err := p.Pick("sess", ex)
+				a, err := p.Pick("sess", "", ex)
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
 				}
@@ -202,7 +202,7 @@ func TestAllLimited(t *testing.T) {
 	limit429(p, "a", t0.Add(3*time.Hour))
 	limit429(p, "b", t0.Add(40*time.Minute))
 	limit429(p, "c", t0.Add(2*time.Hour))
-	_, err := p.Pick("s", nil)
+	_, err := p.Pick("s", "", nil)
 	var le *LimitedError
 	if !errors.As(err, &le) {
 		t.Fatalf("err = %v", err)
@@ -213,7 +213,7 @@ func TestAllLimited(t *testing.T) {
 	// One limited and the rest excluded: still limited, not "no accounts".
 	c.Add(time.Hour)
 	limit429(p, "b", t0.Add(2*time.Hour))
-	if _, err := p.Pick("s", map[string]bool{"c": true}); !errors.As(err, &le) {
+	if _, err := p.Pick("s", "", map[string]bool{"c": true}); !errors.As(err, &le) {
 		t.Fatalf("err = %v", err)
 	}
 	c.Add(2 * time.Hour)
@@ -333,7 +333,7 @@ func (firstLast) Choose(c []Candidate, _ string) int { return len(c) - 1 }
 func TestCustomStrategy(t *testing.T) {
 	p, _ := New(Options{Custom: firstLast{}, Now: func() time.Time { return t0 }})
 	p.SetAccounts(three())
-	if a, _ := p.Pick("", nil); a.ID != "c" {
+	if a, _ := p.Pick("", "", nil); a.ID != "c" {
 		t.Errorf("picked %s", a.ID)
 	}
 }
@@ -346,14 +346,14 @@ func TestExcludedLimitedAccountsGiveLimitedError(t *testing.T) {
 	for id, r := range resets {
 		limit429(p, id, r)
 	}
-	_, err := p.Pick("k", map[string]bool{"a": true, "b": true, "c": true})
+	_, err := p.Pick("k", "", map[string]bool{"a": true, "b": true, "c": true})
 	var le *LimitedError
 	if !errors.As(err, &le) || !le.Until.Equal(resets["b"]) || le.AccountID != "b" {
 		t.Fatalf("Pick with all limited accounts excluded: %v", err)
 	}
 	// Excluded for another reason (not limited): no usable account.
 	q, _ := newPool(t, StrategyPriority, three())
-	if _, err := q.Pick("k", map[string]bool{"a": true, "b": true, "c": true}); !errors.Is(err, ErrNoAccounts) {
+	if _, err := q.Pick("k", "", map[string]bool{"a": true, "b": true, "c": true}); !errors.Is(err, ErrNoAccounts) {
 		t.Fatalf("all excluded, none limited: %v", err)
 	}
 }
