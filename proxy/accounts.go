@@ -171,9 +171,15 @@ func (s *Service) syncPool(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load accounts: %w", err)
 	}
+	caps, err := s.headrooms(ctx)
+	if err != nil {
+		return err
+	}
 	accts := make([]pool.Account, 0, len(all))
 	for _, a := range all {
-		accts = append(accts, poolAccount(a))
+		pa := poolAccount(a)
+		pa.Headroom = headroomFractions(caps[a.ID])
+		accts = append(accts, pa)
 	}
 	s.pool.SetAccounts(accts)
 	return nil
@@ -209,7 +215,7 @@ func (s *Service) view(a journal.Account) AccountView {
 	for _, sl := range st.Scoped {
 		v.ScopedLimits = append(v.ScopedLimits, ScopedLimit{Family: sl.Family, Until: sl.Until, Reason: sl.Reason})
 	}
-	for k, f := range st.Headroom {
+	for k, f := range st.Account.Headroom {
 		if v.Headroom == nil {
 			v.Headroom = map[string]float64{}
 		}

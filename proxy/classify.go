@@ -3,6 +3,15 @@ package proxy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy/pool"
 )
 
 // requestModel reads the "model" of a JSON request body, "" when there is
@@ -19,4 +28,121 @@ func requestModel(body []byte) string {
 		return ""
 	}
 	return v.Model
+}
+
+// maxSignalBody bounds what is read of a 400/429 body to classify it; API
+// error bodies are small.
+const maxSignalBody = 64 << 10
+
+// bodySignals are the phrases of error bodies that speak of plan, extra
+// usage and spend limits, as users of Claude Code and peer proxies report
+// them (none is documented; matching is case-insensitive on the message).
+var bodySignals = []struct {
+	status int // 0: any of 400 and 429
+	phrase string
+	sig    pool.Signal
+}{
+	{http.StatusBadRequest, "draw from your extra usage", pool.SignalExtraUsage},
+	{0, "extra usage is required", pool.SignalExtraUsageRequest},
+	{0, "out of extra usage", pool.SignalPlanLimit},
+	{0, "workspace api usage limit", pool.SignalSpendLimit},
+	{0, "spend limit", pool.SignalSpendLimit},
+	{0, "credit balance is too low", pool.SignalSpendLimit},
+	{http.StatusTooManyRequests, "monthly", pool.SignalSpendLimit},
+	{http.StatusTooManyRequests, "usage limit", pool.SignalSpendLimit},
+}
+
+// classifyBody reads the Anthropic error message of a 400 or 429 and says
+// what it tells about limits. A 429 with a retry-after is a rate limit,
+// never a spend cap (which lasts the month).
+func classifyBody(status int, h http.Header, body []byte) pool.Signal {
+	var e struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Error.Message == "" {
+		return pool.SignalNone
+	}
+	msg := strings.ToLower(e.Error.Message)
+	for _, b := range bodySignals {
+		if (b.status == 0 || b.status == status) && strings.Contains(msg, b.phrase) {
+			if b.sig == pool.SignalSpendLimit && status == http.StatusTooManyRequests && h.Get("Retry-After") != "" {
+				return pool.SignalNone
+			}
+			return b.sig
+		}
+	}
+	return pool.SignalNone
+}
+
+// observe hands an upstream answer to the pool, reading and classifying the
+// body of a 400 or 429 first (the body is put back for relaying). A request
+// the plan guard stopped is remembered in a, so the client learns why if no
+// account is left.
+func (s *Service) observe(a *attempt, acct pool.Account, resp *http.Response) pool.Verdict {
+	if l := laneOf(resp.Header); l != "" {
+		a.rec.Lane = l
+	}
+	if resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusTooManyRequests {
+		return s.pool.Observe(acct.ID, resp.StatusCode, resp.Header)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSignalBody))
+	rest := resp.Body
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(body), rest), rest}
+	if err != nil {
+		return s.pool.Observe(acct.ID, resp.StatusCode, resp.Header)
+	}
+	sig := classifyBody(resp.StatusCode, resp.Header, body)
+	v := s.pool.ObserveSignal(acct.ID, resp.StatusCode, resp.Header, sig)
+	if sig != pool.SignalNone {
+		a.rec.Lane = sig.String()
+		s.log.Info("upstream limit signal", "account", acct.Name, "status", resp.StatusCode, "signal", sig.String(), "verdict", v.String())
+		if v == pool.Failover && sig != pool.SignalSpendLimit {
+			a.guard = sig
+		}
+	}
+	return v
+}
+
+// guardRefused answers a request the plan guard stopped on every account: a
+// 429 in Anthropic's shape saying so, instead of a bare rate limit.
+func (s *Service) guardRefused(w http.ResponseWriter, a *attempt, err error) bool {
+	if a.guard == pool.SignalNone {
+		return false
+	}
+	msg := "Sluice's plan guard stopped this request: every account that could serve it would have drawn paid extra usage, or has none left."
+	if a.guard == pool.SignalExtraUsageRequest {
+		msg = "Sluice's plan guard stopped this request: Anthropic requires extra usage for it (long context), and the guard keeps requests within plan limits."
+	}
+	var limited *pool.LimitedError
+	if errors.As(err, &limited) {
+		wait := max(limited.Until.Sub(s.now()), time.Second)
+		w.Header().Set("Retry-After", fmt.Sprint(int64(math.Ceil(wait.Seconds()))))
+		msg += fmt.Sprintf(" The first account frees up at %s.", limited.Until.UTC().Format("2006-01-02 15:04:05 UTC"))
+	}
+	msg += " Turn the guard off for an account to allow extra usage."
+	a.rec.AccountID = ""
+	a.rec.Status, a.rec.Error = http.StatusTooManyRequests, "plan guard: "+a.guard.String()
+	writeError(w, http.StatusTooManyRequests, errRateLimit, msg)
+	return true
+}
+
+// laneOf says from the unified headers whether a request drew on the plan
+// or on extra usage; "" for API-key answers, which carry none.
+func laneOf(h http.Header) string {
+	const pre = "Anthropic-Ratelimit-Unified-"
+	status := h.Get(pre + "Status")
+	if status == "" {
+		return ""
+	}
+	overage := h.Get(pre + "Overage-Status")
+	if h.Get(pre+"Representative-Claim") == "overage" ||
+		(status == "rejected" && (overage == "allowed" || overage == "allowed_warning")) {
+		return "extra-usage"
+	}
+	return "plan"
 }

@@ -26,8 +26,17 @@ type Config struct {
 	// UsageInterval is how often each subscription account's usage is
 	// polled while the proxy runs (default and minimum 5 minutes).
 	UsageInterval time.Duration
-	// Strategy picks accounts: session (default), priority, round-robin, least-used.
+	// BenchedPollInterval is how often a benched subscription account's
+	// usage is polled, so an early reset lifts the bench without spending a
+	// request (default 60s; doubled per failed poll up to UsageInterval).
+	BenchedPollInterval time.Duration
+	// Strategy picks accounts: session (default), priority, round-robin,
+	// least-used, drain-soonest.
 	Strategy string
+	// Passthrough forwards a request that carries the client's own
+	// Anthropic credential with it, unchanged, instead of a pooled account's;
+	// Sluice only observes (journal, limit windows). Off by default.
+	Passthrough bool
 	// SessionTTL is how long a client session sticks to one account (default 5h).
 	SessionTTL time.Duration
 	// RetryAttempts is how many times a 5xx or network failure is retried:
@@ -72,6 +81,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.UsageInterval < 5*time.Minute {
 		c.UsageInterval = 5 * time.Minute
+	}
+	if c.BenchedPollInterval <= 0 {
+		c.BenchedPollInterval = time.Minute
 	}
 	if c.Strategy == "" {
 		c.Strategy = "session"

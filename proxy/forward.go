@@ -24,6 +24,7 @@ type attempt struct {
 	body    []byte
 	session string
 	model   string          // the body's "model", for model-scoped limits
+	guard   pool.Signal     // the plan guard stopped this request on an account (classify.go)
 	exclude map[string]bool // accounts that failed over: not tried again
 	last    *refusal        // the last refusal kept for the client, if any
 	retries int
@@ -124,7 +125,7 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 			writeError(w, http.StatusBadGateway, errAPI, "Sluice could not reach the Anthropic API: "+netReason(err))
 			return
 		}
-		switch s.pool.Observe(acct.ID, resp.StatusCode, resp.Header) {
+		switch s.observe(a, acct, resp) {
 		case pool.Failover:
 			s.log.Info("account unavailable, failing over", "account", acct.Name, "status", resp.StatusCode)
 			a.keepRefusal(resp)
@@ -219,6 +220,9 @@ func (s *Service) credentialFailed(ctx context.Context, acct pool.Account, err e
 
 // noAccount answers when the pool has no account left for this request.
 func (s *Service) noAccount(w http.ResponseWriter, a *attempt, err error) {
+	if s.guardRefused(w, a, err) {
+		return
+	}
 	var limited *pool.LimitedError
 	a.rec.AccountID = ""
 	switch {

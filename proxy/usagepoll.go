@@ -39,6 +39,8 @@ type usagePoller struct {
 	mu   sync.Mutex
 	due  map[string]time.Time // account id -> next regular poll
 	hold map[string]time.Time // account id -> no poll before (the endpoint's retry-after)
+	fail map[string]int       // account id -> consecutive failed polls (benched cadence backoff)
+	last map[string]time.Time // account id -> last poll
 	sem  chan struct{}        // one poll pass at a time, so no account is polled twice
 	stop context.CancelFunc   // ends the running loop; nil when none runs
 	done chan struct{}        // closed when the running loop returned
@@ -88,6 +90,7 @@ func (s *Service) pollLoop(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	events, unsubscribe := s.events.subscribe()
 	defer unsubscribe()
+	every := min(pollWake, s.cfg.BenchedPollInterval)
 	wake := time.NewTimer(0)
 	defer wake.Stop()
 	for {
@@ -95,7 +98,7 @@ func (s *Service) pollLoop(ctx context.Context, done chan struct{}) {
 		case <-ctx.Done():
 			return
 		case <-wake.C:
-			wake.Reset(pollWake)
+			wake.Reset(every)
 		case ev := <-events:
 			if ev.Kind != EventAccounts {
 				continue
@@ -122,10 +125,15 @@ func (s *Service) pollUsage(ctx context.Context, force bool) error {
 			continue
 		}
 		live[a.ID] = true
-		if a.NeedsLogin || st.State == pool.StateNeedsLogin || !p.mayPoll(a.ID, s.now(), force) {
+		benched := st.State == pool.StateLimited || len(st.Scoped) > 0
+		var every time.Duration
+		if benched {
+			every = s.cfg.BenchedPollInterval
+		}
+		if a.NeedsLogin || st.State == pool.StateNeedsLogin || !p.mayPoll(a.ID, s.now(), force, every) {
 			continue
 		}
-		if err := s.pollAccount(ctx, a); err != nil {
+		if err := s.pollAccount(ctx, a, benched); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -138,12 +146,18 @@ func (s *Service) pollUsage(ctx context.Context, force bool) error {
 
 // pollAccount asks the usage endpoint about one account and applies the
 // answer. Whatever happens, the account is not polled again before the
-// interval; a 429 holds it at least until the endpoint's retry-after.
-func (s *Service) pollAccount(ctx context.Context, a pool.Account) error {
+// interval (BenchedPollInterval while it is benched, doubled per failure);
+// a 429 holds it at least until the endpoint's retry-after.
+func (s *Service) pollAccount(ctx context.Context, a pool.Account, benched bool) (err error) {
 	var hold time.Time
 	defer func() {
 		if ctx.Err() == nil { // a cancelled poll learned nothing; it stays due
-			s.poller.polled(a.ID, s.now().Add(s.cfg.UsageInterval), hold)
+			fails := s.poller.result(a.ID, err == nil)
+			next := s.cfg.UsageInterval
+			if benched {
+				next = min(s.cfg.BenchedPollInterval<<min(fails, 16), s.cfg.UsageInterval)
+			}
+			s.poller.polled(a.ID, s.now(), s.now().Add(next), hold)
 		}
 	}()
 	cred, err := s.tokens.Credential(ctx, a.ID)
@@ -237,30 +251,53 @@ func (p *usagePoller) acquire(ctx context.Context) error {
 func (p *usagePoller) release() { <-p.sem }
 
 // mayPoll reports whether id may be polled at now: never while the endpoint
-// holds it, and only when due unless forced.
-func (p *usagePoller) mayPoll(id string, now time.Time, force bool) bool {
+// holds it, and only when due unless forced. A benched account (every > 0)
+// is due every, doubled per failed poll, after its last poll, even when its
+// regular poll lies further ahead: it may have been benched since.
+func (p *usagePoller) mayPoll(id string, now time.Time, force bool, every time.Duration) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if now.Before(p.hold[id]) {
 		return false
 	}
+	if every > 0 {
+		if last, ok := p.last[id]; ok && !now.Before(last.Add(every<<min(p.fail[id], 16))) {
+			return true
+		}
+	}
 	return force || !now.Before(p.due[id])
 }
 
-// polled records a poll of id: the next regular one is due at next, and
+// polled records a poll of id at now: the next regular one is due at next, and
 // none may happen before hold (zero: no hold).
-func (p *usagePoller) polled(id string, next, hold time.Time) {
+func (p *usagePoller) polled(id string, now, next, hold time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.due == nil {
-		p.due, p.hold = map[string]time.Time{}, map[string]time.Time{}
+		p.due, p.hold, p.last = map[string]time.Time{}, map[string]time.Time{}, map[string]time.Time{}
 	}
 	p.due[id] = next
+	p.last[id] = now
 	if hold.IsZero() {
 		delete(p.hold, id)
 	} else {
 		p.hold[id] = hold
 	}
+}
+
+// result counts consecutive failed polls of id and returns the count.
+func (p *usagePoller) result(id string, ok bool) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fail == nil {
+		p.fail = map[string]int{}
+	}
+	if ok {
+		delete(p.fail, id)
+		return 0
+	}
+	p.fail[id]++
+	return p.fail[id]
 }
 
 // forget drops the schedule of accounts that are gone.
@@ -271,6 +308,8 @@ func (p *usagePoller) forget(live map[string]bool) {
 		if !live[id] {
 			delete(p.due, id)
 			delete(p.hold, id)
+			delete(p.fail, id)
+			delete(p.last, id)
 		}
 	}
 }

@@ -50,7 +50,41 @@ type Behavior struct {
 	Utilization float64
 	// Overage marks the 5h window rejected while overage pays for requests.
 	Overage bool
+	// NoFiveHour leaves out the 5-hour window (weekly-only plans).
+	NoFiveHour bool
+	// LimitsOnly makes the usage endpoint answer in the current shape: the
+	// legacy keys null and every window in limits[] (percent, severity,
+	// is_active, scope.model.display_name), plus a spend block.
+	LimitsOnly bool
+	// ScopedWindow names a model-scoped weekly window sent in the headers
+	// (e.g. "7d_oi", the Fable-only week) for model family ScopedModel
+	// (e.g. "fable"), at ScopedUtilization. At 1 or more it is rejected:
+	// requests whose model contains ScopedModel get 429 with the unified
+	// status and that window rejected; other models are served.
+	ScopedWindow      string
+	ScopedModel       string
+	ScopedUtilization float64
+	// BodyError answers every model request with this error and normal,
+	// allowed limit headers: the signals that show only in bodies.
+	BodyError *BodyError
 }
+
+// BodyError is an error only the body explains.
+type BodyError struct {
+	Status     int
+	Type       string // default from Status
+	Message    string
+	RetryAfter time.Duration // sent as retry-after when set
+}
+
+// Error bodies users report for extra usage and spend limits.
+const (
+	MsgThirdPartyExtraUsage = "Third-party apps now draw from your extra usage, not your plan limits. Turn on extra usage to continue."
+	MsgLongContextExtra     = "Extra usage is required for long context requests."
+	MsgOutOfExtraUsage      = "You're out of extra usage. Add more at claude.ai/settings/usage and keep going."
+	MsgWorkspaceSpendLimit  = "You have reached your specified workspace API usage limits. You will regain access on 2026-12-01 at 00:00 UTC."
+	MsgMonthlySpendCap      = "You have reached your monthly usage limit for your tier. Raise your spend limit to continue."
+)
 
 // Server is the fake API. Zero Chunks means 3 text deltas per stream.
 type Server struct {
@@ -150,7 +184,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.limitHeaders(w.Header(), b, limited)
+	scopedHit := b != nil && b.ScopedWindow != "" && b.ScopedUtilization >= 1 &&
+		strings.Contains(strings.ToLower(requestModel(body)), b.ScopedModel)
 	switch {
+	case b != nil && b.BodyError != nil:
+		be := b.BodyError
+		if be.RetryAfter > 0 {
+			w.Header().Set("Retry-After", fmt.Sprint(int(be.RetryAfter.Seconds())))
+		}
+		writeError(w, be.Status, cmpOr(be.Type, errorType(be.Status)), be.Message)
+		return
+	case scopedHit:
+		w.Header().Set("anthropic-ratelimit-unified-status", "rejected")
+		w.Header().Set("anthropic-ratelimit-unified-reset", w.Header().Get("anthropic-ratelimit-unified-"+b.ScopedWindow+"-reset"))
+		writeError(w, http.StatusTooManyRequests, "rate_limit_error", "This request would exceed your rate limit.")
+		return
 	case limited:
 		writeError(w, http.StatusTooManyRequests, "rate_limit_error", "This request would exceed your rate limit.")
 		return
@@ -226,9 +274,21 @@ func (s *Server) limitHeaders(h http.Header, b *Behavior, limited bool) {
 	r := fmt.Sprint(reset.Unix())
 	h.Set("anthropic-ratelimit-unified-status", status)
 	h.Set("anthropic-ratelimit-unified-reset", r)
-	h.Set("anthropic-ratelimit-unified-5h-status", fiveStatus)
-	h.Set("anthropic-ratelimit-unified-5h-utilization", fmt.Sprint(util))
-	h.Set("anthropic-ratelimit-unified-5h-reset", r)
+	if b == nil || !b.NoFiveHour {
+		h.Set("anthropic-ratelimit-unified-5h-status", fiveStatus)
+		h.Set("anthropic-ratelimit-unified-5h-utilization", fmt.Sprint(util))
+		h.Set("anthropic-ratelimit-unified-5h-reset", r)
+	}
+	if b != nil && b.ScopedWindow != "" {
+		st := "allowed"
+		if b.ScopedUtilization >= 1 {
+			st = "rejected"
+		}
+		pre := "anthropic-ratelimit-unified-" + b.ScopedWindow
+		h.Set(pre+"-status", st)
+		h.Set(pre+"-utilization", fmt.Sprint(b.ScopedUtilization))
+		h.Set(pre+"-reset", fmt.Sprint(reset.Add(48*time.Hour).Unix()))
+	}
 	h.Set("anthropic-ratelimit-unified-7d-status", "allowed")
 	h.Set("anthropic-ratelimit-unified-7d-utilization", fmt.Sprint(util/4))
 	h.Set("anthropic-ratelimit-unified-7d-reset", fmt.Sprint(reset.Add(72*time.Hour).Unix()))
@@ -244,17 +304,76 @@ func (s *Server) usage(w http.ResponseWriter, b *Behavior, scripted int) {
 		writeError(w, scripted, errorType(scripted), fmt.Sprintf("scripted status %d", scripted))
 		return
 	}
-	util := 10.0
+	util, resetAt := 10.0, time.Now().Add(time.Hour)
 	if b != nil {
 		util = b.Utilization * 100
+		if !b.ResetAt.IsZero() {
+			resetAt = b.ResetAt
+		}
 	}
-	reset := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
-	writeJSON(w, http.StatusOK, map[string]any{
+	reset := resetAt.UTC().Format(time.RFC3339)
+	if b != nil && b.LimitsOnly {
+		writeJSON(w, http.StatusOK, s.limitsUsage(b, util, resetAt))
+		return
+	}
+	body := map[string]any{
 		"five_hour":        map[string]any{"utilization": util, "resets_at": reset},
 		"seven_day":        map[string]any{"utilization": util / 4, "resets_at": reset},
 		"seven_day_opus":   nil,
 		"seven_day_sonnet": map[string]any{"utilization": util / 8, "resets_at": reset},
-	})
+	}
+	if b != nil && b.NoFiveHour {
+		body["five_hour"] = nil
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// limitsUsage is a usage body in the current shape: legacy keys null, the
+// windows in limits[], a spend block, and codename keys the client must
+// ignore.
+func (s *Server) limitsUsage(b *Behavior, util float64, resetAt time.Time) map[string]any {
+	reset := resetAt.UTC().Format(time.RFC3339)
+	severity := func(p float64) string {
+		if p >= 80 {
+			return "warning"
+		}
+		return "normal"
+	}
+	var limits []map[string]any
+	if !b.NoFiveHour {
+		limits = append(limits, map[string]any{"kind": "session", "group": "session", "percent": util,
+			"severity": severity(util), "resets_at": reset, "scope": nil, "is_active": util >= 100})
+	}
+	limits = append(limits, map[string]any{"kind": "weekly_all", "group": "weekly", "percent": util / 4,
+		"severity": severity(util / 4), "resets_at": resetAt.Add(72 * time.Hour).UTC().Format(time.RFC3339), "scope": nil, "is_active": false})
+	if b.ScopedModel != "" {
+		p := b.ScopedUtilization * 100
+		limits = append(limits, map[string]any{"kind": "weekly_scoped", "group": "weekly", "percent": p,
+			"severity": severity(p), "resets_at": resetAt.Add(48 * time.Hour).UTC().Format(time.RFC3339),
+			"scope":     map[string]any{"model": map[string]any{"id": nil, "display_name": strings.ToUpper(b.ScopedModel[:1]) + b.ScopedModel[1:]}, "surface": nil},
+			"is_active": p >= 100})
+	}
+	return map[string]any{
+		"five_hour": nil, "seven_day": nil, "seven_day_opus": nil, "seven_day_sonnet": nil,
+		"seven_day_omelette": nil, "nimbus_quill": map[string]any{"utilization": 0.0, "resets_at": nil},
+		"limits": limits,
+		"spend":  map[string]any{"used": map[string]any{"amount": 0}, "limit": nil, "percent": 0, "severity": "normal"},
+	}
+}
+
+func requestModel(body []byte) string {
+	var v struct {
+		Model string `json:"model"`
+	}
+	_ = json.Unmarshal(body, &v)
+	return v.Model
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

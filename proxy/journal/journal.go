@@ -59,6 +59,11 @@ type Record struct {
 	CacheCreate  int64
 	CostMicros   int64  // estimated cost in millionths of a US dollar
 	Error        string // short, secret-free description when it failed
+	// Lane says what the request drew on when the upstream told: "plan",
+	// "extra-usage" (overage headers), or the limit signal of an error body
+	// ("extra-usage", "extra-usage-request", "plan-limit", "spend-limit").
+	// Empty when unknown.
+	Lane string
 }
 
 // readers bounds the read pool: the UI's queries and the proxy's lookups are

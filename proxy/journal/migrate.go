@@ -61,6 +61,8 @@ var migrations = []string{
 	// Prune deletes by time.
 	`CREATE INDEX records_time ON records(time);
 	 CREATE INDEX records_account_time ON records(account_id, time)`,
+	// 6: which lane (plan, extra usage, a limit signal) a request drew on.
+	`ALTER TABLE records ADD COLUMN lane TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrate applies the migrations the database has not seen yet, each in its

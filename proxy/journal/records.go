@@ -54,7 +54,7 @@ func (db *DB) Records(ctx context.Context, q Query) ([]Record, error) {
 	w, args := where(q.Since, q.Until, q.AccountID)
 	rows, err := db.r.QueryContext(ctx, `SELECT id, time, account_id, client_key_id, method, path, model,
 		status, stream, attempts, duration_us, first_byte_us, input_tokens, output_tokens, cache_read,
-		cache_create, cost_micros, error FROM records`+w+` ORDER BY time DESC, seq DESC LIMIT ?`,
+		cache_create, cost_micros, error, lane FROM records`+w+` ORDER BY time DESC, seq DESC LIMIT ?`,
 		append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: records: %w", err)
@@ -66,7 +66,7 @@ func (db *DB) Records(ctx context.Context, q Query) ([]Record, error) {
 		var at, dur, fb int64
 		if err := rows.Scan(&r.ID, &at, &r.AccountID, &r.ClientKeyID, &r.Method, &r.Path, &r.Model,
 			&r.Status, &r.Stream, &r.Attempts, &dur, &fb, &r.InputTokens, &r.OutputTokens, &r.CacheRead,
-			&r.CacheCreate, &r.CostMicros, &r.Error); err != nil {
+			&r.CacheCreate, &r.CostMicros, &r.Error, &r.Lane); err != nil {
 			return nil, fmt.Errorf("journal: records: %w", err)
 		}
 		r.Time = fromMillis(at)

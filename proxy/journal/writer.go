@@ -111,7 +111,7 @@ func (w *Writer) run() {
 
 const insertRecord = `INSERT OR IGNORE INTO records (id, time, account_id, client_key_id, method, path, model,
 	status, stream, attempts, duration_us, first_byte_us, input_tokens, output_tokens, cache_read,
-	cache_create, cost_micros, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	cache_create, cost_micros, error, lane) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // insertRecords writes rs in one transaction. A record whose id is already
 // stored is skipped, so writing a batch twice never doubles it.
@@ -133,7 +133,7 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 		}
 		if _, err := stmt.ExecContext(ctx, r.ID, millis(r.Time), r.AccountID, r.ClientKeyID, r.Method, r.Path,
 			r.Model, r.Status, r.Stream, r.Attempts, r.Duration.Microseconds(), r.FirstByte.Microseconds(),
-			r.InputTokens, r.OutputTokens, r.CacheRead, r.CacheCreate, r.CostMicros, r.Error); err != nil {
+			r.InputTokens, r.OutputTokens, r.CacheRead, r.CacheCreate, r.CostMicros, r.Error, r.Lane); err != nil {
 			return fmt.Errorf("journal: insert records: %w", err)
 		}
 	}

@@ -7,7 +7,6 @@ package pool
 import (
 	"cmp"
 	"errors"
-	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -29,6 +28,11 @@ type Account struct {
 	PlanGuard bool
 	// NeedsLogin is set by the proxy when the vault has no usable credential.
 	NeedsLogin bool
+	// Headroom stops the account once a window of the given kind
+	// (KindSession, KindWeekly, ...) reaches this utilization (0..1), until
+	// that window resets, so the user keeps room for their own use of the
+	// subscription. Nil or no entry: no cap. Shared, never modified.
+	Headroom map[string]float64
 }
 
 // State is an account's condition as the UI shows it.
@@ -52,9 +56,7 @@ type Status struct {
 	// Scoped lists the model families the account is benched for while it
 	// serves others (a model-scoped window was rejected).
 	Scoped []ScopedLimit
-	// Headroom is the stop-at utilization per window kind (see SetHeadroom).
-	Headroom map[string]float64
-	Limits   Limits
+	Limits Limits
 	// WindowRequests and WindowTokens count AddUsage calls in the current
 	// 5-hour window (Anthropic's, or 5h from first use when unknown).
 	WindowRequests, WindowTokens int64
@@ -140,7 +142,6 @@ type entry struct {
 	// may lie beyond maxResetAhead.
 	spendLimited bool
 	scoped       map[string]scopedBench // model family -> bench
-	headroom     map[string]float64     // window kind -> stop at this utilization
 	backoff      int                    // consecutive backoff quarantines since the last success
 	avoid        time.Time              // after a 5xx or network error: other accounts first, until then
 
@@ -326,7 +327,6 @@ func (e *entry) status(now time.Time) Status {
 		WindowTokens:   e.winTok,
 		LastUsed:       e.lastUsed,
 		Scoped:         e.scopedStatus(now),
-		Headroom:       maps.Clone(e.headroom),
 	}
 	switch {
 	case e.acct.Paused:
