@@ -63,6 +63,9 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		r: r, body: body, session: sessionKey(r), model: requestModel(body), exclude: map[string]bool{},
 		delay: s.cfg.RetryDelay, rec: rec, start: start,
 	}
+	if s.passThrough(w, a) {
+		return
+	}
 	s.attempt(w, a)
 }
 

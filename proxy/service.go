@@ -64,6 +64,7 @@ type Service struct {
 	persist   *statePersister
 	retention *retention
 	poller    usagePoller // usage-endpoint schedule (usagepoll.go)
+	passthru  passthrough // credentials observed in passthrough mode (passthrough.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv

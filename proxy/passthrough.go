@@ -1,0 +1,137 @@
+package proxy
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/sluice-proxy/sluice/proxy/pool"
+)
+
+// passthrough is the state of passthrough mode (Config.Passthrough): the
+// credentials seen, as "observed" accounts in a pool of their own that is
+// never picked from. Its zero value is ready. Nothing of it is persisted:
+// it holds no token, only a short hash naming each credential.
+type passthrough struct {
+	mu   sync.Mutex
+	pool *pool.Pool
+	ids  []string
+}
+
+// observedKind is the Kind of accounts seen in passthrough mode.
+const observedKind = "observed"
+
+// clientCredential returns the Anthropic credential the client sent itself
+// (an sk-ant- API key in x-api-key, or an sk-ant- OAuth token as a Bearer),
+// "" when it sent none.
+func clientCredential(h http.Header) string {
+	if k := h.Get("X-Api-Key"); strings.HasPrefix(k, "sk-ant-") {
+		return k
+	}
+	if b, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok && strings.HasPrefix(b, "sk-ant-") {
+		return b
+	}
+	return ""
+}
+
+// observedID names a credential by a short hash, so its limits can be shown
+// without the credential being kept anywhere.
+func observedID(cred string) string {
+	sum := sha256.Sum256([]byte(cred))
+	return "observed-" + hex.EncodeToString(sum[:4])
+}
+
+// observed returns the pool of observed credentials, adding id to it.
+func (s *Service) observed(id string) *pool.Pool {
+	p := &s.passthru
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pool == nil {
+		// Only "session" and the clock matter: this pool is never picked from.
+		p.pool, _ = pool.New(pool.Options{Now: s.now})
+	}
+	if !slices.Contains(p.ids, id) {
+		p.ids = append(p.ids, id)
+		accts := make([]pool.Account, len(p.ids))
+		for i, x := range p.ids {
+			accts[i] = pool.Account{ID: x, Name: x, Kind: observedKind}
+		}
+		p.pool.SetAccounts(accts)
+	}
+	return p.pool
+}
+
+// passThrough forwards a request that carries the client's own Anthropic
+// credential, when passthrough mode is on: with that credential and the
+// client's headers unchanged (hop-by-hop fields aside), nothing added, no
+// failover. Sluice only observes: the journal record and the credential's
+// limit windows. It reports whether it answered.
+func (s *Service) passThrough(w http.ResponseWriter, a *attempt) bool {
+	if !s.cfg.Passthrough {
+		return false
+	}
+	cred := clientCredential(a.r.Header)
+	if cred == "" {
+		return false
+	}
+	id := observedID(cred)
+	a.rec.AccountID, a.rec.Attempts = id, 1
+	u := strings.TrimSuffix(s.cfg.Upstream, "/") + a.r.URL.EscapedPath()
+	if a.r.URL.RawQuery != "" {
+		u += "?" + a.r.URL.RawQuery
+	}
+	req, err := http.NewRequestWithContext(a.r.Context(), a.r.Method, u, bytes.NewReader(a.body))
+	if err != nil {
+		a.rec.Status, a.rec.Error = http.StatusBadRequest, "request not forwardable"
+		writeError(w, http.StatusBadRequest, errInvalidRequest, "Sluice cannot forward this request: its URL is not valid")
+		return true
+	}
+	req.Header = a.r.Header.Clone()
+	removeHop(req.Header)
+	req.ContentLength = int64(len(a.body))
+	if len(a.body) == 0 {
+		req.Body = http.NoBody
+	}
+	resp, err := s.transport.RoundTrip(req)
+	if err != nil {
+		if a.r.Context().Err() != nil {
+			a.rec.Status, a.rec.Error = 499, "client went away"
+			return true
+		}
+		a.rec.Status, a.rec.Error = http.StatusBadGateway, "upstream unreachable"
+		writeError(w, http.StatusBadGateway, errAPI, "Sluice could not reach the Anthropic API: "+netReason(err))
+		return true
+	}
+	s.observed(id).Observe(id, resp.StatusCode, resp.Header)
+	a.rec.Lane = laneOf(resp.Header)
+	s.relay(w, a, pool.Account{ID: id, Name: id, Kind: observedKind}, resp)
+	return true
+}
+
+// ObservedAccounts lists the credentials seen in passthrough mode, by
+// short hash, with the limit windows their answers showed. It holds no
+// secret.
+func (s *Service) ObservedAccounts() []AccountView {
+	s.passthru.mu.Lock()
+	p := s.passthru.pool
+	s.passthru.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	var out []AccountView
+	for _, st := range p.Snapshot() {
+		v := AccountView{ID: st.ID, Name: st.Name, Kind: observedKind, State: string(st.State),
+			LimitedUntil: st.LimitedUntil, Reason: st.Reason}
+		for _, w := range st.Limits.Windows {
+			v.Windows = append(v.Windows, window(w))
+		}
+		v.FiveHour, v.SevenDay = window(st.Limits.FiveHour), window(st.Limits.SevenDay)
+		v.SevenDayOpus, v.SevenDaySonnet = window(st.Limits.SevenDayOpus), window(st.Limits.SevenDaySonnet)
+		out = append(out, v)
+	}
+	return out
+}

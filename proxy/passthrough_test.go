@@ -1,0 +1,95 @@
+package proxy_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/journal"
+)
+
+const (
+	ownKey   = "sk-ant-api03-CLIENTOWNKEY-passthrough"
+	ownOAuth = "sk-ant-oat01-CLIENTOWNTOKEN-passthrough"
+)
+
+func withPassthrough() envOption {
+	return withConfig(func(c *proxy.Config) { c.Passthrough = true })
+}
+
+func TestPassthroughForwardsClientCredentialUnchanged(t *testing.T) {
+	for _, tc := range []struct{ name, header, value, cred string }{
+		{"api key", "X-Api-Key", ownKey, ownKey},
+		{"oauth token", "Authorization", "Bearer " + ownOAuth, ownOAuth},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, withPassthrough())
+			e.addKey("pooled", accountKey)
+			sent := map[string]string{
+				"Content-Type":      "application/json",
+				tc.header:           tc.value,
+				"Anthropic-Version": "2023-06-01",
+				"X-Custom":          "kept as is",
+			}
+			resp := e.do(http.MethodPost, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`, sent)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			got := e.fake.Received()
+			if len(got) != 1 || got[0].Credential != tc.cred {
+				t.Fatalf("fake got %d requests, credential %q: want the client's own", len(got), got[0].Credential)
+			}
+			h := got[0].Header
+			if h.Get(tc.header) != tc.value {
+				t.Errorf("%s changed to %q", tc.header, h.Get(tc.header))
+			}
+			// Nothing added: every header the upstream saw was sent by the
+			// client (Go's client adds User-Agent, Accept-Encoding and
+			// Content-Length itself).
+			for k := range h {
+				if _, ok := sent[k]; !ok && k != "User-Agent" && k != "Accept-Encoding" && k != "Content-Length" {
+					t.Errorf("header %s=%q was added", k, h.Get(k))
+				}
+			}
+			for k, v := range sent {
+				if h.Get(k) != v {
+					t.Errorf("header %s = %q, want %q", k, h.Get(k), v)
+				}
+			}
+			var rec journal.Record
+			waitFor(t, "the record", func() bool {
+				recs, _ := e.db.Records(context.Background(), journal.Query{})
+				if len(recs) == 1 {
+					rec = recs[0]
+				}
+				return len(recs) == 1
+			})
+			if !strings.HasPrefix(rec.AccountID, "observed-") || rec.Status != 200 {
+				t.Errorf("record %+v", rec)
+			}
+			obs := e.svc.ObservedAccounts()
+			if len(obs) != 1 || obs[0].ID != rec.AccountID || len(obs[0].Windows) == 0 {
+				t.Errorf("observed %+v, want one account with the windows the answer showed", obs)
+			}
+			if strings.Contains(e.logs.String(), tc.cred) {
+				t.Error("the client's credential reached the log")
+			}
+			e.close()
+			e.grepDataDir(tc.cred, strings.TrimPrefix(tc.cred, "sk-ant-"))
+		})
+	}
+}
+
+func TestPassthroughOffUsesThePool(t *testing.T) {
+	e := newEnv(t)
+	e.addKey("pooled", accountKey)
+	resp := e.do(http.MethodPost, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`,
+		map[string]string{"Content-Type": "application/json", "X-Api-Key": ownKey})
+	resp.Body.Close()
+	if got := e.fake.Received(); len(got) != 1 || got[0].Credential != accountKey {
+		t.Errorf("passthrough is off by default: the pooled account must serve")
+	}
+}
