@@ -126,6 +126,11 @@ func TestEarlyResetLiftsBenchWithinOnePoll(t *testing.T) {
 	e.addOAuth("max", oauthToken)
 	reset := e.clock.Now().Add(3 * time.Hour)
 	e.fake.Script(oauthToken, fakeapi.Behavior{LimitAfter: 1, ResetAt: reset, Utilization: 0.9})
+	if err := e.svc.StartProxy(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.svc.StopProxy(context.Background()) })
+	waitFor(t, "the first poll", func() bool { return usagePolls(e.fake)[oauthToken] == 1 })
 	if code, _ := e.ask("claude-sonnet-4-5", "s"); code != http.StatusOK {
 		t.Fatal("first request failed")
 	}
@@ -136,18 +141,17 @@ func TestEarlyResetLiftsBenchWithinOnePoll(t *testing.T) {
 		t.Fatalf("state %s, want limited", v.State)
 	}
 	// A banked reset: the usage endpoint shows the window fresh, resetting
-	// earlier than the bench.
+	// earlier than the bench. The regular poll is minutes away; the benched
+	// cadence polls after one BenchedPollInterval on the service's clock.
 	e.fake.Script(oauthToken, fakeapi.Behavior{Utilization: 0.01, ResetAt: e.clock.Now().Add(5 * time.Hour)})
 	models := modelRequests(e.fake)[oauthToken]
-	if err := e.svc.StartProxy(context.Background()); err != nil {
-		t.Fatal(err)
+	if v := accountView(t, e.svc, "max"); v.State != "limited" || usagePolls(e.fake)[oauthToken] != 1 {
+		t.Fatalf("polled before the interval: %s, %d polls", v.State, usagePolls(e.fake)[oauthToken])
 	}
-	t.Cleanup(func() { _ = e.svc.StopProxy(context.Background()) })
-	polls := usagePolls(e.fake)[oauthToken]
 	e.clock.Advance(20 * time.Millisecond)
 	waitFor(t, "the bench lifted by a poll", func() bool { return accountView(t, e.svc, "max").State == "ok" })
-	if usagePolls(e.fake)[oauthToken] <= polls {
-		t.Errorf("no poll happened")
+	if usagePolls(e.fake)[oauthToken] != 2 {
+		t.Errorf("%d polls, want 2", usagePolls(e.fake)[oauthToken])
 	}
 	if got := modelRequests(e.fake)[oauthToken]; got != models {
 		t.Errorf("%d model requests reached the fake while benched; the poll must spend none", got-models)

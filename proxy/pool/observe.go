@@ -61,7 +61,8 @@ const maxLevel = 20
 //     exponential backoff (MinBackoff·2^n, jittered, capped at MaxBackoff).
 //     Failover.
 //   - 5xx except 501: avoid the account briefly. Retry.
-//   - 2xx: clear quarantine, backoff and login state. Success.
+//   - 2xx: clear quarantine, backoff and login state; an API-key tier the
+//     answer shows exhausted (remaining 0) benches until its reset. Success.
 //   - anything else: Pass.
 //
 // Plan guard, whatever the status: with Account.PlanGuard, when the headers
@@ -120,6 +121,11 @@ func (p *Pool) Observe(accountID string, status int, h http.Header) Verdict {
 		e.until, e.reason, e.backoff, e.avoid = time.Time{}, "", 0, time.Time{}
 		e.loginNeeded, e.loginReason = false, ""
 		e.benchKey = ""
+		// An API key whose token bucket this answer emptied would only
+		// get 429s until the bucket refills: rest it until then.
+		if t := l.tierReset(); t.After(now) {
+			p.bench(e, t, "API rate limit bucket empty")
+		}
 		// A scoped window the answer shows open again frees its family.
 		for _, w := range l.Windows {
 			if b, ok := e.scoped[w.Scope]; ok && w.Scope != "" && w.key() == b.Key && w.Status != statusReject && w.Utilization < 1 {

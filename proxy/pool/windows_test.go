@@ -188,3 +188,17 @@ func TestClearLimit(t *testing.T) {
 		t.Errorf("picked %s after clear", a.ID)
 	}
 }
+
+func TestEmptiedTokenBucketRestsKeyUntilRefill(t *testing.T) {
+	p, _ := newPool(t, StrategyPriority, []Account{{ID: "k1", Name: "K1", Kind: "api-key"}, {ID: "k2", Name: "K2", Kind: "api-key", Priority: 1}})
+	refill := t0.Add(20 * time.Second)
+	p.Observe("k1", 200, hdr("anthropic-ratelimit-requests-limit", "50",
+		"anthropic-ratelimit-requests-remaining", "0",
+		"anthropic-ratelimit-requests-reset", refill.Format(time.RFC3339)))
+	if got := pick(t, p, ""); got != "k2" {
+		t.Errorf("picked %s, want k2 while k1's bucket is empty", got)
+	}
+	if s, _ := p.Status("k1"); !s.LimitedUntil.Equal(refill) {
+		t.Errorf("k1 until %v, want %v", s.LimitedUntil, refill)
+	}
+}
