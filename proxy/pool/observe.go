@@ -54,6 +54,10 @@ const maxLevel = 20
 //   - 403: refused for this request; nothing is recorded. Failover.
 //   - 429 with no limit header at all (only x-should-retry): a short-lived
 //     throttle; bench for MinBackoff without growing the backoff. Failover.
+//   - 429 (or a non-2xx with unified status "rejected") where only
+//     model-scoped windows say rejected (e.g. 7d_oi): bench the account for
+//     those model families only, until each window's reset (else
+//     retry-after, else backoff). Failover.
 //   - 429, 529, or a non-2xx with unified status "rejected" and no overage
 //     allowed (else the rejection was not why it failed): quarantine until
 //     the first known of: the exhausted plan window's reset (Limits.planReset),

@@ -83,7 +83,9 @@ func (e *LimitedError) Error() string {
 // Options configure a Pool. Zero values take the documented defaults.
 type Options struct {
 	// Strategy names the selection strategy: "session" (default),
-	// "priority", "round-robin" or "least-used". See strategy.go.
+	// "priority", "round-robin", "least-used" or "drain-soonest". See
+	// strategy.go. Round-robin and least-used spread requests over API-key
+	// accounts only; sessions on subscription accounts stay pinned.
 	Strategy string
 	// Custom, when set, replaces the named Strategy. It is called with the
 	// pool's lock held: it must be quick and must not call the Pool.
@@ -337,6 +339,9 @@ func (e *entry) status(now time.Time) Status {
 		s.State, s.Reason = StateNeedsLogin, "no usable credential; log in again"
 	case e.until.After(now):
 		s.State, s.LimitedUntil, s.Reason = StateLimited, e.until, e.reason
+	case e.headroomUntil("", now).After(now):
+		s.State, s.LimitedUntil = StateLimited, e.headroomUntil("", now)
+		s.Reason = "kept in reserve: a window reached the account's headroom cap"
 	case e.limits.warning(now):
 		s.State = StateWarning
 	}

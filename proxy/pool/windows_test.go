@@ -202,3 +202,21 @@ func TestEmptiedTokenBucketRestsKeyUntilRefill(t *testing.T) {
 		t.Errorf("k1 until %v, want %v", s.LimitedUntil, refill)
 	}
 }
+
+func TestHeadroomCapShowsAndBlocks(t *testing.T) {
+	accts := three()
+	accts[1].Headroom = map[string]float64{KindWeekly: 0.5} // a
+	p, _ := newPool(t, StrategyPriority, accts)
+	reset := t0.Add(30 * time.Hour)
+	weekly(p, "a", 0.49, reset, 0)
+	if got := pick(t, p, ""); got != "a" {
+		t.Fatalf("below the cap: picked %s", got)
+	}
+	weekly(p, "a", 0.5, reset, 0)
+	if got := pick(t, p, ""); got != "b" {
+		t.Errorf("at the cap: picked %s, want b", got)
+	}
+	if s, _ := p.Status("a"); s.State != StateLimited || !s.LimitedUntil.Equal(reset) {
+		t.Errorf("status %+v", s)
+	}
+}
