@@ -103,24 +103,21 @@ func TestWindowShowsProxyAndAccounts(t *testing.T) {
 	v, w, ui := shown(t, eng)
 	ui.waitFor(t, "status and accounts", showing(w,
 		"Proxy on at 127.0.0.1:8788", "Turn proxy off",
-		"Name", "Kind", "State", "5h", "7d",
-		"work", "oauth", "ok", "42%", "7%",
-		"spare", "api-key", "limited until 14:05", "–",
+		"work", "Claude subscription", "ok", "5-hour", "42%", "Weekly", "7%",
+		"spare", "Console API key", "limited until 14:05", "–",
 		AddAccountHint))
 	if v.toggle.Disabled() {
 		t.Error("toggle disabled once the state is known")
 	}
-	if slices.Contains(texts(w), "No accounts yet.") {
+	if slices.Contains(texts(w), "No accounts yet") {
 		t.Error("empty-list note shown next to accounts")
 	}
 }
 
 func TestWindowWithoutAccountsSaysHowToAdd(t *testing.T) {
 	_, w, ui := shown(t, newFakeEngine(false))
-	ui.waitFor(t, "empty state", showing(w, "Proxy off", "Turn proxy on", "No accounts yet.", AddAccountHint))
-	if slices.Contains(texts(w), "Name") {
-		t.Error("an empty table's header shows over the note")
-	}
+	ui.waitFor(t, "empty state", showing(w, "Proxy off", "Turn proxy on", "No accounts yet", "Add an account",
+		"export ANTHROPIC_BASE_URL=http://127.0.0.1:8788", "export ANTHROPIC_AUTH_TOKEN=sluice"))
 }
 
 func TestWindowFollowsEngineEvents(t *testing.T) {
