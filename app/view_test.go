@@ -23,14 +23,15 @@ var (
 
 // shown starts a view of eng in a test window and returns it with the UI
 // loop that drives it.
-func shown(t *testing.T, eng *fakeEngine) (*view, fyne.Window, *uiLoop) {
+func shown(t *testing.T, eng Engine) (*view, fyne.Window, *uiLoop) {
 	t.Helper()
 	test.NewTempApp(t)
 	ui := newUILoop()
 	v := newView(eng, ui.do)
 	v.debounce = 10 * time.Millisecond
 	w := test.NewTempWindow(t, v.content())
-	w.Resize(fyne.NewSize(640, 360))
+	w.Resize(WindowSize)
+	w.Canvas().SetOnTypedKey(v.typedKey)
 	v.win = w
 	events, cancel := eng.Subscribe()
 	done := make(chan struct{})
