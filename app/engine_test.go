@@ -37,6 +37,12 @@ type realEngine struct {
 
 func newRealEngine(t *testing.T) *realEngine {
 	t.Helper()
+	return newRealEngineAt(t, time.Now)
+}
+
+// newRealEngineAt is newRealEngine on the clock now.
+func newRealEngineAt(t *testing.T, now func() time.Time) *realEngine {
+	t.Helper()
 	dir := t.TempDir()
 	fake := fakeapi.New(t)
 	fake.RefuseUnknown = true
@@ -50,7 +56,7 @@ func newRealEngine(t *testing.T) *realEngine {
 	}
 	svc, err := proxy.New(context.Background(),
 		proxy.Config{Upstream: fake.URL, Port: 0, RetryDelay: time.Millisecond, Version: "test"},
-		proxy.Deps{Journal: db, Keyring: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		proxy.Deps{Journal: db, Keyring: store, Now: now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

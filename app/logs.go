@@ -117,8 +117,11 @@ func dollars(micros int64) string {
 }
 
 func millis(d time.Duration) string {
-	if d == 0 {
+	switch {
+	case d == 0:
 		return "–"
+	case d < time.Millisecond:
+		return "<1 ms"
 	}
 	return fmt.Sprintf("%d ms", d.Milliseconds())
 }

@@ -13,8 +13,9 @@ import (
 // the engine has a settings store that applies changes without a restart
 // (issue 9): the tab says how to change them meanwhile.
 type settingsTab struct {
-	form *widget.Form
-	note *widget.Label
+	form  *widget.Form
+	note  *widget.Label
+	shown bool // show has run once
 }
 
 func newSettingsTab() *settingsTab {
@@ -28,12 +29,14 @@ func (s *settingsTab) content() fyne.CanvasObject {
 	return container.NewVScroll(container.NewVBox(s.form, s.note))
 }
 
-// show fills the form from src. UI goroutine only.
-func (s *settingsTab) show(src SettingsSource) {
+// show fills the form from src; addr is where the proxy listens now, if
+// it does (the configured port may be 0: any free one). UI goroutine only.
+func (s *settingsTab) show(src SettingsSource, addr string) {
 	if src == nil {
 		s.note.SetText("This engine does not report its settings.")
 		return
 	}
+	s.shown = true
 	c := src.Config()
 	origins := strings.Join(c.AllowedOrigins, ", ")
 	if origins == "" {
@@ -43,11 +46,14 @@ func (s *settingsTab) show(src SettingsSource) {
 	if c.Retention > 0 {
 		retention = fmt.Sprintf("%d days", int(c.Retention.Hours()/24))
 	}
+	if addr == "" {
+		addr = c.Addr()
+	}
 	rows := [][2]string{
-		{"Address", c.Addr()},
+		{"Address", addr},
 		{"Upstream", c.Upstream},
 		{"Strategy", c.Strategy},
-		{"Session window", c.SessionTTL.String()},
+		{"Session window", strings.TrimSuffix(strings.TrimSuffix(c.SessionTTL.String(), "0s"), "0m")},
 		{"Retries", fmt.Sprintf("%d, first after %s", c.RetryAttempts, c.RetryDelay)},
 		{"Request log", retention},
 		{"Allowed origins", origins},

@@ -125,7 +125,6 @@ func (v *view) content() fyne.CanvasObject {
 		container.NewTabItemWithIcon("Usage", theme.GridIcon(), v.usage.content()),
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), v.settings.content()),
 	)
-	v.settings.show(v.sources.Settings)
 	return container.NewBorder(top, nil, nil, nil, v.tabs)
 }
 
@@ -180,6 +179,9 @@ func (v *view) reload() {
 
 // apply shows s. UI goroutine only.
 func (v *view) apply(s snapshot) {
+	if !v.settings.shown || s.addr != v.addr {
+		v.settings.show(v.sources.Settings, s.addr)
+	}
 	v.addr = s.addr
 	v.shellLines.SetText(ConnectionSettings(s.addr))
 	if s.running {
