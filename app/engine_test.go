@@ -172,6 +172,15 @@ func TestRealEngineLogsShowARequest(t *testing.T) {
 	if rows, cols := v.logs.table.Length(); rows != 1 || cols != len(logColumns) {
 		t.Errorf("table %dx%d, want 1x%d", rows, cols, len(logColumns))
 	}
+	v.logs.table.Select(widget.TableCellID{Row: 0, Col: 1})
+	if !v.logs.detail.Visible() || !strings.Contains(v.logs.detail.Text, "POST /v1/messages  ·  account a") {
+		t.Errorf("detail pane %q", v.logs.detail.Text)
+	}
+	// The filter narrows the rows to those matching.
+	v.logs.filter.SetText("no such model")
+	if n, _ := v.logs.table.Length(); n != 0 {
+		t.Errorf("filter left %d rows", n)
+	}
 }
 
 func TestRealEngineReplaceKeyAndRemoveFromTheRow(t *testing.T) {

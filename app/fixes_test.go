@@ -95,3 +95,45 @@ func TestNotifierSendsEachChangeOnce(t *testing.T) {
 		t.Errorf("start failure notified %d times", starts)
 	}
 }
+
+func TestCopyConnectionSettings(t *testing.T) {
+	_, w, ui := shown(t, newFakeEngine(true))
+	ui.waitFor(t, "status", showing(w, "Proxy on at 127.0.0.1:8788"))
+	test.Tap(button(t, w, "Copy connection settings"))
+	want := "export ANTHROPIC_BASE_URL=http://127.0.0.1:8788\nexport ANTHROPIC_AUTH_TOKEN=sluice\n"
+	if got := fyne.CurrentApp().Clipboard().Content(); got != want {
+		t.Errorf("clipboard %q, want %q", got, want)
+	}
+}
+
+func TestRowActionsReachTheEngine(t *testing.T) {
+	first := proxy.AccountView{ID: "a1", Name: "first", Kind: "oauth", State: "ok", Priority: 0}
+	second := proxy.AccountView{ID: "a2", Name: "second", Kind: "api-key", State: "ok", Priority: 1}
+	eng := newFakeEngine(true, first, second)
+	v, w, ui := shown(t, eng)
+	ui.waitFor(t, "cards", showing(w, "first", "second"))
+	c := v.cards["a1"]
+	if !c.up.Disabled() || c.down.Disabled() || !v.cards["a2"].down.Disabled() {
+		t.Error("the first card can move up or the last down")
+	}
+	if !c.replace.Hidden || v.cards["a2"].replace.Hidden {
+		t.Error("Replace key shown for a subscription or hidden for an API key")
+	}
+	test.Tap(c.down)
+	ui.waitFor(t, "priorities swapped", func() bool {
+		eng.mu.Lock()
+		defer eng.mu.Unlock()
+		return eng.accounts[0].Priority == 1 && eng.accounts[1].Priority == 0
+	})
+	test.Tap(c.pause)
+	ui.waitFor(t, "paused", func() bool { return v.cards["a1"].pause.Text == "Resume" })
+	test.Tap(v.cards["a1"].pause)
+	ui.waitFor(t, "resumed", func() bool { return v.cards["a1"].pause.Text == "Pause" })
+
+	test.Tap(c.rename)
+	ui.waitFor(t, "rename dialog", showing(w, "New name"))
+	entry, _ := find(w, func(e *widget.Entry) bool { return e.Text == "first" })
+	entry.SetText("main")
+	test.Tap(button(t, w, "Rename"))
+	ui.waitFor(t, "renamed", showing(w, "main", "second"))
+}

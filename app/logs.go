@@ -30,6 +30,7 @@ type logsTab struct {
 	filter *widget.Entry
 	note   *widget.Label // empty or failed log
 	table  *widget.Table
+	detail *widget.Label // the selected request in full
 }
 
 func newLogsTab() *logsTab {
@@ -53,11 +54,33 @@ func newLogsTab() *logsTab {
 	for i, c := range logColumns {
 		l.table.SetColumnWidth(i, c.width)
 	}
+	l.detail = widget.NewLabel("")
+	l.detail.Wrapping = fyne.TextWrapWord
+	l.detail.Selectable = true
+	l.detail.Hide()
+	l.table.OnSelected = func(id widget.TableCellID) {
+		if id.Row >= 0 && id.Row < len(l.rows) {
+			l.detail.SetText(logDetail(l.rows[id.Row]))
+			l.detail.Show()
+		}
+	}
 	return l
 }
 
 func (l *logsTab) content() fyne.CanvasObject {
-	return container.NewBorder(container.NewVBox(l.filter, l.note), nil, nil, nil, l.table)
+	return container.NewBorder(container.NewVBox(l.filter, l.note), l.detail, nil, nil, l.table)
+}
+
+// logDetail is one request in full, for the pane under the table. The
+// journal keeps no headers or payloads, so there is nothing to redact.
+func logDetail(r proxy.RequestView) string {
+	s := fmt.Sprintf("%s  %s %s  ·  account %s  ·  model %s  ·  status %d\n%d input and %d output tokens  ·  %s  ·  %s, first byte after %s",
+		r.Time.Local().Format("2006-01-02 15:04:05"), r.Method, r.Path, logCell(r, 1), r.Model, r.Status,
+		r.InputTokens, r.OutputTokens, dollars(r.CostMicros), millis(r.Duration), millis(r.FirstByte))
+	if r.Error != "" {
+		s += "\n" + r.Error
+	}
+	return s
 }
 
 // show replaces the rows. UI goroutine only.
