@@ -90,6 +90,19 @@ func TestScreenshots(t *testing.T) {
 	}
 }
 
+// TestScreenshotEmpty is what a new user sees first.
+func TestScreenshotEmpty(t *testing.T) {
+	if *shotsDir == "" {
+		t.Fatal("-shots DIR is required")
+	}
+	e := newRealEngine(t)
+	_, w, ui := shown(t, e.svc)
+	fyne.CurrentApp().Settings().SetTheme(theme.DefaultTheme())
+	ui.waitFor(t, "empty state", showing(w, "No accounts yet"))
+	ui.settle()
+	capture(t, w, "empty")
+}
+
 func capture(t *testing.T, w fyne.Window, name string) {
 	t.Helper()
 	img := w.Canvas().Capture()

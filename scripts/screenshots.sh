@@ -11,5 +11,5 @@ mkdir -p "$out"
 LANG=${LANG:-en_US.UTF-8}
 case "$LANG" in C|C.*|POSIX) LANG=en_US.UTF-8 ;; esac
 export LANG
-go test -tags "migrated_fynedo screenshots" -count=1 -run '^TestScreenshots$' ./app/ -args -shots "$out"
+go test -tags "migrated_fynedo screenshots" -count=1 -run '^TestScreenshot' ./app/ -args -shots "$out"
 ls -l "$out"/*.png
