@@ -84,7 +84,7 @@ func newView(eng Engine, do func(func())) *view {
 		sources:  sourcesOf(eng),
 		do:       do,
 		timeout:  15 * time.Second,
-		debounce: 150 * time.Millisecond,
+		debounce: 300 * time.Millisecond,
 		status:   widget.NewLabel("Proxy: …"),
 		problem:  widget.NewLabel(""),
 		cards:    map[string]*card{},

@@ -63,7 +63,7 @@ type Options struct {
 	// Timeout bounds one StartProxy or StopProxy call. Zero means 15s.
 	Timeout time.Duration
 	// Debounce coalesces bursts of engine events into one re-read. Zero
-	// means 300ms.
+	// means 1s: systray re-exports the whole menu on each change.
 	Debounce time.Duration
 }
 
@@ -131,7 +131,7 @@ func install(host Host, eng Engine, opts Options, h hooks) *Tray {
 		opts.Timeout = 15 * time.Second
 	}
 	if opts.Debounce <= 0 {
-		opts.Debounce = 300 * time.Millisecond
+		opts.Debounce = time.Second
 	}
 	if opts.OnError == nil {
 		opts.OnError = func(err error) { slog.Error("tray", "err", err) }
