@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/pool"
+	"github.com/sluice-proxy/sluice/tray"
 	"github.com/sluice-proxy/sluice/vault"
 )
 
@@ -146,7 +147,7 @@ func (c *card) update(a proxy.AccountView, first, last bool, now time.Time) {
 			r = newWindowRow(w.Label)
 			c.bars[w.Label] = r
 		}
-		r.figure.SetText(percent(w.Window))
+		r.figure.SetText(tray.Percent(w.Window))
 		r.reset.SetText(resetsIn(w.ResetsAt, now))
 		r.bar.set(w.Window)
 		rows = append(rows, r.obj)

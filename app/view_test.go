@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/tray"
 )
 
 var (
@@ -216,7 +217,7 @@ func TestPercent(t *testing.T) {
 		{proxy.Window{Status: "allowed_warning", Utilization: 0.875}, "88%"},
 		{proxy.Window{Status: "rejected", Utilization: 1}, "100%"},
 	} {
-		if got := percent(tc.w); got != tc.want {
+		if got := tray.Percent(tc.w); got != tc.want {
 			t.Errorf("percent(%+v) = %q, want %q", tc.w, got, tc.want)
 		}
 	}

@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"image/color"
-	"math"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/tray"
 )
 
 // limitWindow is one usage window of an account, named for the user.
@@ -34,17 +34,9 @@ func windowsOf(a proxy.AccountView) []limitWindow {
 	return out
 }
 
-// known reports whether the engine has heard about a window.
-func known(w proxy.Window) bool { return w.Status != "" || w.Utilization != 0 }
-
-// percent shows a window's utilization; a window the engine has not heard
-// about yet shows a dash rather than a false 0%.
-func percent(w proxy.Window) string {
-	if !known(w) {
-		return "–"
-	}
-	return fmt.Sprintf("%d%%", int(math.Round(w.Utilization*100)))
-}
+// known reports whether the engine has heard about a window, as
+// tray.Percent decides it.
+func known(w proxy.Window) bool { return tray.Percent(w) != "–" }
 
 // resetsIn says when a window resets: "resets in 2 h 14 m".
 func resetsIn(at, now time.Time) string {
