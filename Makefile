@@ -15,7 +15,12 @@ LDFLAGS := -X main.version=$(VERSION)
 CLAUDE_CODE_VERSION := 2.1.330
 CLAUDE_BIN := .cache/claude-code/node_modules/.bin/claude
 
-.PHONY: deps build run serve test vet bench claude-code
+.PHONY: deps build run serve test vet bench claude-code install
+
+# Where `make install` puts the binary, the launcher entry and the icon
+# (the XDG user directories; ~/.local/bin is on PATH in most desktops).
+PREFIX ?= $(HOME)/.local
+APP_ID := io.github.sluiceproxy.sluice
 
 deps:
 	@scripts/install-deps.sh
@@ -28,6 +33,17 @@ run: build
 
 serve: build
 	./sluice serve
+
+install: build
+	install -Dm755 sluice $(PREFIX)/bin/sluice
+	install -Dm644 assets/icon.png $(PREFIX)/share/icons/hicolor/512x512/apps/$(APP_ID).png
+	install -d $(PREFIX)/share/applications
+	printf '%s\n' '[Desktop Entry]' 'Type=Application' 'Name=Sluice' \
+	  'GenericName=Claude account pool' 'Comment=Pool your Claude accounts behind one local endpoint' \
+	  'Exec=$(PREFIX)/bin/sluice' 'Icon=$(APP_ID)' 'Terminal=false' \
+	  'Categories=Development;Network;' 'Keywords=claude;anthropic;proxy;api;' \
+	  > $(PREFIX)/share/applications/$(APP_ID).desktop
+	-update-desktop-database $(PREFIX)/share/applications 2>/dev/null
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

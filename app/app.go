@@ -14,34 +14,12 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/sluice-proxy/sluice/assets"
-	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/tray"
 )
 
 // ID is the application ID; it must match FyneApp.toml, which packaging uses.
 // Fyne keys preferences and storage on it.
 const ID = "io.github.sluiceproxy.sluice"
-
-// Engine is what the desktop app needs of the engine. *proxy.Service
-// satisfies it.
-type Engine interface {
-	StartProxy(ctx context.Context) error
-	StopProxy(ctx context.Context) error
-	ProxyRunning() bool
-	Addr() string
-	Accounts(ctx context.Context) ([]proxy.AccountView, error)
-	// Subscribe returns engine events and a function that ends the
-	// subscription and closes the channel.
-	Subscribe() (<-chan proxy.Event, func())
-	// Login signs in through the browser and adds the account, or renews
-	// its login with req.Reauth. It waits for the browser until ctx ends.
-	Login(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error)
-	// AddAPIKey adds a Console API-key account; the key goes to the keyring.
-	AddAPIKey(ctx context.Context, name, key string) (proxy.AccountView, error)
-	// ShowOnce reports whether the one-time notice key is still to be
-	// shown, and records that it now has been.
-	ShowOnce(ctx context.Context, key string) (bool, error)
-}
 
 // Options tune Run. The zero value starts with the proxy as the engine has
 // it and the window shown.
@@ -79,8 +57,10 @@ func Run(eng Engine, opts Options) error {
 	w := a.NewWindow("Sluice")
 	v.win = w
 	v.openBrowser = opts.OpenBrowser
+	v.notify = func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) }
 	w.SetContent(v.content())
-	w.Resize(fyne.NewSize(640, 360))
+	w.Resize(WindowSize)
+	w.Canvas().SetOnTypedKey(v.typedKey)
 
 	var t *tray.Tray
 	quit := func() {
@@ -95,8 +75,14 @@ func Run(eng Engine, opts Options) error {
 				w.Show()
 				w.RequestFocus()
 			},
-			Quit:    quit,
-			OnError: func(err error) { notify(a, v, err) },
+			CopySettings: func() { copySettings(eng.Addr()) },
+			Quit:         quit,
+			OnError:      func(err error) { notify(a, v, eng, err) },
+			OnSwitched: func(on bool) {
+				if !on { // an accidental click disconnects every client
+					v.send("Sluice: proxy turned off", "Clients get no answer until you turn it on again from the tray or the window.")
+				}
+			},
 		})
 		// With a tray, closing the window leaves the proxy running behind it.
 		w.SetCloseIntercept(w.Hide)
@@ -142,11 +128,11 @@ func stopProxy(eng Engine, timeout time.Duration) {
 
 // notify reports a failed tray command both in the window and as a desktop
 // notification, since the window is usually hidden when the tray is used.
-func notify(a fyne.App, v *view, err error) {
+func notify(a fyne.App, v *view, eng Engine, err error) {
 	slog.Error("tray", "err", err)
 	a.SendNotification(fyne.NewNotification("Sluice", capitalize(err.Error())))
 	fyne.Do(func() {
-		v.setErr = err
+		v.setErr, v.setWant = err, !eng.ProxyRunning()
 		v.showProblems()
 	})
 }

@@ -211,3 +211,50 @@ func (u *uiLoop) settle() {
 }
 
 var errBoom = errors.New("boom")
+
+// The account controls act on the fake's list by name, as the engine does.
+func (f *fakeEngine) PauseAccount(_ context.Context, name string) error {
+	return f.edit(name, func(a *proxy.AccountView) { a.Paused, a.State = true, "paused" })
+}
+
+func (f *fakeEngine) ResumeAccount(_ context.Context, name string) error {
+	return f.edit(name, func(a *proxy.AccountView) { a.Paused, a.State = false, "ok" })
+}
+
+func (f *fakeEngine) SetPriority(_ context.Context, name string, p int) error {
+	return f.edit(name, func(a *proxy.AccountView) { a.Priority = p })
+}
+
+func (f *fakeEngine) RenameAccount(_ context.Context, oldName, newName string) error {
+	return f.edit(oldName, func(a *proxy.AccountView) { a.Name = newName })
+}
+
+func (f *fakeEngine) RemoveAccount(_ context.Context, name string) error {
+	f.mu.Lock()
+	f.accounts = slices.DeleteFunc(f.accounts, func(a proxy.AccountView) bool { return a.Name == name })
+	f.mu.Unlock()
+	f.publish(proxy.EventAccounts)
+	return nil
+}
+
+func (f *fakeEngine) CheckAPIKey(context.Context, string) error { return nil }
+
+func (f *fakeEngine) ReplaceAPIKey(_ context.Context, name, key string) error {
+	f.mu.Lock()
+	f.keys = append(f.keys, [2]string{name, key})
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeEngine) edit(name string, fn func(*proxy.AccountView)) error {
+	f.mu.Lock()
+	i := slices.IndexFunc(f.accounts, func(a proxy.AccountView) bool { return a.Name == name })
+	if i < 0 {
+		f.mu.Unlock()
+		return errors.New("no account " + name)
+	}
+	fn(&f.accounts[i])
+	f.mu.Unlock()
+	f.publish(proxy.EventAccounts)
+	return nil
+}

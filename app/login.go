@@ -102,13 +102,23 @@ func (v *view) showAddAccount() {
 	f.kind.SetSelected(choiceMax)
 	f.name.OnSubmitted = func(string) { v.submit(f) }
 	f.key.OnSubmitted = func(string) { v.submit(f) }
+	// A refusal is about what was typed: editing makes it stale.
+	f.name.OnChanged = func(string) { f.problem.Hide() }
+	f.key.OnChanged = func(string) { f.problem.Hide() }
+	onKind := f.kind.OnChanged
+	f.kind.OnChanged = func(choice string) {
+		f.problem.Hide()
+		onKind(choice)
+	}
 
 	f.dlg = dialog.NewCustomWithoutButtons("Add account", container.NewVBox(f.form, f.problem), v.win)
 	f.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", func() {
 		f.key.SetText("")
 		f.dlg.Hide()
 	}), f.ok})
-	f.dlg.Resize(fyne.NewSize(440, 0))
+	f.dlg.SetOnClosed(func() { f.key.SetText("") })
+	f.dlg.Resize(fyne.NewSize(480, 0))
+	v.track(f.dlg)
 	f.dlg.Show()
 	v.win.Canvas().Focus(f.name)
 }
@@ -116,6 +126,7 @@ func (v *view) showAddAccount() {
 // submit checks the form and starts what it asks for. UI goroutine only.
 func (v *view) submit(f *addForm) {
 	refuse := func(why string) {
+		f.problem.Importance = widget.DangerImportance
 		f.problem.SetText(why)
 		f.problem.Show()
 	}
@@ -135,9 +146,27 @@ func (v *view) submit(f *addForm) {
 			refuse("Paste the API key.")
 			return
 		}
-		f.key.SetText("")
-		f.dlg.Hide()
-		go v.addKey(name, key)
+		// Checked before it is saved: a mistyped key is refused here, in
+		// the dialog, rather than failing every request later.
+		f.ok.Disable()
+		f.problem.SetText("Checking the key…")
+		f.problem.Importance = widget.MediumImportance
+		f.problem.Show()
+		go func() {
+			res := v.checkKey(key)
+			v.do(func() {
+				f.ok.Enable()
+				f.problem.Importance = widget.DangerImportance
+				if res.refused != nil {
+					refuse(capitalize(res.refused.Error()))
+					return
+				}
+				f.problem.Hide()
+				f.key.SetText("")
+				f.dlg.Hide()
+				go v.addKey(name, key, res.warning)
+			})
+		}()
 	case choiceMax:
 		f.dlg.Hide()
 		go v.subscription(name)
@@ -149,18 +178,23 @@ func (v *view) submit(f *addForm) {
 
 // addKey adds an API-key account. Off the UI goroutine: the keyring may be
 // slow. The key never reaches the screen, even inside an error.
-func (v *view) addKey(name, key string) {
+func (v *view) addKey(name, key, warning string) {
 	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
 	defer cancel()
 	if _, err := v.eng.AddAPIKey(ctx, name, key); err != nil {
 		err = redact(fmt.Errorf("add %s: %w", name, err), key)
-		v.do(func() { dialog.ShowError(err, v.win) })
+		v.do(func() { v.showError(err) })
+		return
+	}
+	if warning != "" {
+		err := fmt.Errorf("%s was %s", name, warning)
+		v.do(func() { v.showError(err) })
 	}
 }
 
 // redact removes secret from err's message.
 func redact(err error, secret string) error {
-	if secret == "" || !strings.Contains(err.Error(), secret) {
+	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
 		return err
 	}
 	return errors.New(strings.ReplaceAll(err.Error(), secret, "[redacted]"))
@@ -175,7 +209,7 @@ func (v *view) subscription(name string) {
 	v.do(func() {
 		switch {
 		case err != nil:
-			dialog.ShowError(err, v.win)
+			v.showError(err)
 		case show:
 			v.showTerms(func() { v.login(name, vault.ModeMax, false) })
 		default:
@@ -195,6 +229,7 @@ func (v *view) showTerms(next func()) {
 		}
 	}, v.win)
 	d.Resize(fyne.NewSize(520, 0))
+	v.track(d)
 	d.Show()
 }
 
@@ -263,7 +298,10 @@ func (v *view) login(name string, mode vault.Mode, reauth bool) {
 		p.stop()
 		p.dlg.Hide()
 	})})
+	// Esc ends the sign-in as Cancel does.
+	p.dlg.SetOnClosed(p.stop)
 	p.dlg.Resize(fyne.NewSize(560, 0))
+	v.track(p.dlg)
 	p.dlg.Show()
 	v.start(p, false)
 }
@@ -303,7 +341,7 @@ func (v *view) finish(p *progress, n int, err error) {
 	p.dlg.Hide()
 	if err != nil {
 		code, _, _ := strings.Cut(p.secret, "#")
-		dialog.ShowError(redact(redact(err, p.secret), code), v.win)
+		v.showError(redact(redact(err, p.secret), code))
 	}
 	p.secret = ""
 }

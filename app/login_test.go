@@ -139,7 +139,7 @@ func TestAddSubscriptionAccount(t *testing.T) {
 	v, w, ui := shown(t, eng)
 	b := &browser{}
 	v.openBrowser = b.open
-	ui.waitFor(t, "empty list", showing(w, "No accounts yet."))
+	ui.waitFor(t, "empty list", showing(w, "No accounts yet"))
 
 	addDialog(t, w, ui, "work", choiceMax)
 	test.Tap(button(t, w, "Sign in…"))
@@ -170,7 +170,7 @@ func TestAddSubscriptionAccount(t *testing.T) {
 
 	s.done <- nil
 	ui.waitFor(t, "progress closed, account listed", func() bool {
-		return !slices.Contains(texts(w), waitingText) && showing(w, "work", "oauth", "ok")()
+		return !slices.Contains(texts(w), waitingText) && showing(w, "work", "Claude subscription", "ok")()
 	})
 	if got := len(w.Canvas().Overlays().List()); got != 0 {
 		t.Errorf("%d dialogs left open: %q", got, texts(w))
@@ -231,7 +231,7 @@ func TestAddConsoleAccountWithoutBrowser(t *testing.T) {
 				t.Errorf("Login(%+v), want team, console", req)
 			}
 			s.done <- nil
-			ui.waitFor(t, "account listed", showing(w, "team", "api-key"))
+			ui.waitFor(t, "account listed", showing(w, "team", "Console API key"))
 		})
 	}
 }
@@ -310,7 +310,7 @@ func TestAddAPIKey(t *testing.T) {
 	test.Type(entry, key)
 	noKey()
 	test.Tap(button(t, w, "Add"))
-	ui.waitFor(t, "account listed", showing(w, "ci", "api-key"))
+	ui.waitFor(t, "account listed", showing(w, "ci", "Console API key"))
 	if _, keys := eng.calls(); !slices.Equal(keys, [][2]string{{"ci", key}}) {
 		t.Errorf("AddAPIKey calls %q, want ci with the typed key", keys)
 	}
@@ -390,7 +390,7 @@ func TestSignInAgain(t *testing.T) {
 	s.done <- nil
 	ui.waitFor(t, "the account working again", func() bool {
 		got := texts(w)
-		return !slices.Contains(got, "Sign in again") && !slices.Contains(got, waitingText) &&
+		return !slices.Contains(got, "work needs you to sign in again.") && !slices.Contains(got, waitingText) &&
 			slices.Contains(got, "ok")
 	})
 }
@@ -541,7 +541,7 @@ func TestPasteCodeSignIn(t *testing.T) {
 		t.Errorf("Login read %q (err %v) from In, want exactly %q", got.data, got.err, "abc#xyz\n")
 	}
 	ui.waitFor(t, "progress closed, account listed", func() bool {
-		return len(w.Canvas().Overlays().List()) == 0 && showing(w, "work", "oauth", "ok")()
+		return len(w.Canvas().Overlays().List()) == 0 && showing(w, "work", "Claude subscription", "ok")()
 	})
 	for _, s := range texts(w) {
 		if strings.Contains(s, "abc") {

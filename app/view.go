@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -22,6 +22,10 @@ import (
 // from a terminal (scripts, headless machines); the window has its button.
 const AddAccountHint = "From a terminal: sluice accounts login NAME, or add-key NAME for an API key"
 
+// WindowSize is the main window's size at start: the sign-in dialog with
+// its pasted-code box fits in it (TestDialogsFitTheWindow).
+var WindowSize = fyne.NewSize(900, 640)
+
 // snapshot is what the window shows, read from the engine off the UI
 // goroutine and applied on it.
 type snapshot struct {
@@ -29,122 +33,99 @@ type snapshot struct {
 	addr     string
 	accounts []proxy.AccountView
 	err      error // reading the accounts failed
+	logs     []proxy.RequestView
+	logErr   error
 }
 
 // view is the main window's content. Its widgets are touched only on the UI
 // goroutine: reads from the engine happen elsewhere and reach it through do.
 type view struct {
-	eng Engine
-	do  func(func()) // runs a function on the UI goroutine: fyne.Do
-	win fyne.Window  // the parent of the view's dialogs
+	eng     Engine
+	sources Sources
+	do      func(func()) // runs a function on the UI goroutine: fyne.Do
+	win     fyne.Window  // the parent of the view's dialogs
 	// openBrowser opens a sign-in URL; nil shows it only.
 	openBrowser func(url string) error
-	timeout     time.Duration
-	debounce    time.Duration
+	// notify sends a desktop notification; nil sends none.
+	notify   func(title, body string)
+	notes    *notifier
+	timeout  time.Duration
+	debounce time.Duration
 
 	status  *widget.Label
 	toggle  *widget.Button
 	add     *widget.Button // opens the Add account dialog
+	copy    *widget.Button // copies the connection settings
 	problem *widget.Label  // the last failure, hidden when there is none
-	empty   *widget.Label
-	table   *widget.Table
-	rows    []proxy.AccountView // what the table shows
-	relogin *fyne.Container     // a row per account that needs a new sign-in
-	stale   []string            // the names relogin shows
-	readErr error               // the last re-read failed
-	setErr  error               // the last start or stop failed
+	empty   fyne.CanvasObject
+	// shellLines shows the connection settings in the empty state.
+	shellLines *widget.Label
+	cardList   *fyne.Container
+	cards      map[string]*card    // by account id
+	rows       []proxy.AccountView // what the cards show
+	relogin    *fyne.Container     // a row per account that needs a new sign-in
+	stale      []string            // the names relogin shows
+	readErr    error               // the last re-read failed
+	setErr     error               // the last start or stop failed
+	setWant    bool                // what the failed start or stop wanted
+	addr       string
+	logs       *logsTab
+	usage      *usageTab
+	settings   *settingsTab
+	tabs       *container.AppTabs
+	dialogs    []dialog.Dialog // open dialogs, topmost last: Esc closes it
 
 	busy atomic.Bool // a start or stop is in flight
 }
 
-// columns of the accounts table.
-var columns = []string{"Name", "Kind", "State", "5h", "7d"}
-
 func newView(eng Engine, do func(func())) *view {
 	v := &view{
 		eng:      eng,
+		sources:  sourcesOf(eng),
 		do:       do,
 		timeout:  15 * time.Second,
-		debounce: 150 * time.Millisecond,
+		debounce: 300 * time.Millisecond,
 		status:   widget.NewLabel("Proxy: …"),
 		problem:  widget.NewLabel(""),
-		empty:    widget.NewLabel("No accounts yet."),
+		cards:    map[string]*card{},
+		cardList: container.NewVBox(),
+		notes:    newNotifier(),
 	}
 	v.status.TextStyle.Bold = true
 	v.problem.Importance = widget.DangerImportance
 	v.problem.Wrapping = fyne.TextWrapWord
 	v.problem.Hide()
-	v.empty.Hide()
-	v.toggle = widget.NewButton("Turn proxy on", nil)
+	v.toggle = widget.NewButton(tray.LabelTurnOn, nil)
 	v.toggle.Disable() // until the first snapshot says which way it goes
 	v.add = widget.NewButtonWithIcon("Add account", theme.ContentAddIcon(), v.showAddAccount)
+	v.copy = widget.NewButtonWithIcon(tray.LabelCopy, theme.ContentCopyIcon(), v.copySettings)
 	v.relogin = container.NewVBox()
-
-	v.table = widget.NewTableWithHeaders(
-		func() (int, int) { return len(v.rows), len(columns) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(id widget.TableCellID, o fyne.CanvasObject) {
-			o.(*widget.Label).SetText(cell(v.rows[id.Row], id.Col))
-		})
-	v.table.ShowHeaderColumn = false
-	v.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		l := o.(*widget.Label)
-		l.TextStyle.Bold = true
-		l.SetText(columns[id.Col])
-	}
-	for col, w := range []float32{180, 80, 140, 60, 60} {
-		v.table.SetColumnWidth(col, w)
-	}
+	v.empty = v.emptyState()
+	v.logs = newLogsTab()
+	v.usage = newUsageTab()
+	v.settings = newSettingsTab()
 	return v
 }
 
-// content lays the view out: status and toggle on top, accounts in the
-// middle, the hint at the bottom.
+// content lays the view out: status and toggle on top, the tabs below.
 func (v *view) content() fyne.CanvasObject {
 	top := container.NewVBox(
-		container.NewHBox(v.status, layout.NewSpacer(), v.add, v.toggle),
+		container.NewHBox(v.status, layout.NewSpacer(), v.copy, v.add, v.toggle),
 		v.problem,
 		v.relogin,
-		widget.NewSeparator(),
 	)
 	hint := widget.NewLabel(AddAccountHint)
 	hint.TextStyle.Italic = true
-	return container.NewBorder(top, hint, nil, nil, container.NewStack(v.table, v.empty))
-}
-
-// cell formats one table cell.
-func cell(a proxy.AccountView, col int) string {
-	switch columns[col] {
-	case "Name":
-		return a.Name
-	case "Kind":
-		return a.Kind
-	case "State":
-		return state(a)
-	case "5h":
-		return percent(a.FiveHour)
-	case "7d":
-		return percent(a.SevenDay)
-	}
-	return ""
-}
-
-// state shows an account's state, with when a limit ends: the first thing a
-// user wants to know about a limited account.
-func state(a proxy.AccountView) string {
-	if a.LimitedUntil.IsZero() {
-		return a.State
-	}
-	return a.State + " until " + a.LimitedUntil.Local().Format("15:04")
-}
-
-// percent shows a window's utilization; a window the engine has not heard
-// about yet (no status, nothing used) shows a dash rather than a false 0%.
-func percent(w proxy.Window) string {
-	if w.Status == "" && w.Utilization == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%d%%", int(math.Round(w.Utilization*100)))
+	hint.Importance = widget.LowImportance
+	accounts := container.NewBorder(nil, hint, nil, nil,
+		container.NewStack(container.NewVScroll(v.cardList), v.empty))
+	v.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Accounts", theme.AccountIcon(), accounts),
+		container.NewTabItemWithIcon("Logs", theme.ListIcon(), v.logs.content()),
+		container.NewTabItemWithIcon("Usage", theme.GridIcon(), v.usage.content()),
+		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), v.settings.content()),
+	)
+	return container.NewBorder(top, nil, nil, nil, v.tabs)
 }
 
 // StatusText is the window's status line: "Proxy on at ADDR" or "Proxy off".
@@ -177,6 +158,9 @@ func (v *view) watch(events <-chan proxy.Event) {
 	}
 }
 
+// logLimit bounds the requests the Logs and Usage tabs read.
+const logLimit = 1000
+
 // reload reads the engine on the calling goroutine and applies the result on
 // the UI goroutine.
 func (v *view) reload() {
@@ -187,32 +171,57 @@ func (v *view) reload() {
 	if s.err != nil {
 		s.err = fmt.Errorf("read accounts: %w", s.err)
 	}
+	if v.sources.Logs != nil {
+		s.logs, s.logErr = v.sources.Logs.RecentRequests(ctx, logLimit)
+	}
 	v.do(func() { v.apply(s) })
 }
 
 // apply shows s. UI goroutine only.
 func (v *view) apply(s snapshot) {
+	if !v.settings.shown || s.addr != v.addr {
+		v.settings.show(v.sources.Settings, s.addr)
+	}
+	v.addr = s.addr
+	v.shellLines.SetText(ConnectionSettings(s.addr))
+	if s.running {
+		v.notes.reset("start-failed")
+	}
 	v.status.SetText(StatusText(s.running, s.addr))
 	if s.running {
-		v.toggle.SetText("Turn proxy off")
+		v.toggle.SetText(tray.LabelTurnOff)
 	} else {
-		v.toggle.SetText("Turn proxy on")
+		v.toggle.SetText(tray.LabelTurnOn)
 	}
 	v.toggle.OnTapped = func() { v.set(!s.running) }
 	if !v.busy.Load() {
 		v.toggle.Enable()
 	}
+	// A failed start is over once the proxy runs (started later, from
+	// here, the tray or the CLI); a failed stop once it is off.
+	if v.setErr != nil && s.running == v.setWant && !v.busy.Load() {
+		v.setErr = nil
+	}
 	v.readErr = s.err
 	v.showProblems()
+	if v.sources.Logs != nil {
+		v.logs.show(s.logs, s.logErr)
+		v.usage.show(s.logs, s.logErr, time.Now())
+	}
 	if s.err != nil {
 		return // keep showing the accounts we had
 	}
+	v.notes.accounts(s.accounts, v.send)
 	v.rows = s.accounts
 	v.showStale()
-	v.empty.Hidden = len(v.rows) > 0
-	v.empty.Refresh()
-	v.table.Hidden = len(v.rows) == 0 // its header would overprint the note
-	v.table.Refresh()
+	v.showAccounts()
+}
+
+// send shows a desktop notification, if the app gave a way to.
+func (v *view) send(title, body string) {
+	if v.notify != nil {
+		v.notify(title, body)
+	}
 }
 
 // showProblems shows the current failures, or hides the line when there
@@ -241,8 +250,33 @@ func (v *view) set(on bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
 		defer cancel()
 		err := tray.Switch(ctx, v.eng, on)
-		v.do(func() { v.setErr = err })
+		v.do(func() { v.setErr, v.setWant = err, on })
+		if err != nil && on {
+			v.notes.once("start-failed", func() { v.send("Sluice: the proxy could not start", capitalize(err.Error())) })
+		}
 		v.busy.Store(false)
 		v.reload()
 	}()
+}
+
+// track makes Esc close d while it is the topmost open dialog.
+func (v *view) track(d dialog.Dialog) {
+	v.dialogs = append(v.dialogs, d)
+	d.SetOnClosed(func() {
+		for i, o := range v.dialogs {
+			if o == d {
+				v.dialogs = append(v.dialogs[:i], v.dialogs[i+1:]...)
+				break
+			}
+		}
+	})
+}
+
+// typedKey is the window canvas's key handler: Esc dismisses the topmost
+// dialog, as its Cancel would. UI goroutine only.
+func (v *view) typedKey(ev *fyne.KeyEvent) {
+	if ev.Name != fyne.KeyEscape || len(v.dialogs) == 0 {
+		return
+	}
+	v.dialogs[len(v.dialogs)-1].Dismiss()
 }

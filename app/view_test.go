@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/tray"
 )
 
 var (
@@ -23,14 +24,15 @@ var (
 
 // shown starts a view of eng in a test window and returns it with the UI
 // loop that drives it.
-func shown(t *testing.T, eng *fakeEngine) (*view, fyne.Window, *uiLoop) {
+func shown(t *testing.T, eng Engine) (*view, fyne.Window, *uiLoop) {
 	t.Helper()
 	test.NewTempApp(t)
 	ui := newUILoop()
 	v := newView(eng, ui.do)
 	v.debounce = 10 * time.Millisecond
 	w := test.NewTempWindow(t, v.content())
-	w.Resize(fyne.NewSize(640, 360))
+	w.Resize(WindowSize)
+	w.Canvas().SetOnTypedKey(v.typedKey)
 	v.win = w
 	events, cancel := eng.Subscribe()
 	done := make(chan struct{})
@@ -103,24 +105,21 @@ func TestWindowShowsProxyAndAccounts(t *testing.T) {
 	v, w, ui := shown(t, eng)
 	ui.waitFor(t, "status and accounts", showing(w,
 		"Proxy on at 127.0.0.1:8788", "Turn proxy off",
-		"Name", "Kind", "State", "5h", "7d",
-		"work", "oauth", "ok", "42%", "7%",
-		"spare", "api-key", "limited until 14:05", "–",
+		"work", "Claude subscription", "ok", "5-hour", "42%", "Weekly", "7%",
+		"spare", "Console API key", "limited until 14:05", "–",
 		AddAccountHint))
 	if v.toggle.Disabled() {
 		t.Error("toggle disabled once the state is known")
 	}
-	if slices.Contains(texts(w), "No accounts yet.") {
+	if slices.Contains(texts(w), "No accounts yet") {
 		t.Error("empty-list note shown next to accounts")
 	}
 }
 
 func TestWindowWithoutAccountsSaysHowToAdd(t *testing.T) {
 	_, w, ui := shown(t, newFakeEngine(false))
-	ui.waitFor(t, "empty state", showing(w, "Proxy off", "Turn proxy on", "No accounts yet.", AddAccountHint))
-	if slices.Contains(texts(w), "Name") {
-		t.Error("an empty table's header shows over the note")
-	}
+	ui.waitFor(t, "empty state", showing(w, "Proxy off", "Turn proxy on", "No accounts yet", "Add an account",
+		"export ANTHROPIC_BASE_URL=http://127.0.0.1:8788", "export ANTHROPIC_AUTH_TOKEN=sluice"))
 }
 
 func TestWindowFollowsEngineEvents(t *testing.T) {
@@ -218,7 +217,7 @@ func TestPercent(t *testing.T) {
 		{proxy.Window{Status: "allowed_warning", Utilization: 0.875}, "88%"},
 		{proxy.Window{Status: "rejected", Utilization: 1}, "100%"},
 	} {
-		if got := percent(tc.w); got != tc.want {
+		if got := tray.Percent(tc.w); got != tc.want {
 			t.Errorf("percent(%+v) = %q, want %q", tc.w, got, tc.want)
 		}
 	}

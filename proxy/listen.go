@@ -34,7 +34,7 @@ func (s *Service) StartProxy(_ context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr())
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("cannot listen on %s: %w (is another Sluice running? choose another with SLUICE_PORT or --port)", s.cfg.Addr(), ErrPortInUse)
+			return fmt.Errorf("cannot listen on %s: %w (is another Sluice running? set SLUICE_PORT to choose another port)", s.cfg.Addr(), ErrPortInUse)
 		}
 		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Addr(), err)
 	}

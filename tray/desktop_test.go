@@ -52,14 +52,10 @@ func runChild() int {
 	out := &syncWriter{w: os.Stdout}
 	eng := newFakeEngine("127.0.0.1:0", false)
 	eng.listen, eng.log = true, out
-	if err := eng.StartProxy(context.Background()); err != nil {
-		fmt.Fprintln(out, "CHILD", err)
-		return 3
-	}
 	w := a.NewWindow("Sluice")
 	w.SetContent(widget.NewLabel("tray test"))
 	w.SetCloseIntercept(w.Hide)
-	Install(desk, eng, Options{
+	tr := Install(desk, eng, Options{
 		OpenWindow: func() {
 			w.Show()
 			fmt.Fprintln(out, "WINDOW shown")
@@ -75,6 +71,15 @@ func runChild() int {
 			}()
 		},
 	})
+	// The real app's order: the tray is installed first, then the proxy is
+	// started, before the tray host answers. The start's render is done
+	// here, before Run, as it is whenever the engine's event beats the
+	// host's readiness (which Fyne follows by re-applying the first menu).
+	if err := eng.StartProxy(context.Background()); err != nil {
+		fmt.Fprintln(out, "CHILD", err)
+		return 3
+	}
+	tr.render(tr.read())
 	a.Run()
 	fmt.Fprintln(out, "CHILD exiting")
 	return 0
@@ -301,6 +306,7 @@ type menuItem struct {
 	label     string
 	separator bool
 	enabled   bool
+	checked   bool // a checkmark item whose toggle-state is on
 }
 
 // layout reads the item's menu with com.canonical.dbusmenu.GetLayout.
@@ -333,6 +339,10 @@ func layout(obj dbus.BusObject) ([]menuItem, error) {
 		}
 		if v, ok := props["enabled"]; ok {
 			it.enabled, _ = v.Value().(bool)
+		}
+		if v, ok := props["toggle-state"]; ok {
+			st, _ := v.Value().(int32)
+			it.checked = st == 1
 		}
 		if v, ok := props["visible"]; ok && v.Value() == false {
 			continue

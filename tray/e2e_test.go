@@ -47,26 +47,29 @@ func TestTrayEndToEnd(t *testing.T) {
 	menu := conn.Object(string(reg.sender), menuPath)
 
 	// systray rebuilds the menu item by item, asynchronously: wait until a
-	// whole menu with the expected status and toggle is there.
+	// whole menu with the expected status and toggle is there. The child
+	// started its proxy after installing the tray, as the app does: the
+	// menu must say so from the start, not the state at install time.
 	var items []menuItem
-	waitMenu := func(status, toggle string) {
+	waitMenu := func(status string, checked bool) {
 		t.Helper()
 		var err error
 		if !eventually(10*time.Second, func() bool {
 			items, err = layout(menu)
 			got := labels(items)
-			return err == nil && len(got) == 5 && strings.HasPrefix(got[0], status) &&
-				reflect.DeepEqual(got[1:], []string{toggle, "---", LabelOpen, LabelQuit})
+			return err == nil && len(got) == 7 && strings.HasPrefix(got[1], status) &&
+				items[0].label == LabelProxy && items[0].checked == checked &&
+				reflect.DeepEqual(got[2:], []string{"---", "No accounts yet", "---", LabelOpen, LabelQuit})
 		}) {
-			t.Fatalf("menu never showed %q, %q: items %q, err %v", status, toggle, labels(items), err)
+			t.Fatalf("menu never showed %q (checked %v): items %q, err %v", status, checked, labels(items), err)
 		}
 	}
-	waitMenu("Proxy: on at ", LabelTurnOff)
-	addr := strings.TrimPrefix(items[0].label, "Proxy: on at ")
+	waitMenu("Proxy: on at ", true)
+	addr := strings.TrimPrefix(items[1].label, "Proxy: on at ")
 	if _, _, err := net.SplitHostPort(addr); err != nil {
-		t.Fatalf("status line %q does not end in an address: %v", items[0].label, err)
+		t.Fatalf("status line %q does not end in an address: %v", items[1].label, err)
 	}
-	if items[0].enabled {
+	if items[1].enabled {
 		t.Error("status line is enabled")
 	}
 	if !listening(addr) {
@@ -74,28 +77,37 @@ func TestTrayEndToEnd(t *testing.T) {
 	}
 	iconOn := pixmap(t, item)
 
-	// Menu toggle: the engine really stops and the menu and icon follow.
-	toggle := mustFind(t, items, LabelTurnOff)
-	clickUntil(t, menu, toggle.id, func() bool { return !listening(addr) })
-	waitMenu("Proxy: off", LabelTurnOn)
-	if items[0].label != "Proxy: off" {
-		t.Errorf("status %q, want %q", items[0].label, "Proxy: off")
+	// Left click (Activate) turns it off: the port stops answering, and the
+	// menu and icon follow.
+	activate := func() {
+		t.Helper()
+		if err := item.Call("org.kde.StatusNotifierItem.Activate", 0, int32(0), int32(0)).Err; err != nil {
+			t.Fatalf("Activate: %v", err)
+		}
 	}
+	activate()
+	if !eventually(10*time.Second, func() bool { return !listening(addr) }) {
+		t.Fatal("left click did not turn the proxy off")
+	}
+	waitMenu("Proxy: off", false)
 	if bytes.Equal(pixmap(t, item), iconOn) {
 		t.Error("tray icon did not change when the proxy went off")
 	}
-
-	// Left click (Activate) toggles it back on.
-	if err := item.Call("org.kde.StatusNotifierItem.Activate", 0, int32(0), int32(0)).Err; err != nil {
-		t.Fatalf("Activate: %v", err)
-	}
+	// A second left click brings it back.
+	activate()
 	if !eventually(10*time.Second, func() bool { return listening(addr) }) {
-		t.Fatal("left click did not turn the proxy on")
+		t.Fatal("second left click did not turn the proxy on")
 	}
-	waitMenu("Proxy: on at "+addr, LabelTurnOff)
+	waitMenu("Proxy: on at "+addr, true)
 	if !eventually(5*time.Second, func() bool { return bytes.Equal(pixmap(t, item), iconOn) }) {
 		t.Error("tray icon did not return to on")
 	}
+
+	// The menu's toggle does the same.
+	clickUntil(t, menu, mustFind(t, items, LabelProxy).id, func() bool { return !listening(addr) })
+	waitMenu("Proxy: off", false)
+	clickUntil(t, menu, mustFind(t, items, LabelProxy).id, func() bool { return listening(addr) })
+	waitMenu("Proxy: on at "+addr, true)
 
 	open := mustFind(t, items, LabelOpen)
 	clickUntil(t, menu, open.id, func() bool { return strings.Contains(out.String(), "WINDOW shown") })

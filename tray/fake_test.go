@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ type fakeEngine struct {
 	stops   int
 	failing error // returned by Start and Stop when set
 	log     io.Writer
+	accts   []proxy.AccountView
 }
 
 func newFakeEngine(addr string, running bool) *fakeEngine {
@@ -120,6 +122,20 @@ func (f *fakeEngine) Addr() string {
 	return f.addr
 }
 
+func (f *fakeEngine) Accounts(context.Context) ([]proxy.AccountView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.accts), nil
+}
+
+// setAccounts replaces the accounts and publishes the change.
+func (f *fakeEngine) setAccounts(accts ...proxy.AccountView) {
+	f.mu.Lock()
+	f.accts = accts
+	f.mu.Unlock()
+	f.publish(proxy.Event{Kind: proxy.EventAccountState, Time: time.Now()})
+}
+
 func (f *fakeEngine) Subscribe() (<-chan proxy.Event, func()) {
 	ch := make(chan proxy.Event, 16)
 	f.mu.Lock()
@@ -146,6 +162,7 @@ func (f *fakeEngine) counts() (starts, stops int) {
 type fakeHost struct {
 	mu    sync.Mutex
 	menu  *fyne.Menu
+	items []*fyne.MenuItem // menu's items when it was set
 	icon  fyne.Resource
 	menus int // how many times the menu was (re)built
 }
@@ -154,6 +171,7 @@ func (h *fakeHost) SetSystemTrayMenu(m *fyne.Menu) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.menu = m
+	h.items = slices.Clone(m.Items)
 	h.menus++
 }
 
@@ -166,12 +184,12 @@ func (h *fakeHost) SetSystemTrayIcon(r fyne.Resource) {
 func (h *fakeHost) snapshot() (labels []string, items []*fyne.MenuItem, icon fyne.Resource, menus int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, it := range h.menu.Items {
+	for _, it := range h.items {
 		if it.IsSeparator {
 			labels = append(labels, "---")
 		} else {
 			labels = append(labels, it.Label)
 		}
 	}
-	return labels, h.menu.Items, h.icon, h.menus
+	return labels, h.items, h.icon, h.menus
 }

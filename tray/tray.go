@@ -1,6 +1,7 @@
-// Package tray puts Sluice in the system tray: an icon that shows whether the
-// proxy is on, a left click that toggles it, and a menu with the status, the
-// toggle, "Open Sluice" and "Quit".
+// Package tray puts Sluice in the system tray: an icon that shows the proxy's
+// state (off, on, some or all accounts limited, error), a left click that
+// toggles it, and a menu with the toggle, the status, one line per account,
+// "Copy connection settings", "Open Sluice" and "Quit".
 //
 // The tray is a thin client of the engine: it renders the engine's state and
 // sends it commands; every decision lives behind the Engine interface.
@@ -17,7 +18,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/systray"
 
-	"github.com/sluice-proxy/sluice/assets"
 	"github.com/sluice-proxy/sluice/proxy"
 )
 
@@ -27,6 +27,9 @@ type Engine interface {
 	StopProxy(ctx context.Context) error
 	ProxyRunning() bool
 	Addr() string
+	// Accounts lists the accounts with their live state, for the account
+	// lines and the icon.
+	Accounts(ctx context.Context) ([]proxy.AccountView, error)
 	// Subscribe returns engine events and a function that ends the
 	// subscription and closes the channel.
 	Subscribe() (<-chan proxy.Event, func())
@@ -48,15 +51,27 @@ type Options struct {
 	// goroutine, then quits. Nil hides the item (Fyne then adds its own Quit,
 	// which does not stop the proxy).
 	Quit func()
+	// CopySettings is called on the UI goroutine for "Copy connection
+	// settings". Nil hides the item.
+	CopySettings func()
 	// OnError receives a failed start or stop, on any goroutine. Nil logs it.
 	OnError func(error)
+	// OnSwitched is called, on any goroutine, after a start or stop asked
+	// from the tray succeeded (the app notifies a stop: an accidental click
+	// disconnects every client). Nil does nothing.
+	OnSwitched func(on bool)
 	// Timeout bounds one StartProxy or StopProxy call. Zero means 15s.
 	Timeout time.Duration
+	// Debounce coalesces bursts of engine events into one re-read. Zero
+	// means 1s: systray re-exports the whole menu on each change.
+	Debounce time.Duration
 }
 
 // Labels of the menu items. The tray's end-to-end test and the app's window
 // share them so that what a user reads is asserted in one place.
 const (
+	LabelProxy   = "Proxy on" // the checked item that toggles the proxy
+	LabelCopy    = "Copy connection settings"
 	LabelOpen    = "Open Sluice"
 	LabelQuit    = "Quit"
 	LabelTurnOn  = "Turn proxy on"
@@ -71,13 +86,6 @@ func StatusLine(running bool, addr string) string {
 	return "Proxy: off"
 }
 
-// state is what the tray shows; the menu is rebuilt only when it changes,
-// because systray tears down and re-exports the whole menu on each rebuild.
-type state struct {
-	running bool
-	addr    string
-}
-
 // Tray is an installed tray icon and menu. Its methods may be called from any
 // goroutine.
 type Tray struct {
@@ -85,12 +93,20 @@ type Tray struct {
 	eng  Engine
 	opts Options
 
-	busy atomic.Bool // a start or stop is in flight: further clicks are ignored
+	busy   atomic.Bool // a start or stop is in flight: further clicks are ignored
+	failed atomic.Bool // the last start or stop failed: the error icon
 
-	mu     sync.Mutex // guards shown, built and closed
+	setTooltip func(string)
+
+	mu     sync.Mutex // guards shown, built, menu and closed
 	shown  state
 	built  bool
 	closed bool
+	// menu is the one menu object the host is ever given; each render
+	// replaces its items. Fyne keeps the first menu it was given and
+	// re-applies it once the tray host is ready: were that a menu built
+	// for an older state, it would overwrite the current one and stay.
+	menu   *fyne.Menu
 	cancel func() // ends the event subscription
 	done   chan struct{}
 }
@@ -100,23 +116,32 @@ type Tray struct {
 // Run: the StatusNotifierItem advertises left-click support only if the tap
 // handler is set before the tray starts.
 func Install(host Host, eng Engine, opts Options) *Tray {
-	return install(host, eng, opts, systray.SetOnTapped)
+	return install(host, eng, opts, hooks{onTapped: systray.SetOnTapped, setTooltip: systray.SetTooltip})
 }
 
-// install is Install with the left-click hook injected: systray keeps it in a
-// package variable, which unit tests must not touch.
-func install(host Host, eng Engine, opts Options, onTapped func(func())) *Tray {
+// hooks are the systray calls Fyne does not wrap. systray keeps their state
+// in package variables, which unit tests must not touch.
+type hooks struct {
+	onTapped   func(func())
+	setTooltip func(string)
+}
+
+func install(host Host, eng Engine, opts Options, h hooks) *Tray {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 15 * time.Second
+	}
+	if opts.Debounce <= 0 {
+		opts.Debounce = time.Second
 	}
 	if opts.OnError == nil {
 		opts.OnError = func(err error) { slog.Error("tray", "err", err) }
 	}
-	t := &Tray{host: host, eng: eng, opts: opts, done: make(chan struct{})}
+	t := &Tray{host: host, eng: eng, opts: opts, done: make(chan struct{}),
+		setTooltip: h.setTooltip, menu: fyne.NewMenu("Sluice")}
 	events, cancel := eng.Subscribe()
 	t.cancel = cancel
 	t.render(t.read())
-	onTapped(t.Toggle)
+	h.onTapped(t.Toggle)
 	go t.watch(events)
 	return t
 }
@@ -156,8 +181,12 @@ func (t *Tray) set(on bool) {
 		defer t.busy.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), t.opts.Timeout)
 		defer cancel()
-		if err := Switch(ctx, t.eng, on); err != nil {
+		err := Switch(ctx, t.eng, on)
+		t.failed.Store(err != nil)
+		if err != nil {
 			t.opts.OnError(err)
+		} else if t.opts.OnSwitched != nil {
+			t.opts.OnSwitched(on)
 		}
 		// Events may be dropped by a busy hub; re-read so the menu is right
 		// after our own command whatever happened to its event.
@@ -186,8 +215,18 @@ func Switch(ctx context.Context, eng Switcher, on bool) error {
 	return nil
 }
 
+// read asks the engine for what the tray shows. A failed account read
+// shows no account lines rather than stale ones.
 func (t *Tray) read() state {
-	return state{running: t.eng.ProxyRunning(), addr: t.eng.Addr()}
+	s := state{running: t.eng.ProxyRunning(), addr: t.eng.Addr(), failed: t.failed.Load()}
+	ctx, cancel := context.WithTimeout(context.Background(), t.opts.Timeout)
+	defer cancel()
+	if accts, err := t.eng.Accounts(ctx); err == nil {
+		s.accounts, s.usable = lines(accts, time.Now())
+	} else {
+		slog.Warn("tray: read accounts", "err", err)
+	}
+	return s
 }
 
 // refresh re-reads the engine and re-renders on the UI goroutine.
@@ -196,51 +235,72 @@ func (t *Tray) refresh() {
 	fyne.Do(func() { t.render(s) })
 }
 
-// watch re-renders on proxy state events until the subscription ends. Other
-// events are ignored: the tray shows nothing about accounts or requests.
+// watch re-renders on engine events until the subscription ends. A busy
+// proxy sends an event per request, so a burst is coalesced into one
+// re-read per debounce interval.
 func (t *Tray) watch(events <-chan proxy.Event) {
 	defer close(t.done)
-	for ev := range events {
-		if ev.Kind == proxy.EventProxyState {
+	var due <-chan time.Time
+	for {
+		select {
+		case _, ok := <-events:
+			if !ok {
+				return
+			}
+			if due == nil {
+				due = time.After(t.opts.Debounce)
+			}
+		case <-due:
+			due = nil
 			t.refresh()
 		}
 	}
 }
 
-// render sets the icon and menu for s unless they already show it. It runs on
-// the UI goroutine (Install, or through fyne.Do).
+// render sets the icon, tooltip and menu for s unless they already show it.
+// It runs on the UI goroutine (Install, or through fyne.Do).
 func (t *Tray) render(s state) {
 	// Held across the host calls so that two renders racing in from
 	// goroutines (the test driver runs fyne.Do inline) cannot leave the menu
 	// showing an older state than shown records.
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed || t.built && t.shown == s {
+	if t.closed || t.built && t.shown.equal(s) {
 		return
 	}
 	t.shown, t.built = s, true
 
-	if s.running {
-		t.host.SetSystemTrayIcon(assets.TrayOn)
-	} else {
-		t.host.SetSystemTrayIcon(assets.TrayOff)
-	}
-	t.host.SetSystemTrayMenu(t.menu(s))
+	t.host.SetSystemTrayIcon(s.level().Icon())
+	t.setTooltip(s.tooltip())
+	t.menu.Items = t.items(s)
+	t.host.SetSystemTrayMenu(t.menu)
 }
 
-// menu builds the menu for s. The toggle item does what its label says rather
-// than toggling: if the state changed since the menu was drawn, a click on
-// "Turn proxy off" must not turn the proxy on.
-func (t *Tray) menu(s state) *fyne.Menu {
+// items builds the menu for s. The toggle does what it showed rather than
+// toggling: if the state changed since the menu was drawn, a click on a
+// checked "Proxy on" must not turn the proxy on.
+func (t *Tray) items(s state) []*fyne.MenuItem {
+	toggle := fyne.NewMenuItem(LabelProxy, func() { t.set(!s.running) })
+	toggle.Checked = s.running
+
 	status := fyne.NewMenuItem(StatusLine(s.running, s.addr), nil)
 	status.Disabled = true
 
-	toggle := fyne.NewMenuItem(LabelTurnOn, func() { t.set(true) })
-	if s.running {
-		toggle = fyne.NewMenuItem(LabelTurnOff, func() { t.set(false) })
+	items := []*fyne.MenuItem{toggle, status, fyne.NewMenuItemSeparator()}
+	if len(s.accounts) == 0 {
+		none := fyne.NewMenuItem("No accounts yet", nil)
+		none.Disabled = true
+		items = append(items, none)
 	}
-
-	items := []*fyne.MenuItem{status, toggle, fyne.NewMenuItemSeparator()}
+	for _, a := range s.accounts {
+		line := fyne.NewMenuItem(a.name+"  ·  5h "+a.fiveHour+"  ·  "+a.state, nil)
+		line.Disabled = true
+		items = append(items, line)
+	}
+	items = append(items, fyne.NewMenuItemSeparator())
+	if t.opts.CopySettings != nil {
+		items = append(items, fyne.NewMenuItem(LabelCopy, t.opts.CopySettings))
+	}
 	if t.opts.OpenWindow != nil {
 		items = append(items, fyne.NewMenuItem(LabelOpen, t.opts.OpenWindow))
 	}
@@ -253,5 +313,5 @@ func (t *Tray) menu(s state) *fyne.Menu {
 		quit.IsQuit = true
 		items = append(items, quit)
 	}
-	return fyne.NewMenu("Sluice", items...)
+	return items
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/sluice-proxy/sluice/assets"
@@ -31,12 +32,15 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 type installed struct {
-	eng    *fakeEngine
-	host   *fakeHost
-	tray   *Tray
-	tapped func()
-	opened int
-	quits  int
+	eng     *fakeEngine
+	host    *fakeHost
+	tray    *Tray
+	tapped  func()
+	mu      sync.Mutex
+	tooltip string
+	opened  int
+	quits   int
+	copied  int
 }
 
 func setup(t *testing.T, running bool, opts Options) *installed {
@@ -49,17 +53,34 @@ func setup(t *testing.T, running bool, opts Options) *installed {
 	if opts.Quit == nil {
 		opts.Quit = func() { in.quits++ }
 	}
-	in.tray = install(in.host, in.eng, opts, func(f func()) { in.tapped = f })
+	if opts.CopySettings == nil {
+		opts.CopySettings = func() { in.copied++ }
+	}
+	opts.Debounce = 10 * time.Millisecond
+	in.tray = install(in.host, in.eng, opts, hooks{
+		onTapped: func(f func()) { in.tapped = f },
+		setTooltip: func(s string) {
+			in.mu.Lock()
+			defer in.mu.Unlock()
+			in.tooltip = s
+		},
+	})
 	t.Cleanup(in.tray.Close)
 	return in
 }
 
-func item(t *testing.T, in *installed, label string) func() {
+func (in *installed) tip() string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.tooltip
+}
+
+func item(t *testing.T, in *installed, label string) *fyne.MenuItem {
 	t.Helper()
 	_, items, _, _ := in.host.snapshot()
 	for _, it := range items {
 		if it.Label == label {
-			return it.Action
+			return it
 		}
 	}
 	t.Fatalf("no menu item %q", label)
@@ -70,20 +91,26 @@ func TestInstallShowsProxyState(t *testing.T) {
 	for _, tc := range []struct {
 		running bool
 		labels  []string
-		icon    string
+		icon    fyne.Resource
+		tooltip string
 	}{
-		{true, []string{"Proxy: on at 127.0.0.1:8788", LabelTurnOff, "---", LabelOpen, LabelQuit}, assets.TrayOn.Name()},
-		{false, []string{"Proxy: off", LabelTurnOn, "---", LabelOpen, LabelQuit}, assets.TrayOff.Name()},
+		{true, []string{LabelProxy, "Proxy: on at 127.0.0.1:8788", "---", "No accounts yet", "---", LabelCopy, LabelOpen, LabelQuit},
+			assets.TrayOn, "Sluice: proxy on at 127.0.0.1:8788, 0 of 0 accounts usable"},
+		{false, []string{LabelProxy, "Proxy: off", "---", "No accounts yet", "---", LabelCopy, LabelOpen, LabelQuit},
+			assets.TrayOff, "Sluice: proxy off, 0 of 0 accounts usable"},
 	} {
 		in := setup(t, tc.running, Options{})
 		labels, items, icon, _ := in.host.snapshot()
 		if !reflect.DeepEqual(labels, tc.labels) {
 			t.Errorf("running=%v: menu %q, want %q", tc.running, labels, tc.labels)
 		}
-		if icon.Name() != tc.icon {
-			t.Errorf("running=%v: icon %s, want %s", tc.running, icon.Name(), tc.icon)
+		if icon != tc.icon {
+			t.Errorf("running=%v: icon %s, want %s", tc.running, icon.Name(), tc.icon.Name())
 		}
-		if !items[0].Disabled {
+		if items[0].Checked != tc.running {
+			t.Errorf("running=%v: toggle checked %v", tc.running, items[0].Checked)
+		}
+		if !items[1].Disabled {
 			t.Error("status line is clickable")
 		}
 		if !items[len(items)-1].IsQuit {
@@ -92,27 +119,83 @@ func TestInstallShowsProxyState(t *testing.T) {
 		if in.tapped == nil {
 			t.Error("no left-click handler installed")
 		}
+		if got := in.tip(); got != tc.tooltip {
+			t.Errorf("tooltip %q, want %q", got, tc.tooltip)
+		}
 	}
+}
+
+// TestKeepsOneMenuObject: Fyne re-applies the first menu it was given once
+// the tray host is ready, so every render must go into that same object or
+// a stale menu comes back (the menu said "off" while the proxy ran).
+func TestKeepsOneMenuObject(t *testing.T) {
+	in := setup(t, false, Options{})
+	in.host.mu.Lock()
+	first := in.host.menu
+	in.host.mu.Unlock()
+	in.tapped()
+	waitFor(t, "menu to show the proxy on", func() bool {
+		labels, _, _, _ := in.host.snapshot()
+		return labels[1] == "Proxy: on at 127.0.0.1:8788"
+	})
+	in.host.mu.Lock()
+	same := in.host.menu == first
+	in.host.mu.Unlock()
+	in.tray.mu.Lock() // render writes the items under it
+	firstItems := first.Items
+	in.tray.mu.Unlock()
+	if !same {
+		t.Fatal("the tray gave the host a new menu object")
+	}
+	if !firstItems[0].Checked || firstItems[1].Label != "Proxy: on at 127.0.0.1:8788" {
+		t.Errorf("the first menu object still shows %q", firstItems[1].Label)
+	}
+}
+
+func TestAccountLinesAndIconFollowTheEngine(t *testing.T) {
+	in := setup(t, true, Options{})
+	reset := time.Now().Add(2 * time.Hour)
+	in.eng.setAccounts(
+		proxy.AccountView{Name: "work", State: "ok", FiveHour: proxy.Window{Status: "allowed", Utilization: 0.42}},
+		proxy.AccountView{Name: "home", State: "limited", LimitedUntil: reset, FiveHour: proxy.Window{Status: "rejected", Utilization: 1}},
+	)
+	want := []string{
+		"work  ·  5h 42%  ·  ok",
+		"home  ·  5h 100%  ·  limited until " + reset.Local().Format("15:04"),
+	}
+	waitFor(t, "account lines", func() bool {
+		labels, _, icon, _ := in.host.snapshot()
+		return len(labels) == 9 && reflect.DeepEqual(labels[3:5], want) && icon == assets.TraySomeLimited
+	})
+	if got, want := in.tip(), "Sluice: proxy on, some accounts limited at 127.0.0.1:8788, 1 of 2 accounts usable"; got != want {
+		t.Errorf("tooltip %q, want %q", got, want)
+	}
+	in.eng.setAccounts(proxy.AccountView{Name: "home", State: "limited"})
+	waitFor(t, "all-limited icon", func() bool {
+		_, _, icon, _ := in.host.snapshot()
+		return icon == assets.TrayAllLimited
+	})
 }
 
 func TestMenuToggleDoesWhatItSays(t *testing.T) {
 	in := setup(t, true, Options{})
-	turnOff := item(t, in, LabelTurnOff)
+	turnOff := item(t, in, LabelProxy).Action
 	turnOff()
 	waitFor(t, "menu to show the proxy off", func() bool {
-		labels, _, icon, _ := in.host.snapshot()
-		return labels[0] == "Proxy: off" && labels[1] == LabelTurnOn && icon == assets.TrayOff
+		labels, items, icon, _ := in.host.snapshot()
+		return labels[1] == "Proxy: off" && !items[0].Checked && icon == assets.TrayOff
 	})
-	// A stale "Turn proxy off" clicked again must not turn the proxy back on.
+	waitFor(t, "stop done", func() bool { return !in.tray.busy.Load() })
+	// A stale checked "Proxy on" clicked again must not turn the proxy back on.
 	turnOff()
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, "stale click done", func() bool { return !in.tray.busy.Load() })
 	if in.eng.ProxyRunning() {
-		t.Fatal("stale Turn proxy off turned the proxy on")
+		t.Fatal("stale click on a checked Proxy on turned the proxy on")
 	}
-	item(t, in, LabelTurnOn)()
+	item(t, in, LabelProxy).Action()
 	waitFor(t, "menu to show the proxy on", func() bool {
-		labels, _, icon, _ := in.host.snapshot()
-		return labels[0] == "Proxy: on at 127.0.0.1:8788" && icon == assets.TrayOn
+		labels, items, icon, _ := in.host.snapshot()
+		return labels[1] == "Proxy: on at 127.0.0.1:8788" && items[0].Checked && icon == assets.TrayOn
 	})
 	if starts, _ := in.eng.counts(); starts != 1 {
 		t.Errorf("StartProxy called %d times, want 1", starts)
@@ -120,20 +203,33 @@ func TestMenuToggleDoesWhatItSays(t *testing.T) {
 }
 
 func TestLeftClickToggles(t *testing.T) {
-	in := setup(t, false, Options{})
+	var mu sync.Mutex
+	var switched []bool
+	in := setup(t, false, Options{OnSwitched: func(on bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		switched = append(switched, on)
+	}})
 	in.tapped()
 	waitFor(t, "proxy on", in.eng.ProxyRunning)
 	waitFor(t, "left click done", func() bool { return !in.tray.busy.Load() })
 	in.tapped()
 	waitFor(t, "proxy off", func() bool { return !in.eng.ProxyRunning() })
+	waitFor(t, "second click done", func() bool { return !in.tray.busy.Load() })
+	mu.Lock()
+	defer mu.Unlock()
+	if !reflect.DeepEqual(switched, []bool{true, false}) {
+		t.Errorf("OnSwitched got %v, want [true false]", switched)
+	}
 }
 
-func TestOpenAndQuitCallTheApp(t *testing.T) {
+func TestOpenCopyAndQuitCallTheApp(t *testing.T) {
 	in := setup(t, true, Options{})
-	item(t, in, LabelOpen)()
-	item(t, in, LabelQuit)()
-	if in.opened != 1 || in.quits != 1 {
-		t.Errorf("opened %d, quits %d; want 1, 1", in.opened, in.quits)
+	item(t, in, LabelCopy).Action()
+	item(t, in, LabelOpen).Action()
+	item(t, in, LabelQuit).Action()
+	if in.opened != 1 || in.quits != 1 || in.copied != 1 {
+		t.Errorf("opened %d, quits %d, copied %d; want 1, 1, 1", in.opened, in.quits, in.copied)
 	}
 	// Once quitting, the tray must not touch systray again: Fyne stops it
 	// and setting the icon then panics.
@@ -159,12 +255,18 @@ func TestRebuildsOnlyWhenStateChanges(t *testing.T) {
 	in.eng.publish(proxy.Event{Kind: proxy.EventProxyState})
 	waitFor(t, "menu to show the proxy off", func() bool {
 		labels, _, _, _ := in.host.snapshot()
-		return labels[0] == "Proxy: off"
+		return labels[1] == "Proxy: off"
 	})
+	// One more event, then a change: had the event rebuilt the menu, the
+	// count would be off by one once the change shows.
 	in.eng.publish(proxy.Event{Kind: proxy.EventProxyState})
-	time.Sleep(50 * time.Millisecond)
-	if _, _, _, after := in.host.snapshot(); after != before+1 {
-		t.Errorf("menu built %d times for one change", after-before)
+	in.eng.setAccounts(proxy.AccountView{Name: "a", State: "ok"})
+	waitFor(t, "account line", func() bool {
+		labels, _, _, _ := in.host.snapshot()
+		return labels[3] == "a  ·  5h –  ·  ok"
+	})
+	if _, _, _, after := in.host.snapshot(); after != before+2 {
+		t.Errorf("menu built %d times for two changes", after-before)
 	}
 }
 
@@ -180,7 +282,7 @@ func TestToggleErrorIsReported(t *testing.T) {
 	in.eng.mu.Lock()
 	in.eng.failing = boom
 	in.eng.mu.Unlock()
-	item(t, in, LabelTurnOff)()
+	item(t, in, LabelProxy).Action()
 	waitFor(t, "error reported", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -189,7 +291,8 @@ func TestToggleErrorIsReported(t *testing.T) {
 	if !errors.Is(got, boom) || got.Error() != "turn proxy off: boom" {
 		t.Errorf("error %q, want wrapped boom", got)
 	}
-	if labels, _, _, _ := in.host.snapshot(); labels[0] != "Proxy: on at 127.0.0.1:8788" {
-		t.Errorf("status %q after a failed stop", labels[0])
-	}
+	waitFor(t, "error icon", func() bool {
+		labels, _, icon, _ := in.host.snapshot()
+		return labels[1] == "Proxy: on at 127.0.0.1:8788" && icon == assets.TrayError
+	})
 }

@@ -97,6 +97,10 @@ type Server struct {
 	// Pace, when set, is received from before every streamed event after
 	// the first, so a test can prove events are relayed one by one.
 	Pace chan struct{}
+	// RefuseUnknown answers 401 authentication_error, as the real API does
+	// for a bad key, to every credential that has no Script. Set it before
+	// the first request.
+	RefuseUnknown bool
 
 	mu        sync.Mutex
 	received  []Request
@@ -181,6 +185,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if cred == "" {
 		writeError(w, http.StatusUnauthorized, "authentication_error", "x-api-key header is required")
+		return
+	}
+	if s.RefuseUnknown && b == nil {
+		writeError(w, http.StatusUnauthorized, "authentication_error", "invalid x-api-key")
 		return
 	}
 	s.limitHeaders(w.Header(), b, limited)

@@ -1,0 +1,202 @@
+package app
+
+import (
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/pool"
+	"github.com/sluice-proxy/sluice/tray"
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+// kindWords names an account's kind for people.
+func kindWords(kind string) string {
+	switch kind {
+	case string(vault.KindOAuth):
+		return "Claude subscription"
+	case string(vault.KindAPIKey):
+		return "Console API key"
+	}
+	return kind
+}
+
+// state shows an account's state with its reason and, for a limit, when it
+// ends: the first thing a user wants to know about a limited account.
+func state(a proxy.AccountView) string {
+	s := a.State
+	if a.State == string(pool.StateNeedsLogin) {
+		s = "needs sign-in"
+	}
+	if !a.LimitedUntil.IsZero() {
+		s += " until " + a.LimitedUntil.Local().Format("15:04")
+	}
+	if a.Reason != "" {
+		s += " (" + a.Reason + ")"
+	}
+	return s
+}
+
+// stateImportance colours the state line.
+func stateImportance(a proxy.AccountView) widget.Importance {
+	switch pool.State(a.State) {
+	case pool.StateOK:
+		return widget.SuccessImportance
+	case pool.StateWarning:
+		return widget.WarningImportance
+	case pool.StateLimited, pool.StateNeedsLogin:
+		return widget.DangerImportance
+	}
+	return widget.MediumImportance
+}
+
+// tokens shows a token count compactly: 950, 12.3k, 4.1M.
+func tokens(n int64) string {
+	switch {
+	case n >= 1_000_000:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	case n >= 1000:
+		return fmt.Sprintf("%.1fk", float64(n)/1e3)
+	}
+	return fmt.Sprint(n)
+}
+
+// card shows one account in the Accounts tab. Its widgets are kept across
+// updates, so a button is not replaced under the pointer at every event.
+type card struct {
+	a       proxy.AccountView
+	name    *widget.Label
+	kind    *widget.Label
+	state   *widget.Label
+	windows *fyne.Container // one row per usage window
+	bars    map[string]*windowRow
+	stats   *widget.Label
+	pause   *widget.Button
+	up      *widget.Button
+	down    *widget.Button
+	replace *widget.Button // API-key accounts only
+	again   *widget.Button // sign in again
+	rename  *widget.Button
+	remove  *widget.Button
+	obj     fyne.CanvasObject
+}
+
+// windowRow is one usage window's line: label, bar, figure and reset.
+type windowRow struct {
+	label, figure, reset *widget.Label
+	bar                  *bar
+	obj                  fyne.CanvasObject
+}
+
+func newWindowRow(label string) *windowRow {
+	r := &windowRow{label: widget.NewLabel(label), figure: widget.NewLabel(""), reset: widget.NewLabel(""), bar: newBar()}
+	r.reset.Importance = widget.LowImportance
+	r.obj = container.NewBorder(nil, nil,
+		container.NewGridWrap(fyne.NewSize(120, r.label.MinSize().Height), r.label),
+		container.NewHBox(container.NewGridWrap(fyne.NewSize(56, r.figure.MinSize().Height), r.figure),
+			container.NewGridWrap(fyne.NewSize(170, r.reset.MinSize().Height), r.reset)),
+		container.NewVBox(layout.NewSpacer(), r.bar.obj, layout.NewSpacer()))
+	return r
+}
+
+func (v *view) newCard() *card {
+	c := &card{
+		name:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		kind:    widget.NewLabel(""),
+		state:   widget.NewLabel(""),
+		windows: container.NewVBox(),
+		bars:    map[string]*windowRow{},
+		stats:   widget.NewLabel(""),
+	}
+	c.kind.Importance = widget.LowImportance
+	c.stats.Importance = widget.LowImportance
+	c.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), func() { v.togglePause(c.a) })
+	c.up = widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { v.move(c.a, -1) })
+	c.down = widget.NewButtonWithIcon("", theme.MoveDownIcon(), func() { v.move(c.a, +1) })
+	c.rename = widget.NewButton("Rename", func() { v.showRename(c.a) })
+	c.replace = widget.NewButton("Replace key", func() { v.showReplaceKey(c.a) })
+	c.again = widget.NewButton("Sign in again", func() { v.login(c.a.Name, reauthMode(c.a), true) })
+	c.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { v.confirmRemove(c.a) })
+	for _, b := range []*widget.Button{c.pause, c.up, c.down, c.rename, c.replace, c.again, c.remove} {
+		b.Importance = widget.LowImportance
+	}
+	head := container.NewHBox(c.name, c.kind, layout.NewSpacer(), c.state)
+	actions := container.NewHBox(c.pause, c.up, c.down, c.rename, c.replace, c.again, layout.NewSpacer(), c.remove)
+	c.obj = widget.NewCard("", "", container.NewVBox(head, c.windows, c.stats, actions))
+	return c
+}
+
+// update shows a in the card. UI goroutine only.
+func (c *card) update(a proxy.AccountView, first, last bool, now time.Time) {
+	c.a = a
+	c.name.SetText(a.Name)
+	c.kind.SetText(kindWords(a.Kind))
+	c.state.SetText(state(a))
+	c.state.Importance = stateImportance(a)
+	c.state.Refresh()
+	var rows []fyne.CanvasObject
+	for _, w := range windowsOf(a) {
+		r := c.bars[w.Label]
+		if r == nil {
+			r = newWindowRow(w.Label)
+			c.bars[w.Label] = r
+		}
+		r.figure.SetText(tray.Percent(w.Window))
+		r.reset.SetText(resetsIn(w.ResetsAt, now))
+		r.bar.set(w.Window)
+		rows = append(rows, r.obj)
+	}
+	c.windows.Objects = rows
+	c.windows.Refresh()
+	c.stats.SetText(fmt.Sprintf("%d requests, %s tokens in the current 5-hour window", a.WindowRequests, tokens(a.WindowTokens)))
+	if a.Paused {
+		c.pause.SetText("Resume")
+		c.pause.SetIcon(theme.MediaPlayIcon())
+	} else {
+		c.pause.SetText("Pause")
+		c.pause.SetIcon(theme.MediaPauseIcon())
+	}
+	enable(c.up, !first)
+	enable(c.down, !last)
+	c.replace.Hidden = a.Kind != string(vault.KindAPIKey)
+	c.replace.Refresh()
+}
+
+func enable(b *widget.Button, on bool) {
+	if on {
+		b.Enable()
+	} else {
+		b.Disable()
+	}
+}
+
+// showAccounts lays the cards out for v.rows, reusing each account's card.
+// UI goroutine only.
+func (v *view) showAccounts() {
+	now := time.Now()
+	keep := map[string]*card{}
+	objs := make([]fyne.CanvasObject, 0, len(v.rows))
+	for i, a := range v.rows {
+		c := v.cards[a.ID]
+		if c == nil {
+			c = v.newCard()
+		}
+		c.update(a, i == 0, i == len(v.rows)-1, now)
+		keep[a.ID] = c
+		objs = append(objs, c.obj)
+	}
+	v.cards = keep
+	v.cardList.Objects = objs
+	v.cardList.Refresh()
+	if len(v.rows) > 0 {
+		v.empty.Hide()
+	} else {
+		v.empty.Show()
+	}
+}

@@ -1,0 +1,180 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+// act runs an account action off the UI goroutine and shows its failure.
+// The engine's event refreshes the cards on success.
+func (v *view) act(what string, f func(ctx context.Context) error) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
+		defer cancel()
+		if err := f(ctx); err != nil {
+			err = fmt.Errorf("%s: %w", what, err)
+			v.do(func() { v.showError(err) })
+		}
+	}()
+}
+
+// showError shows err in a dialog that Esc closes. UI goroutine only.
+func (v *view) showError(err error) {
+	d := dialog.NewError(err, v.win)
+	v.track(d)
+	d.Show()
+}
+
+func (v *view) togglePause(a proxy.AccountView) {
+	if a.Paused {
+		v.act("resume "+a.Name, func(ctx context.Context) error { return v.eng.ResumeAccount(ctx, a.Name) })
+		return
+	}
+	v.act("pause "+a.Name, func(ctx context.Context) error { return v.eng.PauseAccount(ctx, a.Name) })
+}
+
+// move swaps a with its neighbour in the priority order (by = -1: up).
+// UI goroutine only.
+func (v *view) move(a proxy.AccountView, by int) {
+	i := slices.IndexFunc(v.rows, func(r proxy.AccountView) bool { return r.ID == a.ID })
+	j := i + by
+	if i < 0 || j < 0 || j >= len(v.rows) {
+		return
+	}
+	b := v.rows[j]
+	pa, pb := b.Priority, a.Priority
+	if pa == pb { // equal priorities sort by name: make the order explicit
+		pa = pb + by
+	}
+	v.act("reorder "+a.Name, func(ctx context.Context) error {
+		if err := v.eng.SetPriority(ctx, a.Name, pa); err != nil {
+			return err
+		}
+		return v.eng.SetPriority(ctx, b.Name, pb)
+	})
+}
+
+// showRename asks for a new name. UI goroutine only.
+func (v *view) showRename(a proxy.AccountView) {
+	name := widget.NewEntry()
+	name.SetText(a.Name)
+	d := dialog.NewForm("Rename "+a.Name, "Rename", "Cancel",
+		[]*widget.FormItem{widget.NewFormItem("New name", name)}, func(ok bool) {
+			newName := strings.TrimSpace(name.Text)
+			if !ok || newName == "" || newName == a.Name {
+				return
+			}
+			v.act("rename "+a.Name, func(ctx context.Context) error { return v.eng.RenameAccount(ctx, a.Name, newName) })
+		}, v.win)
+	d.Resize(fyne.NewSize(420, d.MinSize().Height))
+	v.track(d)
+	d.Show()
+	v.win.Canvas().Focus(name)
+}
+
+// confirmRemove asks before removing a, which deletes its keyring item:
+// a subscription account then needs a new browser sign-in to come back.
+// UI goroutine only.
+func (v *view) confirmRemove(a proxy.AccountView) {
+	msg := widget.NewLabel(fmt.Sprintf("Remove %s? Its credential is deleted from the keyring; its request history stays in the log.", a.Name))
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm("Remove "+a.Name, "Remove", "Cancel", msg, func(ok bool) {
+		if ok {
+			v.act("remove "+a.Name, func(ctx context.Context) error { return v.eng.RemoveAccount(ctx, a.Name) })
+		}
+	}, v.win)
+	d.Resize(fyne.NewSize(460, d.MinSize().Height))
+	v.track(d)
+	d.Show()
+}
+
+// keyCheck is what checking a pasted key found.
+type keyCheck struct {
+	refused error  // the API refused the key: do not save it
+	warning string // the key could not be checked: saved, with this warning
+}
+
+// checkKey asks the engine whether key works. Off the UI goroutine. The
+// key never reaches the screen, even inside an error.
+func (v *view) checkKey(key string) keyCheck {
+	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
+	defer cancel()
+	err := v.eng.CheckAPIKey(ctx, key)
+	var unverified *proxy.KeyUnverifiedError
+	switch {
+	case err == nil:
+		return keyCheck{}
+	case errors.As(err, &unverified):
+		return keyCheck{warning: redact(fmt.Errorf("saved without checking it: %w", err), key).Error()}
+	case errors.Is(err, proxy.ErrKeyRefused):
+		return keyCheck{refused: redact(err, key)}
+	}
+	return keyCheck{refused: redact(err, key)}
+}
+
+// showReplaceKey asks for a new API key, checks it, and puts it in a's
+// keyring item. A refused key keeps the dialog open. UI goroutine only.
+func (v *view) showReplaceKey(a proxy.AccountView) {
+	key := widget.NewPasswordEntry()
+	key.SetPlaceHolder("sk-ant-…")
+	problem := widget.NewLabel("")
+	problem.Importance = widget.DangerImportance
+	problem.Wrapping = fyne.TextWrapWord
+	problem.Hide()
+	key.OnChanged = func(string) { problem.Hide() }
+	var d *dialog.CustomDialog
+	var save *widget.Button
+	submit := func() {
+		k := strings.TrimSpace(key.Text)
+		if k == "" {
+			problem.SetText("Paste the new API key.")
+			problem.Show()
+			return
+		}
+		save.Disable()
+		go func() {
+			res := v.checkKey(k)
+			if res.refused != nil {
+				v.do(func() {
+					save.Enable()
+					problem.SetText(capitalize(res.refused.Error()))
+					problem.Show()
+				})
+				return
+			}
+			v.do(func() {
+				key.SetText("")
+				d.Hide()
+			})
+			v.act("replace the key of "+a.Name, func(ctx context.Context) error {
+				return redact(v.eng.ReplaceAPIKey(ctx, a.Name, k), k)
+			})
+			if res.warning != "" {
+				v.do(func() { v.showError(errors.New(res.warning)) })
+			}
+		}()
+	}
+	save = widget.NewButton("Replace", submit)
+	save.Importance = widget.HighImportance
+	key.OnSubmitted = func(string) { submit() }
+	form := widget.NewForm(widget.NewFormItem("New API key", key))
+	d = dialog.NewCustomWithoutButtons("Replace the key of "+a.Name, container.NewVBox(form, problem), v.win)
+	d.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", func() {
+		key.SetText("")
+		d.Hide()
+	}), save})
+	d.Resize(fyne.NewSize(460, d.MinSize().Height))
+	v.track(d)
+	d.Show()
+	v.win.Canvas().Focus(key)
+}

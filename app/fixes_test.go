@@ -1,0 +1,139 @@
+package app
+
+import (
+	"slices"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+// TestDialogsFitTheWindow: the pasted-code sign-in, the tallest dialog,
+// was clipped at the old default size (code field and Continue below the
+// edge).
+func TestDialogsFitTheWindow(t *testing.T) {
+	f := newPasteSignIn("code#state")
+	_, w, ui, _ := pasteMode(t, f)
+	ui.waitFor(t, "paste box", showing(w, pasteLabel, "Continue"))
+	overlays := w.Canvas().Overlays().List()
+	if len(overlays) == 0 {
+		t.Fatal("no dialog open")
+	}
+	t.Logf("dialog minimum %v", overlays[0].MinSize())
+	for _, o := range overlays {
+		if m := o.MinSize(); m.Width > WindowSize.Width || m.Height > WindowSize.Height {
+			t.Errorf("dialog needs %v, the window is %v", m, WindowSize)
+		}
+	}
+}
+
+func TestEscClosesTheTopDialog(t *testing.T) {
+	eng := newFakeEngine(true, work)
+	_, w, ui := shown(t, eng)
+	ui.waitFor(t, "card", showing(w, "work"))
+	test.Tap(button(t, w, "Rename"))
+	ui.waitFor(t, "rename dialog", showing(w, "New name"))
+	w.Canvas().Unfocus()
+	w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if n := len(w.Canvas().Overlays().List()); n != 0 {
+		t.Errorf("%d dialogs open after Esc", n)
+	}
+	// Esc with nothing open does nothing (and does not panic).
+	w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+}
+
+func TestFailedStartClearedWhenTheProxyRuns(t *testing.T) {
+	eng := newFakeEngine(false, work)
+	v, w, ui := shown(t, eng)
+	ui.waitFor(t, "account", showing(w, "work"))
+	eng.change(func(f *fakeEngine) { f.setErr = errBoom })
+	test.Tap(v.toggle)
+	ui.waitFor(t, "start failure", showing(w, "turn proxy on: boom"))
+	// Started elsewhere (the tray, the CLI): the old failure is over.
+	eng.change(func(f *fakeEngine) { f.setErr, f.running = nil, true })
+	eng.publish(proxy.EventProxyState)
+	ui.waitFor(t, "error cleared", func() bool { return !v.problem.Visible() && showing(w, "Proxy on at 127.0.0.1:8788")() })
+}
+
+func TestAddDialogRefusalClearsOnEdit(t *testing.T) {
+	_, w, ui := shown(t, newFakeEngine(true))
+	addDialog(t, w, ui, "", choiceMax)
+	test.Tap(button(t, w, "Sign in…"))
+	ui.waitFor(t, "refusal", showing(w, "Enter a name for the account."))
+	entry, _ := find(w, func(e *widget.Entry) bool { return !e.Password })
+	test.Type(entry, "w")
+	if slices.Contains(texts(w), "Enter a name for the account.") {
+		t.Error("the refusal stays after the name was edited")
+	}
+}
+
+func TestNotifierSendsEachChangeOnce(t *testing.T) {
+	n := newNotifier()
+	var sent []string
+	send := func(title, _ string) { sent = append(sent, title) }
+	a := proxy.AccountView{ID: "1", Name: "a", State: "limited"}
+	b := proxy.AccountView{ID: "2", Name: "b", State: "ok"}
+	n.accounts([]proxy.AccountView{a, b}, send) // baseline: nothing
+	n.accounts([]proxy.AccountView{a, b}, send) // no change: nothing
+	b.State = "needs-login"
+	n.accounts([]proxy.AccountView{a, b}, send)
+	n.accounts([]proxy.AccountView{a, b}, send)
+	a.State = "ok"
+	n.accounts([]proxy.AccountView{a, b}, send)
+	want := []string{"Sluice: sign in to b again", "Sluice: every account is limited", "Sluice: a is usable again"}
+	if !slices.Equal(sent, want) {
+		t.Errorf("sent %q, want %q", sent, want)
+	}
+	var starts int
+	for range 3 {
+		n.once("start-failed", func() { starts++ })
+	}
+	if starts != 1 {
+		t.Errorf("start failure notified %d times", starts)
+	}
+}
+
+func TestCopyConnectionSettings(t *testing.T) {
+	_, w, ui := shown(t, newFakeEngine(true))
+	ui.waitFor(t, "status", showing(w, "Proxy on at 127.0.0.1:8788"))
+	test.Tap(button(t, w, "Copy connection settings"))
+	want := "export ANTHROPIC_BASE_URL=http://127.0.0.1:8788\nexport ANTHROPIC_AUTH_TOKEN=sluice\n"
+	if got := fyne.CurrentApp().Clipboard().Content(); got != want {
+		t.Errorf("clipboard %q, want %q", got, want)
+	}
+}
+
+func TestRowActionsReachTheEngine(t *testing.T) {
+	first := proxy.AccountView{ID: "a1", Name: "first", Kind: "oauth", State: "ok", Priority: 0}
+	second := proxy.AccountView{ID: "a2", Name: "second", Kind: "api-key", State: "ok", Priority: 1}
+	eng := newFakeEngine(true, first, second)
+	v, w, ui := shown(t, eng)
+	ui.waitFor(t, "cards", showing(w, "first", "second"))
+	c := v.cards["a1"]
+	if !c.up.Disabled() || c.down.Disabled() || !v.cards["a2"].down.Disabled() {
+		t.Error("the first card can move up or the last down")
+	}
+	if !c.replace.Hidden || v.cards["a2"].replace.Hidden {
+		t.Error("Replace key shown for a subscription or hidden for an API key")
+	}
+	test.Tap(c.down)
+	ui.waitFor(t, "priorities swapped", func() bool {
+		eng.mu.Lock()
+		defer eng.mu.Unlock()
+		return eng.accounts[0].Priority == 1 && eng.accounts[1].Priority == 0
+	})
+	test.Tap(c.pause)
+	ui.waitFor(t, "paused", func() bool { return v.cards["a1"].pause.Text == "Resume" })
+	test.Tap(v.cards["a1"].pause)
+	ui.waitFor(t, "resumed", func() bool { return v.cards["a1"].pause.Text == "Pause" })
+
+	test.Tap(c.rename)
+	ui.waitFor(t, "rename dialog", showing(w, "New name"))
+	entry, _ := find(w, func(e *widget.Entry) bool { return e.Text == "first" })
+	entry.SetText("main")
+	test.Tap(button(t, w, "Rename"))
+	ui.waitFor(t, "renamed", showing(w, "main", "second"))
+}

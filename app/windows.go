@@ -1,0 +1,127 @@
+package app
+
+import (
+	"fmt"
+	"image/color"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/tray"
+)
+
+// limitWindow is one usage window of an account, named for the user.
+type limitWindow struct {
+	Label string
+	proxy.Window
+}
+
+// windowsOf lists the windows the engine knows for a: today the 5-hour and
+// weekly ones and the per-model weekly caps it has heard of. When the
+// engine reports windows as a list (AccountView.Windows, issue 10), this is
+// the one place to read it.
+func windowsOf(a proxy.AccountView) []limitWindow {
+	out := []limitWindow{{"5-hour", a.FiveHour}, {"Weekly", a.SevenDay}}
+	for _, w := range []limitWindow{{"Weekly Opus", a.SevenDayOpus}, {"Weekly Sonnet", a.SevenDaySonnet}} {
+		if known(w.Window) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// known reports whether the engine has heard about a window, as
+// tray.Percent decides it.
+func known(w proxy.Window) bool { return tray.Percent(w) != "–" }
+
+// resetsIn says when a window resets: "resets in 2 h 14 m".
+func resetsIn(at, now time.Time) string {
+	if at.IsZero() {
+		return ""
+	}
+	d := at.Sub(now).Round(time.Minute)
+	switch {
+	case d <= 0:
+		return "resets now"
+	case d < time.Hour:
+		return fmt.Sprintf("resets in %d m", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("resets in %d h %d m", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("resets in %d d %d h", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// level is how close a window is to its limit, which picks its colour.
+type level int
+
+const (
+	levelUnknown level = iota
+	levelLow
+	levelHigh // 70% or a warning from the API
+	levelFull // 90%, or refused
+)
+
+func levelOf(w proxy.Window) level {
+	switch {
+	case !known(w):
+		return levelUnknown
+	case w.Status == "rejected" || w.Utilization >= 0.9:
+		return levelFull
+	case w.Status == "allowed_warning" || w.Utilization >= 0.7:
+		return levelHigh
+	}
+	return levelLow
+}
+
+func (l level) color() color.Color {
+	switch l {
+	case levelLow:
+		return theme.Color(theme.ColorNameSuccess)
+	case levelHigh:
+		return theme.Color(theme.ColorNameWarning)
+	case levelFull:
+		return theme.Color(theme.ColorNameError)
+	}
+	return theme.Color(theme.ColorNameDisabled)
+}
+
+// bar is a horizontal meter drawn with canvas rectangles: a track and a
+// fill whose width is the fraction and whose colour is the level.
+type bar struct {
+	track, fill *canvas.Rectangle
+	frac        float32
+	obj         *fyne.Container
+}
+
+func newBar() *bar {
+	b := &bar{
+		track: canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground)),
+		fill:  canvas.NewRectangle(theme.Color(theme.ColorNameDisabled)),
+	}
+	b.track.CornerRadius, b.fill.CornerRadius = 3, 3
+	b.obj = container.New(b, b.track, b.fill)
+	return b
+}
+
+// set shows w. UI goroutine only.
+func (b *bar) set(w proxy.Window) {
+	b.frac = float32(min(max(w.Utilization, 0), 1))
+	b.fill.FillColor = levelOf(w).color()
+	b.obj.Refresh()
+	b.Layout(b.obj.Objects, b.obj.Size())
+}
+
+// Layout is the bar's fyne.Layout: the track fills, the fill takes frac.
+func (b *bar) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	objs[0].Resize(size)
+	objs[0].Move(fyne.NewPos(0, 0))
+	objs[1].Resize(fyne.NewSize(size.Width*b.frac, size.Height))
+	objs[1].Move(fyne.NewPos(0, 0))
+}
+
+// MinSize is the bar's fyne.Layout minimum.
+func (b *bar) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(160, 10) }

@@ -1,0 +1,51 @@
+package app
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+func TestResetsIn(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Time{}, ""},
+		{now.Add(-time.Minute), "resets now"},
+		{now.Add(14*time.Minute + 20*time.Second), "resets in 14 m"},
+		{now.Add(2*time.Hour + 14*time.Minute), "resets in 2 h 14 m"},
+		{now.Add(75 * time.Hour), "resets in 3 d 3 h"},
+	} {
+		if got := resetsIn(tc.at, now); got != tc.want {
+			t.Errorf("resetsIn(%v) = %q, want %q", tc.at.Sub(now), got, tc.want)
+		}
+	}
+}
+
+func TestWindowsOfListsKnownPerModelCaps(t *testing.T) {
+	a := proxy.AccountView{SevenDaySonnet: proxy.Window{Status: "allowed", Utilization: 0.2}}
+	var labels []string
+	for _, w := range windowsOf(a) {
+		labels = append(labels, w.Label)
+	}
+	if want := []string{"5-hour", "Weekly", "Weekly Sonnet"}; len(labels) != 3 || labels[2] != want[2] {
+		t.Errorf("windows %q, want %q", labels, want)
+	}
+	for _, tc := range []struct {
+		w    proxy.Window
+		want level
+	}{
+		{proxy.Window{}, levelUnknown},
+		{proxy.Window{Status: "allowed", Utilization: 0.3}, levelLow},
+		{proxy.Window{Status: "allowed_warning", Utilization: 0.5}, levelHigh},
+		{proxy.Window{Status: "allowed", Utilization: 0.95}, levelFull},
+		{proxy.Window{Status: "rejected", Utilization: 0.4}, levelFull},
+	} {
+		if got := levelOf(tc.w); got != tc.want {
+			t.Errorf("levelOf(%+v) = %v, want %v", tc.w, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package tray
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/sluice-proxy/sluice/assets"
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/pool"
+)
+
+// Level is what the tray icon shows, worst first.
+type Level int
+
+// The icon levels.
+const (
+	LevelOff        Level = iota // the proxy does not listen
+	LevelOn                      // listening, every account usable
+	LevelSomeLimit               // listening, some account cannot take requests
+	LevelAllLimited              // listening, no account can take requests
+	LevelError                   // the last start or stop failed
+)
+
+// Icon is the tray icon for a level.
+func (l Level) Icon() fyne.Resource {
+	switch l {
+	case LevelOn:
+		return assets.TrayOn
+	case LevelSomeLimit:
+		return assets.TraySomeLimited
+	case LevelAllLimited:
+		return assets.TrayAllLimited
+	case LevelError:
+		return assets.TrayError
+	}
+	return assets.TrayOff
+}
+
+// String names the level for the tooltip.
+func (l Level) String() string {
+	switch l {
+	case LevelOn:
+		return "on"
+	case LevelSomeLimit:
+		return "on, some accounts limited"
+	case LevelAllLimited:
+		return "on, every account limited"
+	case LevelError:
+		return "error"
+	}
+	return "off"
+}
+
+// Usable reports whether an account can take requests now.
+func Usable(a proxy.AccountView) bool {
+	return a.State == string(pool.StateOK) || a.State == string(pool.StateWarning)
+}
+
+// accountLine is one account as the menu shows it.
+type accountLine struct {
+	name, fiveHour, state string
+}
+
+// state is what the tray shows; the menu is rebuilt only when it changes,
+// because systray tears down and re-exports the whole menu on each rebuild.
+type state struct {
+	running  bool
+	addr     string
+	failed   bool // the last start or stop failed
+	accounts []accountLine
+	usable   int
+}
+
+func (s state) equal(o state) bool {
+	if s.running != o.running || s.addr != o.addr || s.failed != o.failed ||
+		s.usable != o.usable || len(s.accounts) != len(o.accounts) {
+		return false
+	}
+	for i := range s.accounts {
+		if s.accounts[i] != o.accounts[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// level picks the icon for s.
+func (s state) level() Level {
+	switch {
+	case s.failed:
+		return LevelError
+	case !s.running:
+		return LevelOff
+	case len(s.accounts) > 0 && s.usable == 0:
+		return LevelAllLimited
+	case s.usable < len(s.accounts):
+		return LevelSomeLimit
+	}
+	return LevelOn
+}
+
+// tooltip is the hover text: state, port, usable/total.
+func (s state) tooltip() string {
+	t := "Sluice: proxy " + s.level().String()
+	if s.running {
+		t += " at " + s.addr
+	}
+	return t + fmt.Sprintf(", %d of %d accounts usable", s.usable, len(s.accounts))
+}
+
+// lines turns accounts into menu lines.
+func lines(accts []proxy.AccountView, now time.Time) (out []accountLine, usable int) {
+	for _, a := range accts {
+		if Usable(a) {
+			usable++
+		}
+		st := a.State
+		if !a.LimitedUntil.IsZero() && a.LimitedUntil.After(now) {
+			st += " until " + a.LimitedUntil.Local().Format("15:04")
+		}
+		out = append(out, accountLine{name: a.Name, fiveHour: Percent(a.FiveHour), state: st})
+	}
+	return out, usable
+}
+
+// Percent shows a window's utilization; a window the engine has not heard
+// about yet (no status, nothing used) shows a dash rather than a false 0%.
+func Percent(w proxy.Window) string {
+	if w.Status == "" && w.Utilization == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%d%%", int(math.Round(w.Utilization*100)))
+}
