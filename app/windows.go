@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"image/color"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -20,18 +21,38 @@ type limitWindow struct {
 	proxy.Window
 }
 
-// windowsOf lists the windows the engine knows for a: today the 5-hour and
-// weekly ones and the per-model weekly caps it has heard of. When the
-// engine reports windows as a list (AccountView.Windows, issue 10), this is
-// the one place to read it.
+// windowsOf lists the windows the engine knows for a, in the engine's
+// order: the 5-hour session window, the weekly one, then per-model weekly
+// caps and whatever else the API names. An account the engine has heard
+// nothing about yet shows empty 5-hour and weekly bars; a weekly-only plan
+// shows no 5-hour bar.
 func windowsOf(a proxy.AccountView) []limitWindow {
-	out := []limitWindow{{"5-hour", a.FiveHour}, {"Weekly", a.SevenDay}}
-	for _, w := range []limitWindow{{"Weekly Opus", a.SevenDayOpus}, {"Weekly Sonnet", a.SevenDaySonnet}} {
-		if known(w.Window) {
-			out = append(out, w)
-		}
+	if len(a.Windows) == 0 {
+		return []limitWindow{{"5-hour", proxy.Window{}}, {"Weekly", proxy.Window{}}}
+	}
+	out := make([]limitWindow, 0, len(a.Windows))
+	for _, w := range a.Windows {
+		out = append(out, limitWindow{windowLabel(w), w})
 	}
 	return out
+}
+
+// windowLabel names a window for people: "5-hour", "Weekly", "Weekly Opus".
+func windowLabel(w proxy.Window) string {
+	scope := ""
+	if w.Scope != "" {
+		scope = " " + strings.ToUpper(w.Scope[:1]) + w.Scope[1:]
+	}
+	switch w.Kind {
+	case "session":
+		return "5-hour" + scope
+	case "weekly":
+		return "Weekly" + scope
+	}
+	if w.Name != "" {
+		return w.Name + scope
+	}
+	return w.Kind + scope
 }
 
 // known reports whether the engine has heard about a window, as
