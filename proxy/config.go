@@ -50,6 +50,10 @@ type Config struct {
 	AllowedOrigins []string
 	// Version is reported by /health.
 	Version string
+	// RequireKey says whether requests must carry a Sluice client key.
+	// Nil means the setting saved by SetRequireKey, or true when none was
+	// saved (SLUICE_REQUIRE_KEY=false sets it to false).
+	RequireKey *bool
 }
 
 // Defaults for Config fields left zero.

@@ -39,7 +39,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	rec := &journal.Record{Time: s.now(), Method: r.Method, Path: r.URL.Path}
+	rec := &journal.Record{Time: s.now(), Method: r.Method, Path: r.URL.Path, ClientKeyID: keyID(r.Context())}
 	defer func() {
 		rec.Duration = time.Since(start)
 		s.records.Add(*rec)
@@ -58,7 +58,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := &attempt{
-		r: r, body: body, session: sessionKey(r), exclude: map[string]bool{},
+		r: r, body: body, session: sessionKey(r), exclude: s.keyExclusions(r.Context()),
 		delay: s.cfg.RetryDelay, rec: rec, start: start,
 	}
 	s.attempt(w, a)

@@ -64,6 +64,7 @@ type Service struct {
 	persist   *statePersister
 	retention *retention
 	poller    usagePoller // usage-endpoint schedule (usagepoll.go)
+	keys      *keyStore   // client keys and auth counters (keys.go, auth.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv
@@ -127,6 +128,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	p.Import(states)
 	if err := s.syncPool(ctx); err != nil {
 		return nil, err
+	}
+	if err := s.initKeys(ctx); err != nil {
+		return nil, fmt.Errorf("proxy: client keys: %w", err)
 	}
 	s.records = s.db.NewWriter(4096, s.log)
 	s.handler = s.routes()
