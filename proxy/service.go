@@ -110,6 +110,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if s.transport == nil {
 		s.transport = newTransport()
 	}
+	s.transport = scrubEcho{next: s.transport, log: s.log}
 	s.persist = newStatePersister(s)
 	p, err := pool.New(pool.Options{
 		Strategy:   cfg.Strategy,
