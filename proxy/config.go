@@ -40,6 +40,12 @@ type Config struct {
 	RetryBackoff float64
 	// BodyLimit caps a request body; larger ones get 413 (default 32 MiB).
 	BodyLimit int64
+	// BodyMemory bounds the bytes held by request bodies in flight; a
+	// request waits for room (default 256 MiB, at least BodyLimit).
+	BodyMemory int64
+	// BodyReadTimeout is how long a request body may go without a byte
+	// arriving before the request is dropped (default 30s).
+	BodyReadTimeout time.Duration
 	// ShutdownTimeout bounds how long StopProxy waits for in-flight
 	// requests, streams included (default 30s).
 	ShutdownTimeout time.Duration
@@ -99,6 +105,13 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BodyLimit == 0 {
 		c.BodyLimit = 32 << 20
+	}
+	if c.BodyMemory <= 0 {
+		c.BodyMemory = 256 << 20
+	}
+	c.BodyMemory = max(c.BodyMemory, c.BodyLimit)
+	if c.BodyReadTimeout <= 0 {
+		c.BodyReadTimeout = 30 * time.Second
 	}
 	if c.Retention == 0 {
 		c.Retention = 30 * 24 * time.Hour

@@ -13,7 +13,7 @@ import (
 func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
-	mux.Handle("/v1/", s.requireKey(http.HandlerFunc(s.forward)))
+	mux.Handle("/v1/", s.requireKey(s.limitBody(http.HandlerFunc(s.forward))))
 	// Claude Code reports telemetry to its base URL. Sluice answers and
 	// discards it: forwarding it would send the user's usage data to
 	// Anthropic under an account it was never meant for.

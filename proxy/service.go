@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 	"github.com/sluice-proxy/sluice/vault"
@@ -63,8 +65,9 @@ type Service struct {
 	handler   http.Handler
 	persist   *statePersister
 	retention *retention
-	poller    usagePoller // usage-endpoint schedule (usagepoll.go)
-	keys      *keyStore   // client keys and auth counters (keys.go, auth.go)
+	poller    usagePoller         // usage-endpoint schedule (usagepoll.go)
+	keys      *keyStore           // client keys and auth counters (keys.go, auth.go)
+	bodies    *semaphore.Weighted // bytes of request bodies in flight (bodylimit.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv
@@ -111,6 +114,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		s.transport = newTransport()
 	}
 	s.transport = scrubEcho{next: s.transport, log: s.log}
+	s.bodies = semaphore.NewWeighted(cfg.BodyMemory)
 	s.persist = newStatePersister(s)
 	p, err := pool.New(pool.Options{
 		Strategy:   cfg.Strategy,
