@@ -3,6 +3,8 @@ package proxy
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/sluice-proxy/sluice/proxy/redact"
 )
 
 // Anthropic error types, as the Messages API names them, so clients react to
@@ -42,5 +44,5 @@ func writeError(w http.ResponseWriter, status int, typ, msg string) {
 	}{Type: "error", Error: struct {
 		Type    string `json:"type"`
 		Message string `json:"message"`
-	}{typ, msg}})
+	}{typ, redact.String(msg)}})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/pool"
+	"github.com/sluice-proxy/sluice/proxy/redact"
 	"github.com/sluice-proxy/sluice/vault"
 )
 
@@ -107,6 +108,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	// Every line the engine logs passes the one redaction function.
+	s.log = slog.New(redact.Handler(s.log.Handler()))
 	if s.now == nil {
 		s.now = time.Now
 	}
