@@ -88,6 +88,22 @@ func (s *Service) keyExclusions(ctx context.Context) map[string]bool {
 	return ex
 }
 
+// anyAllowed reports whether k may use at least one pooled account.
+func (s *Service) anyAllowed(k *clientKey) bool {
+	s.keys.mu.RLock()
+	allowed := k.allowed
+	s.keys.mu.RUnlock()
+	if allowed == nil {
+		return true
+	}
+	for id := range allowed {
+		if _, ok := s.pool.Status(id); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // clientToken is the credential a client sent: x-api-key, or a Bearer
 // token (Claude Code sends one or the other, from ANTHROPIC_API_KEY or
 // ANTHROPIC_AUTH_TOKEN). A Sluice key wins if both are present.
@@ -176,9 +192,8 @@ func (s *Service) requireKey(next http.Handler) http.Handler {
 			}
 		}
 		if rec.DailyCostMicros > 0 {
-			y, m, d := now.Date()
-			day := time.Date(y, m, d, 0, 0, 0, 0, now.Location())
-			spent, err := s.db.KeyCost(r.Context(), rec.ID, day)
+			day := startOfDay(now)
+			spent, err := s.costToday(r.Context(), k, day)
 			if err != nil {
 				s.log.Warn("reading a client key's cost failed", "key", rec.Name, "err", err)
 			} else if spent >= rec.DailyCostMicros {
@@ -188,13 +203,47 @@ func (s *Service) requireKey(next http.Handler) http.Handler {
 			}
 		}
 		ctx := context.WithValue(r.Context(), keyCtx{}, k)
-		if ex := s.keyExclusions(ctx); len(ex) > 0 && len(ex) == len(s.pool.Snapshot()) {
+		if !s.anyAllowed(k) {
 			writeError(w, http.StatusForbidden, errPermission, fmt.Sprintf(
 				"Sluice client key %q may only use accounts that are not in Sluice's pool; change its accounts with `sluice keys` or the Sluice window.", rec.Name))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+// costToday is k's cost since day began, read from the journal when the
+// day (or the process) is new.
+func (s *Service) costToday(ctx context.Context, k *clientKey, day time.Time) (int64, error) {
+	k.costMu.Lock()
+	defer k.costMu.Unlock()
+	if !k.costDay.Equal(day) {
+		spent, err := s.db.KeyCost(ctx, k.rec.ID, day)
+		if err != nil {
+			return 0, err
+		}
+		k.costDay, k.costSpent = day, spent
+	}
+	return k.costSpent, nil
+}
+
+// addKeyCost counts a finished request's cost toward its key's day, once
+// the day's total has been loaded (before that, the journal has it).
+func (s *Service) addKeyCost(ctx context.Context, at time.Time, micros int64) {
+	k := requestKey(ctx)
+	if k == nil || micros == 0 {
+		return
+	}
+	k.costMu.Lock()
+	if k.costDay.Equal(startOfDay(at)) {
+		k.costSpent += micros
+	}
+	k.costMu.Unlock()
 }
 
 // tooMany answers 429 in Anthropic's shape with a retry-after in whole

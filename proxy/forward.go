@@ -43,6 +43,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		rec.Duration = time.Since(start)
 		s.records.Add(*rec)
+		s.addKeyCost(r.Context(), rec.Time, rec.CostMicros)
 		s.events.publish(Event{Kind: EventRequest, AccountID: rec.AccountID, Time: s.now()})
 	}()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit))

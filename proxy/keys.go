@@ -86,6 +86,13 @@ type clientKey struct {
 	allowed  map[string]bool // nil: every account
 	limiter  *rate.Limiter   // nil: no RPM cap
 	inflight atomic.Int64
+
+	// Today's cost, for the daily cap: read from the journal once a day
+	// (or after a restart), then kept up to date as requests finish, so
+	// the cap costs no query per request.
+	costMu    sync.Mutex
+	costDay   time.Time // zero: not loaded
+	costSpent int64
 }
 
 // keyStore is the engine's set of client keys and its auth counters.
