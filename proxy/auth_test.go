@@ -2,7 +2,9 @@ package proxy_test
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +96,18 @@ func TestEveryRouteRequiresAValidKey(t *testing.T) {
 				}
 				if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 					t.Errorf("no nosniff on %d", status)
+				}
+				// Sluice's own answers are never cached; the upstream's keep
+				// their own caching headers.
+				own := rt.open || typ != "" || status != 200
+				if got := resp.Header.Get("Cache-Control"); own && got != "no-store" || !own && got == "no-store" {
+					t.Errorf("Cache-Control %q on a response Sluice wrote=%v", got, own)
+				}
+				if own && resp.Header.Get("Referrer-Policy") != "no-referrer" {
+					t.Errorf("no Referrer-Policy on Sluice's own %d", status)
+				}
+				if status == 401 && resp.Header.Get("X-Should-Retry") != "false" {
+					t.Error("401 invites the SDK to retry")
 				}
 				recv := e.fake.Received()[before:]
 				if status != 200 || rt.open {
@@ -274,4 +288,81 @@ func TestFirstKeyShownOnceAndKeysPersist(t *testing.T) {
 	}
 	e2.close()
 	e2.grepDataDir(secret, e2.key)
+}
+
+func TestUpdateAndListKeys(t *testing.T) {
+	e := newEnv(t)
+	e.addKey("work", accountKey)
+	ctx := context.Background()
+	_, key, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "ci"}); err == nil {
+		t.Fatal("a second live key named ci was created")
+	}
+	if _, _, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "bad\x1bname"}); err == nil {
+		t.Fatal("a name with control characters was accepted")
+	}
+	if _, _, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "x", Accounts: []string{"nope"}}); err == nil {
+		t.Fatal("a key scoped to an unknown account was created")
+	}
+	v, err := e.svc.UpdateKey(ctx, "ci", proxy.KeyOptions{Name: "build", RPM: 1, Accounts: []string{"work"}})
+	if err != nil || v.Name != "build" || v.RPM != 1 || len(v.Accounts) != 1 || v.Accounts[0] != "work" {
+		t.Fatalf("update: %+v %v", v, err)
+	}
+	for i, want := range []int{200, 429} {
+		resp := e.do("GET", "/v1/models", "", keyed("x-api-key", key))
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("request %d after lowering RPM to 1: %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+	if err := e.svc.RevokeKey(ctx, "build"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.RevokeKey(ctx, "build"); !errors.Is(err, proxy.ErrKeyNotFound) {
+		t.Fatalf("second revoke: %v", err)
+	}
+	keys, err := e.svc.Keys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, k := range keys {
+		if k.Name == "build" {
+			found = k.Revoked && !k.RevokedAt.IsZero()
+		}
+		if strings.Contains(k.Hint, key[12:]) {
+			t.Fatalf("key list shows the secret: %q", k.Hint)
+		}
+	}
+	if !found {
+		t.Fatalf("revoked key not listed as revoked: %+v", keys)
+	}
+	// A revoked name can be used again.
+	if _, _, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "build"}); err != nil {
+		t.Fatalf("reusing a revoked key's name: %v", err)
+	}
+}
+
+// Requests refused by the Host guard are counted and logged at info.
+func TestRefusedRequestsLeaveATrace(t *testing.T) {
+	e := newEnv(t)
+	req, _ := http.NewRequest("GET", e.srv.URL+"/v1/models", nil)
+	req.Host = "evil.example"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if e.svc.GuardStats().Refused != 1 {
+		t.Errorf("refusal not counted: %+v", e.svc.GuardStats())
+	}
+	if !strings.Contains(e.logs.String(), `level=INFO msg="request refused" reason="Host is not loopback"`) {
+		t.Errorf("refusal not logged:\n%s", e.logs.String())
+	}
 }
