@@ -61,7 +61,7 @@ func requestKey(ctx context.Context) *clientKey {
 // the request's journal record.
 func keyID(ctx context.Context) string {
 	if k := requestKey(ctx); k != nil {
-		return k.rec.ID
+		return k.id
 	}
 	return ""
 }
@@ -136,7 +136,9 @@ func (s *Service) verify(token string) (*clientKey, authFailure) {
 	}
 	secret, err := s.hmacSecret()
 	if err != nil {
-		s.log.Warn("client keys cannot be verified", "err", err)
+		if s.keys.logs.Allow() {
+			s.log.Warn("client keys cannot be verified", "err", err)
+		}
 		return nil, authUnavailable
 	}
 	sum := digest(secret, token)
@@ -223,7 +225,7 @@ func (s *Service) costToday(ctx context.Context, k *clientKey, day time.Time) (i
 	k.costMu.Lock()
 	defer k.costMu.Unlock()
 	if !k.costDay.Equal(day) {
-		spent, err := s.db.KeyCost(ctx, k.rec.ID, day)
+		spent, err := s.db.KeyCost(ctx, k.id, day)
 		if err != nil {
 			return 0, err
 		}

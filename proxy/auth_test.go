@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
+	"github.com/sluice-proxy/sluice/vault"
 )
 
 const homeKey = "sk-ant-api03-HOMESECRET-0123456789"
@@ -365,4 +366,50 @@ func TestRefusedRequestsLeaveATrace(t *testing.T) {
 	if !strings.Contains(e.logs.String(), `level=INFO msg="request refused" reason="Host is not loopback"`) {
 		t.Errorf("refusal not logged:\n%s", e.logs.String())
 	}
+}
+
+// lockedKeyring fails every read of the client-key secret, as a locked OS
+// keyring does.
+type lockedKeyring struct{ proxy.Keyring }
+
+func (k lockedKeyring) Get(id string) (vault.Credential, error) {
+	if id == "sluice-client-key-hmac" {
+		return vault.Credential{}, vault.ErrLocked
+	}
+	return k.Keyring.Get(id)
+}
+
+func (k lockedKeyring) Put(id string, c vault.Credential) error {
+	if id == "sluice-client-key-hmac" {
+		return vault.ErrLocked
+	}
+	return k.Keyring.Put(id, c)
+}
+
+// Keys cannot be verified while the keyring is locked: 503 saying so, not
+// a 401 that blames the client's key, and nothing forwarded.
+func TestLockedKeyringIs503(t *testing.T) {
+	e := newEnvLocked(t)
+	e.addKey("work", accountKey)
+	got := readError(t, e.do("GET", "/v1/models", "", keyed("x-api-key", "sk-sluice-"+strings.Repeat("a", 43))), 503, "api_error")
+	if !strings.Contains(got.Error.Message, "keyring") {
+		t.Errorf("message %q", got.Error.Message)
+	}
+	if len(e.fake.Received()) != 0 {
+		t.Error("forwarded without a verified key")
+	}
+}
+
+func newEnvLocked(t *testing.T) *env {
+	t.Helper()
+	off := false
+	// Built with keys off (no first key can be made), then turned on.
+	e := newEnv(t, func(c *proxy.Config, d *proxy.Deps) {
+		c.RequireKey = &off
+		d.Keyring = lockedKeyring{d.Keyring}
+	})
+	if err := e.svc.SetRequireKey(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

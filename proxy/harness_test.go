@@ -74,7 +74,7 @@ type env struct {
 }
 
 // clientKeyFor returns a client key for requests to svc: the first key
-// when svc created one, else a new one.
+// when svc created one, else a new one ("" when none can be made).
 func clientKeyFor(t testing.TB, svc *proxy.Service) string {
 	t.Helper()
 	if _, secret, ok := svc.FirstKey(); ok {
@@ -82,7 +82,8 @@ func clientKeyFor(t testing.TB, svc *proxy.Service) string {
 	}
 	_, secret, err := svc.CreateKey(context.Background(), proxy.KeyOptions{Name: "test-" + strconv.FormatInt(time.Now().UnixNano(), 36)})
 	if err != nil {
-		t.Fatal(err)
+		// Tests of an unreadable keyring get no key; their requests fail.
+		t.Logf("no client key for this env: %v", err)
 	}
 	return secret
 }

@@ -82,6 +82,7 @@ type KeyView struct {
 // limit state. Fields other than inflight and limiter are guarded by
 // keyStore.mu.
 type clientKey struct {
+	id       string // rec.ID, readable without the lock: it never changes
 	rec      journal.ClientKey
 	allowed  map[string]bool // nil: every account
 	limiter  *rate.Limiter   // nil: no RPM cap
@@ -408,7 +409,7 @@ func (s *Service) keyView(r journal.ClientKey) KeyView {
 
 // add indexes a stored key.
 func (ks *keyStore) add(r journal.ClientKey) {
-	k := &clientKey{}
+	k := &clientKey{id: r.ID}
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	ks.set(k, r, time.Now())
