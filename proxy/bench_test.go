@@ -112,7 +112,8 @@ func BenchmarkDirect(b *testing.B) {
 func BenchmarkViaSluice(b *testing.B) {
 	for _, bc := range benchCases {
 		target := func(b *testing.B) (string, string) {
-			return newBenchEnv(b, nil).srv.URL, clientKey
+			e := newBenchEnv(b, nil)
+			return e.srv.URL, e.key
 		}
 		b.Run(bc.name, func(b *testing.B) { runSerial(b, bc.body, target) })
 		b.Run(bc.name+"-parallel", func(b *testing.B) { runParallel(b, bc.body, target) })
@@ -218,14 +219,14 @@ func BenchmarkHandler(b *testing.B) {
 	}
 	b.Run("fixture", func(b *testing.B) {
 		rp := recordAnswer(b, benchStreamBody)
-		runHandler(b, nil, benchStreamBody, rp)
+		runHandler(b, nil, "", benchStreamBody, rp)
 	})
 }
 
 func benchHandler(b *testing.B, body string) {
 	rp := recordAnswer(b, body)
 	e := newBenchEnv(b, rp)
-	runHandler(b, e.svc.Handler(), body, rp)
+	runHandler(b, e.svc.Handler(), e.key, body, rp)
 	// Every request must have left a record; records the bounded
 	// queue dropped would be work missing from the figures. Closing the
 	// service flushes them (the journal stays open until cleanup).
@@ -237,11 +238,11 @@ func benchHandler(b *testing.B, body string) {
 
 // runHandler serves b.N requests to h in this goroutine (h nil: only build
 // the request and drain the replayed answer). One untimed request warms up.
-func runHandler(b *testing.B, h http.Handler, body string, rp *replay) {
+func runHandler(b *testing.B, h http.Handler, key, body string, rp *replay) {
 	tmpl := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8788/v1/messages", nil)
 	tmpl.Header.Set("Content-Type", "application/json")
 	tmpl.Header.Set("Anthropic-Version", "2023-06-01")
-	tmpl.Header.Set("X-Api-Key", clientKey)
+	tmpl.Header.Set("X-Api-Key", key)
 	raw := []byte(body)
 	w := &sinkWriter{h: http.Header{}}
 	serve := func() {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -48,6 +49,12 @@ type Config struct {
 	RetryBackoff float64
 	// BodyLimit caps a request body; larger ones get 413 (default 32 MiB).
 	BodyLimit int64
+	// BodyMemory bounds the bytes held by request bodies in flight; a
+	// request waits for room (default 256 MiB, at least BodyLimit).
+	BodyMemory int64
+	// BodyReadTimeout is how long a request body may go without a byte
+	// arriving before the request is dropped (default 30s).
+	BodyReadTimeout time.Duration
 	// ShutdownTimeout bounds how long StopProxy waits for in-flight
 	// requests, streams included (default 30s).
 	ShutdownTimeout time.Duration
@@ -59,6 +66,14 @@ type Config struct {
 	AllowedOrigins []string
 	// Version is reported by /health.
 	Version string
+	// RequireKey says whether requests must carry a Sluice client key.
+	// Nil means the setting saved by SetRequireKey, or true when none was
+	// saved (SLUICE_REQUIRE_KEY=false sets it to false).
+	RequireKey *bool
+	// AllowInsecureUpstream accepts a plain http:// Upstream that is not on
+	// loopback (a test rig, a debugging proxy). Off, such an upstream is
+	// refused at start.
+	AllowInsecureUpstream bool
 }
 
 // Defaults for Config fields left zero.
@@ -103,6 +118,13 @@ func (c Config) withDefaults() Config {
 	if c.BodyLimit == 0 {
 		c.BodyLimit = 32 << 20
 	}
+	if c.BodyMemory <= 0 {
+		c.BodyMemory = 256 << 20
+	}
+	c.BodyMemory = max(c.BodyMemory, c.BodyLimit)
+	if c.BodyReadTimeout <= 0 {
+		c.BodyReadTimeout = 30 * time.Second
+	}
 	if c.Retention == 0 {
 		c.Retention = 30 * 24 * time.Hour
 	}
@@ -127,6 +149,11 @@ func (c Config) validate() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("upstream %q is not an http(s) URL", c.Upstream)
 	}
+	// Plain http to another machine sends the accounts' credentials and
+	// every prompt in clear text.
+	if u.Scheme == "http" && !loopbackHost(u.Host) && !c.AllowInsecureUpstream {
+		return fmt.Errorf("upstream %q is plain http to another host, which would send your accounts' credentials unencrypted; use https (or allow it explicitly)", c.Upstream)
+	}
 	if c.RetryBackoff < 1 {
 		return fmt.Errorf("retry backoff must be >= 1")
 	}
@@ -137,17 +164,38 @@ func (c Config) validate() error {
 }
 
 // CheckLoopback refuses a listen host that is not a loopback address. Sluice
-// hands out its accounts to whoever can reach it; until client keys guard it,
-// only this machine may.
+// hands out its accounts to whoever can reach it: only this machine may. A
+// name is resolved (hosts file included) and every address it has must be
+// loopback: "localhost" mapped to a LAN address must not make Sluice listen
+// there.
 func CheckLoopback(host string) error {
-	if host == "localhost" {
-		return nil
+	_, err := loopbackIP(host)
+	return err
+}
+
+// loopbackIP resolves host to the loopback address to listen on.
+func loopbackIP(host string) (net.IP, error) {
+	refuse := fmt.Errorf("refusing to listen on %q: Sluice only listens on loopback (127.0.0.1 or ::1) so that no other machine can use your accounts", host)
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip != nil {
+		if !ip.IsLoopback() {
+			return nil, refuse
+		}
+		return ip, nil
 	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("refusing to listen on %q: Sluice only listens on loopback (127.0.0.1 or ::1) so that no other machine can use your accounts", host)
+	ips, err := net.LookupIP(host)
+	if err != nil || len(ips) == 0 {
+		return nil, fmt.Errorf("%w (%q does not resolve)", refuse, host)
 	}
-	return nil
+	var pick net.IP
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return nil, fmt.Errorf("%w (%q resolves to %s)", refuse, host, ip)
+		}
+		if pick == nil || ip.To4() != nil && pick.To4() == nil {
+			pick = ip // prefer IPv4: the other loopback is bound as well
+		}
+	}
+	return pick, nil
 }
 
 // Addr is the host:port the proxy listens on.

@@ -143,12 +143,12 @@ func TestNoKeyInDatabaseOrLogs(t *testing.T) {
 	e := newEnv(t)
 	e.addKey("work", accountKey)
 	for i := 0; i < 5; i++ {
-		resp := e.do("POST", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[]}`, map[string]string{"x-api-key": clientKey})
+		resp := e.do("POST", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[]}`, map[string]string{"x-api-key": e.key})
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
 	e.fake.Script(accountKey, fakeBehaviorStatuses(401))
-	resp := e.do("POST", "/v1/messages", `{}`, map[string]string{"Authorization": "Bearer " + clientKey})
+	resp := e.do("POST", "/v1/messages", `{}`, map[string]string{"Authorization": "Bearer " + e.key})
 	resp.Body.Close()
 	views, err := e.svc.Accounts(context.Background())
 	if err != nil {
@@ -156,8 +156,8 @@ func TestNoKeyInDatabaseOrLogs(t *testing.T) {
 	}
 	out, _ := json.Marshal(views)
 	e.close() // flush the journal and the WAL
-	e.grepDataDir(accountKey, "ACCOUNTSECRET", clientKey, "CLIENTSECRET")
-	for _, s := range []string{"ACCOUNTSECRET", "CLIENTSECRET"} {
+	e.grepDataDir(accountKey, "ACCOUNTSECRET", e.key)
+	for _, s := range []string{"ACCOUNTSECRET", e.key} {
 		if strings.Contains(e.logs.String(), s) {
 			t.Errorf("log contains %s:\n%s", s, e.logs.String())
 		}
@@ -181,6 +181,7 @@ func TestGracefulStopLetsStreamsFinish(t *testing.T) {
 	}
 	addr := e.svc.Addr()
 	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(`{"model":"m","stream":true}`))
+	e.authorize(req)
 	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -265,6 +266,7 @@ func TestClientHangUpMidStream(t *testing.T) {
 	e.fake.Pace = make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+"/v1/messages", strings.NewReader(`{"model":"m","stream":true}`))
+	e.authorize(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

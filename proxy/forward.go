@@ -41,10 +41,11 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	rec := &journal.Record{Time: s.now(), Method: r.Method, Path: r.URL.Path}
+	rec := &journal.Record{Time: s.now(), Method: r.Method, Path: r.URL.Path, ClientKeyID: keyID(r.Context())}
 	defer func() {
 		rec.Duration = time.Since(start)
 		s.records.Add(*rec)
+		s.addKeyCost(r.Context(), rec.Time, rec.CostMicros)
 		s.events.publish(Event{Kind: EventRequest, AccountID: rec.AccountID, Time: s.now()})
 	}()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit))
@@ -60,7 +61,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := &attempt{
-		r: r, body: body, session: sessionKey(r), model: requestModel(body), exclude: map[string]bool{},
+		r: r, body: body, session: sessionKey(r), model: requestModel(body), exclude: s.keyExclusions(r.Context()),
 		delay: s.cfg.RetryDelay, rec: rec, start: start,
 	}
 	if s.passThrough(w, a) {

@@ -22,8 +22,7 @@ var hopHeaders = []string{
 // credentials, and what the transport sets itself.
 var clientOnly = []string{
 	"Authorization", "X-Api-Key", "Cookie", "Host", "Content-Length",
-	// The transport negotiates compression with the upstream and decodes
-	// it, so the usage meter reads plain text.
+	// Replaced by identity in upstreamHeader.
 	"Accept-Encoding",
 }
 
@@ -49,6 +48,11 @@ func upstreamHeader(in http.Header, c vault.Credential) http.Header {
 	for _, name := range clientOnly {
 		h.Del(name)
 	}
+	// Bodies come uncompressed, so the usage meter reads plain text. Set
+	// explicitly, the transport does not decode either: a hostile upstream
+	// sending a gzip bomb anyway has it relayed compressed, as it came,
+	// never inflated in Sluice's memory.
+	h.Set("Accept-Encoding", "identity")
 	switch c.Kind {
 	case vault.KindOAuth:
 		h.Set("Authorization", "Bearer "+c.AccessToken)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
-	"syscall"
+	"sync"
 	"time"
 )
 
@@ -15,7 +13,7 @@ import (
 type listener struct {
 	srv  *http.Server
 	addr string
-	done chan struct{} // closed when Serve returns
+	done chan struct{} // closed when every Serve has returned
 }
 
 // ErrPortInUse reports that another program holds the configured port.
@@ -31,30 +29,23 @@ func (s *Service) StartProxy(_ context.Context) error {
 	if s.srv != nil {
 		return nil
 	}
-	ln, err := net.Listen("tcp", s.cfg.Addr())
+	lns, err := s.listen()
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("cannot listen on %s: %w (is another Sluice running? set SLUICE_PORT to choose another port)", s.cfg.Addr(), ErrPortInUse)
-		}
-		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Addr(), err)
+		return err
 	}
-	l := &listener{
-		srv: &http.Server{
-			Handler:           s.handler,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			// Connection-level noise (clients hanging up) is not worth a
-			// warning in the user's log.
-			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		},
-		addr: ln.Addr().String(),
-		done: make(chan struct{}),
+	l := &listener{srv: s.newServer(), addr: lns[0].Addr().String(), done: make(chan struct{})}
+	caps := newConnCaps(maxConnsTotal, maxConnsPerPeer, s.log)
+	var serving sync.WaitGroup
+	for _, ln := range lns {
+		serving.Go(func() {
+			if err := l.srv.Serve(&cappedListener{Listener: ln, connCaps: caps}); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("proxy stopped serving", "err", err)
+			}
+		})
 	}
 	go func() {
-		defer close(l.done)
-		if err := l.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("proxy stopped serving", "err", err)
-		}
+		serving.Wait()
+		close(l.done)
 	}()
 	s.srv = l
 	s.startPoller()

@@ -105,7 +105,7 @@ func runLoad(t *testing.T, e *env, cfg loadConfig) loadResult {
 					break
 				}
 				stream := rng.Float64() < cfg.StreamShare
-				lat, first, err := loadCall(client, e.srv.URL, session, stream)
+				lat, first, err := loadCall(client, e.srv.URL, e.key, session, stream)
 				switch {
 				case err != nil:
 					errs = append(errs, err.Error())
@@ -136,7 +136,7 @@ func runLoad(t *testing.T, e *env, cfg loadConfig) loadResult {
 
 // loadCall sends one request as a client session and checks the answer is
 // whole: a JSON message with its usage, or a stream through message_stop.
-func loadCall(c *http.Client, base, session string, stream bool) (lat, ttfb time.Duration, err error) {
+func loadCall(c *http.Client, base, key, session string, stream bool) (lat, ttfb time.Duration, err error) {
 	body := benchJSONBody
 	if stream {
 		body = benchStreamBody
@@ -147,7 +147,7 @@ func loadCall(c *http.Client, base, session string, stream bool) (lat, ttfb time
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Anthropic-Version", "2023-06-01")
-	req.Header.Set("X-Api-Key", clientKey)
+	req.Header.Set("X-Api-Key", key)
 	req.Header.Set("X-Claude-Code-Session-Id", session)
 	start := time.Now()
 	resp, err := c.Do(req)

@@ -13,32 +13,37 @@ import (
 func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
-	mux.HandleFunc("/v1/", s.forward)
+	mux.Handle("/v1/", s.requireKey(s.limitBody(http.HandlerFunc(s.forward))))
 	// Claude Code reports telemetry to its base URL. Sluice answers and
 	// discards it: forwarding it would send the user's usage data to
 	// Anthropic under an account it was never meant for.
 	mux.HandleFunc("/api/event_logging/", discard)
 	mux.HandleFunc("/api/claude_code/metrics", discard)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, errNotFound, "Sluice does not serve "+r.Method+" "+r.URL.Path+"; API requests go to /v1/...")
-	})
+	mux.Handle("/", s.requireKey(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, errNotFound, "Sluice does not serve "+r.Method+" "+sanitize(r.URL.Path)+"; API requests go to /v1/...")
+	})))
 	return s.guard(mux)
 }
 
 // guard applies the checks every request passes before routing.
 func (s *Service) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every response, the upstream's included, is data, never a
+		// document a browser should sniff into something runnable.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		// DNS rebinding: a web page at evil.example that resolves to
 		// 127.0.0.1 reaches us with Host: evil.example. Only loopback
 		// names are ours.
 		if !loopbackHost(r.Host) {
+			s.refuse(r, "Host is not loopback")
 			writeError(w, http.StatusMisdirectedRequest, errPermission, "Sluice only answers requests addressed to localhost or a loopback address")
 			return
 		}
 		// Unclean paths (//, /./, /../) are refused rather than cleaned
 		// and redirected: nothing odd is forwarded under an account.
 		if p := r.URL.Path; p == "" || path.Clean(p) != p && p != path.Clean(p)+"/" {
-			writeError(w, http.StatusNotFound, errNotFound, "malformed path "+r.URL.Path)
+			s.refuse(r, "malformed path")
+			writeError(w, http.StatusNotFound, errNotFound, "malformed path "+sanitize(r.URL.Path))
 			return
 		}
 		// Browsers mark requests a web page makes to another site, even
@@ -46,12 +51,14 @@ func (s *Service) guard(next http.Handler) http.Handler {
 		// unless the page's origin is allowed.
 		if site := r.Header.Get("Sec-Fetch-Site"); (site == "cross-site" || site == "same-site") &&
 			!slices.Contains(s.cfg.AllowedOrigins, r.Header.Get("Origin")) {
+			s.refuse(r, "cross-site request")
 			writeError(w, http.StatusForbidden, errPermission, "requests from web pages are not allowed")
 			return
 		}
 		if origin := r.Header.Get("Origin"); origin != "" {
 			if !slices.Contains(s.cfg.AllowedOrigins, origin) {
-				writeError(w, http.StatusForbidden, errPermission, "cross-origin requests from "+origin+" are not allowed")
+				s.refuse(r, "foreign Origin")
+				writeError(w, http.StatusForbidden, errPermission, "cross-origin requests from "+sanitize(origin)+" are not allowed")
 				return
 			}
 			h := w.Header()
@@ -84,6 +91,7 @@ func loopbackHost(hostport string) bool {
 }
 
 func discard(w http.ResponseWriter, _ *http.Request) {
+	ownHeaders(w.Header())
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write([]byte("{}\n"))
 }
@@ -108,6 +116,6 @@ func (s *Service) Health() Health {
 
 func (s *Service) health(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+	ownHeaders(w.Header())
 	_ = json.NewEncoder(w).Encode(s.Health())
 }

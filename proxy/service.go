@@ -11,8 +11,11 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/pool"
+	"github.com/sluice-proxy/sluice/proxy/redact"
 	"github.com/sluice-proxy/sluice/vault"
 )
 
@@ -63,8 +66,10 @@ type Service struct {
 	handler   http.Handler
 	persist   *statePersister
 	retention *retention
-	poller    usagePoller // usage-endpoint schedule (usagepoll.go)
-	passthru  passthrough // credentials observed in passthrough mode (passthrough.go)
+	poller    usagePoller         // usage-endpoint schedule (usagepoll.go)
+	passthru  passthrough         // credentials observed in passthrough mode (passthrough.go)
+	keys      *keyStore           // client keys and auth counters (keys.go, auth.go)
+	bodies    *semaphore.Weighted // bytes of request bodies in flight (bodylimit.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv
@@ -104,12 +109,16 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	// Every line the engine logs passes the one redaction function.
+	s.log = slog.New(redact.Handler(s.log.Handler()))
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.transport == nil {
 		s.transport = newTransport()
 	}
+	s.transport = scrubEcho{next: s.transport, log: s.log}
+	s.bodies = semaphore.NewWeighted(cfg.BodyMemory)
 	s.persist = newStatePersister(s)
 	p, err := pool.New(pool.Options{
 		Strategy:   cfg.Strategy,
@@ -128,6 +137,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	p.Import(states)
 	if err := s.syncPool(ctx); err != nil {
 		return nil, err
+	}
+	if err := s.initKeys(ctx); err != nil {
+		return nil, fmt.Errorf("proxy: client keys: %w", err)
 	}
 	s.records = s.db.NewWriter(4096, s.log)
 	s.handler = s.routes()

@@ -16,14 +16,13 @@ import (
 
 const (
 	accountKey = "sk-ant-api03-ACCOUNTSECRET-0123456789"
-	clientKey  = "sk-client-CLIENTSECRET-xyz"
 )
 
 func sdkClient(e *env, opts ...option.RequestOption) anthropic.Client {
 	return anthropic.NewClient(append([]option.RequestOption{
 		option.WithoutEnvironmentDefaults(),
 		option.WithBaseURL(e.srv.URL),
-		option.WithAPIKey(clientKey),
+		option.WithAPIKey(e.key),
 		option.WithMaxRetries(0),
 	}, opts...)...)
 }
@@ -63,7 +62,7 @@ func TestSDKNonStreamedCarriesAccountKeyOnly(t *testing.T) {
 	}
 	for k, vv := range r.Header {
 		for _, v := range vv {
-			if strings.Contains(v, "CLIENTSECRET") {
+			if strings.Contains(v, e.key) {
 				t.Errorf("client key leaked upstream in %s", k)
 			}
 		}
@@ -109,7 +108,7 @@ func TestStreamRelaysEventByEvent(t *testing.T) {
 	e.addKey("work", accountKey)
 	e.fake.Chunks = 3
 	e.fake.Pace = make(chan struct{})
-	resp := e.do("POST", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":10,"stream":true,"messages":[]}`, map[string]string{"x-api-key": clientKey})
+	resp := e.do("POST", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":10,"stream":true,"messages":[]}`, map[string]string{"x-api-key": e.key})
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
@@ -141,7 +140,7 @@ func TestLargeBodyArrivesIntact(t *testing.T) {
 		t.Fatal(err)
 	}
 	text, _ := json.Marshal(map[string]any{"model": "claude-sonnet-4-5", "messages": []any{map[string]any{"role": "user", "content": blob}}})
-	resp := e.do("POST", "/v1/messages/count_tokens", string(text), map[string]string{"x-api-key": clientKey})
+	resp := e.do("POST", "/v1/messages/count_tokens", string(text), map[string]string{"x-api-key": e.key})
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
@@ -156,7 +155,7 @@ func TestLargeBodyArrivesIntact(t *testing.T) {
 func TestPassthroughPathsAndQuery(t *testing.T) {
 	e := newEnv(t)
 	e.addKey("work", accountKey)
-	resp := e.do("GET", "/v1/models?limit=5", "", map[string]string{"x-api-key": clientKey})
+	resp := e.do("GET", "/v1/models?limit=5", "", map[string]string{"x-api-key": e.key})
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "claude-sonnet-4-5") {
@@ -165,7 +164,7 @@ func TestPassthroughPathsAndQuery(t *testing.T) {
 	if resp.Header.Get("anthropic-ratelimit-unified-5h-utilization") == "" {
 		t.Errorf("limit headers were not relayed to the client")
 	}
-	resp = e.do("POST", "/v1/files/abc", "{}", map[string]string{"x-api-key": clientKey})
+	resp = e.do("POST", "/v1/files/abc", "{}", map[string]string{"x-api-key": e.key})
 	resp.Body.Close()
 	got := e.fake.Received()
 	if len(got) != 2 || got[1].Path != "/v1/files/abc" {
@@ -177,7 +176,7 @@ func TestHopByHopHeadersDropped(t *testing.T) {
 	e := newEnv(t)
 	e.addKey("work", accountKey)
 	resp := e.do("POST", "/v1/messages", `{"model":"m","messages":[]}`, map[string]string{
-		"Authorization": "Bearer " + clientKey,
+		"Authorization": "Bearer " + e.key,
 		"Connection":    "X-Secret-Hop",
 		"X-Secret-Hop":  "1",
 		"Keep-Alive":    "timeout=5",

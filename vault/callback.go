@@ -2,12 +2,16 @@ package vault
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -24,6 +28,12 @@ type callbackServer struct {
 	state   string         // the state the response must carry; set before serving
 	results chan callbackResult
 	once    sync.Once
+
+	// The one-shot start link (see startURL): a random path that redirects
+	// to the authorize URL the first time and ends the sign-in the second.
+	startPath string
+	authorize string
+	starts    atomic.Int32
 }
 
 // callbackResult is what the browser delivered: a code and state, or an error.
@@ -66,6 +76,7 @@ func listenCallback() (*callbackServer, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /callback", c.handle)
+	mux.HandleFunc("GET /start/{nonce}", c.handleStart)
 	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return c, nil
 }
@@ -73,8 +84,8 @@ func listenCallback() (*callbackServer, error) {
 // serve starts answering; state is what the authorization response must
 // carry. The port is bound from listenCallback on, so the redirect URI is
 // known before the flow (and its state) exists.
-func (c *callbackServer) serve(state string) {
-	c.state = state
+func (c *callbackServer) serve(state, authorize string) {
+	c.state, c.authorize = state, authorize
 	for _, ln := range c.lns {
 		go func() { _ = c.srv.Serve(ln) }()
 	}
@@ -118,6 +129,43 @@ func (c *callbackServer) handle(w http.ResponseWriter, r *http.Request) {
 	default:
 		_, _ = fmt.Fprint(w, page("Signed in to Sluice.", "You can close this tab."))
 	}
+}
+
+// ErrStartReused reports that the one-shot sign-in link was opened twice:
+// someone else (another local user reading the browser's command line)
+// may have read the sign-in's state, so the sign-in is abandoned.
+var ErrStartReused = errors.New("vault: login: the sign-in link was opened twice (by another program?); start the sign-in again")
+
+// startURL returns the one-shot loopback link that redirects to the
+// authorize URL. It is what goes on the browser's command line, which every
+// local user can read: the state itself never does.
+func (c *callbackServer) startURL() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("vault: login: %w", err)
+	}
+	c.startPath = hex.EncodeToString(b[:])
+	return strings.TrimSuffix(c.RedirectURI, "/callback") + "/start/" + c.startPath, nil
+}
+
+// handleStart redirects the first visit of the start link to the authorize
+// URL. A second visit means the link was read by someone else too: the
+// sign-in ends, so a state they learnt cannot be used to plant a code.
+func (c *callbackServer) handleStart(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	if c.startPath == "" || !equalConstantTime(r.PathValue("nonce"), c.startPath) {
+		http.NotFound(w, r)
+		return
+	}
+	if c.starts.Add(1) == 1 {
+		http.Redirect(w, r, c.authorize, http.StatusFound)
+		return
+	}
+	c.once.Do(func() { c.results <- callbackResult{err: ErrStartReused} })
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusGone)
+	_, _ = fmt.Fprint(w, page("This sign-in link was already opened.", "The sign-in was stopped in case another program read the link. Start it again from Sluice."))
 }
 
 // page is the small HTML answer shown in the browser tab.

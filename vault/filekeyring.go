@@ -7,7 +7,22 @@ import (
 	"strings"
 
 	"github.com/99designs/keyring"
+	jose "github.com/dvsekhvalnov/jose2go"
 )
+
+// maxFileIterations bounds the PBKDF2 iteration count (the JWE "p2c"
+// header) a file keyring item may ask for. keyring writes 8,192; an item
+// asking for millions is a tampered file trying to burn minutes of CPU at
+// start (CVE-2023-50658), and is refused before any derivation.
+const maxFileIterations = 200_000
+
+// init bounds p2c for PBES2-HS256+A128KW, the algorithm keyring's file
+// backend uses. jose2go keeps its algorithms in a process-wide registry;
+// replacing the entry is the only way to configure it, and it is done once,
+// before any keyring can be opened.
+func init() {
+	jose.RegisterJwa(jose.NewPbse2HmacAesKWAlg(128, maxFileIterations, 1000))
+}
 
 // canaryKey names the file keyring item that proves the password. It has no
 // service prefix, so no account id can collide with it.
@@ -102,6 +117,9 @@ func wrongPassword(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("vault: file keyring: read item: %w", err)
+	}
+	if strings.Contains(err.Error(), "'p2c'") {
+		return fmt.Errorf("vault: file keyring: an item asks for more than %d key derivation iterations (p2c); the file was tampered with", maxFileIterations)
 	}
 	return ErrWrongPassword
 }

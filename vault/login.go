@@ -31,6 +31,13 @@ type LoginOptions struct {
 	In io.Reader
 	// Timeout bounds the whole login; 0 means 10 minutes.
 	Timeout time.Duration
+	// StartLink hands OpenBrowser a one-shot loopback link that redirects
+	// to the authorize URL, instead of the authorize URL itself (loopback
+	// flow only). A browser's command line is readable by every local
+	// user; the authorize URL's state on it lets another user abort the
+	// sign-in or plant their own code. Opened a second time, the link ends
+	// the sign-in with ErrStartReused. Out still shows the authorize URL.
+	StartLink bool
 }
 
 // Login runs a whole PKCE login and returns the new credential; the caller
@@ -64,8 +71,15 @@ func (o *OAuth) Login(ctx context.Context, opts LoginOptions) (Credential, error
 	if err != nil {
 		return Credential{}, err
 	}
-	cb.serve(s.State)
-	show(opts, s.AuthorizeURL, "Waiting for the sign-in to finish in the browser...")
+	open := s.AuthorizeURL
+	if opts.StartLink {
+		// Made before serving: the handler reads it unlocked.
+		if open, err = cb.startURL(); err != nil {
+			return Credential{}, err
+		}
+	}
+	cb.serve(s.State, s.AuthorizeURL)
+	show(opts, s.AuthorizeURL, open, "Waiting for the sign-in to finish in the browser...")
 	code, state, err := cb.wait(ctx)
 	if err != nil {
 		return Credential{}, err
@@ -80,7 +94,7 @@ func (o *OAuth) loginPaste(ctx context.Context, opts LoginOptions) (Credential, 
 	if err != nil {
 		return Credential{}, err
 	}
-	show(opts, s.AuthorizeURL, "After approving, paste the code shown (code#state) here:")
+	show(opts, s.AuthorizeURL, s.AuthorizeURL, "After approving, paste the code shown (code#state) here:")
 	line, err := readLine(ctx, opts.In)
 	if err != nil {
 		return Credential{}, err
@@ -99,12 +113,12 @@ func (o *OAuth) loginPaste(ctx context.Context, opts LoginOptions) (Credential, 
 // is printed first, so a failing OpenBrowser needs no word of its own, and
 // nothing reaches Out once Login has returned. An OpenBrowser that never
 // returns keeps its goroutine.
-func show(opts LoginOptions, url, next string) {
+func show(opts LoginOptions, url, open, next string) {
 	if opts.OpenBrowser == nil {
 		_, _ = fmt.Fprintf(opts.Out, "Open this URL in a browser to sign in:\n\n  %s\n\n", url)
 	} else {
 		_, _ = fmt.Fprintf(opts.Out, "Opening a browser window to sign in. If it does not appear, open:\n\n  %s\n\n", url)
-		go func() { _ = opts.OpenBrowser(url) }()
+		go func() { _ = opts.OpenBrowser(open) }()
 	}
 	_, _ = fmt.Fprintln(opts.Out, next)
 }

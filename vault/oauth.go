@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -296,10 +297,13 @@ func (o *OAuth) postJSON(ctx context.Context, op, endpoint, bearer string, body 
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	client := o.HTTP
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+	client := http.Client{Timeout: 30 * time.Second}
+	if o.HTTP != nil {
+		client = *o.HTTP
 	}
+	// A redirect would re-send the code and verifier, or the refresh
+	// token, to wherever the server points: refuse every one.
+	client.CheckRedirect = refuseRedirect
 	resp, err := client.Do(req)
 	if err != nil {
 		// url.Error quotes the URL, which holds no secrets here.
@@ -343,9 +347,21 @@ func errorResponse(op string, status int, data []byte) error {
 	return oe
 }
 
-// shorten trims s to at most n bytes on a rune boundary.
+// errRedirect is returned for any redirect on an OAuth call.
+var errRedirect = errors.New("the OAuth server answered with a redirect, which Sluice refuses")
+
+func refuseRedirect(*http.Request, []*http.Request) error { return errRedirect }
+
+// shorten trims s to at most n bytes on a rune boundary, and strips control
+// characters: the text comes from an outside party (the OAuth server, or
+// whoever calls the loopback callback) and may reach a terminal.
 func shorten(s string, n int) string {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return -1
+		}
+		return r
+	}, s))
 	if len(s) <= n {
 		return s
 	}

@@ -13,7 +13,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -66,6 +69,14 @@ func (a Account) GoString() string { return a.String() }
 // Format keeps every fmt verb (%v, %+v, %s, %q, ...) from printing secrets.
 func (a Account) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(a.String())) }
 
+// Limits on what a (possibly hostile) file can make Sluice read.
+const (
+	readTimeout = 30 * time.Second
+	maxRows     = 1000
+	maxName     = 128      // bytes
+	maxField    = 16 << 10 // bytes; real tokens are a few hundred
+)
+
 // required are the columns every better-ccflare (and ccflare) version had.
 var required = []string{"name", "refresh_token"}
 
@@ -86,9 +97,13 @@ func Read(ctx context.Context, path string) ([]Account, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ccflare: %w", err) // *PathError names the file
 	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("ccflare: %s: %w", path, fs.ErrInvalid)
+	// A FIFO or a device would hang the open (and SQLite ignores the
+	// context while it waits): only a regular file is read.
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("ccflare: %s is not a regular file: %w", path, fs.ErrInvalid)
 	}
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
 	db, err := sql.Open("sqlite", dsn(abs))
 	if err != nil {
 		return nil, fmt.Errorf("ccflare: open %s: %w", path, err)
@@ -96,6 +111,24 @@ func Read(ctx context.Context, path string) ([]Account, error) {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 
+	// A view named accounts (a recursive one grows a temp file without
+	// end) or a virtual table runs code of the file's choosing: only a
+	// plain table is read.
+	var kind string
+	err = db.QueryRowContext(ctx, `SELECT type FROM sqlite_master WHERE name = 'accounts' COLLATE NOCASE`).Scan(&kind)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("%w: %s", ErrNoAccounts, path)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %s", classify(err), path)
+	case kind != "table":
+		return nil, fmt.Errorf("%w: %s: accounts is a %s, not a table", ErrSchema, path, kind)
+	}
+	var sqlDef string
+	_ = db.QueryRowContext(ctx, `SELECT coalesce(sql, '') FROM sqlite_master WHERE name = 'accounts' COLLATE NOCASE`).Scan(&sqlDef)
+	if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(sqlDef)), "CREATE VIRTUAL") {
+		return nil, fmt.Errorf("%w: %s: accounts is a virtual table", ErrSchema, path)
+	}
 	cols, err := columns(ctx, db)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", err, path)
@@ -169,7 +202,13 @@ func query(ctx context.Context, db *sql.DB, cols map[string]bool) ([]Account, er
 	sel := make([]string, 0, len(required)+len(optional))
 	for _, c := range slices.Concat(required, optional) {
 		if cols[c] {
-			sel = append(sel, fmt.Sprintf("CAST(coalesce(%s, %s) AS %s)", c, zero(c), sqlType(c)))
+			v := fmt.Sprintf("CAST(coalesce(%s, %s) AS %s)", c, zero(c), sqlType(c))
+			if sqlType(c) == "TEXT" {
+				// One byte over the cap is enough to refuse the row; the
+				// rest is never read into memory.
+				v = fmt.Sprintf("substr(%s, 1, %d)", v, maxField+1)
+			}
+			sel = append(sel, v)
 		} else {
 			sel = append(sel, zero(c))
 		}
@@ -178,7 +217,8 @@ func query(ctx context.Context, db *sql.DB, cols map[string]bool) ([]Account, er
 	if cols["priority"] {
 		order = "coalesce(priority, 0), name"
 	}
-	rows, err := db.QueryContext(ctx, `SELECT `+strings.Join(sel, ", ")+` FROM accounts ORDER BY `+order)
+	rows, err := db.QueryContext(ctx, `SELECT `+strings.Join(sel, ", ")+` FROM accounts ORDER BY `+order+
+		` LIMIT `+strconv.Itoa(maxRows+1))
 	if err != nil {
 		return nil, err
 	}
@@ -193,9 +233,32 @@ func query(ctx context.Context, db *sql.DB, cols map[string]bool) ([]Account, er
 			return nil, fmt.Errorf("account %d: unreadable column value", len(out)+1)
 		}
 		a.Paused = paused != 0
+		if len(out) == maxRows {
+			return nil, fmt.Errorf("more than %d accounts: not a better-ccflare database Sluice will import", maxRows)
+		}
+		for _, f := range []string{a.APIKey, a.AccessToken, a.RefreshToken, a.Provider} {
+			if len(f) > maxField {
+				return nil, fmt.Errorf("account %d: a field is longer than %d bytes", len(out)+1, maxField)
+			}
+		}
+		if a.Name = cleanName(a.Name); a.Name == "" || len(a.Name) > maxName {
+			return nil, fmt.Errorf("account %d: its name is empty or longer than %d bytes", len(out)+1, maxName)
+		}
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// cleanName strips control characters (terminal escapes, bidi overrides)
+// from a name the file chose: it becomes an account name that the CLI and
+// the window print.
+func cleanName(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029' {
+			return -1
+		}
+		return r
+	}, s))
 }
 
 // sqlType is the type col is read as.

@@ -63,6 +63,26 @@ var migrations = []string{
 	 CREATE INDEX records_account_time ON records(account_id, time)`,
 	// 6: which lane (plan, extra usage, a limit signal) a request drew on.
 	`ALTER TABLE records ADD COLUMN lane TEXT NOT NULL DEFAULT ''`,
+	// 7: client keys. Only a non-secret lookup prefix and an HMAC of the
+	// key are kept (the HMAC secret is in the keyring). Revoked keys stay,
+	// so a client using one is told it was revoked; names are unique among
+	// live keys only, so a revoked name can be reused. The index on records
+	// serves the per-key daily cost cap.
+	`CREATE TABLE client_keys (
+		id                TEXT PRIMARY KEY,
+		name              TEXT NOT NULL,
+		prefix            TEXT NOT NULL,
+		hash              BLOB NOT NULL,
+		accounts          TEXT NOT NULL DEFAULT '',
+		rpm               INTEGER NOT NULL DEFAULT 0,
+		max_concurrent    INTEGER NOT NULL DEFAULT 0,
+		daily_cost_micros INTEGER NOT NULL DEFAULT 0,
+		created_at        INTEGER NOT NULL DEFAULT 0,
+		revoked_at        INTEGER NOT NULL DEFAULT 0
+	);
+	 CREATE UNIQUE INDEX client_keys_live_name ON client_keys(name) WHERE revoked_at = 0;
+	 CREATE INDEX client_keys_prefix ON client_keys(prefix);
+	 CREATE INDEX client_keys_cost ON records(client_key_id, time)`,
 }
 
 // migrate applies the migrations the database has not seen yet, each in its

@@ -1,0 +1,55 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"time"
+)
+
+// limitBody bounds what a request body can cost before forward reads it:
+// memory, through a budget of bytes shared by every body in flight (a
+// request waits for room rather than adding to RSS), and time, through a
+// read deadline pushed forward by each read that makes progress (one byte
+// every ten seconds no longer holds a request open for minutes).
+func (s *Service) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		// Unknown length (chunked) reserves the most it may grow to.
+		n := s.cfg.BodyLimit
+		if r.ContentLength > 0 && r.ContentLength < n {
+			n = r.ContentLength
+		}
+		if err := s.bodies.Acquire(r.Context(), n); err != nil {
+			return // the client went away while waiting
+		}
+		defer s.bodies.Release(n)
+		r.Body = &progressBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: s.cfg.BodyReadTimeout}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// progressBody sets the connection's read deadline before each read and
+// clears it when the whole body has arrived, so the response (a stream may last an
+// hour) is never cut by it. Writers that cannot take deadlines (tests
+// calling the handler directly) just go without.
+type progressBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *progressBody) Read(p []byte) (int, error) {
+	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	n, err := b.ReadCloser.Read(p)
+	// Only a whole body clears the deadline. After a timeout it stays
+	// expired, so the server's drain of the unread rest fails at once and
+	// the connection closes instead of waiting on the stalled client.
+	if errors.Is(err, io.EOF) {
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
