@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -84,12 +85,29 @@ func TestPassthroughForwardsClientCredentialUnchanged(t *testing.T) {
 }
 
 func TestPassthroughOffUsesThePool(t *testing.T) {
+	// Keys required (the default): the client's own credential is refused
+	// with a message saying so, and nothing reaches the upstream.
 	e := newEnv(t)
 	e.addKey("pooled", accountKey)
 	resp := e.do(http.MethodPost, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`,
 		map[string]string{"Content-Type": "application/json", "X-Api-Key": ownKey})
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if got := e.fake.Received(); len(got) != 1 || got[0].Credential != accountKey {
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "Anthropic credential") {
+		t.Errorf("passthrough off, keys on: got %d %s, want 401 naming the Anthropic credential", resp.StatusCode, body)
+	}
+	if got := e.fake.Received(); len(got) != 0 {
+		t.Errorf("passthrough off: %d requests reached the upstream, want 0", len(got))
+	}
+
+	// Keys off: the pooled account serves and the client's key is dropped.
+	off := false
+	e2 := newEnv(t, withConfig(func(c *proxy.Config) { c.RequireKey = &off }))
+	e2.addKey("pooled", accountKey)
+	resp = e2.do(http.MethodPost, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`,
+		map[string]string{"Content-Type": "application/json", "X-Api-Key": ownKey})
+	resp.Body.Close()
+	if got := e2.fake.Received(); len(got) != 1 || got[0].Credential != accountKey {
 		t.Errorf("passthrough is off by default: the pooled account must serve")
 	}
 }
