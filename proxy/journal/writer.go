@@ -111,10 +111,16 @@ func (w *Writer) run() {
 
 const insertRecord = `INSERT OR IGNORE INTO records (id, time, account_id, client_key_id, method, path, model,
 	status, stream, attempts, duration_us, first_byte_us, input_tokens, output_tokens, cache_read,
-	cache_create, cost_micros, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	cache_create, cost_micros, error, session, user_agent, request_id, end_reason, failovers, project)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// insertRecords writes rs in one transaction. A record whose id is already
-// stored is skipped, so writing a batch twice never doubles it.
+const insertPayload = `INSERT INTO payloads (seq, time, request, response, req_truncated, resp_truncated)
+	VALUES (?, ?, ?, ?, ?, ?)`
+
+// insertRecords writes rs, their payloads and their share of the daily
+// rollups in one transaction, so the rollups always equal a recount of
+// every record ever written. A record whose id is already stored is
+// skipped, so writing a batch twice never doubles it.
 func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -126,16 +132,36 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 		return fmt.Errorf("journal: insert records: %w", err)
 	}
 	defer stmt.Close()
+	sums := make(map[rollupKey]*rollup, 8)
 	for i := range rs {
 		r := &rs[i]
 		if r.ID == "" {
 			r.ID = rand.Text()
 		}
-		if _, err := stmt.ExecContext(ctx, r.ID, millis(r.Time), r.AccountID, r.ClientKeyID, r.Method, r.Path,
+		res, err := stmt.ExecContext(ctx, r.ID, millis(r.Time), r.AccountID, r.ClientKeyID, r.Method, r.Path,
 			r.Model, r.Status, r.Stream, r.Attempts, r.Duration.Microseconds(), r.FirstByte.Microseconds(),
-			r.InputTokens, r.OutputTokens, r.CacheRead, r.CacheCreate, r.CostMicros, r.Error); err != nil {
+			r.InputTokens, r.OutputTokens, r.CacheRead, r.CacheCreate, r.CostMicros, r.Error,
+			r.Session, r.UserAgent, r.RequestID, r.EndReason, r.Failovers, r.Project)
+		if err != nil {
 			return fmt.Errorf("journal: insert records: %w", err)
 		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			continue // a duplicate: already counted
+		}
+		addRollup(sums, r)
+		if p := r.Payload; p != nil {
+			seq, err := res.LastInsertId()
+			if err != nil {
+				return fmt.Errorf("journal: insert payload: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, insertPayload, seq, millis(r.Time), p.Request, p.Response,
+				p.RequestTruncated, p.ResponseTruncated); err != nil {
+				return fmt.Errorf("journal: insert payload: %w", err)
+			}
+		}
+	}
+	if err := upsertRollups(ctx, tx, sums); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("journal: insert records: commit: %w", err)
