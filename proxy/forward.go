@@ -29,6 +29,7 @@ type attempt struct {
 	delay   time.Duration
 	rec     *journal.Record
 	start   time.Time
+	capture *capture // bodies being captured; nil when capture is off
 }
 
 // forward sends a /v1/* request upstream with an account's credential,
@@ -39,9 +40,13 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	rec := &journal.Record{Time: s.now(), Method: r.Method, Path: r.URL.Path}
+	rec := newRecord(r, s.now())
+	var capt *capture
 	defer func() {
 		rec.Duration = time.Since(start)
+		if capt != nil {
+			s.finishCapture(rec, capt)
+		}
 		s.records.Add(*rec)
 		s.events.publish(Event{Kind: EventRequest, AccountID: rec.AccountID, Time: s.now()})
 	}()
@@ -57,9 +62,10 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errInvalidRequest, "could not read the request body")
 		return
 	}
+	capt = s.startCapture(body)
 	a := &attempt{
 		r: r, body: body, session: sessionKey(r), exclude: map[string]bool{},
-		delay: s.cfg.RetryDelay, rec: rec, start: start,
+		delay: s.cfg.RetryDelay, rec: rec, start: start, capture: capt,
 	}
 	s.attempt(w, a)
 }
@@ -100,6 +106,7 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 		if err != nil {
 			s.credentialFailed(ctx, acct, err)
 			a.exclude[acct.ID] = true
+			a.rec.Failovers++
 			continue
 		}
 		req, err := s.upstreamRequest(ctx, a, cred)
@@ -128,6 +135,7 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 			s.log.Info("account unavailable, failing over", "account", acct.Name, "status", resp.StatusCode)
 			a.keepRefusal(resp)
 			a.exclude[acct.ID] = true
+			a.rec.Failovers++
 			continue
 		case pool.Retry:
 			if s.backoff(ctx, a) {

@@ -25,6 +25,9 @@ var clientOnly = []string{
 	// The transport negotiates compression with the upstream and decodes
 	// it, so the usage meter reads plain text.
 	"Accept-Encoding",
+	// Sluice's own tag for the journal (Record.Project): not Anthropic's
+	// business.
+	projectHeader,
 }
 
 // removeHop deletes hop-by-hop headers, including any that Connection names.

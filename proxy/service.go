@@ -63,7 +63,8 @@ type Service struct {
 	handler   http.Handler
 	persist   *statePersister
 	retention *retention
-	poller    usagePoller // usage-endpoint schedule (usagepoll.go)
+	poller    usagePoller  // usage-endpoint schedule (usagepoll.go)
+	jr        journalState // journal settings and payload key (settings.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv

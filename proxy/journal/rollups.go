@@ -24,14 +24,14 @@ func dayOf(t time.Time) int64 {
 }
 
 type rollupKey struct {
-	day                       int64
+	day                     int64
 	account, model, project string
 }
 
 // rollup is one row of the rollups table: a day's sums for one account,
 // model and project.
 type rollup struct {
-	requests, errors                           int64
+	requests, errors                            int64
 	input, output, cacheRead, cacheCreate, cost int64
 }
 
