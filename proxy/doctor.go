@@ -10,13 +10,16 @@ import (
 // DoctorReport is `sluice doctor`'s findings. It holds no secret: keyring
 // checks say whether a credential could be read, never what it is.
 type DoctorReport struct {
-	OK       bool             `json:"ok"` // integrity, quick check and every keyring check passed
-	Health   journal.Health   `json:"health"`
-	Files    journal.Files    `json:"files"`
-	Dropped  int64            `json:"dropped_records"` // records the async writer could not store since start
-	Settings Settings         `json:"settings"`
-	Keyring  []KeyringCheck   `json:"keyring"`
-	Compact  *CompactionStats `json:"compact,omitempty"`
+	OK      bool           `json:"ok"` // integrity, quick check and every keyring check passed
+	Health  journal.Health `json:"health"`
+	Files   journal.Files  `json:"files"`
+	Dropped int64          `json:"dropped_records"` // records the async writer could not store since start
+	// DroppedPayloads counts records stored without their captured payload
+	// since start, because the writer's queue held too many payload bytes.
+	DroppedPayloads int64            `json:"dropped_payloads"`
+	Settings        Settings         `json:"settings"`
+	Keyring         []KeyringCheck   `json:"keyring"`
+	Compact         *CompactionStats `json:"compact,omitempty"`
 }
 
 // KeyringCheck is whether one account's credential is reachable.
@@ -37,7 +40,7 @@ type CompactionStats struct {
 // be read). With compact it first rebuilds the database file (VACUUM),
 // which holds the journal's writer for as long as that takes.
 func (s *Service) Doctor(ctx context.Context, compact bool) (DoctorReport, error) {
-	rep := DoctorReport{Dropped: s.records.Dropped(), Settings: s.Settings()}
+	rep := DoctorReport{Dropped: s.records.Dropped(), DroppedPayloads: s.records.DroppedPayloads(), Settings: s.Settings()}
 	if compact {
 		before, err := s.db.Files()
 		if err != nil {

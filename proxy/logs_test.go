@@ -295,3 +295,72 @@ func TestAuditAndDoctor(t *testing.T) {
 		t.Fatal("doctor report holds a secret")
 	}
 }
+
+// TestRetentionAppliedAtStart: records older than the setting are gone
+// soon after the engine starts, without anyone calling Prune.
+func TestRetentionAppliedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	fake := fakeapi.New(t)
+	e := newEnvAt(t, dir, fake)
+	e.addKey("work", accountKey)
+	e.send(`{"model":"m"}`, nil)
+	e.logsN(1)
+	e.close()
+	later := func(_ *proxy.Config, d *proxy.Deps) {
+		d.Now = func() time.Time { return time.Now().Add(31 * 24 * time.Hour) }
+	}
+	e2 := newEnvAt(t, dir, fake, later)
+	waitFor(t, "old record pruned at start", func() bool {
+		p, err := e2.svc.Logs(context.Background(), proxy.LogFilter{})
+		return err == nil && len(p.Entries) == 0
+	})
+	if u, err := e2.svc.Usage(context.Background(), proxy.UsageQuery{}); err != nil || u.Total.Requests != 1 {
+		t.Fatalf("usage %+v, %v; want the pruned request still counted", u, err)
+	}
+}
+
+// TestSizeCapThroughService: with a 1 MB cap, captured payloads beyond it
+// go, oldest first, and the file shrinks to about the cap.
+func TestSizeCapThroughService(t *testing.T) {
+	e := newEnv(t)
+	e.addKey("work", accountKey)
+	ctx := context.Background()
+	st := e.svc.Settings()
+	st.Capture = true
+	if _, err := e.svc.UpdateSettings(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("lorem ipsum ", 20000) // 240 KB, sealed so incompressible
+	for range 12 {
+		e.send(`{"model":"claude-sonnet-4","messages":[{"role":"user","content":"`+big+`"}]}`, nil)
+	}
+	entries := e.logsN(12)
+	st.MaxDBBytes = 1 << 20
+	if _, err := e.svc.UpdateSettings(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.svc.Cleanup(ctx, proxy.CleanupOptions{OlderThan: -1})
+	if err != nil || res.Records != 0 || res.Payloads < 8 {
+		t.Fatalf("cleanup %+v, %v; want most payloads gone, every record kept", res, err)
+	}
+	if res.BytesAfter > 3<<19 {
+		t.Fatalf("%d bytes on disk after trimming to 1 MB", res.BytesAfter)
+	}
+	// The newest payloads are the ones kept.
+	kept := 0
+	for i, le := range entries { // newest first
+		d, err := e.svc.Request(ctx, le.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Payload != nil {
+			if i != kept {
+				t.Fatalf("payload of entry %d kept but a newer one went", i)
+			}
+			kept++
+		}
+	}
+	if kept != 12-int(res.Payloads) {
+		t.Fatalf("%d payloads kept, cleanup said %d went", kept, res.Payloads)
+	}
+}

@@ -13,6 +13,12 @@ import (
 // is never held long enough to stall other writes (accounts, settings).
 const maxBatch = 256
 
+// maxQueuedPayloads bounds the payload bytes waiting in the queue: records
+// are small, but each may carry two captured bodies of up to the capture
+// cap, and a slow disk must not turn the queue into gigabytes of memory.
+// Past it a record is still queued, without its payload.
+const maxQueuedPayloads = 64 << 20
+
 // Writer appends records to the journal off the request path. Records wait
 // in a bounded queue; one goroutine takes whatever has queued (up to
 // maxBatch) and writes it in one transaction. There is no flush timer: a
@@ -27,7 +33,9 @@ type Writer struct {
 	mu     sync.RWMutex // guards closed against a send on a closed channel
 	closed bool
 
-	dropped atomic.Int64
+	dropped        atomic.Int64
+	droppedPayload atomic.Int64
+	queuedPayload  atomic.Int64 // payload bytes in the queue
 }
 
 // NewWriter starts a writer whose queue holds up to queue records (at least
@@ -49,6 +57,12 @@ func (db *DB) NewWriter(queue int, log *slog.Logger) *Writer {
 // request must not wait on the disk, so when the queue is full, or the
 // Writer closed, the record is dropped and counted instead.
 func (w *Writer) Add(r Record) bool {
+	n := r.Payload.size()
+	if n > 0 && w.queuedPayload.Add(n) > maxQueuedPayloads {
+		w.queuedPayload.Add(-n)
+		w.droppedPayload.Add(1)
+		r.Payload, n = nil, 0
+	}
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if !w.closed {
@@ -58,8 +72,21 @@ func (w *Writer) Add(r Record) bool {
 		default:
 		}
 	}
+	w.queuedPayload.Add(-n)
 	w.dropped.Add(1)
 	return false
+}
+
+// DroppedPayloads returns how many records were stored without their
+// captured payload because too many payload bytes were queued.
+func (w *Writer) DroppedPayloads() int64 { return w.droppedPayload.Load() }
+
+// size is the bytes a payload holds; 0 for none.
+func (p *Payload) size() int64 {
+	if p == nil {
+		return 0
+	}
+	return int64(len(p.Request) + len(p.Response))
 }
 
 // Dropped returns how many records never reached the database: refused by
@@ -102,7 +129,14 @@ func (w *Writer) run() {
 				break fill
 			}
 		}
-		if err := w.db.insertRecords(context.Background(), batch); err != nil {
+		err := w.db.insertRecords(context.Background(), batch)
+		var n int64
+		for i := range batch {
+			n += batch[i].Payload.size()
+			batch[i].Payload = nil // let the bodies go now, not when the slot is reused
+		}
+		w.queuedPayload.Add(-n)
+		if err != nil {
 			w.dropped.Add(int64(len(batch)))
 			w.log.Error("journal: request records lost", "count", len(batch), "err", err)
 		}
