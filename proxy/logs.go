@@ -28,7 +28,10 @@ type LogFilter struct {
 	Until     time.Time `json:"until,omitzero"`
 	// Cursor continues a listing: LogPage.Next of the previous page.
 	Cursor string `json:"cursor,omitempty"`
-	Limit  int    `json:"limit,omitempty"` // 0 means 100, at most 1000
+	// WrittenAfter keeps requests journaled after the one with this Seq:
+	// `sluice logs --follow` passes the LastSeq of what it has shown.
+	WrittenAfter int64 `json:"written_after,omitempty"`
+	Limit        int   `json:"limit,omitempty"` // 0 means 100, at most 1000
 }
 
 // maxLogLimit bounds one page.
@@ -46,6 +49,8 @@ type LogPage struct {
 	Entries []LogEntry `json:"entries"`
 	// Next is the cursor of the following (older) page; empty at the end.
 	Next string `json:"next,omitempty"`
+	// LastSeq is the highest Seq on the page, to follow from (0 if empty).
+	LastSeq int64 `json:"last_seq,omitempty"`
 }
 
 // Logs lists journaled requests, newest first, a page at a time. Paging is
@@ -64,6 +69,7 @@ func (s *Service) Logs(ctx context.Context, f LogFilter) (LogPage, error) {
 	p := LogPage{Entries: make([]LogEntry, len(rs))}
 	for i, r := range rs {
 		p.Entries[i] = LogEntry{Record: r, AccountName: nameOf(names, r.AccountID)}
+		p.LastSeq = max(p.LastSeq, r.Seq)
 	}
 	if len(rs) == q.Limit {
 		p.Next = journal.CursorOf(rs[len(rs)-1]).String()
@@ -73,7 +79,7 @@ func (s *Service) Logs(ctx context.Context, f LogFilter) (LogPage, error) {
 
 func (s *Service) logQuery(ctx context.Context, f LogFilter) (journal.Query, error) {
 	q := journal.Query{Since: f.Since, Until: f.Until, Model: f.Model, ClientKeyID: f.ClientKey,
-		Session: f.Session, Project: f.Project, Text: f.Text, Limit: f.Limit}
+		Session: f.Session, Project: f.Project, Text: f.Text, WrittenAfter: f.WrittenAfter, Limit: f.Limit}
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}

@@ -75,6 +75,19 @@ func TestRecordKeepsClientDetailsAndProjectStaysLocal(t *testing.T) {
 	if err != nil || len(next.Entries) != 1 || next.Entries[0].ID != st.ID {
 		t.Fatalf("second page: %+v, %v", next, err)
 	}
+	all, err := e.svc.Logs(ctx, proxy.LogFilter{})
+	if err != nil || all.LastSeq != got[0].Seq {
+		t.Fatalf("LastSeq %d, %v; want %d", all.LastSeq, err, got[0].Seq)
+	}
+	e.send(`{"model":"claude-haiku-4","max_tokens":10}`, map[string]string{"X-Sluice-Project": "third"})
+	var follow proxy.LogPage
+	waitFor(t, "followed request", func() bool {
+		follow, err = e.svc.Logs(ctx, proxy.LogFilter{WrittenAfter: all.LastSeq})
+		return err == nil && len(follow.Entries) > 0
+	})
+	if len(follow.Entries) != 1 || follow.Entries[0].Project != "third" {
+		t.Fatalf("follow: %+v", follow)
+	}
 	if _, err := e.svc.Logs(ctx, proxy.LogFilter{Status: "6xx"}); err == nil {
 		t.Error("status 6xx accepted")
 	}
@@ -82,7 +95,7 @@ func TestRecordKeepsClientDetailsAndProjectStaysLocal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) != 2 || rep.Total.Requests != 2 || rep.Rows[1].Project != "web-shop" || rep.Rows[1].AccountName != "work" {
+	if len(rep.Rows) != 3 || rep.Total.Requests != 3 || rep.Rows[2].Project != "web-shop" || rep.Rows[2].AccountName != "work" {
 		t.Fatalf("usage by project: %+v", rep)
 	}
 	d, err := e.svc.Request(ctx, st.ID)
@@ -362,5 +375,30 @@ func TestSizeCapThroughService(t *testing.T) {
 	}
 	if kept != 12-int(res.Payloads) {
 		t.Fatalf("%d payloads kept, cleanup said %d went", kept, res.Payloads)
+	}
+}
+
+func TestEndReasons(t *testing.T) {
+	tests := []struct {
+		name string
+		b    fakeapi.Behavior
+		body string
+		want string
+	}{
+		{"complete", fakeapi.Behavior{}, `{"model":"m","stream":true}`, journal.EndComplete},
+		{"stream error event", fakeapi.Behavior{StreamError: "overloaded_error"}, `{"model":"m","stream":true}`, journal.EndUpstreamError},
+		{"cut mid-stream", fakeapi.Behavior{CutAfterFirstEvent: true}, `{"model":"m","stream":true}`, journal.EndTruncated},
+		{"error status", fakeapi.Behavior{Statuses: []int{400}}, `{"model":"m"}`, journal.EndUpstreamError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.addKey("work", accountKey)
+			e.fake.Script(accountKey, tt.b)
+			e.send(tt.body, nil)
+			if got := e.logsN(1)[0]; got.EndReason != tt.want {
+				t.Fatalf("end reason %q, want %q (record %+v)", got.EndReason, tt.want, got)
+			}
+		})
 	}
 }

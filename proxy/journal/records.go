@@ -28,7 +28,11 @@ type Query struct {
 	// is the last record of the previous page. Paging by (time, seq) rather
 	// than by offset stays stable while new records arrive.
 	After Cursor
-	Limit int // at most this many; 0 means 100
+	// WrittenAfter keeps records stored after the one with this Seq, for
+	// following the log: a long stream is written when it ends, after
+	// requests that arrived later, so arrival time cannot tell what is new.
+	WrittenAfter int64
+	Limit        int // at most this many; 0 means 100
 }
 
 // Cursor is a position in the newest-first order of records. The zero
@@ -96,6 +100,9 @@ func (q Query) where() (string, []any) {
 	if q.Text != "" {
 		pat := "%" + likeEscape.Replace(q.Text) + "%"
 		add(`(path LIKE ? ESCAPE '\' OR error LIKE ? ESCAPE '\')`, pat, pat)
+	}
+	if q.WrittenAfter > 0 {
+		add("seq > ?", q.WrittenAfter)
 	}
 	if !q.After.IsZero() {
 		add("(time < ? OR (time = ? AND seq < ?))", q.After.Time, q.After.Time, q.After.Seq)
