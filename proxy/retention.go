@@ -18,13 +18,14 @@ const retentionEvery = time.Hour
 type retention struct {
 	stop chan struct{}
 	done chan struct{}
+	kick chan struct{} // run now: the settings changed
 }
 
 func (s *Service) startRetention() *retention {
 	if err := s.loadSettings(context.Background()); err != nil {
 		s.log.Error("journal settings unreadable; using defaults", "err", err)
 	}
-	r := &retention{stop: make(chan struct{}), done: make(chan struct{})}
+	r := &retention{stop: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
 	go func() {
 		defer close(r.done)
 		t := time.NewTicker(retentionEvery)
@@ -37,10 +38,20 @@ func (s *Service) startRetention() *retention {
 			case <-r.stop:
 				return
 			case <-t.C:
+			case <-r.kick:
 			}
 		}
 	}()
 	return r
+}
+
+// runSoon asks for a run without waiting for the hour, and without
+// blocking: one pending request is enough.
+func (r *retention) runSoon() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
 }
 
 func (r *retention) close() {

@@ -89,8 +89,9 @@ func (s *Service) Settings() Settings {
 }
 
 // UpdateSettings validates and stores new settings, which take effect at
-// once (capture on the next request, retention on the next run), and logs
-// the change in the audit log. It returns the settings now in force.
+// once (capture on the next request; retention runs in the background
+// right after), and logs the change in the audit log. It returns the
+// settings now in force.
 func (s *Service) UpdateSettings(ctx context.Context, st Settings) (Settings, error) {
 	if err := st.validate(); err != nil {
 		return s.Settings(), err
@@ -108,6 +109,9 @@ func (s *Service) UpdateSettings(ctx context.Context, st Settings) (Settings, er
 	s.jr.settings.Store(&st)
 	if old != st {
 		s.audit(ctx, AuditSettingsChanged, "journal", settingsDiff(old, st))
+		if s.retention != nil {
+			s.retention.runSoon() // a tighter limit applies now, not within the hour
+		}
 	}
 	return st, nil
 }

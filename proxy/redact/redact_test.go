@@ -1,6 +1,8 @@
 package redact
 
 import (
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -59,5 +61,23 @@ func TestRedactDoesNotModifyInput(t *testing.T) {
 	_ = Bytes(in)
 	if string(in) != orig {
 		t.Fatalf("input modified: %q", in)
+	}
+}
+
+func TestHandlerRedactsLogs(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(Handler(slog.NewTextHandler(&buf, nil))).With("key", "sk-ant-api03-WITHSECRET1")
+	log.WithGroup("g").Info("token sk-sluice-MSGSECRET2 seen",
+		"err", errors.New("bad header: x-api-key: ERRSECRET3"),
+		"n", 42,
+		slog.Group("inner", "auth", "Bearer GROUPSECRET4abcdef"))
+	out := buf.String()
+	for _, s := range []string{"WITHSECRET1", "MSGSECRET2", "ERRSECRET3", "GROUPSECRET4"} {
+		if strings.Contains(out, s) {
+			t.Errorf("log line holds %s: %s", s, out)
+		}
+	}
+	if !strings.Contains(out, "g.n=42") || !strings.Contains(out, "token sk-sluice-"+Mask+" seen") {
+		t.Errorf("log line lost its content: %s", out)
 	}
 }
