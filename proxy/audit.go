@@ -20,6 +20,7 @@ const (
 	AuditSignInOK        = "signin.ok"
 	AuditSignInFailed    = "signin.failed"
 	AuditSettingsChanged = "settings.changed"
+	AuditJournalCleanup  = "journal.cleanup"
 	AuditClientKeyAdded  = "clientkey.created"
 	AuditClientKeyRevoke = "clientkey.revoked"
 	AuditClientAuthFail  = "client.auth_failed"

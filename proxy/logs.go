@@ -151,6 +151,10 @@ func nameOf(names map[string]string, id string) string {
 type RequestDetail struct {
 	LogEntry
 	Payload *PayloadView `json:"payload,omitempty"`
+	// PayloadError says why a stored payload could not be read (its key
+	// is gone from the keyring, or it was tampered with); the record
+	// itself is still returned.
+	PayloadError string `json:"payload_error,omitempty"`
 }
 
 // PayloadView is a captured payload, decrypted. Secrets were redacted
@@ -186,12 +190,14 @@ func (s *Service) Request(ctx context.Context, id string) (RequestDetail, error)
 	}
 	aead, err := s.payloadAEAD(false)
 	if err != nil {
-		return d, err
+		d.PayloadError = err.Error()
+		return d, nil
 	}
 	req, err1 := unseal(aead, id, p.Request)
 	resp, err2 := unseal(aead, id, p.Response)
 	if err := errors.Join(err1, err2); err != nil {
-		return d, err
+		d.PayloadError = err.Error()
+		return d, nil
 	}
 	d.Payload = &PayloadView{Request: string(req), Response: string(resp),
 		RequestTruncated: p.RequestTruncated, ResponseTruncated: p.ResponseTruncated}

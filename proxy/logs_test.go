@@ -174,6 +174,17 @@ func TestCaptureIsRedactedAndEncrypted(t *testing.T) {
 	e.close()
 	// And after a clean shutdown, with the WAL checkpointed into the file.
 	e.grepDataDir(prompt, "PASTEDSECRET", "CLIENTKEY", "ACCOUNTSECRET", "text_delta", "chunk chunk")
+
+	// Without the key (a reset keyring) the record still reads; the
+	// payload does not, and says why.
+	if err := e.store.Delete("sluice.payload-key"); err != nil {
+		t.Fatal(err)
+	}
+	e2 := newEnvAt(t, e.dir, e.fake)
+	d, err = e2.svc.Request(ctx, got[1].ID)
+	if err != nil || d.Payload != nil || d.PayloadError == "" || d.ID != got[1].ID {
+		t.Fatalf("Request without the key: %+v, %v", d, err)
+	}
 }
 
 func TestCaptureCapTruncates(t *testing.T) {

@@ -105,7 +105,10 @@ func (s *Service) Cleanup(ctx context.Context, opts CleanupOptions) (CleanupResu
 			st.PayloadMaxAge = tighter(st.PayloadMaxAge, opts.OlderThan)
 		}
 	}
-	return s.applyRetention(ctx, st, true)
+	res, err := s.applyRetention(ctx, st, true)
+	s.audit(ctx, AuditJournalCleanup, "journal", fmt.Sprintf("older than %v, payloads only %v: %d records, %d payloads, %d bytes freed",
+		opts.OlderThan, opts.PayloadsOnly, res.Records, res.Payloads, res.Freed))
+	return res, err
 }
 
 // tighter is the stricter of a max age setting (negative: none) and d.
