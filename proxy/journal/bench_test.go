@@ -118,34 +118,42 @@ func BenchmarkJournalSize(b *testing.B) {
 	}
 }
 
-// BenchmarkUsageYear queries a year of rollups: 365 days x 5 accounts x 4
-// models x 3 projects (21,900 rows), as the Usage view does.
+// BenchmarkUsageYear queries a year of rollups as the Usage view does:
+// typical is 2 accounts x 3 models x 2 projects (4,380 rows), heavy 5 x 4
+// x 3 (21,900 rows).
 func BenchmarkUsageYear(b *testing.B) {
-	ctx := context.Background()
-	db := newDB(b)
-	day0 := time.Now().UTC().Truncate(24*time.Hour).AddDate(-1, 0, 0)
-	var rs []Record
-	for d := range 365 {
-		for a := range 5 {
-			for m := range 4 {
-				for p := range 3 {
-					rs = append(rs, Record{Time: day0.AddDate(0, 0, d).Add(time.Hour), AccountID: fmt.Sprint("acct", a),
-						Model: fmt.Sprint("model", m), Project: fmt.Sprint("proj", p), Status: 200, InputTokens: 100, CostMicros: 10})
+	for _, size := range []struct {
+		name                       string
+		accounts, models, projects int
+	}{{"typical", 2, 3, 2}, {"heavy", 5, 4, 3}} {
+		b.Run(size.name, func(b *testing.B) {
+			ctx := context.Background()
+			db := newDB(b)
+			day0 := time.Now().UTC().Truncate(24*time.Hour).AddDate(-1, 0, 0)
+			var rs []Record
+			for d := range 365 {
+				for a := range size.accounts {
+					for m := range size.models {
+						for p := range size.projects {
+							rs = append(rs, Record{Time: day0.AddDate(0, 0, d).Add(time.Hour), AccountID: fmt.Sprint("acct", a),
+								Model: fmt.Sprint("model", m), Project: fmt.Sprint("proj", p), Status: 200, InputTokens: 100, CostMicros: 10})
+						}
+					}
 				}
+				if err := db.insertRecords(ctx, rs); err != nil {
+					b.Fatal(err)
+				}
+				rs = rs[:0]
 			}
-		}
-		if err := db.insertRecords(ctx, rs); err != nil {
-			b.Fatal(err)
-		}
-		rs = rs[:0]
-	}
-	for _, by := range [][]string{{ByDay}, {ByModel}, {ByAccount, ByModel}, nil} {
-		b.Run(fmt.Sprint(by), func(b *testing.B) {
-			for b.Loop() {
-				rows, err := db.Usage(ctx, UsageQuery{Since: day0, By: by})
-				if err != nil || len(rows) == 0 {
-					b.Fatal(rows, err)
-				}
+			for _, by := range [][]string{{ByDay}, {ByModel}, {ByAccount, ByModel}, nil} {
+				b.Run(fmt.Sprint(by), func(b *testing.B) {
+					for b.Loop() {
+						rows, err := db.Usage(ctx, UsageQuery{Since: day0, By: by})
+						if err != nil || len(rows) == 0 {
+							b.Fatal(rows, err)
+						}
+					}
+				})
 			}
 		})
 	}

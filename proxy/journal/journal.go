@@ -155,7 +155,9 @@ func open(path string, migs []string) (*DB, error) {
 	}
 	// The writer has switched the file to WAL, so read-only connections
 	// find the -shm file they need.
-	r, err := sql.Open("sqlite", dsn(abs, "mode=ro", "_pragma=busy_timeout(5000)"))
+	// temp_store=MEMORY: the Usage view's GROUP BY sorts in a temporary
+	// b-tree, which has no business on disk.
+	r, err := sql.Open("sqlite", dsn(abs, "mode=ro", "_pragma=busy_timeout(5000)", "_pragma=temp_store(2)"))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("journal: open readers: %w", err)
