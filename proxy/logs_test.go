@@ -418,3 +418,36 @@ func TestEndReasons(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONShapes pins the keys `sluice logs --json`, `logs show --json`
+// and `usage --json` will print: embedded structs must flatten without
+// two fields claiming one name (encoding/json would drop both).
+func TestJSONShapes(t *testing.T) {
+	keys := func(v any) map[string]any {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	d := keys(proxy.RequestDetail{LogEntry: proxy.LogEntry{Record: journal.Record{ID: "r", AccountID: "id1",
+		Session: "s", Project: "p", EndReason: "complete"}, AccountName: "work"},
+		Payload: &proxy.PayloadView{Request: "q"}})
+	for _, k := range []string{"id", "seq", "time", "account_id", "account", "session", "project", "end_reason",
+		"failovers", "input_tokens", "cost_micros", "payload", "has_payload"} {
+		if _, ok := d[k]; !ok {
+			t.Errorf("request JSON lacks %q: %v", k, d)
+		}
+	}
+	u := keys(proxy.UsageRow{UsageRow: journal.UsageRow{Model: "m", AccountID: "id1",
+		Totals: journal.Totals{Requests: 1}}, AccountName: "work"})
+	for _, k := range []string{"model", "account_id", "account", "requests", "errors", "cost_micros"} {
+		if _, ok := u[k]; !ok {
+			t.Errorf("usage JSON lacks %q: %v", k, u)
+		}
+	}
+}
