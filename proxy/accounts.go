@@ -110,6 +110,7 @@ func (s *Service) addAccount(ctx context.Context, name string, c vault.Credentia
 		}
 		return AccountView{}, fmt.Errorf("save account: %w", err)
 	}
+	s.audit(ctx, AuditAccountAdded, name, string(c.Kind))
 	if err := s.accountsChanged(ctx, id); err != nil {
 		return AccountView{}, err
 	}
@@ -126,6 +127,7 @@ func (s *Service) RemoveAccount(ctx context.Context, name string) error {
 	if err := s.db.DeleteAccount(ctx, a.ID); err != nil {
 		return fmt.Errorf("delete account: %w", err)
 	}
+	s.audit(ctx, AuditAccountRemoved, a.Name, "")
 	if err := s.keyring.Delete(a.ID); err != nil {
 		return fmt.Errorf("account removed, but its keyring item could not be deleted: %w", err)
 	}

@@ -59,7 +59,8 @@ type Config struct {
 	// requests, streams included (default 30s).
 	ShutdownTimeout time.Duration
 	// Retention is how long request records are kept (default 30 days);
-	// negative keeps them forever.
+	// negative keeps them forever. It is the default of
+	// Settings.RequestMaxAge: a value the user saved in the journal wins.
 	Retention time.Duration
 	// AllowedOrigins lists browser origins allowed to call the proxy (CORS).
 	// Empty: no browser origin is allowed, which is what a local API wants.

@@ -44,6 +44,7 @@ func (s *Service) updateAccount(ctx context.Context, name string, change func(*j
 	if err != nil {
 		return err
 	}
+	old := a
 	if err := change(&a); err != nil {
 		return err
 	}
@@ -52,6 +53,7 @@ func (s *Service) updateAccount(ctx context.Context, name string, change func(*j
 	} else if err != nil {
 		return fmt.Errorf("update account %q: %w", name, err)
 	}
+	s.auditAccountChange(ctx, old, a)
 	return s.accountsChanged(ctx, a.ID)
 }
 

@@ -285,7 +285,7 @@ func TestClientHangUpMidStream(t *testing.T) {
 		}
 		return len(recs) == 1
 	})
-	if rec.Error != "client went away" || rec.InputTokens == 0 {
+	if rec.Error != "client went away" || rec.InputTokens == 0 || rec.EndReason != journal.EndClientCancelled {
 		t.Fatalf("record %+v, want 'client went away' with the input tokens seen", rec)
 	}
 	if strings.Contains(e.logs.String(), "level=WARN") {

@@ -31,6 +31,7 @@ type attempt struct {
 	delay   time.Duration
 	rec     *journal.Record
 	start   time.Time
+	capture *capture // bodies being captured; nil when capture is off
 }
 
 // forward sends a /v1/* request upstream with an account's credential,
@@ -41,9 +42,14 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	rec := &journal.Record{Time: s.now(), Method: r.Method, Path: r.URL.Path, ClientKeyID: keyID(r.Context())}
+	rec := newRecord(r, s.now())
+	rec.ClientKeyID = keyID(r.Context())
+	var capt *capture
 	defer func() {
 		rec.Duration = time.Since(start)
+		if capt != nil {
+			s.finishCapture(rec, capt)
+		}
 		s.records.Add(*rec)
 		s.addKeyCost(r.Context(), rec.Time, rec.CostMicros)
 		s.events.publish(Event{Kind: EventRequest, AccountID: rec.AccountID, Time: s.now()})
@@ -60,9 +66,10 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errInvalidRequest, "could not read the request body")
 		return
 	}
+	capt = s.startCapture(body)
 	a := &attempt{
 		r: r, body: body, session: sessionKey(r), model: requestModel(body), exclude: s.keyExclusions(r.Context()),
-		delay: s.cfg.RetryDelay, rec: rec, start: start,
+		delay: s.cfg.RetryDelay, rec: rec, start: start, capture: capt,
 	}
 	if s.passThrough(w, a) {
 		return
@@ -106,6 +113,7 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 		if err != nil {
 			s.credentialFailed(ctx, acct, err)
 			a.exclude[acct.ID] = true
+			a.rec.Failovers++
 			continue
 		}
 		req, err := s.upstreamRequest(ctx, a, cred)
@@ -134,6 +142,7 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 			s.log.Info("account unavailable, failing over", "account", acct.Name, "status", resp.StatusCode)
 			a.keepRefusal(resp)
 			a.exclude[acct.ID] = true
+			a.rec.Failovers++
 			continue
 		case pool.Retry:
 			if s.backoff(ctx, a) {

@@ -24,6 +24,9 @@ var clientOnly = []string{
 	"Authorization", "X-Api-Key", "Cookie", "Host", "Content-Length",
 	// Replaced by identity in upstreamHeader.
 	"Accept-Encoding",
+	// Sluice's own tag for the journal (Record.Project): not Anthropic's
+	// business.
+	projectHeader,
 }
 
 // removeHop deletes hop-by-hop headers, including any that Connection names.

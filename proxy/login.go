@@ -56,8 +56,10 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (AccountView, err
 		Mode: req.Mode, OpenBrowser: req.OpenBrowser, Out: req.Out, Paste: req.Paste, In: req.In,
 	})
 	if err != nil {
+		s.audit(ctx, AuditSignInFailed, req.Name, err.Error())
 		return AccountView{}, fmt.Errorf("sign-in failed: %w", err)
 	}
+	s.audit(ctx, AuditSignInOK, req.Name, string(req.Mode))
 	if !req.Reauth {
 		return s.addAccount(ctx, req.Name, cred)
 	}

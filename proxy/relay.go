@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 	"github.com/sluice-proxy/sluice/proxy/usage"
 )
@@ -30,6 +31,7 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 	copyResponseHeader(w.Header(), resp.Header)
 	w.WriteHeader(resp.StatusCode)
 	a.rec.Status = resp.StatusCode
+	a.rec.RequestID = truncate(resp.Header.Get("Request-Id"), maxRecordField)
 	rc := http.NewResponseController(w)
 	stream := isEventStream(resp.Header.Get("Content-Type"))
 	a.rec.Stream = stream
@@ -50,6 +52,9 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 			if first {
 				a.rec.FirstByte = time.Since(a.start)
 				first = false
+			}
+			if a.capture != nil {
+				a.capture.resp.write(chunk)
 			}
 			if _, werr := w.Write(chunk); werr != nil {
 				clientGone = true
@@ -79,9 +84,11 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 		// The client hung up (Esc in Claude Code): not the upstream's
 		// fault, and nobody is left to tell. Usage seen so far still counts.
 		a.rec.Error = "client went away"
+		a.rec.EndReason = journal.EndClientCancelled
 	case readErr != nil:
 		s.log.Warn("upstream response cut short", "account", acct.Name, "err", readErr)
 		a.rec.Error = "upstream response cut short"
+		a.rec.EndReason = journal.EndTruncated
 		if !stream {
 			// A truncated JSON body cannot be mended; abort so the client
 			// sees a broken response rather than a short one.
@@ -93,12 +100,21 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 		_, _ = io.WriteString(w, "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"The upstream connection was lost mid-stream (relayed by Sluice).\"}}\n\n")
 		_ = rc.Flush()
 	}
+	if a.rec.EndReason == "" {
+		a.rec.EndReason = journal.EndComplete
+		if resp.StatusCode >= 400 {
+			a.rec.EndReason = journal.EndUpstreamError
+		}
+	}
 	var counts usage.Counts
 	var ok bool
 	if stream {
 		counts, ok = meter.Counts()
 		if e := meter.Err(); e != nil {
 			a.rec.Error = "stream error: " + e.Type
+			if a.rec.EndReason == journal.EndComplete {
+				a.rec.EndReason = journal.EndUpstreamError
+			}
 			s.pool.ObserveStreamError(acct.ID, e.Type)
 		}
 	} else if resp.StatusCode < 300 {

@@ -2,41 +2,56 @@ package proxy
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
-// retentionEvery is how often old request records are pruned while the
-// engine runs. Pruning is cheap and chunked; once an hour keeps the log
-// within a day's slack of the user's setting.
+// retentionEvery is how often retention runs while the engine runs. Each
+// run is chunked (see package journal); once an hour keeps the journal
+// within an hour's slack of the user's settings.
 const retentionEvery = time.Hour
 
-// retention prunes the request log on start and then hourly, so records
-// never outlive Config.Retention by much, whether or not the proxy runs.
+// retention applies the journal's retention settings on start and then
+// hourly, so that nothing outlives them by much, whether or not the proxy
+// listens.
 type retention struct {
 	stop chan struct{}
 	done chan struct{}
+	kick chan struct{} // run now: the settings changed
 }
 
 func (s *Service) startRetention() *retention {
-	r := &retention{stop: make(chan struct{}), done: make(chan struct{})}
-	if s.cfg.Retention < 0 {
-		close(r.done)
-		return r
+	if err := s.loadSettings(context.Background()); err != nil {
+		s.log.Error("journal settings unreadable; using defaults", "err", err)
 	}
+	r := &retention{stop: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
 	go func() {
 		defer close(r.done)
 		t := time.NewTicker(retentionEvery)
 		defer t.Stop()
 		for {
-			s.Prune(context.Background())
+			if _, err := s.applyRetention(context.Background(), s.Settings(), false); err != nil {
+				s.log.Warn("journal retention failed", "err", err)
+			}
 			select {
 			case <-r.stop:
 				return
 			case <-t.C:
+			case <-r.kick:
 			}
 		}
 	}()
 	return r
+}
+
+// runSoon asks for a run without waiting for the hour, and without
+// blocking: one pending request is enough.
+func (r *retention) runSoon() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
 }
 
 func (r *retention) close() {
@@ -48,19 +63,116 @@ func (r *retention) close() {
 	<-r.done
 }
 
-// Prune deletes request records older than the retention period now and
-// reports how many went. A negative Retention keeps everything.
+// Prune applies the retention settings now and reports how many request
+// records went.
 func (s *Service) Prune(ctx context.Context) int64 {
-	if s.cfg.Retention < 0 {
-		return 0
-	}
-	n, err := s.db.Prune(ctx, s.now().Add(-s.cfg.Retention))
+	res, err := s.applyRetention(ctx, s.Settings(), false)
 	if err != nil {
-		s.log.Warn("pruning old request records failed", "err", err)
-		return n
+		s.log.Warn("journal retention failed", "err", err)
 	}
-	if n > 0 {
-		s.log.Debug("pruned old request records", "count", n, "retention", s.cfg.Retention)
+	return res.Records
+}
+
+// CleanupOptions are `sluice logs cleanup`'s: delete now, beyond the
+// settings.
+type CleanupOptions struct {
+	// OlderThan deletes records (or only payloads) older than this; zero
+	// deletes them all. Negative applies just the retention settings.
+	OlderThan time.Duration `json:"older_than_ns"`
+	// PayloadsOnly keeps the records and deletes only their payloads.
+	PayloadsOnly bool `json:"payloads_only"`
+}
+
+// CleanupResult says what a cleanup freed.
+type CleanupResult struct {
+	Records     int64 `json:"records"`  // request records deleted
+	Payloads    int64 `json:"payloads"` // payloads deleted (with or without their record)
+	Audit       int64 `json:"audit"`    // audit entries deleted
+	BytesBefore int64 `json:"bytes_before"`
+	BytesAfter  int64 `json:"bytes_after"` // database plus WAL, after compaction
+	Freed       int64 `json:"freed"`       // BytesBefore - BytesAfter, at least 0
+}
+
+// Cleanup deletes what opts asks for on top of the retention settings,
+// then compacts the file. Rollups stay: usage totals survive a cleanup.
+func (s *Service) Cleanup(ctx context.Context, opts CleanupOptions) (CleanupResult, error) {
+	st := s.Settings()
+	if opts.OlderThan >= 0 {
+		if opts.PayloadsOnly {
+			st.PayloadMaxAge = tighter(st.PayloadMaxAge, opts.OlderThan)
+		} else {
+			st.RequestMaxAge = tighter(st.RequestMaxAge, opts.OlderThan)
+			st.PayloadMaxAge = tighter(st.PayloadMaxAge, opts.OlderThan)
+		}
 	}
-	return n
+	res, err := s.applyRetention(ctx, st, true)
+	s.audit(ctx, AuditJournalCleanup, "journal", fmt.Sprintf("older than %v, payloads only %v: %d records, %d payloads, %d bytes freed",
+		opts.OlderThan, opts.PayloadsOnly, res.Records, res.Payloads, res.Freed))
+	return res, err
+}
+
+// tighter is the stricter of a max age setting (negative: none) and d.
+func tighter(setting, d time.Duration) time.Duration {
+	if setting < 0 || d < setting {
+		return d
+	}
+	return setting
+}
+
+// applyRetention deletes by age, then by size, then compacts. An age of
+// zero deletes everything up to now (`cleanup --older-than 0s`).
+func (s *Service) applyRetention(ctx context.Context, st Settings, report bool) (CleanupResult, error) {
+	var res CleanupResult
+	if report {
+		f, err := s.db.Files()
+		if err != nil {
+			return res, fmt.Errorf("proxy: cleanup: %w", err)
+		}
+		res.BytesBefore = f.DBBytes + f.WALBytes
+	}
+	now := s.now()
+	// An instant past now, so that "older than 0s" takes this very
+	// millisecond's records too.
+	cut := func(age time.Duration) time.Time {
+		if age == 0 {
+			return now.Add(time.Millisecond)
+		}
+		return now.Add(-age)
+	}
+	var errs []error
+	if st.RequestMaxAge >= 0 {
+		n, err := s.db.Prune(ctx, cut(st.RequestMaxAge))
+		res.Records += n
+		errs = append(errs, err)
+		n, err = s.db.PruneAudit(ctx, cut(st.RequestMaxAge))
+		res.Audit += n
+		errs = append(errs, err)
+	}
+	if st.PayloadMaxAge >= 0 {
+		n, err := s.db.PrunePayloads(ctx, cut(st.PayloadMaxAge))
+		res.Payloads += n
+		errs = append(errs, err)
+	}
+	if st.MaxDBBytes > 0 {
+		recs, pays, err := s.db.TrimToSize(ctx, st.MaxDBBytes)
+		res.Records += recs
+		res.Payloads += pays
+		errs = append(errs, err)
+	}
+	if res.Records+res.Payloads+res.Audit > 0 || report {
+		errs = append(errs, s.db.Compact(ctx, false))
+	}
+	if res.Records+res.Payloads+res.Audit > 0 {
+		s.log.Debug("journal retention", "records", res.Records, "payloads", res.Payloads, "audit", res.Audit)
+	}
+	if report {
+		f, err := s.db.Files()
+		errs = append(errs, err)
+		res.BytesAfter = f.DBBytes + f.WALBytes
+		res.Freed = max(res.BytesBefore-res.BytesAfter, 0)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return res, fmt.Errorf("proxy: retention: %w", err)
+	}
+	return res, nil
 }

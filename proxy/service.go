@@ -70,6 +70,7 @@ type Service struct {
 	passthru  passthrough         // credentials observed in passthrough mode (passthrough.go)
 	keys      *keyStore           // client keys and auth counters (keys.go, auth.go)
 	bodies    *semaphore.Weighted // bytes of request bodies in flight (bodylimit.go)
+	jr        journalState        // journal settings and payload key (settings.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv

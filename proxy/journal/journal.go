@@ -39,32 +39,61 @@ type Account struct {
 
 // Record is one request as the journal keeps it. It holds no credential and
 // no client key, only the key's id. Time is kept to the millisecond and the
-// durations to the microsecond.
+// durations to the microsecond (in JSON, nanoseconds).
 type Record struct {
-	ID           string    // filled in by the Writer when empty; unique
-	Time         time.Time // when the request arrived
-	AccountID    string    // empty when no account served it
-	ClientKeyID  string
-	Method       string
-	Path         string
-	Model        string
-	Status       int
-	Stream       bool
-	Attempts     int           // upstream attempts, failovers included
-	Duration     time.Duration // until the last byte went to the client
-	FirstByte    time.Duration // until the first byte went to the client
-	InputTokens  int64
-	OutputTokens int64
-	CacheRead    int64
-	CacheCreate  int64
-	CostMicros   int64  // estimated cost in millionths of a US dollar
-	Error        string // short, secret-free description when it failed
-	// Lane says what the request drew on when the upstream told: "plan",
-	// "extra-usage" (overage headers), or the limit signal of an error body
-	// ("extra-usage", "extra-usage-request", "plan-limit", "spend-limit").
-	// Empty when unknown.
-	Lane string
+	Seq          int64         `json:"seq"`                  // storage order, set on read; with Time, the paging cursor
+	ID           string        `json:"id"`                   // filled in by the Writer when empty; unique
+	Time         time.Time     `json:"time"`                 // when the request arrived
+	AccountID    string        `json:"account_id,omitempty"` // empty when no account served it
+	ClientKeyID  string        `json:"client_key_id,omitempty"`
+	Method       string        `json:"method"`
+	Path         string        `json:"path"`
+	Model        string        `json:"model,omitempty"`
+	Status       int           `json:"status"`
+	Stream       bool          `json:"stream"`
+	Attempts     int           `json:"attempts"`      // upstream attempts, failovers included
+	Failovers    int           `json:"failovers"`     // accounts given up on before the one that answered
+	Duration     time.Duration `json:"duration_ns"`   // until the last byte went to the client
+	FirstByte    time.Duration `json:"first_byte_ns"` // until the first byte went to the client
+	InputTokens  int64         `json:"input_tokens"`
+	OutputTokens int64         `json:"output_tokens"`
+	CacheRead    int64         `json:"cache_read"`
+	CacheCreate  int64         `json:"cache_create"`
+	CostMicros   int64         `json:"cost_micros"`       // estimated cost in millionths of a US dollar
+	Error        string        `json:"error,omitempty"`   // short, secret-free description when it failed
+	Session      string        `json:"session,omitempty"` // the client's session id (X-Claude-Code-Session-Id)
+	UserAgent    string        `json:"user_agent,omitempty"`
+	RequestID    string        `json:"request_id,omitempty"` // the upstream's request-id header
+	EndReason    string        `json:"end_reason,omitempty"` // EndComplete...; empty when nothing was relayed
+	Project      string        `json:"project,omitempty"`    // the client's X-Sluice-Project tag
+	Lane         string        `json:"lane,omitempty"`       // plan, extra-usage, or the limit signal of an error body; empty when unknown
+	HasPayload   bool          `json:"has_payload"`          // a captured payload is stored (set on read)
+
+	// Payload, when set, is stored with the record. Its bodies must already
+	// be redacted and sealed: the journal writes them as given.
+	Payload *Payload `json:"-"`
 }
+
+// How a relayed response ended (Record.EndReason).
+const (
+	EndComplete        = "complete"         // the upstream's whole answer reached the client
+	EndUpstreamError   = "upstream_error"   // the upstream sent an error (an SSE error event)
+	EndTruncated       = "truncated"        // the upstream connection broke mid-answer
+	EndClientCancelled = "client_cancelled" // the client hung up first
+)
+
+// Payload is a captured request and response body, as stored: redacted and
+// sealed by the caller, each cut to the capture cap.
+type Payload struct {
+	Request           []byte
+	Response          []byte
+	RequestTruncated  bool // the request was longer than the cap
+	ResponseTruncated bool // the response was longer than the cap
+}
+
+// IsError is the rollups' definition of a failed request: an error status,
+// or an answer that went wrong after its status was sent.
+func (r *Record) IsError() bool { return r.Status >= 400 || r.Error != "" }
 
 // readers bounds the read pool: the UI's queries and the proxy's lookups are
 // few and short, and each connection holds its own page cache.
@@ -75,8 +104,9 @@ const readers = 4
 // read-only pool so that a long Records query never waits behind the writer
 // (WAL lets them run side by side).
 type DB struct {
-	w *sql.DB // the one writer connection
-	r *sql.DB // read-only pool
+	w    *sql.DB // the one writer connection
+	r    *sql.DB // read-only pool
+	path string  // absolute, for file sizes
 }
 
 // Open opens the journal at path, creating it (directory 0700, file 0600:
@@ -116,13 +146,19 @@ func open(path string, migs []string) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
+	if err := incrementalVacuum(context.Background(), w); err != nil {
+		w.Close()
+		return nil, err
+	}
 	if err := migrate(context.Background(), w, migs); err != nil {
 		w.Close()
 		return nil, err
 	}
 	// The writer has switched the file to WAL, so read-only connections
 	// find the -shm file they need.
-	r, err := sql.Open("sqlite", dsn(abs, "mode=ro", "_pragma=busy_timeout(5000)"))
+	// temp_store=MEMORY: the Usage view's GROUP BY sorts in a temporary
+	// b-tree, which has no business on disk.
+	r, err := sql.Open("sqlite", dsn(abs, "mode=ro", "_pragma=busy_timeout(5000)", "_pragma=temp_store(2)"))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("journal: open readers: %w", err)
@@ -134,7 +170,28 @@ func open(path string, migs []string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("journal: open readers: %w", err)
 	}
-	return &DB{w: w, r: r}, nil
+	return &DB{w: w, r: r, path: abs}, nil
+}
+
+// incrementalVacuum turns on auto_vacuum=INCREMENTAL, so that retention
+// can hand freed pages back to the file system in small steps. The mode
+// only takes effect on a database rebuilt after it is set, so a file made
+// by an older Sluice (or a new empty one) gets a one-time VACUUM.
+func incrementalVacuum(ctx context.Context, w *sql.DB) error {
+	var mode int
+	if err := w.QueryRowContext(ctx, "PRAGMA auto_vacuum").Scan(&mode); err != nil {
+		return fmt.Errorf("journal: read auto_vacuum: %w", err)
+	}
+	if mode == 2 { // INCREMENTAL
+		return nil
+	}
+	if _, err := w.ExecContext(ctx, "PRAGMA auto_vacuum = INCREMENTAL"); err != nil {
+		return fmt.Errorf("journal: set auto_vacuum: %w", err)
+	}
+	if _, err := w.ExecContext(ctx, "VACUUM"); err != nil {
+		return fmt.Errorf("journal: vacuum for auto_vacuum: %w", err)
+	}
+	return nil
 }
 
 // dsn builds a file: URI, the only form in which SQLite honours mode=ro;

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -97,6 +98,12 @@ func TestMigrateForwardFromEveryVersion(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if k >= 4 && k < 6 { // a record as the old schema had it, before rollups
+			if _, err := old.w.Exec(`INSERT INTO records (id, time, account_id, model, status, input_tokens, cost_micros)
+				VALUES ('old', 1700000000000, 'a1', 'opus', 500, 7, 9)`); err != nil {
+				t.Fatal(err)
+			}
+		}
 		old.Close()
 
 		db, err := Open(path)
@@ -115,6 +122,20 @@ func TestMigrateForwardFromEveryVersion(t *testing.T) {
 		db.r.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'records_%'`).Scan(&n)
 		if n != 2 {
 			t.Errorf("from %d: %d record indices, want 2", k, n)
+		}
+		if k >= 4 && k < 6 {
+			tot, err := db.Totals(ctx, "a1", time.Time{})
+			if err != nil || tot != (Totals{Requests: 1, Errors: 1, InputTokens: 7, CostMicros: 9}) {
+				t.Errorf("from %d: rollups not backfilled: %+v, %v", k, tot, err)
+			}
+			r, err := db.Record(ctx, "old")
+			if err != nil || r.Session != "" || r.Model != "opus" {
+				t.Errorf("from %d: old record reads back as %+v, %v", k, r, err)
+			}
+		}
+		var av int
+		if err := db.w.QueryRow("PRAGMA auto_vacuum").Scan(&av); err != nil || av != 2 {
+			t.Errorf("from %d: auto_vacuum = %d, %v; want 2 (incremental)", k, av, err)
 		}
 		db.Close()
 	}
@@ -179,5 +200,40 @@ func TestMillisRoundTrip(t *testing.T) {
 func TestMapErr(t *testing.T) {
 	if err := mapErr("x", errors.New("boom")); errors.Is(err, ErrExists) || errors.Is(err, ErrNotFound) {
 		t.Errorf("plain error mapped to a sentinel: %v", err)
+	}
+}
+
+// TestOpenConvertsFileWithoutIncrementalVacuum: a journal made before
+// auto_vacuum=INCREMENTAL (tables already there) is rebuilt once on open,
+// keeping its data.
+func TestOpenConvertsFileWithoutIncrementalVacuum(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range append([]string{"PRAGMA journal_mode = WAL"}, migrations[:4]...) {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := raw.Exec(`PRAGMA user_version = 4; INSERT INTO accounts (id, name, kind) VALUES ('a1', 'work', 'oauth')`); err != nil {
+		t.Fatal(err)
+	}
+	var av int
+	if err := raw.QueryRow("PRAGMA auto_vacuum").Scan(&av); err != nil || av != 0 {
+		t.Fatalf("setup: auto_vacuum %d, %v; want 0", av, err)
+	}
+	raw.Close()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.w.QueryRow("PRAGMA auto_vacuum").Scan(&av); err != nil || av != 2 {
+		t.Fatalf("auto_vacuum %d, %v; want 2", av, err)
+	}
+	if _, err := db.AccountByName(context.Background(), "work"); err != nil {
+		t.Fatalf("account lost in the rebuild: %v", err)
 	}
 }

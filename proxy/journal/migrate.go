@@ -83,6 +83,54 @@ var migrations = []string{
 	 CREATE UNIQUE INDEX client_keys_live_name ON client_keys(name) WHERE revoked_at = 0;
 	 CREATE INDEX client_keys_prefix ON client_keys(prefix);
 	 CREATE INDEX client_keys_cost ON records(client_key_id, time)`,
+	// 8: what the Logs and Usage views need. More per record (client
+	// session, user agent, upstream request id, how the response ended,
+	// failovers, project tag); daily rollups, backfilled from the records
+	// already kept, so totals never scan the log and outlive pruning;
+	// captured payloads, sealed by the proxy, removed with their record;
+	// the audit log, where a repeat of the latest identical entry bumps n.
+	`ALTER TABLE records ADD COLUMN session TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE records ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE records ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE records ADD COLUMN end_reason TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE records ADD COLUMN failovers INTEGER NOT NULL DEFAULT 0;
+	 ALTER TABLE records ADD COLUMN project TEXT NOT NULL DEFAULT '';
+	 CREATE TABLE rollups (
+		day          INTEGER NOT NULL,
+		account_id   TEXT NOT NULL,
+		model        TEXT NOT NULL,
+		project      TEXT NOT NULL,
+		requests     INTEGER NOT NULL DEFAULT 0,
+		errors       INTEGER NOT NULL DEFAULT 0,
+		input_tokens INTEGER NOT NULL DEFAULT 0,
+		output_tokens INTEGER NOT NULL DEFAULT 0,
+		cache_read   INTEGER NOT NULL DEFAULT 0,
+		cache_create INTEGER NOT NULL DEFAULT 0,
+		cost_micros  INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (day, account_id, model, project)
+	 ) WITHOUT ROWID;
+	 INSERT INTO rollups SELECT time / 86400000, account_id, model, '', count(*),
+		sum(status >= 400 OR error != ''), sum(input_tokens), sum(output_tokens), sum(cache_read),
+		sum(cache_create), sum(cost_micros) FROM records GROUP BY 1, 2, 3;
+	 CREATE TABLE payloads (
+		seq            INTEGER PRIMARY KEY REFERENCES records(seq) ON DELETE CASCADE,
+		time           INTEGER NOT NULL,
+		request        BLOB,
+		response       BLOB,
+		req_truncated  INTEGER NOT NULL DEFAULT 0,
+		resp_truncated INTEGER NOT NULL DEFAULT 0
+	 );
+	 CREATE INDEX payloads_time ON payloads(time);
+	 CREATE TABLE audit (
+		seq     INTEGER PRIMARY KEY,
+		time    INTEGER NOT NULL,
+		last    INTEGER NOT NULL,
+		n       INTEGER NOT NULL DEFAULT 1,
+		kind    TEXT NOT NULL,
+		subject TEXT NOT NULL DEFAULT '',
+		detail  TEXT NOT NULL DEFAULT ''
+	 );
+	 CREATE INDEX audit_time ON audit(time)`,
 }
 
 // migrate applies the migrations the database has not seen yet, each in its

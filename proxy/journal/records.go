@@ -2,47 +2,139 @@ package journal
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // Query selects records. Zero fields do not filter.
 type Query struct {
-	Since     time.Time // records at or after Since
-	Until     time.Time // records before Until
-	AccountID string
-	Limit     int // at most this many; 0 means 100
+	Since       time.Time // records at or after Since
+	Until       time.Time // records before Until
+	AccountID   string
+	Model       string
+	ClientKeyID string
+	Session     string
+	Project     string
+	// StatusClass keeps one class of status: 2 for 2xx, 4 for 4xx, 5 for 5xx.
+	StatusClass int
+	// Text keeps records whose path or error contains it (case-insensitive
+	// for ASCII).
+	Text string
+	// After continues a listing: only records older than the cursor, which
+	// is the last record of the previous page. Paging by (time, seq) rather
+	// than by offset stays stable while new records arrive.
+	After Cursor
+	// WrittenAfter keeps records stored after the one with this Seq, for
+	// following the log: a long stream is written when it ends, after
+	// requests that arrived later, so arrival time cannot tell what is new.
+	WrittenAfter int64
+	Limit        int // at most this many; 0 means 100
+}
+
+// Cursor is a position in the newest-first order of records. The zero
+// Cursor is the start.
+type Cursor struct {
+	Time int64 // Unix milliseconds
+	Seq  int64
+}
+
+// CursorOf is the cursor just past r, to fetch the page after it.
+func CursorOf(r Record) Cursor { return Cursor{Time: millis(r.Time), Seq: r.Seq} }
+
+// IsZero reports the start cursor.
+func (c Cursor) IsZero() bool { return c == Cursor{} }
+
+// String encodes c for the CLI and the window: "time.seq", or "" at the
+// start.
+func (c Cursor) String() string {
+	if c.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(c.Time, 10) + "." + strconv.FormatInt(c.Seq, 10)
+}
+
+// ParseCursor reads what Cursor.String wrote.
+func ParseCursor(s string) (Cursor, error) {
+	if s == "" {
+		return Cursor{}, nil
+	}
+	t, q, ok := strings.Cut(s, ".")
+	ti, err1 := strconv.ParseInt(t, 10, 64)
+	qi, err2 := strconv.ParseInt(q, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return Cursor{}, fmt.Errorf("journal: bad cursor %q", s)
+	}
+	return Cursor{Time: ti, Seq: qi}, nil
 }
 
 // defaultLimit keeps an unbounded query from loading months of history into
 // the UI.
 const defaultLimit = 100
 
-// pruneChunk bounds the rows deleted per transaction, so retention on a big
-// journal never holds the writer long enough to back up the Writer's queue.
-const pruneChunk = 5000
-
-// where builds the shared filter of Records and Totals.
-func where(since, until time.Time, accountID string) (string, []any) {
+// where builds the filter of q.
+func (q Query) where() (string, []any) {
 	var conds []string
 	var args []any
-	if accountID != "" {
-		conds = append(conds, "account_id = ?")
-		args = append(args, accountID)
+	add := func(cond string, vs ...any) { conds = append(conds, cond); args = append(args, vs...) }
+	for _, f := range []struct {
+		col, v string
+	}{{"account_id", q.AccountID}, {"model", q.Model}, {"client_key_id", q.ClientKeyID},
+		{"session", q.Session}, {"project", q.Project}} {
+		if f.v != "" {
+			add(f.col+" = ?", f.v)
+		}
 	}
-	if !since.IsZero() {
-		conds = append(conds, "time >= ?")
-		args = append(args, since.UnixMilli())
+	if !q.Since.IsZero() {
+		add("time >= ?", q.Since.UnixMilli())
 	}
-	if !until.IsZero() {
-		conds = append(conds, "time < ?")
-		args = append(args, until.UnixMilli())
+	if !q.Until.IsZero() {
+		add("time < ?", q.Until.UnixMilli())
+	}
+	if q.StatusClass != 0 {
+		add("status BETWEEN ? AND ?", q.StatusClass*100, q.StatusClass*100+99)
+	}
+	if q.Text != "" {
+		pat := "%" + likeEscape.Replace(q.Text) + "%"
+		add(`(path LIKE ? ESCAPE '\' OR error LIKE ? ESCAPE '\')`, pat, pat)
+	}
+	if q.WrittenAfter > 0 {
+		add("seq > ?", q.WrittenAfter)
+	}
+	if !q.After.IsZero() {
+		add("(time < ? OR (time = ? AND seq < ?))", q.After.Time, q.After.Time, q.After.Seq)
 	}
 	if len(conds) == 0 {
 		return "", nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+var likeEscape = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+const recordCols = `seq, id, time, account_id, client_key_id, method, path, model, status, stream, attempts,
+	duration_us, first_byte_us, input_tokens, output_tokens, cache_read, cache_create, cost_micros, error,
+	session, user_agent, request_id, end_reason, failovers, project, lane,
+	EXISTS (SELECT 1 FROM payloads p WHERE p.seq = records.seq)`
+
+type scanner interface{ Scan(...any) error }
+
+func scanRecord(sc scanner) (Record, error) {
+	var r Record
+	var at, dur, fb int64
+	if err := sc.Scan(&r.Seq, &r.ID, &at, &r.AccountID, &r.ClientKeyID, &r.Method, &r.Path, &r.Model,
+		&r.Status, &r.Stream, &r.Attempts, &dur, &fb, &r.InputTokens, &r.OutputTokens, &r.CacheRead,
+		&r.CacheCreate, &r.CostMicros, &r.Error, &r.Session, &r.UserAgent, &r.RequestID, &r.EndReason,
+		&r.Failovers, &r.Project, &r.Lane, &r.HasPayload); err != nil {
+		return Record{}, err
+	}
+	r.Time = fromMillis(at)
+	r.Duration = time.Duration(dur) * time.Microsecond
+	r.FirstByte = time.Duration(fb) * time.Microsecond
+	return r, nil
 }
 
 // Records returns the records q selects, newest first.
@@ -51,27 +143,19 @@ func (db *DB) Records(ctx context.Context, q Query) ([]Record, error) {
 	if limit <= 0 {
 		limit = defaultLimit
 	}
-	w, args := where(q.Since, q.Until, q.AccountID)
-	rows, err := db.r.QueryContext(ctx, `SELECT id, time, account_id, client_key_id, method, path, model,
-		status, stream, attempts, duration_us, first_byte_us, input_tokens, output_tokens, cache_read,
-		cache_create, cost_micros, error, lane FROM records`+w+` ORDER BY time DESC, seq DESC LIMIT ?`,
-		append(args, limit)...)
+	w, args := q.where()
+	rows, err := db.r.QueryContext(ctx, `SELECT `+recordCols+` FROM records`+w+
+		` ORDER BY time DESC, seq DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: records: %w", err)
 	}
 	defer rows.Close()
 	out := make([]Record, 0, min(limit, 1024))
 	for rows.Next() {
-		var r Record
-		var at, dur, fb int64
-		if err := rows.Scan(&r.ID, &at, &r.AccountID, &r.ClientKeyID, &r.Method, &r.Path, &r.Model,
-			&r.Status, &r.Stream, &r.Attempts, &dur, &fb, &r.InputTokens, &r.OutputTokens, &r.CacheRead,
-			&r.CacheCreate, &r.CostMicros, &r.Error, &r.Lane); err != nil {
+		r, err := scanRecord(rows)
+		if err != nil {
 			return nil, fmt.Errorf("journal: records: %w", err)
 		}
-		r.Time = fromMillis(at)
-		r.Duration = time.Duration(dur) * time.Microsecond
-		r.FirstByte = time.Duration(fb) * time.Microsecond
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -80,49 +164,30 @@ func (db *DB) Records(ctx context.Context, q Query) ([]Record, error) {
 	return out, nil
 }
 
-// Totals sums the journal's usage, for the Usage view and the CLI.
-type Totals struct {
-	Requests     int64
-	InputTokens  int64
-	OutputTokens int64
-	CacheRead    int64
-	CacheCreate  int64
-	CostMicros   int64 // millionths of a US dollar
-}
-
-// Totals sums the records at or after since (zero: all time) for one
-// account, or for all when accountID is "".
-func (db *DB) Totals(ctx context.Context, accountID string, since time.Time) (Totals, error) {
-	w, args := where(since, time.Time{}, accountID)
-	var t Totals
-	err := db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(input_tokens), 0),
-		coalesce(sum(output_tokens), 0), coalesce(sum(cache_read), 0), coalesce(sum(cache_create), 0),
-		coalesce(sum(cost_micros), 0) FROM records`+w, args...).
-		Scan(&t.Requests, &t.InputTokens, &t.OutputTokens, &t.CacheRead, &t.CacheCreate, &t.CostMicros)
+// Record returns the record with id; ErrNotFound when there is none.
+func (db *DB) Record(ctx context.Context, id string) (Record, error) {
+	r, err := scanRecord(db.r.QueryRowContext(ctx, `SELECT `+recordCols+` FROM records WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Record{}, fmt.Errorf("journal: record %q: %w", id, ErrNotFound)
+	}
 	if err != nil {
-		return Totals{}, fmt.Errorf("journal: totals: %w", err)
+		return Record{}, fmt.Errorf("journal: record %q: %w", id, err)
 	}
-	return t, nil
+	return r, nil
 }
 
-// Prune deletes the records older than before and returns how many went.
-// The caller picks before from its own clock and the user's retention
-// setting.
-func (db *DB) Prune(ctx context.Context, before time.Time) (int64, error) {
-	var total int64
-	for {
-		res, err := db.w.ExecContext(ctx, `DELETE FROM records WHERE seq IN
-			(SELECT seq FROM records WHERE time < ? LIMIT ?)`, before.UnixMilli(), pruneChunk)
-		if err != nil {
-			return total, fmt.Errorf("journal: prune: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, fmt.Errorf("journal: prune: %w", err)
-		}
-		total += n
-		if n < pruneChunk {
-			return total, nil
-		}
+// Payload returns the payload stored with record id, as stored (sealed);
+// ErrNotFound when none is.
+func (db *DB) Payload(ctx context.Context, id string) (Payload, error) {
+	var p Payload
+	err := db.r.QueryRowContext(ctx, `SELECT p.request, p.response, p.req_truncated, p.resp_truncated
+		FROM payloads p JOIN records r ON r.seq = p.seq WHERE r.id = ?`, id).
+		Scan(&p.Request, &p.Response, &p.RequestTruncated, &p.ResponseTruncated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Payload{}, fmt.Errorf("journal: payload of %q: %w", id, ErrNotFound)
 	}
+	if err != nil {
+		return Payload{}, fmt.Errorf("journal: payload of %q: %w", id, err)
+	}
+	return p, nil
 }

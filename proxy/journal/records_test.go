@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -34,16 +35,31 @@ func TestRecordRoundTrip(t *testing.T) {
 	want := Record{ID: "r1", Time: time.UnixMilli(1_700_000_000_123), AccountID: "a", ClientKeyID: "k",
 		Method: "POST", Path: "/v1/messages", Model: "claude-x", Status: 429, Stream: true, Attempts: 3,
 		Duration: 1500 * time.Millisecond, FirstByte: 250 * time.Microsecond, InputTokens: 1, OutputTokens: 2,
-		CacheRead: 3, CacheCreate: 4, CostMicros: 5, Error: "rate limited"}
-	if err := db.insertRecords(ctx, []Record{want}); err != nil {
+		CacheRead: 3, CacheCreate: 4, CostMicros: 5, Error: "rate limited", Failovers: 2, Session: "s1",
+		UserAgent: "claude-cli/2", RequestID: "req_1", EndReason: EndTruncated, Project: "web"}
+	in := want
+	in.Payload = &Payload{Request: []byte("sealed-req"), Response: []byte("sealed-resp"), ResponseTruncated: true}
+	if err := db.insertRecords(ctx, []Record{in}); err != nil {
 		t.Fatal(err)
 	}
 	rs, err := db.Records(ctx, Query{})
 	if err != nil || len(rs) != 1 {
 		t.Fatalf("%v, %v", rs, err)
 	}
+	want.Seq, want.HasPayload = 1, true
 	if !reflect.DeepEqual(rs[0], want) {
 		t.Fatalf("got  %+v\nwant %+v", rs[0], want)
+	}
+	one, err := db.Record(ctx, "r1")
+	if err != nil || !reflect.DeepEqual(one, want) {
+		t.Fatalf("Record(r1) = %+v, %v", one, err)
+	}
+	p, err := db.Payload(ctx, "r1")
+	if err != nil || !reflect.DeepEqual(p, *in.Payload) {
+		t.Fatalf("Payload(r1) = %+v, %v; want %+v", p, err, *in.Payload)
+	}
+	if _, err := db.Record(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Record(nope) = %v, want ErrNotFound", err)
 	}
 }
 
@@ -110,7 +126,9 @@ func TestTotals(t *testing.T) {
 	}{
 		{"", time.Time{}, per(10)},
 		{"a", time.Time{}, per(5)},
-		{"b", t0.Add(5 * time.Minute), per(3)}, // minutes 5, 7, 9
+		// Totals read daily rollups: since counts from the start of its UTC day.
+		{"b", t0.Add(5 * time.Minute), per(5)},
+		{"b", t0.Add(24 * time.Hour), Totals{}},
 		{"nobody", time.Time{}, Totals{}},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,12 @@ import (
 // is never held long enough to stall other writes (accounts, settings).
 const maxBatch = 256
 
+// maxQueuedPayloads bounds the payload bytes waiting in the queue: records
+// are small, but each may carry two captured bodies of up to the capture
+// cap, and a slow disk must not turn the queue into gigabytes of memory.
+// Past it a record is still queued, without its payload.
+const maxQueuedPayloads = 64 << 20
+
 // Writer appends records to the journal off the request path. Records wait
 // in a bounded queue; one goroutine takes whatever has queued (up to
 // maxBatch) and writes it in one transaction. There is no flush timer: a
@@ -27,7 +33,9 @@ type Writer struct {
 	mu     sync.RWMutex // guards closed against a send on a closed channel
 	closed bool
 
-	dropped atomic.Int64
+	dropped        atomic.Int64
+	droppedPayload atomic.Int64
+	queuedPayload  atomic.Int64 // payload bytes in the queue
 }
 
 // NewWriter starts a writer whose queue holds up to queue records (at least
@@ -49,6 +57,12 @@ func (db *DB) NewWriter(queue int, log *slog.Logger) *Writer {
 // request must not wait on the disk, so when the queue is full, or the
 // Writer closed, the record is dropped and counted instead.
 func (w *Writer) Add(r Record) bool {
+	n := r.Payload.size()
+	if n > 0 && w.queuedPayload.Add(n) > maxQueuedPayloads {
+		w.queuedPayload.Add(-n)
+		w.droppedPayload.Add(1)
+		r.Payload, n = nil, 0
+	}
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if !w.closed {
@@ -58,8 +72,21 @@ func (w *Writer) Add(r Record) bool {
 		default:
 		}
 	}
+	w.queuedPayload.Add(-n)
 	w.dropped.Add(1)
 	return false
+}
+
+// DroppedPayloads returns how many records were stored without their
+// captured payload because too many payload bytes were queued.
+func (w *Writer) DroppedPayloads() int64 { return w.droppedPayload.Load() }
+
+// size is the bytes a payload holds; 0 for none.
+func (p *Payload) size() int64 {
+	if p == nil {
+		return 0
+	}
+	return int64(len(p.Request) + len(p.Response))
 }
 
 // Dropped returns how many records never reached the database: refused by
@@ -102,7 +129,14 @@ func (w *Writer) run() {
 				break fill
 			}
 		}
-		if err := w.db.insertRecords(context.Background(), batch); err != nil {
+		err := w.db.insertRecords(context.Background(), batch)
+		var n int64
+		for i := range batch {
+			n += batch[i].Payload.size()
+			batch[i].Payload = nil // let the bodies go now, not when the slot is reused
+		}
+		w.queuedPayload.Add(-n)
+		if err != nil {
 			w.dropped.Add(int64(len(batch)))
 			w.log.Error("journal: request records lost", "count", len(batch), "err", err)
 		}
@@ -111,10 +145,16 @@ func (w *Writer) run() {
 
 const insertRecord = `INSERT OR IGNORE INTO records (id, time, account_id, client_key_id, method, path, model,
 	status, stream, attempts, duration_us, first_byte_us, input_tokens, output_tokens, cache_read,
-	cache_create, cost_micros, error, lane) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	cache_create, cost_micros, error, session, user_agent, request_id, end_reason, failovers, project, lane)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// insertRecords writes rs in one transaction. A record whose id is already
-// stored is skipped, so writing a batch twice never doubles it.
+const insertPayload = `INSERT INTO payloads (seq, time, request, response, req_truncated, resp_truncated)
+	VALUES (?, ?, ?, ?, ?, ?)`
+
+// insertRecords writes rs, their payloads and their share of the daily
+// rollups in one transaction, so the rollups always equal a recount of
+// every record ever written. A record whose id is already stored is
+// skipped, so writing a batch twice never doubles it.
 func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -126,16 +166,36 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 		return fmt.Errorf("journal: insert records: %w", err)
 	}
 	defer stmt.Close()
+	sums := make(map[rollupKey]*rollup, 8)
 	for i := range rs {
 		r := &rs[i]
 		if r.ID == "" {
 			r.ID = rand.Text()
 		}
-		if _, err := stmt.ExecContext(ctx, r.ID, millis(r.Time), r.AccountID, r.ClientKeyID, r.Method, r.Path,
+		res, err := stmt.ExecContext(ctx, r.ID, millis(r.Time), r.AccountID, r.ClientKeyID, r.Method, r.Path,
 			r.Model, r.Status, r.Stream, r.Attempts, r.Duration.Microseconds(), r.FirstByte.Microseconds(),
-			r.InputTokens, r.OutputTokens, r.CacheRead, r.CacheCreate, r.CostMicros, r.Error, r.Lane); err != nil {
+			r.InputTokens, r.OutputTokens, r.CacheRead, r.CacheCreate, r.CostMicros, r.Error,
+			r.Session, r.UserAgent, r.RequestID, r.EndReason, r.Failovers, r.Project, r.Lane)
+		if err != nil {
 			return fmt.Errorf("journal: insert records: %w", err)
 		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			continue // a duplicate: already counted
+		}
+		addRollup(sums, r)
+		if p := r.Payload; p != nil {
+			seq, err := res.LastInsertId()
+			if err != nil {
+				return fmt.Errorf("journal: insert payload: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, insertPayload, seq, millis(r.Time), p.Request, p.Response,
+				p.RequestTruncated, p.ResponseTruncated); err != nil {
+				return fmt.Errorf("journal: insert payload: %w", err)
+			}
+		}
+	}
+	if err := upsertRollups(ctx, tx, sums); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("journal: insert records: commit: %w", err)

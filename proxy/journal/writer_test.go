@@ -151,3 +151,44 @@ func TestWriterCountsFailedBatches(t *testing.T) {
 		t.Errorf("Dropped() = %d, want 2 lost in a failed write", w.Dropped())
 	}
 }
+
+// TestWriterBoundsQueuedPayloads: when the writer cannot keep up, records
+// keep being queued but payloads beyond the byte budget are left out, so
+// memory stays bounded.
+func TestWriterBoundsQueuedPayloads(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	// Hold the writer connection so nothing drains while we queue.
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := db.NewWriter(1000, nil)
+	body := make([]byte, 1<<20)
+	const n = 100 // 200 MB of bodies offered, far over the budget
+	for i := range n {
+		if !w.Add(Record{ID: fmt.Sprint("r", i), Time: time.UnixMilli(int64(i + 1)),
+			Payload: &Payload{Request: body, Response: body}}) {
+			t.Fatalf("record %d refused", i)
+		}
+	}
+	if q := w.queuedPayload.Load(); q > maxQueuedPayloads {
+		t.Fatalf("%d payload bytes queued, budget %d", q, maxQueuedPayloads)
+	}
+	// The first record may already be in the writer's hands, its payload
+	// still counted; the budget admits 32 of 2 MB each.
+	if d := w.DroppedPayloads(); d < n-33 || d > n-31 {
+		t.Fatalf("%d payloads left out, want about %d", d, n-32)
+	}
+	conn.Close()
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h, err := db.Check(ctx)
+	if err != nil || h.Rows["records"] != n || h.Rows["payloads"] != n-w.DroppedPayloads() {
+		t.Fatalf("rows %v, %v; want %d records, %d payloads", h.Rows, err, n, n-w.DroppedPayloads())
+	}
+	if q := w.queuedPayload.Load(); q != 0 {
+		t.Fatalf("%d payload bytes still counted as queued", q)
+	}
+}

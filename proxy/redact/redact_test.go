@@ -1,48 +1,83 @@
 package redact
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"strings"
 	"testing"
 )
 
-func TestString(t *testing.T) {
-	cases := []struct{ in, secret, keep string }{
-		{"key sk-ant-api03-AbC_123-xyz done", "AbC_123-xyz", "sk-ant-api03-" + Mask},
-		{"token sk-ant-oat01-TOKENVALUE", "TOKENVALUE", "sk-ant-oat01-" + Mask},
-		{"sk-sluice-0123456789abcdefABCDEF", "0123456789abcdef", "sk-sluice-" + Mask},
-		{"Authorization: Bearer eyJhbGciOi.payload.sig", "eyJhbGciOi", "Bearer " + Mask},
-		{`{"x-api-key": "plainkeyvalue123"}`, "plainkeyvalue123", Mask},
-		{"X-Api-Key=abcdefgh1234", "abcdefgh1234", Mask},
+func TestRedactPatterns(t *testing.T) {
+	tests := []struct {
+		name, in, secret, keep string
+	}{
+		{"api key", `key sk-ant-api03-AbC_d-123xyz in a prompt`, "AbC_d-123xyz", "in a prompt"},
+		{"oauth token", `"tok":"sk-ant-oat01-QWERTY987"`, "QWERTY987", `"tok":"sk-ant-`},
+		{"client key", `use sk-sluice-9f8e7d6c5b4a please`, "9f8e7d6c5b4a", "please"},
+		{"bearer header", "Authorization: Bearer eyJhbGciOi.payload.sig\n", "eyJhbGciOi", "Authorization: Bearer "},
+		{"bearer lower", "authorization: bearer abc.DEF-ghi_123", "abc.DEF", "authorization: bearer "},
+		{"x-api-key header", "X-Api-Key: plainsecretvalue\r\n", "plainsecretvalue", "X-Api-Key: "},
+		{"x-api-key json", `{"x-api-key": "k3y-v4lue", "a": 1}`, "k3y-v4lue", `"a": 1`},
+		{"x-api-key query", `?x-api-key=zzzsecret&b=2`, "zzzsecret", "&b=2"},
+		{"json access token", `{"access_token":"at-123\"q","expires_in":3600}`, "at-123", `"expires_in":3600`},
+		{"json refresh token", `{"refresh_token" : "rt-456"}`, "rt-456", `"refresh_token"`},
+		{"json password", `{"password":"hunter2"}`, "hunter2", `"password"`},
 	}
-	for _, c := range cases {
-		got := String(c.in)
-		if strings.Contains(got, c.secret) || !strings.Contains(got, c.keep) {
-			t.Errorf("String(%q) = %q", c.in, got)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := String(tt.in)
+			if strings.Contains(got, tt.secret) {
+				t.Errorf("String(%q) = %q still holds %q", tt.in, got, tt.secret)
+			}
+			if !strings.Contains(got, Mask) {
+				t.Errorf("String(%q) = %q, no mask", tt.in, got)
+			}
+			if !strings.Contains(got, tt.keep) {
+				t.Errorf("String(%q) = %q lost %q", tt.in, got, tt.keep)
+			}
+			if !Contains([]byte(tt.in)) || Contains([]byte(got)) {
+				t.Errorf("Contains disagrees: in %v, out %v", Contains([]byte(tt.in)), Contains([]byte(got)))
+			}
+		})
 	}
-	for _, s := range []string{"", "plain text", "bearer", "the sk-sluice- prefix alone", "status 401"} {
+}
+
+func TestRedactLeavesOrdinaryTextAlone(t *testing.T) {
+	for _, s := range []string{
+		`{"model":"claude-sonnet-4","messages":[{"role":"user","content":"ask about sk-ant"}]}`,
+		"the bearer of bad news",
+		`{"max_tokens":1024,"stream":true}`,
+		"",
+	} {
 		if got := String(s); got != s {
-			t.Errorf("String(%q) changed it to %q", s, got)
+			t.Errorf("String(%q) = %q, want it unchanged", s, got)
 		}
 	}
 }
 
-func TestHandlerRedactsMessageAttrsAndErrors(t *testing.T) {
-	var buf bytes.Buffer
-	log := slog.New(Handler(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	log = log.With("k", "sk-sluice-WITHSECRET1")
-	log.Debug("got sk-ant-api03-MSGSECRET1", "err", errors.New("bad Bearer ERRSECRET12"),
-		slog.Group("g", "v", "x-api-key: GROUPSECRET1"), "n", 3)
+func TestRedactDoesNotModifyInput(t *testing.T) {
+	in := []byte("x sk-ant-api03-secretsecret y")
+	orig := string(in)
+	_ = Bytes(in)
+	if string(in) != orig {
+		t.Fatalf("input modified: %q", in)
+	}
+}
+
+func TestHandlerRedactsLogs(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(Handler(slog.NewTextHandler(&buf, nil))).With("key", "sk-ant-api03-WITHSECRET1")
+	log.WithGroup("g").Info("token sk-sluice-MSGSECRET2 seen",
+		"err", errors.New("bad header: x-api-key: ERRSECRET3"),
+		"n", 42,
+		slog.Group("inner", "auth", "Bearer GROUPSECRET4abcdef"))
 	out := buf.String()
-	for _, s := range []string{"WITHSECRET1", "MSGSECRET1", "ERRSECRET12", "GROUPSECRET1"} {
+	for _, s := range []string{"WITHSECRET1", "MSGSECRET2", "ERRSECRET3", "GROUPSECRET4"} {
 		if strings.Contains(out, s) {
-			t.Errorf("%s logged: %s", s, out)
+			t.Errorf("log line holds %s: %s", s, out)
 		}
 	}
-	if !strings.Contains(out, "n=3") {
-		t.Errorf("other attributes lost: %s", out)
+	if !strings.Contains(out, "g.n=42") || !strings.Contains(out, "token sk-sluice-"+Mask+" seen") {
+		t.Errorf("log line lost its content: %s", out)
 	}
 }
