@@ -262,7 +262,11 @@ func tooMany(w http.ResponseWriter, wait time.Duration, msg string) {
 // repeated failures from one peer, slows the answer down.
 func (s *Service) authFailed(w http.ResponseWriter, r *http.Request, f authFailure) {
 	s.keys.failures.Add(1)
-	s.logRefusal(r, "client key refused: "+f.String())
+	if s.logRefusal(r, "client key refused: "+f.String()) {
+		// Rate limited with the log line, and folded by the audit log
+		// itself: a client retrying a bad key adds one row, not thousands.
+		s.audit(r.Context(), AuditClientAuthFail, peerOf(r), f.String())
+	}
 	if f == authUnavailable {
 		writeError(w, http.StatusServiceUnavailable, errAPI, f.message())
 		return
@@ -282,14 +286,16 @@ func (s *Service) authFailed(w http.ResponseWriter, r *http.Request, f authFailu
 }
 
 // logRefusal writes one info line per refused request, at most a handful
-// per ten seconds, so a flood of refusals cannot flood the log.
-func (s *Service) logRefusal(r *http.Request, reason string) {
+// per ten seconds, so a flood of refusals cannot flood the log. It
+// reports whether it wrote one.
+func (s *Service) logRefusal(r *http.Request, reason string) bool {
 	if !s.keys.logs.Allow() {
-		return
+		return false
 	}
 	s.log.Info("request refused", "reason", reason, "peer", peerOf(r),
 		"method", r.Method, "path", sanitize(r.URL.Path), "refused_total", s.keys.refused.Load(),
 		"auth_failures_total", s.keys.failures.Load())
+	return true
 }
 
 // refuse counts and logs a request the Host, Origin or path guards refused.

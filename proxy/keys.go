@@ -243,6 +243,7 @@ func (s *Service) CreateKey(ctx context.Context, o KeyOptions) (KeyView, string,
 		return KeyView{}, "", err
 	}
 	s.keys.add(rec)
+	s.audit(ctx, AuditClientKeyAdded, rec.Name, "")
 	return s.keyView(rec), key, nil
 }
 
@@ -286,6 +287,7 @@ func (s *Service) RevokeKey(ctx context.Context, name string) error {
 	}
 	s.keys.update(k, rec, s.now())
 	s.DismissFirstKey()
+	s.audit(ctx, AuditClientKeyRevoke, rec.Name, "")
 	return nil
 }
 
@@ -344,6 +346,7 @@ func (s *Service) SetRequireKey(ctx context.Context, on bool) error {
 	}
 	s.keys.require.Store(on)
 	s.log.Info("client key requirement changed", "required", on)
+	s.audit(ctx, AuditSettingsChanged, "require_key", fmt.Sprint(on))
 	return nil
 }
 

@@ -139,7 +139,7 @@ func TestCaptureIsRedactedAndEncrypted(t *testing.T) {
 	const prompt = "PROMPT-zebra-marmalade-4242"
 	const secret = "sk-ant-api03-PASTEDSECRET-987654321"
 	e.send(`{"model":"claude-sonnet-4","stream":true,"messages":[{"role":"user","content":"`+prompt+` key `+secret+`"}]}`,
-		map[string]string{"X-Api-Key": "sk-sluice-CLIENTKEY-abcdef"})
+		nil) // carries the env's client key, which must not reach the disk either
 	e.send(`{"model":"claude-sonnet-4","messages":[{"role":"user","content":"`+prompt+`"}]}`, nil)
 	got := e.logsN(2)
 	for _, r := range got {
@@ -170,10 +170,10 @@ func TestCaptureIsRedactedAndEncrypted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.grepDataDir(prompt, "PASTEDSECRET", "CLIENTKEY", "ACCOUNTSECRET", "text_delta", "chunk chunk")
+	e.grepDataDir(prompt, "PASTEDSECRET", strings.TrimPrefix(e.key, "sk-sluice-"), "ACCOUNTSECRET", "text_delta", "chunk chunk")
 	e.close()
 	// And after a clean shutdown, with the WAL checkpointed into the file.
-	e.grepDataDir(prompt, "PASTEDSECRET", "CLIENTKEY", "ACCOUNTSECRET", "text_delta", "chunk chunk")
+	e.grepDataDir(prompt, "PASTEDSECRET", strings.TrimPrefix(e.key, "sk-sluice-"), "ACCOUNTSECRET", "text_delta", "chunk chunk")
 
 	// Without the key (a reset keyring) the record still reads; the
 	// payload does not, and says why.
