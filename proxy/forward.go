@@ -40,9 +40,11 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	rec := &journal.Record{Time: s.now(), Method: r.Method, Path: r.URL.Path}
+	session := sessionKey(r)
 	defer func() {
 		rec.Duration = time.Since(start)
 		s.records.Add(*rec)
+		s.sessions.observe(session, *rec, s.now(), s.cfg.SessionTTL)
 		s.events.publish(Event{Kind: EventRequest, AccountID: rec.AccountID, Time: s.now()})
 	}()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit))
@@ -58,7 +60,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := &attempt{
-		r: r, body: body, session: sessionKey(r), exclude: map[string]bool{},
+		r: r, body: body, session: session, exclude: map[string]bool{},
 		delay: s.cfg.RetryDelay, rec: rec, start: start,
 	}
 	s.attempt(w, a)

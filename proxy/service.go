@@ -63,7 +63,9 @@ type Service struct {
 	handler   http.Handler
 	persist   *statePersister
 	retention *retention
-	poller    usagePoller // usage-endpoint schedule (usagepoll.go)
+	poller    usagePoller   // usage-endpoint schedule (usagepoll.go)
+	sessions  sessionTable  // live client sessions (sessions.go)
+	logins    pendingLogins // sign-ins split in start and finish (remotelogin.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv
