@@ -39,7 +39,7 @@ func RunDesktop(ctx context.Context, io IO, version string, d Desktop) int {
 	if err != nil {
 		return fail(err, ExitUsage)
 	}
-	lk, err := acquireDesktop(ctx, set.DataDir)
+	lk, err := acquireOwner(ctx, set.DataDir, control.KindTray)
 	var owned *control.OwnedError
 	if errors.As(err, &owned) {
 		if owned.Kind == control.KindTray {
@@ -81,12 +81,13 @@ func RunDesktop(ctx context.Context, io IO, version string, d Desktop) int {
 	return ExitOK
 }
 
-// acquireDesktop takes the data dir, waiting out a command that holds it
-// for a moment (kind cli) and a starting owner not yet recorded.
-func acquireDesktop(ctx context.Context, dir string) (*control.Lock, error) {
+// acquireOwner takes the data dir for an owner (tray or serve), waiting
+// out a command that holds it for a moment (kind cli) and an owner that
+// has not recorded itself yet.
+func acquireOwner(ctx context.Context, dir string, kind control.Kind) (*control.Lock, error) {
 	deadline := time.Now().Add(ownerWait)
 	for {
-		lk, err := control.Acquire(dir, control.KindTray)
+		lk, err := control.Acquire(dir, kind)
 		var owned *control.OwnedError
 		if !errors.As(err, &owned) || (owned.Kind != control.KindCLI && owned.Kind != "") || time.Now().After(deadline) {
 			return lk, err

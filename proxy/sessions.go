@@ -42,9 +42,9 @@ func (t *sessionTable) observe(key string, rec journal.Record, now time.Time, tt
 	}
 	v := t.byID[key]
 	if v == nil {
+		t.sweep(now, ttl)
 		v = &SessionView{ID: sessionID(key)}
 		t.byID[key] = v
-		t.sweep(now, ttl)
 	}
 	v.AccountID = rec.AccountID
 	if rec.Model != "" {
