@@ -219,8 +219,13 @@ func TestServeBesideOwnerNamesIt(t *testing.T) {
 // desktop runs cli.RunDesktop with a fake window that records the events
 // it is sent.
 type desktop struct {
+	ready  chan struct{} // closed once the window listens for events
 	shown  chan struct{}
 	errors chan error
+}
+
+func newDesktop() *desktop {
+	return &desktop{ready: make(chan struct{}), shown: make(chan struct{}), errors: make(chan error, 1)}
 }
 
 func (d *desktop) ui() cli.Desktop {
@@ -230,6 +235,7 @@ func (d *desktop) ui() cli.Desktop {
 		Run: func(svc *proxy.Service) error {
 			events, stop := svc.Subscribe()
 			defer stop()
+			close(d.ready)
 			for e := range events {
 				if e.Kind == proxy.EventShowWindow {
 					close(d.shown)
@@ -252,13 +258,15 @@ func runDesktop(t *testing.T, env map[string]string, d *desktop) run {
 func TestSecondDesktopStartShowsTheFirst(t *testing.T) {
 	env := baseEnv(t)
 	env["SLUICE_PORT"] = "0"
-	first := &desktop{shown: make(chan struct{}), errors: make(chan error, 1)}
+	first := newDesktop()
 	done := make(chan run, 1)
 	go func() { done <- runDesktop(t, env, first) }()
-	eventually(t, "the first app to serve its socket", func() bool {
-		return sluice(t, env, "", "status").code == 0
-	})
-	second := &desktop{shown: make(chan struct{}), errors: make(chan error, 1)}
+	select {
+	case <-first.ready:
+	case r := <-done:
+		t.Fatalf("first app ended: %d %s", r.code, r.err)
+	}
+	second := newDesktop()
 	if r := runDesktop(t, env, second); r.code != 0 {
 		t.Fatalf("second start: %d %s", r.code, r.err)
 	}
@@ -275,7 +283,7 @@ func TestSecondDesktopStartShowsTheFirst(t *testing.T) {
 func TestDesktopBesideServeSaysSo(t *testing.T) {
 	env := baseEnv(t)
 	owner(t, env)
-	d := &desktop{shown: make(chan struct{}), errors: make(chan error, 1)}
+	d := newDesktop()
 	r := runDesktop(t, env, d)
 	if r.code != 1 || !strings.Contains(r.err, "serve, PID "+strconv.Itoa(os.Getpid())) {
 		t.Fatalf("tray beside serve: %d %q", r.code, r.err)
