@@ -75,6 +75,7 @@ func (e *env) serve(ctx context.Context) error {
 	}
 	h := eng.Service.Health()
 	fmt.Fprintf(e.io.Err, "Sluice %s listening on http://%s with %d usable account(s).\n", e.set.Proxy.Version, eng.Service.Addr(), h.UsableAccounts)
+	fmt.Fprintf(e.io.Err, "The sluice commands drive it through %s.\n", control.SocketPath(e.set.DataDir))
 	if h.UsableAccounts == 0 {
 		fmt.Fprintln(e.io.Err, "No usable account yet: add one with `sluice accounts add-key NAME` (key on stdin).")
 	}
