@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
@@ -143,7 +144,9 @@ func Serve(l *Lock, svc *proxy.Service, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on the control socket: %w", err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	// Windows has no socket modes; the data dir's ACL (the user's
+	// profile) keeps others out there.
+	if err := os.Chmod(path, 0o600); err != nil && runtime.GOOS != "windows" {
 		_ = ln.Close()
 		return nil, fmt.Errorf("make the control socket private: %w", err)
 	}
