@@ -6,6 +6,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sluice-proxy/sluice/app"
+	"github.com/sluice-proxy/sluice/control"
+	"github.com/sluice-proxy/sluice/tray"
+)
+
+// The window and the tray can run against a running owner too: the
+// control client is an engine to them.
+var (
+	_ app.Engine  = (*control.Client)(nil)
+	_ tray.Engine = (*control.Client)(nil)
 )
 
 // The built binary stays quiet under the C locales servers and containers
