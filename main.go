@@ -13,7 +13,7 @@ import (
 
 	"github.com/sluice-proxy/sluice/app"
 	"github.com/sluice-proxy/sluice/cli"
-	_ "github.com/sluice-proxy/sluice/locale" // before Fyne's init: no locale noise under C.UTF-8
+	"github.com/sluice-proxy/sluice/locale" // its init runs before Fyne's: no locale noise under C.UTF-8
 	"github.com/sluice-proxy/sluice/proxy"
 )
 
@@ -21,6 +21,7 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
+	locale.Restore()
 	stdio := cli.IO{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Env: os.Getenv,
 		IsTerminal: func() bool { return term.IsTerminal(int(os.Stdin.Fd())) },

@@ -7,7 +7,7 @@
 // locale means for messages. Every command gets it because every package's
 // init runs whatever the command.
 //
-// Import it for its side effect, from main only. Init order: Go runs a
+// Import it from main only, and call Restore first thing in main. Init order: Go runs a
 // package's init once its imports are initialised, taking the first such
 // package by import path; this one imports only syscall, and sorts before
 // golang.org/x/text/language, which Fyne's lang needs, so it always runs
@@ -16,15 +16,28 @@ package locale
 
 import "syscall"
 
-func init() { Normalize(syscall.Getenv, syscall.Setenv) }
+// set records that init set LANGUAGE, for Restore. It is written only by
+// init, before any goroutine runs.
+var set bool
+
+func init() { set = Normalize(syscall.Getenv, syscall.Setenv) }
+
+// Restore undoes what init changed once Fyne's init has read it, so the
+// programs Sluice starts (the browser) inherit the user's environment as
+// it was. Fyne reads the locale again later only through SystemLocale,
+// which takes "C.UTF-8" as English without complaint.
+func Restore() {
+	if set {
+		_ = syscall.Unsetenv("LANGUAGE")
+	}
+}
 
 // Normalize sets LANGUAGE=en when the locale that decides messages is C or
-// POSIX with a codeset ("C.UTF-8") and LANGUAGE is unset. LANGUAGE only
-// ranks message translations; glibc ignores it under the C locale, so
-// programs Sluice starts (a browser) see no change.
-func Normalize(getenv func(string) (string, bool), setenv func(k, v string) error) {
+// POSIX with a codeset ("C.UTF-8") and LANGUAGE is unset, and reports
+// whether it did.
+func Normalize(getenv func(string) (string, bool), setenv func(k, v string) error) bool {
 	if v, ok := getenv("LANGUAGE"); ok && v != "" {
-		return
+		return false
 	}
 	loc := ""
 	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
@@ -35,8 +48,8 @@ func Normalize(getenv func(string) (string, bool), setenv func(k, v string) erro
 	}
 	for _, c := range []string{"C.", "POSIX.", "C@", "POSIX@"} {
 		if len(loc) > len(c) && loc[:len(c)] == c {
-			_ = setenv("LANGUAGE", "en")
-			return
+			return setenv("LANGUAGE", "en") == nil
 		}
 	}
+	return false
 }
