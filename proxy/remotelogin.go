@@ -128,3 +128,15 @@ func (s *Service) LoginCancel(id string) {
 		_ = l.code.CloseWithError(context.Canceled)
 	}
 }
+
+// cancelAll abandons every started sign-in (Close).
+func (p *pendingLogins) cancelAll() {
+	p.mu.Lock()
+	all := p.byID
+	p.byID = nil
+	p.mu.Unlock()
+	for _, l := range all {
+		l.cancel()
+		<-l.done
+	}
+}

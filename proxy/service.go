@@ -161,6 +161,7 @@ func (s *Service) Config() Config { return s.cfg }
 // the records and quarantines still queued.
 func (s *Service) Close(ctx context.Context) error {
 	errStop := s.StopProxy(ctx)
+	s.logins.cancelAll()
 	s.retention.close()
 	flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
