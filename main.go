@@ -4,23 +4,24 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/pkg/browser"
 	"golang.org/x/term"
 
 	"github.com/sluice-proxy/sluice/app"
 	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/locale" // its init runs before Fyne's: no locale noise under C.UTF-8
+	"github.com/sluice-proxy/sluice/proxy"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
 func main() {
+	locale.Restore()
 	stdio := cli.IO{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Env: os.Getenv,
 		IsTerminal: func() bool { return term.IsTerminal(int(os.Stdin.Fd())) },
@@ -31,41 +32,18 @@ func main() {
 		OpenBrowser: browser.OpenURL,
 	}
 	if len(os.Args) < 2 {
-		os.Exit(desktop(stdio))
+		// No signal handling here: SIGTERM ends the tray app as it always
+		// did (the OS releases the data dir's lock).
+		os.Exit(cli.RunDesktop(context.Background(), stdio, version, cli.Desktop{
+			CheckDisplay: app.CheckDisplay,
+			ShowError:    app.ShowStartupError,
+			Run: func(svc *proxy.Service) error {
+				return app.Run(svc, app.Options{StartProxy: true, OpenBrowser: browser.OpenURL})
+			},
+		}))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(cli.Run(ctx, os.Args[1:], stdio, version))
-}
-
-// desktop runs the tray app with the proxy on until the user quits.
-func desktop(stdio cli.IO) int {
-	if err := app.CheckDisplay(); err != nil {
-		fmt.Fprintln(stdio.Err, "sluice:", err)
-		return 1
-	}
-	set, err := cli.LoadSettings(stdio.Env, version)
-	if err != nil {
-		fmt.Fprintln(stdio.Err, "sluice:", err)
-		app.ShowStartupError(err)
-		return 2
-	}
-	ctx := context.Background()
-	eng, err := cli.Open(ctx, set, set.Logger(stdio.Err))
-	if err != nil {
-		fmt.Fprintln(stdio.Err, "sluice:", err)
-		app.ShowStartupError(err)
-		return 1
-	}
-	runErr := app.Run(eng.Service, app.Options{StartProxy: true, OpenBrowser: browser.OpenURL})
-	closeCtx, cancel := context.WithTimeout(ctx, eng.Service.Config().ShutdownTimeout+5*time.Second)
-	defer cancel()
-	if err := eng.Close(closeCtx); err != nil {
-		fmt.Fprintln(stdio.Err, "sluice:", err)
-	}
-	if runErr != nil {
-		fmt.Fprintln(stdio.Err, "sluice:", runErr)
-		return 1
-	}
-	return 0
+	code := cli.Run(ctx, os.Args[1:], stdio, version)
+	stop()
+	os.Exit(code)
 }

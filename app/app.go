@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/sluice-proxy/sluice/assets"
+	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/tray"
 )
 
@@ -95,6 +96,18 @@ func Run(eng Engine, opts Options) error {
 
 	events, unsubscribe := eng.Subscribe()
 	go v.watch(events)
+	// A second `sluice` start asks this one to come forward.
+	shows, stopShows := eng.Subscribe()
+	go func() {
+		for e := range shows {
+			if e.Kind == proxy.EventShowWindow {
+				fyne.Do(func() {
+					w.Show()
+					w.RequestFocus()
+				})
+			}
+		}
+	}()
 	if opts.StartProxy && !eng.ProxyRunning() {
 		v.set(true)
 	}
@@ -106,6 +119,7 @@ func Run(eng Engine, opts Options) error {
 	// Quitting by another path (SIGTERM, the session ending) skips quit:
 	// finish its work here.
 	unsubscribe()
+	stopShows()
 	if t != nil {
 		t.Close()
 	}

@@ -5,87 +5,106 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/sluice-proxy/sluice/proxy"
 )
 
-// accounts dispatches `sluice accounts SUBCOMMAND`.
-func accounts(ctx context.Context, args []string, set Settings, io IO) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w: accounts needs a subcommand", errUsage)
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlags("accounts "+sub, io)
-	set.commonFlags(fs)
-	jsonOut := false
-	var login loginFlags
-	switch sub {
-	case "list":
-		fs.BoolVar(&jsonOut, "json", false, "print JSON")
-	case "login":
-		login.register(fs)
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	args = fs.Args()
-	want := map[string]int{"add-key": 1, "list": 0, "remove": 1, "pause": 1, "resume": 1, "priority": 2, "rename": 2, "login": 1}
-	n, ok := want[sub]
-	if !ok {
-		return fmt.Errorf("%w: unknown accounts subcommand %q", errUsage, sub)
-	}
-	if len(args) != n {
-		return fmt.Errorf("%w: accounts %s takes %d argument(s)", errUsage, sub, n)
-	}
-	eng, err := Open(ctx, set, set.Logger(io.Err))
-	if err != nil {
-		return err
-	}
-	defer eng.Close(context.Background())
-	svc := eng.Service
-	switch sub {
-	case "add-key":
-		return addKey(ctx, svc, args[0], io)
-	case "list":
-		return list(ctx, svc, jsonOut, io)
-	case "remove":
-		if err := svc.RemoveAccount(ctx, args[0]); err != nil {
+// withEngine adapts a command body that needs the engine to a cobra RunE.
+func (e *env) withEngine(run func(ctx context.Context, eng Engine, args []string) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		eng, done, err := e.engine(c.Context())
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(io.Out, "Removed %s.\n", args[0])
-	case "pause":
-		return svc.PauseAccount(ctx, args[0])
-	case "resume":
-		return svc.ResumeAccount(ctx, args[0])
-	case "priority":
-		p, err := strconv.Atoi(args[1])
-		if err != nil {
-			return fmt.Errorf("%w: priority must be a whole number", errUsage)
-		}
-		return svc.SetPriority(ctx, args[0], p)
-	case "rename":
-		return svc.RenameAccount(ctx, args[0], args[1])
-	case "login":
-		return loginCmd(ctx, svc, args[0], login, io)
+		defer done()
+		return run(c.Context(), eng, args)
 	}
-	return nil
+}
+
+func (e *env) accountsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "accounts",
+		Short: "List, add and change the pooled accounts",
+		RunE:  group,
+	}
+	var jsonOut bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the accounts with their state and usage",
+		Args:  noArgs,
+		RunE: e.withEngine(func(ctx context.Context, eng Engine, _ []string) error {
+			return listAccounts(ctx, eng, jsonOut, e.io.Out)
+		}),
+	}
+	list.Flags().BoolVar(&jsonOut, "json", false, "print JSON")
+	simple := func(use, short, done string, f func(Engine, context.Context, string) error) *cobra.Command {
+		return &cobra.Command{
+			Use: use + " NAME", Short: short, Args: exactArgs("NAME"),
+			RunE: e.withEngine(func(ctx context.Context, eng Engine, args []string) error {
+				if err := f(eng, ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.io.Out, done+"\n", args[0])
+				return nil
+			}),
+		}
+	}
+	cmd.AddCommand(
+		list,
+		&cobra.Command{
+			Use:   "add-key NAME",
+			Short: "Add a Console API key (read from stdin, never from the command line)",
+			Args:  exactArgs("NAME"),
+			RunE: e.withEngine(func(ctx context.Context, eng Engine, args []string) error {
+				return e.addKey(ctx, eng, args[0])
+			}),
+		},
+		e.loginCmd(),
+		simple("remove", "Remove an account and its keyring item", "Removed %s.", Engine.RemoveAccount),
+		simple("pause", "Stop routing to an account until resumed", "Paused %s.", Engine.PauseAccount),
+		simple("resume", "Route to a paused account again", "Resumed %s.", Engine.ResumeAccount),
+		&cobra.Command{
+			Use:   "priority NAME N",
+			Short: "Set an account's priority (lower is preferred)",
+			Args:  exactArgs("NAME", "N"),
+			RunE: e.withEngine(func(ctx context.Context, eng Engine, args []string) error {
+				p, err := strconv.Atoi(args[1])
+				if err != nil {
+					return usagef("priority must be a whole number, not %q", args[1])
+				}
+				return eng.SetPriority(ctx, args[0], p)
+			}),
+		},
+		&cobra.Command{
+			Use:   "rename OLD NEW",
+			Short: "Rename an account (its credential and history stay)",
+			Args:  exactArgs("OLD", "NEW"),
+			RunE: e.withEngine(func(ctx context.Context, eng Engine, args []string) error {
+				return eng.RenameAccount(ctx, args[0], args[1])
+			}),
+		},
+	)
+	return cmd
 }
 
 // addKey reads the key from stdin, never from the command line, where it
 // would land in shell history and the process list.
-func addKey(ctx context.Context, svc *proxy.Service, name string, io IO) error {
+func (e *env) addKey(ctx context.Context, eng Engine, name string) error {
 	var key string
 	var err error
-	if io.IsTerminal != nil && io.IsTerminal() && io.ReadSecret != nil {
-		fmt.Fprintf(io.Err, "Paste the Console API key for %s (input hidden), then press Enter: ", name)
-		key, err = io.ReadSecret()
-		fmt.Fprintln(io.Err)
+	if e.io.IsTerminal != nil && e.io.IsTerminal() && e.io.ReadSecret != nil {
+		fmt.Fprintf(e.io.Err, "Paste the Console API key for %s (input hidden), then press Enter: ", name)
+		key, err = e.io.ReadSecret()
+		fmt.Fprintln(e.io.Err)
 	} else {
-		key, err = bufio.NewReader(io.In).ReadString('\n')
+		key, err = bufio.NewReader(e.io.In).ReadString('\n')
 		if err != nil && key != "" {
 			err = nil // a key without a trailing newline is fine
 		}
@@ -93,44 +112,59 @@ func addKey(ctx context.Context, svc *proxy.Service, name string, io IO) error {
 	if err != nil {
 		return fmt.Errorf("read the API key from stdin: %w", err)
 	}
-	v, err := svc.AddAPIKey(ctx, name, strings.TrimSpace(key))
+	v, err := eng.AddAPIKey(ctx, name, strings.TrimSpace(key))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.Out, "Added %s (API key, priority %d). The key is in the keyring, not in Sluice's database.\n", v.Name, v.Priority)
+	fmt.Fprintf(e.io.Out, "Added %s (API key, priority %d). The key is in the keyring, not in Sluice's database.\n", v.Name, v.Priority)
 	return nil
 }
 
-func list(ctx context.Context, svc *proxy.Service, jsonOut bool, io IO) error {
-	views, err := svc.Accounts(ctx)
+func listAccounts(ctx context.Context, eng Engine, jsonOut bool, out io.Writer) error {
+	views, err := eng.Accounts(ctx)
 	if err != nil {
 		return err
 	}
 	if jsonOut {
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(views)
+		return writeJSON(out, views)
 	}
 	if len(views) == 0 {
-		fmt.Fprintln(io.Out, "No accounts yet. Add one with `sluice accounts add-key NAME` or `sluice accounts login NAME`.")
+		fmt.Fprintln(out, "No accounts yet. Add one with `sluice accounts add-key NAME` or `sluice accounts login NAME`.")
 		return nil
 	}
-	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tKIND\tPRIO\tSTATE\t5H\t7D\tREQUESTS\tTOKENS")
 	for _, v := range views {
 		state := v.State
 		if !v.LimitedUntil.IsZero() && v.State == "limited" {
 			state += " until " + v.LimitedUntil.Local().Format(time.DateTime)
 		}
+		five, week := limitWindows(v)
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\n", v.Name, v.Kind, v.Priority, state,
-			percent(v.FiveHour), percent(v.SevenDay), v.WindowRequests, v.WindowTokens)
+			percent(five), percent(week), v.WindowRequests, v.WindowTokens)
 	}
 	return tw.Flush()
 }
 
+// limitWindows returns an account's 5-hour and weekly windows: the one
+// place to change when accounts report their windows as a list.
+func limitWindows(v proxy.AccountView) (fiveHour, weekly proxy.Window) {
+	return v.FiveHour, v.SevenDay
+}
+
+func known(w proxy.Window) bool {
+	return w.Status != "" || w.Utilization != 0 || !w.ResetsAt.IsZero()
+}
+
 func percent(w proxy.Window) string {
-	if w.Status == "" && w.Utilization == 0 && w.ResetsAt.IsZero() {
+	if !known(w) {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f%%", w.Utilization*100)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

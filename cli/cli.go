@@ -1,12 +1,17 @@
+// Package cli is Sluice's command line. Commands that read or change state
+// are clients of the engine: of the running app's or `sluice serve`'s over
+// the control socket when one runs, else of an engine this process opens
+// for the command's duration. The effect is the same either way.
 package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"time"
+	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // IO is a command's standard streams and environment.
@@ -24,105 +29,150 @@ type IO struct {
 	OpenBrowser func(string) error
 }
 
-// errUsage marks errors that should be followed by the usage text.
-var errUsage = errors.New("usage")
+// Exit codes.
+const (
+	ExitOK      = 0 // success, or --help
+	ExitFailure = 1 // the command ran and failed
+	ExitUsage   = 2 // bad command line or settings
+)
 
-const usage = `Sluice pools your Claude accounts behind one local endpoint.
+// usageError marks a bad command line: exit 2 and a pointer to --help.
+type usageError struct{ err error }
 
-Usage:
-  sluice                      start the tray app (the proxy starts with it)
-  sluice serve [flags]        run the proxy headless until interrupted
-  sluice accounts add-key NAME        add a Console API key (read from stdin)
-  sluice accounts login NAME [--mode max|console] [--no-browser] [--paste] [--reauth]
-  sluice accounts list [--json]
-  sluice accounts remove NAME
-  sluice accounts pause|resume NAME
-  sluice accounts priority NAME N
-  sluice accounts rename OLD NEW
-  sluice import-ccflare PATH          import accounts from a better-ccflare database
-  sluice version
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// env is what every command gets: its streams, the settings (environment
+// overridden by flags) and the version.
+type env struct {
+	io      IO
+	set     Settings
+	setErr  error // a bad SLUICE_* variable, reported when a command runs
+	version string
+}
+
+// Run executes one command and returns the process exit code.
+func Run(ctx context.Context, args []string, io IO, version string) int {
+	e := &env{io: io, version: version}
+	e.set, e.setErr = LoadSettings(io.Env, version)
+	root := e.root()
+	root.SetArgs(args)
+	if len(args) == 0 {
+		_ = root.Usage()
+		return ExitUsage
+	}
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, errSilent) {
+		return ExitFailure
+	}
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		cmd, _, ferr := root.Find(args)
+		if ferr != nil || cmd == nil {
+			cmd = root
+		}
+		fmt.Fprintf(io.Err, "sluice: %v\nRun '%s --help' for usage.\n", err, cmd.CommandPath())
+		return ExitUsage
+	}
+	fmt.Fprintf(io.Err, "sluice: %v\n", err)
+	return ExitFailure
+}
+
+// errSilent ends a command with exit 1 after it has said why itself.
+var errSilent = errors.New("failed")
+
+// isCobraUsage recognises the command-line errors cobra itself returns.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "invalid argument", "flag needs an argument", "accepts ", "requires at least", "bad flag syntax"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// root builds the command tree.
+func (e *env) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sluice",
+		Short: "Pool your Claude accounts behind one local endpoint",
+		Long: `Sluice pools your Claude accounts behind one local endpoint.
+
+With no command, sluice starts the tray app (the proxy starts with it).
+The commands below talk to the running app, or to 'sluice serve', when one
+runs; otherwise they open Sluice's data themselves.
 
 Point a client at it:
   ANTHROPIC_BASE_URL=http://127.0.0.1:8788 claude
 
 Settings come from SLUICE_* environment variables (see README) and flags.
-`
+Exit codes: 0 ok, 1 failure, 2 usage.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       e.version,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if e.setErr != nil {
+				return usageError{e.setErr}
+			}
+			return nil
+		},
+	}
+	root.SetVersionTemplate("sluice {{.Version}}\n")
+	root.SetIn(e.io.In)
+	root.SetOut(e.io.Out)
+	root.SetErr(e.io.Err)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	e.set.commonFlags(root.PersistentFlags())
+	root.AddCommand(
+		e.serveCmd(),
+		e.accountsCmd(),
+		e.importCmd(),
+		e.statusCmd(),
+		e.proxyCmd(),
+		e.sessionsCmd(),
+		e.statuslineCmd(),
+		&cobra.Command{
+			Use:   "version",
+			Short: "Print Sluice's version",
+			Args:  noArgs,
+			// Settings play no part: the version prints even with a bad
+			// SLUICE_* variable.
+			PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
+			Run: func(c *cobra.Command, _ []string) {
+				fmt.Fprintln(c.OutOrStdout(), "sluice", e.version)
+			},
+		},
+	)
+	return root
+}
 
-// Run executes one command and returns the process exit code.
-func Run(ctx context.Context, args []string, io IO, version string) int {
+// Argument checks that report usage errors (exit 2).
+func noArgs(c *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments", c.CommandPath())
+	}
+	return nil
+}
+
+func exactArgs(names ...string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != len(names) {
+			return usagef("%s takes %d argument(s): %s", c.CommandPath(), len(names), strings.Join(names, " "))
+		}
+		return nil
+	}
+}
+
+// group is the Run of a command that only holds subcommands.
+func group(c *cobra.Command, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprint(io.Err, usage)
-		return 2
+		return usagef("%s needs a subcommand", c.CommandPath())
 	}
-	set, err := LoadSettings(io.Env, version)
-	if err != nil {
-		fmt.Fprintf(io.Err, "sluice: %v\n", err)
-		return 2
-	}
-	var cmdErr error
-	switch args[0] {
-	case "serve":
-		cmdErr = serve(ctx, args[1:], set, io)
-	case "accounts":
-		cmdErr = accounts(ctx, args[1:], set, io)
-	case "import-ccflare":
-		cmdErr = importCCFlare(ctx, args[1:], set, io)
-	case "version", "--version":
-		fmt.Fprintln(io.Out, "sluice", version)
-	case "help", "-h", "--help":
-		fmt.Fprint(io.Out, usage)
-	default:
-		cmdErr = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
-	}
-	switch {
-	case cmdErr == nil:
-		return 0
-	case errors.Is(cmdErr, flag.ErrHelp):
-		return 0
-	case errors.Is(cmdErr, errUsage):
-		fmt.Fprintf(io.Err, "sluice: %v\n\n%s", cmdErr, usage)
-		return 2
-	default:
-		fmt.Fprintf(io.Err, "sluice: %v\n", cmdErr)
-		return 1
-	}
-}
-
-func newFlags(name string, io IO) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Err)
-	return fs
-}
-
-// serve runs the proxy until ctx ends (SIGINT/SIGTERM in main), then shuts
-// down gracefully: in-flight streams finish or time out, the request log
-// and pool state are flushed.
-func serve(ctx context.Context, args []string, set Settings, io IO) error {
-	fs := newFlags("serve", io)
-	set.serverFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: serve takes no arguments", errUsage)
-	}
-	log := set.Logger(io.Err)
-	eng, err := Open(ctx, set, log)
-	if err != nil {
-		return err
-	}
-	if err := eng.Service.StartProxy(ctx); err != nil {
-		_ = eng.Close(context.Background())
-		return err
-	}
-	h := eng.Service.Health()
-	fmt.Fprintf(io.Err, "Sluice %s listening on http://%s with %d usable account(s).\n", set.Proxy.Version, eng.Service.Addr(), h.UsableAccounts)
-	if h.UsableAccounts == 0 {
-		fmt.Fprintln(io.Err, "No usable account yet: add one with `sluice accounts add-key NAME` (key on stdin).")
-	}
-	<-ctx.Done()
-	fmt.Fprintln(io.Err, "Shutting down: waiting for requests in flight...")
-	stop, cancel := context.WithTimeout(context.Background(), eng.Service.Config().ShutdownTimeout+5*time.Second)
-	defer cancel()
-	return eng.Close(stop)
+	return usagef("unknown command %q for %q", args[0], c.CommandPath())
 }

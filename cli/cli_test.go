@@ -58,8 +58,10 @@ func sluiceCtx(ctx context.Context, t *testing.T, env map[string]string, stdin s
 	return run{code, out.String(), errb.String()}
 }
 
+// baseEnv gives the test its own data dir, short enough for the control
+// socket's path (t.TempDir's carries the test's name).
 func baseEnv(t *testing.T) map[string]string {
-	dir := t.TempDir()
+	dir := shortDir(t)
 	return map[string]string{
 		"SLUICE_DATA_DIR":         dir,
 		"SLUICE_KEYRING":          "file",
@@ -219,9 +221,18 @@ func TestServeForwardsAndShutsDown(t *testing.T) {
 	grepTree(t, env["SLUICE_DATA_DIR"], "CLISECRET")
 }
 
+func shortDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "sl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 func TestUnknownCommandShowsUsage(t *testing.T) {
 	r := sluice(t, baseEnv(t), "", "frobnicate")
-	if r.code != 2 || !strings.Contains(r.err, "Usage:") {
+	if r.code != 2 || !strings.Contains(r.err, "sluice --help") {
 		t.Fatalf("unknown command: %d %q", r.code, r.err)
 	}
 }
@@ -234,7 +245,7 @@ func grepTree(t *testing.T, dir, needle string) {
 		if err != nil {
 			return err
 		}
-		if info.IsDir() {
+		if !info.Mode().IsRegular() { // the control socket
 			return nil
 		}
 		b, err := os.ReadFile(p)

@@ -13,15 +13,15 @@ import (
 	"github.com/sluice-proxy/sluice/vault"
 )
 
-// Engine is an opened Sluice: its service and the database it owns.
-type Engine struct {
+// Local is an engine this process opened: its service and the database it owns.
+type Local struct {
 	Service *proxy.Service
 	db      *journal.DB
 }
 
 // Open opens the data dir's database and the keyring and builds the
 // service. Close releases them.
-func Open(ctx context.Context, s Settings, log *slog.Logger) (*Engine, error) {
+func Open(ctx context.Context, s Settings, log *slog.Logger) (*Local, error) {
 	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -45,10 +45,10 @@ func Open(ctx context.Context, s Settings, log *slog.Logger) (*Engine, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	return &Engine{Service: svc, db: db}, nil
+	return &Local{Service: svc, db: db}, nil
 }
 
 // Close stops the service, flushes its logs and closes the database.
-func (e *Engine) Close(ctx context.Context) error {
+func (e *Local) Close(ctx context.Context) error {
 	return errors.Join(e.Service.Close(ctx), e.db.Close())
 }

@@ -220,3 +220,49 @@ func TestImportCCFlare(t *testing.T) {
 		t.Fatalf("malformed file: %d %q", r.code, r.err)
 	}
 }
+
+// With an owner running, the owner runs the PKCE flow (its loopback
+// callback, or the pasted code the CLI sends) and the account it adds
+// serves its next request at once.
+func TestLoginThroughRunningOwner(t *testing.T) {
+	auth := oauthtest.New(t)
+	fake := fakeapi.New(t)
+	env := oauthEnv(t, auth)
+	env["SLUICE_UPSTREAM"] = fake.URL
+	env["SLUICE_STRATEGY"] = "priority"
+	addr := owner(t, env)
+	var opened []string
+	r := runLogin(t, env, strings.NewReader(""), approve(t, &opened), "accounts", "login", "work")
+	if r.code != 0 || len(opened) != 1 {
+		t.Fatalf("login through the owner: %d %s", r.code, r.err)
+	}
+	if send(t, addr, "") != 200 {
+		t.Fatal("request after login failed")
+	}
+	got := fake.Received()
+	if len(got) != 1 || !auth.ValidAccessToken(got[0].Credential) {
+		t.Fatalf("the new login did not serve the next request")
+	}
+	// The paste flow: the CLI reads code#state and hands it to the owner.
+	pr, pw := io.Pipe()
+	open := func(u string) error {
+		go func() {
+			resp, err := http.Get(u)
+			if err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			pw.Write(append(regexp.MustCompile(`[A-Za-z0-9_\-]+#[A-Za-z0-9_\-]+`).Find(body), '\n'))
+		}()
+		return nil
+	}
+	if r := runLogin(t, env, pr, open, "accounts", "login", "pasted", "--paste"); r.code != 0 {
+		t.Fatalf("paste login through the owner: %d %s", r.code, r.err)
+	}
+	r = sluice(t, env, "", "accounts", "list")
+	if !strings.Contains(r.out, "work") || !strings.Contains(r.out, "pasted") {
+		t.Fatalf("accounts after logins: %s", r.out)
+	}
+}

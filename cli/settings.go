@@ -5,7 +5,6 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/vault"
@@ -167,7 +168,7 @@ func parsePort(v string) (int, error) {
 
 // serverFlags registers the flags that override the environment for
 // commands that run the proxy.
-func (s *Settings) serverFlags(fs *flag.FlagSet) {
+func (s *Settings) serverFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.Proxy.Host, "host", s.Proxy.Host, "listen address, loopback only (SLUICE_HOST, default 127.0.0.1)")
 	fs.Func("port", "listen port (SLUICE_PORT, default 8788)", func(v string) (err error) {
 		s.Proxy.Port, err = parsePort(v)
@@ -175,11 +176,10 @@ func (s *Settings) serverFlags(fs *flag.FlagSet) {
 	})
 	fs.StringVar(&s.Proxy.Upstream, "upstream", s.Proxy.Upstream, "Anthropic API base URL (SLUICE_UPSTREAM)")
 	fs.StringVar(&s.Proxy.Strategy, "strategy", s.Proxy.Strategy, "account selection: session, priority, round-robin, least-used (SLUICE_STRATEGY)")
-	s.commonFlags(fs)
 }
 
 // commonFlags are accepted by every command.
-func (s *Settings) commonFlags(fs *flag.FlagSet) {
+func (s *Settings) commonFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.DataDir, "data-dir", s.DataDir, "where Sluice keeps its database (SLUICE_DATA_DIR)")
 	fs.Func("log-level", "debug, info, warn or error (SLUICE_LOG_LEVEL)", func(v string) error {
 		return s.LogLevel.UnmarshalText([]byte(v))

@@ -45,6 +45,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 	rec := newRecord(r, s.now())
 	rec.ClientKeyID = keyID(r.Context())
 	var capt *capture
+	session := sessionKey(r)
 	defer func() {
 		rec.Duration = time.Since(start)
 		if capt != nil {
@@ -52,6 +53,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		}
 		s.records.Add(*rec)
 		s.addKeyCost(r.Context(), rec.Time, rec.CostMicros)
+		s.sessions.observe(session, *rec, s.now(), s.cfg.SessionTTL)
 		s.events.publish(Event{Kind: EventRequest, AccountID: rec.AccountID, Time: s.now()})
 	}()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit))
@@ -68,7 +70,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 	}
 	capt = s.startCapture(body)
 	a := &attempt{
-		r: r, body: body, session: sessionKey(r), model: requestModel(body), exclude: s.keyExclusions(r.Context()),
+		r: r, body: body, session: session, model: requestModel(body), exclude: s.keyExclusions(r.Context()),
 		delay: s.cfg.RetryDelay, rec: rec, start: start, capture: capt,
 	}
 	if s.passThrough(w, a) {

@@ -71,6 +71,8 @@ type Service struct {
 	keys      *keyStore           // client keys and auth counters (keys.go, auth.go)
 	bodies    *semaphore.Weighted // bytes of request bodies in flight (bodylimit.go)
 	jr        journalState        // journal settings and payload key (settings.go)
+	sessions  sessionTable        // live client sessions (sessions.go)
+	logins    pendingLogins       // sign-ins split in start and finish (remotelogin.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv
@@ -173,6 +175,7 @@ func (s *Service) Config() Config { return s.cfg }
 // the records and quarantines still queued.
 func (s *Service) Close(ctx context.Context) error {
 	errStop := s.StopProxy(ctx)
+	s.logins.cancelAll()
 	s.retention.close()
 	flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()

@@ -1,0 +1,221 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sluice-proxy/sluice/control"
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+func (e *env) statusCmd() *cobra.Command {
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the proxy, the accounts' usability and today's traffic",
+		Args:  noArgs,
+		RunE: e.withEngine(func(ctx context.Context, eng Engine, _ []string) error {
+			st, err := eng.Status(ctx)
+			if err != nil {
+				return err
+			}
+			if jsonOut {
+				return writeJSON(e.io.Out, st)
+			}
+			printStatus(e.io.Out, st, isOwner(eng))
+			return nil
+		}),
+	}
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print JSON")
+	return cmd
+}
+
+func isOwner(eng Engine) bool {
+	_, ok := eng.(*control.Client)
+	return ok
+}
+
+func printStatus(w io.Writer, st proxy.Status, running bool) {
+	switch {
+	case st.ProxyRunning:
+		fmt.Fprintf(w, "Proxy:     on, http://%s\n", st.Addr)
+	case running:
+		fmt.Fprintf(w, "Proxy:     off (turn it on with `sluice proxy on`)\n")
+	default:
+		fmt.Fprintf(w, "Proxy:     not running (start the app with `sluice`, or `sluice serve`)\n")
+	}
+	fmt.Fprintf(w, "Accounts:  %d usable of %d\n", st.Usable, st.Accounts)
+	for _, u := range st.Unusable {
+		line := "  " + u.Name + ": " + u.State
+		if !u.Until.IsZero() {
+			line += " until " + u.Until.Local().Format(time.DateTime)
+		}
+		if u.Reason != "" {
+			line += " (" + u.Reason + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "Today:     %d request(s), $%.2f\n", st.RequestsToday, float64(st.CostTodayMicros)/1e6)
+}
+
+func (e *env) proxyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "proxy on|off",
+		Short: "Turn the running app's proxy on or off",
+		RunE:  group,
+	}
+	sw := func(use, short, done string, f func(*control.Client, context.Context) error) *cobra.Command {
+		return &cobra.Command{
+			Use: use, Short: short, Args: noArgs,
+			RunE: func(c *cobra.Command, _ []string) error {
+				cl, err := e.owner()
+				if err != nil {
+					return err
+				}
+				defer cl.Close()
+				if err := f(cl, c.Context()); err != nil {
+					return err
+				}
+				fmt.Fprintln(e.io.Out, done)
+				return nil
+			},
+		}
+	}
+	cmd.AddCommand(
+		sw("on", "Start accepting requests", "Proxy on.", (*control.Client).StartProxy),
+		sw("off", "Stop accepting requests (those in flight finish)", "Proxy off.", (*control.Client).StopProxy),
+	)
+	return cmd
+}
+
+func (e *env) sessionsCmd() *cobra.Command {
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "sessions",
+		Short: "Show which account serves each live client session",
+		Args:  noArgs,
+		RunE: e.withEngine(func(_ context.Context, eng Engine, _ []string) error {
+			ss := eng.Sessions()
+			if jsonOut {
+				if ss == nil {
+					ss = []proxy.SessionView{}
+				}
+				return writeJSON(e.io.Out, ss)
+			}
+			if len(ss) == 0 {
+				fmt.Fprintln(e.io.Out, "No live sessions.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.io.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SESSION\tACCOUNT\tMODEL\tREQUESTS\tLAST USE")
+			for _, s := range ss {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", s.ID, orDash(s.AccountName), orDash(s.Model), s.Requests, s.LastUsed.Local().Format(time.DateTime))
+			}
+			return tw.Flush()
+		}),
+	}
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print JSON")
+	return cmd
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// statuslineBudget bounds the whole statusline: Claude Code redraws it
+// often, and a slow one stalls the prompt.
+const statuslineBudget = 250 * time.Millisecond
+
+func (e *env) statuslineCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "statusline",
+		Short: "One line for Claude Code's statusLine: the account serving this session",
+		Long: `Print one line for Claude Code's statusLine hook: the account serving the
+session and its 5-hour and weekly use. It reads the JSON Claude Code writes
+on stdin and prints nothing (exit 0) when it has nothing to say. In
+~/.claude/settings.json:
+
+  {"statusLine": {"type": "command", "command": "sluice statusline"}}`,
+		Args: cobra.ArbitraryArgs,
+		// Silent on any error, a bad setting included.
+		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
+		Run: func(c *cobra.Command, _ []string) {
+			if line := e.statusline(c.Context()); line != "" {
+				fmt.Fprintln(e.io.Out, line)
+			}
+		},
+	}
+}
+
+// statusline returns the line to print, "" on any failure.
+func (e *env) statusline(ctx context.Context) string {
+	var in struct {
+		SessionID string `json:"session_id"`
+	}
+	if json.NewDecoder(io.LimitReader(e.io.In, 1<<20)).Decode(&in) != nil || in.SessionID == "" || e.setErr != nil {
+		return ""
+	}
+	c, err := control.Dial(e.set.DataDir)
+	if err != nil {
+		return ""
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, statuslineBudget)
+	defer cancel()
+	ss, err := c.SessionsContext(ctx)
+	if err != nil {
+		return ""
+	}
+	for _, s := range ss {
+		if s.ID != in.SessionID {
+			continue
+		}
+		accts, err := c.Accounts(ctx)
+		if err != nil {
+			return ""
+		}
+		for _, a := range accts {
+			if a.ID == s.AccountID {
+				return statusText(a, time.Now())
+			}
+		}
+	}
+	return ""
+}
+
+// statusText is e.g. "work · 5h 42% (resets 15:04) · 7d 13% (resets Mon 09:00)".
+func statusText(a proxy.AccountView, now time.Time) string {
+	parts := []string{a.Name}
+	five, week := limitWindows(a)
+	for _, w := range []struct {
+		label string
+		w     proxy.Window
+	}{{"5h", five}, {"7d", week}} {
+		if !known(w.w) {
+			continue
+		}
+		p := fmt.Sprintf("%s %s", w.label, percent(w.w))
+		if !w.w.ResetsAt.IsZero() {
+			p += " (resets " + resetText(w.w.ResetsAt.Local(), now) + ")"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, " · ")
+}
+
+func resetText(t, now time.Time) string {
+	if t.Sub(now) < 24*time.Hour {
+		return t.Format("15:04")
+	}
+	return t.Format("Mon 15:04")
+}

@@ -1,0 +1,117 @@
+package control
+
+import (
+	"errors"
+
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+// The wire protocol is small on purpose: every Service method is
+// POST /v1/<method> with its arguments as a JSON object and its result as
+// JSON; a failure is a non-2xx status with {"error": "...", "code": "..."}.
+// GET /v1/events streams engine events as JSON lines.
+//
+// Adding a method: one entry in server.go's methods table, one client
+// method in client.go calling call[T]. Request types below are shared.
+
+// Method names, shared by server and client.
+const (
+	mAccounts     = "accounts"
+	mAddKey       = "accounts.add-key"
+	mRemove       = "accounts.remove"
+	mPause        = "accounts.pause"
+	mResume       = "accounts.resume"
+	mPriority     = "accounts.priority"
+	mRename       = "accounts.rename"
+	mLoginStart   = "login.start"
+	mLoginFinish  = "login.finish"
+	mLoginCancel  = "login.cancel"
+	mProxyOn      = "proxy.on"
+	mProxyOff     = "proxy.off"
+	mProxyRunning = "proxy.running"
+	mAddr         = "proxy.addr"
+	mStatus       = "status"
+	mSessions     = "sessions"
+	mShowWindow   = "show-window"
+	mShowOnce     = "show-once"
+	mImport       = "import-ccflare"
+	eventsPath    = "/v1/events"
+)
+
+// Requests that carry more than nothing.
+type (
+	none    struct{}
+	nameReq struct {
+		Name string `json:"name"`
+	}
+	addKeyReq   struct{ Name, Key string }
+	priorityReq struct {
+		Name     string `json:"name"`
+		Priority int    `json:"priority"`
+	}
+	renameReq struct {
+		Old string `json:"old"`
+		New string `json:"new"`
+	}
+	finishReq struct {
+		ID   string `json:"id"`
+		Code string `json:"code,omitempty"`
+	}
+	keyReq  struct{ Key string }
+	pathReq struct{ Path string }
+)
+
+// Error codes on the wire, mapped to and from the engine's sentinel
+// errors so errors.Is works the same on either side of the socket. Add a
+// line when the engine grows a sentinel clients branch on.
+var codes = []struct {
+	code string
+	err  error
+}{
+	{"not_found", proxy.ErrNoSuchAccount},
+	{"exists", proxy.ErrAccountExists},
+	{"no_oauth", proxy.ErrNoOAuth},
+	{"no_login", proxy.ErrNoSuchLogin},
+	{"port_in_use", proxy.ErrPortInUse},
+}
+
+// Codes with no sentinel.
+const (
+	codeUsage  = "usage"  // the request was malformed or named no method
+	codeFailed = "failed" // any other failure; the message says what
+)
+
+// errorBody is a failure on the wire.
+type errorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+func codeOf(err error) string {
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return codeFailed
+}
+
+// Error is a failure reported by the owner. It unwraps to the engine's
+// sentinel error its code names, if any.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the sentinel for e.Code, so errors.Is(err,
+// proxy.ErrNoSuchAccount) holds for a remote "not found".
+func (e *Error) Unwrap() error {
+	for _, c := range codes {
+		if c.code == e.Code {
+			return c.err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,270 @@
+package control
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+// Client calls a running owner's control API. Its methods mirror
+// proxy.Service's, so code written against an interface of them works on
+// either.
+type Client struct {
+	http *http.Client
+	// PID and Kind name the owner, for messages.
+	PID  int
+	Kind Kind
+}
+
+// dialTimeout bounds connecting to the socket: it is local, and
+// `sluice statusline` has 50 ms in all.
+const dialTimeout = time.Second
+
+// Dial connects to the owner of dataDir. It returns ErrNotRunning when
+// nobody serves the socket (no owner, or one that does not serve it, such
+// as a command running without an owner).
+func Dial(dataDir string) (*Client, error) {
+	path := SocketPath(dataDir)
+	if err := checkSocketPath(path); err != nil {
+		return nil, err
+	}
+	c, err := net.DialTimeout("unix", path, dialTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%v)", ErrNotRunning, err)
+	}
+	_ = c.Close()
+	o := readOwner(dataDir)
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", path)
+	}
+	return &Client{
+		http: &http.Client{Transport: &http.Transport{DialContext: dial, MaxIdleConns: 2}},
+		PID:  o.PID, Kind: o.Kind,
+	}, nil
+}
+
+// Close frees the client's idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// call sends one method call and decodes its result into Out.
+func call[Out any](ctx context.Context, c *Client, method string, in any) (Out, error) {
+	var out Out
+	body, err := json.Marshal(in)
+	if err != nil {
+		return out, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://sluice/v1/"+method, bytes.NewReader(body))
+	if err != nil {
+		return out, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return out, fmt.Errorf("talk to the running Sluice: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		var e errorBody
+		if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || e.Error == "" {
+			return out, fmt.Errorf("the running Sluice answered %s", resp.Status)
+		}
+		return out, &Error{Code: e.Code, Message: e.Error}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return out, fmt.Errorf("read the running Sluice's answer: %w", err)
+	}
+	return out, nil
+}
+
+// do is call for methods without a result.
+func do(ctx context.Context, c *Client, method string, in any) error {
+	_, err := call[none](ctx, c, method, in)
+	return err
+}
+
+// Accounts lists every account with its live state, by priority.
+func (c *Client) Accounts(ctx context.Context) ([]proxy.AccountView, error) {
+	return call[[]proxy.AccountView](ctx, c, mAccounts, none{})
+}
+
+// AddAPIKey adds a Console API-key account; the key travels over the
+// private socket to the owner, which puts it in the keyring.
+func (c *Client) AddAPIKey(ctx context.Context, name, key string) (proxy.AccountView, error) {
+	return call[proxy.AccountView](ctx, c, mAddKey, addKeyReq{Name: name, Key: key})
+}
+
+// RemoveAccount removes an account and its keyring item.
+func (c *Client) RemoveAccount(ctx context.Context, name string) error {
+	return do(ctx, c, mRemove, nameReq{name})
+}
+
+// PauseAccount stops an account from being chosen until resumed.
+func (c *Client) PauseAccount(ctx context.Context, name string) error {
+	return do(ctx, c, mPause, nameReq{name})
+}
+
+// ResumeAccount makes a paused account eligible again.
+func (c *Client) ResumeAccount(ctx context.Context, name string) error {
+	return do(ctx, c, mResume, nameReq{name})
+}
+
+// SetPriority sets an account's priority; lower numbers are preferred.
+func (c *Client) SetPriority(ctx context.Context, name string, priority int) error {
+	return do(ctx, c, mPriority, priorityReq{name, priority})
+}
+
+// RenameAccount renames an account.
+func (c *Client) RenameAccount(ctx context.Context, oldName, newName string) error {
+	return do(ctx, c, mRename, renameReq{oldName, newName})
+}
+
+// LoginStart starts a sign-in run by the owner and returns its URL.
+func (c *Client) LoginStart(ctx context.Context, req proxy.LoginStartRequest) (proxy.LoginTicket, error) {
+	return call[proxy.LoginTicket](ctx, c, mLoginStart, req)
+}
+
+// LoginFinish submits the pasted code, or waits for the browser callback.
+func (c *Client) LoginFinish(ctx context.Context, id, code string) (proxy.AccountView, error) {
+	return call[proxy.AccountView](ctx, c, mLoginFinish, finishReq{ID: id, Code: code})
+}
+
+// LoginCancel abandons a started sign-in.
+func (c *Client) LoginCancel(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+	defer cancel()
+	_ = do(ctx, c, mLoginCancel, finishReq{ID: id})
+}
+
+// StartProxy turns the owner's proxy on.
+func (c *Client) StartProxy(ctx context.Context) error { return do(ctx, c, mProxyOn, none{}) }
+
+// StopProxy turns the owner's proxy off, waiting for requests in flight.
+func (c *Client) StopProxy(ctx context.Context) error { return do(ctx, c, mProxyOff, none{}) }
+
+// ProxyRunning reports whether the owner's proxy listens; false if the
+// owner cannot be reached.
+func (c *Client) ProxyRunning() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	on, _ := call[bool](ctx, c, mProxyRunning, none{})
+	return on
+}
+
+// Addr is where the owner's proxy listens (or will).
+func (c *Client) Addr() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a, _ := call[string](ctx, c, mAddr, none{})
+	return a
+}
+
+// Status reports the owner's state at a glance.
+func (c *Client) Status(ctx context.Context) (proxy.Status, error) {
+	return call[proxy.Status](ctx, c, mStatus, none{})
+}
+
+// Sessions lists the owner's live client sessions; nil if it cannot be
+// reached.
+func (c *Client) Sessions() []proxy.SessionView {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, _ := call[[]proxy.SessionView](ctx, c, mSessions, none{})
+	return s
+}
+
+// SessionsContext is Sessions with a deadline and its error.
+func (c *Client) SessionsContext(ctx context.Context) ([]proxy.SessionView, error) {
+	return call[[]proxy.SessionView](ctx, c, mSessions, none{})
+}
+
+// ShowWindow asks the owner to show its window.
+func (c *Client) ShowWindow(ctx context.Context) error { return do(ctx, c, mShowWindow, none{}) }
+
+// ShowOnce reports whether a one-time notice is still to be shown, and
+// records that it now has been.
+func (c *Client) ShowOnce(ctx context.Context, key string) (bool, error) {
+	return call[bool](ctx, c, mShowOnce, keyReq{key})
+}
+
+// ImportCCFlare imports a better-ccflare database; path is read by the
+// owner, which runs as the same user.
+func (c *Client) ImportCCFlare(ctx context.Context, path string) (proxy.ImportReport, error) {
+	return call[proxy.ImportReport](ctx, c, mImport, pathReq{path})
+}
+
+// Subscribe streams the owner's events. The channel closes when the
+// returned function is called or the owner goes away. Events published
+// after Subscribe returns are not missed.
+func (c *Client) Subscribe() (<-chan proxy.Event, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan proxy.Event, 64)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://sluice"+eventsPath, nil)
+	resp, err := c.http.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		if err == nil {
+			resp.Body.Close()
+		}
+		cancel()
+		close(ch)
+		return ch, func() {}
+	}
+	go func() {
+		defer close(ch)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			var e proxy.Event
+			if json.Unmarshal(sc.Bytes(), &e) != nil {
+				continue
+			}
+			select {
+			case ch <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch, cancel
+}
+
+// Login runs a whole sign-in through the owner, the way proxy.Service's
+// Login does in-process: the URL goes to req.Out and req.OpenBrowser, and
+// with req.Paste the code is read from req.In.
+func (c *Client) Login(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error) {
+	t, err := c.LoginStart(ctx, proxy.LoginStartRequest{Name: req.Name, Mode: req.Mode, Reauth: req.Reauth, Paste: req.Paste})
+	if err != nil {
+		return proxy.AccountView{}, err
+	}
+	out := req.Out
+	if out == nil {
+		out = io.Discard
+	}
+	fmt.Fprintf(out, "Open this URL in a browser to sign in:\n\n  %s\n\n", t.URL)
+	if req.OpenBrowser != nil {
+		go func() { _ = req.OpenBrowser(t.URL) }()
+	}
+	code := ""
+	if req.Paste {
+		if req.In == nil {
+			c.LoginCancel(t.ID)
+			return proxy.AccountView{}, errors.New("paste mode needs In to read the code from")
+		}
+		line, err := bufio.NewReader(req.In).ReadString('\n')
+		if err != nil && line == "" {
+			c.LoginCancel(t.ID)
+			return proxy.AccountView{}, fmt.Errorf("read pasted code: %w", err)
+		}
+		code = line
+	}
+	return c.LoginFinish(ctx, t.ID, code)
+}

@@ -1,0 +1,99 @@
+package proxy
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy/journal"
+)
+
+// SessionView is one live client session: which account served its last
+// request. Claude Code sessions carry their own id; other clients are
+// told apart by a fingerprint of their User-Agent.
+type SessionView struct {
+	ID          string    `json:"id"`         // Claude Code's session id, or "client:<fingerprint>"
+	AccountID   string    `json:"account_id"` // the account that served the last request
+	AccountName string    `json:"account"`    // its name now ("" if it was removed)
+	Model       string    `json:"model"`      // the last request's model
+	Requests    int64     `json:"requests"`   // requests seen in this session
+	LastUsed    time.Time `json:"last_used"`  // when the last one finished
+}
+
+// sessionTable remembers, per session key, the account serving it. It is
+// kept here rather than in the pool because what users ask about is the
+// account that actually served (after failover), not the one pinned.
+// Sessions idle longer than the session TTL are forgotten.
+type sessionTable struct {
+	mu   sync.Mutex
+	byID map[string]*SessionView
+}
+
+// observe records a finished request of the session key.
+func (t *sessionTable) observe(key string, rec journal.Record, now time.Time, ttl time.Duration) {
+	if key == "" || rec.AccountID == "" {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.byID == nil {
+		t.byID = make(map[string]*SessionView)
+	}
+	v := t.byID[key]
+	if v == nil {
+		t.sweep(now, ttl)
+		v = &SessionView{ID: sessionID(key)}
+		t.byID[key] = v
+	}
+	v.AccountID = rec.AccountID
+	if rec.Model != "" {
+		v.Model = rec.Model
+	}
+	v.Requests++
+	v.LastUsed = now
+}
+
+// sweep drops idle sessions; called on insert so the table stays bounded
+// by the sessions of one TTL.
+func (t *sessionTable) sweep(now time.Time, ttl time.Duration) {
+	for k, v := range t.byID {
+		if now.Sub(v.LastUsed) > ttl {
+			delete(t.byID, k)
+		}
+	}
+}
+
+func (t *sessionTable) list(now time.Time, ttl time.Duration) []SessionView {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]SessionView, 0, len(t.byID))
+	for _, v := range t.byID {
+		if now.Sub(v.LastUsed) <= ttl {
+			out = append(out, *v)
+		}
+	}
+	slices.SortFunc(out, func(a, b SessionView) int { return b.LastUsed.Compare(a.LastUsed) })
+	return out
+}
+
+// sessionID turns forward.go's session key into what users see.
+func sessionID(key string) string {
+	if id, ok := strings.CutPrefix(key, "cc:"); ok {
+		return id
+	}
+	return "client:" + strings.TrimPrefix(key, "fp:")
+}
+
+// Sessions lists the live client sessions, most recently used first.
+func (s *Service) Sessions() []SessionView {
+	out := s.sessions.list(s.now(), s.cfg.SessionTTL)
+	names := map[string]string{}
+	for _, st := range s.pool.Snapshot() {
+		names[st.ID] = st.Name
+	}
+	for i := range out {
+		out[i].AccountName = names[out[i].AccountID]
+	}
+	return out
+}

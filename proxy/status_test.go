@@ -1,0 +1,60 @@
+package proxy_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+// Sessions names the account that served each session, counts its
+// requests, and forgets a session idle past the session TTL.
+func TestSessionsTrackServingAccountAndExpire(t *testing.T) {
+	e := newEnv(t, withConfig(func(c *proxy.Config) { c.SessionTTL = time.Hour }))
+	e.addKey("work", "sk-ant-api03-SESSIONS")
+	for _, s := range []string{"s1", "s1", "s2"} {
+		resp := e.do("POST", "/v1/messages", `{"model":"claude-x","max_tokens":1}`, map[string]string{"x-api-key": "c", "X-Claude-Code-Session-Id": s})
+		resp.Body.Close()
+	}
+	got := map[string]proxy.SessionView{}
+	for _, s := range e.svc.Sessions() {
+		got[s.ID] = s
+	}
+	if got["s1"].Requests != 2 || got["s2"].Requests != 1 || got["s1"].AccountName != "work" {
+		t.Fatalf("sessions: %+v", got)
+	}
+	e.clock.Advance(2 * time.Hour)
+	if ss := e.svc.Sessions(); len(ss) != 0 {
+		t.Fatalf("idle sessions still listed: %+v", ss)
+	}
+}
+
+func TestStatusCountsTodayAndUnusable(t *testing.T) {
+	e := newEnv(t)
+	e.addKey("a", "sk-ant-api03-STATUSA")
+	e.addKey("b", "sk-ant-api03-STATUSB")
+	ctx := context.Background()
+	if err := e.svc.PauseAccount(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	resp := e.do("POST", "/v1/messages", `{"model":"claude-x","max_tokens":1}`, map[string]string{"x-api-key": "c"})
+	resp.Body.Close()
+	var st proxy.Status
+	waitFor(t, "the request to reach the journal", func() bool {
+		var err error
+		st, err = e.svc.Status(ctx)
+		return err == nil && st.RequestsToday == 1
+	})
+	if st.Accounts != 2 || st.Usable != 1 || len(st.Unusable) != 1 || st.Unusable[0].Name != "b" || st.Unusable[0].State != "paused" {
+		t.Fatalf("status: %+v", st)
+	}
+}
+
+func TestLoginFinishUnknownID(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.svc.LoginFinish(context.Background(), "nope", ""); !errors.Is(err, proxy.ErrNoSuchLogin) {
+		t.Fatalf("LoginFinish(unknown) = %v", err)
+	}
+}
