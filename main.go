@@ -12,8 +12,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sluice-proxy/sluice/app"
+	"github.com/sluice-proxy/sluice/app/locale" // its init runs before Fyne's: no locale noise under C.UTF-8
 	"github.com/sluice-proxy/sluice/cli"
-	"github.com/sluice-proxy/sluice/locale" // its init runs before Fyne's: no locale noise under C.UTF-8
 	"github.com/sluice-proxy/sluice/proxy"
 )
 

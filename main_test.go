@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/sluice-proxy/sluice/app"
-	"github.com/sluice-proxy/sluice/control"
+	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/tray"
 )
 

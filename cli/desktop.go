@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sluice-proxy/sluice/control"
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 // Desktop is what the tray app brings to Desktop; main fills it from the

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sluice-proxy/sluice/control"
+	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 func (e *env) serveCmd() *cobra.Command {

@@ -94,6 +94,15 @@ var methods = map[string]method{
 	mImport: handle(func(ctx context.Context, s *proxy.Service, r pathReq) (proxy.ImportReport, error) {
 		return s.ImportCCFlare(ctx, r.Path)
 	}),
+	mCheckKey: handle(func(ctx context.Context, s *proxy.Service, r keyReq) (none, error) {
+		return none{}, s.CheckAPIKey(ctx, r.Key)
+	}),
+	mReplaceKey: handle(func(ctx context.Context, s *proxy.Service, r replaceReq) (none, error) {
+		return none{}, s.ReplaceAPIKey(ctx, r.Name, r.Key)
+	}),
+	mRecent: handle(func(ctx context.Context, s *proxy.Service, r limitReq) ([]proxy.RequestView, error) {
+		return s.RecentRequests(ctx, r.Limit)
+	}),
 }
 
 // Server serves the control API of one engine on the data dir's socket.

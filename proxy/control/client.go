@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
@@ -267,4 +268,26 @@ func (c *Client) Login(ctx context.Context, req proxy.LoginRequest) (proxy.Accou
 		code = line
 	}
 	return c.LoginFinish(ctx, t.ID, code)
+}
+
+// CheckAPIKey asks the owner to check key against the upstream. A key that
+// could not be checked comes back as a *proxy.KeyUnverifiedError, as it
+// would in process.
+func (c *Client) CheckAPIKey(ctx context.Context, key string) error {
+	err := do(ctx, c, mCheckKey, keyReq{key})
+	var e *Error
+	if errors.As(err, &e) && e.Code == codeUnverified {
+		return &proxy.KeyUnverifiedError{Err: errors.New(strings.TrimPrefix(e.Message, "the key could not be checked: "))}
+	}
+	return err
+}
+
+// ReplaceAPIKey replaces an API-key account's key in the keyring.
+func (c *Client) ReplaceAPIKey(ctx context.Context, name, key string) error {
+	return do(ctx, c, mReplaceKey, replaceReq{name, key})
+}
+
+// RecentRequests returns the newest request records.
+func (c *Client) RecentRequests(ctx context.Context, limit int) ([]proxy.RequestView, error) {
+	return call[[]proxy.RequestView](ctx, c, mRecent, limitReq{limit})
 }

@@ -35,6 +35,9 @@ const (
 	mShowWindow   = "show-window"
 	mShowOnce     = "show-once"
 	mImport       = "import-ccflare"
+	mCheckKey     = "accounts.check-key"
+	mReplaceKey   = "accounts.replace-key"
+	mRecent       = "requests.recent"
 	eventsPath    = "/v1/events"
 )
 
@@ -57,8 +60,10 @@ type (
 		ID   string `json:"id"`
 		Code string `json:"code,omitempty"`
 	}
-	keyReq  struct{ Key string }
-	pathReq struct{ Path string }
+	keyReq     struct{ Key string }
+	replaceReq struct{ Name, Key string }
+	limitReq   struct{ Limit int }
+	pathReq    struct{ Path string }
 )
 
 // Error codes on the wire, mapped to and from the engine's sentinel
@@ -73,12 +78,16 @@ var codes = []struct {
 	{"no_oauth", proxy.ErrNoOAuth},
 	{"no_login", proxy.ErrNoSuchLogin},
 	{"port_in_use", proxy.ErrPortInUse},
+	{"key_refused", proxy.ErrKeyRefused},
 }
 
 // Codes with no sentinel.
 const (
 	codeUsage  = "usage"  // the request was malformed or named no method
 	codeFailed = "failed" // any other failure; the message says what
+	// codeUnverified is a *proxy.KeyUnverifiedError: a key that could not
+	// be checked, which callers save with a warning.
+	codeUnverified = "key_unverified"
 )
 
 // errorBody is a failure on the wire.
@@ -88,6 +97,10 @@ type errorBody struct {
 }
 
 func codeOf(err error) string {
+	var unverified *proxy.KeyUnverifiedError
+	if errors.As(err, &unverified) {
+		return codeUnverified
+	}
 	for _, c := range codes {
 		if errors.Is(err, c.err) {
 			return c.code
