@@ -38,6 +38,29 @@ const (
 	mCheckKey     = "accounts.check-key"
 	mReplaceKey   = "accounts.replace-key"
 	mRecent       = "requests.recent"
+	mLogs         = "logs"
+	mRequest      = "logs.show"
+	mUsage        = "usage"
+	mCleanup      = "logs.cleanup"
+	mAudit        = "audit"
+	mDoctor       = "doctor"
+	mSettings     = "settings"
+	mSetSettings  = "settings.update"
+	mConfig       = "config"
+	mHealth       = "health"
+	mKeys         = "keys"
+	mCreateKey    = "keys.create"
+	mUpdateKey    = "keys.update"
+	mRevokeKey    = "keys.revoke"
+	mFirstKey     = "keys.first"
+	mDismissFirst = "keys.first.dismiss"
+	mRequireKey   = "keys.required"
+	mSetRequire   = "keys.required.set"
+	mGuardStats   = "guard-stats"
+	mClearLimit   = "accounts.clear-limit"
+	mHeadroom     = "accounts.headroom"
+	mPlanGuard    = "accounts.plan-guard"
+	mObserved     = "accounts.observed"
 	eventsPath    = "/v1/events"
 )
 
@@ -60,10 +83,36 @@ type (
 		ID   string `json:"id"`
 		Code string `json:"code,omitempty"`
 	}
-	keyReq     struct{ Key string }
-	replaceReq struct{ Name, Key string }
-	limitReq   struct{ Limit int }
-	pathReq    struct{ Path string }
+	keyReq       struct{ Key string }
+	replaceReq   struct{ Name, Key string }
+	limitReq     struct{ Limit int }
+	idReq        struct{ ID string }
+	boolReq      struct{ On bool }
+	compactReq   struct{ Compact bool }
+	updateKeyReq struct {
+		Name    string
+		Options proxy.KeyOptions
+	}
+	headroomReq struct {
+		Name, Kind string
+		Percent    float64
+	}
+	planGuardReq struct {
+		Name string
+		On   bool
+	}
+	// createdKey is CreateKey's result: the key, and its secret, shown once.
+	createdKey struct {
+		Key    proxy.KeyView `json:"key"`
+		Secret string        `json:"secret"`
+	}
+	// firstKey is FirstKey's result.
+	firstKey struct {
+		Key    proxy.KeyView `json:"key"`
+		Secret string        `json:"secret"`
+		OK     bool          `json:"ok"`
+	}
+	pathReq struct{ Path string }
 )
 
 // Error codes on the wire, mapped to and from the engine's sentinel
@@ -79,6 +128,8 @@ var codes = []struct {
 	{"no_login", proxy.ErrNoSuchLogin},
 	{"port_in_use", proxy.ErrPortInUse},
 	{"key_refused", proxy.ErrKeyRefused},
+	{"key_not_found", proxy.ErrKeyNotFound},
+	{"no_request", proxy.ErrNoSuchRequest},
 }
 
 // Codes with no sentinel.

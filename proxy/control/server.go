@@ -103,6 +103,78 @@ var methods = map[string]method{
 	mRecent: handle(func(ctx context.Context, s *proxy.Service, r limitReq) ([]proxy.RequestView, error) {
 		return s.RecentRequests(ctx, r.Limit)
 	}),
+	mLogs: handle(func(ctx context.Context, s *proxy.Service, f proxy.LogFilter) (proxy.LogPage, error) {
+		return s.Logs(ctx, f)
+	}),
+	mRequest: handle(func(ctx context.Context, s *proxy.Service, r idReq) (proxy.RequestDetail, error) {
+		return s.Request(ctx, r.ID)
+	}),
+	mUsage: handle(func(ctx context.Context, s *proxy.Service, q proxy.UsageQuery) (proxy.UsageReport, error) {
+		return s.Usage(ctx, q)
+	}),
+	mCleanup: handle(func(ctx context.Context, s *proxy.Service, o proxy.CleanupOptions) (proxy.CleanupResult, error) {
+		return s.Cleanup(ctx, o)
+	}),
+	mAudit: handle(func(ctx context.Context, s *proxy.Service, f proxy.AuditFilter) (proxy.AuditPage, error) {
+		return s.Audit(ctx, f)
+	}),
+	mDoctor: handle(func(ctx context.Context, s *proxy.Service, r compactReq) (proxy.DoctorReport, error) {
+		return s.Doctor(ctx, r.Compact)
+	}),
+	mSettings: handle(func(_ context.Context, s *proxy.Service, _ none) (proxy.Settings, error) {
+		return s.Settings(), nil
+	}),
+	mSetSettings: handle(func(ctx context.Context, s *proxy.Service, st proxy.Settings) (proxy.Settings, error) {
+		return s.UpdateSettings(ctx, st)
+	}),
+	mConfig: handle(func(_ context.Context, s *proxy.Service, _ none) (proxy.Config, error) {
+		return s.Config(), nil
+	}),
+	mHealth: handle(func(_ context.Context, s *proxy.Service, _ none) (proxy.Health, error) {
+		return s.Health(), nil
+	}),
+	mKeys: handle(func(ctx context.Context, s *proxy.Service, _ none) ([]proxy.KeyView, error) {
+		return s.Keys(ctx)
+	}),
+	mCreateKey: handle(func(ctx context.Context, s *proxy.Service, o proxy.KeyOptions) (createdKey, error) {
+		k, secret, err := s.CreateKey(ctx, o)
+		return createdKey{k, secret}, err
+	}),
+	mUpdateKey: handle(func(ctx context.Context, s *proxy.Service, r updateKeyReq) (proxy.KeyView, error) {
+		return s.UpdateKey(ctx, r.Name, r.Options)
+	}),
+	mRevokeKey: handle(func(ctx context.Context, s *proxy.Service, r nameReq) (none, error) {
+		return none{}, s.RevokeKey(ctx, r.Name)
+	}),
+	mFirstKey: handle(func(_ context.Context, s *proxy.Service, _ none) (firstKey, error) {
+		k, secret, ok := s.FirstKey()
+		return firstKey{k, secret, ok}, nil
+	}),
+	mDismissFirst: handle(func(_ context.Context, s *proxy.Service, _ none) (none, error) {
+		s.DismissFirstKey()
+		return none{}, nil
+	}),
+	mRequireKey: handle(func(_ context.Context, s *proxy.Service, _ none) (bool, error) {
+		return s.RequireKey(), nil
+	}),
+	mSetRequire: handle(func(ctx context.Context, s *proxy.Service, r boolReq) (none, error) {
+		return none{}, s.SetRequireKey(ctx, r.On)
+	}),
+	mGuardStats: handle(func(_ context.Context, s *proxy.Service, _ none) (proxy.GuardStats, error) {
+		return s.GuardStats(), nil
+	}),
+	mClearLimit: handle(func(ctx context.Context, s *proxy.Service, r nameReq) (none, error) {
+		return none{}, s.ClearLimit(ctx, r.Name)
+	}),
+	mHeadroom: handle(func(ctx context.Context, s *proxy.Service, r headroomReq) (none, error) {
+		return none{}, s.SetHeadroom(ctx, r.Name, r.Kind, r.Percent)
+	}),
+	mPlanGuard: handle(func(ctx context.Context, s *proxy.Service, r planGuardReq) (none, error) {
+		return none{}, s.SetPlanGuard(ctx, r.Name, r.On)
+	}),
+	mObserved: handle(func(_ context.Context, s *proxy.Service, _ none) ([]proxy.AccountView, error) {
+		return s.ObservedAccounts(), nil
+	}),
 }
 
 // Server serves the control API of one engine on the data dir's socket.
