@@ -137,6 +137,7 @@ Exit codes: 0 ok, 1 failure, 2 usage.`,
 		e.proxyCmd(),
 		e.sessionsCmd(),
 		e.statuslineCmd(),
+		e.keysCmd(),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print Sluice's version",

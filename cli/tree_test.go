@@ -67,6 +67,9 @@ func TestFlagsAfterName(t *testing.T) {
 		"accounts priority": {"accounts", "priority", "work", "3"},
 		"accounts rename":   {"accounts", "rename", "work", "job"},
 		"accounts remove":   {"accounts", "remove", "job"},
+		"keys create":       {"keys", "create", "k1", "--rpm", "5"},
+		"keys update":       {"keys", "update", "k1", "--rpm", "7", "--accounts", "more"},
+		"keys revoke":       {"keys", "revoke", "k1"},
 		// login does not get far without OAuth: its own flag after NAME
 		// is what is checked.
 		"accounts login": nil,
@@ -79,7 +82,8 @@ func TestFlagsAfterName(t *testing.T) {
 			t.Errorf("command %v takes a NAME but has no case here", path)
 		}
 	})
-	for _, name := range []string{"accounts add-key", "accounts pause", "accounts resume", "accounts priority", "accounts rename", "accounts remove"} {
+	for _, name := range []string{"accounts add-key", "accounts pause", "accounts resume", "accounts priority", "accounts rename",
+		"keys create", "keys update", "keys revoke", "accounts remove"} {
 		args := append(cases[name], "--data-dir", other)
 		if code, _, errOut := runArgs(t, vars, "sk-ant-api03-FLAGS2\n", args...); code != 0 {
 			t.Errorf("%v: %d %s", args, code, errOut)
