@@ -34,20 +34,29 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // and returns the proxy's address, read back through `sluice status`.
 func owner(t *testing.T, env map[string]string) string {
 	t.Helper()
+	addr, stop := startOwner(t, env)
+	t.Cleanup(stop)
+	return addr
+}
+
+// startOwner is owner with a stop function that waits for serve to exit
+// (and fails the test unless it exits 0); calling it twice is harmless.
+func startOwner(t *testing.T, env map[string]string) (string, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan run, 1)
 	go func() { done <- sluiceCtx(ctx, t, env, "", "serve", "--port", "0") }()
 	var ended *run
-	t.Cleanup(func() {
+	stop := func() {
 		cancel()
 		if ended == nil {
 			r := <-done
 			ended = &r
+			if r.code != 0 {
+				t.Errorf("serve exit %d: %s", r.code, r.err)
+			}
 		}
-		if ended.code != 0 {
-			t.Errorf("serve exit %d: %s", ended.code, ended.err)
-		}
-	})
+	}
 	var st proxy.Status
 	eventually(t, "serve to answer on its control socket", func() bool {
 		select {
@@ -59,14 +68,17 @@ func owner(t *testing.T, env map[string]string) string {
 		r := sluice(t, env, "", "status", "--json")
 		return r.code == 0 && json.Unmarshal([]byte(r.out), &st) == nil && st.ProxyRunning
 	})
-	return st.Addr
+	return st.Addr, stop
 }
+
+// sendBody is what send posts; the fake's usage follows its length.
+const sendBody = `{"model":"claude-test","max_tokens":1}`
 
 // send makes one proxied request in Claude Code's session (if any) and
 // returns its status.
 func send(t *testing.T, addr, key, session string) int {
 	t.Helper()
-	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(`{"model":"claude-test","max_tokens":1}`))
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(sendBody))
 	req.Header.Set("x-api-key", key)
 	if session != "" {
 		req.Header.Set("X-Claude-Code-Session-Id", session)
