@@ -1,11 +1,13 @@
 package cli_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/sluice-proxy/sluice/cli"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
@@ -248,5 +250,45 @@ func TestJournalAndKeysWithoutOwner(t *testing.T) {
 	jsonOf(t, env, &st, "status")
 	if st.RequireKey {
 		t.Fatal("keys require off did not stick")
+	}
+}
+
+// logs --follow prints requests journaled after it started, one JSON line
+// each, until interrupted (exit 0).
+func TestLogsFollow(t *testing.T) {
+	fake := fakeapi.New(t)
+	env := baseEnv(t)
+	env["SLUICE_UPSTREAM"] = fake.URL
+	mustRun(t, env, keyA+"\n", "accounts", "add-key", "a")
+	addr := owner(t, env)
+	key := createKey(t, env, "follow")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, []string{"logs", "--follow", "--json"}, cli.IO{
+			In: strings.NewReader(""), Out: &out, Err: &errb, Env: func(k string) string { return env[k] },
+		}, "test")
+	}()
+	for _, session := range []string{"first", "second"} {
+		if send(t, addr, key, session) != 200 {
+			t.Fatal("request failed")
+		}
+		eventually(t, "logs --follow to print the "+session+" request", func() bool {
+			return strings.Contains(out.String(), `"session":"`+session+`"`)
+		})
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("logs --follow exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want one line per request, got %q", out.String())
+	}
+	var e proxy.LogEntry
+	if err := json.Unmarshal([]byte(lines[0]), &e); err != nil || e.Session != "first" {
+		t.Fatalf("first line: %v %+v", err, e)
 	}
 }

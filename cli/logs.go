@@ -99,6 +99,7 @@ func (e *env) follow(ctx context.Context, eng Engine, f proxy.LogFilter, p proxy
 	show(p.Entries)
 	last := p.LastSeq
 	f.Cursor = ""
+	f.Limit = 1000 // a poll must not drop a burst: take a whole page
 	t := time.NewTicker(followInterval)
 	defer t.Stop()
 	for {
