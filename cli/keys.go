@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -154,7 +155,9 @@ A key is shown once, when it is created; Sluice keeps only a salted digest.`,
 			Short: "Revoke a key at once (requests with it get 401 from now on)",
 			Args:  exactArgs("NAME"),
 			RunE: e.withEngine(func(ctx context.Context, eng Engine, args []string) error {
-				if err := eng.RevokeKey(ctx, args[0]); err != nil {
+				if err := eng.RevokeKey(ctx, args[0]); errors.Is(err, proxy.ErrKeyNotFound) {
+					return fmt.Errorf("%w (see `sluice keys list`; revoked keys cannot be revoked again)", err)
+				} else if err != nil {
 					return err
 				}
 				fmt.Fprintf(e.io.Out, "Revoked %s.\n", args[0])
