@@ -227,7 +227,9 @@ func (e *env) logsCleanupCmd() *cobra.Command {
 		Long: `Delete request records older than --older-than (or, with --payloads-only,
 only their captured payloads), apply the retention settings, and compact
 the database. Usage totals (sluice usage) are kept: they live in daily
-rollups that outlive the records. --older-than 0s deletes every record.`,
+rollups that outlive the records. Audit entries follow the request
+retention, so --older-than applies to them too. --older-than 0s deletes
+every record.`,
 		Args: noArgs,
 		RunE: e.withEngine(func(ctx context.Context, eng Engine, _ []string) error {
 			o := proxy.CleanupOptions{OlderThan: -1}
@@ -246,7 +248,7 @@ rollups that outlive the records. --older-than 0s deletes every record.`,
 			if jsonOut {
 				return writeJSON(e.io.Out, res)
 			}
-			fmt.Fprintf(e.io.Out, "Deleted %d request record(s), %d payload(s) and %d audit entr(ies); freed %s (database now %s).\n",
+			fmt.Fprintf(e.io.Out, "Deleted %d request record(s), %d payload(s) and %d audit entry(ies); freed %s (database now %s).\n",
 				res.Records, res.Payloads, res.Audit, bytesText(res.Freed), bytesText(res.BytesAfter))
 			return nil
 		}),
