@@ -296,14 +296,14 @@ func TestAuditAndDoctor(t *testing.T) {
 	for _, a := range p.Entries {
 		kinds = append(kinds, a.Kind+":"+a.Subject)
 	}
-	want := "account.removed:spare account.priority:main account.renamed:main account.resumed:work account.paused:work account.added:spare account.added:work"
+	want := "account.removed:spare account.priority:main account.renamed:main account.resumed:work account.paused:work account.added:spare account.added:work clientkey.created:default"
 	if strings.Join(kinds, " ") != want {
 		t.Fatalf("audit\n got %s\nwant %s", strings.Join(kinds, " "), want)
 	}
 
 	rep, err := e.svc.Doctor(ctx, false)
 	if err != nil || !rep.OK || rep.Health.Integrity != "ok" || len(rep.Keyring) != 1 || !rep.Keyring[0].OK ||
-		rep.Files.DBBytes == 0 || rep.Health.Rows["audit"] != 7 {
+		rep.Files.DBBytes == 0 || rep.Health.Rows["audit"] != 8 { // the seven above and the first key
 		t.Fatalf("doctor %+v, %v", rep, err)
 	}
 	accts, _ := e.svc.Accounts(ctx)

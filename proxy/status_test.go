@@ -15,7 +15,7 @@ func TestSessionsTrackServingAccountAndExpire(t *testing.T) {
 	e := newEnv(t, withConfig(func(c *proxy.Config) { c.SessionTTL = time.Hour }))
 	e.addKey("work", "sk-ant-api03-SESSIONS")
 	for _, s := range []string{"s1", "s1", "s2"} {
-		resp := e.do("POST", "/v1/messages", `{"model":"claude-x","max_tokens":1}`, map[string]string{"x-api-key": "c", "X-Claude-Code-Session-Id": s})
+		resp := e.do("POST", "/v1/messages", `{"model":"claude-x","max_tokens":1}`, map[string]string{"X-Claude-Code-Session-Id": s})
 		resp.Body.Close()
 	}
 	got := map[string]proxy.SessionView{}
@@ -39,7 +39,7 @@ func TestStatusCountsTodayAndUnusable(t *testing.T) {
 	if err := e.svc.PauseAccount(ctx, "b"); err != nil {
 		t.Fatal(err)
 	}
-	resp := e.do("POST", "/v1/messages", `{"model":"claude-x","max_tokens":1}`, map[string]string{"x-api-key": "c"})
+	resp := e.do("POST", "/v1/messages", `{"model":"claude-x","max_tokens":1}`, nil)
 	resp.Body.Close()
 	var st proxy.Status
 	waitFor(t, "the request to reach the journal", func() bool {
