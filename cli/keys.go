@@ -72,7 +72,7 @@ A key is shown once, when it is created; Sluice keeps only a salted digest.`,
 		Use:   "create NAME",
 		Short: "Create a client key and print it once",
 		Args:  exactArgs("NAME"),
-		RunE: e.withEngineCmd(func(c *cobra.Command, ctx context.Context, eng Engine, args []string) error {
+		RunE: e.withEngineCmd(func(ctx context.Context, c *cobra.Command, eng Engine, args []string) error {
 			o := proxy.KeyOptions{Name: args[0]}
 			if err := cf.apply(c.Flags(), &o); err != nil {
 				return err
@@ -82,7 +82,7 @@ A key is shown once, when it is created; Sluice keeps only a salted digest.`,
 				return err
 			}
 			fmt.Fprintf(e.io.Out, "Created client key %s. Copy it now: Sluice cannot show it again.\n\n  %s\n\n", v.Name, secret)
-			printKeyUse(e.io.Out, e.proxyURL(eng), secret)
+			printKeyUse(e.io.Out, e.proxyURL(ctx, eng), secret)
 			return nil
 		}),
 	}
@@ -116,7 +116,7 @@ A key is shown once, when it is created; Sluice keeps only a salted digest.`,
 		Use:   "update NAME",
 		Short: "Change a key's accounts, limits or name (flags not given stay)",
 		Args:  exactArgs("NAME"),
-		RunE: e.withEngineCmd(func(c *cobra.Command, ctx context.Context, eng Engine, args []string) error {
+		RunE: e.withEngineCmd(func(ctx context.Context, c *cobra.Command, eng Engine, args []string) error {
 			ks, err := eng.Keys(ctx)
 			if err != nil {
 				return err
@@ -195,18 +195,18 @@ SLUICE_REQUIRE_KEY=false turns it off for one run without saving it.`,
 }
 
 // withEngineCmd is withEngine for bodies that read their own flags.
-func (e *env) withEngineCmd(run func(c *cobra.Command, ctx context.Context, eng Engine, args []string) error) func(*cobra.Command, []string) error {
+func (e *env) withEngineCmd(run func(ctx context.Context, c *cobra.Command, eng Engine, args []string) error) func(*cobra.Command, []string) error {
 	return func(c *cobra.Command, args []string) error {
 		return e.withEngine(func(ctx context.Context, eng Engine, args []string) error {
-			return run(c, ctx, eng, args)
+			return run(ctx, c, eng, args)
 		})(c, args)
 	}
 }
 
 // proxyURL is where clients reach the proxy: the running owner's address,
 // else the configured one.
-func (e *env) proxyURL(eng Engine) string {
-	if st, err := eng.Status(context.Background()); err == nil && st.ProxyRunning && st.Addr != "" {
+func (e *env) proxyURL(ctx context.Context, eng Engine) string {
+	if st, err := eng.Status(ctx); err == nil && st.ProxyRunning && st.Addr != "" {
 		return "http://" + st.Addr
 	}
 	host := e.set.Proxy.Host

@@ -98,7 +98,7 @@ func (e *env) engine(ctx context.Context) (Engine, func(), error) {
 			_ = lk.Release()
 			return nil, nil, err
 		}
-		e.firstKeyNotice(eng.Service, e.proxyURL(eng.Service))
+		e.firstKeyNotice(eng.Service, e.proxyURL(ctx, eng.Service))
 		return eng.Service, func() {
 			_ = eng.Close(context.WithoutCancel(ctx))
 			_ = lk.Release()
