@@ -73,7 +73,11 @@ func TestKeysCreateThenRevokeThroughServe(t *testing.T) {
 	if strings.Contains(mustRun(t, env, "", "keys", "list").out, key) {
 		t.Fatal("keys list printed a secret")
 	}
-	mustRun(t, env, "", "keys", "update", "laptop", "--rename", "desk")
+	mustRun(t, env, "", "keys", "update", "laptop", "--rename", "desk", "--daily-cost", "2.5", "--concurrent", "3")
+	jsonOf(t, env, &keys, "keys", "list")
+	if k := keys[len(keys)-1]; k.Name != "desk" || k.DailyCostMicros != 2_500_000 || k.MaxConcurrent != 3 || k.RPM != 100 || len(k.Accounts) != 1 {
+		t.Fatalf("keys update kept or changed the wrong fields: %+v", k)
+	}
 	mustRun(t, env, "", "keys", "revoke", "desk")
 	if got := send(t, addr, key, ""); got != 401 {
 		t.Fatalf("revoked key: %d, want 401", got)
@@ -97,6 +101,7 @@ func TestLogsUsageAndCleanupThroughServe(t *testing.T) {
 	mustRun(t, env, keyA+"\n", "accounts", "add-key", "a")
 	addr := owner(t, env)
 	key := createKey(t, env, "logs")
+	mustRun(t, env, "", "settings", "set", "capture", "on")
 	if send(t, addr, key, "sess-1") != 200 {
 		t.Fatal("request failed")
 	}
@@ -129,10 +134,24 @@ func TestLogsUsageAndCleanupThroughServe(t *testing.T) {
 	if !strings.Contains(r.out, e.ID) || !strings.Contains(r.out, "claude-test") || !strings.Contains(r.out, "POST /v1/messages") {
 		t.Fatalf("logs show: %q", r.out)
 	}
+	if !strings.Contains(r.out, "add --payload") || strings.Contains(r.out, "max_tokens") {
+		t.Fatalf("logs show without --payload: %q", r.out)
+	}
+	r = mustRun(t, env, "", "logs", "show", e.ID, "--payload")
+	if !strings.Contains(r.out, sendBody) || !strings.Contains(r.out, "chunk") {
+		t.Fatalf("logs show --payload has not the bodies: %q", r.out)
+	}
 	var d proxy.RequestDetail
 	jsonOf(t, env, &d, "logs", "show", e.ID)
-	if d.ID != e.ID || d.InputTokens != e.InputTokens {
+	if d.ID != e.ID || d.InputTokens != e.InputTokens || d.Payload != nil {
 		t.Fatalf("logs show --json: %+v", d)
+	}
+	r = mustRun(t, env, "", "logs", "cleanup", "--older-than", "0s", "--payloads-only")
+	if !strings.Contains(r.out, "Deleted 0 request record(s), 1 payload(s)") {
+		t.Fatalf("cleanup --payloads-only: %q", r.out)
+	}
+	if out := mustRun(t, env, "", "logs", "show", e.ID, "--payload").out; strings.Contains(out, "chunk") || !strings.Contains(out, "No payload") {
+		t.Fatalf("payload still shown after cleanup --payloads-only: %q", out)
 	}
 
 	wantIn := int64(len(sendBody)/4 + 1) // what the fake reports for this body

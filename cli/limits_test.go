@@ -76,6 +76,24 @@ func TestLimitControlsReachTheRunningEngine(t *testing.T) {
 	if out := mustRun(t, env, "", "status").out; !strings.Contains(out, "5h 90%") {
 		t.Fatalf("status does not show b's windows: %q", out)
 	}
+	var st struct {
+		Windows []struct {
+			Account string
+			Windows []proxy.Window
+		}
+	}
+	jsonOf(t, env, &st, "status")
+	fiveHour := -1.0
+	for _, a := range st.Windows {
+		for _, w := range a.Windows {
+			if a.Account == "b" && w.Name == "5h" {
+				fiveHour = w.Utilization
+			}
+		}
+	}
+	if len(st.Windows) != 2 || fiveHour != 0.9 {
+		t.Fatalf("status --json windows: %+v", st.Windows)
+	}
 	mustRun(t, env, "", "accounts", "headroom", "b", "session", "50")
 	if b := accountNamed(t, env, "b"); b.Headroom["session"] != 50 {
 		t.Fatalf("headroom not set: %+v", b.Headroom)
