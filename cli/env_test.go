@@ -76,3 +76,26 @@ func TestServeWithoutRequiredKeys(t *testing.T) {
 		t.Fatalf("serve --help does not name drain-soonest: %q", out)
 	}
 }
+
+// SLUICE_PASSTHROUGH=true forwards a request carrying the client's own
+// Anthropic key with that key, though Sluice has no account; off (the
+// default), the same request is refused.
+func TestPassthroughFromTheEnvironment(t *testing.T) {
+	const own = "sk-ant-api03-PASSTHRU-0123456789"
+	for _, on := range []bool{false, true} {
+		fake := fakeapi.New(t)
+		env := baseEnv(t)
+		env["SLUICE_UPSTREAM"] = fake.URL
+		if on {
+			env["SLUICE_PASSTHROUGH"] = "true"
+		}
+		addr := owner(t, env)
+		got := send(t, addr, own, "")
+		if on && (got != 200 || uses(fake, own) != 1) {
+			t.Fatalf("passthrough on: %d, upstream saw the client's key %d times", got, uses(fake, own))
+		}
+		if !on && (got != 401 || len(fake.Received()) != 0) {
+			t.Fatalf("passthrough off: %d, upstream got %d requests", got, len(fake.Received()))
+		}
+	}
+}
