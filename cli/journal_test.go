@@ -114,17 +114,19 @@ func TestLogsUsageAndCleanupThroughServe(t *testing.T) {
 	if e.Model != "claude-test" || e.Status != 200 || e.AccountName != "a" || e.Session != "sess-1" || e.OutputTokens != 6 {
 		t.Fatalf("logs --json: %+v", e)
 	}
-	for _, f := range [][]string{{"--model", "claude-test"}, {"--status", "2xx"}, {"--account", "a"}, {"--since", "1h"}, {"--session", "sess-1"}} {
+	for _, f := range [][]string{{"--model", "claude-test"}, {"--status", "2xx"}, {"--account", "a"}, {"--since", "1h"}, {"--session", "sess-1"}, {"--key", "logs"}} {
 		var got []proxy.LogEntry
 		jsonOf(t, env, &got, append([]string{"logs"}, f...)...)
 		if len(got) != 1 {
 			t.Errorf("logs %v: %d entries, want 1", f, len(got))
 		}
 	}
-	var none []proxy.LogEntry
-	jsonOf(t, env, &none, "logs", "--status", "5xx")
-	if len(none) != 0 {
-		t.Errorf("logs --status 5xx: %d entries", len(none))
+	for _, f := range [][]string{{"--status", "5xx"}, {"--model", "other"}, {"--key", "default"}} {
+		var none []proxy.LogEntry
+		jsonOf(t, env, &none, append([]string{"logs"}, f...)...)
+		if len(none) != 0 {
+			t.Errorf("logs %v: %d entries, want 0", f, len(none))
+		}
 	}
 	if r := sluice(t, env, "", "logs", "--status", "teapot"); r.code != 1 || !strings.Contains(r.err, "2xx") {
 		t.Errorf("bad status filter: %d %q", r.code, r.err)

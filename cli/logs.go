@@ -46,6 +46,17 @@ first) until interrupted; with --json each one is a JSON line.`,
 			if f.Limit < 0 {
 				return usagef("--limit must not be negative")
 			}
+			if f.ClientKey != "" {
+				ks, err := eng.Keys(ctx)
+				if err != nil {
+					return err
+				}
+				for _, k := range ks {
+					if k.Name == f.ClientKey && !k.Revoked {
+						f.ClientKey = k.ID // the journal records the key's id
+					}
+				}
+			}
 			p, err := eng.Logs(ctx, f)
 			if err != nil {
 				return err
@@ -76,7 +87,7 @@ first) until interrupted; with --json each one is a JSON line.`,
 	fs.StringVar(&since, "since", "", "only the last period, e.g. 2h or 7d")
 	fs.StringVar(&f.Project, "project", "", "only this project (the X-Sluice-Project tag)")
 	fs.StringVar(&f.Session, "session", "", "only this client session")
-	fs.StringVar(&f.ClientKey, "key", "", "only this client key (its id, see `sluice keys list --json`)")
+	fs.StringVar(&f.ClientKey, "key", "", "only this client key (its name, or its id from `sluice keys list --json`)")
 	fs.BoolVarP(&follow, "follow", "f", false, "keep printing new requests until interrupted")
 	cmd.AddCommand(e.logsShowCmd(), e.logsCleanupCmd())
 	return cmd
