@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -91,6 +92,7 @@ func (e *env) accountsCmd() *cobra.Command {
 			}),
 		},
 	)
+	cmd.AddCommand(e.limitCmds()...)
 	return cmd
 }
 
@@ -133,23 +135,37 @@ func listAccounts(ctx context.Context, eng Engine, jsonOut bool, out io.Writer) 
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tPRIO\tSTATE\t5H\t7D\tREQUESTS\tTOKENS")
+	fmt.Fprintln(tw, "NAME\tKIND\tPRIO\tSTATE\tWINDOWS\tGUARD\tREQUESTS\tTOKENS")
 	for _, v := range views {
 		state := v.State
 		if !v.LimitedUntil.IsZero() && v.State == "limited" {
 			state += " until " + v.LimitedUntil.Local().Format(time.DateTime)
 		}
-		five, week := limitWindows(v)
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\n", v.Name, v.Kind, v.Priority, state,
-			percent(five), percent(week), v.WindowRequests, v.WindowTokens)
+			windowsText(v), guardText(v), v.WindowRequests, v.WindowTokens)
 	}
 	return tw.Flush()
 }
 
-// limitWindows returns an account's 5-hour and weekly windows: the one
-// place to change when accounts report their windows as a list.
-func limitWindows(v proxy.AccountView) (fiveHour, weekly proxy.Window) {
-	return v.FiveHour, v.SevenDay
+// guardText shows the plan guard and the headroom caps, e.g.
+// "plan, weekly<=80%".
+func guardText(v proxy.AccountView) string {
+	var p []string
+	if v.PlanGuard {
+		p = append(p, "plan")
+	}
+	kinds := make([]string, 0, len(v.Headroom))
+	for k := range v.Headroom {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		p = append(p, fmt.Sprintf("%s<=%g%%", k, v.Headroom[k]))
+	}
+	if len(p) == 0 {
+		return "-"
+	}
+	return strings.Join(p, ",")
 }
 
 func known(w proxy.Window) bool {
@@ -167,4 +183,9 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// writeJSONLine writes v as one compact JSON line (for streams).
+func writeJSONLine(w io.Writer, v any) error {
+	return json.NewEncoder(w).Encode(v)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,21 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// clientKey finds a client key in a command's output.
+var clientKey = regexp.MustCompile(`sk-sluice-[0-9A-Za-z]{43}`)
+
+// createKey makes a client key the way a user does, with `sluice keys
+// create`, and returns the secret it prints once.
+func createKey(t *testing.T, env map[string]string, name string) string {
+	t.Helper()
+	r := sluice(t, env, "", "keys", "create", name)
+	k := clientKey.FindString(r.out)
+	if r.code != 0 || k == "" {
+		t.Fatalf("keys create %s: %d %q %q", name, r.code, r.out, r.err)
+	}
+	return k
 }
 
 type run struct {
@@ -168,16 +184,14 @@ func TestServePortInUse(t *testing.T) {
 	}
 }
 
-// serve runs until its context ends, forwards with the account's key, and
-// shuts down cleanly.
+// serve, started first on a fresh data dir, prints the first client key
+// once and says keys are required; a request with that key is forwarded
+// with the account's credential; serve shuts down cleanly.
 func TestServeForwardsAndShutsDown(t *testing.T) {
 	fake := fakeapi.New(t)
 	env := baseEnv(t)
 	env["SLUICE_UPSTREAM"] = fake.URL
 	env["SLUICE_LOG_LEVEL"] = "debug"
-	if r := sluice(t, env, secretKey, "accounts", "add-key", "work"); r.code != 0 {
-		t.Fatalf("add-key: %s", r.err)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -187,38 +201,56 @@ func TestServeForwardsAndShutsDown(t *testing.T) {
 	_, port, _ := net.SplitHostPort(addr)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan run, 1)
-	go func() { done <- sluiceCtx(ctx, t, env, "", "serve", "--port", port) }()
-	deadline := time.Now().Add(10 * time.Second)
-	var resp *http.Response
-	for {
-		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(`{"model":"m","max_tokens":1}`))
-		req.Header.Set("x-api-key", "client-key")
-		resp, err = http.DefaultClient.Do(req)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never answered: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	var serveOut, serveErr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, []string{"serve", "--port", port}, cli.IO{
+			In: strings.NewReader(""), Out: &serveOut, Err: &serveErr,
+			Env: func(k string) string { return env[k] },
+		}, "test")
+	}()
+	var first string
+	eventually(t, "serve to print its first client key", func() bool {
+		first = clientKey.FindString(serveErr.String())
+		return first != "" && strings.Contains(serveErr.String(), "keys are required")
+	})
+	if !strings.Contains(serveErr.String(), "ANTHROPIC_AUTH_TOKEN="+first) {
+		t.Errorf("serve did not say how to use the first key: %q", serveErr.String())
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("status %d", resp.StatusCode)
+	if r := sluice(t, env, secretKey, "accounts", "add-key", "work"); r.code != 0 {
+		t.Fatalf("add-key: %s", r.err)
+	}
+	post := func(key string) int {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(`{"model":"m","max_tokens":1}`))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post("sk-sluice-" + strings.Repeat("x", 43)); got != 401 {
+		t.Fatalf("a made-up key got %d, want 401", got)
+	}
+	if got := post(first); got != 200 {
+		t.Fatalf("the first key got %d", got)
 	}
 	if got := fake.Received(); len(got) != 1 || got[0].Credential != secretKey {
 		t.Fatalf("upstream did not get the account key")
 	}
 	cancel()
-	r := <-done
-	if r.code != 0 {
-		t.Fatalf("serve exit %d: %s", r.code, r.err)
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exit %d: %s", code, serveErr.String())
 	}
-	if strings.Contains(r.err, "CLISECRET") || strings.Contains(r.out, "CLISECRET") {
-		t.Fatalf("serve printed the key")
+	if strings.Count(serveErr.String(), first) != 2 { // the key and the export line
+		t.Errorf("serve printed the first key %d times", strings.Count(serveErr.String(), first))
+	}
+	if strings.Contains(serveErr.String(), "CLISECRET") || strings.Contains(serveOut.String(), "CLISECRET") {
+		t.Fatalf("serve printed the account's key")
 	}
 	grepTree(t, env["SLUICE_DATA_DIR"], "CLISECRET")
+	grepTree(t, env["SLUICE_DATA_DIR"], first)
 }
 
 func shortDir(t *testing.T) string {

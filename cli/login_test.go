@@ -96,6 +96,7 @@ func TestLoginThroughBrowserThenForwardWithBearer(t *testing.T) {
 
 	// A request through Sluice carries the login's bearer token and the
 	// OAuth beta flag, and nothing of the client's.
+	key := createKey(t, env, "cli-test")
 	set, err := cli.LoadSettings(func(k string) string { return env[k] }, "test")
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +110,7 @@ func TestLoginThroughBrowserThenForwardWithBearer(t *testing.T) {
 	srv := httptest.NewServer(eng.Service.Handler())
 	defer srv.Close()
 	req, _ := http.NewRequest("POST", srv.URL+"/v1/messages", strings.NewReader(`{"model":"m"}`))
-	req.Header.Set("x-api-key", "client-key")
+	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("anthropic-beta", "tools-2024-04-04")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -231,12 +232,13 @@ func TestLoginThroughRunningOwner(t *testing.T) {
 	env["SLUICE_UPSTREAM"] = fake.URL
 	env["SLUICE_STRATEGY"] = "priority"
 	addr := owner(t, env)
+	key := createKey(t, env, "cli-test")
 	var opened []string
 	r := runLogin(t, env, strings.NewReader(""), approve(t, &opened), "accounts", "login", "work")
 	if r.code != 0 || len(opened) != 1 {
 		t.Fatalf("login through the owner: %d %s", r.code, r.err)
 	}
-	if send(t, addr, "") != 200 {
+	if send(t, addr, key, "") != 200 {
 		t.Fatal("request after login failed")
 	}
 	got := fake.Received()

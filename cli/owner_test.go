@@ -34,20 +34,29 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // and returns the proxy's address, read back through `sluice status`.
 func owner(t *testing.T, env map[string]string) string {
 	t.Helper()
+	addr, stop := startOwner(t, env)
+	t.Cleanup(stop)
+	return addr
+}
+
+// startOwner is owner with a stop function that waits for serve to exit
+// (and fails the test unless it exits 0); calling it twice is harmless.
+func startOwner(t *testing.T, env map[string]string) (string, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan run, 1)
 	go func() { done <- sluiceCtx(ctx, t, env, "", "serve", "--port", "0") }()
 	var ended *run
-	t.Cleanup(func() {
+	stop := func() {
 		cancel()
 		if ended == nil {
 			r := <-done
 			ended = &r
+			if r.code != 0 {
+				t.Errorf("serve exit %d: %s", r.code, r.err)
+			}
 		}
-		if ended.code != 0 {
-			t.Errorf("serve exit %d: %s", ended.code, ended.err)
-		}
-	})
+	}
 	var st proxy.Status
 	eventually(t, "serve to answer on its control socket", func() bool {
 		select {
@@ -59,15 +68,18 @@ func owner(t *testing.T, env map[string]string) string {
 		r := sluice(t, env, "", "status", "--json")
 		return r.code == 0 && json.Unmarshal([]byte(r.out), &st) == nil && st.ProxyRunning
 	})
-	return st.Addr
+	return st.Addr, stop
 }
+
+// sendBody is what send posts; the fake's usage follows its length.
+const sendBody = `{"model":"claude-test","max_tokens":1}`
 
 // send makes one proxied request in Claude Code's session (if any) and
 // returns its status.
-func send(t *testing.T, addr, session string) int {
+func send(t *testing.T, addr, key, session string) int {
 	t.Helper()
-	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(`{"model":"claude-test","max_tokens":1}`))
-	req.Header.Set("x-api-key", "client-key")
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(sendBody))
+	req.Header.Set("x-api-key", key)
 	if session != "" {
 		req.Header.Set("X-Claude-Code-Session-Id", session)
 	}
@@ -100,8 +112,9 @@ func TestCLIChangesReachTheRunningEngine(t *testing.T) {
 	env["SLUICE_UPSTREAM"] = fake.URL
 	env["SLUICE_STRATEGY"] = "priority"
 	addr := owner(t, env)
+	key := createKey(t, env, "cli-test")
 
-	if got := send(t, addr, ""); got == 200 {
+	if got := send(t, addr, key, ""); got == 200 {
 		t.Fatalf("a request with no account succeeded")
 	}
 	mustRun := func(stdin string, args ...string) run {
@@ -113,22 +126,22 @@ func TestCLIChangesReachTheRunningEngine(t *testing.T) {
 		return r
 	}
 	mustRun(keyA+"\n", "accounts", "add-key", "a")
-	if send(t, addr, "") != 200 || uses(fake, keyA) != 1 {
+	if send(t, addr, key, "") != 200 || uses(fake, keyA) != 1 {
 		t.Fatalf("the account added through the CLI did not serve the next request: %v", fake.Served())
 	}
 
 	mustRun(keyB+"\n", "accounts", "add-key", "b")
 	mustRun("", "accounts", "priority", "b", "0")
 	mustRun("", "accounts", "priority", "a", "5")
-	if send(t, addr, ""); uses(fake, keyB) != 1 {
+	if send(t, addr, key, ""); uses(fake, keyB) != 1 {
 		t.Fatalf("priority did not take effect: b served %d", uses(fake, keyB))
 	}
 	mustRun("", "accounts", "pause", "b")
-	if send(t, addr, ""); uses(fake, keyA) != 2 || uses(fake, keyB) != 1 {
+	if send(t, addr, key, ""); uses(fake, keyA) != 2 || uses(fake, keyB) != 1 {
 		t.Fatalf("pause did not take effect: a %d b %d", uses(fake, keyA), uses(fake, keyB))
 	}
 	mustRun("", "accounts", "resume", "b")
-	if send(t, addr, ""); uses(fake, keyB) != 2 {
+	if send(t, addr, key, ""); uses(fake, keyB) != 2 {
 		t.Fatalf("resume did not take effect: b %d", uses(fake, keyB))
 	}
 
@@ -142,7 +155,7 @@ func TestCLIChangesReachTheRunningEngine(t *testing.T) {
 	}
 	mustRun("", "accounts", "remove", "b")
 	for range 3 {
-		send(t, addr, "")
+		send(t, addr, key, "")
 	}
 	if uses(fake, keyB) != 2 || uses(fake, keyA) != 5 {
 		t.Fatalf("after remove: b %d (want 2), a %d (want 5)", uses(fake, keyB), uses(fake, keyA))
@@ -180,8 +193,9 @@ func TestSessionsAndStatusline(t *testing.T) {
 		t.Fatal(r.err)
 	}
 	addr := owner(t, env)
+	key := createKey(t, env, "cli-test")
 	const session = "9f1c2d3e-0000-4000-8000-00000000abcd"
-	if send(t, addr, session) != 200 || send(t, addr, session) != 200 {
+	if send(t, addr, key, session) != 200 || send(t, addr, key, session) != 200 {
 		t.Fatal("requests failed")
 	}
 	var ss []proxy.SessionView

@@ -30,6 +30,30 @@ type Engine interface {
 	Sessions() []proxy.SessionView
 	ShowOnce(ctx context.Context, key string) (bool, error)
 	ImportCCFlare(ctx context.Context, path string) (proxy.ImportReport, error)
+
+	// Limits (issue 10).
+	ClearLimit(ctx context.Context, name string) error
+	SetHeadroom(ctx context.Context, name, kind string, percent float64) error
+	SetPlanGuard(ctx context.Context, name string, on bool) error
+
+	// Client keys (issue 8).
+	Keys(ctx context.Context) ([]proxy.KeyView, error)
+	CreateKey(ctx context.Context, o proxy.KeyOptions) (proxy.KeyView, string, error)
+	UpdateKey(ctx context.Context, name string, o proxy.KeyOptions) (proxy.KeyView, error)
+	RevokeKey(ctx context.Context, name string) error
+	FirstKey() (proxy.KeyView, string, bool)
+	RequireKey() bool
+	SetRequireKey(ctx context.Context, on bool) error
+
+	// The journal (issue 9).
+	Logs(ctx context.Context, f proxy.LogFilter) (proxy.LogPage, error)
+	Request(ctx context.Context, id string) (proxy.RequestDetail, error)
+	Usage(ctx context.Context, q proxy.UsageQuery) (proxy.UsageReport, error)
+	Cleanup(ctx context.Context, o proxy.CleanupOptions) (proxy.CleanupResult, error)
+	Audit(ctx context.Context, f proxy.AuditFilter) (proxy.AuditPage, error)
+	Doctor(ctx context.Context, compact bool) (proxy.DoctorReport, error)
+	Settings() proxy.Settings
+	UpdateSettings(ctx context.Context, st proxy.Settings) (proxy.Settings, error)
 }
 
 var (
@@ -74,6 +98,7 @@ func (e *env) engine(ctx context.Context) (Engine, func(), error) {
 			_ = lk.Release()
 			return nil, nil, err
 		}
+		e.firstKeyNotice(eng.Service, e.proxyURL(ctx, eng.Service))
 		return eng.Service, func() {
 			_ = eng.Close(context.WithoutCancel(ctx))
 			_ = lk.Release()

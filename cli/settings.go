@@ -1,6 +1,3 @@
-// Package cli is Sluice's command line: `serve` runs the proxy headless, and
-// `accounts` manages the pool. Each command is a thin call into
-// proxy.Service, the same API the tray and the window use.
 package cli
 
 import (
@@ -18,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/redact"
 	"github.com/sluice-proxy/sluice/vault"
 )
 
@@ -107,6 +105,12 @@ func LoadSettings(env Env, version string) (Settings, error) {
 		}
 		return nil
 	})
+	parse("SLUICE_REQUIRE_KEY", func(v string) error {
+		on, err := parseBool(v)
+		s.Proxy.RequireKey = &on
+		return err
+	})
+	parse("SLUICE_PASSTHROUGH", func(v string) (err error) { s.Proxy.Passthrough, err = parseBool(v); return })
 	parse("SLUICE_LOG_LEVEL", func(v string) error { return s.LogLevel.UnmarshalText([]byte(v)) })
 	if s.LogFormat == "" {
 		s.LogFormat = "text"
@@ -148,6 +152,17 @@ func parseDays(v string) (time.Duration, error) {
 	return d, nil
 }
 
+// parseBool reads true/false, on/off, yes/no, 1/0.
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "on", "yes", "1":
+		return true, nil
+	case "false", "off", "no", "0":
+		return false, nil
+	}
+	return false, errors.New("must be true or false")
+}
+
 // positive reads a duration that must be greater than zero (zero would
 // silently mean the engine's default).
 func positive(v string) (time.Duration, error) {
@@ -175,7 +190,7 @@ func (s *Settings) serverFlags(fs *pflag.FlagSet) {
 		return err
 	})
 	fs.StringVar(&s.Proxy.Upstream, "upstream", s.Proxy.Upstream, "Anthropic API base URL (SLUICE_UPSTREAM)")
-	fs.StringVar(&s.Proxy.Strategy, "strategy", s.Proxy.Strategy, "account selection: session, priority, round-robin, least-used (SLUICE_STRATEGY)")
+	fs.StringVar(&s.Proxy.Strategy, "strategy", s.Proxy.Strategy, "account selection: session, priority, round-robin, least-used, drain-soonest (SLUICE_STRATEGY)")
 }
 
 // commonFlags are accepted by every command.
@@ -193,13 +208,16 @@ func (s *Settings) commonFlags(fs *pflag.FlagSet) {
 	})
 }
 
-// Logger builds the process's logger on w (stderr).
+// Logger builds the process's logger on w (stderr). Every line goes
+// through redact.Handler: logs end up pasted into bug reports, so a key or
+// token that slipped into a message or an error must not reach them.
 func (s Settings) Logger(w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: s.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if strings.EqualFold(s.LogFormat, "json") {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(redact.Handler(h))
 }
 
 // vaultConfig fills in what depends on the data dir.

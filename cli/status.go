@@ -26,15 +26,44 @@ func (e *env) statusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			views, err := eng.Accounts(ctx)
+			if err != nil {
+				return err
+			}
+			out := statusJSON{Status: st, RequireKey: eng.RequireKey(), Windows: []accountWindows{}}
+			for _, v := range views {
+				out.Windows = append(out.Windows, accountWindows{Account: v.Name, Windows: limitWindows(v)})
+			}
 			if jsonOut {
-				return writeJSON(e.io.Out, st)
+				return writeJSON(e.io.Out, out)
 			}
 			printStatus(e.io.Out, st, isOwner(eng))
+			for _, v := range views {
+				fmt.Fprintf(e.io.Out, "  %s: %s\n", v.Name, windowsText(v))
+			}
+			if out.RequireKey {
+				fmt.Fprintln(e.io.Out, "Keys:      required")
+			} else {
+				fmt.Fprintln(e.io.Out, "Keys:      NOT required: any local program can use Sluice (`sluice keys require on`)")
+			}
 			return nil
 		}),
 	}
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print JSON")
 	return cmd
+}
+
+// statusJSON is `status --json`: proxy.Status's fields, plus every
+// account's limit windows and whether client keys are required.
+type statusJSON struct {
+	proxy.Status
+	Windows    []accountWindows `json:"windows"`
+	RequireKey bool             `json:"require_key"`
+}
+
+type accountWindows struct {
+	Account string         `json:"account"`
+	Windows []proxy.Window `json:"windows"`
 }
 
 func isOwner(eng Engine) bool {
@@ -51,6 +80,7 @@ func printStatus(w io.Writer, st proxy.Status, running bool) {
 	default:
 		fmt.Fprintf(w, "Proxy:     not running (start the app with `sluice`, or `sluice serve`)\n")
 	}
+	fmt.Fprintf(w, "Today:     %d request(s), $%.2f\n", st.RequestsToday, float64(st.CostTodayMicros)/1e6)
 	fmt.Fprintf(w, "Accounts:  %d usable of %d\n", st.Usable, st.Accounts)
 	for _, u := range st.Unusable {
 		line := "  " + u.Name + ": " + u.State
@@ -62,7 +92,9 @@ func printStatus(w io.Writer, st proxy.Status, running bool) {
 		}
 		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintf(w, "Today:     %d request(s), $%.2f\n", st.RequestsToday, float64(st.CostTodayMicros)/1e6)
+	if st.Accounts > 0 {
+		fmt.Fprintln(w, "Windows:")
+	}
 }
 
 func (e *env) proxyCmd() *cobra.Command {
@@ -196,17 +228,13 @@ func (e *env) statusline(ctx context.Context) string {
 // statusText is e.g. "work · 5h 42% (resets 15:04) · 7d 13% (resets Mon 09:00)".
 func statusText(a proxy.AccountView, now time.Time) string {
 	parts := []string{a.Name}
-	five, week := limitWindows(a)
-	for _, w := range []struct {
-		label string
-		w     proxy.Window
-	}{{"5h", five}, {"7d", week}} {
-		if !known(w.w) {
+	for _, w := range limitWindows(a) {
+		if !known(w) {
 			continue
 		}
-		p := fmt.Sprintf("%s %s", w.label, percent(w.w))
-		if !w.w.ResetsAt.IsZero() {
-			p += " (resets " + resetText(w.w.ResetsAt.Local(), now) + ")"
+		p := fmt.Sprintf("%s %s", windowLabel(w), percent(w))
+		if !w.ResetsAt.IsZero() {
+			p += " (resets " + resetText(w.ResetsAt.Local(), now) + ")"
 		}
 		parts = append(parts, p)
 	}

@@ -61,25 +61,33 @@ func TestFlagsAfterName(t *testing.T) {
 		t.Fatalf("add-key NAME --data-dir: %s", errOut)
 	}
 	cases := map[string][]string{
-		"accounts add-key":  {"accounts", "add-key", "more"},
-		"accounts pause":    {"accounts", "pause", "work"},
-		"accounts resume":   {"accounts", "resume", "work"},
-		"accounts priority": {"accounts", "priority", "work", "3"},
-		"accounts rename":   {"accounts", "rename", "work", "job"},
-		"accounts remove":   {"accounts", "remove", "job"},
+		"accounts add-key":     {"accounts", "add-key", "more"},
+		"accounts pause":       {"accounts", "pause", "work"},
+		"accounts resume":      {"accounts", "resume", "work"},
+		"accounts priority":    {"accounts", "priority", "work", "3"},
+		"accounts rename":      {"accounts", "rename", "work", "job"},
+		"accounts remove":      {"accounts", "remove", "job"},
+		"keys create":          {"keys", "create", "k1", "--rpm", "5"},
+		"keys update":          {"keys", "update", "k1", "--rpm", "7", "--accounts", "more"},
+		"keys revoke":          {"keys", "revoke", "k1"},
+		"accounts clear-limit": {"accounts", "clear-limit", "job"},
+		"accounts headroom":    {"accounts", "headroom", "job", "weekly", "80"},
+		"accounts plan-guard":  {"accounts", "plan-guard", "job", "off"},
+		"logs show":            nil, // takes an ID: checked in the end-to-end test
 		// login does not get far without OAuth: its own flag after NAME
 		// is what is checked.
 		"accounts login": nil,
 	}
 	walk((&env{version: "test"}).root(), nil, func(c *cobra.Command, path []string) {
-		if !strings.Contains(c.Use, "NAME") && !strings.Contains(c.Use, "OLD") {
+		if !strings.Contains(c.Use, "NAME") && !strings.Contains(c.Use, "OLD") && !strings.Contains(c.Use, " ID") {
 			return
 		}
 		if _, ok := cases[strings.Join(path, " ")]; !ok {
 			t.Errorf("command %v takes a NAME but has no case here", path)
 		}
 	})
-	for _, name := range []string{"accounts add-key", "accounts pause", "accounts resume", "accounts priority", "accounts rename", "accounts remove"} {
+	for _, name := range []string{"accounts add-key", "accounts pause", "accounts resume", "accounts priority", "accounts rename",
+		"keys create", "keys update", "keys revoke", "accounts clear-limit", "accounts headroom", "accounts plan-guard", "accounts remove"} {
 		args := append(cases[name], "--data-dir", other)
 		if code, _, errOut := runArgs(t, vars, "sk-ant-api03-FLAGS2\n", args...); code != 0 {
 			t.Errorf("%v: %d %s", args, code, errOut)

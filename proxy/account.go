@@ -24,11 +24,14 @@ type ScopedLimit struct {
 // AccountView is what the CLI and the window show of one account. It carries
 // no secret.
 type AccountView struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name"`
-	Kind         string    `json:"kind"` // "api-key" or "oauth"
-	Priority     int       `json:"priority"`
-	Paused       bool      `json:"paused"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Kind     string `json:"kind"` // "api-key" or "oauth"
+	Priority int    `json:"priority"`
+	Paused   bool   `json:"paused"`
+	// PlanGuard: a request that would draw extra usage fails over instead
+	// (SetPlanGuard; on by default for subscription accounts).
+	PlanGuard    bool      `json:"plan_guard"`
 	CreatedAt    time.Time `json:"created_at"`
 	State        string    `json:"state"` // ok, warning, limited, needs-login, paused
 	LimitedUntil time.Time `json:"limited_until,omitzero"`

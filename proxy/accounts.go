@@ -198,7 +198,7 @@ func poolAccount(a journal.Account) pool.Account {
 func (s *Service) view(a journal.Account) AccountView {
 	v := AccountView{
 		ID: a.ID, Name: a.Name, Kind: a.Kind, Priority: a.Priority,
-		Paused: a.Paused, CreatedAt: a.CreatedAt, State: string(pool.StateOK),
+		Paused: a.Paused, PlanGuard: a.PlanGuard, CreatedAt: a.CreatedAt, State: string(pool.StateOK),
 	}
 	st, ok := s.pool.Status(a.ID)
 	if !ok {

@@ -303,7 +303,7 @@ func TestAuditAndDoctor(t *testing.T) {
 
 	rep, err := e.svc.Doctor(ctx, false)
 	if err != nil || !rep.OK || rep.Health.Integrity != "ok" || len(rep.Keyring) != 1 || !rep.Keyring[0].OK ||
-		rep.Files.DBBytes == 0 || rep.Health.Rows["audit"] != 8 {
+		rep.Files.DBBytes == 0 || rep.Health.Rows["audit"] != 8 { // the seven above and the first key
 		t.Fatalf("doctor %+v, %v", rep, err)
 	}
 	accts, _ := e.svc.Accounts(ctx)
