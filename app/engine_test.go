@@ -33,6 +33,7 @@ var (
 type realEngine struct {
 	svc  *proxy.Service
 	fake *fakeapi.Server
+	key  string // the client key created on first start, as a client sends it
 }
 
 func newRealEngine(t *testing.T) *realEngine {
@@ -67,7 +68,13 @@ func newRealEngineAt(t *testing.T, now func() time.Time) *realEngine {
 	if err := svc.StartProxy(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return &realEngine{svc: svc, fake: fake}
+	// Clients need a key; the product hands out the one it made on first
+	// start, so the tests use that one too.
+	_, secret, ok := svc.FirstKey()
+	if !ok {
+		t.Fatal("no first client key on a fresh data dir")
+	}
+	return &realEngine{svc: svc, fake: fake, key: secret}
 }
 
 // message sends one Messages request through the proxy and returns its status.
@@ -76,6 +83,7 @@ func (e *realEngine) message(t *testing.T) int {
 	body := `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
 	req, _ := http.NewRequest("POST", "http://"+e.svc.Addr()+"/v1/messages", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("x-api-key", e.key)
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -16,8 +16,9 @@ import (
 
 var (
 	work = proxy.AccountView{ID: "a1", Name: "work", Kind: "oauth", State: "ok",
-		FiveHour: proxy.Window{Status: "allowed", Utilization: 0.42},
-		SevenDay: proxy.Window{Status: "allowed", Utilization: 0.071}}
+		Windows: []proxy.Window{
+			{Name: "5h", Kind: "session", Status: "allowed", Utilization: 0.42},
+			{Name: "7d", Kind: "weekly", Status: "allowed", Utilization: 0.071}}}
 	spare = proxy.AccountView{ID: "a2", Name: "spare", Kind: "api-key", State: "limited",
 		LimitedUntil: time.Date(2026, 3, 1, 14, 5, 0, 0, time.Local)}
 )
@@ -133,7 +134,9 @@ func TestWindowFollowsEngineEvents(t *testing.T) {
 
 	eng.change(func(f *fakeEngine) {
 		f.accounts[0].State = "warning"
-		f.accounts[0].FiveHour.Utilization = 0.93
+		// A fresh slice: the old one is shared with the package's work.
+		f.accounts[0].Windows = slices.Clone(f.accounts[0].Windows)
+		f.accounts[0].Windows[0].Utilization = 0.93
 	})
 	eng.publish(proxy.EventAccountState)
 	ui.waitFor(t, "new limits", showing(w, "warning", "93%"))
