@@ -76,7 +76,7 @@ func Run(eng Engine, opts Options) error {
 				w.Show()
 				w.RequestFocus()
 			},
-			CopySettings: func() { copySettings(eng.Addr()) },
+			CopySettings: v.copySettings,
 			Quit:         quit,
 			OnError:      func(err error) { notify(a, v, eng, err) },
 			OnSwitched: func(on bool) {

@@ -23,9 +23,7 @@ import (
 
 // The engine the window is written against, and the readers it finds on it.
 var (
-	_ Engine         = (*proxy.Service)(nil)
-	_ LogSource      = (*proxy.Service)(nil)
-	_ SettingsSource = (*proxy.Service)(nil)
+	_ Engine = (*proxy.Service)(nil)
 )
 
 // realEngine is a whole engine in a temp dir (journal, file keyring) in
@@ -174,7 +172,7 @@ func TestRealEngineLogsShowARequest(t *testing.T) {
 	}
 	ui.waitFor(t, "the request in the table", showing(w, "Time", "Account", "a", "claude-sonnet-4-5", "200"))
 	row := v.logs.rows[0]
-	if row.Account != "a" || row.Status != 200 || logCell(row, 2) != "claude-sonnet-4-5" {
+	if row.AccountName != "a" || row.Status != 200 || logCell(row, 2) != "claude-sonnet-4-5" {
 		t.Errorf("log row %+v", row)
 	}
 	if rows, cols := v.logs.table.Length(); rows != 1 || cols != len(logColumns) {
@@ -184,11 +182,12 @@ func TestRealEngineLogsShowARequest(t *testing.T) {
 	if !v.logs.detail.Visible() || !strings.Contains(v.logs.detail.Text, "POST /v1/messages  ·  account a") {
 		t.Errorf("detail pane %q", v.logs.detail.Text)
 	}
-	// The filter narrows the rows to those matching.
-	v.logs.filter.SetText("no such model")
-	if n, _ := v.logs.table.Length(); n != 0 {
-		t.Errorf("filter left %d rows", n)
-	}
+	// The filter narrows the rows to those matching, in the engine.
+	v.logs.model.SetText("no such model")
+	ui.waitFor(t, "no rows left", func() bool { n, _ := v.logs.table.Length(); return n == 0 })
+	ui.waitFor(t, "the filter's empty state", showing(w, "No requests match these filters."))
+	v.logs.model.SetText("claude-sonnet-4-5")
+	ui.waitFor(t, "the row back", func() bool { n, _ := v.logs.table.Length(); return n == 1 })
 }
 
 func TestRealEngineReplaceKeyAndRemoveFromTheRow(t *testing.T) {

@@ -29,6 +29,9 @@ type fakeEngine struct {
 	keys    [][2]string // AddAPIKey's name and key
 	keyErr  error
 	notices map[string]bool // ShowOnce keys already shown
+
+	settings proxy.Settings
+	firstKey string // FirstKey's secret until dismissed; "" none
 }
 
 func newFakeEngine(running bool, accounts ...proxy.AccountView) *fakeEngine {

@@ -120,7 +120,25 @@ func TestWindowShowsProxyAndAccounts(t *testing.T) {
 func TestWindowWithoutAccountsSaysHowToAdd(t *testing.T) {
 	_, w, ui := shown(t, newFakeEngine(false))
 	ui.waitFor(t, "empty state", showing(w, "Proxy off", "Turn proxy on", "No accounts yet", "Add an account",
-		"export ANTHROPIC_BASE_URL=http://127.0.0.1:8788", "export ANTHROPIC_AUTH_TOKEN=sluice"))
+		"export ANTHROPIC_BASE_URL=http://127.0.0.1:8788", "export ANTHROPIC_AUTH_TOKEN=<your client key>"))
+	if !slices.ContainsFunc(texts(w), func(s string) bool { return strings.HasPrefix(s, "No client key to show") }) {
+		t.Errorf("no hint where keys come from: %q", texts(w))
+	}
+}
+
+// The key made on first start is the one to paste, with a banner to copy
+// it until dismissed.
+func TestFirstKeyBannerUntilDismissed(t *testing.T) {
+	eng := newFakeEngine(false)
+	eng.firstKey = "sk-sluice-first-0123456789"
+	v, w, ui := shown(t, eng)
+	ui.waitFor(t, "the first key", showing(w, "export ANTHROPIC_AUTH_TOKEN=sk-sluice-first-0123456789", "Dismiss"))
+	if slices.ContainsFunc(texts(w), func(s string) bool { return strings.HasPrefix(s, "No client key to show") }) {
+		t.Error("the no-key hint shows next to a key")
+	}
+	test.Tap(button(t, w, "Dismiss"))
+	ui.waitFor(t, "banner gone", func() bool { return !v.first.Visible() })
+	ui.waitFor(t, "dismissed in the engine", func() bool { _, _, ok := eng.FirstKey(); return !ok })
 }
 
 func TestWindowFollowsEngineEvents(t *testing.T) {
