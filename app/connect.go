@@ -65,4 +65,5 @@ func (v *view) showToken() {
 	v.shellLines.SetText(ConnectionSettings(v.addr, v.token))
 	v.noKey.Hidden = v.token != ""
 	v.noKey.Refresh()
+	v.empty.Refresh() // the lines' width changed: lay the state out again
 }

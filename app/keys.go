@@ -141,27 +141,35 @@ func (v *view) revealKey(name, secret string) {
 // firstKeyBanner shows the key made on first start with Copy and Dismiss,
 // until dismissed: the one moment its secret can be read.
 func (v *view) firstKeyBanner() fyne.CanvasObject {
-	v.firstLine = widget.NewLabel("")
-	v.firstLine.Wrapping = fyne.TextWrapWord
+	v.firstLine = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	v.firstLine.Selectable = true
+	title := widget.NewLabelWithStyle("Your client key (clients send it as ANTHROPIC_AUTH_TOKEN; copy it now, it is not shown again after Dismiss or a restart):",
+		fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.Wrapping = fyne.TextWrapWord
 	copy := widget.NewButtonWithIcon("Copy key", theme.ContentCopyIcon(), func() {
 		fyne.CurrentApp().Clipboard().SetContent(v.token)
 	})
 	dismiss := widget.NewButton("Dismiss", func() {
 		go v.eng.DismissFirstKey()
 		v.first.Hide()
+		v.root.Refresh()
 	})
-	v.first = container.NewBorder(nil, nil, nil, container.NewHBox(copy, dismiss), v.firstLine)
+	v.first = container.NewVBox(title, container.NewBorder(nil, nil, nil, container.NewHBox(copy, dismiss), v.firstLine))
 	v.first.Hide()
 	return v.first
 }
 
 // showFirstKey shows or hides the first-key banner. UI goroutine only.
-func (v *view) showFirstKey(name, secret string) {
+func (v *view) showFirstKey(secret string) {
+	was := v.first.Visible()
 	if secret == "" {
 		v.first.Hide()
-		return
+	} else {
+		v.token = secret
+		v.firstLine.SetText(secret)
+		v.first.Show()
 	}
-	v.token = secret
-	v.firstLine.SetText(fmt.Sprintf("Your client key %q: %s   Clients send it as ANTHROPIC_AUTH_TOKEN. Copy it now: after Dismiss or a restart it cannot be shown again.", name, secret))
-	v.first.Show()
+	if was != v.first.Visible() && v.root != nil {
+		v.root.Refresh() // the top's height changed: lay out again
+	}
 }

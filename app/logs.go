@@ -88,7 +88,8 @@ func newLogsTab(eng Journal, do func(func())) *logsTab {
 	l.detail = widget.NewLabel("")
 	l.detail.Wrapping = fyne.TextWrapWord
 	l.detail.Selectable = true
-	l.detail.Hide()
+	l.detail.Importance = widget.LowImportance
+	l.detail.SetText("Select a request to see it in full.")
 	l.table.OnSelected = func(id widget.TableCellID) {
 		if id.Row >= 0 && id.Row < len(l.rows) {
 			l.showDetail(l.rows[id.Row])
@@ -218,8 +219,8 @@ func (l *logsTab) shown(err error) {
 // showDetail shows r at once and its full record, with the captured
 // payload when there is one, as soon as the engine returns it.
 func (l *logsTab) showDetail(r proxy.LogEntry) {
+	l.detail.Importance = widget.MediumImportance
 	l.detail.SetText(logDetail(proxy.RequestDetail{LogEntry: r}))
-	l.detail.Show()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
@@ -258,7 +259,7 @@ func logDetail(d proxy.RequestDetail) string {
 	case d.PayloadError != "":
 		s += "\n\nThe captured payload could not be read: " + d.PayloadError
 	case !r.HasPayload:
-		s += "\n\nNo payload captured (Settings -> Capture payloads)."
+		s += "\n\nNo payload captured (turn it on in Settings -> Request log -> Payloads)."
 	}
 	return s
 }

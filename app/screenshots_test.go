@@ -13,12 +13,14 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/vault"
@@ -78,6 +80,8 @@ func TestScreenshots(t *testing.T) {
 	// team account's pushes it into its warning.
 	e.message(t)
 
+	// A user past the first start: the key banner was dismissed.
+	e.svc.DismissFirstKey()
 	v, w, ui := shown(t, e.svc)
 	fyne.CurrentApp().Settings().SetTheme(theme.DefaultTheme())
 	ui.waitFor(t, "accounts", showing(w, "personal", "team", "ci"))
@@ -85,6 +89,10 @@ func TestScreenshots(t *testing.T) {
 	ui.settle()
 	for i, name := range []string{"accounts", "logs", "usage", "settings"} {
 		v.tabs.SelectIndex(i)
+		if name == "logs" { // with a request open in the detail pane
+			v.logs.table.Select(widget.TableCellID{Row: 1, Col: 0})
+			ui.waitFor(t, "the detail", func() bool { return strings.Contains(v.logs.detail.Text, "POST /v1/messages") })
+		}
 		ui.settle()
 		capture(t, w, name)
 	}

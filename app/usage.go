@@ -201,7 +201,7 @@ func breakdown(rows []proxy.UsageRow, name func(proxy.UsageRow) string) string {
 	})
 	var b strings.Builder
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%-20.20s %6d req  %8s tok  %s\n", name(r), r.Requests, tokens(r.InputTokens+r.OutputTokens), dollars(r.CostMicros))
+		fmt.Fprintf(&b, "%-22.22s %4d req %6s tok %s\n", name(r), r.Requests, tokens(r.InputTokens+r.OutputTokens), dollars(r.CostMicros))
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -33,9 +33,8 @@ type snapshot struct {
 	addr     string
 	accounts []proxy.AccountView
 	err      error // reading the accounts failed
-	// firstName and firstSecret are the key made on first start, until
-	// it is dismissed.
-	firstName, firstSecret string
+	// firstSecret is the key made on first start, until it is dismissed.
+	firstSecret string
 }
 
 // view is the main window's content. Its widgets are touched only on the UI
@@ -66,6 +65,8 @@ type view struct {
 	// or one created here), for the connection settings; "" when none.
 	token     string
 	first     *fyne.Container // the first key's banner
+	top       *fyne.Container // status, problems, banners: above the tabs
+	root      *fyne.Container // top and tabs
 	firstLine *widget.Label
 	cardList  *fyne.Container
 	cards     map[string]*card    // by account id
@@ -117,7 +118,7 @@ func newView(eng Engine, do func(func())) *view {
 
 // content lays the view out: status and toggle on top, the tabs below.
 func (v *view) content() fyne.CanvasObject {
-	top := container.NewVBox(
+	v.top = container.NewVBox(
 		container.NewHBox(v.status, layout.NewSpacer(), v.copy, v.setup, v.add, v.toggle),
 		v.problem,
 		v.first,
@@ -134,7 +135,8 @@ func (v *view) content() fyne.CanvasObject {
 		container.NewTabItemWithIcon("Usage", theme.GridIcon(), v.usage.content()),
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), v.settings.content()),
 	)
-	return container.NewBorder(top, nil, nil, nil, v.tabs)
+	v.root = container.NewBorder(v.top, nil, nil, nil, v.tabs)
+	return v.root
 }
 
 // StatusText is the window's status line: "Proxy on at ADDR" or "Proxy off".
@@ -177,8 +179,8 @@ func (v *view) reload() {
 	if s.err != nil {
 		s.err = fmt.Errorf("read accounts: %w", s.err)
 	}
-	if k, secret, ok := v.eng.FirstKey(); ok {
-		s.firstName, s.firstSecret = k.Name, secret
+	if _, secret, ok := v.eng.FirstKey(); ok {
+		s.firstSecret = secret
 	}
 	v.do(func() { v.apply(s) })
 }
@@ -189,7 +191,7 @@ func (v *view) apply(s snapshot) {
 		v.settings.show(s.addr)
 	}
 	v.addr = s.addr
-	v.showFirstKey(s.firstName, s.firstSecret)
+	v.showFirstKey(s.firstSecret)
 	v.showToken()
 	if s.running {
 		v.notes.reset("start-failed")
