@@ -33,16 +33,18 @@ type OwnerOptions struct {
 }
 
 // RunOwner runs the desktop app of the process that owns the engine. With
-// a session bus (a tray host may be there) it runs the tray on bare
+// a tray host on the session bus it runs the tray on bare
 // systray, with no Fyne app and no GL, so the tray idles at zero, and
 // starts the window as a separate `sluice window` process on demand; the
-// window ends with its process. Without a session bus the window is the
-// only way in, so it runs here as before (Run). It blocks until Quit.
+// window ends with its process. Without a tray host the window is the only
+// way in, so it runs here as before (Run). It blocks until Quit.
 func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 	if err := CheckDisplay(); err != nil {
 		return err
 	}
-	if !trayReachable() {
+	if !trayHost(os.Getenv, 3*time.Second) {
+		// No tray to come back through: the window is the app, and
+		// closing it quits (Run without a tray).
 		return Run(eng, opts.Options)
 	}
 	if opts.StopTimeout <= 0 {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Idle CPU and memory of the desktop app over N seconds (default 60), on a
-# private Xvfb display and D-Bus session bus, with the real binary:
+# private Xvfb display and D-Bus session bus with a StatusNotifierWatcher
+# (scripts/snwatcher), with the real binary:
 #   `sluice` (the owner: engine, control socket, tray on bare systray)
 #   starts `sluice window` (the Fyne window, its own process).
 # Prints the share of one core and the RSS of each process, window open,
@@ -12,6 +13,7 @@ secs=${1:-60}
 export LANG=en_US.UTF-8
 tmp=$(mktemp -d)
 go build -tags migrated_fynedo -o "$tmp/sluice" .
+go build -o "$tmp/snwatcher" scripts/snwatcher/main.go
 hz=$(getconf CLK_TCK)
 
 Xvfb :77 -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
@@ -19,10 +21,12 @@ xvfb=$!
 bus_out=$tmp/bus
 dbus-daemon --session --nofork --print-address=1 >"$bus_out" &
 bus=$!
-owner=
-trap 'kill $owner $xvfb $bus 2>/dev/null; rm -rf "$tmp"' EXIT
+owner= watch=
+trap 'kill $owner $watch $xvfb $bus 2>/dev/null; rm -rf "$tmp"' EXIT
 sleep 2
 export DISPLAY=:77 DBUS_SESSION_BUS_ADDRESS="$(head -n1 "$bus_out")"
+"$tmp/snwatcher" >"$tmp/watcher.log" 2>&1 & # the tray host's registry
+watch=$!
 export HOME=$tmp/home SLUICE_DATA_DIR=$tmp/data SLUICE_KEYRING=file SLUICE_KEYRING_PASSWORD=idle \
 	SLUICE_PORT=0 SLUICE_UPSTREAM=http://127.0.0.1:9
 mkdir -p "$HOME"
@@ -52,3 +56,5 @@ sleep "$secs"
 o1=$(ticks $owner)
 report "window closed: owner (tray, engine)" $owner $o0 $o1
 if pgrep -P "$owner" >/dev/null; then echo "a child is left after the window closed"; fi
+grep -q registered "$tmp/watcher.log" || echo "the tray never registered with the watcher"
+echo "owner threads: $(ls /proc/$owner/task | wc -l); GL libraries mapped by the owner: $(grep -c -i -E 'libGL|mesa|dri' /proc/$owner/maps || true)"
