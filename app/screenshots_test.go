@@ -13,6 +13,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/vault"
 )
@@ -96,6 +98,15 @@ func TestScreenshots(t *testing.T) {
 		ui.settle()
 		capture(t, w, name)
 	}
+	// The client keys, at the bottom of Settings, with one made here.
+	_, _, _ = e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "laptop"})
+	v.settings.keys.refresh()
+	ui.waitFor(t, "the keys", func() bool {
+		return slices.ContainsFunc(texts(w), func(s string) bool { return strings.HasPrefix(s, "laptop") })
+	})
+	v.settings.scroll.ScrollToBottom()
+	ui.settle()
+	capture(t, w, "keys")
 }
 
 // TestScreenshotEmpty is what a new user sees first.

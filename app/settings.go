@@ -31,6 +31,7 @@ type settingsTab struct {
 	cleanup   *widget.Button
 	progress  *widget.ProgressBarInfinite
 	keys      *keysSection
+	scroll    *container.Scroll
 }
 
 func newSettingsTab(v *view) *settingsTab {
@@ -58,12 +59,13 @@ func (s *settingsTab) content() fyne.CanvasObject {
 	hint := widget.NewLabel("\"forever\" keeps requests or payloads as long as possible; \"none\" lifts the database cap. Changes apply at once.")
 	hint.Importance = widget.LowImportance
 	hint.Wrapping = fyne.TextWrapWord
-	return container.NewVScroll(container.NewVBox(
+	s.scroll = container.NewVScroll(container.NewVBox(
 		heading("Proxy"), s.proxyForm,
 		heading("Request log"), journal, hint,
 		container.NewHBox(save, s.cleanup), s.progress, s.saved,
 		heading("Client keys"), s.keys.content(),
 	))
+	return s.scroll
 }
 
 func heading(text string) *widget.Label {
