@@ -32,6 +32,7 @@ type fakeEngine struct {
 
 	settings proxy.Settings
 	firstKey string // FirstKey's secret until dismissed; "" none
+	reads    int    // Accounts calls
 }
 
 func newFakeEngine(running bool, accounts ...proxy.AccountView) *fakeEngine {
@@ -128,6 +129,7 @@ func (f *fakeEngine) Addr() string {
 func (f *fakeEngine) Accounts(context.Context) ([]proxy.AccountView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	if f.accountsErr != nil {
 		return nil, f.accountsErr
 	}

@@ -97,7 +97,11 @@ func TestOwnerNotifiesOncePerChange(t *testing.T) {
 	eng.publish(proxy.EventAccountState)
 	eng.publish(proxy.EventAccountState)
 	eventually(t, "the limited notification", func() bool { return len(sent()) >= 2 })
+	// Another event re-reads the same state: nothing new to say.
+	reads := func() int { eng.mu.Lock(); defer eng.mu.Unlock(); return eng.reads }
+	before := reads()
 	eng.publish(proxy.EventAccountState)
+	eventually(t, "the re-read", func() bool { return reads() > before })
 	want := []string{"Sluice: work is limited", "Sluice: every account is limited"}
 	got := sent()
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
