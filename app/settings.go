@@ -39,6 +39,7 @@ func newSettingsTab(v *view) *settingsTab {
 		capMax: widget.NewEntry(), reqAge: widget.NewEntry(), payAge: widget.NewEntry(), maxDB: widget.NewEntry(),
 		saved: widget.NewLabel(""), progress: widget.NewProgressBarInfinite()}
 	s.saved.Wrapping = fyne.TextWrapWord
+	s.saved.Hide() // until there is something to say: no gap above the keys
 	s.progress.Stop()
 	s.progress.Hide()
 	s.cleanup = widget.NewButton("Clean up now", s.cleanUp)
@@ -162,9 +163,7 @@ func (s *settingsTab) read() (proxy.Settings, error) {
 func (s *settingsTab) save() {
 	st, err := s.read()
 	if err != nil {
-		s.saved.SetText(capitalize(err.Error()))
-		s.saved.Importance = widget.DangerImportance
-		s.saved.Refresh()
+		s.say(capitalize(err.Error()), widget.DangerImportance)
 		return
 	}
 	go func() {
@@ -173,14 +172,11 @@ func (s *settingsTab) save() {
 		got, err := s.v.eng.UpdateSettings(ctx, st)
 		s.v.do(func() {
 			if err != nil {
-				s.saved.SetText("Not saved: " + err.Error())
-				s.saved.Importance = widget.DangerImportance
+				s.say("Not saved: "+err.Error(), widget.DangerImportance)
 			} else {
 				s.fill(got)
-				s.saved.SetText("Saved.")
-				s.saved.Importance = widget.SuccessImportance
+				s.say("Saved.", widget.SuccessImportance)
 			}
-			s.saved.Refresh()
 		})
 	}()
 }
@@ -200,14 +196,18 @@ func (s *settingsTab) cleanUp() {
 			s.progress.Hide()
 			s.cleanup.Enable()
 			if err != nil {
-				s.saved.SetText("Clean-up failed: " + err.Error())
-				s.saved.Importance = widget.DangerImportance
+				s.say("Clean-up failed: "+err.Error(), widget.DangerImportance)
 			} else {
-				s.saved.SetText(fmt.Sprintf("Cleaned up: %d requests and %d payloads deleted, %.1f MB freed (database now %.1f MB).",
-					res.Records, res.Payloads, float64(res.Freed)/(1<<20), float64(res.BytesAfter)/(1<<20)))
-				s.saved.Importance = widget.SuccessImportance
+				s.say(fmt.Sprintf("Cleaned up: %d requests and %d payloads deleted, %.1f MB freed (database now %.1f MB).",
+					res.Records, res.Payloads, float64(res.Freed)/(1<<20), float64(res.BytesAfter)/(1<<20)), widget.SuccessImportance)
 			}
-			s.saved.Refresh()
 		})
 	}()
+}
+
+// say shows the outcome of Save or Clean up now.
+func (s *settingsTab) say(text string, imp widget.Importance) {
+	s.saved.Importance = imp
+	s.saved.SetText(text)
+	s.saved.Show()
 }
