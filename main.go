@@ -15,6 +15,7 @@ import (
 	"github.com/sluice-proxy/sluice/app/locale" // its init runs before Fyne's: no locale noise under C.UTF-8
 	"github.com/sluice-proxy/sluice/cli"
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -38,8 +39,15 @@ func main() {
 			CheckDisplay: app.CheckDisplay,
 			ShowError:    app.ShowStartupError,
 			Run: func(svc *proxy.Service) error {
-				return app.Run(svc, app.Options{StartProxy: true, OpenBrowser: browser.OpenURL})
+				return app.RunOwner(svc, app.OwnerOptions{Options: app.Options{StartProxy: true, OpenBrowser: browser.OpenURL}})
 			},
+		}))
+	}
+	if os.Args[1] == "window" {
+		// The window as its own process, a client of the owner's engine:
+		// the owner's tray then never loads Fyne's GL loop.
+		os.Exit(cli.RunWindow(stdio, version, os.Args[2:], func(c *control.Client, copySettings bool) error {
+			return app.RunWindow(c, app.WindowOptions{OpenBrowser: browser.OpenURL, CopySettings: copySettings})
 		}))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

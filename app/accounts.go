@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -84,6 +85,7 @@ type card struct {
 	again   *widget.Button // sign in again
 	rename  *widget.Button
 	remove  *widget.Button
+	clear   *widget.Button // lifts a limit by hand
 	obj     fyne.CanvasObject
 }
 
@@ -123,11 +125,15 @@ func (v *view) newCard() *card {
 	c.replace = widget.NewButton("Replace key", func() { v.showReplaceKey(c.a) })
 	c.again = widget.NewButton("Sign in again", func() { v.login(c.a.Name, reauthMode(c.a), true) })
 	c.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { v.confirmRemove(c.a) })
-	for _, b := range []*widget.Button{c.pause, c.up, c.down, c.rename, c.replace, c.again, c.remove} {
+	c.clear = widget.NewButton("Clear limit", func() {
+		name := c.a.Name
+		v.act("clear the limit of "+name, func(ctx context.Context) error { return v.eng.ClearLimit(ctx, name) })
+	})
+	for _, b := range []*widget.Button{c.pause, c.up, c.down, c.rename, c.replace, c.again, c.clear, c.remove} {
 		b.Importance = widget.LowImportance
 	}
 	head := container.NewHBox(c.name, c.kind, layout.NewSpacer(), c.state)
-	actions := container.NewHBox(c.pause, c.up, c.down, c.rename, c.replace, c.again, layout.NewSpacer(), c.remove)
+	actions := container.NewHBox(c.pause, c.up, c.down, c.rename, c.replace, c.again, c.clear, layout.NewSpacer(), c.remove)
 	c.obj = widget.NewCard("", "", container.NewVBox(head, c.windows, c.stats, actions))
 	return c
 }
@@ -166,6 +172,10 @@ func (c *card) update(a proxy.AccountView, first, last bool, now time.Time) {
 	enable(c.down, !last)
 	c.replace.Hidden = a.Kind != string(vault.KindAPIKey)
 	c.replace.Refresh()
+	// Clearing a limit by hand is for when the user knows it is over (a
+	// reset the engine has not seen yet).
+	c.clear.Hidden = a.State != "limited" && len(a.ScopedLimits) == 0
+	c.clear.Refresh()
 }
 
 func enable(b *widget.Button, on bool) {

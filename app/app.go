@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -70,13 +71,13 @@ func Run(eng Engine, opts Options) error {
 			fyne.Do(a.Quit)
 		}()
 	}
-	if desk, ok := a.(desktop.App); ok && trayReachable() {
+	if desk, ok := a.(desktop.App); ok && trayHost(os.Getenv, 0) {
 		t = tray.Install(desk, eng, tray.Options{
 			OpenWindow: func() {
 				w.Show()
 				w.RequestFocus()
 			},
-			CopySettings: func() { copySettings(eng.Addr()) },
+			CopySettings: v.copySettings,
 			Quit:         quit,
 			OnError:      func(err error) { notify(a, v, eng, err) },
 			OnSwitched: func(on bool) {

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
 )
 
 func TestSessionBusUnreachable(t *testing.T) {
@@ -26,6 +29,21 @@ func TestSessionBusUnreachable(t *testing.T) {
 }
 
 func TestSessionBusReachable(t *testing.T) {
+	addr := startTestBus(t)
+	if !sessionBus(func(k string) string {
+		if k == "DBUS_SESSION_BUS_ADDRESS" {
+			return addr
+		}
+		return ""
+	}) {
+		t.Fatal("a running session bus was not found")
+	}
+}
+
+// startTestBus runs a private session bus for the test and returns its
+// address.
+func startTestBus(t *testing.T) string {
+	t.Helper()
 	daemon, err := exec.LookPath("dbus-daemon")
 	if err != nil {
 		if os.Getenv("SLUICE_REQUIRE_DESKTOP") == "1" {
@@ -50,13 +68,31 @@ func TestSessionBusReachable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read bus address: %v", err)
 	}
-	addr = strings.TrimSpace(addr)
-	if !sessionBus(func(k string) string {
+	return strings.TrimSpace(addr)
+}
+
+// A bus without a StatusNotifierWatcher has no tray to show: trayHost
+// says so after its wait, and yes once a watcher owns the name.
+func TestTrayHostNeedsAWatcher(t *testing.T) {
+	addr := startTestBus(t)
+	get := func(k string) string {
 		if k == "DBUS_SESSION_BUS_ADDRESS" {
 			return addr
 		}
 		return ""
-	}) {
-		t.Fatal("a running session bus was not found")
+	}
+	if trayHost(get, 300*time.Millisecond) {
+		t.Fatal("a tray host without a watcher")
+	}
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if reply, err := conn.RequestName(watcherName, dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("own the watcher name: %v %v", reply, err)
+	}
+	if !trayHost(get, 0) {
+		t.Error("no tray host with a watcher on the bus")
 	}
 }

@@ -3,36 +3,42 @@ package app
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sluice-proxy/sluice/proxy"
 )
 
-// clientToken is what clients send as ANTHROPIC_AUTH_TOKEN. The proxy
-// takes any token today; with client keys (issue 8) this is where a key
-// of the user's goes.
-func clientToken() string { return "sluice" }
+// NoKeyHint is said where a client key's secret would go but none is
+// known: the engine stores only a hash of each key, so a secret can be
+// shown only when it is made.
+const NoKeyHint = "No client key to show: create one in Settings -> Client keys (its secret is shown once; Sluice keeps only a hash)."
 
 // ConnectionSettings are the two shell lines that point a client such as
-// Claude Code at Sluice listening on addr.
-func ConnectionSettings(addr string) string {
+// Claude Code at Sluice listening on addr with the client key token.
+func ConnectionSettings(addr, token string) string {
 	if addr == "" {
 		addr = proxy.DefaultHost + ":8788"
 	}
+	if token == "" {
+		token = "<your client key>"
+	}
 	return "export ANTHROPIC_BASE_URL=http://" + addr + "\n" +
-		"export ANTHROPIC_AUTH_TOKEN=" + clientToken() + "\n"
+		"export ANTHROPIC_AUTH_TOKEN=" + token + "\n"
 }
 
-// copySettings puts the connection settings on the clipboard. UI
-// goroutine only.
+// copySettings puts the connection settings on the clipboard, or says how
+// to get a key when the window knows none. UI goroutine only.
 func (v *view) copySettings() {
-	copySettings(v.addr)
-}
-
-func copySettings(addr string) {
+	if v.token == "" {
+		d := dialog.NewInformation("Create a client key first", NoKeyHint, v.win)
+		v.track(d)
+		d.Show()
+		return
+	}
 	if a := fyne.CurrentApp(); a != nil {
-		a.Clipboard().SetContent(ConnectionSettings(addr))
+		a.Clipboard().SetContent(ConnectionSettings(v.addr, v.token))
 	}
 }
 
@@ -43,9 +49,21 @@ func (v *view) emptyState() fyne.CanvasObject {
 	add := widget.NewButtonWithIcon("Add an account", theme.ContentAddIcon(), func() { v.showAddAccount() })
 	add.Importance = widget.HighImportance
 	then := widget.NewLabelWithStyle("Then, in the shell you start Claude Code from:", fyne.TextAlignCenter, fyne.TextStyle{})
-	v.shellLines = widget.NewLabelWithStyle(ConnectionSettings(""), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	v.shellLines = widget.NewLabelWithStyle(ConnectionSettings("", ""), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	v.shellLines.Selectable = true
+	v.noKey = widget.NewLabelWithStyle(NoKeyHint, fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	v.noKey.Wrapping = fyne.TextWrapWord
 	copy := widget.NewButtonWithIcon("Copy these lines", theme.ContentCopyIcon(), v.copySettings)
+	setup := widget.NewButtonWithIcon("Set up Claude Code", theme.DocumentSaveIcon(), v.setUpClaudeCode)
 	return container.NewCenter(container.NewVBox(title, container.NewCenter(add), then,
-		container.NewCenter(v.shellLines), container.NewCenter(copy)))
+		container.NewCenter(v.shellLines), v.noKey, container.NewCenter(container.NewHBox(copy, setup))))
+}
+
+// showToken updates what depends on the known client key. UI goroutine
+// only.
+func (v *view) showToken() {
+	v.shellLines.SetText(ConnectionSettings(v.addr, v.token))
+	v.noKey.Hidden = v.token != ""
+	v.noKey.Refresh()
+	v.empty.Refresh() // the lines' width changed: lay the state out again
 }

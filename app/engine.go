@@ -27,6 +27,8 @@ type Engine interface {
 	// shown, and records that it now has been.
 	ShowOnce(ctx context.Context, key string) (bool, error)
 	AccountControls
+	Journal
+	ClientKeys
 }
 
 // AccountControls are the per-account actions of the Accounts tab.
@@ -42,33 +44,38 @@ type AccountControls interface {
 	CheckAPIKey(ctx context.Context, key string) error
 	// ReplaceAPIKey puts a new key in an API-key account.
 	ReplaceAPIKey(ctx context.Context, name, key string) error
+	// ClearLimit lifts a limit by hand (the user knows it reset).
+	ClearLimit(ctx context.Context, name string) error
 }
 
-// LogSource is what the Logs and Usage tabs read. *proxy.Service satisfies
-// it with RecentRequests; the journal's filtered, paged queries (issue 9)
-// are to take its place.
-type LogSource interface {
-	RecentRequests(ctx context.Context, limit int) ([]proxy.RequestView, error)
-}
-
-// SettingsSource is what the Settings tab shows. *proxy.Service satisfies
-// it with its Config; a settings store that applies changes without a
-// restart (issue 9) is to take its place.
-type SettingsSource interface {
+// Journal is what the Logs, Usage and Settings tabs read and change: the
+// journal's paged queries and rollups, and the settings that apply without
+// a restart.
+type Journal interface {
+	// Logs lists requests newest first, a page at a time (LogPage.Next).
+	Logs(ctx context.Context, f proxy.LogFilter) (proxy.LogPage, error)
+	// Request is one request in full, with its captured payload if any.
+	Request(ctx context.Context, id string) (proxy.RequestDetail, error)
+	// Usage reads the daily rollups, grouped as q.By says.
+	Usage(ctx context.Context, q proxy.UsageQuery) (proxy.UsageReport, error)
+	Settings() proxy.Settings
+	UpdateSettings(ctx context.Context, st proxy.Settings) (proxy.Settings, error)
+	// Cleanup applies retention now and compacts the database.
+	Cleanup(ctx context.Context, o proxy.CleanupOptions) (proxy.CleanupResult, error)
+	// Config is the engine's start-time configuration (port, strategy).
 	Config() proxy.Config
 }
 
-// Sources are the optional readers of the Logs, Usage and Settings tabs.
-// A nil one shows its tab's empty state.
-type Sources struct {
-	Logs     LogSource
-	Settings SettingsSource
-}
-
-// sourcesOf finds the optional readers eng also implements.
-func sourcesOf(eng Engine) Sources {
-	var s Sources
-	s.Logs, _ = eng.(LogSource)
-	s.Settings, _ = eng.(SettingsSource)
-	return s
+// ClientKeys are the keys clients present to the proxy.
+type ClientKeys interface {
+	Keys(ctx context.Context) ([]proxy.KeyView, error)
+	// CreateKey returns the new key and its secret, shown once.
+	CreateKey(ctx context.Context, o proxy.KeyOptions) (proxy.KeyView, string, error)
+	RevokeKey(ctx context.Context, name string) error
+	// FirstKey is the key made on first start with its secret, until
+	// DismissFirstKey; the secret is never stored in plain text.
+	FirstKey() (proxy.KeyView, string, bool)
+	DismissFirstKey()
+	RequireKey() bool
+	SetRequireKey(ctx context.Context, on bool) error
 }

@@ -23,9 +23,7 @@ import (
 
 // The engine the window is written against, and the readers it finds on it.
 var (
-	_ Engine         = (*proxy.Service)(nil)
-	_ LogSource      = (*proxy.Service)(nil)
-	_ SettingsSource = (*proxy.Service)(nil)
+	_ Engine = (*proxy.Service)(nil)
 )
 
 // realEngine is a whole engine in a temp dir (journal, file keyring) in
@@ -33,6 +31,7 @@ var (
 type realEngine struct {
 	svc  *proxy.Service
 	fake *fakeapi.Server
+	key  string // the client key created on first start, as a client sends it
 }
 
 func newRealEngine(t *testing.T) *realEngine {
@@ -67,7 +66,13 @@ func newRealEngineAt(t *testing.T, now func() time.Time) *realEngine {
 	if err := svc.StartProxy(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return &realEngine{svc: svc, fake: fake}
+	// Clients need a key; the product hands out the one it made on first
+	// start, so the tests use that one too.
+	_, secret, ok := svc.FirstKey()
+	if !ok {
+		t.Fatal("no first client key on a fresh data dir")
+	}
+	return &realEngine{svc: svc, fake: fake, key: secret}
 }
 
 // message sends one Messages request through the proxy and returns its status.
@@ -76,6 +81,7 @@ func (e *realEngine) message(t *testing.T) int {
 	body := `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
 	req, _ := http.NewRequest("POST", "http://"+e.svc.Addr()+"/v1/messages", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("x-api-key", e.key)
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -166,21 +172,22 @@ func TestRealEngineLogsShowARequest(t *testing.T) {
 	}
 	ui.waitFor(t, "the request in the table", showing(w, "Time", "Account", "a", "claude-sonnet-4-5", "200"))
 	row := v.logs.rows[0]
-	if row.Account != "a" || row.Status != 200 || logCell(row, 2) != "claude-sonnet-4-5" {
+	if row.AccountName != "a" || row.Status != 200 || logCell(row, 2) != "claude-sonnet-4-5" {
 		t.Errorf("log row %+v", row)
 	}
 	if rows, cols := v.logs.table.Length(); rows != 1 || cols != len(logColumns) {
 		t.Errorf("table %dx%d, want 1x%d", rows, cols, len(logColumns))
 	}
 	v.logs.table.Select(widget.TableCellID{Row: 0, Col: 1})
-	if !v.logs.detail.Visible() || !strings.Contains(v.logs.detail.Text, "POST /v1/messages  ·  account a") {
+	if !strings.Contains(v.logs.detail.Text, "POST /v1/messages  ·  account a") {
 		t.Errorf("detail pane %q", v.logs.detail.Text)
 	}
-	// The filter narrows the rows to those matching.
-	v.logs.filter.SetText("no such model")
-	if n, _ := v.logs.table.Length(); n != 0 {
-		t.Errorf("filter left %d rows", n)
-	}
+	// The filter narrows the rows to those matching, in the engine.
+	v.logs.model.SetText("no such model")
+	ui.waitFor(t, "no rows left", func() bool { n, _ := v.logs.table.Length(); return n == 0 })
+	ui.waitFor(t, "the filter's empty state", showing(w, "No requests match these filters."))
+	v.logs.model.SetText("claude-sonnet-4-5")
+	ui.waitFor(t, "the row back", func() bool { n, _ := v.logs.table.Length(); return n == 1 })
 }
 
 func TestRealEngineReplaceKeyAndRemoveFromTheRow(t *testing.T) {

@@ -29,6 +29,10 @@ type fakeEngine struct {
 	keys    [][2]string // AddAPIKey's name and key
 	keyErr  error
 	notices map[string]bool // ShowOnce keys already shown
+
+	settings proxy.Settings
+	firstKey string // FirstKey's secret until dismissed; "" none
+	reads    int    // Accounts calls
 }
 
 func newFakeEngine(running bool, accounts ...proxy.AccountView) *fakeEngine {
@@ -125,6 +129,7 @@ func (f *fakeEngine) Addr() string {
 func (f *fakeEngine) Accounts(context.Context) ([]proxy.AccountView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	if f.accountsErr != nil {
 		return nil, f.accountsErr
 	}

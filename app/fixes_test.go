@@ -97,12 +97,27 @@ func TestNotifierSendsEachChangeOnce(t *testing.T) {
 }
 
 func TestCopyConnectionSettings(t *testing.T) {
-	_, w, ui := shown(t, newFakeEngine(true))
+	eng := newFakeEngine(true)
+	eng.firstKey = "sk-sluice-first-0123456789"
+	_, w, ui := shown(t, eng)
 	ui.waitFor(t, "status", showing(w, "Proxy on at 127.0.0.1:8788"))
 	test.Tap(button(t, w, "Copy connection settings"))
-	want := "export ANTHROPIC_BASE_URL=http://127.0.0.1:8788\nexport ANTHROPIC_AUTH_TOKEN=sluice\n"
+	want := "export ANTHROPIC_BASE_URL=http://127.0.0.1:8788\nexport ANTHROPIC_AUTH_TOKEN=sk-sluice-first-0123456789\n"
 	if got := fyne.CurrentApp().Clipboard().Content(); got != want {
 		t.Errorf("clipboard %q, want %q", got, want)
+	}
+}
+
+// Without a known key the window does not copy a token that cannot work:
+// it says where keys come from.
+func TestCopyConnectionSettingsWithoutAKey(t *testing.T) {
+	_, w, ui := shown(t, newFakeEngine(true))
+	ui.waitFor(t, "status", showing(w, "Proxy on at 127.0.0.1:8788"))
+	fyne.CurrentApp().Clipboard().SetContent("before")
+	test.Tap(button(t, w, "Copy connection settings"))
+	ui.waitFor(t, "the hint", showing(w, "Create a client key first"))
+	if got := fyne.CurrentApp().Clipboard().Content(); got != "before" {
+		t.Errorf("clipboard %q without a key", got)
 	}
 }
 

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -21,28 +22,58 @@ var logColumns = []struct {
 	{"Tokens in/out", 120}, {"Cost", 80}, {"Latency", 80}, {"TTFB", 80},
 }
 
-// logsTab is the Logs tab: the latest requests in a table, newest first,
-// with a text filter. The rows are a slice it owns (widget.Table has no
-// data binding); the table is refreshed once per batch.
+// logPage is how many requests one read of the journal brings. The table
+// holds what has been scrolled through and asks for the next page (by the
+// journal's keyset cursor) when the last rows come into view, so a 100,000
+// row journal costs one page per screenful, never a scan.
+const logPage = 200
+
+// anyOption is the filter choice that does not filter.
+const anyOption = "Any"
+
+// logsTab is the Logs tab: the journal's requests, newest first, filtered
+// by the engine, paged by cursor, with a detail pane. Its fields are
+// touched on the UI goroutine only; reads run elsewhere and come back
+// through do.
 type logsTab struct {
-	all    []proxy.RequestView
-	rows   []proxy.RequestView // all, filtered
-	filter *widget.Entry
-	note   *widget.Label // empty or failed log
-	table  *widget.Table
-	detail *widget.Label // the selected request in full
+	eng Journal
+	do  func(func())
+
+	account *widget.Select
+	status  *widget.Select
+	model   *widget.Entry
+	filter  *widget.Entry // text in the path or the error
+	note    *widget.Label // empty or failed log
+	table   *widget.Table
+	detail  *widget.Label // the selected request in full
+
+	rows    []proxy.LogEntry
+	next    string // cursor of the following page; "" at the end
+	lastSeq int64  // the newest request shown, to follow from
+	loading bool   // a page is being read
+	gen     int    // bumped by a filter change: older reads are dropped
 }
 
-func newLogsTab() *logsTab {
-	l := &logsTab{filter: widget.NewEntry(), note: widget.NewLabel("No requests yet. Point a client at Sluice and they appear here.")}
-	l.filter.SetPlaceHolder("Filter by account, model, status or error")
-	l.filter.OnChanged = func(string) { l.apply() }
+func newLogsTab(eng Journal, do func(func())) *logsTab {
+	l := &logsTab{eng: eng, do: do, model: widget.NewEntry(), filter: widget.NewEntry(),
+		note: widget.NewLabel("No requests yet. Point a client at Sluice and they appear here.")}
+	l.account = widget.NewSelect([]string{anyOption}, func(string) { l.reset() })
+	l.account.Selected = anyOption
+	l.status = widget.NewSelect([]string{anyOption, "2xx", "4xx", "5xx"}, func(string) { l.reset() })
+	l.status.Selected = anyOption
+	l.model.SetPlaceHolder("Model")
+	l.model.OnChanged = func(string) { l.reset() }
+	l.filter.SetPlaceHolder("Text in the path or the error")
+	l.filter.OnChanged = func(string) { l.reset() }
 	l.table = widget.NewTableWithHeaders(
 		func() (int, int) { return len(l.rows), len(logColumns) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(id widget.TableCellID, o fyne.CanvasObject) {
 			if id.Row < len(l.rows) {
 				o.(*widget.Label).SetText(logCell(l.rows[id.Row], id.Col))
+			}
+			if id.Row >= len(l.rows)-logPage/4 {
+				l.more()
 			}
 		})
 	l.table.ShowHeaderColumn = false
@@ -57,67 +88,202 @@ func newLogsTab() *logsTab {
 	l.detail = widget.NewLabel("")
 	l.detail.Wrapping = fyne.TextWrapWord
 	l.detail.Selectable = true
-	l.detail.Hide()
+	l.detail.Importance = widget.LowImportance
+	l.detail.SetText("Select a request to see it in full.")
 	l.table.OnSelected = func(id widget.TableCellID) {
 		if id.Row >= 0 && id.Row < len(l.rows) {
-			l.detail.SetText(logDetail(l.rows[id.Row]))
-			l.detail.Show()
+			l.showDetail(l.rows[id.Row])
 		}
 	}
 	return l
 }
 
 func (l *logsTab) content() fyne.CanvasObject {
-	return container.NewBorder(container.NewVBox(l.filter, l.note), l.detail, nil, nil, l.table)
+	filters := container.NewBorder(nil, nil,
+		container.NewHBox(widget.NewLabel("Account"), l.account, widget.NewLabel("Status"), l.status),
+		nil, container.NewGridWithColumns(2, l.model, l.filter))
+	detail := container.NewVScroll(l.detail)
+	detail.SetMinSize(fyne.NewSize(0, 150))
+	return container.NewBorder(container.NewVBox(filters, l.note), detail, nil, nil, l.table)
 }
 
-// logDetail is one request in full, for the pane under the table. The
-// journal keeps no headers or payloads, so there is nothing to redact.
-func logDetail(r proxy.RequestView) string {
-	s := fmt.Sprintf("%s  %s %s  ·  account %s  ·  model %s  ·  status %d\n%d input and %d output tokens  ·  %s  ·  %s, first byte after %s",
-		r.Time.Local().Format("2006-01-02 15:04:05"), r.Method, r.Path, logCell(r, 1), r.Model, r.Status,
-		r.InputTokens, r.OutputTokens, dollars(r.CostMicros), millis(r.Duration), millis(r.FirstByte))
-	if r.Error != "" {
-		s += "\n" + r.Error
+// query is the filter the controls describe.
+func (l *logsTab) query() proxy.LogFilter {
+	f := proxy.LogFilter{Model: strings.TrimSpace(l.model.Text), Text: strings.TrimSpace(l.filter.Text), Limit: logPage}
+	if l.account.Selected != anyOption {
+		f.Account = l.account.Selected
 	}
-	return s
+	if l.status.Selected != anyOption {
+		f.Status = l.status.Selected
+	}
+	return f
 }
 
-// show replaces the rows. UI goroutine only.
-func (l *logsTab) show(rows []proxy.RequestView, err error) {
-	if err != nil {
-		l.note.SetText("The request log could not be read: " + err.Error())
-		l.note.Show()
+// setAccounts offers the accounts' names in the account filter.
+func (l *logsTab) setAccounts(accounts []proxy.AccountView) {
+	opts := []string{anyOption}
+	for _, a := range accounts {
+		opts = append(opts, a.Name)
+	}
+	l.account.Options = opts
+	l.account.Refresh()
+}
+
+// read runs f off the UI goroutine and hands its page to apply on it,
+// unless a filter change made it stale meanwhile.
+func (l *logsTab) read(f proxy.LogFilter, apply func(proxy.LogPage, error)) {
+	gen := l.gen
+	l.loading = true
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		p, err := l.eng.Logs(ctx, f)
+		l.do(func() {
+			if gen != l.gen {
+				return
+			}
+			l.loading = false
+			apply(p, err)
+		})
+	}()
+}
+
+// reset reads the first page for the current filter.
+func (l *logsTab) reset() {
+	if l.table == nil {
+		return // still being built
+	}
+	l.gen++
+	l.read(l.query(), func(p proxy.LogPage, err error) {
+		l.rows, l.next, l.lastSeq = p.Entries, p.Next, p.LastSeq
+		l.shown(err)
+	})
+}
+
+// more reads the next page when there is one and none is on its way.
+func (l *logsTab) more() {
+	if l.next == "" || l.loading {
 		return
 	}
-	l.all = rows
-	l.apply()
+	f := l.query()
+	f.Cursor = l.next
+	l.read(f, func(p proxy.LogPage, err error) {
+		if err == nil {
+			l.rows = append(l.rows, p.Entries...)
+			l.next = p.Next
+		}
+		l.shown(err)
+	})
 }
 
-// apply filters all into rows and refreshes the table once.
-func (l *logsTab) apply() {
-	q := strings.ToLower(strings.TrimSpace(l.filter.Text))
-	l.rows = l.rows[:0]
-	for _, r := range l.all {
-		if q == "" || strings.Contains(strings.ToLower(r.Account+" "+r.Model+" "+fmt.Sprint(r.Status)+" "+r.Error+" "+r.Path), q) {
-			l.rows = append(l.rows, r)
-		}
+// follow puts the requests journaled since the newest one shown on top:
+// called as the engine reports new requests.
+func (l *logsTab) follow() {
+	if l.loading {
+		return
 	}
-	l.note.Hidden = len(l.all) > 0
+	if l.lastSeq == 0 {
+		l.reset()
+		return
+	}
+	f := l.query()
+	f.WrittenAfter, f.Limit = l.lastSeq, maxFollow
+	l.read(f, func(p proxy.LogPage, err error) {
+		if err == nil && len(p.Entries) > 0 {
+			l.rows = append(p.Entries, l.rows...)
+			l.lastSeq = max(l.lastSeq, p.LastSeq)
+		}
+		l.shown(err)
+	})
+}
+
+// maxFollow bounds the new requests follow takes at once (the journal's
+// page limit); a bigger burst is a reset's job.
+const maxFollow = 1000
+
+// shown refreshes the table and the note after a read.
+func (l *logsTab) shown(err error) {
+	switch {
+	case err != nil:
+		l.note.SetText("The request log could not be read: " + err.Error())
+	case len(l.rows) == 0 && l.query() != (proxy.LogFilter{Limit: logPage}):
+		l.note.SetText("No requests match these filters.")
+	default:
+		l.note.SetText("No requests yet. Point a client at Sluice and they appear here.")
+	}
+	l.note.Hidden = err == nil && len(l.rows) > 0
 	l.note.Refresh()
 	l.table.Refresh()
 }
 
+// showDetail shows r at once and its full record, with the captured
+// payload when there is one, as soon as the engine returns it.
+func (l *logsTab) showDetail(r proxy.LogEntry) {
+	l.detail.Importance = widget.MediumImportance
+	l.detail.SetText(logDetail(proxy.RequestDetail{LogEntry: r}))
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		d, err := l.eng.Request(ctx, r.ID)
+		l.do(func() {
+			if err != nil {
+				return // pruned meanwhile: the row's own fields stay
+			}
+			l.detail.SetText(logDetail(d))
+		})
+	}()
+}
+
+// maxShownPayload bounds each payload in the detail pane: a label is no
+// place for megabytes.
+const maxShownPayload = 20000
+
+// logDetail is one request in full, for the pane under the table. The
+// journal keeps no headers, and payloads are redacted before they are
+// stored, so there is nothing left to redact here.
+func logDetail(d proxy.RequestDetail) string {
+	r := d.LogEntry
+	s := fmt.Sprintf("%s  %s %s  ·  account %s  ·  model %s  ·  status %d\n%d input and %d output tokens  ·  %s  ·  %s, first byte after %s",
+		r.Time.Local().Format("2006-01-02 15:04:05"), r.Method, r.Path, logCell(r, 1), r.Model, r.Status,
+		r.InputTokens, r.OutputTokens, dollars(r.CostMicros), millis(r.Duration), millis(r.FirstByte))
+	if r.Attempts > 1 {
+		s += fmt.Sprintf("  ·  %d attempts", r.Attempts)
+	}
+	if r.Error != "" {
+		s += "\n" + r.Error
+	}
+	switch {
+	case d.Payload != nil:
+		s += "\n\nRequest:\n" + clip(d.Payload.Request, d.Payload.RequestTruncated) +
+			"\n\nResponse:\n" + clip(d.Payload.Response, d.Payload.ResponseTruncated)
+	case d.PayloadError != "":
+		s += "\n\nThe captured payload could not be read: " + d.PayloadError
+	case !r.HasPayload:
+		s += "\n\nNo payload captured (turn it on in Settings -> Request log -> Payloads)."
+	}
+	return s
+}
+
+func clip(s string, truncated bool) string {
+	if len(s) > maxShownPayload {
+		s, truncated = s[:maxShownPayload], true
+	}
+	if truncated {
+		s += " […]"
+	}
+	return s
+}
+
 // logCell formats one cell.
-func logCell(r proxy.RequestView, col int) string {
+func logCell(r proxy.LogEntry, col int) string {
 	switch logColumns[col].title {
 	case "Time":
 		return r.Time.Local().Format("15:04:05")
 	case "Account":
-		if r.Account == "" {
+		if r.AccountName == "" {
 			return "–"
 		}
-		return r.Account
+		return r.AccountName
 	case "Model":
 		return r.Model
 	case "Status":

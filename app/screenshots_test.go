@@ -13,13 +13,17 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
+	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/vault"
 )
@@ -78,6 +82,8 @@ func TestScreenshots(t *testing.T) {
 	// team account's pushes it into its warning.
 	e.message(t)
 
+	// A user past the first start: the key banner was dismissed.
+	e.svc.DismissFirstKey()
 	v, w, ui := shown(t, e.svc)
 	fyne.CurrentApp().Settings().SetTheme(theme.DefaultTheme())
 	ui.waitFor(t, "accounts", showing(w, "personal", "team", "ci"))
@@ -85,9 +91,22 @@ func TestScreenshots(t *testing.T) {
 	ui.settle()
 	for i, name := range []string{"accounts", "logs", "usage", "settings"} {
 		v.tabs.SelectIndex(i)
+		if name == "logs" { // with a request open in the detail pane
+			v.logs.table.Select(widget.TableCellID{Row: 1, Col: 0})
+			ui.waitFor(t, "the detail", func() bool { return strings.Contains(v.logs.detail.Text, "POST /v1/messages") })
+		}
 		ui.settle()
 		capture(t, w, name)
 	}
+	// The client keys, at the bottom of Settings, with one made here.
+	_, _, _ = e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "laptop"})
+	v.settings.keys.refresh()
+	ui.waitFor(t, "the keys", func() bool {
+		return slices.ContainsFunc(texts(w), func(s string) bool { return strings.HasPrefix(s, "laptop") })
+	})
+	v.settings.scroll.ScrollToBottom()
+	ui.settle()
+	capture(t, w, "keys")
 }
 
 // TestScreenshotEmpty is what a new user sees first.

@@ -1,69 +1,213 @@
 package app
 
 import (
+	"context"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/sluice-proxy/sluice/proxy"
 )
 
-// settingsTab shows the engine's settings. They are read-only here until
-// the engine has a settings store that applies changes without a restart
-// (issue 9): the tab says how to change them meanwhile.
+// settingsTab edits what the engine applies without a restart (payload
+// capture, retention), manages client keys, and shows the rest (port,
+// strategy), which `sluice serve` flags and SLUICE_* variables set.
 type settingsTab struct {
-	form  *widget.Form
-	note  *widget.Label
+	v     *view
 	shown bool // show has run once
+
+	proxyForm *widget.Form
+	capture   *widget.Check
+	capMax    *widget.Entry // KB
+	reqAge    *widget.Entry // days; "forever"
+	payAge    *widget.Entry // days; "forever"
+	maxDB     *widget.Entry // MB; "none"
+	saved     *widget.Label
+	cleanup   *widget.Button
+	progress  *widget.ProgressBarInfinite
+	keys      *keysSection
+	scroll    *container.Scroll
 }
 
-func newSettingsTab() *settingsTab {
-	s := &settingsTab{form: widget.NewForm(), note: widget.NewLabel("")}
-	s.note.Wrapping = fyne.TextWrapWord
-	s.note.Importance = widget.LowImportance
+func newSettingsTab(v *view) *settingsTab {
+	s := &settingsTab{v: v, proxyForm: widget.NewForm(), capture: widget.NewCheck("Capture request and response bodies (redacted, encrypted)", nil),
+		capMax: widget.NewEntry(), reqAge: widget.NewEntry(), payAge: widget.NewEntry(), maxDB: widget.NewEntry(),
+		saved: widget.NewLabel(""), progress: widget.NewProgressBarInfinite()}
+	s.saved.Wrapping = fyne.TextWrapWord
+	s.saved.Hide() // until there is something to say: no gap above the keys
+	s.progress.Stop()
+	s.progress.Hide()
+	s.cleanup = widget.NewButton("Clean up now", s.cleanUp)
+	s.keys = newKeysSection(v)
 	return s
 }
 
 func (s *settingsTab) content() fyne.CanvasObject {
-	return container.NewVScroll(container.NewVBox(s.form, s.note))
+	journal := widget.NewForm(
+		widget.NewFormItem("Payloads", s.capture),
+		widget.NewFormItem("Payload cap (KB)", s.capMax),
+		widget.NewFormItem("Keep requests (days)", s.reqAge),
+		widget.NewFormItem("Keep payloads (days)", s.payAge),
+		widget.NewFormItem("Database cap (MB)", s.maxDB),
+	)
+	save := widget.NewButton("Save", s.save)
+	save.Importance = widget.HighImportance
+	hint := widget.NewLabel("\"forever\" keeps requests or payloads as long as possible; \"none\" lifts the database cap. Changes apply at once.")
+	hint.Importance = widget.LowImportance
+	hint.Wrapping = fyne.TextWrapWord
+	s.scroll = container.NewVScroll(container.NewVBox(
+		heading("Proxy"), s.proxyForm,
+		heading("Request log"), journal, hint,
+		container.NewHBox(save, s.cleanup), s.progress, s.saved,
+		heading("Client keys"), s.keys.content(),
+	))
+	return s.scroll
 }
 
-// show fills the form from src; addr is where the proxy listens now, if
-// it does (the configured port may be 0: any free one). UI goroutine only.
-func (s *settingsTab) show(src SettingsSource, addr string) {
-	if src == nil {
-		s.note.SetText("This engine does not report its settings.")
-		return
-	}
-	s.shown = true
-	c := src.Config()
-	origins := strings.Join(c.AllowedOrigins, ", ")
-	if origins == "" {
-		origins = "none (web pages cannot call Sluice)"
-	}
-	retention := "kept forever"
-	if c.Retention > 0 {
-		retention = fmt.Sprintf("%d days", int(c.Retention.Hours()/24))
-	}
+func heading(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// show fills the tab from the engine; addr is where the proxy listens now,
+// if it does (the configured port may be 0: any free one). The editable
+// fields are filled once, so a re-read never overwrites what is being
+// typed. UI goroutine only.
+func (s *settingsTab) show(addr string) {
+	c := s.v.eng.Config()
 	if addr == "" {
 		addr = c.Addr()
 	}
 	rows := [][2]string{
 		{"Address", addr},
-		{"Upstream", c.Upstream},
 		{"Strategy", c.Strategy},
 		{"Session window", strings.TrimSuffix(strings.TrimSuffix(c.SessionTTL.String(), "0s"), "0m")},
 		{"Retries", fmt.Sprintf("%d, first after %s", c.RetryAttempts, c.RetryDelay)},
-		{"Request log", retention},
-		{"Allowed origins", origins},
+		{"Allowed origins", orNone(strings.Join(c.AllowedOrigins, ", "))},
 	}
-	s.form.Items = nil
+	s.proxyForm.Items = nil
 	for _, r := range rows {
-		v := widget.NewLabel(r[1])
-		v.Selectable = true
-		s.form.Append(r[0], v)
+		l := widget.NewLabel(r[1])
+		l.Selectable = true
+		s.proxyForm.Append(r[0], l)
 	}
-	s.form.Refresh()
-	s.note.SetText("These apply from the next start. Change them with SLUICE_* environment variables or `sluice serve` flags; editing them here comes with the settings store.")
+	s.proxyForm.Refresh()
+	if !s.shown {
+		s.shown = true
+		s.fill(s.v.eng.Settings())
+	}
+	s.keys.refresh()
+}
+
+// fill puts st in the editable fields.
+func (s *settingsTab) fill(st proxy.Settings) {
+	s.capture.SetChecked(st.Capture)
+	s.capMax.SetText(strconv.Itoa(st.CaptureMaxBytes >> 10))
+	s.reqAge.SetText(days(st.RequestMaxAge))
+	s.payAge.SetText(days(st.PayloadMaxAge))
+	if st.MaxDBBytes < 0 {
+		s.maxDB.SetText("none")
+	} else {
+		s.maxDB.SetText(strconv.FormatInt(st.MaxDBBytes>>20, 10))
+	}
+}
+
+func days(d time.Duration) string {
+	if d < 0 {
+		return "forever"
+	}
+	return strconv.FormatFloat(d.Hours()/24, 'f', -1, 64)
+}
+
+func parseDays(what, s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "forever") {
+		return -1, nil
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s: a number of days or \"forever\", not %q", what, s)
+	}
+	return time.Duration(n * 24 * float64(time.Hour)), nil
+}
+
+// read is the settings the fields describe.
+func (s *settingsTab) read() (proxy.Settings, error) {
+	st := proxy.Settings{Capture: s.capture.Checked}
+	kb, err := strconv.Atoi(strings.TrimSpace(s.capMax.Text))
+	if err != nil || kb <= 0 {
+		return st, fmt.Errorf("payload cap: a number of KB, not %q", s.capMax.Text)
+	}
+	st.CaptureMaxBytes = kb << 10
+	if st.RequestMaxAge, err = parseDays("keep requests", s.reqAge.Text); err != nil {
+		return st, err
+	}
+	if st.PayloadMaxAge, err = parseDays("keep payloads", s.payAge.Text); err != nil {
+		return st, err
+	}
+	if m := strings.TrimSpace(s.maxDB.Text); strings.EqualFold(m, "none") {
+		st.MaxDBBytes = -1
+	} else if mb, err := strconv.ParseInt(m, 10, 64); err != nil || mb <= 0 {
+		return st, fmt.Errorf("database cap: a number of MB or \"none\", not %q", s.maxDB.Text)
+	} else {
+		st.MaxDBBytes = mb << 20
+	}
+	return st, nil
+}
+
+// save sends the fields to the engine, which applies them at once.
+func (s *settingsTab) save() {
+	st, err := s.read()
+	if err != nil {
+		s.say(capitalize(err.Error()), widget.DangerImportance)
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.v.timeout)
+		defer cancel()
+		got, err := s.v.eng.UpdateSettings(ctx, st)
+		s.v.do(func() {
+			if err != nil {
+				s.say("Not saved: "+err.Error(), widget.DangerImportance)
+			} else {
+				s.fill(got)
+				s.say("Saved.", widget.SuccessImportance)
+			}
+		})
+	}()
+}
+
+// cleanUp applies the retention settings now and compacts the database,
+// with a progress bar while it runs (a big journal takes seconds).
+func (s *settingsTab) cleanUp() {
+	s.cleanup.Disable()
+	s.progress.Show()
+	s.progress.Start()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		res, err := s.v.eng.Cleanup(ctx, proxy.CleanupOptions{OlderThan: -1})
+		s.v.do(func() {
+			s.progress.Stop()
+			s.progress.Hide()
+			s.cleanup.Enable()
+			if err != nil {
+				s.say("Clean-up failed: "+err.Error(), widget.DangerImportance)
+			} else {
+				s.say(fmt.Sprintf("Cleaned up: %d requests and %d payloads deleted, %.1f MB freed (database now %.1f MB).",
+					res.Records, res.Payloads, float64(res.Freed)/(1<<20), float64(res.BytesAfter)/(1<<20)), widget.SuccessImportance)
+			}
+		})
+	}()
+}
+
+// say shows the outcome of Save or Clean up now.
+func (s *settingsTab) say(text string, imp widget.Importance) {
+	s.saved.Importance = imp
+	s.saved.SetText(text)
+	s.saved.Show()
 }

@@ -1,9 +1,12 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"image/color"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -15,61 +18,123 @@ import (
 	"github.com/sluice-proxy/sluice/proxy"
 )
 
-// usageDays is how many days the Usage chart covers.
-const usageDays = 7
+// usageRanges are the Usage tab's ranges and how many days each shows.
+var usageRanges = []struct {
+	label string
+	span  time.Duration
+}{
+	{"24 hours", 24 * time.Hour}, {"7 days", 7 * 24 * time.Hour}, {"30 days", 30 * 24 * time.Hour},
+}
 
 // dayUsage is one day's tokens, by account.
 type dayUsage struct {
-	day       time.Time
+	day       time.Time // midnight UTC, as the rollups keep days
 	byAccount map[string]int64
 	total     int64
 }
 
-// usageByDay sums tokens per local day and account over the last days.
-// It reads the requests the Logs tab holds, a bounded number: once the
-// journal keeps rollups (issue 9), this is the function to point at them.
-func usageByDay(rows []proxy.RequestView, now time.Time, days int) []dayUsage {
-	y, m, d := now.Local().Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, time.Local)
-	out := make([]dayUsage, days)
+// usageByDay lays rollup rows grouped by day and account out as one entry
+// per UTC day from since's to now's, days without requests included.
+func usageByDay(rows []proxy.UsageRow, since, now time.Time) []dayUsage {
+	first := utcDay(since)
+	n := int(utcDay(now).Sub(first).Hours()/24) + 1
+	out := make([]dayUsage, n)
 	for i := range out {
-		out[i] = dayUsage{day: today.AddDate(0, 0, i-days+1), byAccount: map[string]int64{}}
+		out[i] = dayUsage{day: first.AddDate(0, 0, i), byAccount: map[string]int64{}}
 	}
 	for _, r := range rows {
-		t := r.Time.Local()
-		i := days - 1 - int(today.Sub(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.Local)).Hours()/24)
-		if i < 0 || i >= days {
+		i := int(utcDay(r.Day).Sub(first).Hours() / 24)
+		if i < 0 || i >= n {
 			continue
 		}
-		n := r.InputTokens + r.OutputTokens
-		out[i].byAccount[r.Account] += n
-		out[i].total += n
+		t := r.InputTokens + r.OutputTokens
+		out[i].byAccount[r.AccountName] += t
+		out[i].total += t
 	}
 	return out
 }
 
-// usageTab is the Usage tab: a bar per day, stacked by account, drawn with
-// canvas rectangles, and the totals.
-type usageTab struct {
-	chart  *fyne.Container
-	legend *fyne.Container
-	totals *widget.Label
-	note   *widget.Label
+func utcDay(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-func newUsageTab() *usageTab {
+// usageTab is the Usage tab: tokens per day stacked by account, drawn with
+// canvas rectangles, the totals, and the breakdown by account and by
+// model. It reads the journal's daily rollups, never the request log.
+type usageTab struct {
+	eng       Journal
+	do        func(func())
+	span      *widget.RadioGroup
+	chart     *fyne.Container
+	legend    *fyne.Container
+	totals    *widget.Label
+	byAccount *widget.Label
+	byModel   *widget.Label
+	note      *widget.Label
+}
+
+func newUsageTab(eng Journal, do func(func())) *usageTab {
 	u := &usageTab{
-		chart:  container.NewGridWithColumns(usageDays),
-		legend: container.NewHBox(),
-		totals: widget.NewLabel(""),
-		note:   widget.NewLabel("Tokens per day over the last 7 days, from the latest 1,000 requests."),
+		eng:       eng,
+		do:        do,
+		chart:     container.NewGridWithRows(1),
+		legend:    container.NewHBox(),
+		totals:    widget.NewLabel(""),
+		byAccount: widget.NewLabel(""),
+		byModel:   widget.NewLabel(""),
+		note:      widget.NewLabel("Tokens per day (UTC days), from the journal's daily totals: they survive log clean-ups."),
 	}
+	u.totals.TextStyle.Bold = true
+	u.byAccount.TextStyle.Monospace = true
+	u.byModel.TextStyle.Monospace = true
 	u.note.Importance = widget.LowImportance
+	var labels []string
+	for _, r := range usageRanges {
+		labels = append(labels, r.label)
+	}
+	u.span = widget.NewRadioGroup(labels, func(string) { u.refresh() })
+	u.span.Horizontal = true
+	u.span.Selected = usageRanges[1].label
 	return u
 }
 
 func (u *usageTab) content() fyne.CanvasObject {
-	return container.NewBorder(container.NewVBox(u.totals, u.legend), u.note, nil, nil, u.chart)
+	breakdown := container.NewGridWithColumns(2,
+		container.NewVBox(widget.NewLabelWithStyle("By account", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), u.byAccount),
+		container.NewVBox(widget.NewLabelWithStyle("By model", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), u.byModel))
+	return container.NewBorder(container.NewVBox(u.span, u.totals, u.legend), container.NewVBox(breakdown, u.note), nil, nil, u.chart)
+}
+
+// usageData is what one refresh reads.
+type usageData struct {
+	since, now time.Time
+	days       proxy.UsageReport // by day and account
+	accounts   proxy.UsageReport
+	models     proxy.UsageReport
+}
+
+// refresh reads the selected range off the UI goroutine and shows it.
+func (u *usageTab) refresh() {
+	span := usageRanges[1].span
+	for _, r := range usageRanges {
+		if r.label == u.span.Selected {
+			span = r.span
+		}
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		now := time.Now()
+		d := usageData{since: now.Add(-span), now: now}
+		var err error
+		if d.days, err = u.eng.Usage(ctx, proxy.UsageQuery{Since: d.since, By: []string{"day", "account"}}); err == nil {
+			if d.accounts, err = u.eng.Usage(ctx, proxy.UsageQuery{Since: d.since, By: []string{"account"}}); err == nil {
+				d.models, err = u.eng.Usage(ctx, proxy.UsageQuery{Since: d.since, By: []string{"model"}})
+			}
+		}
+		u.do(func() { u.show(d, err) })
+	}()
 }
 
 // palette colours accounts in the chart, in order of first appearance.
@@ -79,20 +144,19 @@ var palette = []color.Color{
 	color.NRGBA{0x6d, 0x4c, 0x41, 0xff}, color.NRGBA{0x00, 0x83, 0x8f, 0xff},
 }
 
-// show draws the chart for rows. UI goroutine only.
-func (u *usageTab) show(rows []proxy.RequestView, err error, now time.Time) {
+// show draws d. UI goroutine only.
+func (u *usageTab) show(d usageData, err error) {
 	if err != nil {
 		u.totals.SetText("Usage could not be read: " + err.Error())
 		return
 	}
-	days := usageByDay(rows, now, usageDays)
+	days := usageByDay(d.days.Rows, d.since, d.now)
 	var names []string
 	seen := map[string]bool{}
-	var peak, total int64
-	for _, d := range days {
-		peak = max(peak, d.total)
-		total += d.total
-		for n := range d.byAccount {
+	var peak int64
+	for _, day := range days {
+		peak = max(peak, day.total)
+		for n := range day.byAccount {
 			if !seen[n] {
 				seen[n] = true
 				names = append(names, n)
@@ -106,32 +170,45 @@ func (u *usageTab) show(rows []proxy.RequestView, err error, now time.Time) {
 		colours[n] = palette[i%len(palette)]
 		sw := canvas.NewRectangle(colours[n])
 		sw.SetMinSize(fyne.NewSize(12, 12))
-		label := n
-		if label == "" {
-			label = "no account"
-		}
-		u.legend.Add(container.NewHBox(container.NewCenter(sw), widget.NewLabel(label)))
+		u.legend.Add(container.NewHBox(container.NewCenter(sw), widget.NewLabel(orNone(n))))
 	}
-	u.totals.SetText(fmt.Sprintf("%s tokens in %d requests over 7 days", tokens(total), countSince(rows, days[0].day)))
+	t := d.days.Total
+	u.totals.SetText(fmt.Sprintf("%s tokens (%s in, %s out) in %d requests, %d failed  ·  %s estimated cost",
+		tokens(t.InputTokens+t.OutputTokens), tokens(t.InputTokens), tokens(t.OutputTokens), t.Requests, t.Errors, dollars(t.CostMicros)))
+	u.byAccount.SetText(breakdown(d.accounts.Rows, func(r proxy.UsageRow) string { return orNone(r.AccountName) }))
+	u.byModel.SetText(breakdown(d.models.Rows, func(r proxy.UsageRow) string { return orNone(r.Model) }))
 	u.chart.RemoveAll()
-	for _, d := range days {
-		u.chart.Add(dayColumn(d, names, colours, peak))
+	for _, day := range days {
+		u.chart.Add(dayColumn(day, names, colours, peak, len(days) <= 7))
 	}
 }
 
-func countSince(rows []proxy.RequestView, since time.Time) int {
-	n := 0
-	for _, r := range rows {
-		if !r.Time.Before(since) {
-			n++
-		}
+func orNone(s string) string {
+	if s == "" {
+		return "none"
 	}
-	return n
+	return s
+}
+
+// breakdown lists rows biggest first: name, requests, tokens, cost.
+func breakdown(rows []proxy.UsageRow, name func(proxy.UsageRow) string) string {
+	if len(rows) == 0 {
+		return "No requests in this range."
+	}
+	rows = slices.Clone(rows)
+	sort.SliceStable(rows, func(i, j int) bool {
+		return rows[i].InputTokens+rows[i].OutputTokens > rows[j].InputTokens+rows[j].OutputTokens
+	})
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%-22.22s %4d req %6s tok %s\n", name(r), r.Requests, tokens(r.InputTokens+r.OutputTokens), dollars(r.CostMicros))
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // dayColumn is one day's stacked bar with its total above and its date
 // below.
-func dayColumn(d dayUsage, names []string, colours map[string]color.Color, peak int64) fyne.CanvasObject {
+func dayColumn(d dayUsage, names []string, colours map[string]color.Color, peak int64, labelled bool) fyne.CanvasObject {
 	var parts []*canvas.Rectangle
 	var fracs []float32
 	for _, n := range names {
@@ -146,6 +223,9 @@ func dayColumn(d dayUsage, names []string, colours map[string]color.Color, peak 
 		objs = append(objs, p)
 	}
 	bars := container.New(&stackLayout{fracs: fracs}, objs...)
+	if !labelled { // 30 narrow columns: the totals above say it all
+		return container.NewBorder(nil, widget.NewLabelWithStyle(d.day.Format("2"), fyne.TextAlignCenter, fyne.TextStyle{}), nil, nil, bars)
+	}
 	top := widget.NewLabelWithStyle(tokens(d.total), fyne.TextAlignCenter, fyne.TextStyle{})
 	date := widget.NewLabelWithStyle(d.day.Format("Mon 2"), fyne.TextAlignCenter, fyne.TextStyle{})
 	return container.NewBorder(top, date, nil, nil, bars)
@@ -172,4 +252,4 @@ func (s *stackLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 }
 
 // MinSize is the fyne.Layout method.
-func (s *stackLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(40, 120) }
+func (s *stackLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(8, 120) }

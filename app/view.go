@@ -33,17 +33,16 @@ type snapshot struct {
 	addr     string
 	accounts []proxy.AccountView
 	err      error // reading the accounts failed
-	logs     []proxy.RequestView
-	logErr   error
+	// firstSecret is the key made on first start, until it is dismissed.
+	firstSecret string
 }
 
 // view is the main window's content. Its widgets are touched only on the UI
 // goroutine: reads from the engine happen elsewhere and reach it through do.
 type view struct {
-	eng     Engine
-	sources Sources
-	do      func(func()) // runs a function on the UI goroutine: fyne.Do
-	win     fyne.Window  // the parent of the view's dialogs
+	eng Engine
+	do  func(func()) // runs a function on the UI goroutine: fyne.Do
+	win fyne.Window  // the parent of the view's dialogs
 	// openBrowser opens a sign-in URL; nil shows it only.
 	openBrowser func(url string) error
 	// notify sends a desktop notification; nil sends none.
@@ -56,24 +55,33 @@ type view struct {
 	toggle  *widget.Button
 	add     *widget.Button // opens the Add account dialog
 	copy    *widget.Button // copies the connection settings
+	setup   *widget.Button // writes Claude Code's settings
 	problem *widget.Label  // the last failure, hidden when there is none
 	empty   fyne.CanvasObject
 	// shellLines shows the connection settings in the empty state.
 	shellLines *widget.Label
-	cardList   *fyne.Container
-	cards      map[string]*card    // by account id
-	rows       []proxy.AccountView // what the cards show
-	relogin    *fyne.Container     // a row per account that needs a new sign-in
-	stale      []string            // the names relogin shows
-	readErr    error               // the last re-read failed
-	setErr     error               // the last start or stop failed
-	setWant    bool                // what the failed start or stop wanted
-	addr       string
-	logs       *logsTab
-	usage      *usageTab
-	settings   *settingsTab
-	tabs       *container.AppTabs
-	dialogs    []dialog.Dialog // open dialogs, topmost last: Esc closes it
+	noKey      *widget.Label // says how to get a key when none is known
+	// token is a client key's secret the window knows (the first key's,
+	// or one created here), for the connection settings; "" when none.
+	token     string
+	first     *fyne.Container // the first key's banner
+	top       *fyne.Container // status, problems, banners: above the tabs
+	root      *fyne.Container // top and tabs
+	firstLine *widget.Label
+	cardList  *fyne.Container
+	cards     map[string]*card    // by account id
+	rows      []proxy.AccountView // what the cards show
+	relogin   *fyne.Container     // a row per account that needs a new sign-in
+	stale     []string            // the names relogin shows
+	readErr   error               // the last re-read failed
+	setErr    error               // the last start or stop failed
+	setWant   bool                // what the failed start or stop wanted
+	addr      string
+	logs      *logsTab
+	usage     *usageTab
+	settings  *settingsTab
+	tabs      *container.AppTabs
+	dialogs   []dialog.Dialog // open dialogs, topmost last: Esc closes it
 
 	busy atomic.Bool // a start or stop is in flight
 }
@@ -81,7 +89,6 @@ type view struct {
 func newView(eng Engine, do func(func())) *view {
 	v := &view{
 		eng:      eng,
-		sources:  sourcesOf(eng),
 		do:       do,
 		timeout:  15 * time.Second,
 		debounce: 300 * time.Millisecond,
@@ -99,19 +106,22 @@ func newView(eng Engine, do func(func())) *view {
 	v.toggle.Disable() // until the first snapshot says which way it goes
 	v.add = widget.NewButtonWithIcon("Add account", theme.ContentAddIcon(), v.showAddAccount)
 	v.copy = widget.NewButtonWithIcon(tray.LabelCopy, theme.ContentCopyIcon(), v.copySettings)
+	v.setup = widget.NewButtonWithIcon("Set up Claude Code", theme.DocumentSaveIcon(), v.setUpClaudeCode)
 	v.relogin = container.NewVBox()
 	v.empty = v.emptyState()
-	v.logs = newLogsTab()
-	v.usage = newUsageTab()
-	v.settings = newSettingsTab()
+	v.logs = newLogsTab(eng, do)
+	v.usage = newUsageTab(eng, do)
+	v.settings = newSettingsTab(v)
+	v.firstKeyBanner()
 	return v
 }
 
 // content lays the view out: status and toggle on top, the tabs below.
 func (v *view) content() fyne.CanvasObject {
-	top := container.NewVBox(
-		container.NewHBox(v.status, layout.NewSpacer(), v.copy, v.add, v.toggle),
+	v.top = container.NewVBox(
+		container.NewHBox(v.status, layout.NewSpacer(), v.copy, v.setup, v.add, v.toggle),
 		v.problem,
+		v.first,
 		v.relogin,
 	)
 	hint := widget.NewLabel(AddAccountHint)
@@ -125,7 +135,8 @@ func (v *view) content() fyne.CanvasObject {
 		container.NewTabItemWithIcon("Usage", theme.GridIcon(), v.usage.content()),
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), v.settings.content()),
 	)
-	return container.NewBorder(top, nil, nil, nil, v.tabs)
+	v.root = container.NewBorder(v.top, nil, nil, nil, v.tabs)
+	return v.root
 }
 
 // StatusText is the window's status line: "Proxy on at ADDR" or "Proxy off".
@@ -158,9 +169,6 @@ func (v *view) watch(events <-chan proxy.Event) {
 	}
 }
 
-// logLimit bounds the requests the Logs and Usage tabs read.
-const logLimit = 1000
-
 // reload reads the engine on the calling goroutine and applies the result on
 // the UI goroutine.
 func (v *view) reload() {
@@ -171,8 +179,8 @@ func (v *view) reload() {
 	if s.err != nil {
 		s.err = fmt.Errorf("read accounts: %w", s.err)
 	}
-	if v.sources.Logs != nil {
-		s.logs, s.logErr = v.sources.Logs.RecentRequests(ctx, logLimit)
+	if _, secret, ok := v.eng.FirstKey(); ok {
+		s.firstSecret = secret
 	}
 	v.do(func() { v.apply(s) })
 }
@@ -180,10 +188,11 @@ func (v *view) reload() {
 // apply shows s. UI goroutine only.
 func (v *view) apply(s snapshot) {
 	if !v.settings.shown || s.addr != v.addr {
-		v.settings.show(v.sources.Settings, s.addr)
+		v.settings.show(s.addr)
 	}
 	v.addr = s.addr
-	v.shellLines.SetText(ConnectionSettings(s.addr))
+	v.showFirstKey(s.firstSecret)
+	v.showToken()
 	if s.running {
 		v.notes.reset("start-failed")
 	}
@@ -204,13 +213,12 @@ func (v *view) apply(s snapshot) {
 	}
 	v.readErr = s.err
 	v.showProblems()
-	if v.sources.Logs != nil {
-		v.logs.show(s.logs, s.logErr)
-		v.usage.show(s.logs, s.logErr, time.Now())
-	}
+	v.logs.follow()
+	v.usage.refresh()
 	if s.err != nil {
 		return // keep showing the accounts we had
 	}
+	v.logs.setAccounts(s.accounts)
 	v.notes.accounts(s.accounts, v.send)
 	v.rows = s.accounts
 	v.showStale()

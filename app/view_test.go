@@ -16,8 +16,9 @@ import (
 
 var (
 	work = proxy.AccountView{ID: "a1", Name: "work", Kind: "oauth", State: "ok",
-		FiveHour: proxy.Window{Status: "allowed", Utilization: 0.42},
-		SevenDay: proxy.Window{Status: "allowed", Utilization: 0.071}}
+		Windows: []proxy.Window{
+			{Name: "5h", Kind: "session", Status: "allowed", Utilization: 0.42},
+			{Name: "7d", Kind: "weekly", Status: "allowed", Utilization: 0.071}}}
 	spare = proxy.AccountView{ID: "a2", Name: "spare", Kind: "api-key", State: "limited",
 		LimitedUntil: time.Date(2026, 3, 1, 14, 5, 0, 0, time.Local)}
 )
@@ -119,7 +120,25 @@ func TestWindowShowsProxyAndAccounts(t *testing.T) {
 func TestWindowWithoutAccountsSaysHowToAdd(t *testing.T) {
 	_, w, ui := shown(t, newFakeEngine(false))
 	ui.waitFor(t, "empty state", showing(w, "Proxy off", "Turn proxy on", "No accounts yet", "Add an account",
-		"export ANTHROPIC_BASE_URL=http://127.0.0.1:8788", "export ANTHROPIC_AUTH_TOKEN=sluice"))
+		"export ANTHROPIC_BASE_URL=http://127.0.0.1:8788", "export ANTHROPIC_AUTH_TOKEN=<your client key>"))
+	if !slices.ContainsFunc(texts(w), func(s string) bool { return strings.HasPrefix(s, "No client key to show") }) {
+		t.Errorf("no hint where keys come from: %q", texts(w))
+	}
+}
+
+// The key made on first start is the one to paste, with a banner to copy
+// it until dismissed.
+func TestFirstKeyBannerUntilDismissed(t *testing.T) {
+	eng := newFakeEngine(false)
+	eng.firstKey = "sk-sluice-first-0123456789"
+	v, w, ui := shown(t, eng)
+	ui.waitFor(t, "the first key", showing(w, "export ANTHROPIC_AUTH_TOKEN=sk-sluice-first-0123456789", "Dismiss"))
+	if slices.ContainsFunc(texts(w), func(s string) bool { return strings.HasPrefix(s, "No client key to show") }) {
+		t.Error("the no-key hint shows next to a key")
+	}
+	test.Tap(button(t, w, "Dismiss"))
+	ui.waitFor(t, "banner gone", func() bool { return !v.first.Visible() })
+	ui.waitFor(t, "dismissed in the engine", func() bool { _, _, ok := eng.FirstKey(); return !ok })
 }
 
 func TestWindowFollowsEngineEvents(t *testing.T) {
@@ -133,7 +152,9 @@ func TestWindowFollowsEngineEvents(t *testing.T) {
 
 	eng.change(func(f *fakeEngine) {
 		f.accounts[0].State = "warning"
-		f.accounts[0].FiveHour.Utilization = 0.93
+		// A fresh slice: the old one is shared with the package's work.
+		f.accounts[0].Windows = slices.Clone(f.accounts[0].Windows)
+		f.accounts[0].Windows[0].Utilization = 0.93
 	})
 	eng.publish(proxy.EventAccountState)
 	ui.waitFor(t, "new limits", showing(w, "warning", "93%"))

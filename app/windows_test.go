@@ -26,7 +26,11 @@ func TestResetsIn(t *testing.T) {
 }
 
 func TestWindowsOfListsKnownPerModelCaps(t *testing.T) {
-	a := proxy.AccountView{SevenDaySonnet: proxy.Window{Status: "allowed", Utilization: 0.2}}
+	a := proxy.AccountView{Windows: []proxy.Window{
+		{Name: "5h", Kind: "session", Status: "allowed", Utilization: 0.1},
+		{Name: "7d", Kind: "weekly", Status: "allowed", Utilization: 0.3},
+		{Name: "7d_sonnet", Kind: "weekly", Scope: "sonnet", Status: "allowed", Utilization: 0.2},
+	}}
 	var labels []string
 	for _, w := range windowsOf(a) {
 		labels = append(labels, w.Label)

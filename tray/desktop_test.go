@@ -43,6 +43,9 @@ func TestMain(m *testing.M) {
 // tray, and a window for "Open Sluice". It reports on stdout what the parent
 // cannot see over D-Bus.
 func runChild() int {
+	if os.Getenv(bareEnv) == "1" {
+		return runBareChild()
+	}
 	a := fyneapp.NewWithID("io.github.sluiceproxy.sluice.traytest")
 	desk, ok := a.(desktop.App)
 	if !ok {
@@ -81,6 +84,38 @@ func runChild() int {
 	}
 	tr.render(tr.read())
 	a.Run()
+	fmt.Fprintln(out, "CHILD exiting")
+	return 0
+}
+
+// bareEnv makes the child run the tray on bare systray, as the owner
+// process of `sluice` does.
+const bareEnv = "SLUICE_TRAY_TEST_BARE"
+
+// runBareChild is runChild on RunBare: no Fyne app, no window. "Open
+// Sluice" is where the owner starts the window process.
+func runBareChild() int {
+	out := &syncWriter{w: os.Stdout}
+	eng := newFakeEngine("127.0.0.1:0", false)
+	eng.listen, eng.log = true, out
+	RunBare(eng, Options{
+		OpenWindow: func() { fmt.Fprintln(out, "WINDOW shown") },
+		Quit: func() {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if err := eng.StopProxy(ctx); err != nil {
+					fmt.Fprintln(out, "CHILD", err)
+				}
+				QuitBare()
+			}()
+		},
+	}, func(tr *Tray) {
+		// The owner's order: the tray first, then the proxy.
+		if err := eng.StartProxy(context.Background()); err != nil {
+			fmt.Fprintln(out, "CHILD", err)
+		}
+	})
 	fmt.Fprintln(out, "CHILD exiting")
 	return 0
 }
@@ -248,7 +283,7 @@ func startWatcher(t *testing.T, addr string) (*dbus.Conn, <-chan registered) {
 
 // startChild runs the tray app and returns its output, a channel closed when
 // it exits and its exit error.
-func startChild(t *testing.T, display, bus string) (*syncBuffer, <-chan struct{}, *error) {
+func startChild(t *testing.T, display, bus string, extraEnv ...string) (*syncBuffer, <-chan struct{}, *error) {
 	t.Helper()
 	home := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -271,7 +306,7 @@ func startChild(t *testing.T, display, bus string) (*syncBuffer, <-chan struct{}
 		}
 	}
 	env = append(env, "GORACE="+gorace)
-	cmd.Env = env
+	cmd.Env = append(env, extraEnv...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	exited, exitErr := startGroup(t, cmd)

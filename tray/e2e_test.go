@@ -15,11 +15,17 @@ import (
 // it reads the menu, clicks the toggle, left-clicks the icon, opens the
 // window and quits, checking each time what the engine really did.
 func TestTrayEndToEnd(t *testing.T) {
+	t.Run("fyne", func(t *testing.T) { trayEndToEnd(t) })
+	// The owner process of `sluice`: systray with no Fyne app.
+	t.Run("bare", func(t *testing.T) { trayEndToEnd(t, bareEnv+"=1") })
+}
+
+func trayEndToEnd(t *testing.T, extraEnv ...string) {
 	needTools(t, "Xvfb", "dbus-daemon")
 	display := startXvfb(t)
 	bus := startBus(t)
 	conn, regs := startWatcher(t, bus)
-	out, exited, exitErr := startChild(t, display, bus)
+	out, exited, exitErr := startChild(t, display, bus, extraEnv...)
 
 	var reg registered
 	select {

@@ -97,6 +97,7 @@ type Tray struct {
 	failed atomic.Bool // the last start or stop failed: the error icon
 
 	setTooltip func(string)
+	do         func(func()) // runs a render on the UI goroutine
 
 	mu     sync.Mutex // guards shown, built, menu and closed
 	shown  state
@@ -116,7 +117,7 @@ type Tray struct {
 // Run: the StatusNotifierItem advertises left-click support only if the tap
 // handler is set before the tray starts.
 func Install(host Host, eng Engine, opts Options) *Tray {
-	return install(host, eng, opts, hooks{onTapped: systray.SetOnTapped, setTooltip: systray.SetTooltip})
+	return install(host, eng, opts, hooks{onTapped: systray.SetOnTapped, setTooltip: systray.SetTooltip, do: fyne.Do})
 }
 
 // hooks are the systray calls Fyne does not wrap. systray keeps their state
@@ -124,6 +125,9 @@ func Install(host Host, eng Engine, opts Options) *Tray {
 type hooks struct {
 	onTapped   func(func())
 	setTooltip func(string)
+	// do runs a function on the UI goroutine: fyne.Do in a Fyne app; a
+	// direct call on bare systray, whose calls are safe from any goroutine.
+	do func(func())
 }
 
 func install(host Host, eng Engine, opts Options, h hooks) *Tray {
@@ -136,8 +140,11 @@ func install(host Host, eng Engine, opts Options, h hooks) *Tray {
 	if opts.OnError == nil {
 		opts.OnError = func(err error) { slog.Error("tray", "err", err) }
 	}
+	if h.do == nil {
+		h.do = fyne.Do
+	}
 	t := &Tray{host: host, eng: eng, opts: opts, done: make(chan struct{}),
-		setTooltip: h.setTooltip, menu: fyne.NewMenu("Sluice")}
+		setTooltip: h.setTooltip, do: h.do, menu: fyne.NewMenu("Sluice")}
 	events, cancel := eng.Subscribe()
 	t.cancel = cancel
 	t.render(t.read())
@@ -152,9 +159,12 @@ func install(host Host, eng Engine, opts Options, h hooks) *Tray {
 // panics, and a stop event arriving during shutdown would do just that.
 func (t *Tray) Close() {
 	t.mu.Lock()
+	was := t.closed
 	t.closed = true
 	t.mu.Unlock()
-	t.cancel()
+	if !was {
+		t.cancel()
+	}
 	<-t.done
 }
 
@@ -232,7 +242,7 @@ func (t *Tray) read() state {
 // refresh re-reads the engine and re-renders on the UI goroutine.
 func (t *Tray) refresh() {
 	s := t.read()
-	fyne.Do(func() { t.render(s) })
+	t.do(func() { t.render(s) })
 }
 
 // watch re-renders on engine events until the subscription ends. A busy

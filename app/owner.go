@@ -1,0 +1,266 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/tray"
+)
+
+// OwnerEngine is what the owner process needs of its engine: the window's
+// Engine plus ShowWindow, which reaches a running window process.
+type OwnerEngine interface {
+	Engine
+	ShowWindow()
+}
+
+// OwnerOptions tune RunOwner.
+type OwnerOptions struct {
+	Options
+	// WindowCommand starts the window process with extra arguments: by
+	// default this executable with "window" and them.
+	WindowCommand func(args ...string) *exec.Cmd
+}
+
+// RunOwner runs the desktop app of the process that owns the engine. With
+// a tray host on the session bus it runs the tray on bare
+// systray, with no Fyne app and no GL, so the tray idles at zero, and
+// starts the window as a separate `sluice window` process on demand; the
+// window ends with its process. Without a tray host the window is the only
+// way in, so it runs here as before (Run). It blocks until Quit.
+func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
+	if err := CheckDisplay(); err != nil {
+		return err
+	}
+	if !trayHost(os.Getenv, 3*time.Second) {
+		// No tray to come back through: the window is the app, and
+		// closing it quits (Run without a tray).
+		return Run(eng, opts.Options)
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = 10 * time.Second
+	}
+	if opts.WindowCommand == nil {
+		opts.WindowCommand = selfCommand
+	}
+	o := &owner{eng: eng, opts: opts, notes: newNotifier(), notify: dbusNotify}
+	events, unsubscribe := eng.Subscribe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		o.watch(events)
+	}()
+	tray.RunBare(eng, tray.Options{
+		OpenWindow:   func() { o.openWindow() },
+		CopySettings: o.copySettings,
+		Quit: func() {
+			go func() { // stopping drains in-flight requests
+				stopProxy(eng, opts.StopTimeout)
+				tray.QuitBare()
+			}()
+		},
+		OnError: func(err error) {
+			slog.Error("tray", "err", err)
+			o.notify("Sluice", capitalize(err.Error()))
+		},
+		OnSwitched: func(on bool) {
+			if !on { // an accidental click disconnects every client
+				o.notify("Sluice: proxy turned off", "Clients get no answer until you turn it on again from the tray or the window.")
+			}
+		},
+	}, func(*tray.Tray) {
+		// The tray first, then the proxy: the tray follows the start's event.
+		if opts.StartProxy && !eng.ProxyRunning() {
+			go o.start()
+		}
+		if !opts.Hidden {
+			o.openWindow()
+		}
+	})
+	unsubscribe()
+	<-done
+	o.closeWindow()
+	stopProxy(eng, opts.StopTimeout)
+	return nil
+}
+
+// owner is RunOwner's state: the window process and the notifications.
+type owner struct {
+	eng    OwnerEngine
+	opts   OwnerOptions
+	notes  *notifier
+	notify func(title, body string)
+
+	mu     sync.Mutex
+	window *exec.Cmd // the running window process; nil when none
+}
+
+func (o *owner) start() {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := tray.Switch(ctx, o.eng, true); err != nil {
+		slog.Error("start proxy", "err", err)
+		o.notes.once("start-failed", func() { o.notify("Sluice: the proxy could not start", capitalize(err.Error())) })
+	}
+}
+
+// watch sends notifications as accounts change and opens the window when
+// a second `sluice` start asks for it, until the subscription ends.
+func (o *owner) watch(events <-chan proxy.Event) {
+	read := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if accts, err := o.eng.Accounts(ctx); err == nil {
+			o.notes.accounts(accts, o.notify)
+		}
+		if o.eng.ProxyRunning() {
+			o.notes.reset("start-failed")
+		}
+	}
+	read()
+	var due <-chan time.Time
+	for {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			if e.Kind == proxy.EventShowWindow {
+				// A second `sluice` start: a running window process got the
+				// same event and comes forward by itself.
+				o.startWindow()
+				continue
+			}
+			if due == nil && e.Kind != proxy.EventRequest {
+				due = time.After(time.Second)
+			}
+		case <-due:
+			due = nil
+			read()
+		}
+	}
+}
+
+// openWindow starts the window process, or, when one runs, asks it to
+// come forward: there is one window process at a time.
+func (o *owner) openWindow(args ...string) {
+	if !o.startWindow(args...) {
+		// The window process follows engine events. The owner's own
+		// watch sees this event too and finds the window running.
+		o.eng.ShowWindow()
+	}
+}
+
+// startWindow starts the window process unless one runs; it reports
+// whether it started one.
+func (o *owner) startWindow(args ...string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.window != nil {
+		return false
+	}
+	cmd := o.opts.WindowCommand(args...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		slog.Error("start the window", "err", err)
+		o.notify("Sluice: the window could not open", capitalize(err.Error()))
+		return false
+	}
+	o.window = cmd
+	go func() {
+		err := cmd.Wait()
+		if err != nil {
+			slog.Warn("window process", "err", err)
+		}
+		o.mu.Lock()
+		o.window = nil
+		o.mu.Unlock()
+	}()
+	return true
+}
+
+// closeWindow ends the window process at quit.
+func (o *owner) closeWindow() {
+	o.mu.Lock()
+	cmd := o.window
+	o.mu.Unlock()
+	if cmd != nil && cmd.Process != nil {
+		_ = cmd.Process.Signal(os.Interrupt)
+	}
+}
+
+// copySettings puts the connection settings on the clipboard without
+// Fyne. On X11 a clipboard lives only as long as the process that owns it,
+// so the copy goes through wl-copy, xclip or xsel, which stay behind to
+// serve it; without one, or without a known key, the window opens and
+// copies them itself (it lives until closed) or says how to get a key.
+func (o *owner) copySettings() {
+	_, secret, ok := o.eng.FirstKey()
+	if ok {
+		text := ConnectionSettings(o.eng.Addr(), secret)
+		if err := clipboardTool(text); err == nil {
+			return
+		}
+	}
+	o.openWindow("--copy-settings")
+}
+
+// clipboardTool copies text with the first clipboard program present.
+func clipboardTool(text string) error {
+	tools := [][]string{{"xclip", "-selection", "clipboard"}, {"xsel", "--clipboard", "--input"}}
+	if os.Getenv("WAYLAND_DISPLAY") != "" {
+		tools = append([][]string{{"wl-copy"}}, tools...)
+	}
+	for _, t := range tools {
+		if _, err := exec.LookPath(t[0]); err != nil {
+			continue
+		}
+		cmd := exec.Command(t[0], t[1:]...)
+		cmd.Stdin = strings.NewReader(text)
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("copy with %s: %w", t[0], err)
+		}
+		return nil
+	}
+	return errors.New("no clipboard program (wl-copy, xclip, xsel)")
+}
+
+// selfCommand is this executable run as `sluice window ARGS`.
+func selfCommand(args ...string) *exec.Cmd {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = os.Args[0]
+	}
+	return exec.Command(exe, append([]string{"window"}, args...)...)
+}
+
+// dbusNotify sends a desktop notification through the session bus's
+// org.freedesktop.Notifications, which needs no Fyne app. Failures are
+// logged: a desktop without a notification daemon is no error.
+func dbusNotify(title, body string) {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		slog.Warn("notify", "err", err)
+		return
+	}
+	obj := conn.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
+	call := obj.Call("org.freedesktop.Notifications.Notify", 0, "Sluice", uint32(0), assetsIconName,
+		title, body, []string{}, map[string]dbus.Variant{}, int32(-1))
+	if call.Err != nil {
+		slog.Warn("notify", "err", call.Err)
+	}
+}
+
+// assetsIconName names the notification icon; the packaged .desktop file
+// installs the app icon under the app's ID.
+const assetsIconName = ID

@@ -1,0 +1,68 @@
+package app
+
+import (
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/sluice-proxy/sluice/assets"
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+// WindowOptions tune RunWindow.
+type WindowOptions struct {
+	// OpenBrowser opens a sign-in URL; see Options.
+	OpenBrowser func(url string) error
+	// CopySettings puts the connection settings on the clipboard once the
+	// window is up (the tray's "Copy connection settings" where no
+	// clipboard program can hold them), or says how to get a key.
+	CopySettings bool
+}
+
+// RunWindow shows the window for an engine another process owns (eng is a
+// control client) and returns when the window is closed: the process is
+// the window, so the tray's process never loads GL. It neither starts nor
+// stops the proxy and sends no notifications: the owner does both.
+func RunWindow(eng Engine, opts WindowOptions) error {
+	if err := CheckDisplay(); err != nil {
+		return err
+	}
+	a := fyneapp.NewWithID(ID)
+	a.SetIcon(assets.AppIcon)
+	v := newView(eng, fyne.Do)
+	w := a.NewWindow("Sluice")
+	v.win = w
+	v.openBrowser = opts.OpenBrowser
+	w.SetContent(v.content())
+	w.Resize(WindowSize)
+	w.Canvas().SetOnTypedKey(v.typedKey)
+	w.SetCloseIntercept(a.Quit)
+
+	events, unsubscribe := eng.Subscribe()
+	go v.watch(events)
+	// "Open Sluice" or a second `sluice` start while this window is open.
+	shows, stopShows := eng.Subscribe()
+	go func() {
+		for e := range shows {
+			if e.Kind == proxy.EventShowWindow {
+				fyne.Do(func() {
+					w.Show()
+					w.RequestFocus()
+				})
+			}
+		}
+	}()
+	if opts.CopySettings {
+		a.Lifecycle().SetOnStarted(func() {
+			v.addr = eng.Addr()
+			if _, secret, ok := eng.FirstKey(); ok {
+				v.token = secret
+			}
+			v.copySettings()
+		})
+	}
+	w.Show()
+	a.Run()
+	unsubscribe()
+	stopShows()
+	return nil
+}

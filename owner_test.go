@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// TestOwnerRunsTheWindowAsItsOwnProcess runs the real binary as a user's
+// desktop would: `sluice` registers its tray with the StatusNotifierWatcher
+// and starts `sluice window` as a child; a second `sluice` start exits at
+// once and leaves one window process; closing the window (its process
+// ending) leaves the tray running.
+func TestOwnerRunsTheWindowAsItsOwnProcess(t *testing.T) {
+	for _, tool := range []string{"Xvfb", "dbus-daemon"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("SLUICE_REQUIRE_DESKTOP") == "1" {
+				t.Fatalf("%s not installed", tool)
+			}
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "sluice")
+	if out, err := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
+	registered := watch(t, bus)
+
+	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
+		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + filepath.Join(dir, "data"),
+		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=0", "SLUICE_UPSTREAM=http://127.0.0.1:9"}
+	owner := exec.Command(bin)
+	owner.Env = env
+	owner.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out strings.Builder
+	owner.Stdout, owner.Stderr = &out, &out
+	if err := owner.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = owner.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-owner.Process.Pid, syscall.SIGKILL)
+		<-exited
+		if t.Failed() {
+			t.Logf("owner output:\n%s", out.String())
+		}
+	})
+
+	select {
+	case <-registered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the tray never registered with the watcher")
+	}
+	windows := func() []int { return children(owner.Process.Pid, "window") }
+	waitFor(t, "one window process", func() bool { return len(windows()) == 1 })
+	first := windows()[0]
+
+	second := exec.Command(bin)
+	second.Env = env
+	if b, err := second.CombinedOutput(); err != nil {
+		t.Fatalf("second start: %v\n%s", err, b)
+	}
+	// The second start has returned: its request reached the owner, which
+	// found its window running and started none.
+	if w := windows(); len(w) != 1 || w[0] != first {
+		t.Errorf("window processes after a second start: %v, want [%d]", w, first)
+	}
+
+	if err := syscall.Kill(first, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the window process gone", func() bool { return len(windows()) == 0 })
+	select {
+	case <-exited:
+		t.Fatal("closing the window ended the tray app")
+	default:
+	}
+}
+
+// children lists the PIDs of pid's children whose command line has arg.
+func children(pid int, arg string) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) < 2 || fields[1] != strconv.Itoa(pid) {
+			continue
+		}
+		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if strings.Contains(string(cmdline), "\x00"+arg) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// startProc starts a helper that prints what the test needs on its first
+// line of stdout (Xvfb's display number, the bus's address) and returns
+// prefix+that line.
+func startProc(t *testing.T, name, prefix string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(stdout).ReadString('\n')
+		line <- strings.TrimSpace(s)
+	}()
+	select {
+	case s := <-line:
+		if s == "" {
+			t.Fatalf("%s printed nothing", name)
+		}
+		return prefix + s
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s printed nothing in 10s", name)
+	}
+	return ""
+}
+
+// snWatcher is a minimal org.kde.StatusNotifierWatcher.
+type snWatcher struct{ registered chan struct{} }
+
+// RegisterStatusNotifierItem is the watcher's D-Bus method.
+func (w snWatcher) RegisterStatusNotifierItem(dbus.Sender, string) *dbus.Error {
+	select {
+	case w.registered <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// watch owns the watcher's name on bus and reports registrations.
+func watch(t *testing.T, bus string) <-chan struct{} {
+	t.Helper()
+	conn, err := dbus.Connect(bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	w := snWatcher{registered: make(chan struct{}, 1)}
+	if err := conn.Export(w, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.RequestName("org.kde.StatusNotifierWatcher", dbus.NameFlagDoNotQueue); err != nil {
+		t.Fatal(err)
+	}
+	return w.registered
+}
