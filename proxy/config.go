@@ -30,8 +30,11 @@ type Config struct {
 	Strategy string
 	// SessionTTL is how long a client session sticks to one account (default 5h).
 	SessionTTL time.Duration
-	// RetryAttempts is how many times a 5xx or network failure is retried:
-	// zero means the default (3), a negative number no retries at all.
+	// RetryAttempts is how many times a 5xx answer, or a network failure
+	// before the request was fully sent, is retried: zero means the default
+	// (3), a negative number no retries at all. A failure after the request
+	// was sent (a timeout, a reset) is never retried: the upstream may have
+	// processed it.
 	RetryAttempts int
 	// RetryDelay is the first retry's delay (default 1s).
 	RetryDelay time.Duration

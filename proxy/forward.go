@@ -108,7 +108,7 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 			writeError(w, http.StatusBadRequest, errInvalidRequest, "Sluice cannot forward this request: its URL is not valid")
 			return
 		}
-		resp, err := s.transport.RoundTrip(req)
+		resp, err := s.roundTrip(req)
 		if err != nil {
 			if ctx.Err() != nil {
 				a.rec.Status, a.rec.Error = 499, "client went away"
@@ -116,11 +116,18 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 			}
 			s.log.Warn("upstream request failed", "account", acct.Name, "err", err)
 			s.pool.ObserveNetworkError(acct.ID)
+			rte := &RoundTripError{Err: err, Sent: true} // unknown: assume sent
+			errors.As(err, &rte)
+			if !rte.Replayable() {
+				// The upstream may be processing it: a replay could
+				// run (and bill) the request twice.
+				a.fail(w, sentFailure(rte))
+				return
+			}
 			if s.backoff(ctx, a) {
 				continue
 			}
-			a.rec.Status, a.rec.Error = http.StatusBadGateway, "upstream unreachable"
-			writeError(w, http.StatusBadGateway, errAPI, "Sluice could not reach the Anthropic API: "+netReason(err))
+			a.fail(w, unsentFailure(rte))
 			return
 		}
 		switch s.pool.Observe(acct.ID, resp.StatusCode, resp.Header) {
