@@ -42,6 +42,10 @@ type Config struct {
 	RetryBackoff float64
 	// BodyLimit caps a request body; larger ones get 413 (default 32 MiB).
 	BodyLimit int64
+	// ReadHeaderTimeout bounds how long a client may take to send its
+	// request headers (default 10s), so idle or slow-loris connections
+	// cannot pile up.
+	ReadHeaderTimeout time.Duration
 	// ShutdownTimeout bounds how long StopProxy waits for in-flight
 	// requests, streams included (default 30s).
 	ShutdownTimeout time.Duration
@@ -96,6 +100,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Retention == 0 {
 		c.Retention = 30 * 24 * time.Hour
+	}
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = 10 * time.Second
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second

@@ -41,7 +41,7 @@ func (s *Service) StartProxy(_ context.Context) error {
 	l := &listener{
 		srv: &http.Server{
 			Handler:           s.handler,
-			ReadHeaderTimeout: 10 * time.Second,
+			ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 			IdleTimeout:       2 * time.Minute,
 			// Connection-level noise (clients hanging up) is not worth a
 			// warning in the user's log.
