@@ -45,7 +45,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		s.records.Add(*rec)
 		s.events.publish(Event{Kind: EventRequest, AccountID: rec.AccountID, Time: s.now()})
 	}()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -62,6 +62,19 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		delay: s.cfg.RetryDelay, rec: rec, start: start,
 	}
 	s.attempt(w, a)
+}
+
+// readBody reads a request body in one allocation when its length is
+// declared: io.ReadAll's doubling was over half the bytes the engine
+// allocated per request in the load harness.
+func readBody(r io.Reader, declared, limit int64) ([]byte, error) {
+	if declared <= 0 || declared > limit {
+		return io.ReadAll(r)
+	}
+	var b bytes.Buffer
+	b.Grow(int(declared) + bytes.MinRead) // MinRead: room to see EOF without growing
+	_, err := b.ReadFrom(r)
+	return b.Bytes(), err
 }
 
 // badPath rejects /v1 paths that name no endpoint (unclean paths were
