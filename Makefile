@@ -15,7 +15,7 @@ LDFLAGS := -X main.version=$(VERSION)
 CLAUDE_CODE_VERSION := 2.1.330
 CLAUDE_BIN := .cache/claude-code/node_modules/.bin/claude
 
-.PHONY: deps build run serve test vet bench claude-code fuzz
+.PHONY: deps build run serve test vet bench claude-code fuzz bench-load soak
 
 deps:
 	@scripts/install-deps.sh
@@ -66,3 +66,13 @@ fuzz:
 	  echo "fuzz $${t%%:*} ($(FUZZTIME))"; \
 	  go test -run '^$$' -fuzz "^$${t%%:*}\$$" -fuzztime $(FUZZTIME) $${t#*:}; \
 	done
+
+# The load harness: a real engine in its own process against the fake API,
+# direct and through Sluice in interleaved rounds (docs/BENCHMARKS.md).
+bench-load:
+	go test -tags loadharness -run '^TestLoadRatios$$' -count=1 -v -timeout 15m ./proxy/
+
+# Mixed traffic with faults for SOAKTIME, RSS/goroutines/fds every minute.
+SOAKTIME ?= 30m
+soak:
+	go test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 2h ./proxy/ -soak.duration $(SOAKTIME)

@@ -63,6 +63,9 @@ type Server struct {
 	// Pace, when set, is received from before every streamed event after
 	// the first, so a test can prove events are relayed one by one.
 	Pace chan struct{}
+	// Forget, when set, keeps no copy of the requests (Received stays
+	// empty), so long load and soak runs do not grow the fake's memory.
+	Forget bool
 
 	mu        sync.Mutex
 	received  []Request
@@ -130,9 +133,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	cred := credentialOf(r)
 	s.count.Add(1)
 	s.mu.Lock()
-	s.received = append(s.received, Request{
-		Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Credential: cred,
-	})
+	if !s.Forget {
+		s.received = append(s.received, Request{
+			Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Credential: cred,
+		})
+	}
 	b := s.behaviors[cred]
 	var scripted int
 	if b != nil && len(b.Statuses) > 0 {

@@ -18,9 +18,9 @@ const maxBatch = 256
 // a batch. Each commit costs ~100-300 µs of CPU (WAL frames, checksums,
 // write syscalls): at one client's pace (~1,000 req/s) committing every
 // record alone was a quarter of the engine's CPU (load harness profile).
-// A few milliseconds turn that into one commit per handful of requests,
+// 20 ms turns that into one commit per dozens of requests,
 // while a record still reaches the disk well within a human's glance.
-const linger = 5 * time.Millisecond
+const linger = 20 * time.Millisecond
 
 // Writer appends records to the journal off the request path. Records wait
 // in a bounded queue; one goroutine takes whatever has queued (up to
