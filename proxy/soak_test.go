@@ -80,7 +80,7 @@ func TestSoak(t *testing.T) {
 		d.Now = nil // real time: benches must expire
 		c.RetryDelay = 10 * time.Millisecond
 	})
-	e.fake.Chunks = 20
+	e.fake.Chunks = benchChunks // loadCall checks the answer's usage
 	e.fake.Delay = time.Millisecond
 	e.fake.Forget = true
 	for i, k := range loadAccounts {
@@ -90,6 +90,8 @@ func TestSoak(t *testing.T) {
 	client := &http.Client{Transport: tr, Timeout: time.Minute}
 	stop := make(chan struct{})
 	var ok, failed atomic.Int64
+	var whyMu sync.Mutex
+	why := map[string]int{} // failures by their first words
 	var wg sync.WaitGroup
 	for w := range 16 {
 		wg.Go(func() {
@@ -102,6 +104,11 @@ func TestSoak(t *testing.T) {
 				}
 				if _, _, err := loadCall(client, e.srv.URL, fmt.Sprint("soak-", w), rng.IntN(2) == 0); err != nil {
 					failed.Add(1) // faults are scripted: some requests must fail
+					k := err.Error()
+					k = k[:min(len(k), 60)]
+					whyMu.Lock()
+					why[k]++
+					whyMu.Unlock()
 				} else {
 					ok.Add(1)
 				}
@@ -139,8 +146,18 @@ func TestSoak(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	if ok.Load() == 0 || failed.Load() > ok.Load()/5 {
-		t.Errorf("%d ok, %d failed: the engine is not serving through the faults", ok.Load(), failed.Load())
+	// A stream cut mid-way cannot fail over (bytes reached the client):
+	// those failures are the scripted fault itself. Any other failure (a
+	// 5xx or 429 reaching the client, a broken connection) is a finding.
+	const cut = "incomplete answer (no event: message_stop)"
+	for k, n := range why {
+		t.Logf("%8d failed: %s", n, k)
+		if k != cut {
+			t.Errorf("%d requests failed other than by a scripted cut stream: %s", n, k)
+		}
+	}
+	if ok.Load() == 0 {
+		t.Errorf("no request succeeded")
 	}
 	if len(samples) < 2 {
 		t.Fatalf("only %d samples: run longer than two intervals", len(samples))
