@@ -46,6 +46,7 @@ var (
 	harnessRounds  = flag.Int("harness.rounds", 3, "direct/through round pairs per case")
 	harnessCPUProf = flag.String("harness.cpuprofile", "", "write the engine's CPU profile here")
 	harnessMemProf = flag.String("harness.memprofile", "", "write the engine's allocs profile here")
+	harnessSlow    = flag.Int("harness.slow", 1000, "concurrent slow streams held open at the end (0: none)")
 	harnessCases   = flag.String("harness.cases", "json/1,stream/1,json/32,stream/32,json/256,stream/256", "mode/concurrency list")
 )
 
@@ -262,6 +263,9 @@ func TestLoadRatios(t *testing.T) {
 	fmt.Fprintf(&out, "engine idle: RssAnon %d KiB, RssFile %d KiB\n", idle.rssAnon, idle.rssFile)
 	fmt.Fprintf(&out, "| case | direct req/s | through req/s | ratio | added p50 | p50 d/t | p90 d/t | p99 d/t | TTFB p50 d/t | errors d/t | CPU/req | RssAnon max | RssFile |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, cs := range strings.Split(*harnessCases, ",") {
+		if cs == "" {
+			continue
+		}
 		mode, cstr, _ := strings.Cut(cs, "/")
 		conc, _ := strconv.Atoi(cstr)
 		stream := mode == "stream"
@@ -333,6 +337,9 @@ func TestLoadRatios(t *testing.T) {
 			us(pct(res[0].lat, 99)), us(pct(res[1].lat, 99)), us(pct(res[0].ttfb, 50)), us(pct(res[1].ttfb, 50)),
 			res[0].errs, res[1].errs, cpuPer.Microseconds(), float64(anonMax)/1024, float64(ps.rssFile)/1024)
 	}
+	if *harnessSlow > 0 {
+		slowStreams(t, &out, fake, "http://"+addr, pid, *harnessSlow)
+	}
 	end := readProc(t, pid)
 	fmt.Fprintf(&out, "engine peak: VmHWM %.1f MiB; at end RssAnon %.1f MiB, RssFile %.1f MiB\n",
 		float64(end.vmHWM)/1024, float64(end.rssAnon)/1024, float64(end.rssFile)/1024)
@@ -344,4 +351,53 @@ func TestLoadRatios(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	fmt.Print(out.String())
+}
+
+// slowStreams holds n streams open at once through the engine (20 events,
+// 100 ms apart: 2 s each) and reports the engine's memory per stream.
+func slowStreams(t *testing.T, out *strings.Builder, fake *fakeapi.Server, base string, pid, n int) {
+	for _, k := range loadAccounts {
+		fake.Script(k, fakeapi.Behavior{Delay: 100 * time.Millisecond})
+	}
+	defer func() {
+		for _, k := range loadAccounts {
+			fake.Script(k, fakeapi.Behavior{})
+		}
+	}()
+	before := readProc(t, pid) // after the earlier cases: the heap they grew is reused
+
+	tr := &http.Transport{MaxIdleConnsPerHost: n}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: time.Minute}
+	body := harnessBody(true)
+	var errs atomic.Int64
+	var peak atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		tk := time.NewTicker(50 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tk.C:
+				peak.Store(max(peak.Load(), readProc(t, pid).rssAnon))
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if _, _, err := harnessCall(c, base, fmt.Sprint("slow-", i), true, body); err != nil {
+				if errs.Add(1) == 1 {
+					t.Logf("slow stream: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	per := float64(peak.Load()-before.rssAnon) / float64(n)
+	fmt.Fprintf(out, "%d concurrent slow streams: %d errors; engine RssAnon %.1f -> peak %.1f MiB: %.0f KiB per stream\n",
+		n, errs.Load(), float64(before.rssAnon)/1024, float64(peak.Load())/1024, per)
 }

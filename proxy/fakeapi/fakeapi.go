@@ -50,6 +50,9 @@ type Behavior struct {
 	Utilization float64
 	// Overage marks the 5h window rejected while overage pays for requests.
 	Overage bool
+	// Delay, when set, replaces Server.Delay between this credential's
+	// streamed events (slow streams for the load harness).
+	Delay time.Duration
 }
 
 // Server is the fake API. Zero Chunks means 3 text deltas per stream.
