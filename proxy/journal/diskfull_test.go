@@ -59,3 +59,32 @@ func TestWriterDiskFullCountsDroppedAndRecovers(t *testing.T) {
 		t.Fatalf("the record written after space returned is missing")
 	}
 }
+
+// A database that turned read-only under the writer (SQLITE_READONLY, here
+// through query_only on its connection) loses and counts records the same
+// way, and the writer keeps accepting them without blocking.
+func TestWriterReadOnlyCountsDropped(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	if _, err := db.w.ExecContext(ctx, "PRAGMA query_only = 1"); err != nil {
+		t.Fatal(err)
+	}
+	w := db.NewWriter(16, nil)
+	const n = 10
+	for i := range n {
+		w.Add(Record{Time: time.UnixMilli(int64(i + 1))})
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w.Dropped() != n {
+		t.Fatalf("dropped %d of %d records refused by a read-only database", w.Dropped(), n)
+	}
+	if _, err := db.w.ExecContext(ctx, "PRAGMA query_only = 0"); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := db.Records(ctx, Query{})
+	if err != nil || len(rs) != 0 {
+		t.Fatalf("%d records stored in a read-only database (err %v)", len(rs), err)
+	}
+}
