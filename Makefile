@@ -15,7 +15,7 @@ LDFLAGS := -X main.version=$(VERSION)
 CLAUDE_CODE_VERSION := 2.1.330
 CLAUDE_BIN := .cache/claude-code/node_modules/.bin/claude
 
-.PHONY: deps build run serve test vet bench claude-code install
+.PHONY: deps build run serve test vet bench claude-code install fuzz bench-load soak
 
 # Where `make install` puts the binary, the launcher entry and the icon
 # (the XDG user directories; ~/.local/bin is on PATH in most desktops).
@@ -61,6 +61,7 @@ test: deps claude-code vet
 	DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/sluice-no-bus \
 	SLUICE_CLAUDE_BIN=$$(test -x $(CLAUDE_BIN) && echo $(CURDIR)/$(CLAUDE_BIN)) \
 	go test -race -tags $(TAGS) -count=1 -timeout 15m ./...
+	$(MAKE) fuzz
 
 claude-code:
 	@if command -v npm >/dev/null 2>&1; then \
@@ -69,3 +70,25 @@ claude-code:
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./proxy/...
+
+# Each fuzz target runs for FUZZTIME from its corpus in testdata/fuzz; a
+# crasher is saved there as a new seed, so the unit tests keep replaying it.
+FUZZTIME ?= 15s
+FUZZ_TARGETS := FuzzMeter:./proxy/usage FuzzFromJSON:./proxy/usage \
+	FuzzParseHeaders:./proxy/pool FuzzObserveHeaders:./proxy/pool FuzzParseUsage:./proxy/pool FuzzRead:./proxy/ccflare
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t%%:*} ($(FUZZTIME))"; \
+	  go test -run '^$$' -fuzz "^$${t%%:*}\$$" -fuzztime $(FUZZTIME) $${t#*:}; \
+	done
+
+# The load harness: a real engine in its own process against the fake API,
+# direct and through Sluice in interleaved rounds (docs/BENCHMARKS.md).
+bench-load:
+	go test -tags loadharness -run '^TestLoadRatios$$' -count=1 -v -timeout 15m ./proxy/
+
+# Mixed traffic with faults for SOAKTIME, RSS/goroutines/fds every minute.
+SOAKTIME ?= 30m
+soak:
+	go test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 2h ./proxy/ -soak.duration $(SOAKTIME)

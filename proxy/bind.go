@@ -75,7 +75,7 @@ func (s *Service) listen() ([]net.Listener, error) {
 func (s *Service) newServer() *http.Server {
 	return &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    maxHeaderBytes,
 		// Connection-level noise (clients hanging up) is not worth a

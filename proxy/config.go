@@ -40,8 +40,11 @@ type Config struct {
 	Passthrough bool
 	// SessionTTL is how long a client session sticks to one account (default 5h).
 	SessionTTL time.Duration
-	// RetryAttempts is how many times a 5xx or network failure is retried:
-	// zero means the default (3), a negative number no retries at all.
+	// RetryAttempts is how many times a 5xx answer, or a network failure
+	// before the request was fully sent, is retried: zero means the default
+	// (3), a negative number no retries at all. A failure after the request
+	// was sent (a timeout, a reset) is never retried: the upstream may have
+	// processed it.
 	RetryAttempts int
 	// RetryDelay is the first retry's delay (default 1s).
 	RetryDelay time.Duration
@@ -55,6 +58,10 @@ type Config struct {
 	// BodyReadTimeout is how long a request body may go without a byte
 	// arriving before the request is dropped (default 30s).
 	BodyReadTimeout time.Duration
+	// ReadHeaderTimeout bounds how long a client may take to send its
+	// request headers (default 10s), so idle or slow-loris connections
+	// cannot pile up.
+	ReadHeaderTimeout time.Duration
 	// ShutdownTimeout bounds how long StopProxy waits for in-flight
 	// requests, streams included (default 30s).
 	ShutdownTimeout time.Duration
@@ -128,6 +135,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Retention == 0 {
 		c.Retention = 30 * 24 * time.Hour
+	}
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = 10 * time.Second
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second

@@ -102,12 +102,17 @@ type Health struct {
 	Version        string `json:"version"`
 	UsableAccounts int    `json:"usable_accounts"`
 	Accounts       int    `json:"accounts"`
+	// DroppedRecords counts request records the journal could not keep
+	// (queue full, disk full, database read-only) since start: requests
+	// are served regardless, so this is how the loss shows.
+	DroppedRecords int64 `json:"dropped_records"`
 }
 
 // Health reports the engine's state.
 func (s *Service) Health() Health {
 	snap := s.pool.Snapshot()
-	h := Health{Status: "ok", Version: s.cfg.Version, Accounts: len(snap), UsableAccounts: s.UsableAccounts()}
+	h := Health{Status: "ok", Version: s.cfg.Version, Accounts: len(snap), UsableAccounts: s.UsableAccounts(),
+		DroppedRecords: s.records.Dropped()}
 	if h.UsableAccounts == 0 {
 		h.Status = "no_usable_accounts"
 	}

@@ -1,56 +1,106 @@
 package proxy
 
 import (
-	"log/slog"
+	"errors"
 	"net/http"
-	"strings"
+	"net/http/httptrace"
+	"sync/atomic"
 )
 
-// scrubEcho drops upstream response headers that repeat the credential the
-// request carried: a hostile or broken upstream (or a debugging proxy)
-// echoing the account's key or token must not hand it to the client.
-type scrubEcho struct {
-	next http.RoundTripper
-	log  *slog.Logger
+// RoundTripError is a failed upstream round trip, classified by the one
+// thing that decides whether it may be replayed: whether the request was
+// fully written to the upstream. Like caddy's DialError, the decision is
+// carried by the type, not guessed from the error's text.
+type RoundTripError struct {
+	// Err is the transport's error.
+	Err error
+	// Sent reports that the whole request reached the upstream before the
+	// failure: it may be generating (and billing) an answer, so the request
+	// must not be sent again.
+	Sent bool
 }
 
-// minSecret is the shortest credential worth looking for: shorter values
-// would match innocent headers.
-const minSecret = 16
+func (e *RoundTripError) Error() string {
+	if e.Sent {
+		return "upstream failed after the request was sent: " + e.Err.Error()
+	}
+	return "upstream failed before the request was sent: " + e.Err.Error()
+}
 
-// RoundTrip sends req and scrubs the response's header.
-func (t scrubEcho) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil || resp == nil {
-		return resp, err
-	}
-	var secrets []string
-	if k := req.Header.Get("X-Api-Key"); len(k) >= minSecret {
-		secrets = append(secrets, k)
-	}
-	if a := req.Header.Get("Authorization"); len(a) > 7 && len(a[7:]) >= minSecret && strings.EqualFold(a[:7], "bearer ") {
-		secrets = append(secrets, a[7:])
-	}
-	if len(secrets) == 0 {
-		return resp, nil
-	}
-	for name, vv := range resp.Header {
-		for _, v := range vv {
-			if containsAny(v, secrets) {
-				delete(resp.Header, name)
-				t.log.Warn("upstream echoed the account's credential in a response header; dropped it", "header", name)
-				break
+func (e *RoundTripError) Unwrap() error { return e.Err }
+
+// Timeout reports whether the failure was a timeout (a dial timeout, or no
+// response headers within the transport's ResponseHeaderTimeout).
+func (e *RoundTripError) Timeout() bool {
+	var te interface{ Timeout() bool }
+	return errors.As(e.Err, &te) && te.Timeout()
+}
+
+// Replayable reports whether the request can be sent again without risk of
+// the upstream processing it twice: only when it never fully left.
+func (e *RoundTripError) Replayable() bool { return !e.Sent }
+
+// roundTrip sends req and, on failure, returns a *RoundTripError that says
+// whether the request was written. The transport reports the end of the
+// write through httptrace (from its write goroutine, hence the atomic).
+func (s *Service) roundTrip(req *http.Request) (*http.Response, error) {
+	var sent atomic.Bool
+	trace := &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				sent.Store(true)
 			}
-		}
+		},
+	}
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	resp, err := s.transport.RoundTrip(req)
+	if err != nil {
+		return nil, &RoundTripError{Err: err, Sent: sent.Load()}
 	}
 	return resp, nil
 }
 
-func containsAny(s string, subs []string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
+// failure is an answer Sluice gives itself for a request it could not
+// complete: the client's status and Anthropic error type, and the reason
+// kept in the journal.
+type failure struct {
+	status int
+	typ    string
+	msg    string
+	reason string
+}
+
+// sentFailure maps a round trip that failed after the request was sent to
+// the client's answer. A timeout is 504 (the upstream took too long: the
+// request may still be running there, so retrying is the client's call);
+// anything else is 502 (the upstream broke the connection).
+func sentFailure(e *RoundTripError) failure {
+	if e.Timeout() {
+		return failure{
+			status: http.StatusGatewayTimeout, typ: errAPI,
+			msg:    "The Anthropic API did not answer in time. The request was sent and may have been processed; Sluice did not send it again.",
+			reason: "upstream timed out after the request was sent",
 		}
 	}
-	return false
+	return failure{
+		status: http.StatusBadGateway, typ: errAPI,
+		msg:    "The connection to the Anthropic API broke after the request was sent; it may have been processed, so Sluice did not send it again.",
+		reason: "upstream connection lost after the request was sent",
+	}
+}
+
+// unsentFailure is the answer once every replay of a request that never
+// left failed: nothing reached the upstream.
+func unsentFailure(e *RoundTripError) failure {
+	return failure{
+		status: http.StatusBadGateway, typ: errAPI,
+		msg:    "Sluice could not reach the Anthropic API: " + netReason(e),
+		reason: "upstream unreachable",
+	}
+}
+
+// fail journals f and answers the client with it.
+func (a *attempt) fail(w http.ResponseWriter, f failure) {
+	a.rec.Status, a.rec.Error = f.status, f.reason
+	writeError(w, f.status, f.typ, f.msg)
 }

@@ -67,6 +67,9 @@ type Behavior struct {
 	// BodyError answers every model request with this error and normal,
 	// allowed limit headers: the signals that show only in bodies.
 	BodyError *BodyError
+	// Delay, when set, replaces Server.Delay between this credential's
+	// streamed events (slow streams for the load harness).
+	Delay time.Duration
 }
 
 // BodyError is an error only the body explains.
@@ -101,6 +104,9 @@ type Server struct {
 	// for a bad key, to every credential that has no Script. Set it before
 	// the first request.
 	RefuseUnknown bool
+	// Forget, when set, keeps no copy of the requests (Received stays
+	// empty), so long load and soak runs do not grow the fake's memory.
+	Forget bool
 
 	mu        sync.Mutex
 	received  []Request
@@ -168,9 +174,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	cred := credentialOf(r)
 	s.count.Add(1)
 	s.mu.Lock()
-	s.received = append(s.received, Request{
-		Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Credential: cred,
-	})
+	if !s.Forget {
+		s.received = append(s.received, Request{
+			Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Credential: cred,
+		})
+	}
 	b := s.behaviors[cred]
 	var scripted int
 	if b != nil && len(b.Statuses) > 0 {

@@ -71,8 +71,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, body []byte, m s
 					return false
 				}
 			}
-			if s.Delay > 0 {
-				t := time.NewTimer(s.Delay)
+			delay := s.Delay
+			if b != nil && b.Delay > 0 {
+				delay = b.Delay
+			}
+			if delay > 0 {
+				t := time.NewTimer(delay)
 				select {
 				case <-t.C:
 				case <-r.Context().Done():

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // maxBatch caps the rows written per transaction, so the writer connection
@@ -19,11 +20,18 @@ const maxBatch = 256
 // Past it a record is still queued, without its payload.
 const maxQueuedPayloads = 64 << 20
 
+// linger is how long the writer waits for more records after the first of
+// a batch. Each commit costs ~100-300 µs of CPU (WAL frames, checksums,
+// write syscalls): at one client's pace (~1,000 req/s) committing every
+// record alone was a quarter of the engine's CPU (load harness profile).
+// 20 ms turns that into one commit per dozens of requests,
+// while a record still reaches the disk well within a human's glance.
+const linger = 20 * time.Millisecond
+
 // Writer appends records to the journal off the request path. Records wait
 // in a bounded queue; one goroutine takes whatever has queued (up to
-// maxBatch) and writes it in one transaction. There is no flush timer: a
-// lone record is written at once, and under load batches grow by
-// themselves while the previous one commits.
+// maxBatch), waits up to linger for more, and writes the batch in one
+// transaction; under load batches also grow while the previous one commits.
 type Writer struct {
 	db   *DB
 	log  *slog.Logger
@@ -115,20 +123,24 @@ func (w *Writer) Close(ctx context.Context) error {
 func (w *Writer) run() {
 	defer close(w.done)
 	batch := make([]Record, 0, maxBatch)
+	timer := time.NewTimer(linger)
+	timer.Stop()
 	for r := range w.ch {
 		batch = append(batch[:0], r)
+		timer.Reset(linger)
 	fill:
 		for len(batch) < maxBatch {
 			select {
 			case r, ok := <-w.ch:
 				if !ok {
-					break fill
+					break fill // closing: write what we have now
 				}
 				batch = append(batch, r)
-			default:
+			case <-timer.C:
 				break fill
 			}
 		}
+		timer.Stop()
 		err := w.db.insertRecords(context.Background(), batch)
 		var n int64
 		for i := range batch {

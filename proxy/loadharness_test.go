@@ -1,0 +1,413 @@
+//go:build loadharness
+
+package proxy_test
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/fakeapi"
+	"github.com/sluice-proxy/sluice/proxy/journal"
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+// The ratio harness: the fake API and the load generator run in this
+// process, a real engine (journal on, file keyring, StartProxy) in a child
+// process, so its CPU time and memory can be read from /proc apart from
+// theirs. Rounds alternate "direct" (client -> fake) and "through"
+// (client -> Sluice -> fake); on a shared machine the ratio of interleaved
+// rounds is the honest figure, not the absolute rates. Run with
+//
+//	go test -tags loadharness -run TestLoadRatios -v -timeout 15m ./proxy/
+//
+// -harness.round sets each round's length, -harness.rounds the pairs per
+// case; -harness.cpuprofile/-harness.memprofile write the engine's profiles.
+// The engine lives through every case, so memory is reported as it grows:
+// cases run from the lightest to the heaviest.
+var (
+	harnessRound   = flag.Duration("harness.round", 3*time.Second, "length of one round")
+	harnessRounds  = flag.Int("harness.rounds", 3, "direct/through round pairs per case")
+	harnessCPUProf = flag.String("harness.cpuprofile", "", "write the engine's CPU profile here")
+	harnessMemProf = flag.String("harness.memprofile", "", "write the engine's allocs profile here")
+	harnessSlow    = flag.Int("harness.slow", 1000, "concurrent slow streams held open at the end (0: none)")
+	harnessCases   = flag.String("harness.cases", "json/1,stream/1,json/32,stream/32,json/256,stream/256", "mode/concurrency list")
+)
+
+const harnessChildEnv = "SLUICE_HARNESS_ENGINE_DIR"
+
+// harnessBody is a ~20 KB Messages request, as a coding agent sends.
+func harnessBody(stream bool) string {
+	return fmt.Sprintf(`{"model":"claude-sonnet-4-5","max_tokens":1024,"stream":%v,"messages":[{"role":"user","content":%q}]}`,
+		stream, strings.Repeat("lorem ipsum dolor sit amet ", 20<<10/27))
+}
+
+// harnessEngine serves until its stdin closes, then writes its profiles.
+func harnessEngine(t *testing.T, dir string) {
+	if p := os.Getenv("SLUICE_HARNESS_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := journal.Open(filepath.Join(dir, "sluice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := vault.Open(vault.Config{Backend: "file", FileDir: filepath.Join(dir, "keyring"), FilePassword: "harness"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := proxy.New(context.Background(), proxy.Config{Upstream: os.Getenv("SLUICE_TEST_UPSTREAM"), Version: "harness"},
+		proxy.Deps{Journal: db, Keyring: store, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range loadAccounts {
+		if _, err := svc.AddAPIKey(context.Background(), fmt.Sprint("acct", i), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := svc.StartProxy(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, key, ok := svc.FirstKey()
+	if !ok {
+		t.Fatal("the engine made no first client key")
+	}
+	fmt.Println("KEY", key)
+	fmt.Println("ADDR", svc.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	pprof.StopCPUProfile()
+	if p := os.Getenv("SLUICE_HARNESS_MEMPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
+	fmt.Println("DROPPED", svc.Health().DroppedRecords)
+	os.Exit(0)
+}
+
+// procStat reads a process's CPU time (user+sys) and memory from /proc.
+type procStat struct {
+	cpu                     time.Duration
+	rssAnon, rssFile, vmHWM int64 // KiB
+}
+
+func readProc(t *testing.T, pid int) procStat {
+	var ps procStat
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name (which may hold spaces) start at state.
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	ps.cpu = time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		switch k {
+		case "RssAnon":
+			ps.rssAnon = n
+		case "RssFile":
+			ps.rssFile = n
+		case "VmHWM":
+			ps.vmHWM = n
+		}
+	}
+	return ps
+}
+
+// roundResult is one round against one target.
+type roundResult struct {
+	ok, errs  int64
+	elapsed   time.Duration
+	lat, ttfb []time.Duration
+	firstErr  string
+}
+
+// runRound sends back-to-back requests from c clients for d.
+func runRound(c *http.Client, base, key string, conc int, stream bool, body string, d time.Duration) roundResult {
+	var res roundResult
+	var mu sync.Mutex
+	var ok, errs atomic.Int64
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range conc {
+		wg.Go(func() {
+			var lat, ttfb []time.Duration
+			session := fmt.Sprint("harness-", i)
+			for time.Now().Before(deadline) {
+				l, tf, err := harnessCall(c, base, key, session, stream, body)
+				if err != nil {
+					errs.Add(1)
+					mu.Lock()
+					if res.firstErr == "" {
+						res.firstErr = err.Error()
+					}
+					mu.Unlock()
+					continue
+				}
+				ok.Add(1)
+				lat, ttfb = append(lat, l), append(ttfb, tf)
+			}
+			mu.Lock()
+			res.lat, res.ttfb = append(res.lat, lat...), append(res.ttfb, ttfb...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	res.elapsed, res.ok, res.errs = time.Since(start), ok.Load(), errs.Load()
+	return res
+}
+
+// harnessCall sends one request with the engine's client key; the fake
+// upstream, called directly, serves any key.
+func harnessCall(c *http.Client, base, key, session string, stream bool, body string) (lat, ttfb time.Duration, err error) {
+	req, err := http.NewRequest(http.MethodPost, base+"/v1/messages", strings.NewReader(body))
+	if err != nil {
+		return 0, 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Anthropic-Version", "2023-06-01")
+	req.Header.Set("X-Api-Key", key)
+	req.Header.Set("X-Claude-Code-Session-Id", session)
+	start := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	var first [1]byte
+	if _, err := io.ReadFull(resp.Body, first[:]); err != nil {
+		return 0, 0, fmt.Errorf("status %d, no body: %w", resp.StatusCode, err)
+	}
+	ttfb = time.Since(start)
+	n, err := io.Copy(io.Discard, resp.Body)
+	lat = time.Since(start)
+	if err != nil || resp.StatusCode != http.StatusOK || n < 100 {
+		return 0, 0, fmt.Errorf("status %d, %d bytes, err %v", resp.StatusCode, n+1, err)
+	}
+	return lat, ttfb, nil
+}
+
+func pct(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	return d[(len(d)-1)*p/100]
+}
+
+func TestLoadRatios(t *testing.T) {
+	if dir := os.Getenv(harnessChildEnv); dir != "" {
+		harnessEngine(t, dir)
+		return
+	}
+	fake := fakeapi.NewUnstarted()
+	fake.Chunks = 20
+	fake.Forget = true
+	fake.Start()
+	defer fake.Close()
+	for _, k := range loadAccounts {
+		fake.Script(k, fakeapi.Behavior{})
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadRatios$")
+	cmd.Env = append(os.Environ(), harnessChildEnv+"="+t.TempDir(), "SLUICE_TEST_UPSTREAM="+fake.URL,
+		"SLUICE_HARNESS_CPUPROFILE="+*harnessCPUProf, "SLUICE_HARNESS_MEMPROFILE="+*harnessMemProf)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	sc := bufio.NewScanner(stdout)
+	var addr, key string
+	for sc.Scan() {
+		if k, ok := strings.CutPrefix(sc.Text(), "KEY "); ok {
+			key = k
+		}
+		if a, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
+			addr = a
+			break
+		}
+	}
+	if addr == "" {
+		t.Fatal("engine printed no address")
+	}
+	pid := cmd.Process.Pid
+	idle := readProc(t, pid)
+
+	var out strings.Builder
+	fmt.Fprintf(&out, "engine idle: RssAnon %d KiB, RssFile %d KiB\n", idle.rssAnon, idle.rssFile)
+	fmt.Fprintf(&out, "| case | direct req/s | through req/s | ratio | added p50 | p50 d/t | p90 d/t | p99 d/t | TTFB p50 d/t | errors d/t | CPU/req | RssAnon max | RssFile |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, cs := range strings.Split(*harnessCases, ",") {
+		if cs == "" {
+			continue
+		}
+		mode, cstr, _ := strings.Cut(cs, "/")
+		conc, _ := strconv.Atoi(cstr)
+		stream := mode == "stream"
+		body := harnessBody(stream)
+		tr := &http.Transport{MaxIdleConns: 2 * conc, MaxIdleConnsPerHost: conc, IdleConnTimeout: time.Minute}
+		c := &http.Client{Transport: tr, Timeout: time.Minute}
+		targets := [2]string{fake.URL, "http://" + addr}
+		var res [2]roundResult
+		var cpu time.Duration
+		var anonMax int64
+		runRound(c, targets[1], key, conc, stream, body, 500*time.Millisecond) // warm connections
+		runRound(c, targets[0], key, conc, stream, body, 500*time.Millisecond)
+		for r := range *harnessRounds {
+			for i := range 2 {
+				i := (i + r) % 2 // alternate which goes first
+				done := make(chan struct{})
+				var sampled atomic.Int64
+				if i == 1 {
+					go func() {
+						tk := time.NewTicker(100 * time.Millisecond)
+						defer tk.Stop()
+						for {
+							select {
+							case <-done:
+								return
+							case <-tk.C:
+								sampled.Store(max(sampled.Load(), readProc(t, pid).rssAnon))
+							}
+						}
+					}()
+				}
+				before := readProc(t, pid)
+				rr := runRound(c, targets[i], key, conc, stream, body, *harnessRound)
+				after := readProc(t, pid)
+				close(done)
+				if i == 1 {
+					cpu += after.cpu - before.cpu
+					anonMax = max(anonMax, sampled.Load(), after.rssAnon)
+				}
+				res[i].ok += rr.ok
+				res[i].errs += rr.errs
+				res[i].elapsed += rr.elapsed
+				res[i].lat = append(res[i].lat, rr.lat...)
+				res[i].ttfb = append(res[i].ttfb, rr.ttfb...)
+				if res[i].firstErr == "" {
+					res[i].firstErr = rr.firstErr
+				}
+			}
+		}
+		tr.CloseIdleConnections()
+		for i := range res {
+			slices.Sort(res[i].lat)
+			slices.Sort(res[i].ttfb)
+			if res[i].firstErr != "" {
+				t.Logf("%s %v: first error: %s", cs, targets[i], res[i].firstErr)
+			}
+		}
+		rate := func(r roundResult) float64 { return float64(r.ok) / r.elapsed.Seconds() }
+		us := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/1e6) }
+		ps := readProc(t, pid)
+		cpuPer := time.Duration(0)
+		if res[1].ok > 0 {
+			cpuPer = cpu / time.Duration(res[1].ok)
+		}
+		fmt.Fprintf(&out, "| %s c=%d | %.0f | %.0f | **%.2fx** | %+.2f ms | %s/%s | %s/%s | %s/%s | %s/%s | %d/%d | %d µs | %.1f MiB | %.1f MiB |\n",
+			mode, conc, rate(res[0]), rate(res[1]), rate(res[1])/rate(res[0]),
+			float64(pct(res[1].lat, 50)-pct(res[0].lat, 50))/1e6,
+			us(pct(res[0].lat, 50)), us(pct(res[1].lat, 50)), us(pct(res[0].lat, 90)), us(pct(res[1].lat, 90)),
+			us(pct(res[0].lat, 99)), us(pct(res[1].lat, 99)), us(pct(res[0].ttfb, 50)), us(pct(res[1].ttfb, 50)),
+			res[0].errs, res[1].errs, cpuPer.Microseconds(), float64(anonMax)/1024, float64(ps.rssFile)/1024)
+	}
+	if *harnessSlow > 0 {
+		slowStreams(t, &out, fake, "http://"+addr, key, pid, *harnessSlow)
+	}
+	end := readProc(t, pid)
+	fmt.Fprintf(&out, "engine peak: VmHWM %.1f MiB; at end RssAnon %.1f MiB, RssFile %.1f MiB\n",
+		float64(end.vmHWM)/1024, float64(end.rssAnon)/1024, float64(end.rssFile)/1024)
+	_ = stdin.Close()
+	for sc.Scan() {
+		if d, ok := strings.CutPrefix(sc.Text(), "DROPPED "); ok {
+			fmt.Fprintf(&out, "journal records dropped: %s\n", d)
+		}
+	}
+	_ = cmd.Wait()
+	fmt.Print(out.String())
+}
+
+// slowStreams holds n streams open at once through the engine (20 events,
+// 100 ms apart: 2 s each) and reports the engine's memory per stream.
+func slowStreams(t *testing.T, out *strings.Builder, fake *fakeapi.Server, base, key string, pid, n int) {
+	for _, k := range loadAccounts {
+		fake.Script(k, fakeapi.Behavior{Delay: 100 * time.Millisecond})
+	}
+	defer func() {
+		for _, k := range loadAccounts {
+			fake.Script(k, fakeapi.Behavior{})
+		}
+	}()
+	before := readProc(t, pid) // after the earlier cases: the heap they grew is reused
+
+	tr := &http.Transport{MaxIdleConnsPerHost: n}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: time.Minute}
+	body := harnessBody(true)
+	var errs atomic.Int64
+	var peak atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		tk := time.NewTicker(50 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tk.C:
+				peak.Store(max(peak.Load(), readProc(t, pid).rssAnon))
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if _, _, err := harnessCall(c, base, key, fmt.Sprint("slow-", i), true, body); err != nil {
+				if errs.Add(1) == 1 {
+					t.Logf("slow stream: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	per := float64(peak.Load()-before.rssAnon) / float64(n)
+	fmt.Fprintf(out, "%d concurrent slow streams: %d errors; engine RssAnon %.1f -> peak %.1f MiB: %.0f KiB per stream\n",
+		n, errs.Load(), float64(before.rssAnon)/1024, float64(peak.Load())/1024, per)
+}

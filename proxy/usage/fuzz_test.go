@@ -1,0 +1,50 @@
+package usage
+
+import (
+	"testing"
+)
+
+// FuzzMeter feeds arbitrary bytes to the SSE meter, whole and cut at an
+// arbitrary point: it must never panic, and what it reads must not depend
+// on how the stream was chunked (a relay reads whatever the network gives).
+func FuzzMeter(f *testing.F) {
+	f.Add([]byte("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-sonnet-4-5\",\"usage\":{\"input_tokens\":10}}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":5}}\n\n"), 17)
+	f.Add([]byte("event: error\r\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"x\"}}\r\n\r\n"), 3)
+	f.Add([]byte("data: {\"usage\"\n\n:\x00\xff"), 0)
+	f.Fuzz(func(t *testing.T, stream []byte, cut int) {
+		var whole Meter
+		_, _ = whole.Write(stream)
+		if len(stream) > 0 {
+			cut = ((cut % len(stream)) + len(stream)) % len(stream)
+		} else {
+			cut = 0
+		}
+		var split Meter
+		_, _ = split.Write(stream[:cut])
+		_, _ = split.Write(stream[cut:])
+		wc, wok := whole.Counts()
+		sc, sok := split.Counts()
+		if wc != sc || wok != sok {
+			t.Fatalf("chunking changed the counts: whole %+v %v, split at %d %+v %v", wc, wok, cut, sc, sok)
+		}
+		if (whole.Err() == nil) != (split.Err() == nil) || (whole.Err() != nil && *whole.Err() != *split.Err()) {
+			t.Fatalf("chunking changed the error: %v vs %v", whole.Err(), split.Err())
+		}
+		_ = CostMicros(wc)
+	})
+}
+
+// FuzzFromJSON reads usage from arbitrary response bodies: never a panic,
+// and a body that reports no usage reports zero counts.
+func FuzzFromJSON(f *testing.F) {
+	f.Add([]byte(`{"model":"claude-opus-4-1","usage":{"input_tokens":1,"output_tokens":2,"cache_read_input_tokens":3,"cache_creation_input_tokens":4}}`))
+	f.Add([]byte(`<html><body>502 Bad Gateway</body></html>`))
+	f.Add([]byte(`{"usage":null}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		c, ok := FromJSON(body)
+		if !ok && c.Total() != 0 {
+			t.Fatalf("no usage reported but counts %+v", c)
+		}
+		_ = CostMicros(c)
+	})
+}
