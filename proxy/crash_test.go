@@ -47,6 +47,11 @@ func runEngineChild(t *testing.T, dir string) {
 	if err := svc.StartProxy(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	_, key, ok := svc.FirstKey()
+	if !ok {
+		t.Fatal("the engine made no first client key")
+	}
+	fmt.Println("KEY", key)
 	fmt.Println("ADDR", svc.Addr())
 	select {} // until SIGKILL
 }
@@ -75,9 +80,12 @@ func TestKillDashNineUnderLoadKeepsJournalIntact(t *testing.T) {
 			_ = cmd.Wait()
 		}
 	})
-	var addr string
+	var addr, key string
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
+		if k, ok := strings.CutPrefix(sc.Text(), "KEY "); ok {
+			key = k
+		}
 		if a, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
 			addr = a
 			break
@@ -105,7 +113,14 @@ func TestKillDashNineUnderLoadKeepsJournalIntact(t *testing.T) {
 					return
 				default:
 				}
-				resp, err := client.Post("http://"+addr+"/v1/messages", "application/json", strings.NewReader(body))
+				req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/messages", strings.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Api-Key", key)
+				resp, err := client.Do(req)
 				if err != nil {
 					continue // the kill cut it
 				}
