@@ -64,8 +64,12 @@ func TestLoginThroughBrowserThenForwardWithBearer(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("login: %d %s", r.code, r.err)
 	}
-	if len(opened) != 1 || !strings.HasPrefix(opened[0], env["SLUICE_OAUTH_AUTHORIZE_URL"]) {
-		t.Fatalf("browser opened %v", opened)
+	// The browser gets a one-shot loopback link that redirects to the
+	// authorize URL: the state never reaches its command line, which every
+	// local user can read.
+	if len(opened) != 1 || !strings.HasPrefix(opened[0], "http://localhost:") || strings.Contains(opened[0], "state") ||
+		strings.HasPrefix(opened[0], env["SLUICE_OAUTH_AUTHORIZE_URL"]) {
+		t.Fatalf("browser opened %v, want a loopback start link without the state", opened)
 	}
 	if !strings.Contains(r.err, "Anthropic's terms") {
 		t.Errorf("first subscription login did not show the terms notice")

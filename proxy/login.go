@@ -52,8 +52,13 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (AccountView, err
 	case !exists && req.Reauth:
 		return AccountView{}, err
 	}
+	// The browser gets a one-shot loopback link, never the authorize URL:
+	// a browser's command line is readable by every local user, and the
+	// state on it would let one abort the sign-in or plant a code. (The
+	// paste flow cannot: its browser may be on another machine.)
 	cred, err := s.oauth.Login(ctx, vault.LoginOptions{
 		Mode: req.Mode, OpenBrowser: req.OpenBrowser, Out: req.Out, Paste: req.Paste, In: req.In,
+		StartLink: !req.Paste,
 	})
 	if err != nil {
 		s.audit(ctx, AuditSignInFailed, req.Name, err.Error())
