@@ -32,6 +32,10 @@ type settingsTab struct {
 	progress  *widget.ProgressBarInfinite
 	keys      *keysSection
 	scroll    *container.Scroll
+	// atLogin starts the tray app at login (auto is the OS's mechanism;
+	// tests point it at a temp dir).
+	atLogin *widget.Check
+	auto    autostart
 }
 
 func newSettingsTab(v *view) *settingsTab {
@@ -44,7 +48,21 @@ func newSettingsTab(v *view) *settingsTab {
 	s.progress.Hide()
 	s.cleanup = widget.NewButton("Clean up now", s.cleanUp)
 	s.keys = newKeysSection(v)
+	s.auto = newAutostart()
+	s.atLogin = widget.NewCheck("Start Sluice when I log in", s.setAtLogin)
 	return s
+}
+
+// setAtLogin adds or removes the login entry; on failure the box goes
+// back to what is true and the reason is shown.
+func (s *settingsTab) setAtLogin(on bool) {
+	if on == s.auto.Enabled() {
+		return
+	}
+	if err := s.auto.Set(on); err != nil {
+		s.atLogin.SetChecked(s.auto.Enabled())
+		s.say(capitalize(err.Error()), widget.DangerImportance)
+	}
 }
 
 func (s *settingsTab) content() fyne.CanvasObject {
@@ -61,7 +79,7 @@ func (s *settingsTab) content() fyne.CanvasObject {
 	hint.Importance = widget.LowImportance
 	hint.Wrapping = fyne.TextWrapWord
 	s.scroll = container.NewVScroll(container.NewVBox(
-		heading("Proxy"), s.proxyForm,
+		heading("Proxy"), s.proxyForm, s.atLogin,
 		heading("Request log"), journal, hint,
 		container.NewHBox(save, s.cleanup), s.progress, s.saved,
 		heading("Client keys"), s.keys.content(),
@@ -99,6 +117,7 @@ func (s *settingsTab) show(addr string) {
 	if !s.shown {
 		s.shown = true
 		s.fill(s.v.eng.Settings())
+		s.atLogin.SetChecked(s.auto.Enabled())
 	}
 	s.keys.refresh()
 }

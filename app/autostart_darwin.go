@@ -1,0 +1,49 @@
+package app
+
+import (
+	"encoding/xml"
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// entry is the LaunchAgent: ~/Library/LaunchAgents/ID.plist.
+func (a autostart) entry() (string, error) {
+	home, err := a.home()
+	if err != nil {
+		return "", fmt.Errorf("start at login: %w", err)
+	}
+	return filepath.Join(home, "Library", "LaunchAgents", ID+".plist"), nil
+}
+
+// Enabled reports whether Sluice starts at login.
+func (a autostart) Enabled() bool {
+	p, err := a.entry()
+	return err == nil && exists(p)
+}
+
+// Set turns starting at login on or off.
+func (a autostart) Set(on bool) error {
+	p, err := a.entry()
+	if err != nil {
+		return err
+	}
+	if !on {
+		return removeFile(p)
+	}
+	exe, err := a.exe()
+	if err != nil {
+		return fmt.Errorf("start at login: %w", err)
+	}
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(exe))
+	plist := `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0"><dict>
+<key>Label</key><string>` + ID + `</string>
+<key>ProgramArguments</key><array><string>` + b.String() + `</string></array>
+<key>RunAtLoad</key><true/>
+</dict></plist>
+`
+	return writeFile(p, []byte(plist))
+}

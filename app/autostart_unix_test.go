@@ -1,0 +1,50 @@
+//go:build !darwin && !windows
+
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+)
+
+// Ticking "Start Sluice when I log in" writes the XDG autostart entry that
+// runs this binary with no arguments (the tray app); unticking removes it.
+func TestStartAtLoginWritesTheAutostartEntry(t *testing.T) {
+	cfg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	e := newRealEngine(t)
+	v, _, ui := shown(t, e.svc)
+	v.tabs.SelectIndex(3)
+	ui.waitFor(t, "settings", func() bool { return v.settings.capMax.Text != "" })
+	if v.settings.atLogin.Checked {
+		t.Fatal("start at login is on in a fresh config dir")
+	}
+	test.Tap(v.settings.atLogin)
+	entry := filepath.Join(cfg, "autostart", ID+".desktop")
+	data, err := os.ReadFile(entry)
+	if err != nil {
+		t.Fatalf("no autostart entry after ticking the box: %v", err)
+	}
+	exe, _ := os.Executable()
+	if !strings.Contains(string(data), "\nExec=\""+exe+"\"\n") || !strings.Contains(string(data), "Type=Application") {
+		t.Fatalf("autostart entry does not run %s:\n%s", exe, data)
+	}
+	if fi, err := os.Stat(entry); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("entry mode %v, %v; want 0600", fi.Mode(), err)
+	}
+	test.Tap(v.settings.atLogin)
+	if _, err := os.Stat(entry); !os.IsNotExist(err) {
+		t.Fatalf("entry still there after unticking: %v", err)
+	}
+}
+
+func TestDesktopEntryQuotesThePath(t *testing.T) {
+	got := desktopEntry(`/opt/my apps/$sl"uice`)
+	if !strings.Contains(got, "Exec=\"/opt/my apps/\\$sl\\\"uice\"\n") {
+		t.Fatalf("Exec line not quoted per the Desktop Entry spec:\n%s", got)
+	}
+}
