@@ -14,6 +14,9 @@ type Engine interface {
 	StopProxy(ctx context.Context) error
 	ProxyRunning() bool
 	Addr() string
+	// SetPort moves the proxy to another port (restarting it if it runs)
+	// and keeps the port for the next start.
+	SetPort(ctx context.Context, port int) error
 	Accounts(ctx context.Context) ([]proxy.AccountView, error)
 	// Subscribe returns engine events and a function that ends the
 	// subscription and closes the channel.

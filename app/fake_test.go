@@ -97,6 +97,9 @@ func (f *fakeEngine) calls() ([]proxy.LoginRequest, [][2]string) {
 func (f *fakeEngine) StartProxy(context.Context) error { return f.setRunning(true) }
 func (f *fakeEngine) StopProxy(context.Context) error  { return f.setRunning(false) }
 
+// SetPort is not exercised against the fake: the real engine's tests do.
+func (f *fakeEngine) SetPort(context.Context, int) error { return errors.New("fake engine: no port") }
+
 func (f *fakeEngine) setRunning(on bool) error {
 	f.mu.Lock()
 	if on {

@@ -36,6 +36,9 @@ type settingsTab struct {
 	// tests point it at a temp dir).
 	atLogin *widget.Check
 	auto    autostart
+	// port and movePort change the proxy's port (Service.SetPort).
+	port     *widget.Entry
+	movePort *widget.Button
 }
 
 func newSettingsTab(v *view) *settingsTab {
@@ -50,7 +53,33 @@ func newSettingsTab(v *view) *settingsTab {
 	s.keys = newKeysSection(v)
 	s.auto = newAutostart()
 	s.atLogin = widget.NewCheck("Start Sluice when I log in", s.setAtLogin)
+	s.port = widget.NewEntry()
+	s.movePort = widget.NewButton("Change port", s.changePort)
 	return s
+}
+
+// changePort moves the proxy to the port typed, off the UI goroutine: a
+// running proxy drains its requests first. Clients must then use the new
+// address, so the outcome says it.
+func (s *settingsTab) changePort() {
+	p, err := strconv.Atoi(strings.TrimSpace(s.port.Text))
+	if err != nil || p < 1 || p > 65535 {
+		s.say("Port: a number from 1 to 65535.", widget.DangerImportance)
+		return
+	}
+	s.movePort.Disable()
+	go func() {
+		err := s.v.eng.SetPort(context.Background(), p)
+		s.v.do(func() {
+			s.movePort.Enable()
+			if err != nil {
+				s.say(capitalize(err.Error()), widget.DangerImportance)
+				return
+			}
+			s.say(fmt.Sprintf("The proxy now uses port %d; clients need ANTHROPIC_BASE_URL=http://%s.", p, s.v.eng.Addr()), widget.SuccessImportance)
+			s.show(s.v.eng.Addr())
+		})
+	}()
 }
 
 // setAtLogin adds or removes the login entry; on failure the box goes
@@ -79,7 +108,8 @@ func (s *settingsTab) content() fyne.CanvasObject {
 	hint.Importance = widget.LowImportance
 	hint.Wrapping = fyne.TextWrapWord
 	s.scroll = container.NewVScroll(container.NewVBox(
-		heading("Proxy"), s.proxyForm, s.atLogin,
+		heading("Proxy"), s.proxyForm,
+		container.NewBorder(nil, nil, widget.NewLabel("Port"), s.movePort, s.port), s.atLogin,
 		heading("Request log"), journal, hint,
 		container.NewHBox(save, s.cleanup), s.progress, s.saved,
 		heading("Client keys"), s.keys.content(),
@@ -118,6 +148,7 @@ func (s *settingsTab) show(addr string) {
 		s.shown = true
 		s.fill(s.v.eng.Settings())
 		s.atLogin.SetChecked(s.auto.Enabled())
+		s.port.SetText(strconv.Itoa(c.Port))
 	}
 	s.keys.refresh()
 }

@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,4 +94,37 @@ func TestRealEngineKeysCreateRevealRevokeAndRequire(t *testing.T) {
 	test.Tap(v.settings.keys.require)
 	ui.waitFor(t, "the warning", func() bool { return v.settings.keys.warning.Visible() })
 	ui.waitFor(t, "keys optional in the engine", func() bool { return !e.svc.RequireKey() })
+}
+
+// Changing the port in Settings moves the running proxy: the new address
+// answers, and the tab says what clients must now use.
+func TestRealEngineChangePortFromSettings(t *testing.T) {
+	e := newRealEngine(t)
+	v, w, ui := shown(t, e.svc)
+	v.tabs.SelectIndex(3)
+	ui.waitFor(t, "settings", func() bool { return v.settings.port.Text != "" })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	v.settings.port.SetText(strconv.Itoa(p))
+	test.Tap(button(t, w, "Change port"))
+	ui.waitFor(t, "the port change", func() bool {
+		return slices.ContainsFunc(texts(w), func(s string) bool { return strings.HasPrefix(s, "The proxy now uses port "+strconv.Itoa(p)) })
+	})
+	if want := net.JoinHostPort("127.0.0.1", strconv.Itoa(p)); e.svc.Addr() != want {
+		t.Fatalf("engine listens on %s, want %s", e.svc.Addr(), want)
+	}
+	resp, err := http.Get("http://" + e.svc.Addr() + "/health")
+	if err != nil {
+		t.Fatalf("the new port does not answer: %v", err)
+	}
+	resp.Body.Close()
+	v.settings.port.SetText("http")
+	test.Tap(button(t, w, "Change port"))
+	ui.waitFor(t, "refused", func() bool {
+		return slices.ContainsFunc(texts(w), func(s string) bool { return strings.HasPrefix(s, "Port: a number") })
+	})
 }

@@ -74,7 +74,11 @@ func LoadSettings(env Env, version string) (Settings, error) {
 			}
 		}
 	}
-	parse("SLUICE_PORT", func(v string) (err error) { s.Proxy.Port, err = parsePort(v); return })
+	parse("SLUICE_PORT", func(v string) (err error) {
+		s.Proxy.Port, err = parsePort(v)
+		s.Proxy.PortFixed = true // a port chosen in the window does not override it
+		return
+	})
 	parse("SLUICE_RETRY_ATTEMPTS", func(v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -185,8 +189,9 @@ func parsePort(v string) (int, error) {
 // commands that run the proxy.
 func (s *Settings) serverFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.Proxy.Host, "host", s.Proxy.Host, "listen address, loopback only (SLUICE_HOST, default 127.0.0.1)")
-	fs.Func("port", "listen port (SLUICE_PORT, default 8788)", func(v string) (err error) {
+	fs.Func("port", "listen port (SLUICE_PORT, default 8788, or the port chosen in the window)", func(v string) (err error) {
 		s.Proxy.Port, err = parsePort(v)
+		s.Proxy.PortFixed = true
 		return err
 	})
 	fs.StringVar(&s.Proxy.Upstream, "upstream", s.Proxy.Upstream, "Anthropic API base URL (SLUICE_UPSTREAM)")

@@ -34,7 +34,7 @@ func (s *Service) listen() ([]net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr := net.JoinHostPort(ip.String(), strconv.Itoa(s.cfg.Port))
+	addr := net.JoinHostPort(ip.String(), strconv.Itoa(s.port))
 	first, err := net.Listen("tcp", addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {

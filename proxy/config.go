@@ -20,6 +20,9 @@ type Config struct {
 	// Port is the listen port. Zero picks a free port (tests); the command
 	// line defaults it to DefaultPort.
 	Port int
+	// PortFixed says Port was chosen on the command line (SLUICE_PORT,
+	// --port): a port saved from the window (SetPort) does not replace it.
+	PortFixed bool
 	// Upstream is the Anthropic API base URL (default https://api.anthropic.com).
 	Upstream string
 	// UsageURL is the OAuth usage endpoint polled for subscription accounts.

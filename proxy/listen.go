@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -24,6 +26,11 @@ var ErrPortInUse = errors.New("port already in use")
 func (s *Service) StartProxy(_ context.Context) error {
 	s.switching.Lock()
 	defer s.switching.Unlock()
+	return s.start()
+}
+
+// start is StartProxy with s.switching held.
+func (s *Service) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.srv != nil {
@@ -62,6 +69,11 @@ func (s *Service) StopProxy(ctx context.Context) error {
 	// stop (tray and window both have a toggle) cannot find the port busy.
 	s.switching.Lock()
 	defer s.switching.Unlock()
+	return s.stop(ctx)
+}
+
+// stop is StopProxy with s.switching held.
+func (s *Service) stop(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopPoller()
 	l := s.srv
@@ -100,7 +112,7 @@ func (s *Service) Addr() string {
 	if s.srv != nil {
 		return s.srv.addr
 	}
-	return s.cfg.Addr()
+	return net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.port))
 }
 
 // newTransport is tuned for one upstream host with many concurrent,

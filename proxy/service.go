@@ -75,8 +75,9 @@ type Service struct {
 	logins    pendingLogins       // sign-ins split in start and finish (remotelogin.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
-	mu        sync.Mutex // guards srv
+	mu        sync.Mutex // guards srv and port
 	srv       *listener
+	port      int // where the proxy listens: Config.Port or the one SetPort saved (port.go)
 }
 
 // keyringTokens reads credentials as stored: API keys need no refresh.
@@ -144,6 +145,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if err := s.initKeys(ctx); err != nil {
 		return nil, fmt.Errorf("proxy: client keys: %w", err)
 	}
+	if err := s.loadPort(ctx); err != nil {
+		return nil, err
+	}
 	s.records = s.db.NewWriter(4096, s.log)
 	s.handler = s.routes()
 	s.persist.start()
@@ -167,7 +171,13 @@ func (s *Service) Subscribe() (<-chan Event, func()) { return s.events.subscribe
 func (s *Service) Handler() http.Handler { return s.handler }
 
 // Config returns the settings in force, defaults filled in.
-func (s *Service) Config() Config { return s.cfg }
+func (s *Service) Config() Config {
+	c := s.cfg
+	s.mu.Lock()
+	c.Port = s.port
+	s.mu.Unlock()
+	return c
+}
 
 // Close stops the proxy, flushes the request log and the pool state. The
 // journal itself belongs to the caller. The flushes get their own few

@@ -61,6 +61,7 @@ const (
 	mHeadroom     = "accounts.headroom"
 	mPlanGuard    = "accounts.plan-guard"
 	mObserved     = "accounts.observed"
+	mSetPort      = "proxy.port"
 	eventsPath    = "/v1/events"
 )
 
@@ -89,6 +90,7 @@ type (
 	idReq        struct{ ID string }
 	boolReq      struct{ On bool }
 	compactReq   struct{ Compact bool }
+	portReq      struct{ Port int }
 	updateKeyReq struct {
 		Name    string
 		Options proxy.KeyOptions

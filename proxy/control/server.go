@@ -175,6 +175,9 @@ var methods = map[string]method{
 	mObserved: handle(func(_ context.Context, s *proxy.Service, _ none) ([]proxy.AccountView, error) {
 		return s.ObservedAccounts(), nil
 	}),
+	mSetPort: handle(func(ctx context.Context, s *proxy.Service, r portReq) (none, error) {
+		return none{}, s.SetPort(ctx, r.Port)
+	}),
 }
 
 // Server serves the control API of one engine on the data dir's socket.
