@@ -27,13 +27,13 @@ const observedKind = "observed"
 
 // clientCredential returns the Anthropic credential the client sent itself
 // (an sk-ant- API key in x-api-key, or an sk-ant- OAuth token as a Bearer),
-// "" when it sent none.
-func clientCredential(h http.Header) string {
-	if k := h.Get("X-Api-Key"); strings.HasPrefix(k, "sk-ant-") {
-		return k
-	}
-	if b, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok && strings.HasPrefix(b, "sk-ant-") {
-		return b
+// "" when it sent none. It reads the headers as the key guard does
+// (clientToken): a request the guard let in for its Anthropic credential is
+// passed through, never served by the pool, and one carrying a Sluice key
+// is a Sluice request whose key must not reach the upstream.
+func clientCredential(r *http.Request) string {
+	if t := clientToken(r); strings.HasPrefix(t, "sk-ant-") {
+		return t
 	}
 	return ""
 }
@@ -74,7 +74,7 @@ func (s *Service) passThrough(w http.ResponseWriter, a *attempt) bool {
 	if !s.cfg.Passthrough {
 		return false
 	}
-	cred := clientCredential(a.r.Header)
+	cred := clientCredential(a.r)
 	if cred == "" {
 		return false
 	}
