@@ -80,11 +80,7 @@ func (s *Service) passThrough(w http.ResponseWriter, a *attempt) bool {
 	}
 	id := observedID(cred)
 	a.rec.AccountID, a.rec.Attempts = id, 1
-	u := strings.TrimSuffix(s.cfg.Upstream, "/") + a.r.URL.EscapedPath()
-	if a.r.URL.RawQuery != "" {
-		u += "?" + a.r.URL.RawQuery
-	}
-	req, err := http.NewRequestWithContext(a.r.Context(), a.r.Method, u, bytes.NewReader(a.body))
+	req, err := http.NewRequestWithContext(a.r.Context(), a.r.Method, s.upstreamURL(a.r), bytes.NewReader(a.body))
 	if err != nil {
 		a.rec.Status, a.rec.Error = http.StatusBadRequest, "request not forwardable"
 		writeError(w, http.StatusBadRequest, errInvalidRequest, "Sluice cannot forward this request: its URL is not valid")
