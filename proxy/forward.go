@@ -122,6 +122,11 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 			s.noAccount(w, a, err)
 			return
 		}
+		if !s.keyAllows(ctx, acct.ID) {
+			// Added to the pool after the key's exclusions were taken.
+			a.exclude[acct.ID] = true
+			continue
+		}
 		a.rec.Attempts++
 		a.rec.AccountID = acct.ID
 		cred, err := s.tokens.Credential(ctx, acct.ID)
