@@ -102,7 +102,11 @@ func (s *Service) passThrough(w http.ResponseWriter, a *attempt) bool {
 		writeError(w, http.StatusBadGateway, errAPI, "Sluice could not reach the Anthropic API: "+netReason(err))
 		return true
 	}
-	s.observed(id).Observe(id, resp.StatusCode, resp.Header)
+	// A credential the upstream refused is not kept: any local program may
+	// send made-up sk-ant- strings, which must not grow the observed pool.
+	if resp.StatusCode != http.StatusUnauthorized {
+		s.observed(id).Observe(id, resp.StatusCode, resp.Header)
+	}
 	a.rec.Lane = laneOf(resp.Header)
 	s.relay(w, a, pool.Account{ID: id, Name: id, Kind: observedKind}, resp)
 	return true

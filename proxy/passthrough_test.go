@@ -2,12 +2,14 @@ package proxy_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
 
@@ -179,5 +181,30 @@ func TestPassthroughDoesNotForwardASluiceKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPassthroughDoesNotKeepRefusedCredentials(t *testing.T) {
+	// Any local program may send any sk-ant- string in passthrough mode: a
+	// credential the upstream refuses must not join the observed accounts,
+	// or a loop of made-up tokens grows them (and the work of each add)
+	// without bound.
+	e := newEnv(t, withPassthrough())
+	e.fake.RefuseUnknown = true
+	e.fake.Script(ownKey, fakeapi.Behavior{})
+	for i := range 3 {
+		resp := e.do(http.MethodPost, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`,
+			map[string]string{"Content-Type": "application/json", "X-Api-Key": fmt.Sprintf("sk-ant-api03-MADEUP-%d", i)})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("made-up credential %d: status %d, want the upstream's 401", i, resp.StatusCode)
+		}
+	}
+	resp := e.do(http.MethodPost, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`,
+		map[string]string{"Content-Type": "application/json", "X-Api-Key": ownKey})
+	resp.Body.Close()
+	obs := e.svc.ObservedAccounts()
+	if len(obs) != 1 {
+		t.Fatalf("observed %d accounts, want only the one the upstream accepted", len(obs))
 	}
 }
