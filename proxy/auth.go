@@ -88,6 +88,18 @@ func (s *Service) keyExclusions(ctx context.Context) map[string]bool {
 	return ex
 }
 
+// keyAllows reports whether the request's key may use account id: the
+// exclusions taken at the request's start miss accounts added since.
+func (s *Service) keyAllows(ctx context.Context, id string) bool {
+	k := requestKey(ctx)
+	if k == nil {
+		return true
+	}
+	s.keys.mu.RLock()
+	defer s.keys.mu.RUnlock()
+	return k.allowed == nil || k.allowed[id]
+}
+
 // anyAllowed reports whether k may use at least one pooled account.
 func (s *Service) anyAllowed(k *clientKey) bool {
 	s.keys.mu.RLock()

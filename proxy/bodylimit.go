@@ -4,7 +4,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // limitBody bounds what a request body can cost before forward reads it:
@@ -26,8 +29,9 @@ func (s *Service) limitBody(next http.Handler) http.Handler {
 		if err := s.bodies.Acquire(r.Context(), n); err != nil {
 			return // the client went away while waiting
 		}
-		defer s.bodies.Release(n)
-		r.Body = &progressBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: s.cfg.BodyReadTimeout}
+		held := &heldBytes{sem: s.bodies, n: n}
+		defer held.release(0)
+		r.Body = &progressBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: s.cfg.BodyReadTimeout, held: held}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -40,6 +44,8 @@ type progressBody struct {
 	io.ReadCloser
 	rc   *http.ResponseController
 	idle time.Duration
+	held *heldBytes
+	read int64
 }
 
 func (b *progressBody) Read(p []byte) (int, error) {
@@ -48,8 +54,30 @@ func (b *progressBody) Read(p []byte) (int, error) {
 	// Only a whole body clears the deadline. After a timeout it stays
 	// expired, so the server's drain of the unread rest fails at once and
 	// the connection closes instead of waiting on the stalled client.
+	b.read += int64(n)
 	if errors.Is(err, io.EOF) {
 		_ = b.rc.SetReadDeadline(time.Time{})
+		// The body's size is known now: a chunked body reserved
+		// BodyLimit, and must not hold that while its response streams.
+		b.held.release(b.read)
 	}
 	return n, err
+}
+
+// heldBytes is a request's share of the body budget.
+type heldBytes struct {
+	mu  sync.Mutex
+	sem *semaphore.Weighted
+	n   int64
+}
+
+// release gives back all but keep bytes of the share (never more than it
+// holds).
+func (h *heldBytes) release(keep int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if keep < h.n {
+		h.sem.Release(h.n - max(keep, 0))
+		h.n = max(keep, 0)
+	}
 }

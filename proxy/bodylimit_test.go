@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -57,5 +58,45 @@ func TestBodyReadDeadlineFollowsProgress(t *testing.T) {
 	}
 	if n := len(e.fake.Received()); n != 1 {
 		t.Fatalf("upstream got %d requests, want 1", n)
+	}
+}
+
+// postChunked posts body with no declared length (chunked), as a client
+// streaming its request body does.
+func postChunked(t *testing.T, e *env, body string, timeout time.Duration) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/messages", io.MultiReader(strings.NewReader(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.authorize(req)
+	req.Header.Set("Content-Type", "application/json")
+	return (&http.Client{Timeout: timeout}).Do(req)
+}
+
+// A chunked body reserves the most it may grow to only while it arrives:
+// once read, the budget keeps its real size, not BodyLimit for as long as
+// its response streams. Else a handful of long streams with small chunked
+// bodies would hold the whole budget and every other request would wait.
+func TestChunkedBodyReservationShrinksOnceRead(t *testing.T) {
+	// Room for one chunked body's reservation (BodyLimit) beside a small
+	// body, not for two reservations.
+	e := newEnv(t, withConfig(func(c *proxy.Config) { c.BodyLimit, c.BodyMemory = 1<<20, 3<<19 }))
+	e.addKey("work", accountKey)
+	e.fake.Chunks = 2
+	e.fake.Pace = make(chan struct{})
+	stream, err := postChunked(t, e, `{"model":"m","stream":true}`, 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	defer close(e.fake.Pace)
+	resp, err := postChunked(t, e, `{"model":"m"}`, 3*time.Second)
+	if err != nil {
+		t.Fatalf("a small chunked request waited behind a stream's body reservation: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
 	}
 }

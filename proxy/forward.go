@@ -122,6 +122,11 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 			s.noAccount(w, a, err)
 			return
 		}
+		if !s.keyAllows(ctx, acct.ID) {
+			// Added to the pool after the key's exclusions were taken.
+			a.exclude[acct.ID] = true
+			continue
+		}
 		a.rec.Attempts++
 		a.rec.AccountID = acct.ID
 		cred, err := s.tokens.Credential(ctx, acct.ID)
@@ -220,15 +225,9 @@ func (s *Service) backoff(ctx context.Context, a *attempt) bool {
 }
 
 func (s *Service) upstreamRequest(ctx context.Context, a *attempt, cred vault.Credential) (*http.Request, error) {
-	// The escaped path: %2F, %3F and %23 reach the upstream as the client
-	// wrote them, not decoded into a different request.
-	u := strings.TrimSuffix(s.cfg.Upstream, "/") + a.r.URL.EscapedPath()
-	if a.r.URL.RawQuery != "" {
-		u += "?" + a.r.URL.RawQuery
-	}
 	// The body was read once; each attempt reads it through a new reader
 	// without copying it.
-	req, err := http.NewRequestWithContext(ctx, a.r.Method, u, bytes.NewReader(a.body))
+	req, err := http.NewRequestWithContext(ctx, a.r.Method, s.upstreamURL(a.r), bytes.NewReader(a.body))
 	if err != nil {
 		return nil, fmt.Errorf("build upstream request: %w", err)
 	}
@@ -239,6 +238,17 @@ func (s *Service) upstreamRequest(ctx context.Context, a *attempt, cred vault.Cr
 	}
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(a.body)), nil }
 	return req, nil
+}
+
+// upstreamURL is the upstream address of a client request. The escaped
+// path: %2F, %3F and %23 reach the upstream as the client wrote them, not
+// decoded into a different request.
+func (s *Service) upstreamURL(r *http.Request) string {
+	u := strings.TrimSuffix(s.cfg.Upstream, "/") + r.URL.EscapedPath()
+	if r.URL.RawQuery != "" {
+		u += "?" + r.URL.RawQuery
+	}
+	return u
 }
 
 // credentialFailed records why an account's credential could not be had.

@@ -27,13 +27,13 @@ const observedKind = "observed"
 
 // clientCredential returns the Anthropic credential the client sent itself
 // (an sk-ant- API key in x-api-key, or an sk-ant- OAuth token as a Bearer),
-// "" when it sent none.
-func clientCredential(h http.Header) string {
-	if k := h.Get("X-Api-Key"); strings.HasPrefix(k, "sk-ant-") {
-		return k
-	}
-	if b, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok && strings.HasPrefix(b, "sk-ant-") {
-		return b
+// "" when it sent none. It reads the headers as the key guard does
+// (clientToken): a request the guard let in for its Anthropic credential is
+// passed through, never served by the pool, and one carrying a Sluice key
+// is a Sluice request whose key must not reach the upstream.
+func clientCredential(r *http.Request) string {
+	if t := clientToken(r); strings.HasPrefix(t, "sk-ant-") {
+		return t
 	}
 	return ""
 }
@@ -74,17 +74,13 @@ func (s *Service) passThrough(w http.ResponseWriter, a *attempt) bool {
 	if !s.cfg.Passthrough {
 		return false
 	}
-	cred := clientCredential(a.r.Header)
+	cred := clientCredential(a.r)
 	if cred == "" {
 		return false
 	}
 	id := observedID(cred)
 	a.rec.AccountID, a.rec.Attempts = id, 1
-	u := strings.TrimSuffix(s.cfg.Upstream, "/") + a.r.URL.EscapedPath()
-	if a.r.URL.RawQuery != "" {
-		u += "?" + a.r.URL.RawQuery
-	}
-	req, err := http.NewRequestWithContext(a.r.Context(), a.r.Method, u, bytes.NewReader(a.body))
+	req, err := http.NewRequestWithContext(a.r.Context(), a.r.Method, s.upstreamURL(a.r), bytes.NewReader(a.body))
 	if err != nil {
 		a.rec.Status, a.rec.Error = http.StatusBadRequest, "request not forwardable"
 		writeError(w, http.StatusBadRequest, errInvalidRequest, "Sluice cannot forward this request: its URL is not valid")
@@ -106,7 +102,11 @@ func (s *Service) passThrough(w http.ResponseWriter, a *attempt) bool {
 		writeError(w, http.StatusBadGateway, errAPI, "Sluice could not reach the Anthropic API: "+netReason(err))
 		return true
 	}
-	s.observed(id).Observe(id, resp.StatusCode, resp.Header)
+	// A credential the upstream refused is not kept: any local program may
+	// send made-up sk-ant- strings, which must not grow the observed pool.
+	if resp.StatusCode != http.StatusUnauthorized {
+		s.observed(id).Observe(id, resp.StatusCode, resp.Header)
+	}
 	a.rec.Lane = laneOf(resp.Header)
 	s.relay(w, a, pool.Account{ID: id, Name: id, Kind: observedKind}, resp)
 	return true

@@ -2,12 +2,14 @@ package proxy_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
 
@@ -109,5 +111,100 @@ func TestPassthroughOffUsesThePool(t *testing.T) {
 	resp.Body.Close()
 	if got := e2.fake.Received(); len(got) != 1 || got[0].Credential != accountKey {
 		t.Errorf("passthrough is off by default: the pooled account must serve")
+	}
+}
+
+func TestPassthroughNeverLetsAnAnthropicLookalikeSpendThePool(t *testing.T) {
+	// Keys required, passthrough on: a request the key guard let in for
+	// carrying an Anthropic credential must go out with that credential,
+	// never with a pooled account's, however its header is spelled.
+	for _, tc := range []struct{ name, header, value string }{
+		{"lower-case bearer", "Authorization", "bearer " + ownOAuth},
+		{"two spaces", "Authorization", "Bearer  " + ownOAuth},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, withPassthrough())
+			e.addKey("pooled", accountKey)
+			resp := e.do(http.MethodPost, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`,
+				map[string]string{"Content-Type": "application/json", tc.header: tc.value})
+			resp.Body.Close()
+			for _, got := range e.fake.Received() {
+				if got.Credential == accountKey {
+					t.Fatalf("status %d: a request without a Sluice key was served by the pooled account", resp.StatusCode)
+				}
+			}
+		})
+	}
+}
+
+func TestPassthroughDoesNotForwardASluiceKey(t *testing.T) {
+	// A request carrying both a valid Sluice key and an Anthropic credential
+	// is a Sluice request: the Sluice key must never reach the upstream.
+	for _, tc := range []struct {
+		name   string
+		header func(key string) map[string]string
+	}{
+		{"sluice key in x-api-key", func(k string) map[string]string {
+			return map[string]string{"X-Api-Key": k, "Authorization": "Bearer " + ownOAuth}
+		}},
+		{"sluice key as bearer", func(k string) map[string]string {
+			return map[string]string{"X-Api-Key": ownKey, "Authorization": "Bearer " + k}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, withPassthrough())
+			e.addKey("pooled", accountKey)
+			req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/messages", strings.NewReader(`{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			for k, v := range tc.header(e.key) {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			got := e.fake.Received()
+			if len(got) == 0 {
+				t.Fatalf("status %d: nothing reached the upstream", resp.StatusCode)
+			}
+			for _, g := range got {
+				for k, vs := range g.Header {
+					for _, v := range vs {
+						if strings.Contains(v, e.key) {
+							t.Errorf("the Sluice client key reached the upstream in %s", k)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestPassthroughDoesNotKeepRefusedCredentials(t *testing.T) {
+	// Any local program may send any sk-ant- string in passthrough mode: a
+	// credential the upstream refuses must not join the observed accounts,
+	// or a loop of made-up tokens grows them (and the work of each add)
+	// without bound.
+	e := newEnv(t, withPassthrough())
+	e.fake.RefuseUnknown = true
+	e.fake.Script(ownKey, fakeapi.Behavior{})
+	for i := range 3 {
+		resp := e.do(http.MethodPost, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`,
+			map[string]string{"Content-Type": "application/json", "X-Api-Key": fmt.Sprintf("sk-ant-api03-MADEUP-%d", i)})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("made-up credential %d: status %d, want the upstream's 401", i, resp.StatusCode)
+		}
+	}
+	resp := e.do(http.MethodPost, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`,
+		map[string]string{"Content-Type": "application/json", "X-Api-Key": ownKey})
+	resp.Body.Close()
+	obs := e.svc.ObservedAccounts()
+	if len(obs) != 1 {
+		t.Fatalf("observed %d accounts, want only the one the upstream accepted", len(obs))
 	}
 }

@@ -48,7 +48,9 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 	}
 	now := s.now()
 	y, m, d := now.Date()
-	tot, err := s.db.Totals(ctx, "", time.Date(y, m, d, 0, 0, 0, 0, now.Location()))
+	// From the records, not the rollups: those hold UTC days, and local
+	// midnight is rarely UTC midnight.
+	tot, err := s.db.RecordTotals(ctx, time.Date(y, m, d, 0, 0, 0, 0, now.Location()))
 	if err != nil {
 		return Status{}, fmt.Errorf("today's totals: %w", err)
 	}

@@ -58,3 +58,31 @@ func TestLoginFinishUnknownID(t *testing.T) {
 		t.Fatalf("LoginFinish(unknown) = %v", err)
 	}
 }
+
+// "Today" is the local day: a request late yesterday (local) is not counted,
+// even when it fell on the same UTC day as local midnight.
+func TestStatusTodayIsTheLocalDay(t *testing.T) {
+	e := newEnv(t)
+	e.addKey("a", "sk-ant-api03-STATUSLOCAL")
+	tokyo := time.FixedZone("UTC+9", 9*60*60)
+	e.clock.mu.Lock()
+	e.clock.now = time.Date(2026, 11, 28, 20, 0, 0, 0, tokyo) // 11:00 UTC on the 28th
+	e.clock.mu.Unlock()
+	resp := e.do("POST", "/v1/messages", `{"model":"claude-x","max_tokens":1}`, nil)
+	resp.Body.Close()
+	e.clock.Advance(14 * time.Hour) // 10:00 on the 29th in Tokyo, 01:00 UTC
+	resp = e.do("POST", "/v1/messages", `{"model":"claude-x","max_tokens":1}`, nil)
+	resp.Body.Close()
+	ctx := context.Background()
+	waitFor(t, "both requests to reach the journal", func() bool {
+		tot, err := e.db.Totals(ctx, "", time.Time{})
+		return err == nil && tot.Requests == 2
+	})
+	st, err := e.svc.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.RequestsToday != 1 {
+		t.Fatalf("requests today = %d, want 1 (yesterday evening's is not today's)", st.RequestsToday)
+	}
+}

@@ -191,3 +191,19 @@ func (db *DB) Payload(ctx context.Context, id string) (Payload, error) {
 	}
 	return p, nil
 }
+
+// RecordTotals sums the records still kept at or after since, to the
+// millisecond. Totals reads the daily rollups, which start at UTC
+// midnight: a window that starts elsewhere (the local day) needs this.
+func (db *DB) RecordTotals(ctx context.Context, since time.Time) (Totals, error) {
+	w, args := Query{Since: since}.where()
+	var t Totals
+	err := db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(status >= 400 OR error != ''), 0),
+		coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cache_read), 0),
+		coalesce(sum(cache_create), 0), coalesce(sum(cost_micros), 0) FROM records`+w, args...).
+		Scan(&t.Requests, &t.Errors, &t.InputTokens, &t.OutputTokens, &t.CacheRead, &t.CacheCreate, &t.CostMicros)
+	if err != nil {
+		return Totals{}, fmt.Errorf("journal: record totals: %w", err)
+	}
+	return t, nil
+}
