@@ -286,7 +286,13 @@ func (s *Service) RevokeKey(ctx context.Context, name string) error {
 		return err
 	}
 	s.keys.update(k, rec, s.now())
-	s.DismissFirstKey()
+	// A revoked first key must not be shown or copied any more; revoking
+	// another key leaves the first one's display alone.
+	s.keys.firstMu.Lock()
+	if s.keys.first != nil && s.keys.first.ID == rec.ID {
+		s.keys.first, s.keys.firstSec = nil, ""
+	}
+	s.keys.firstMu.Unlock()
 	s.audit(ctx, AuditClientKeyRevoke, rec.Name, "")
 	return nil
 }
