@@ -87,7 +87,7 @@ first) until interrupted; with --json each one is a JSON line.`,
 	fs.StringVar(&since, "since", "", "only the last period, e.g. 2h or 7d")
 	fs.StringVar(&f.Project, "project", "", "only this project (the X-Sluice-Project tag)")
 	fs.StringVar(&f.Session, "session", "", "only this client session")
-	fs.StringVar(&f.ClientKey, "key", "", "only this client key (its name, or its id from `sluice keys list --json`)")
+	fs.StringVar(&f.ClientKey, "key", "", "only this client key (its name, or its id from 'sluice keys list --json')")
 	fs.BoolVarP(&follow, "follow", "f", false, "keep printing new requests until interrupted")
 	cmd.AddCommand(e.logsShowCmd(), e.logsCleanupCmd())
 	return cmd

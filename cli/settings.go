@@ -160,7 +160,7 @@ func parseBool(v string) (bool, error) {
 	case "false", "off", "no", "0":
 		return false, nil
 	}
-	return false, errors.New("must be true or false")
+	return false, errors.New("must be on or off (or true or false)")
 }
 
 // positive reads a duration that must be greater than zero (zero would

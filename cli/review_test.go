@@ -1,0 +1,59 @@
+package cli_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/sluice-proxy/sluice/cli"
+)
+
+// A new user copies the root help's example: it must include the client
+// key, without which every request gets 401.
+func TestRootHelpExampleCarriesAClientKey(t *testing.T) {
+	r := sluice(t, baseEnv(t), "", "--help")
+	if r.code != cli.ExitOK || !strings.Contains(r.out, "ANTHROPIC_AUTH_TOKEN=sk-sluice-") || !strings.Contains(r.out, "keys create") {
+		t.Fatalf("root help: %d %q", r.code, r.out)
+	}
+}
+
+// pflag reads a backquoted word of a flag's usage as the value's name:
+// the --key line must name a string value, not "sluice keys list --json".
+func TestLogsKeyFlagHelpNamesItsValue(t *testing.T) {
+	r := sluice(t, baseEnv(t), "", "logs", "--help")
+	if !regexp.MustCompile(`--key string\s+only this client key`).MatchString(r.out) {
+		t.Fatalf("logs --help:\n%s", r.out)
+	}
+}
+
+// Every account command says what it did, as pause and resume do.
+func TestRenameAndPrioritySayWhatTheyDid(t *testing.T) {
+	env := baseEnv(t)
+	if r := sluice(t, env, secretKey+"\n", "accounts", "add-key", "work"); r.code != 0 {
+		t.Fatalf("add-key: %d %s", r.code, r.err)
+	}
+	r := sluice(t, env, "", "accounts", "priority", "work", "3")
+	if r.code != 0 || !strings.Contains(r.out, "work") || !strings.Contains(r.out, "3") {
+		t.Fatalf("priority: %d %q %q", r.code, r.out, r.err)
+	}
+	r = sluice(t, env, "", "accounts", "rename", "work", "main")
+	if r.code != 0 || !strings.Contains(r.out, "work") || !strings.Contains(r.out, "main") {
+		t.Fatalf("rename: %d %q %q", r.code, r.out, r.err)
+	}
+}
+
+// The on|off commands name the words they document in their errors.
+func TestOnOffErrorsNameOnAndOff(t *testing.T) {
+	r := sluice(t, baseEnv(t), "", "settings", "set", "capture", "maybe")
+	if r.code != cli.ExitUsage || !strings.Contains(r.err, "on or off") {
+		t.Fatalf("settings set capture maybe: %d %q", r.code, r.err)
+	}
+}
+
+// Every command has --help (README), `sluice window` included.
+func TestWindowHelp(t *testing.T) {
+	r := runWindow(baseEnv(t), []string{"--help"}, nil)
+	if r.code != cli.ExitOK || !strings.Contains(r.out, "sluice window") || !strings.Contains(r.out, "--copy-settings") {
+		t.Fatalf("window --help: %d %q %q", r.code, r.out, r.err)
+	}
+}
