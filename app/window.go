@@ -40,17 +40,7 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	events, unsubscribe := eng.Subscribe()
 	go v.watch(events)
 	// "Open Sluice" or a second `sluice` start while this window is open.
-	shows, stopShows := eng.Subscribe()
-	go func() {
-		for e := range shows {
-			if e.Kind == proxy.EventShowWindow {
-				fyne.Do(func() {
-					w.Show()
-					w.RequestFocus()
-				})
-			}
-		}
-	}()
+	stopShows := comeForward(eng, w)
 	if opts.CopySettings {
 		a.Lifecycle().SetOnStarted(func() {
 			v.addr = eng.Addr()
@@ -65,4 +55,22 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	unsubscribe()
 	stopShows()
 	return nil
+}
+
+// comeForward shows and focuses w whenever the engine asks (a second
+// `sluice` start, the tray's "Open Sluice"), until the returned function
+// ends the subscription, which also ends the goroutine.
+func comeForward(eng Engine, w fyne.Window) (stop func()) {
+	shows, stop := eng.Subscribe()
+	go func() {
+		for e := range shows {
+			if e.Kind == proxy.EventShowWindow {
+				fyne.Do(func() {
+					w.Show()
+					w.RequestFocus()
+				})
+			}
+		}
+	}()
+	return stop
 }
