@@ -97,7 +97,7 @@ func Run(eng Engine, opts Options) error {
 	events, unsubscribe := eng.Subscribe()
 	go v.watch(events)
 	// A second `sluice` start asks this one to come forward.
-	stopShows := comeForward(eng, w)
+	stopShows := comeForward(eng, w, nil)
 	if opts.StartProxy && !eng.ProxyRunning() {
 		v.set(true)
 	}
