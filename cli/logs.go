@@ -355,8 +355,8 @@ func printUsage(w io.Writer, rep proxy.UsageReport, by []string) {
 	}
 	fmt.Fprintln(tw, strings.Join(append(head, "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "COST"), "\t"))
 	line := func(cols []string, t proxy.UsageRow) {
-		fmt.Fprintf(tw, "%s%d\t%d\t%d\t%d\t%d\t%d\t$%.2f\n", strings.Join(cols, ""), t.Requests, t.Errors,
-			t.InputTokens, t.OutputTokens, t.CacheRead, t.CacheCreate, float64(t.CostMicros)/1e6)
+		fmt.Fprintf(tw, "%s%d\t%d\t%d\t%d\t%d\t%d\t%s\n", strings.Join(cols, ""), t.Requests, t.Errors,
+			t.InputTokens, t.OutputTokens, t.CacheRead, t.CacheCreate, dollars(t.CostMicros))
 	}
 	for _, r := range rep.Rows {
 		var cols []string

@@ -1,11 +1,15 @@
 package cli_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
 // A new user copies the root help's example: it must include the client
@@ -55,5 +59,40 @@ func TestWindowHelp(t *testing.T) {
 	r := runWindow(baseEnv(t), []string{"--help"}, nil)
 	if r.code != cli.ExitOK || !strings.Contains(r.out, "sluice window") || !strings.Contains(r.out, "--copy-settings") {
 		t.Fatalf("window --help: %d %q %q", r.code, r.out, r.err)
+	}
+}
+
+// A cheap request costs less than a cent: usage and status must not round
+// it to $0.00 while logs shows $0.0002 for the same request.
+func TestSmallCostsAreNotShownAsZero(t *testing.T) {
+	fake := fakeapi.New(t)
+	env := baseEnv(t)
+	env["SLUICE_UPSTREAM"] = fake.URL
+	if r := sluice(t, env, keyA+"\n", "accounts", "add-key", "a"); r.code != 0 {
+		t.Fatalf("add-key: %d %s", r.code, r.err)
+	}
+	addr := owner(t, env)
+	key := createKey(t, env, "cheap")
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages",
+		strings.NewReader(`{"model":"claude-sonnet-4-5","max_tokens":1,"messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("x-api-key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("request: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	var st proxy.Status
+	eventually(t, "today's cost", func() bool {
+		st = proxy.Status{}
+		return json.Unmarshal([]byte(sluice(t, env, "", "status", "--json").out), &st) == nil && st.CostTodayMicros > 0
+	})
+	if st.CostTodayMicros >= 5000 {
+		t.Fatalf("the fake's request cost %d micros: not below half a cent", st.CostTodayMicros)
+	}
+	if out := sluice(t, env, "", "status").out; strings.Contains(out, "$0.00\n") {
+		t.Errorf("status shows a nonzero cost as $0.00:\n%s", out)
+	}
+	if out := sluice(t, env, "", "usage").out; strings.Contains(out, "$0.00\n") {
+		t.Errorf("usage shows a nonzero cost as $0.00:\n%s", out)
 	}
 }
