@@ -25,7 +25,8 @@ func (e *env) withEngine(run func(ctx context.Context, eng Engine, args []string
 			return err
 		}
 		defer done()
-		return run(c.Context(), eng, args)
+		// Every command naming an account says where the names are.
+		return accountHint(run(c.Context(), eng, args))
 	}
 }
 

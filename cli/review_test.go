@@ -96,3 +96,21 @@ func TestSmallCostsAreNotShownAsZero(t *testing.T) {
 		t.Errorf("usage shows a nonzero cost as $0.00:\n%s", out)
 	}
 }
+
+// An unknown account name says where the names are, for every account
+// command, not only the limit ones.
+func TestUnknownAccountSaysWhereTheNamesAre(t *testing.T) {
+	env := baseEnv(t)
+	for _, args := range [][]string{
+		{"accounts", "remove", "nosuch"},
+		{"accounts", "pause", "nosuch"},
+		{"accounts", "priority", "nosuch", "1"},
+		{"accounts", "rename", "nosuch", "other"},
+		{"accounts", "clear-limit", "nosuch"},
+	} {
+		r := sluice(t, env, "", args...)
+		if r.code != cli.ExitFailure || strings.Count(r.err, "see `sluice accounts list`") != 1 {
+			t.Errorf("%v: %d %q", args, r.code, r.err)
+		}
+	}
+}
