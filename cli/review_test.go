@@ -9,6 +9,7 @@ import (
 
 	"github.com/sluice-proxy/sluice/cli"
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -111,6 +112,21 @@ func TestUnknownAccountSaysWhereTheNamesAre(t *testing.T) {
 		r := sluice(t, env, "", args...)
 		if r.code != cli.ExitFailure || strings.Count(r.err, "see `sluice accounts list`") != 1 {
 			t.Errorf("%v: %d %q", args, r.code, r.err)
+		}
+	}
+}
+
+// `sluice window --data-dir DIR` reaches the engine serving DIR, as
+// `sluice serve --data-dir DIR` and every other command take it.
+func TestWindowTakesDataDir(t *testing.T) {
+	env := baseEnv(t)
+	owner(t, env)
+	other := baseEnv(t) // SLUICE_DATA_DIR names a dir nothing serves
+	for _, args := range [][]string{{"--data-dir", env["SLUICE_DATA_DIR"]}, {"--data-dir=" + env["SLUICE_DATA_DIR"]}} {
+		ran := false
+		r := runWindow(other, args, func(*control.Client, bool) error { ran = true; return nil })
+		if r.code != cli.ExitOK || !ran {
+			t.Errorf("window %v: %d %q", args, r.code, r.err)
 		}
 	}
 }
