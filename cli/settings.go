@@ -189,8 +189,8 @@ func (s *Settings) serverFlags(fs *pflag.FlagSet) {
 		s.Proxy.Port, err = parsePort(v)
 		return err
 	})
-	fs.StringVar(&s.Proxy.Upstream, "upstream", s.Proxy.Upstream, "Anthropic API base URL (SLUICE_UPSTREAM)")
-	fs.StringVar(&s.Proxy.Strategy, "strategy", s.Proxy.Strategy, "account selection: session, priority, round-robin, least-used, drain-soonest (SLUICE_STRATEGY)")
+	fs.StringVar(&s.Proxy.Upstream, "upstream", s.Proxy.Upstream, "Anthropic API base URL (SLUICE_UPSTREAM, default https://api.anthropic.com)")
+	fs.StringVar(&s.Proxy.Strategy, "strategy", s.Proxy.Strategy, "account selection: session, priority, round-robin, least-used, drain-soonest (SLUICE_STRATEGY, default session)")
 }
 
 // commonFlags are accepted by every command.
