@@ -51,16 +51,29 @@ func (v *view) move(a proxy.AccountView, by int) {
 	if i < 0 || j < 0 || j >= len(v.rows) {
 		return
 	}
-	b := v.rows[j]
-	pa, pb := b.Priority, a.Priority
-	if pa == pb { // equal priorities sort by name: make the order explicit
-		pa = pb + by
+	// Swapping the two priorities is not enough when they are equal (the
+	// default 0 for all, names then decide), and nudging one by one can
+	// jump past other accounts of that priority: number the new order
+	// 0, 1, 2... and set what changed.
+	rows := slices.Clone(v.rows)
+	rows[i], rows[j] = rows[j], rows[i]
+	type change struct {
+		name string
+		p    int
+	}
+	var changes []change
+	for k, r := range rows {
+		if r.Priority != k {
+			changes = append(changes, change{r.Name, k})
+		}
 	}
 	v.act("reorder "+a.Name, func(ctx context.Context) error {
-		if err := v.eng.SetPriority(ctx, a.Name, pa); err != nil {
-			return err
+		for _, c := range changes {
+			if err := v.eng.SetPriority(ctx, c.name, c.p); err != nil {
+				return err
+			}
 		}
-		return v.eng.SetPriority(ctx, b.Name, pb)
+		return nil
 	})
 }
 

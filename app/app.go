@@ -15,7 +15,6 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/sluice-proxy/sluice/assets"
-	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/tray"
 )
 
@@ -98,17 +97,7 @@ func Run(eng Engine, opts Options) error {
 	events, unsubscribe := eng.Subscribe()
 	go v.watch(events)
 	// A second `sluice` start asks this one to come forward.
-	shows, stopShows := eng.Subscribe()
-	go func() {
-		for e := range shows {
-			if e.Kind == proxy.EventShowWindow {
-				fyne.Do(func() {
-					w.Show()
-					w.RequestFocus()
-				})
-			}
-		}
-	}()
+	stopShows := comeForward(eng, w, nil)
 	if opts.StartProxy && !eng.ProxyRunning() {
 		v.set(true)
 	}

@@ -4,23 +4,19 @@ import (
 	"context"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/tray"
 )
 
 // Engine is what the window needs of the engine. *proxy.Service satisfies
 // it today; it names no concrete engine type, so a client of the control
 // API (the window as its own `sluice window` process) can satisfy it too.
 type Engine interface {
-	StartProxy(ctx context.Context) error
-	StopProxy(ctx context.Context) error
-	ProxyRunning() bool
-	Addr() string
+	// tray.Engine: the proxy's switch and address, the accounts and the
+	// event subscription, which the tray needs too.
+	tray.Engine
 	// SetPort moves the proxy to another port (restarting it if it runs)
 	// and keeps the port for the next start.
 	SetPort(ctx context.Context, port int) error
-	Accounts(ctx context.Context) ([]proxy.AccountView, error)
-	// Subscribe returns engine events and a function that ends the
-	// subscription and closes the channel.
-	Subscribe() (<-chan proxy.Event, func())
 	// Login signs in through the browser and adds the account, or renews
 	// its login with req.Reauth. It waits for the browser until ctx ends.
 	Login(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error)

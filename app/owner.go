@@ -195,7 +195,11 @@ func (o *owner) closeWindow() {
 	cmd := o.window
 	o.mu.Unlock()
 	if cmd != nil && cmd.Process != nil {
-		_ = cmd.Process.Signal(os.Interrupt)
+		// Windows cannot deliver os.Interrupt to another process: kill it
+		// there rather than leave a window onto an engine that is gone.
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			_ = cmd.Process.Kill()
+		}
 	}
 }
 

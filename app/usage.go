@@ -72,6 +72,10 @@ type usageTab struct {
 	byAccount *widget.Label
 	byModel   *widget.Label
 	note      *widget.Label
+	// gen counts refreshes (UI goroutine only): a read that finishes after
+	// a newer one started is dropped, so a slow 30-day read cannot replace
+	// the 24 hours selected since.
+	gen int
 }
 
 func newUsageTab(eng Journal, do func(func())) *usageTab {
@@ -115,6 +119,7 @@ type usageData struct {
 }
 
 // refresh reads the selected range off the UI goroutine and shows it.
+// UI goroutine only.
 func (u *usageTab) refresh() {
 	span := usageRanges[1].span
 	for _, r := range usageRanges {
@@ -122,6 +127,8 @@ func (u *usageTab) refresh() {
 			span = r.span
 		}
 	}
+	u.gen++
+	gen := u.gen
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
@@ -133,7 +140,11 @@ func (u *usageTab) refresh() {
 				d.models, err = u.eng.Usage(ctx, proxy.UsageQuery{Since: d.since, By: []string{"model"}})
 			}
 		}
-		u.do(func() { u.show(d, err) })
+		u.do(func() {
+			if gen == u.gen {
+				u.show(d, err)
+			}
+		})
 	}()
 }
 

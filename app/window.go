@@ -1,6 +1,9 @@
 package app
 
 import (
+	"log/slog"
+	"sync/atomic"
+
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
@@ -40,17 +43,12 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	events, unsubscribe := eng.Subscribe()
 	go v.watch(events)
 	// "Open Sluice" or a second `sluice` start while this window is open.
-	shows, stopShows := eng.Subscribe()
-	go func() {
-		for e := range shows {
-			if e.Kind == proxy.EventShowWindow {
-				fyne.Do(func() {
-					w.Show()
-					w.RequestFocus()
-				})
-			}
-		}
-	}()
+	// When the owner stops (`sluice serve` interrupted, the tray app gone),
+	// the window closes rather than stay up with every action failing.
+	stopShows := comeForward(eng, w, func() {
+		slog.Warn("Sluice stopped: closing its window")
+		fyne.Do(a.Quit)
+	})
 	if opts.CopySettings {
 		a.Lifecycle().SetOnStarted(func() {
 			v.addr = eng.Addr()
@@ -65,4 +63,30 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	unsubscribe()
 	stopShows()
 	return nil
+}
+
+// comeForward shows and focuses w whenever the engine asks (a second
+// `sluice` start, the tray's "Open Sluice"), until the returned function
+// ends the subscription, which also ends the goroutine. gone, when not
+// nil, is called if the subscription ends first: the engine went away.
+func comeForward(eng Engine, w fyne.Window, gone func()) (stop func()) {
+	shows, unsubscribe := eng.Subscribe()
+	var stopped atomic.Bool
+	go func() {
+		for e := range shows {
+			if e.Kind == proxy.EventShowWindow {
+				fyne.Do(func() {
+					w.Show()
+					w.RequestFocus()
+				})
+			}
+		}
+		if gone != nil && !stopped.Load() {
+			gone()
+		}
+	}()
+	return func() {
+		stopped.Store(true)
+		unsubscribe()
+	}
 }

@@ -25,7 +25,8 @@ func (e *env) withEngine(run func(ctx context.Context, eng Engine, args []string
 			return err
 		}
 		defer done()
-		return run(c.Context(), eng, args)
+		// Every command naming an account says where the names are.
+		return accountHint(run(c.Context(), eng, args))
 	}
 }
 
@@ -80,7 +81,11 @@ func (e *env) accountsCmd() *cobra.Command {
 				if err != nil {
 					return usagef("priority must be a whole number, not %q", args[1])
 				}
-				return eng.SetPriority(ctx, args[0], p)
+				if err := eng.SetPriority(ctx, args[0], p); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.io.Out, "%s now has priority %d (lower is preferred).\n", args[0], p)
+				return nil
 			}),
 		},
 		&cobra.Command{
@@ -88,7 +93,11 @@ func (e *env) accountsCmd() *cobra.Command {
 			Short: "Rename an account (its credential and history stay)",
 			Args:  exactArgs("OLD", "NEW"),
 			RunE: e.withEngine(func(ctx context.Context, eng Engine, args []string) error {
-				return eng.RenameAccount(ctx, args[0], args[1])
+				if err := eng.RenameAccount(ctx, args[0], args[1]); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.io.Out, "Renamed %s to %s.\n", args[0], args[1])
+				return nil
 			}),
 		},
 	)

@@ -104,12 +104,14 @@ func (e *env) root() *cobra.Command {
 		Short: "Pool your Claude accounts behind one local endpoint",
 		Long: `Sluice pools your Claude accounts behind one local endpoint.
 
-With no command, sluice starts the tray app (the proxy starts with it).
+With no command, sluice starts the tray app (the proxy starts with it);
+'sluice window' opens the window onto a running app or 'sluice serve'.
 The commands below talk to the running app, or to 'sluice serve', when one
 runs; otherwise they open Sluice's data themselves.
 
-Point a client at it:
-  ANTHROPIC_BASE_URL=http://127.0.0.1:8788 claude
+Point a client at it with a client key (the first one is printed when
+Sluice first starts; 'sluice keys create NAME' makes more):
+  ANTHROPIC_BASE_URL=http://127.0.0.1:8788 ANTHROPIC_AUTH_TOKEN=sk-sluice-... claude
 
 Settings come from SLUICE_* environment variables (see README) and flags.
 Exit codes: 0 ok, 1 failure, 2 usage.`,

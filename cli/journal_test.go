@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -128,13 +129,17 @@ func TestLogsUsageAndCleanupThroughServe(t *testing.T) {
 			t.Errorf("logs %v: %d entries, want 0", f, len(none))
 		}
 	}
-	if r := sluice(t, env, "", "logs", "--status", "teapot"); r.code != 1 || !strings.Contains(r.err, "2xx") {
+	if r := sluice(t, env, "", "logs", "--status", "teapot"); r.code != cli.ExitUsage || !strings.Contains(r.err, "2xx") {
 		t.Errorf("bad status filter: %d %q", r.code, r.err)
 	}
 
 	r := mustRun(t, env, "", "logs", "show", e.ID)
 	if !strings.Contains(r.out, e.ID) || !strings.Contains(r.out, "claude-test") || !strings.Contains(r.out, "POST /v1/messages") {
 		t.Fatalf("logs show: %q", r.out)
+	}
+	// The key by the name the user gave it, as in `sluice keys list`.
+	if !regexp.MustCompile(`Client key:\s+logs \(`).MatchString(r.out) {
+		t.Fatalf("logs show names no client key: %q", r.out)
 	}
 	if !strings.Contains(r.out, "add --payload") || strings.Contains(r.out, "max_tokens") {
 		t.Fatalf("logs show without --payload: %q", r.out)

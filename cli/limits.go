@@ -26,7 +26,7 @@ still holds, the next request benches the account again.`,
 			Args: exactArgs("NAME"),
 			RunE: e.withEngine(func(ctx context.Context, eng Engine, args []string) error {
 				if err := eng.ClearLimit(ctx, args[0]); err != nil {
-					return accountHint(err)
+					return err
 				}
 				fmt.Fprintf(e.io.Out, "Cleared the limits of %s: it serves the next request.\n", args[0])
 				return nil
@@ -48,7 +48,7 @@ window's kind as 'sluice accounts list --json' shows it. 0 removes the cap.
 					return usagef("PERCENT must be a number from 0 to 100, not %q", args[2])
 				}
 				if err := eng.SetHeadroom(ctx, args[0], args[1], p); err != nil {
-					return accountHint(err)
+					return err
 				}
 				if p == 0 || p == 100 {
 					fmt.Fprintf(e.io.Out, "Removed the %s headroom cap of %s.\n", args[1], args[0])
@@ -71,7 +71,7 @@ none has plan headroom left, instead of being billed silently.`,
 					return usagef("plan-guard takes on or off, not %q", args[1])
 				}
 				if err := eng.SetPlanGuard(ctx, args[0], on); err != nil {
-					return accountHint(err)
+					return err
 				}
 				if on {
 					fmt.Fprintf(e.io.Out, "Plan guard on for %s: it never draws extra usage.\n", args[0])

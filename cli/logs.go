@@ -46,6 +46,11 @@ first) until interrupted; with --json each one is a JSON line.`,
 			if f.Limit < 0 {
 				return usagef("--limit must not be negative")
 			}
+			switch f.Status { // the engine's classes; a typo is a bad command line (exit 2)
+			case "", "2xx", "2", "3xx", "3", "4xx", "4", "5xx", "5":
+			default:
+				return usagef("--status %q: want 2xx, 3xx, 4xx or 5xx", f.Status)
+			}
 			if f.ClientKey != "" {
 				ks, err := eng.Keys(ctx)
 				if err != nil {
@@ -87,7 +92,7 @@ first) until interrupted; with --json each one is a JSON line.`,
 	fs.StringVar(&since, "since", "", "only the last period, e.g. 2h or 7d")
 	fs.StringVar(&f.Project, "project", "", "only this project (the X-Sluice-Project tag)")
 	fs.StringVar(&f.Session, "session", "", "only this client session")
-	fs.StringVar(&f.ClientKey, "key", "", "only this client key (its name, or its id from `sluice keys list --json`)")
+	fs.StringVar(&f.ClientKey, "key", "", "only this client key (its name, or its id from 'sluice keys list --json')")
 	fs.BoolVarP(&follow, "follow", "f", false, "keep printing new requests until interrupted")
 	cmd.AddCommand(e.logsShowCmd(), e.logsCleanupCmd())
 	return cmd
@@ -167,7 +172,7 @@ func (e *env) logsShowCmd() *cobra.Command {
 			if jsonOut {
 				return writeJSON(e.io.Out, d)
 			}
-			printRequest(e.io.Out, d, payload)
+			printRequest(e.io.Out, d, keyLabel(ctx, eng, d.ClientKeyID), payload)
 			return nil
 		}),
 	}
@@ -176,7 +181,26 @@ func (e *env) logsShowCmd() *cobra.Command {
 	return cmd
 }
 
-func printRequest(w io.Writer, d proxy.RequestDetail, payload bool) {
+// keyLabel names a client key by the name `sluice keys list` shows, with
+// its id (what the journal records and `logs --key` also takes); the bare
+// id when the key is gone or the keys cannot be read.
+func keyLabel(ctx context.Context, eng Engine, id string) string {
+	if id == "" {
+		return ""
+	}
+	ks, err := eng.Keys(ctx)
+	if err != nil {
+		return id
+	}
+	for _, k := range ks {
+		if k.ID == id {
+			return k.Name + " (" + id + ")"
+		}
+	}
+	return id
+}
+
+func printRequest(w io.Writer, d proxy.RequestDetail, key string, payload bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k string, v any) {
 		if s := fmt.Sprint(v); s != "" && s != "0" && s != "0s" {
@@ -204,7 +228,7 @@ func printRequest(w io.Writer, d proxy.RequestDetail, payload bool) {
 	row("Error", d.Error)
 	row("Session", d.Session)
 	row("Project", d.Project)
-	row("Client key", d.ClientKeyID)
+	row("Client key", key)
 	row("User agent", d.UserAgent)
 	row("Upstream id", d.RequestID)
 	_ = tw.Flush()
@@ -331,8 +355,8 @@ func printUsage(w io.Writer, rep proxy.UsageReport, by []string) {
 	}
 	fmt.Fprintln(tw, strings.Join(append(head, "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "COST"), "\t"))
 	line := func(cols []string, t proxy.UsageRow) {
-		fmt.Fprintf(tw, "%s%d\t%d\t%d\t%d\t%d\t%d\t$%.2f\n", strings.Join(cols, ""), t.Requests, t.Errors,
-			t.InputTokens, t.OutputTokens, t.CacheRead, t.CacheCreate, float64(t.CostMicros)/1e6)
+		fmt.Fprintf(tw, "%s%d\t%d\t%d\t%d\t%d\t%d\t%s\n", strings.Join(cols, ""), t.Requests, t.Errors,
+			t.InputTokens, t.OutputTokens, t.CacheRead, t.CacheCreate, dollars(t.CostMicros))
 	}
 	for _, r := range rep.Rows {
 		var cols []string

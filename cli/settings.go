@@ -164,7 +164,7 @@ func parseBool(v string) (bool, error) {
 	case "false", "off", "no", "0":
 		return false, nil
 	}
-	return false, errors.New("must be true or false")
+	return false, errors.New("must be on or off (or true or false)")
 }
 
 // positive reads a duration that must be greater than zero (zero would
@@ -194,8 +194,8 @@ func (s *Settings) serverFlags(fs *pflag.FlagSet) {
 		s.Proxy.PortFixed = true
 		return err
 	})
-	fs.StringVar(&s.Proxy.Upstream, "upstream", s.Proxy.Upstream, "Anthropic API base URL (SLUICE_UPSTREAM)")
-	fs.StringVar(&s.Proxy.Strategy, "strategy", s.Proxy.Strategy, "account selection: session, priority, round-robin, least-used, drain-soonest (SLUICE_STRATEGY)")
+	fs.StringVar(&s.Proxy.Upstream, "upstream", s.Proxy.Upstream, "Anthropic API base URL (SLUICE_UPSTREAM, default https://api.anthropic.com)")
+	fs.StringVar(&s.Proxy.Strategy, "strategy", s.Proxy.Strategy, "account selection: session, priority, round-robin, least-used, drain-soonest (SLUICE_STRATEGY, default session)")
 }
 
 // commonFlags are accepted by every command.

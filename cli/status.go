@@ -80,7 +80,7 @@ func printStatus(w io.Writer, st proxy.Status, running bool) {
 	default:
 		fmt.Fprintf(w, "Proxy:     not running (start the app with `sluice`, or `sluice serve`)\n")
 	}
-	fmt.Fprintf(w, "Today:     %d request(s), $%.2f\n", st.RequestsToday, float64(st.CostTodayMicros)/1e6)
+	fmt.Fprintf(w, "Today:     %d request(s), %s\n", st.RequestsToday, dollars(st.CostTodayMicros))
 	fmt.Fprintf(w, "Accounts:  %d usable of %d\n", st.Usable, st.Accounts)
 	for _, u := range st.Unusable {
 		line := "  " + u.Name + ": " + u.State
@@ -246,4 +246,14 @@ func resetText(t, now time.Time) string {
 		return t.Format("15:04")
 	}
 	return t.Format("Mon 15:04")
+}
+
+// dollars formats an estimated cost in millionths of a dollar: to the cent,
+// or to four decimals below a cent, so that a few cheap requests do not
+// read as free (logs shows each one to four decimals).
+func dollars(micros int64) string {
+	if micros != 0 && micros > -10000 && micros < 10000 {
+		return fmt.Sprintf("$%.4f", float64(micros)/1e6)
+	}
+	return fmt.Sprintf("$%.2f", float64(micros)/1e6)
 }

@@ -3,8 +3,26 @@ package cli
 import (
 	"fmt"
 
+	"github.com/spf13/pflag"
+
 	"github.com/sluice-proxy/sluice/proxy/control"
 )
+
+// windowHelp is `sluice window --help`: the command lives outside the
+// cobra tree (main runs it before cli.Run, so the window process never
+// parses the other commands' flags), yet has --help like every command.
+const windowHelp = `Open Sluice's window onto the running tray app or 'sluice serve' (the
+tray's "Open Sluice" starts it). Closing the window ends this process; the
+proxy keeps running.
+
+Usage:
+  sluice window [--copy-settings] [--data-dir DIR]
+
+Flags:
+      --copy-settings   copy the connection settings to the clipboard once the window is up
+      --data-dir DIR    the data dir of the Sluice to open (SLUICE_DATA_DIR)
+  -h, --help            help for window
+`
 
 // RunWindow runs `sluice window [--copy-settings]`: the desktop window as
 // a client of the engine that owns the data dir (the tray app's owner
@@ -12,19 +30,26 @@ import (
 // window until it is closed; main fills it from the app package, which
 // cli does not import.
 func RunWindow(io IO, version string, args []string, run func(c *control.Client, copySettings bool) error) int {
-	copySettings := false
-	for _, a := range args {
-		switch a {
-		case "--copy-settings":
-			copySettings = true
-		default:
-			fmt.Fprintf(io.Err, "sluice window: unknown argument %q\n", a)
-			return ExitUsage
+	set, setErr := LoadSettings(io.Env, version)
+	fs := pflag.NewFlagSet("sluice window", pflag.ContinueOnError)
+	fs.SetOutput(discard{})
+	var copySettings, help bool
+	fs.BoolVar(&copySettings, "copy-settings", false, "")
+	fs.BoolVarP(&help, "help", "h", false, "")
+	fs.StringVar(&set.DataDir, "data-dir", set.DataDir, "")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		if err == nil {
+			err = fmt.Errorf("unknown argument %q", fs.Arg(0))
 		}
+		fmt.Fprintf(io.Err, "sluice window: %v\nRun 'sluice window --help' for usage.\n", err)
+		return ExitUsage
 	}
-	set, err := LoadSettings(io.Env, version)
-	if err != nil {
-		fmt.Fprintln(io.Err, "sluice:", err)
+	if help {
+		fmt.Fprint(io.Out, windowHelp)
+		return ExitOK
+	}
+	if setErr != nil {
+		fmt.Fprintln(io.Err, "sluice:", setErr)
 		return ExitUsage
 	}
 	c, err := control.Dial(set.DataDir)
@@ -39,3 +64,8 @@ func RunWindow(io IO, version string, args []string, run func(c *control.Client,
 	}
 	return ExitOK
 }
+
+// discard swallows pflag's own messages: RunWindow says what went wrong.
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

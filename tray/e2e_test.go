@@ -147,6 +147,11 @@ func clickUntil(t *testing.T, menu dbus.BusObject, id int32, done func() bool) {
 	for range 3 {
 		call := menu.Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(""), uint32(time.Now().Unix()))
 		if call.Err != nil {
+			// Quit may end the app before its reply leaves: the bus then
+			// reports the recipient gone. That is the click working.
+			if eventually(5*time.Second, done) {
+				return
+			}
 			t.Fatalf("click item %d: %v", id, call.Err)
 		}
 		if eventually(5*time.Second, done) {

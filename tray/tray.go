@@ -42,6 +42,8 @@ type Host interface {
 }
 
 // Options are what the tray calls back into the app for. All are optional.
+// "The UI goroutine" below is Fyne's under Install; under RunBare, which
+// has none, menu actions run on a goroutine of their own per item.
 type Options struct {
 	// OpenWindow is called on the UI goroutine for "Open Sluice". Nil hides
 	// the item.

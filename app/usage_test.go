@@ -1,0 +1,52 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+// slowLongUsage answers the 24-hour range at once and holds the longer
+// ranges until release is closed: a slow 30-day read finishing after the
+// user moved on to 24 hours.
+type slowLongUsage struct {
+	Journal // only Usage is called
+	release chan struct{}
+}
+
+func (s *slowLongUsage) Usage(_ context.Context, q proxy.UsageQuery) (proxy.UsageReport, error) {
+	var r proxy.UsageReport
+	r.Total.Requests = 1
+	if time.Since(q.Since) > 25*time.Hour {
+		<-s.release
+		r.Total.Requests = 30
+	}
+	return r, nil
+}
+
+// The tab shows the range selected last, whichever read finishes last.
+func TestUsageShowsTheLastSelectedRange(t *testing.T) {
+	test.NewTempApp(t)
+	eng := &slowLongUsage{release: make(chan struct{})}
+	ui := make(chan func(), 4) // this test's goroutine is the UI goroutine
+	u := newUsageTab(eng, func(f func()) { ui <- f })
+
+	u.span.Selected = "30 days"
+	u.refresh() // held
+	u.span.Selected = "24 hours"
+	u.refresh()
+	(<-ui)() // the 24-hour read
+	if !strings.Contains(u.totals.Text, " 1 requests") {
+		t.Fatalf("after 24 hours: %q", u.totals.Text)
+	}
+	close(eng.release)
+	(<-ui)() // the stale 30-day read
+	if !strings.Contains(u.totals.Text, " 1 requests") {
+		t.Fatalf("a stale 30-day read replaced the 24-hour one: %q", u.totals.Text)
+	}
+}
