@@ -16,28 +16,11 @@ func (a autostart) entry() (string, error) {
 	return filepath.Join(home, "Library", "LaunchAgents", ID+".plist"), nil
 }
 
-// Enabled reports whether Sluice starts at login.
-func (a autostart) Enabled() bool {
-	p, err := a.entry()
-	return err == nil && exists(p)
-}
-
-// Set turns starting at login on or off.
-func (a autostart) Set(on bool) error {
-	p, err := a.entry()
-	if err != nil {
-		return err
-	}
-	if !on {
-		return removeFile(p)
-	}
-	exe, err := a.exe()
-	if err != nil {
-		return fmt.Errorf("start at login: %w", err)
-	}
+// entryFile is the LaunchAgent that runs exe at login.
+func entryFile(exe string) string {
 	var b strings.Builder
 	_ = xml.EscapeText(&b, []byte(exe))
-	plist := `<?xml version="1.0" encoding="UTF-8"?>
+	return `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0"><dict>
 <key>Label</key><string>` + ID + `</string>
@@ -45,5 +28,4 @@ func (a autostart) Set(on bool) error {
 <key>RunAtLoad</key><true/>
 </dict></plist>
 `
-	return writeFile(p, []byte(plist))
 }

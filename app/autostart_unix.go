@@ -18,27 +18,8 @@ func (a autostart) entry() (string, error) {
 	return filepath.Join(dir, "autostart", ID+".desktop"), nil
 }
 
-// Enabled reports whether Sluice starts at login.
-func (a autostart) Enabled() bool {
-	p, err := a.entry()
-	return err == nil && exists(p)
-}
-
-// Set turns starting at login on or off.
-func (a autostart) Set(on bool) error {
-	p, err := a.entry()
-	if err != nil {
-		return err
-	}
-	if !on {
-		return removeFile(p)
-	}
-	exe, err := a.exe()
-	if err != nil {
-		return fmt.Errorf("start at login: %w", err)
-	}
-	return writeFile(p, []byte(desktopEntry(exe)))
-}
+// entryFile is the autostart entry that runs exe.
+func entryFile(exe string) string { return desktopEntry(exe) }
 
 // desktopEntry is the autostart entry that runs exe. Exec quotes the path
 // as the Desktop Entry spec asks (a path with spaces stays one argument).
