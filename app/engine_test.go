@@ -54,7 +54,7 @@ func newRealEngineAt(t *testing.T, now func() time.Time) *realEngine {
 		t.Fatal(err)
 	}
 	svc, err := proxy.New(context.Background(),
-		proxy.Config{Upstream: fake.URL, Port: 0, RetryDelay: time.Millisecond, Version: "test"},
+		proxy.Config{Upstream: fake.URL, Port: 0, RetryDelay: time.Millisecond, Version: "test", Keyring: store.Backend()},
 		proxy.Deps{Journal: db, Keyring: store, Now: now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

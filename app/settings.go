@@ -136,6 +136,7 @@ func (s *settingsTab) show(addr string) {
 		{"Session window", strings.TrimSuffix(strings.TrimSuffix(c.SessionTTL.String(), "0s"), "0m")},
 		{"Retries", fmt.Sprintf("%d, first after %s", c.RetryAttempts, c.RetryDelay)},
 		{"Allowed origins", orNone(strings.Join(c.AllowedOrigins, ", "))},
+		{"Keyring", orNone(c.Keyring)},
 	}
 	s.proxyForm.Items = nil
 	for _, r := range rows {

@@ -26,6 +26,9 @@ func TestRealEngineSettingsChangeReachesTheEngine(t *testing.T) {
 	if v.settings.capture.Checked {
 		t.Fatal("capture on by default")
 	}
+	if !slices.Contains(texts(w), "file") {
+		t.Error("Settings does not say which keyring backend holds the credentials (file)")
+	}
 	test.Tap(v.settings.capture)
 	v.settings.reqAge.SetText("3")
 	v.settings.maxDB.SetText("none")

@@ -34,6 +34,7 @@ func Open(ctx context.Context, s Settings, log *slog.Logger) (*Local, error) {
 		return nil, err
 	}
 	oauth := &vault.OAuth{Endpoints: s.OAuth}
+	s.Proxy.Keyring = store.Backend() // shown in the window's Settings and by status
 	svc, err := proxy.New(ctx, s.Proxy, proxy.Deps{
 		Journal: db,
 		Keyring: store,

@@ -110,6 +110,9 @@ func TestLoginThroughBrowserThenForwardWithBearer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := eng.Service.Config().Keyring; got != "file" {
+		t.Errorf("the engine reports keyring %q, want the backend in use, file", got)
+	}
 	defer eng.Close(context.Background())
 	srv := httptest.NewServer(eng.Service.Handler())
 	defer srv.Close()

@@ -75,6 +75,10 @@ type Config struct {
 	// AllowedOrigins lists browser origins allowed to call the proxy (CORS).
 	// Empty: no browser origin is allowed, which is what a local API wants.
 	AllowedOrigins []string
+	// Keyring names the keyring backend holding the credentials
+	// ("secret-service", "file", ...), for people to see; the engine only
+	// reports it.
+	Keyring string
 	// Version is reported by /health.
 	Version string
 	// RequireKey says whether requests must carry a Sluice client key.
