@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -108,8 +109,7 @@ func (s *settingsTab) content() fyne.CanvasObject {
 	hint.Importance = widget.LowImportance
 	hint.Wrapping = fyne.TextWrapWord
 	s.scroll = container.NewVScroll(container.NewVBox(
-		heading("Proxy"), s.proxyForm,
-		container.NewBorder(nil, nil, widget.NewLabel("Port"), s.movePort, s.port), s.atLogin,
+		heading("Proxy"), s.proxyForm, s.atLogin,
 		heading("Request log"), journal, hint,
 		container.NewHBox(save, s.cleanup), s.progress, s.saved,
 		heading("Client keys"), s.keys.content(),
@@ -144,12 +144,18 @@ func (s *settingsTab) show(addr string) {
 		l.Selectable = true
 		s.proxyForm.Append(r[0], l)
 	}
+	s.proxyForm.Append("Port", container.NewBorder(nil, nil, nil, s.movePort, s.port))
 	s.proxyForm.Refresh()
 	if !s.shown {
 		s.shown = true
 		s.fill(s.v.eng.Settings())
 		s.atLogin.SetChecked(s.auto.Enabled())
-		s.port.SetText(strconv.Itoa(c.Port))
+		// The port in use: with port 0 (any free one) the listener's.
+		port := c.Port
+		if _, p, err := net.SplitHostPort(addr); err == nil && port == 0 {
+			port, _ = strconv.Atoi(p)
+		}
+		s.port.SetText(strconv.Itoa(port))
 	}
 	s.keys.refresh()
 }
