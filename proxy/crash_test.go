@@ -27,8 +27,11 @@ import (
 // a real engine on a journal in the named directory (see runEngineChild).
 const engineChildEnv = "SLUICE_TEST_ENGINE_DIR"
 
-// runEngineChild serves until killed, printing its address on stdout.
-func runEngineChild(t *testing.T, dir string) {
+// startChildEngine opens a whole engine on dir (SQLite journal, file
+// keyring) for a test process re-executed as the engine, adds the API-key
+// accounts, starts the proxy and prints its client key and address for the
+// parent ("KEY ...", "ADDR ...").
+func startChildEngine(t *testing.T, dir string, cfg proxy.Config, accounts ...string) *proxy.Service {
 	db, err := journal.Open(filepath.Join(dir, "sluice.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -37,12 +40,15 @@ func runEngineChild(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := proxy.New(context.Background(), proxy.Config{Upstream: os.Getenv("SLUICE_TEST_UPSTREAM")}, proxy.Deps{Journal: db, Keyring: store, Logger: slog.New(slog.DiscardHandler)})
+	cfg.Upstream = os.Getenv("SLUICE_TEST_UPSTREAM")
+	svc, err := proxy.New(context.Background(), cfg, proxy.Deps{Journal: db, Keyring: store, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.AddAPIKey(context.Background(), "a", keyA); err != nil {
-		t.Fatal(err)
+	for i, k := range accounts {
+		if _, err := svc.AddAPIKey(context.Background(), fmt.Sprint("acct", i), k); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := svc.StartProxy(context.Background()); err != nil {
 		t.Fatal(err)
@@ -53,6 +59,12 @@ func runEngineChild(t *testing.T, dir string) {
 	}
 	fmt.Println("KEY", key)
 	fmt.Println("ADDR", svc.Addr())
+	return svc
+}
+
+// runEngineChild serves until killed.
+func runEngineChild(t *testing.T, dir string) {
+	startChildEngine(t, dir, proxy.Config{}, keyA)
 	select {} // until SIGKILL
 }
 

@@ -134,16 +134,13 @@ func runLoad(t *testing.T, e *env, cfg loadConfig) loadResult {
 	return res
 }
 
-// loadCall sends one request as a client session and checks the answer is
-// whole: a JSON message with its usage, or a stream through message_stop.
-func loadCall(c *http.Client, base, key, session string, stream bool) (lat, ttfb time.Duration, err error) {
-	body := benchJSONBody
-	if stream {
-		body = benchStreamBody
-	}
+// timedPost sends one /v1/messages request as a client session and reads
+// the answer whole, timing its first byte and its end; a status other than
+// 200 is an error.
+func timedPost(c *http.Client, base, key, session, body string) (lat, ttfb time.Duration, rest []byte, err error) {
 	req, err := http.NewRequest(http.MethodPost, base+"/v1/messages", strings.NewReader(body))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Anthropic-Version", "2023-06-01")
@@ -152,21 +149,35 @@ func loadCall(c *http.Client, base, key, session string, stream bool) (lat, ttfb
 	start := time.Now()
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	defer resp.Body.Close()
 	var first [1]byte
 	if _, err := io.ReadFull(resp.Body, first[:]); err != nil {
-		return 0, 0, fmt.Errorf("status %d, no body: %w", resp.StatusCode, err)
+		return 0, 0, nil, fmt.Errorf("status %d, no body: %w", resp.StatusCode, err)
 	}
 	ttfb = time.Since(start)
-	rest, err := io.ReadAll(resp.Body)
+	rest, err = io.ReadAll(resp.Body)
 	lat = time.Since(start)
 	if err != nil {
-		return 0, 0, fmt.Errorf("status %d, body cut: %w", resp.StatusCode, err)
+		return 0, 0, nil, fmt.Errorf("status %d, body cut: %w", resp.StatusCode, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return 0, 0, fmt.Errorf("status %d: %.200s", resp.StatusCode, append(first[:], rest...))
+		return 0, 0, nil, fmt.Errorf("status %d: %.200s", resp.StatusCode, append(first[:], rest...))
+	}
+	return lat, ttfb, rest, nil
+}
+
+// loadCall sends one request as a client session and checks the answer is
+// whole: a JSON message with its usage, or a stream through message_stop.
+func loadCall(c *http.Client, base, key, session string, stream bool) (lat, ttfb time.Duration, err error) {
+	body := benchJSONBody
+	if stream {
+		body = benchStreamBody
+	}
+	lat, ttfb, rest, err := timedPost(c, base, key, session, body)
+	if err != nil {
+		return 0, 0, err
 	}
 	want := `"output_tokens":30`
 	if stream {

@@ -4,15 +4,12 @@ package proxy_test
 
 import (
 	"bufio"
-	"context"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -24,8 +21,6 @@ import (
 
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
-	"github.com/sluice-proxy/sluice/proxy/journal"
-	"github.com/sluice-proxy/sluice/vault"
 )
 
 // The ratio harness: the fake API and the load generator run in this
@@ -69,33 +64,7 @@ func harnessEngine(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 	}
-	db, err := journal.Open(filepath.Join(dir, "sluice.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := vault.Open(vault.Config{Backend: "file", FileDir: filepath.Join(dir, "keyring"), FilePassword: "harness"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := proxy.New(context.Background(), proxy.Config{Upstream: os.Getenv("SLUICE_TEST_UPSTREAM"), Version: "harness"},
-		proxy.Deps{Journal: db, Keyring: store, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, k := range loadAccounts {
-		if _, err := svc.AddAPIKey(context.Background(), fmt.Sprint("acct", i), k); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := svc.StartProxy(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	_, key, ok := svc.FirstKey()
-	if !ok {
-		t.Fatal("the engine made no first client key")
-	}
-	fmt.Println("KEY", key)
-	fmt.Println("ADDR", svc.Addr())
+	svc := startChildEngine(t, dir, proxy.Config{Version: "harness"}, loadAccounts...)
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	pprof.StopCPUProfile()
 	if p := os.Getenv("SLUICE_HARNESS_MEMPROFILE"); p != "" {
@@ -169,7 +138,7 @@ func runRound(c *http.Client, base, key string, conc int, stream bool, body stri
 			var lat, ttfb []time.Duration
 			session := fmt.Sprint("harness-", i)
 			for time.Now().Before(deadline) {
-				l, tf, err := harnessCall(c, base, key, session, stream, body)
+				l, tf, err := harnessCall(c, base, key, session, body)
 				if err != nil {
 					errs.Add(1)
 					mu.Lock()
@@ -194,32 +163,12 @@ func runRound(c *http.Client, base, key string, conc int, stream bool, body stri
 
 // harnessCall sends one request with the engine's client key; the fake
 // upstream, called directly, serves any key.
-func harnessCall(c *http.Client, base, key, session string, stream bool, body string) (lat, ttfb time.Duration, err error) {
-	req, err := http.NewRequest(http.MethodPost, base+"/v1/messages", strings.NewReader(body))
-	if err != nil {
-		return 0, 0, err
+func harnessCall(c *http.Client, base, key, session, body string) (lat, ttfb time.Duration, err error) {
+	lat, ttfb, rest, err := timedPost(c, base, key, session, body)
+	if err == nil && len(rest) < 99 {
+		err = fmt.Errorf("a %d-byte answer", len(rest)+1)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Anthropic-Version", "2023-06-01")
-	req.Header.Set("X-Api-Key", key)
-	req.Header.Set("X-Claude-Code-Session-Id", session)
-	start := time.Now()
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer resp.Body.Close()
-	var first [1]byte
-	if _, err := io.ReadFull(resp.Body, first[:]); err != nil {
-		return 0, 0, fmt.Errorf("status %d, no body: %w", resp.StatusCode, err)
-	}
-	ttfb = time.Since(start)
-	n, err := io.Copy(io.Discard, resp.Body)
-	lat = time.Since(start)
-	if err != nil || resp.StatusCode != http.StatusOK || n < 100 {
-		return 0, 0, fmt.Errorf("status %d, %d bytes, err %v", resp.StatusCode, n+1, err)
-	}
-	return lat, ttfb, nil
+	return lat, ttfb, err
 }
 
 func pct(d []time.Duration, p int) time.Duration {
@@ -398,7 +347,7 @@ func slowStreams(t *testing.T, out *strings.Builder, fake *fakeapi.Server, base,
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			if _, _, err := harnessCall(c, base, key, fmt.Sprint("slow-", i), true, body); err != nil {
+			if _, _, err := harnessCall(c, base, key, fmt.Sprint("slow-", i), body); err != nil {
 				if errs.Add(1) == 1 {
 					t.Logf("slow stream: %v", err)
 				}
