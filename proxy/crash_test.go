@@ -62,6 +62,23 @@ func startChildEngine(t *testing.T, dir string, cfg proxy.Config, accounts ...st
 	return svc
 }
 
+// readChildEngine reads what startChildEngine prints: the client key and
+// the address, failing the test if no address comes. sc stays usable for
+// what the child prints later.
+func readChildEngine(t *testing.T, sc *bufio.Scanner) (addr, key string) {
+	t.Helper()
+	for sc.Scan() {
+		if k, ok := strings.CutPrefix(sc.Text(), "KEY "); ok {
+			key = k
+		}
+		if a, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
+			return a, key
+		}
+	}
+	t.Fatal("engine child printed no address")
+	return "", ""
+}
+
 // runEngineChild serves until killed.
 func runEngineChild(t *testing.T, dir string) {
 	startChildEngine(t, dir, proxy.Config{}, keyA)
@@ -92,20 +109,7 @@ func TestKillDashNineUnderLoadKeepsJournalIntact(t *testing.T) {
 			_ = cmd.Wait()
 		}
 	})
-	var addr, key string
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if k, ok := strings.CutPrefix(sc.Text(), "KEY "); ok {
-			key = k
-		}
-		if a, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
-			addr = a
-			break
-		}
-	}
-	if addr == "" {
-		t.Fatal("engine child printed no address")
-	}
+	addr, key := readChildEngine(t, bufio.NewScanner(stdout))
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 
 	// Load: 16 clients, streamed and not, until the kill.

@@ -202,19 +202,7 @@ func TestLoadRatios(t *testing.T) {
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	sc := bufio.NewScanner(stdout)
-	var addr, key string
-	for sc.Scan() {
-		if k, ok := strings.CutPrefix(sc.Text(), "KEY "); ok {
-			key = k
-		}
-		if a, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
-			addr = a
-			break
-		}
-	}
-	if addr == "" {
-		t.Fatal("engine printed no address")
-	}
+	addr, key := readChildEngine(t, sc)
 	pid := cmd.Process.Pid
 	idle := readProc(t, pid)
 

@@ -152,10 +152,14 @@ func (c *Client) StartProxy(ctx context.Context) error { return do(ctx, c, mProx
 // StopProxy turns the owner's proxy off, waiting for requests in flight.
 func (c *Client) StopProxy(ctx context.Context) error { return do(ctx, c, mProxyOff, none{}) }
 
+// callTimeout bounds the calls whose engine method takes no context (so
+// the client keeps the engine's signature and answers a safe zero value).
+const callTimeout = 5 * time.Second
+
 // ProxyRunning reports whether the owner's proxy listens; false if the
 // owner cannot be reached.
 func (c *Client) ProxyRunning() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	on, _ := call[bool](ctx, c, mProxyRunning, none{})
 	return on
@@ -163,7 +167,7 @@ func (c *Client) ProxyRunning() bool {
 
 // Addr is where the owner's proxy listens (or will).
 func (c *Client) Addr() string {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	a, _ := call[string](ctx, c, mAddr, none{})
 	return a
@@ -177,7 +181,7 @@ func (c *Client) Status(ctx context.Context) (proxy.Status, error) {
 // Sessions lists the owner's live client sessions; nil if it cannot be
 // reached.
 func (c *Client) Sessions() []proxy.SessionView {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	s, _ := call[[]proxy.SessionView](ctx, c, mSessions, none{})
 	return s

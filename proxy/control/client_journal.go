@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
 )
@@ -69,6 +68,3 @@ func (c *Client) Config() proxy.Config {
 func (c *Client) Health(ctx context.Context) (proxy.Health, error) {
 	return call[proxy.Health](ctx, c, mHealth, none{})
 }
-
-// callTimeout bounds the calls whose engine method takes no context.
-const callTimeout = 5 * time.Second
