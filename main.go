@@ -46,8 +46,8 @@ func main() {
 	if os.Args[1] == "window" {
 		// The window as its own process, a client of the owner's engine:
 		// the owner's tray then never loads Fyne's GL loop.
-		os.Exit(cli.RunWindow(stdio, version, os.Args[2:], func(c *control.Client, copySettings bool) error {
-			return app.RunWindow(c, app.WindowOptions{OpenBrowser: browser.OpenURL, CopySettings: copySettings})
+		os.Exit(cli.RunWindow(stdio, version, os.Args[2:], func(c *control.Client, f cli.WindowFlags) error {
+			return app.RunWindow(c, app.WindowOptions{OpenBrowser: browser.OpenURL, CopySettings: f.CopySettings, Tab: f.Tab})
 		}))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -79,7 +79,7 @@ func (v *view) move(a proxy.AccountView, by int) {
 
 // showRename asks for a new name. UI goroutine only.
 func (v *view) showRename(a proxy.AccountView) {
-	name := widget.NewEntry()
+	name := v.newEntry()
 	name.SetText(a.Name)
 	d := dialog.NewForm("Rename "+a.Name, "Rename", "Cancel",
 		[]*widget.FormItem{widget.NewFormItem("New name", name)}, func(ok bool) {
@@ -138,7 +138,7 @@ func (v *view) checkKey(key string) keyCheck {
 // showReplaceKey asks for a new API key, checks it, and puts it in a's
 // keyring item. A refused key keeps the dialog open. UI goroutine only.
 func (v *view) showReplaceKey(a proxy.AccountView) {
-	key := widget.NewPasswordEntry()
+	key := v.newPasswordEntry()
 	key.SetPlaceHolder("sk-ant-…")
 	problem := widget.NewLabel("")
 	problem.Importance = widget.DangerImportance

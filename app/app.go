@@ -53,6 +53,7 @@ func Run(eng Engine, opts Options) error {
 	}
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(assets.AppIcon)
+	a.Settings().SetTheme(newTheme())
 
 	v := newView(eng, fyne.Do)
 	w := a.NewWindow("Sluice")

@@ -95,7 +95,7 @@ func (e *realEngine) message(t *testing.T) int {
 func addKeyThroughDialog(t *testing.T, w fyne.Window, ui *uiLoop, name, key string) {
 	t.Helper()
 	addDialog(t, w, ui, name, choiceKey)
-	entry, ok := find(w, func(e *widget.Entry) bool { return e.Password })
+	entry, ok := find(w, func(e *escEntry) bool { return e.Password })
 	if !ok {
 		t.Fatal("no password entry for the key")
 	}
@@ -117,7 +117,7 @@ func TestRealEngineAddKeyAndRefuseABadOne(t *testing.T) {
 		t.Fatalf("a refused key was saved: %+v", accts)
 	}
 	// Editing clears the refusal: it was about what was typed.
-	entry, _ := find(w, func(e *widget.Entry) bool { return e.Password })
+	entry, _ := find(w, func(e *escEntry) bool { return e.Password })
 	test.Type(entry, "x")
 	if slices.ContainsFunc(texts(w), func(s string) bool { return strings.HasPrefix(s, "The API refused") }) {
 		t.Error("the refusal stays after an edit")
@@ -204,7 +204,7 @@ func TestRealEngineReplaceKeyAndRemoveFromTheRow(t *testing.T) {
 
 	test.Tap(button(t, w, "Replace key"))
 	ui.waitFor(t, "replace dialog", showing(w, "New API key"))
-	entry, _ := find(w, func(e *widget.Entry) bool { return e.Password })
+	entry, _ := find(w, func(e *escEntry) bool { return e.Password })
 	test.Type(entry, "sk-ant-new")
 	test.Tap(button(t, w, "Replace"))
 	ui.waitFor(t, "dialog closed", func() bool { return len(w.Canvas().Overlays().List()) == 0 })

@@ -6,9 +6,9 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/vault"
 )
 
 // TestDialogsFitTheWindow: the pasted-code sign-in, the tallest dialog,
@@ -45,6 +45,56 @@ func TestEscClosesTheTopDialog(t *testing.T) {
 	w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 }
 
+// Esc closes a dialog while its field has the focus. The desktop driver
+// hands a key to the focused widget, not to the canvas's handler, so this
+// types Esc into the focused entry as the driver does.
+func TestEscInAFocusedFieldClosesTheDialog(t *testing.T) {
+	key := proxy.AccountView{ID: "a2", Name: "ci", Kind: string(vault.KindAPIKey), State: "ok"}
+	eng := newFakeEngine(true, work, key)
+	v, w, ui := shown(t, eng)
+	ui.waitFor(t, "cards", showing(w, "work", "ci"))
+	for _, d := range []struct {
+		name string
+		open func()
+	}{
+		{"Add account", v.add.OnTapped},
+		{"Rename", v.cards["a1"].rename.OnTapped},
+		{"Replace key", v.cards["a2"].replace.OnTapped},
+	} {
+		d.open()
+		ui.waitFor(t, d.name, func() bool { return len(w.Canvas().Overlays().List()) == 1 })
+		f, ok := w.Canvas().Focused().(*escEntry)
+		if !ok {
+			t.Fatalf("%s: the focus is on %T, not the dialog's field", d.name, w.Canvas().Focused())
+		}
+		test.Type(f, "x")
+		f.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+		if n := len(w.Canvas().Overlays().List()); n != 0 {
+			t.Errorf("%s: %d dialogs open after Esc in its field", d.name, n)
+		}
+		if len(v.dialogs) != 0 {
+			t.Errorf("%s: %d dialogs still tracked", d.name, len(v.dialogs))
+		}
+	}
+}
+
+// Esc in the pasted-code field ends the sign-in, as Cancel does.
+func TestEscInThePasteCodeFieldCancelsTheSignIn(t *testing.T) {
+	f := newPasteSignIn("abc#xyz")
+	_, w, ui, entry := pasteMode(t, f)
+	if w.Canvas().Focused() != entry {
+		t.Fatalf("the focus is on %T, not the code field", w.Canvas().Focused())
+	}
+	entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if n := len(w.Canvas().Overlays().List()); n != 0 {
+		t.Errorf("%d dialogs open after Esc in the code field", n)
+	}
+	// Its Login reading the pasted code sees the end of its input.
+	if got := f.read(t, ui); got.err == nil {
+		t.Errorf("the sign-in read %q after Esc, want its input closed", got.data)
+	}
+}
+
 func TestFailedStartClearedWhenTheProxyRuns(t *testing.T) {
 	eng := newFakeEngine(false, work)
 	v, w, ui := shown(t, eng)
@@ -63,7 +113,7 @@ func TestAddDialogRefusalClearsOnEdit(t *testing.T) {
 	addDialog(t, w, ui, "", choiceMax)
 	test.Tap(button(t, w, "Sign in…"))
 	ui.waitFor(t, "refusal", showing(w, "Enter a name for the account."))
-	entry, _ := find(w, func(e *widget.Entry) bool { return !e.Password })
+	entry, _ := find(w, func(e *escEntry) bool { return !e.Password })
 	test.Type(entry, "w")
 	if slices.Contains(texts(w), "Enter a name for the account.") {
 		t.Error("the refusal stays after the name was edited")
@@ -147,7 +197,7 @@ func TestRowActionsReachTheEngine(t *testing.T) {
 
 	test.Tap(c.rename)
 	ui.waitFor(t, "rename dialog", showing(w, "New name"))
-	entry, _ := find(w, func(e *widget.Entry) bool { return e.Text == "first" })
+	entry, _ := find(w, func(e *escEntry) bool { return e.Text == "first" })
 	entry.SetText("main")
 	test.Tap(button(t, w, "Rename"))
 	ui.waitFor(t, "renamed", showing(w, "main", "second"))

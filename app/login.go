@@ -65,10 +65,10 @@ var (
 // addForm is the Add account dialog's state.
 type addForm struct {
 	dlg     *dialog.CustomDialog
-	name    *widget.Entry
+	name    *escEntry
 	kind    *widget.RadioGroup
-	key     *widget.Entry // the pasted API key, concealed
-	form    *widget.Form  // has the key's row only when a key is pasted
+	key     *escEntry    // the pasted API key, concealed
+	form    *widget.Form // has the key's row only when a key is pasted
 	ok      *widget.Button
 	problem *widget.Label // why the form was refused
 }
@@ -76,8 +76,8 @@ type addForm struct {
 // showAddAccount opens the Add account dialog. UI goroutine only.
 func (v *view) showAddAccount() {
 	f := &addForm{
-		name:    widget.NewEntry(),
-		key:     widget.NewPasswordEntry(),
+		name:    v.newEntry(),
+		key:     v.newPasswordEntry(),
 		problem: widget.NewLabel(""),
 	}
 	f.name.SetPlaceHolder("e.g. work")
@@ -246,7 +246,7 @@ type progress struct {
 	// The pasted-code flow's box: a label, the entry, Continue and why a
 	// code was refused; hidden until the user switches to that flow.
 	codeBox *fyne.Container
-	code    *widget.Entry
+	code    *escEntry
 	send    *widget.Button
 	refused *widget.Label
 
@@ -266,7 +266,7 @@ func (v *view) login(name string, mode vault.Mode, reauth bool) {
 		title:   widget.NewLabelWithStyle(waitingText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		hint:    widget.NewLabel(preparingText),
 		url:     widget.NewLabel(""),
-		code:    widget.NewEntry(),
+		code:    v.newEntry(),
 		refused: widget.NewLabel(""),
 		req:     proxy.LoginRequest{Name: name, Mode: mode, Reauth: reauth},
 	}

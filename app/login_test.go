@@ -109,7 +109,7 @@ func addDialog(t *testing.T, w fyne.Window, ui *uiLoop, name, choice string) {
 	t.Helper()
 	test.Tap(button(t, w, "Add account"))
 	ui.waitFor(t, "the Add account dialog", showing(w, choiceMax, choiceConsole, choiceKey))
-	entry, ok := find(w, func(e *widget.Entry) bool { return !e.Password })
+	entry, ok := find(w, func(e *escEntry) bool { return !e.Password })
 	if !ok {
 		t.Fatal("no name entry")
 	}
@@ -303,7 +303,7 @@ func TestAddAPIKey(t *testing.T) {
 	}
 
 	addDialog(t, w, ui, "ci", choiceKey)
-	entry, ok := find(w, func(e *widget.Entry) bool { return e.Password })
+	entry, ok := find(w, func(e *escEntry) bool { return e.Password })
 	if !ok {
 		t.Fatal("no password entry for the key")
 	}
@@ -322,7 +322,7 @@ func TestAddAPIKey(t *testing.T) {
 	// An error that quotes the key shows without it.
 	eng.change(func(f *fakeEngine) { f.keyErr = fmt.Errorf("keyring refused %s", key) })
 	addDialog(t, w, ui, "ci2", choiceKey)
-	entry, _ = find(w, func(e *widget.Entry) bool { return e.Password })
+	entry, _ = find(w, func(e *escEntry) bool { return e.Password })
 	test.Type(entry, key)
 	test.Tap(button(t, w, "Add"))
 	ui.waitFor(t, "the error", showing(w, "Add ci2: keyring refused [redacted]"))
@@ -481,7 +481,7 @@ func (s *signIn) hasEnded() bool {
 // pasteMode starts a subscription sign-in, switches it to the pasted-code
 // flow and returns the code entry, checking that the loopback Login ended
 // and a paste-mode one began.
-func pasteMode(t *testing.T, f *pasteSignIn) (*fakeEngine, fyne.Window, *uiLoop, *widget.Entry) {
+func pasteMode(t *testing.T, f *pasteSignIn) (*fakeEngine, fyne.Window, *uiLoop, *escEntry) {
 	t.Helper()
 	eng := newFakeEngine(true)
 	eng.login = f.login
@@ -521,7 +521,7 @@ func pasteMode(t *testing.T, f *pasteSignIn) (*fakeEngine, fyne.Window, *uiLoop,
 	if got := b.opened(); !slices.Equal(got, []string{signInURL, pasteURL}) {
 		t.Errorf("browser opened %q, want the loopback then the paste URL", got)
 	}
-	entry, ok := find(w, func(e *widget.Entry) bool { return e.PlaceHolder == "code#state" })
+	entry, ok := find(w, func(e *escEntry) bool { return e.PlaceHolder == "code#state" })
 	if !ok {
 		t.Fatalf("no code entry in %q", texts(w))
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
@@ -104,4 +105,20 @@ func TestSetUpClaudeCodeButton(t *testing.T) {
 		_, err := os.Stat(filepath.Join(home, ".claude", "settings.json"))
 		return os.IsNotExist(err)
 	})
+}
+
+// `sluice window --tab logs` opens on Logs; an unknown name (cli refuses
+// it first) leaves the window on Accounts.
+func TestSelectTabByName(t *testing.T) {
+	v, _, _ := shown(t, newFakeEngine(true))
+	v.selectTab("nope")
+	if got := v.tabs.Selected().Text; got != "Accounts" {
+		t.Errorf("after an unknown name: %s", got)
+	}
+	for _, name := range []string{"logs", "usage", "settings", "accounts"} {
+		v.selectTab(name)
+		if got := v.tabs.Selected().Text; !strings.EqualFold(got, name) {
+			t.Errorf("selectTab(%q) shows %s", name, got)
+		}
+	}
 }

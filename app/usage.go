@@ -18,12 +18,23 @@ import (
 	"github.com/sluice-proxy/sluice/proxy"
 )
 
-// usageRanges are the Usage tab's ranges and how many days each shows.
+// usageRanges are the Usage tab's ranges and how many UTC days each
+// shows, today included; 0 is the last 24 hours.
 var usageRanges = []struct {
 	label string
-	span  time.Duration
+	days  int
 }{
-	{"24 hours", 24 * time.Hour}, {"7 days", 7 * 24 * time.Hour}, {"30 days", 30 * 24 * time.Hour},
+	{"24 hours", 0}, {"7 days", 7}, {"30 days", 30},
+}
+
+// rangeSince is where a range of days (see usageRanges) starts at now:
+// "7 days" is today and the six UTC days before, seven columns, not the
+// last 168 hours, which reach into an eighth day.
+func rangeSince(days int, now time.Time) time.Time {
+	if days <= 0 {
+		return now.Add(-24 * time.Hour)
+	}
+	return utcDay(now).AddDate(0, 0, -(days - 1))
 }
 
 // dayUsage is one day's tokens, by account.
@@ -121,10 +132,10 @@ type usageData struct {
 // refresh reads the selected range off the UI goroutine and shows it.
 // UI goroutine only.
 func (u *usageTab) refresh() {
-	span := usageRanges[1].span
+	days := usageRanges[1].days
 	for _, r := range usageRanges {
 		if r.label == u.span.Selected {
-			span = r.span
+			days = r.days
 		}
 	}
 	u.gen++
@@ -133,7 +144,7 @@ func (u *usageTab) refresh() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		now := time.Now()
-		d := usageData{since: now.Add(-span), now: now}
+		d := usageData{since: rangeSince(days, now), now: now}
 		var err error
 		if d.days, err = u.eng.Usage(ctx, proxy.UsageQuery{Since: d.since, By: []string{"day", "account"}}); err == nil {
 			if d.accounts, err = u.eng.Usage(ctx, proxy.UsageQuery{Since: d.since, By: []string{"account"}}); err == nil {

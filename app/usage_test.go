@@ -50,3 +50,19 @@ func TestUsageShowsTheLastSelectedRange(t *testing.T) {
 		t.Fatalf("a stale 30-day read replaced the 24-hour one: %q", u.totals.Text)
 	}
 }
+
+// "7 days" draws seven day columns, today last, at any hour: the last 168
+// hours would reach into an eighth UTC day shortly after midnight.
+func TestUsageRangesDrawTheirNumberOfDays(t *testing.T) {
+	for _, now := range []time.Time{
+		time.Date(2026, 11, 30, 0, 45, 0, 0, time.UTC),
+		time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC),
+	} {
+		for _, r := range usageRanges[1:] {
+			days := usageByDay(nil, rangeSince(r.days, now), now)
+			if len(days) != r.days || !days[len(days)-1].day.Equal(utcDay(now)) {
+				t.Errorf("%s at %s: %d columns ending %s", r.label, now.Format(time.Kitchen), len(days), days[len(days)-1].day.Format(time.DateOnly))
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -137,6 +138,17 @@ func (v *view) content() fyne.CanvasObject {
 	)
 	v.root = container.NewBorder(v.top, nil, nil, nil, v.tabs)
 	return v.root
+}
+
+// selectTab shows the tab named name in any case ("logs"); an unknown
+// name leaves the selection alone. UI goroutine only.
+func (v *view) selectTab(name string) {
+	for i, item := range v.tabs.Items {
+		if strings.EqualFold(item.Text, name) {
+			v.tabs.SelectIndex(i)
+			return
+		}
+	}
 }
 
 // StatusText is the window's status line: "Proxy on at ADDR" or "Proxy off".
@@ -283,7 +295,15 @@ func (v *view) track(d dialog.Dialog) {
 // typedKey is the window canvas's key handler: Esc dismisses the topmost
 // dialog, as its Cancel would. UI goroutine only.
 func (v *view) typedKey(ev *fyne.KeyEvent) {
-	if ev.Name != fyne.KeyEscape || len(v.dialogs) == 0 {
+	if ev.Name == fyne.KeyEscape {
+		v.escape()
+	}
+}
+
+// escape dismisses the topmost dialog, if any, as its Cancel would: Esc
+// on the canvas or in a dialog's field (escEntry). UI goroutine only.
+func (v *view) escape() {
+	if len(v.dialogs) == 0 {
 		return
 	}
 	v.dialogs[len(v.dialogs)-1].Dismiss()

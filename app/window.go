@@ -19,6 +19,9 @@ type WindowOptions struct {
 	// window is up (the tray's "Copy connection settings" where no
 	// clipboard program can hold them), or says how to get a key.
 	CopySettings bool
+	// Tab is the tab to open on, by its name in lower case ("logs");
+	// "" or an unknown name opens on the first.
+	Tab string
 }
 
 // RunWindow shows the window for an engine another process owns (eng is a
@@ -31,11 +34,13 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	}
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(assets.AppIcon)
+	a.Settings().SetTheme(newTheme())
 	v := newView(eng, fyne.Do)
 	w := a.NewWindow("Sluice")
 	v.win = w
 	v.openBrowser = opts.OpenBrowser
 	w.SetContent(v.content())
+	v.selectTab(opts.Tab)
 	w.Resize(WindowSize)
 	w.Canvas().SetOnTypedKey(v.typedKey)
 	w.SetCloseIntercept(a.Quit)

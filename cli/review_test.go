@@ -124,7 +124,7 @@ func TestWindowTakesDataDir(t *testing.T) {
 	other := baseEnv(t) // SLUICE_DATA_DIR names a dir nothing serves
 	for _, args := range [][]string{{"--data-dir", env["SLUICE_DATA_DIR"]}, {"--data-dir=" + env["SLUICE_DATA_DIR"]}} {
 		ran := false
-		r := runWindow(other, args, func(*control.Client, bool) error { ran = true; return nil })
+		r := runWindow(other, args, func(*control.Client, cli.WindowFlags) error { ran = true; return nil })
 		if r.code != cli.ExitOK || !ran {
 			t.Errorf("window %v: %d %q", args, r.code, r.err)
 		}

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -16,31 +18,52 @@ tray's "Open Sluice" starts it). Closing the window ends this process; the
 proxy keeps running.
 
 Usage:
-  sluice window [--copy-settings] [--data-dir DIR]
+  sluice window [--tab NAME] [--copy-settings] [--data-dir DIR]
 
 Flags:
       --copy-settings   copy the connection settings to the clipboard once the window is up
       --data-dir DIR    the data dir of the Sluice to open (SLUICE_DATA_DIR)
+      --tab NAME        open on this tab: accounts, logs, usage or settings (default accounts)
   -h, --help            help for window
 `
 
-// RunWindow runs `sluice window [--copy-settings]`: the desktop window as
-// a client of the engine that owns the data dir (the tray app's owner
-// process starts it; it works beside `sluice serve` too). run shows the
-// window until it is closed; main fills it from the app package, which
-// cli does not import.
-func RunWindow(io IO, version string, args []string, run func(c *control.Client, copySettings bool) error) int {
+// WindowTabs are the window's tabs, as `sluice window --tab` names them,
+// in the order the window shows them.
+var WindowTabs = []string{"accounts", "logs", "usage", "settings"}
+
+// WindowFlags are what `sluice window` was asked to do besides showing
+// the window.
+type WindowFlags struct {
+	// CopySettings copies the connection settings once the window is up.
+	CopySettings bool
+	// Tab is the tab to open on, one of WindowTabs ("" for the first).
+	Tab string
+}
+
+// RunWindow runs `sluice window [--tab NAME] [--copy-settings]`: the
+// desktop window as a client of the engine that owns the data dir (the
+// tray app's owner process starts it; it works beside `sluice serve` too).
+// run shows the window until it is closed; main fills it from the app
+// package, which cli does not import.
+func RunWindow(io IO, version string, args []string, run func(c *control.Client, flags WindowFlags) error) int {
 	set, setErr := LoadSettings(io.Env, version)
 	fs := pflag.NewFlagSet("sluice window", pflag.ContinueOnError)
 	fs.SetOutput(discard{})
-	var copySettings, help bool
-	fs.BoolVar(&copySettings, "copy-settings", false, "")
+	var flags WindowFlags
+	var help bool
+	fs.BoolVar(&flags.CopySettings, "copy-settings", false, "")
+	fs.StringVar(&flags.Tab, "tab", "", "")
 	fs.BoolVarP(&help, "help", "h", false, "")
 	fs.StringVar(&set.DataDir, "data-dir", set.DataDir, "")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		if err == nil {
-			err = fmt.Errorf("unknown argument %q", fs.Arg(0))
-		}
+	err := fs.Parse(args)
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unknown argument %q", fs.Arg(0))
+	}
+	flags.Tab = strings.ToLower(flags.Tab)
+	if err == nil && flags.Tab != "" && !slices.Contains(WindowTabs, flags.Tab) {
+		err = fmt.Errorf("--tab %q: must be one of %s", flags.Tab, strings.Join(WindowTabs, ", "))
+	}
+	if err != nil {
 		fmt.Fprintf(io.Err, "sluice window: %v\nRun 'sluice window --help' for usage.\n", err)
 		return ExitUsage
 	}
@@ -58,7 +81,7 @@ func RunWindow(io IO, version string, args []string, run func(c *control.Client,
 		return ExitFailure
 	}
 	defer c.Close()
-	if err := run(c, copySettings); err != nil {
+	if err := run(c, flags); err != nil {
 		fmt.Fprintln(io.Err, "sluice:", err)
 		return ExitFailure
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
-func runWindow(env map[string]string, args []string, show func(*control.Client, bool) error) run {
+func runWindow(env map[string]string, args []string, show func(*control.Client, cli.WindowFlags) error) run {
 	var out, errb lockedBuffer
 	code := cli.RunWindow(cli.IO{In: strings.NewReader(""), Out: &out, Err: &errb, Env: func(k string) string { return env[k] }},
 		"test", args, show)
@@ -21,21 +21,35 @@ func runWindow(env map[string]string, args []string, show func(*control.Client, 
 func TestWindowIsAClientOfTheOwner(t *testing.T) {
 	env := baseEnv(t)
 	owner(t, env)
-	var copied bool
+	var flags cli.WindowFlags
 	var addr string
-	r := runWindow(env, []string{"--copy-settings"}, func(c *control.Client, copySettings bool) error {
-		copied = copySettings
+	r := runWindow(env, []string{"--copy-settings", "--tab", "Logs"}, func(c *control.Client, f cli.WindowFlags) error {
+		flags = f
 		addr = c.Addr()
 		_, err := c.Accounts(context.Background())
 		return err
 	})
-	if r.code != cli.ExitOK || !copied || addr == "" {
-		t.Fatalf("window: %d %q, copy %v, addr %q", r.code, r.err, copied, addr)
+	if r.code != cli.ExitOK || !flags.CopySettings || flags.Tab != "logs" || addr == "" {
+		t.Fatalf("window: %d %q, flags %+v, addr %q", r.code, r.err, flags, addr)
+	}
+}
+
+// A tab the window does not have is refused before any window opens,
+// with the names it has.
+func TestWindowRefusesAnUnknownTab(t *testing.T) {
+	env := baseEnv(t)
+	owner(t, env)
+	r := runWindow(env, []string{"--tab", "graphs"}, func(*control.Client, cli.WindowFlags) error {
+		t.Fatal("opened a window for an unknown tab")
+		return nil
+	})
+	if r.code != cli.ExitUsage || !strings.Contains(r.err, "accounts, logs, usage, settings") {
+		t.Fatalf("--tab graphs: %d %q", r.code, r.err)
 	}
 }
 
 func TestWindowWithoutAnOwnerSaysHowToStartOne(t *testing.T) {
-	r := runWindow(baseEnv(t), nil, func(*control.Client, bool) error {
+	r := runWindow(baseEnv(t), nil, func(*control.Client, cli.WindowFlags) error {
 		t.Fatal("ran without an engine")
 		return nil
 	})

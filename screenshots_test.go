@@ -1,0 +1,445 @@
+//go:build screenshots
+
+package main
+
+// The README's screenshots, taken of the real program as a user runs it:
+// Xvfb, a private D-Bus session with a stand-in StatusNotifierWatcher, the
+// tray owner (`sluice`) in front of proxy/fakeapi with three accounts and a
+// week of requests, and the real `sluice window` process, captured with
+// ImageMagick's `import` and driven with xdotool. scripts/screenshots.sh
+// runs it; look at every picture after.
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/control"
+	"github.com/sluice-proxy/sluice/proxy/fakeapi"
+	"github.com/sluice-proxy/sluice/proxy/journal"
+	"github.com/sluice-proxy/sluice/vault"
+)
+
+var shotsDir = flag.String("shots", "", "directory to write the screenshots to")
+
+// keyringPassword locks the screenshots' file keyring.
+const keyringPassword = "screenshots"
+
+func TestScreenshots(t *testing.T) {
+	if *shotsDir == "" {
+		t.Fatal("-shots DIR is required")
+	}
+	for _, tool := range []string{"Xvfb", "dbus-daemon", "xdotool", "import"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed (apt-get install xvfb dbus xdotool imagemagick)", tool)
+		}
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "sluice")
+	if out, err := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+
+	fake := fakeapi.New(t)
+	fake.RefuseUnknown = true
+	reset := time.Now().Add(2*time.Hour + 14*time.Minute)
+	fake.Script("tok-personal", fakeapi.Behavior{Utilization: 0.42, ResetAt: reset})
+	fake.Script("tok-team", fakeapi.Behavior{Utilization: 0.71, ResetAt: reset.Add(time.Hour)})
+	fake.Script("sk-ant-ci", fakeapi.Behavior{})
+	data := filepath.Join(dir, "data")
+	client := history(t, data, fake.URL)
+
+	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
+	registered := watch(t, bus)
+	port := freePort(t)
+	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
+		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + data,
+		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=" + keyringPassword, "SLUICE_PORT=" + port,
+		"SLUICE_UPSTREAM=" + fake.URL, "SLUICE_USAGE_URL=" + fake.URL + "/api/oauth/usage"}
+	x := &xsession{t: t, env: env}
+
+	owner := exec.Command(bin)
+	owner.Env = env
+	owner.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out syncBuf
+	owner.Stdout, owner.Stderr = &out, &out
+	if err := owner.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = owner.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-owner.Process.Pid, syscall.SIGKILL)
+		<-exited
+		if t.Failed() {
+			t.Logf("owner output:\n%s", out.String())
+		}
+	})
+	select {
+	case <-registered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the tray never registered with the watcher")
+	}
+	addr := "127.0.0.1:" + port
+	waitFor(t, "the proxy", func() bool { return send(addr, client) == http.StatusOK })
+
+	// Today's traffic through the owner's proxy, and the team account
+	// benched by a 429 it gets while it is the only one in service.
+	c, err := control.Dial(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	for range 6 {
+		send(addr, client)
+	}
+	fake.Script("tok-team", fakeapi.Behavior{Utilization: 1, LimitAfter: 1, ResetAt: reset.Add(time.Hour)})
+	for _, name := range []string{"personal", "ci"} {
+		if err := c.PauseAccount(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(addr, client)
+	send(addr, client)
+	for _, name := range []string{"personal", "ci"} {
+		if err := c.ResumeAccount(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "team benched", func() bool {
+		accts, err := c.Accounts(ctx)
+		if err != nil {
+			return false
+		}
+		for _, a := range accts {
+			if a.Name == "team" {
+				return a.State == "limited"
+			}
+		}
+		return false
+	})
+	for range 4 {
+		send(addr, client)
+	}
+
+	// The owner opened its window at start: the Accounts tab.
+	wid := x.window()
+	x.shot(wid, "accounts")
+	x.click(wid, addAccountButton)
+	x.shot(wid, "add-account")
+	x.typeText(wid, "work")
+	x.key(wid, "Return") // Sign in… with the subscription choice
+	x.click(wid, termsContinue)
+	x.click(wid, pasteInstead)
+	x.shot(wid, "sign-in")
+	x.key(wid, "Escape")
+	x.end(wid)
+
+	for _, tab := range []string{"logs", "usage", "settings"} {
+		w := x.open(bin, "--tab", tab)
+		if tab == "logs" { // with a request open in the detail pane
+			x.click(w, firstLogRow)
+		}
+		x.shot(w, tab)
+		if tab == "settings" {
+			x.scrollDown(w, settingsScroll, 30)
+			x.shot(w, "keys")
+			x.click(w, keyName)
+			x.typeText(w, "laptop-2")
+			x.click(w, createKey)
+			x.shot(w, "key-reveal")
+		}
+		x.end(w)
+	}
+}
+
+// Where the screenshots click, in window coordinates at the default window
+// size (app.WindowSize): read off the pictures.
+var (
+	addAccountButton = [2]int{0, 0}
+	termsContinue    = [2]int{0, 0}
+	pasteInstead     = [2]int{0, 0}
+	firstLogRow      = [2]int{0, 0}
+	settingsScroll   = [2]int{450, 400}
+	keyName          = [2]int{0, 0}
+	createKey        = [2]int{0, 0}
+)
+
+// history fills the data dir as a week of use would: three accounts, a
+// client key, and requests on each day, made by an engine on a clock the
+// test moves, in front of the fake. It returns the client key's secret.
+func history(t *testing.T, data, upstream string) string {
+	t.Helper()
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db, err := journal.Open(filepath.Join(data, "sluice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := vault.Open(vault.Config{Backend: "file", FileDir: filepath.Join(data, "keyring"), FilePassword: keyringPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	clock := time.Now().Add(-6 * 24 * time.Hour)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	ctx := context.Background()
+	svc, err := proxy.New(ctx, proxy.Config{Upstream: upstream, Port: 0, RetryDelay: time.Millisecond, Version: "screenshots", Keyring: store.Backend()},
+		proxy.Deps{Journal: db, Keyring: store, Now: now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = svc.Close(ctx)
+		_ = db.Close()
+	}()
+	if err := svc.StartProxy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []struct{ name, token string }{{"personal", "tok-personal"}, {"team", "tok-team"}} {
+		c := vault.Credential{Kind: vault.KindOAuth, AccessToken: a.token, RefreshToken: "r-" + a.token, ExpiresAt: time.Now().Add(8 * time.Hour).UnixMilli()}
+		if _, err := svc.AddCredential(ctx, a.name, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.AddAPIKey(ctx, "ci", "sk-ant-ci"); err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := svc.CreateKey(ctx, proxy.KeyOptions{Name: "laptop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A user past the first start: the key banner was dismissed.
+	svc.DismissFirstKey()
+	// Each day, a few requests on each account: the others are paused
+	// while one serves.
+	names := []string{"personal", "team", "ci"}
+	for day := range 6 {
+		for i, name := range names {
+			for _, other := range names {
+				if other != name {
+					_ = svc.PauseAccount(ctx, other)
+				}
+			}
+			_ = svc.ResumeAccount(ctx, name)
+			for range 2 + (day*3+i*5)%7 {
+				if status := send(svc.Addr(), secret); status != http.StatusOK {
+					t.Fatalf("history request on %s: %d", name, status)
+				}
+			}
+		}
+		mu.Lock()
+		clock = clock.Add(24 * time.Hour)
+		mu.Unlock()
+	}
+	for _, name := range names {
+		_ = svc.ResumeAccount(ctx, name)
+	}
+	return secret
+}
+
+// send makes one Messages request through the proxy at addr with the
+// client key and returns its status (0 when it could not be sent).
+func send(addr, key string) int {
+	body := `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("x-api-key", key)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// xsession drives windows on the test's display with xdotool and captures
+// them with import.
+type xsession struct {
+	t     *testing.T
+	env   []string
+	procs map[string]*exec.Cmd // window processes this session started, by window id
+}
+
+// run runs an X tool on the display and returns its output.
+func (x *xsession) run(name string, args ...string) string {
+	x.t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = x.env
+	out, err := cmd.Output()
+	if err != nil {
+		x.t.Fatalf("%s %v: %v", name, args, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// window waits for the one Sluice window on the display and returns its id.
+func (x *xsession) window() string {
+	x.t.Helper()
+	var id string
+	waitFor(x.t, "the Sluice window", func() bool {
+		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Sluice$")
+		cmd.Env = x.env
+		out, err := cmd.Output()
+		ids := strings.Fields(string(out))
+		if err != nil || len(ids) != 1 {
+			return false
+		}
+		id = ids[0]
+		return true
+	})
+	return id
+}
+
+// open starts `sluice window ARGS` and returns its window's id.
+func (x *xsession) open(bin string, args ...string) string {
+	x.t.Helper()
+	cmd := exec.Command(bin, append([]string{"window"}, args...)...)
+	cmd.Env = x.env
+	if err := cmd.Start(); err != nil {
+		x.t.Fatal(err)
+	}
+	x.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	id := x.window()
+	if x.procs == nil {
+		x.procs = map[string]*exec.Cmd{}
+	}
+	x.procs[id] = cmd
+	return id
+}
+
+// end closes the window wid (its process ends with it) and waits until it
+// is gone.
+func (x *xsession) end(wid string) {
+	x.t.Helper()
+	pid, _ := strconv.Atoi(x.run("xdotool", "getwindowpid", wid))
+	if pid > 0 {
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+	}
+	waitFor(x.t, "the window closed", func() bool {
+		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Sluice$")
+		cmd.Env = x.env
+		out, _ := cmd.Output()
+		return len(strings.Fields(string(out))) == 0
+	})
+}
+
+// capture returns the window's picture as PNG.
+func (x *xsession) capture(wid string) []byte {
+	x.t.Helper()
+	cmd := exec.Command("import", "-window", wid, "png:-")
+	cmd.Env = x.env
+	out, err := cmd.Output()
+	if err != nil {
+		x.t.Fatalf("import: %v", err)
+	}
+	return out
+}
+
+// settle waits until two captures a short while apart are the same (the
+// window has drawn what it read), for at most a few seconds: a blinking
+// text cursor never settles, and that picture is as good as any.
+func (x *xsession) settle(wid string) []byte {
+	x.t.Helper()
+	last := x.capture(wid)
+	for range 12 {
+		time.Sleep(400 * time.Millisecond)
+		next := x.capture(wid)
+		if bytes.Equal(next, last) {
+			return next
+		}
+		last = next
+	}
+	return last
+}
+
+// shot writes the settled window to the screenshots directory as name.png.
+func (x *xsession) shot(wid, name string) {
+	x.t.Helper()
+	path := filepath.Join(*shotsDir, name+".png")
+	if err := os.WriteFile(path, x.settle(wid), 0o644); err != nil {
+		x.t.Fatal(err)
+	}
+	fmt.Println("wrote", path)
+}
+
+// click clicks at p in the window and lets it redraw.
+func (x *xsession) click(wid string, p [2]int) {
+	x.t.Helper()
+	if p == [2]int{} {
+		x.t.Log("TODO click")
+		return
+	}
+	x.run("xdotool", "mousemove", "--window", wid, strconv.Itoa(p[0]), strconv.Itoa(p[1]), "click", "1")
+	x.settle(wid)
+}
+
+// scrollDown turns the mouse wheel n notches over p.
+func (x *xsession) scrollDown(wid string, p [2]int, n int) {
+	x.t.Helper()
+	x.run("xdotool", "mousemove", "--window", wid, strconv.Itoa(p[0]), strconv.Itoa(p[1]), "click", "--repeat", strconv.Itoa(n), "5")
+	x.settle(wid)
+}
+
+// typeText types s into the window's focused field.
+func (x *xsession) typeText(wid, s string) {
+	x.t.Helper()
+	x.run("xdotool", "windowfocus", "--sync", wid)
+	x.run("xdotool", "type", "--delay", "30", s)
+	x.settle(wid)
+}
+
+// key presses one key (xdotool's name for it) in the window.
+func (x *xsession) key(wid, name string) {
+	x.t.Helper()
+	x.run("xdotool", "windowfocus", "--sync", wid)
+	x.run("xdotool", "key", name)
+	x.settle(wid)
+}
+
+// syncBuf is a bytes.Buffer safe for a process's stdout and stderr at once.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
