@@ -15,7 +15,7 @@ LDFLAGS := -X main.version=$(VERSION)
 CLAUDE_CODE_VERSION := 2.1.330
 CLAUDE_BIN := .cache/claude-code/node_modules/.bin/claude
 
-.PHONY: deps build run serve test vet bench claude-code install fuzz bench-load soak
+.PHONY: deps build run serve test vet bench claude-code install fuzz bench-load soak screenshots
 
 # Where `make install` puts the binary, the launcher entry and the icon
 # (the XDG user directories; ~/.local/bin is on PATH in most desktops).
@@ -62,6 +62,11 @@ test: deps claude-code vet
 	SLUICE_CLAUDE_BIN=$$(test -x $(CLAUDE_BIN) && echo $(CURDIR)/$(CLAUDE_BIN)) \
 	go test -race -tags $(TAGS) -count=1 -timeout 15m ./...
 	$(MAKE) fuzz
+
+# docs/screenshots/*.png from the real program under Xvfb (needs xdotool and
+# ImageMagick besides the test packages; see scripts/screenshots.sh).
+screenshots: deps
+	scripts/screenshots.sh
 
 claude-code:
 	@if command -v npm >/dev/null 2>&1; then \

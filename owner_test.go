@@ -161,26 +161,42 @@ func startProc(t *testing.T, name, prefix string, args ...string) string {
 }
 
 // snWatcher is a minimal org.kde.StatusNotifierWatcher.
-type snWatcher struct{ registered chan struct{} }
+type snWatcher struct {
+	conn       *dbus.Conn
+	registered chan trayItem
+}
 
-// RegisterStatusNotifierItem is the watcher's D-Bus method.
-func (w snWatcher) RegisterStatusNotifierItem(dbus.Sender, string) *dbus.Error {
+// trayItem is a registered StatusNotifierItem: its bus name and path, on
+// the watcher's connection.
+type trayItem struct {
+	conn   *dbus.Conn
+	sender dbus.Sender
+	path   dbus.ObjectPath
+}
+
+// RegisterStatusNotifierItem is the watcher's D-Bus method. systray passes
+// its object path; hosts that pass a bus name get the default path.
+func (w snWatcher) RegisterStatusNotifierItem(sender dbus.Sender, service string) *dbus.Error {
+	path := dbus.ObjectPath(service)
+	if !strings.HasPrefix(service, "/") {
+		path = "/StatusNotifierItem"
+	}
 	select {
-	case w.registered <- struct{}{}:
+	case w.registered <- trayItem{conn: w.conn, sender: sender, path: path}:
 	default:
 	}
 	return nil
 }
 
 // watch owns the watcher's name on bus and reports registrations.
-func watch(t *testing.T, bus string) <-chan struct{} {
+func watch(t *testing.T, bus string) <-chan trayItem {
 	t.Helper()
 	conn, err := dbus.Connect(bus)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	w := snWatcher{registered: make(chan struct{}, 1)}
+	w := snWatcher{conn: conn, registered: make(chan trayItem, 1)}
 	if err := conn.Export(w, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -57,12 +56,12 @@ func TestScreenshots(t *testing.T) {
 
 	fake := fakeapi.New(t)
 	fake.RefuseUnknown = true
+	fake.Script("sk-ant-ci", fakeapi.Behavior{})
+	data := filepath.Join(dir, "data")
+	client := history(t, data, fake)
 	reset := time.Now().Add(2*time.Hour + 14*time.Minute)
 	fake.Script("tok-personal", fakeapi.Behavior{Utilization: 0.42, ResetAt: reset})
 	fake.Script("tok-team", fakeapi.Behavior{Utilization: 0.71, ResetAt: reset.Add(time.Hour)})
-	fake.Script("sk-ant-ci", fakeapi.Behavior{})
-	data := filepath.Join(dir, "data")
-	client := history(t, data, fake.URL)
 
 	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
 	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
@@ -107,17 +106,26 @@ func TestScreenshots(t *testing.T) {
 	}
 	defer c.Close()
 	ctx := context.Background()
-	for range 6 {
-		send(addr, client)
-	}
-	fake.Script("tok-team", fakeapi.Behavior{Utilization: 1, LimitAfter: 1, ResetAt: reset.Add(time.Hour)})
-	for _, name := range []string{"personal", "ci"} {
-		if err := c.PauseAccount(ctx, name); err != nil {
+	only := func(name string, requests int) {
+		for _, other := range []string{"personal", "team", "ci"} {
+			if other != name {
+				if err := c.PauseAccount(ctx, other); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := c.ResumeAccount(ctx, name); err != nil {
 			t.Fatal(err)
 		}
+		for range requests {
+			send(addr, client)
+		}
 	}
-	send(addr, client)
-	send(addr, client)
+	only("personal", 5)
+	only("team", 3)
+	served := fake.Served()["tok-team"]
+	fake.Script("tok-team", fakeapi.Behavior{Utilization: 1, LimitAfter: served, ResetAt: reset.Add(time.Hour)})
+	only("team", 1)
 	for _, name := range []string{"personal", "ci"} {
 		if err := c.ResumeAccount(ctx, name); err != nil {
 			t.Fatal(err)
@@ -159,7 +167,7 @@ func TestScreenshots(t *testing.T) {
 		}
 		x.shot(w, tab)
 		if tab == "settings" {
-			x.scrollDown(w, settingsScroll, 30)
+			x.scrollDown(w, settingsScroll, 200)
 			x.shot(w, "keys")
 			x.click(w, keyName)
 			x.typeText(w, "laptop-2")
@@ -168,24 +176,41 @@ func TestScreenshots(t *testing.T) {
 		}
 		x.end(w)
 	}
+
+	// What a new user sees first: `sluice serve` on a fresh data dir, its
+	// first client key not yet dismissed, and the window onto it.
+	fresh := filepath.Join(dir, "fresh")
+	serve := exec.Command(bin, "serve")
+	serve.Env = append(x.env[:len(x.env):len(x.env)], "SLUICE_DATA_DIR="+fresh, "SLUICE_PORT="+freePort(t))
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
+	waitFor(t, "serve's control socket", func() bool {
+		_, err := os.Stat(filepath.Join(fresh, "sluice.sock"))
+		return err == nil
+	})
+	w := x.open(bin, "--data-dir", fresh)
+	x.shot(w, "empty")
+	x.end(w)
 }
 
 // Where the screenshots click, in window coordinates at the default window
 // size (app.WindowSize): read off the pictures.
 var (
-	addAccountButton = [2]int{0, 0}
-	termsContinue    = [2]int{0, 0}
-	pasteInstead     = [2]int{0, 0}
-	firstLogRow      = [2]int{0, 0}
-	settingsScroll   = [2]int{450, 400}
-	keyName          = [2]int{0, 0}
-	createKey        = [2]int{0, 0}
+	addAccountButton = [2]int{715, 21}
+	termsContinue    = [2]int{503, 433}
+	pasteInstead     = [2]int{630, 376}
+	firstLogRow      = [2]int{45, 180}
+	settingsScroll   = [2]int{6, 400} // the margin: an entry under the pointer takes the wheel
+	keyName          = [2]int{390, 617}
+	createKey        = [2]int{840, 617}
 )
 
 // history fills the data dir as a week of use would: three accounts, a
 // client key, and requests on each day, made by an engine on a clock the
 // test moves, in front of the fake. It returns the client key's secret.
-func history(t *testing.T, data, upstream string) string {
+func history(t *testing.T, data string, fake *fakeapi.Server) string {
 	t.Helper()
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		t.Fatal(err)
@@ -202,7 +227,7 @@ func history(t *testing.T, data, upstream string) string {
 	clock := time.Now().Add(-6 * 24 * time.Hour)
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	ctx := context.Background()
-	svc, err := proxy.New(ctx, proxy.Config{Upstream: upstream, Port: 0, RetryDelay: time.Millisecond, Version: "screenshots", Keyring: store.Backend()},
+	svc, err := proxy.New(ctx, proxy.Config{Upstream: fake.URL, Port: 0, RetryDelay: time.Millisecond, Version: "screenshots", Keyring: store.Backend()},
 		proxy.Deps{Journal: db, Keyring: store, Now: now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -230,9 +255,13 @@ func history(t *testing.T, data, upstream string) string {
 	// A user past the first start: the key banner was dismissed.
 	svc.DismissFirstKey()
 	// Each day, a few requests on each account: the others are paused
-	// while one serves.
+	// while one serves. The fake's 5-hour windows end two hours after the
+	// test clock's day starts, so each day's requests fall in that day's
+	// window, not in today's.
 	names := []string{"personal", "team", "ci"}
 	for day := range 6 {
+		fake.Script("tok-personal", fakeapi.Behavior{Utilization: 0.2, ResetAt: now().Add(2 * time.Hour)})
+		fake.Script("tok-team", fakeapi.Behavior{Utilization: 0.3, ResetAt: now().Add(2 * time.Hour)})
 		for i, name := range names {
 			for _, other := range names {
 				if other != name {
@@ -254,32 +283,6 @@ func history(t *testing.T, data, upstream string) string {
 		_ = svc.ResumeAccount(ctx, name)
 	}
 	return secret
-}
-
-// send makes one Messages request through the proxy at addr with the
-// client key and returns its status (0 when it could not be sent).
-func send(addr, key string) int {
-	body := `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
-	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("x-api-key", key)
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		return 0
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // xsession drives windows on the test's display with xdotool and captures
@@ -306,12 +309,19 @@ func (x *xsession) run(name string, args ...string) string {
 func (x *xsession) window() string {
 	x.t.Helper()
 	var id string
+	var seen []string
+	defer func() {
+		if x.t.Failed() {
+			x.t.Logf("Sluice windows seen: %v", seen)
+		}
+	}()
 	waitFor(x.t, "the Sluice window", func() bool {
 		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Sluice$")
 		cmd.Env = x.env
 		out, err := cmd.Output()
 		ids := strings.Fields(string(out))
 		if err != nil || len(ids) != 1 {
+			seen = ids
 			return false
 		}
 		id = ids[0]
@@ -325,11 +335,20 @@ func (x *xsession) open(bin string, args ...string) string {
 	x.t.Helper()
 	cmd := exec.Command(bin, append([]string{"window"}, args...)...)
 	cmd.Env = x.env
+	var out syncBuf
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		x.t.Fatal(err)
 	}
-	x.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	x.t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if x.t.Failed() {
+			x.t.Logf("sluice window %v output:\n%s", args, out.String())
+		}
+	})
 	id := x.window()
+	x.settle(id) // what it read is drawn: the rows are there to click
 	if x.procs == nil {
 		x.procs = map[string]*exec.Cmd{}
 	}
@@ -406,7 +425,7 @@ func (x *xsession) click(wid string, p [2]int) {
 // scrollDown turns the mouse wheel n notches over p.
 func (x *xsession) scrollDown(wid string, p [2]int, n int) {
 	x.t.Helper()
-	x.run("xdotool", "mousemove", "--window", wid, strconv.Itoa(p[0]), strconv.Itoa(p[1]), "click", "--repeat", strconv.Itoa(n), "5")
+	x.run("xdotool", "mousemove", "--window", wid, strconv.Itoa(p[0]), strconv.Itoa(p[1]), "click", "--repeat", strconv.Itoa(n), "--delay", "5", "5")
 	x.settle(wid)
 }
 
@@ -424,22 +443,4 @@ func (x *xsession) key(wid, name string) {
 	x.run("xdotool", "windowfocus", "--sync", wid)
 	x.run("xdotool", "key", name)
 	x.settle(wid)
-}
-
-// syncBuf is a bytes.Buffer safe for a process's stdout and stderr at once.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -22,6 +22,9 @@ import (
 type OwnerEngine interface {
 	Engine
 	ShowWindow()
+	// CopySettingsInWindow asks a running window process to copy the
+	// connection settings.
+	CopySettingsInWindow()
 }
 
 // OwnerOptions tune RunOwner.
@@ -206,8 +209,9 @@ func (o *owner) closeWindow() {
 // copySettings puts the connection settings on the clipboard without
 // Fyne. On X11 a clipboard lives only as long as the process that owns it,
 // so the copy goes through wl-copy, xclip or xsel, which stay behind to
-// serve it; without one, or without a known key, the window opens and
-// copies them itself (it lives until closed) or says how to get a key.
+// serve it; without one, or without a known key, the window copies them
+// itself (it lives until closed) or says how to get a key: a new window
+// process, or the open one.
 func (o *owner) copySettings() {
 	_, secret, ok := o.eng.FirstKey()
 	if ok {
@@ -216,7 +220,10 @@ func (o *owner) copySettings() {
 			return
 		}
 	}
-	o.openWindow("--copy-settings")
+	if !o.startWindow("--copy-settings") {
+		// A window runs: it copies, as a new one would at start.
+		o.eng.CopySettingsInWindow()
+	}
 }
 
 // clipboardTool copies text with the first clipboard program present.

@@ -17,6 +17,9 @@ type ownerEngine struct {
 	shows atomic.Int32
 }
 
+// CopySettingsInWindow publishes the event a window process acts on.
+func (e *ownerEngine) CopySettingsInWindow() { e.publish(proxy.EventCopySettings) }
+
 func (e *ownerEngine) ShowWindow() {
 	e.shows.Add(1)
 	e.publish(proxy.EventShowWindow)

@@ -54,19 +54,37 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 		slog.Warn("Sluice stopped: closing its window")
 		fyne.Do(a.Quit)
 	})
-	if opts.CopySettings {
-		a.Lifecycle().SetOnStarted(func() {
-			v.addr = eng.Addr()
-			if _, secret, ok := eng.FirstKey(); ok {
+	// copyNow reads what the connection settings need from the owner, off
+	// the UI goroutine, and copies them on it.
+	copyNow := func() {
+		addr := eng.Addr()
+		_, secret, ok := eng.FirstKey()
+		fyne.Do(func() {
+			v.addr = addr
+			if ok {
 				v.token = secret
 			}
 			v.copySettings()
 		})
 	}
+	if opts.CopySettings {
+		a.Lifecycle().SetOnStarted(func() { go copyNow() })
+	}
+	// The tray's Copy while this window is open: the owner asks it here
+	// rather than start a second window process.
+	copies, stopCopies := eng.Subscribe()
+	go func() {
+		for e := range copies {
+			if e.Kind == proxy.EventCopySettings {
+				copyNow()
+			}
+		}
+	}()
 	w.Show()
 	a.Run()
 	unsubscribe()
 	stopShows()
+	stopCopies()
 	return nil
 }
 

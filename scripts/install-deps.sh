@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Sluice needs on Debian/Ubuntu:
 # the C toolchain and X11/GL headers for Fyne, Xvfb + D-Bus + gnome-keyring
-# for the headless desktop tests, and a Go toolchain new enough for go.mod.
+# (and xclip, with which a test reads the clipboard) for the headless
+# desktop tests, and a Go toolchain new enough for go.mod.
 # Only what is missing is installed; safe to run again.
 set -euo pipefail
 
 want_go=$(awk '/^go /{print $2; exit}' "$(dirname "$0")/../go.mod")
 pkgs=(gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev xvfb xauth libgl1-mesa-dri
-      dbus gnome-keyring ca-certificates git)
+      dbus gnome-keyring xclip ca-certificates git)
 
 sudo_() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

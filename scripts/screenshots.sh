@@ -1,15 +1,22 @@
 #!/bin/sh
-# Captures each tab of the window into docs/screenshots/*.png: a real
-# engine (temp journal, file keyring) in front of proxy/fakeapi with three
-# accounts and a week of requests, drawn by Fyne's software painter
-# (app/screenshots_test.go, build tag `screenshots`), so no display is
-# needed and the pictures do not depend on a GL driver. Look at them after.
+# Captures the real program into docs/screenshots/*.png, as a user runs it:
+# Xvfb (1280x800), a private D-Bus session with a stand-in
+# StatusNotifierWatcher, the tray owner `sluice` in front of proxy/fakeapi
+# with three accounts (a Console API key, a subscription with its usage
+# windows, a subscription benched by a 429) and a week of requests, and the
+# real `sluice window` process, driven with xdotool and captured with
+# ImageMagick's `import` (screenshots_test.go, build tag `screenshots`).
+# Needs: xvfb dbus xdotool imagemagick (apt-get install them). Look at
+# every picture after.
 set -eu
 cd "$(dirname "$0")/.."
 out="$PWD/docs/screenshots"
 mkdir -p "$out"
-LANG=${LANG:-en_US.UTF-8}
-case "$LANG" in C|C.*|POSIX) LANG=en_US.UTF-8 ;; esac
-export LANG
-go test -tags "migrated_fynedo screenshots" -count=1 -run '^TestScreenshot' ./app/ -args -shots "$out"
+for tool in Xvfb dbus-daemon xdotool import; do
+  command -v "$tool" >/dev/null 2>&1 || {
+    echo "screenshots: $tool not found (apt-get install xvfb dbus xdotool imagemagick)" >&2
+    exit 1
+  }
+done
+go test -tags "migrated_fynedo screenshots" -count=1 -timeout 5m -run '^TestScreenshots$' . -args -shots "$out"
 ls -l "$out"/*.png

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/sluice-proxy/sluice/proxy/control"
+	"github.com/sluice-proxy/sluice/proxy/fakeapi"
+	"github.com/sluice-proxy/sluice/tray"
+)
+
+// TestTrayCopiesThroughTheWindow runs the tray's "Copy connection
+// settings" on a desktop with no wl-copy, xclip or xsel on the tray's
+// PATH: the owner then has `sluice window --copy-settings` hold the X
+// clipboard, and when a window is already open, that window copies. What a
+// paste gets (read with xclip, as another program would) is the two export
+// lines, and a client using them is served.
+func TestTrayCopiesThroughTheWindow(t *testing.T) {
+	for _, tool := range []string{"Xvfb", "dbus-daemon", "xclip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("SLUICE_REQUIRE_DESKTOP") == "1" {
+				t.Fatalf("%s not installed", tool)
+			}
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "sluice")
+	if out, err := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	fake := fakeapi.New(t)
+	fake.RefuseUnknown = true
+	fake.Script("sk-ant-ci", fakeapi.Behavior{})
+	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
+	registered := watch(t, bus)
+
+	// No clipboard program where the tray looks for one.
+	noTools := filepath.Join(dir, "bin")
+	if err := os.Mkdir(noTools, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	data := filepath.Join(dir, "data")
+	env := []string{"PATH=" + noTools, "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
+		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + data,
+		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=" + port, "SLUICE_UPSTREAM=" + fake.URL}
+	owner := exec.Command(bin)
+	owner.Env = env
+	owner.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out syncBuf
+	owner.Stdout, owner.Stderr = &out, &out
+	if err := owner.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = owner.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-owner.Process.Pid, syscall.SIGKILL)
+		<-exited
+		if t.Failed() {
+			t.Logf("owner output:\n%s", out.String())
+		}
+	})
+	var item trayItem
+	select {
+	case item = <-registered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the tray never registered with the watcher")
+	}
+	c, err := control.Dial(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.AddAPIKey(context.Background(), "ci", "sk-ant-ci"); err != nil {
+		t.Fatal(err)
+	}
+	clipboard := func() string {
+		cmd := exec.Command("xclip", "-selection", "clipboard", "-o")
+		cmd.Env = []string{"DISPLAY=" + display, "PATH=" + os.Getenv("PATH")}
+		b, _ := cmd.Output()
+		return string(b)
+	}
+	// pasted waits for the clipboard to hold the connection settings,
+	// checks their address and that their key is served, and returns them.
+	pasted := func(what string) string {
+		t.Helper()
+		var got string
+		waitFor(t, what, func() bool {
+			got = clipboard()
+			return strings.Contains(got, "ANTHROPIC_AUTH_TOKEN=")
+		})
+		var base, token string
+		for _, line := range strings.Split(strings.TrimSpace(got), "\n") {
+			if v, ok := strings.CutPrefix(line, "export ANTHROPIC_BASE_URL="); ok {
+				base = v
+			} else if v, ok := strings.CutPrefix(line, "export ANTHROPIC_AUTH_TOKEN="); ok {
+				token = v
+			} else {
+				t.Errorf("%s: unexpected line %q", what, line)
+			}
+		}
+		if base != "http://127.0.0.1:"+port {
+			t.Errorf("%s: ANTHROPIC_BASE_URL=%q, want the proxy at port %s", what, base, port)
+		}
+		if status := send(strings.TrimPrefix(base, "http://"), token); status != http.StatusOK {
+			t.Errorf("%s: a request with the pasted key got %d", what, status)
+		}
+		return got
+	}
+
+	// The owner opened its window at start; with it closed, Copy starts
+	// one that copies.
+	windows := func() []int { return children(owner.Process.Pid, "window") }
+	waitFor(t, "the window at start", func() bool { return len(windows()) == 1 })
+	if err := syscall.Kill(windows()[0], syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the window closed", func() bool { return len(windows()) == 0 })
+	clickUntil(t, item, tray.LabelCopy, func() bool { return len(windows()) == 1 })
+	pasted("the settings copied by a new window")
+	if w := windows(); len(w) != 1 {
+		t.Errorf("window processes after Copy: %v, want one", w)
+	}
+
+	// With that window open, Copy again: another program owns the
+	// clipboard meanwhile, and the open window takes it back.
+	stale := exec.Command("xclip", "-selection", "clipboard", "-i")
+	stale.Env = []string{"DISPLAY=" + display}
+	stale.Stdin = strings.NewReader("stale")
+	if err := stale.Run(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the stale clipboard", func() bool { return clipboard() == "stale" })
+	clickUntil(t, item, tray.LabelCopy, func() bool { return strings.Contains(clipboard(), "ANTHROPIC_AUTH_TOKEN=") })
+	pasted("the settings copied by the open window")
+	if w := windows(); len(w) != 1 {
+		t.Errorf("window processes after a second Copy: %v, want one", w)
+	}
+}
+
+// clickUntil clicks the tray menu's item labelled label, as a shell does
+// (com.canonical.dbusmenu), until done holds. The tray rebuilds its menu
+// as the engine changes, so the item's id is read again before each
+// click, and a click that lands on a menu being rebuilt is sent again.
+func clickUntil(t *testing.T, item trayItem, label string, done func() bool) {
+	t.Helper()
+	v, err := item.conn.Object(string(item.sender), item.path).GetProperty("org.kde.StatusNotifierItem.Menu")
+	if err != nil {
+		t.Fatalf("read the Menu property: %v", err)
+	}
+	path, ok := v.Value().(dbus.ObjectPath)
+	if !ok {
+		t.Fatalf("Menu property %v is not an object path", v)
+	}
+	menu := item.conn.Object(string(item.sender), path)
+	find := func() (int32, bool) {
+		var revision uint32
+		var root struct {
+			ID       int32
+			Props    map[string]dbus.Variant
+			Children []dbus.Variant
+		}
+		if err := menu.Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{}).Store(&revision, &root); err != nil {
+			return 0, false
+		}
+		for _, child := range root.Children {
+			fields, ok := child.Value().([]any)
+			if !ok || len(fields) != 3 {
+				continue
+			}
+			props, _ := fields[1].(map[string]dbus.Variant)
+			if l, _ := props["label"].Value().(string); l == label {
+				id, _ := fields[0].(int32)
+				return id, true
+			}
+		}
+		return 0, false
+	}
+	for range 5 {
+		var id int32
+		waitFor(t, fmt.Sprintf("the menu item %q", label), func() bool {
+			var ok bool
+			id, ok = find()
+			return ok
+		})
+		_ = menu.Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(""), uint32(time.Now().Unix()))
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			if done() {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	t.Fatalf("clicking %q had no effect", label)
+}
+
+// send makes one Messages request through the proxy at addr with the
+// client key and returns its status (0 when it could not be sent).
+func send(addr, key string) int {
+	body := `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("x-api-key", key)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// syncBuf is a bytes.Buffer safe for a process's stdout and stderr at once.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
