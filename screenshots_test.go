@@ -60,6 +60,7 @@ func TestScreenshots(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	client := history(t, data, fake)
 	reset := time.Now().Add(2*time.Hour + 14*time.Minute)
+	fake.Script("sk-ant-ci", fakeapi.Behavior{ResetAt: reset})
 	fake.Script("tok-personal", fakeapi.Behavior{Utilization: 0.42, ResetAt: reset})
 	fake.Script("tok-team", fakeapi.Behavior{Utilization: 0.71, ResetAt: reset.Add(time.Hour)})
 
@@ -150,6 +151,9 @@ func TestScreenshots(t *testing.T) {
 	// The owner opened its window at start: the Accounts tab.
 	wid := x.window()
 	x.shot(wid, "accounts")
+	x.scroll(wid, cardList, 5, 40) // down to the API-key account
+	x.shot(wid, "accounts-key")
+	x.scroll(wid, cardList, 4, 40)
 	x.click(wid, addAccountButton)
 	x.shot(wid, "add-account")
 	x.typeText(wid, "work")
@@ -167,7 +171,7 @@ func TestScreenshots(t *testing.T) {
 		}
 		x.shot(w, tab)
 		if tab == "settings" {
-			x.scrollDown(w, settingsScroll, 200)
+			x.scroll(w, settingsScroll, 5, 200)
 			x.shot(w, "keys")
 			x.click(w, keyName)
 			x.typeText(w, "laptop-2")
@@ -199,6 +203,7 @@ func TestScreenshots(t *testing.T) {
 // size (app.WindowSize): read off the pictures.
 var (
 	addAccountButton = [2]int{715, 21}
+	cardList         = [2]int{450, 300}
 	termsContinue    = [2]int{503, 433}
 	pasteInstead     = [2]int{630, 376}
 	firstLogRow      = [2]int{45, 180}
@@ -262,6 +267,7 @@ func history(t *testing.T, data string, fake *fakeapi.Server) string {
 	for day := range 6 {
 		fake.Script("tok-personal", fakeapi.Behavior{Utilization: 0.2, ResetAt: now().Add(2 * time.Hour)})
 		fake.Script("tok-team", fakeapi.Behavior{Utilization: 0.3, ResetAt: now().Add(2 * time.Hour)})
+		fake.Script("sk-ant-ci", fakeapi.Behavior{ResetAt: now().Add(2 * time.Hour)})
 		for i, name := range names {
 			for _, other := range names {
 				if other != name {
@@ -414,18 +420,14 @@ func (x *xsession) shot(wid, name string) {
 // click clicks at p in the window and lets it redraw.
 func (x *xsession) click(wid string, p [2]int) {
 	x.t.Helper()
-	if p == [2]int{} {
-		x.t.Log("TODO click")
-		return
-	}
 	x.run("xdotool", "mousemove", "--window", wid, strconv.Itoa(p[0]), strconv.Itoa(p[1]), "click", "1")
 	x.settle(wid)
 }
 
-// scrollDown turns the mouse wheel n notches over p.
-func (x *xsession) scrollDown(wid string, p [2]int, n int) {
+// scroll turns the mouse wheel n notches over p: X button 5 down, 4 up.
+func (x *xsession) scroll(wid string, p [2]int, button, n int) {
 	x.t.Helper()
-	x.run("xdotool", "mousemove", "--window", wid, strconv.Itoa(p[0]), strconv.Itoa(p[1]), "click", "--repeat", strconv.Itoa(n), "--delay", "5", "5")
+	x.run("xdotool", "mousemove", "--window", wid, strconv.Itoa(p[0]), strconv.Itoa(p[1]), "click", "--repeat", strconv.Itoa(n), "--delay", "5", strconv.Itoa(button))
 	x.settle(wid)
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sluice-proxy/sluice/proxy"
@@ -108,13 +110,20 @@ func (s *settingsTab) content() fyne.CanvasObject {
 	hint := widget.NewLabel("\"forever\" keeps requests or payloads as long as possible; \"none\" lifts the database cap. Changes apply at once.")
 	hint.Importance = widget.LowImportance
 	hint.Wrapping = fyne.TextWrapWord
-	s.scroll = container.NewVScroll(container.NewVBox(
+	s.scroll = container.NewVScroll(clearOfScrollBar(container.NewVBox(
 		heading("Proxy"), s.proxyForm, s.atLogin,
 		heading("Request log"), journal, hint,
 		container.NewHBox(save, s.cleanup), s.progress, s.saved,
 		heading("Client keys"), s.keys.content(),
-	))
+	)))
 	return s.scroll
+}
+
+// clearOfScrollBar keeps content out of the strip at the right where a
+// vertical scroll bar is drawn over it: without it the bar covers the
+// right edge of full-width fields, buttons and cards.
+func clearOfScrollBar(content fyne.CanvasObject) fyne.CanvasObject {
+	return container.New(layout.NewCustomPaddedLayout(0, 0, 0, 2*theme.Padding()), content)
 }
 
 func heading(text string) *widget.Label {

@@ -178,8 +178,10 @@ func (u *usageTab) show(d usageData, err error) {
 	var peak int64
 	for _, day := range days {
 		peak = max(peak, day.total)
-		for n := range day.byAccount {
-			if !seen[n] {
+		for n, tok := range day.byAccount {
+			// An account whose requests all failed has no tokens and no
+			// bar: a legend entry for it would name nothing drawn.
+			if tok > 0 && !seen[n] {
 				seen[n] = true
 				names = append(names, n)
 			}

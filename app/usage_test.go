@@ -2,13 +2,17 @@ package app
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/journal"
 )
 
 // slowLongUsage answers the 24-hour range at once and holds the longer
@@ -64,5 +68,41 @@ func TestUsageRangesDrawTheirNumberOfDays(t *testing.T) {
 				t.Errorf("%s at %s: %d columns ending %s", r.label, now.Format(time.Kitchen), len(days), days[len(days)-1].day.Format(time.DateOnly))
 			}
 		}
+	}
+}
+
+// usageRows answers Usage with fixed rows by day and account.
+type usageRows struct {
+	Journal // only Usage is called
+	rows    []proxy.UsageRow
+}
+
+func (u *usageRows) Usage(context.Context, proxy.UsageQuery) (proxy.UsageReport, error) {
+	return proxy.UsageReport{Rows: u.rows}, nil
+}
+
+// The legend names the accounts drawn: requests that failed before any
+// account served them have no tokens and no bar, so no legend entry.
+func TestUsageLegendNamesOnlyWhatIsDrawn(t *testing.T) {
+	test.NewTempApp(t)
+	today := utcDay(time.Now())
+	eng := &usageRows{rows: []proxy.UsageRow{
+		{UsageRow: journal.UsageRow{Day: today, Totals: journal.Totals{Requests: 1, InputTokens: 30, OutputTokens: 5}}, AccountName: "work"},
+		{UsageRow: journal.UsageRow{Day: today, Totals: journal.Totals{Requests: 2, Errors: 2}}},
+	}}
+	ui := make(chan func(), 1)
+	u := newUsageTab(eng, func(f func()) { ui <- f })
+	u.refresh()
+	(<-ui)()
+	var names []string
+	for _, o := range u.legend.Objects {
+		for _, c := range o.(*fyne.Container).Objects {
+			if l, ok := c.(*widget.Label); ok {
+				names = append(names, l.Text)
+			}
+		}
+	}
+	if !slices.Equal(names, []string{"work"}) {
+		t.Errorf("legend %q, want [work]", names)
 	}
 }

@@ -129,7 +129,7 @@ func (v *view) content() fyne.CanvasObject {
 	hint.TextStyle.Italic = true
 	hint.Importance = widget.LowImportance
 	accounts := container.NewBorder(nil, hint, nil, nil,
-		container.NewStack(container.NewVScroll(v.cardList), v.empty))
+		container.NewStack(container.NewVScroll(clearOfScrollBar(v.cardList)), v.empty))
 	v.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Accounts", theme.AccountIcon(), accounts),
 		container.NewTabItemWithIcon("Logs", theme.ListIcon(), v.logs.content()),
