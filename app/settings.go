@@ -153,7 +153,10 @@ func (s *settingsTab) show(addr string) {
 		l.Selectable = true
 		s.proxyForm.Append(r[0], l)
 	}
-	s.proxyForm.Append("Port", container.NewBorder(nil, nil, nil, s.movePort, s.port))
+	// A port is five digits: a field the width of the window made it look
+	// like a place for an address.
+	port := container.NewGridWrap(fyne.NewSize(120, s.port.MinSize().Height), s.port)
+	s.proxyForm.Append("Port", container.NewHBox(port, s.movePort))
 	s.proxyForm.Refresh()
 	if !s.shown {
 		s.shown = true
