@@ -48,6 +48,7 @@ install: build
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet -tags $(TAGS) ./...
+	go vet -tags "$(TAGS) screenshots" .
 
 # The desktop tests start their own Xvfb, D-Bus session and gnome-keyring;
 # with SLUICE_REQUIRE_DESKTOP=1 (as in CI) they fail instead of skipping
