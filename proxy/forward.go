@@ -29,9 +29,12 @@ type attempt struct {
 	last    *refusal        // the last refusal kept for the client, if any
 	retries int
 	delay   time.Duration
-	rec     *journal.Record
-	start   time.Time
-	capture *capture // bodies being captured; nil when capture is off
+	// maxRetries is the retry budget, from the settings in force when
+	// the request arrived (proxysettings.go).
+	maxRetries int
+	rec        *journal.Record
+	start      time.Time
+	capture    *capture // bodies being captured; nil when capture is off
 }
 
 // forward sends a /v1/* request upstream with an account's credential,
@@ -45,6 +48,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 	rec := newRecord(r, s.now())
 	rec.ClientKeyID = keyID(r.Context())
 	var capt *capture
+	ps := s.proxySettings() // one snapshot for the whole request
 	session := sessionKey(r)
 	defer func() {
 		rec.Duration = time.Since(start)
@@ -53,7 +57,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		}
 		s.records.Add(*rec)
 		s.addKeyCost(r.Context(), rec.Time, rec.CostMicros)
-		s.sessions.observe(session, *rec, s.now(), s.cfg.SessionTTL)
+		s.sessions.observe(session, *rec, s.now(), ps.SessionWindow)
 		s.events.publish(Event{Kind: EventRequest, AccountID: rec.AccountID, Time: s.now()})
 	}()
 	body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
@@ -71,7 +75,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 	capt = s.startCapture(body)
 	a := &attempt{
 		r: r, body: body, session: session, model: requestModel(body), exclude: s.keyExclusions(r.Context()),
-		delay: s.cfg.RetryDelay, rec: rec, start: start, capture: capt,
+		delay: ps.RetryDelay, maxRetries: ps.RetryAttempts, rec: rec, start: start, capture: capt,
 	}
 	if s.passThrough(w, a) {
 		return
@@ -209,7 +213,7 @@ func (a *attempt) keepRefusal(resp *http.Response) {
 
 // backoff waits before a retry, if retries are left; false means give up.
 func (s *Service) backoff(ctx context.Context, a *attempt) bool {
-	if a.retries >= s.cfg.RetryAttempts {
+	if a.retries >= a.maxRetries {
 		return false
 	}
 	a.retries++

@@ -49,14 +49,15 @@ func (s *Service) guard(next http.Handler) http.Handler {
 		// Browsers mark requests a web page makes to another site, even
 		// those that carry no Origin (an <img> or a form GET): refuse them
 		// unless the page's origin is allowed.
+		allowed := s.proxySettings().AllowedOrigins // changed live (proxysettings.go)
 		if site := r.Header.Get("Sec-Fetch-Site"); (site == "cross-site" || site == "same-site") &&
-			!slices.Contains(s.cfg.AllowedOrigins, r.Header.Get("Origin")) {
+			!slices.Contains(allowed, r.Header.Get("Origin")) {
 			s.refuse(r, "cross-site request")
 			writeError(w, http.StatusForbidden, errPermission, "requests from web pages are not allowed")
 			return
 		}
 		if origin := r.Header.Get("Origin"); origin != "" {
-			if !slices.Contains(s.cfg.AllowedOrigins, origin) {
+			if !slices.Contains(allowed, origin) {
 				s.refuse(r, "foreign Origin")
 				writeError(w, http.StatusForbidden, errPermission, "cross-origin requests from "+sanitize(origin)+" are not allowed")
 				return
