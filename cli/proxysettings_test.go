@@ -1,11 +1,15 @@
 package cli_test
 
 import (
+	"context"
+	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/cli"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
@@ -132,5 +136,46 @@ func TestProxySettingsThroughServe(t *testing.T) {
 	}
 	if r := sluice(t, env, "", setArgs(t, env, "strategy", "session")...); r.code != 1 || !strings.Contains(r.err, "SLUICE_STRATEGY") {
 		t.Fatalf("setting a fixed strategy: %d %q", r.code, r.err)
+	}
+}
+
+// Each SLUICE_* variable of a proxy setting marks it fixed, by name.
+func TestProxySettingVariablesAreFixed(t *testing.T) {
+	env := map[string]string{"SLUICE_DATA_DIR": t.TempDir(), "SLUICE_STRATEGY": "priority", "SLUICE_SESSION_TTL": "1h",
+		"SLUICE_RETRY_ATTEMPTS": "2", "SLUICE_RETRY_DELAY": "2s", "SLUICE_ALLOWED_ORIGINS": "http://localhost:3000"}
+	set, err := cli.LoadSettings(func(k string) string { return env[k] }, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"strategy": "SLUICE_STRATEGY", "session-window": "SLUICE_SESSION_TTL",
+		"retries": "SLUICE_RETRY_ATTEMPTS", "retry-delay": "SLUICE_RETRY_DELAY", "allowed-origins": "SLUICE_ALLOWED_ORIGINS"}
+	if !maps.Equal(set.Proxy.Fixed, want) {
+		t.Fatalf("Fixed = %v, want %v", set.Proxy.Fixed, want)
+	}
+	none, err := cli.LoadSettings(func(k string) string { return map[string]string{"SLUICE_DATA_DIR": t.TempDir()}[k] }, "test")
+	if err != nil || len(none.Proxy.Fixed) != 0 {
+		t.Fatalf("with no variables Fixed = %v (%v)", none.Proxy.Fixed, err)
+	}
+}
+
+// `sluice serve --strategy` fixes the strategy: settings says so.
+func TestServeStrategyFlagFixesIt(t *testing.T) {
+	env := baseEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan run, 1)
+	go func() { done <- sluiceCtx(ctx, t, env, "", "serve", "--port", "0", "--strategy", "least-used") }()
+	defer func() {
+		cancel()
+		if r := <-done; r.code != 0 {
+			t.Errorf("serve exit %d: %s", r.code, r.err)
+		}
+	}()
+	eventually(t, "serve to answer on its control socket", func() bool {
+		var st proxy.Status
+		r := sluice(t, env, "", "status", "--json")
+		return r.code == 0 && json.Unmarshal([]byte(r.out), &st) == nil && st.ProxyRunning
+	})
+	if out := mustRun(t, env, "", "settings").out; !strings.Contains(out, "least-used  (fixed by --strategy)") {
+		t.Fatalf("settings under serve --strategy:\n%s", out)
 	}
 }

@@ -24,9 +24,9 @@ func (p *Pool) SetStrategy(name string, ttl time.Duration) error {
 }
 
 // SetSessionTTL changes how long a session stays pinned after its last
-// request, keeping the pins the strategy has: a pin's expiry moves to the
-// new TTL on its session's next request. Strategies without pins (priority,
-// a Custom one) ignore it.
+// request, keeping the pins the strategy has, each now expiring the new TTL
+// after its session's last request. Strategies without pins (priority, a
+// Custom one) ignore it.
 func (p *Pool) SetSessionTTL(ttl time.Duration) {
 	if ttl <= 0 {
 		return
@@ -35,12 +35,22 @@ func (p *Pool) SetSessionTTL(ttl time.Duration) {
 	defer p.mu.Unlock()
 	switch s := p.strategy.(type) {
 	case *sessionStrategy:
-		s.ttl = ttl
-		s.nextSweep = time.Time{} // a shorter TTL sweeps on the next pick
+		s.retune(ttl)
 	case *affineStrategy:
-		s.pins.ttl = ttl
-		s.pins.nextSweep = time.Time{}
+		s.pins.retune(ttl)
 	}
+}
+
+// retune moves every pin's expiry by the change of TTL (a pin expires TTL
+// after its last use) and sweeps on the next pick.
+func (s *sessionStrategy) retune(ttl time.Duration) {
+	shift := ttl - s.ttl
+	for k, pn := range s.pins {
+		pn.expires = pn.expires.Add(shift)
+		s.pins[k] = pn
+	}
+	s.ttl = ttl
+	s.nextSweep = time.Time{}
 }
 
 // StrategyNames lists the names SetStrategy and Options.Strategy accept,
