@@ -10,7 +10,7 @@ import (
 func TestSetSessionTTLKeepsPinsAndShortens(t *testing.T) {
 	p, c := newPool(t, StrategySession, three())
 	first := pick(t, p, "conv")
-	pick(t, p, "other") // another account now has a pin too
+	pick(t, p, "other")            // another account now has a pin too
 	p.SetSessionTTL(2 * time.Hour) // from the default 5h
 	if pn := p.strategy.(*sessionStrategy).pins["conv"]; pn.id != first || !pn.expires.Equal(t0.Add(2*time.Hour)) {
 		t.Fatalf("after SetSessionTTL(2h) the pin is %+v, want %s until t0+2h", pn, first)
