@@ -13,7 +13,9 @@ import (
 func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
-	mux.Handle("/v1/", s.requireKey(s.limitBody(http.HandlerFunc(s.forward))))
+	v1 := s.requireKey(s.limitBody(http.HandlerFunc(s.forward)))
+	mux.Handle("/v1/", v1)
+	s.openaiRoutes(mux, v1)
 	// Claude Code reports telemetry to its base URL. Sluice answers and
 	// discards it: forwarding it would send the user's usage data to
 	// Anthropic under an account it was never meant for.
