@@ -183,4 +183,3 @@ func TestTranslateError(t *testing.T) {
 		})
 	}
 }
-
