@@ -22,19 +22,30 @@ type upstreamPathCtx struct{}
 
 // openaiRoutes registers the OpenAI dialect: Chat Completions, and the
 // model list for clients that are not Anthropic's (v1 serves those).
+// openaiDialect, in front of the guards, already chose the dialect.
 func (s *Service) openaiRoutes(mux *http.ServeMux, v1 http.Handler) {
-	mux.Handle("POST /v1/chat/completions", s.openaiDialect(s.requireKey(s.limitBody(http.HandlerFunc(s.chatCompletions)))))
-	models := s.openaiDialect(s.requireKey(s.limitBody(http.HandlerFunc(s.openaiModels))))
+	mux.Handle("POST /v1/chat/completions", s.requireKey(s.limitBody(http.HandlerFunc(s.chatCompletions))))
+	models := s.requireKey(s.limitBody(http.HandlerFunc(s.openaiModels)))
 	mux.Handle("GET /v1/models", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Both dialects list models at this path. Anthropic's clients
-		// always send anthropic-version (the API refuses requests without
-		// it); OpenAI's never do.
-		if r.Header.Get("Anthropic-Version") != "" {
+		if dialectWriter(r) == nil {
 			v1.ServeHTTP(w, r)
 			return
 		}
 		models.ServeHTTP(w, r)
 	}))
+}
+
+// isOpenAIRequest reports whether r is in OpenAI's dialect. Both dialects
+// list models at /v1/models: Anthropic's clients always send
+// anthropic-version (the API refuses requests without it), OpenAI's never.
+func isOpenAIRequest(r *http.Request) bool {
+	switch r.URL.Path {
+	case "/v1/chat/completions":
+		return true
+	case "/v1/models":
+		return r.Header.Get("Anthropic-Version") == ""
+	}
+	return false
 }
 
 // chatCompletions translates a Chat Completions request into a Messages

@@ -39,10 +39,16 @@ type openaiWriter struct {
 	buf      bytes.Buffer
 }
 
-// openaiDialect answers next's errors in OpenAI's shape; the handler may
-// ask for its answers to be translated too (see chatCompletions).
+// openaiDialect answers requests in OpenAI's dialect (isOpenAIRequest)
+// through an openaiWriter: errors, the guards' and the key check's
+// included, come in OpenAI's shape, and the handler may ask for its
+// answers to be translated too (see chatCompletions).
 func (s *Service) openaiDialect(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isOpenAIRequest(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ow := &openaiWriter{w: w}
 		next.ServeHTTP(ow, r.WithContext(context.WithValue(r.Context(), dialectCtx{}, ow)))
 		ow.finish()

@@ -320,3 +320,52 @@ func TestOpenAIModelsList(t *testing.T) {
 		t.Errorf("upstream got %+v", recv)
 	}
 }
+
+// A stream that fails once under way ends with an error the SDK reports,
+// not with a [DONE] that would pass a cut answer off as whole.
+func TestOpenAIStreamFailuresReachTheClient(t *testing.T) {
+	cases := []struct {
+		name string
+		b    fakeapi.Behavior
+		msg  string
+	}{
+		{"upstream error event", fakeapi.Behavior{StreamError: "overloaded_error"}, "scripted stream error"},
+		{"connection cut", fakeapi.Behavior{CutAfterFirstEvent: true}, "lost mid-stream"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.addKey("work", accountKey)
+			e.fake.Script(accountKey, tc.b)
+			c := openaiClient(e)
+			stream := c.Chat.Completions.NewStreaming(context.Background(), chatParams())
+			for stream.Next() {
+			}
+			if err := stream.Err(); err == nil || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("stream error %v, want one saying %q", err, tc.msg)
+			}
+			if rec := e.logsN(1)[0]; rec.Error == "" || rec.Path != "/v1/chat/completions" {
+				t.Errorf("journal record %+v", rec.Record)
+			}
+		})
+	}
+}
+
+// The guards' own refusals on an OpenAI route are in OpenAI's shape too.
+func TestOpenAIGuardRefusalShape(t *testing.T) {
+	e := newEnv(t)
+	e.addKey("work", accountKey)
+	resp := e.do("POST", "/v1/chat/completions", `{}`, map[string]string{"Origin": "https://evil.example"})
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var got struct {
+		Type  string `json:"type"`
+		Error struct {
+			Message string `json:"message"`
+			Type    string `json:"type"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(raw, &got); err != nil || resp.StatusCode != 403 || got.Type != "" || got.Error.Type != "permission_error" || got.Error.Message == "" {
+		t.Fatalf("status %d body %s", resp.StatusCode, raw)
+	}
+}

@@ -24,7 +24,7 @@ func (s *Service) routes() http.Handler {
 	mux.Handle("/", s.requireKey(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, errNotFound, "Sluice does not serve "+r.Method+" "+sanitize(r.URL.Path)+"; API requests go to /v1/...")
 	})))
-	return s.guard(mux)
+	return s.openaiDialect(s.guard(mux))
 }
 
 // guard applies the checks every request passes before routing.
