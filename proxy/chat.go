@@ -37,13 +37,14 @@ func (s *Service) openaiRoutes(mux *http.ServeMux, v1 http.Handler) {
 
 // isOpenAIRequest reports whether r is in OpenAI's dialect. Both dialects
 // list models at /v1/models: Anthropic's clients always send
-// anthropic-version (the API refuses requests without it), OpenAI's never.
+// anthropic-version (the API refuses requests without it) and often
+// x-api-key; OpenAI's send neither, only a Bearer key.
 func isOpenAIRequest(r *http.Request) bool {
 	switch r.URL.Path {
 	case "/v1/chat/completions":
 		return true
 	case "/v1/models":
-		return r.Header.Get("Anthropic-Version") == ""
+		return r.Header.Get("Anthropic-Version") == "" && len(r.Header.Values("X-Api-Key")) == 0
 	}
 	return false
 }

@@ -13,6 +13,9 @@ import (
 // OpenAI's shape (a whole answer must be read before it can be rewritten).
 const maxTranslated = maxCapture
 
+// openaiKeyHelp is setKeyHelp for OpenAI clients.
+const openaiKeyHelp = "Set your OpenAI client's API key (OPENAI_API_KEY, or the client's api_key) to a Sluice client key and its base URL to Sluice's address ending in /v1: the key shown when Sluice first started, or a new one from `sluice keys create NAME` or the Sluice window."
+
 var errTooBigToTranslate = errors.New("proxy: answer too large to translate")
 
 // dialectCtx carries an OpenAI route's writer in its request's context, so
@@ -126,6 +129,9 @@ func (o *openaiWriter) finish() {
 		status = http.StatusBadGateway
 		body = openai.ErrorBody(openai.NewError("api_error", "The Anthropic API's answer was too large to translate for an OpenAI client (Sluice)."))
 	} else if status >= 400 {
+		// Sluice's 401s tell Anthropic clients which variable to set;
+		// an OpenAI client takes its key elsewhere.
+		body = bytes.Replace(body, []byte(setKeyHelp), []byte(openaiKeyHelp), 1)
 		body = openai.TranslateError(status, body)
 	} else if out, err := o.json(body); err == nil {
 		body = out

@@ -13,6 +13,7 @@ import (
 	oaoption "github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
 
+	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -213,41 +214,76 @@ func TestOpenAIToolCallRoundTrip(t *testing.T) {
 }
 
 // Sluice's own refusals reach an OpenAI client as openai.Error values with
-// the status and Sluice's message.
+// the status and Sluice's message, on both OpenAI routes.
 func TestOpenAIErrorsInOpenAIShape(t *testing.T) {
 	e := newEnv(t)
 	e.addKey("work", accountKey)
 	ctx := context.Background()
+	_, revoked, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.RevokeKey(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	_, slow, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "slow", RPM: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withN := func(n int64) openai.ChatCompletionNewParams {
+		p := chatParams()
+		p.N = openai.Int(n)
+		return p
+	}
 	cases := []struct {
 		name   string
-		client openai.Client
-		params func(...openai.ChatCompletionMessageParamUnion) openai.ChatCompletionNewParams
+		opts   []oaoption.RequestOption
+		params openai.ChatCompletionNewParams
 		status int
-		msg    string
 		typ    string
+		code   string
+		msg    string
 	}{
-		{"no key", openaiClient(e, oaoption.WithHeaderDel("Authorization")), chatParams, 401, "Sluice requires a client key", "invalid_request_error"},
-		{"wrong key", openaiClient(e, oaoption.WithAPIKey("sk-sluice-wrong")), chatParams, 401, "client key is not valid", "invalid_request_error"},
-		{"n>1", openaiClient(e), func(...openai.ChatCompletionMessageParamUnion) openai.ChatCompletionNewParams {
-			p := chatParams()
-			p.N = openai.Int(2)
-			return p
-		}, 400, "n must be 1", "invalid_request_error"},
+		{"no key", []oaoption.RequestOption{oaoption.WithHeaderDel("Authorization")}, chatParams(), 401, "invalid_request_error", "invalid_api_key", "Sluice requires a client key and this request carried none. Set your OpenAI client's API key (OPENAI_API_KEY"},
+		{"wrong key", []oaoption.RequestOption{oaoption.WithAPIKey("sk-sluice-" + strings.Repeat("A", 43))}, chatParams(), 401, "invalid_request_error", "invalid_api_key", "client key is not valid"},
+		{"anthropic key", []oaoption.RequestOption{oaoption.WithAPIKey(accountKey)}, chatParams(), 401, "invalid_request_error", "invalid_api_key", "Anthropic credential"},
+		{"revoked key", []oaoption.RequestOption{oaoption.WithAPIKey(revoked)}, chatParams(), 401, "invalid_request_error", "invalid_api_key", "revoked"},
+		{"n>1", nil, withN(2), 400, "invalid_request_error", "", "n must be 1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := tc.client.Chat.Completions.New(ctx, tc.params())
-			var apiErr *openai.Error
-			if !errors.As(err, &apiErr) {
-				t.Fatalf("want *openai.Error, got %T %v", err, err)
+			c := openaiClient(e, tc.opts...)
+			_, chatErr := c.Chat.Completions.New(ctx, tc.params)
+			errs := map[string]error{"chat": chatErr}
+			if tc.status == 401 {
+				_, errs["models"] = c.Models.List(ctx)
 			}
-			if apiErr.StatusCode != tc.status || !strings.Contains(apiErr.Message, tc.msg) || apiErr.Type != tc.typ {
-				t.Errorf("status %d type %q message %q", apiErr.StatusCode, apiErr.Type, apiErr.Message)
+			for route, err := range errs {
+				var apiErr *openai.Error
+				if !errors.As(err, &apiErr) {
+					t.Fatalf("%s: want *openai.Error, got %T %v", route, err, err)
+				}
+				if apiErr.StatusCode != tc.status || !strings.Contains(apiErr.Message, tc.msg) || apiErr.Type != tc.typ || apiErr.Code != tc.code {
+					t.Errorf("%s: status %d type %q code %q message %q", route, apiErr.StatusCode, apiErr.Type, apiErr.Code, apiErr.Message)
+				}
 			}
 		})
 	}
 	if n := len(e.fake.Received()); n != 0 {
 		t.Errorf("%d refused requests reached the upstream", n)
+	}
+	// A key over its rate: 429 with retry-after, in OpenAI's shape.
+	c := openaiClient(e, oaoption.WithAPIKey(slow))
+	if _, err := c.Chat.Completions.New(ctx, chatParams()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Chat.Completions.New(ctx, chatParams())
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.Type != "rate_limit_error" || !strings.Contains(apiErr.Message, "requests per minute") {
+		t.Fatalf("over the key's rate: %v", err)
+	}
+	if apiErr.Response.Header.Get("Retry-After") == "" {
+		t.Error("429 without retry-after")
 	}
 }
 
