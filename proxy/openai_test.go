@@ -405,3 +405,34 @@ func TestOpenAIGuardRefusalShape(t *testing.T) {
 		t.Fatalf("status %d body %s", resp.StatusCode, raw)
 	}
 }
+
+// A translated request fails over like a native one: the first account is
+// limited, the second answers, and the journal shows both attempts.
+func TestOpenAIFailsOverLikeMessages(t *testing.T) {
+	e := newEnv(t, withConfig(func(c *proxy.Config) { c.Strategy = "priority" }))
+	e.addKey("work", accountKey)
+	e.addKey("home", homeKey)
+	e.fake.Script(accountKey, fakeapi.Behavior{Statuses: []int{429}})
+	c := openaiClient(e)
+	p := chatParams()
+	p.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+	stream := c.Chat.Completions.NewStreaming(context.Background(), p)
+	var acc openai.ChatCompletionAccumulator
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	if acc.Choices[0].Message.Content != "chunk chunk chunk " {
+		t.Fatalf("accumulated %+v", acc.Choices)
+	}
+	recv := e.fake.Received()
+	if len(recv) != 2 || recv[0].Credential != accountKey || recv[1].Credential != homeKey {
+		t.Fatalf("upstream attempts: %d", len(recv))
+	}
+	rec := e.logsN(1)[0]
+	if rec.AccountName != "home" || rec.Attempts != 2 || rec.Failovers != 1 || rec.OutputTokens != 6 {
+		t.Errorf("journal record %+v (account %q)", rec.Record, rec.AccountName)
+	}
+}
