@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/sluice-proxy/sluice/proxy/openai"
 )
@@ -26,13 +28,15 @@ type upstreamPathCtx struct{}
 func (s *Service) openaiRoutes(mux *http.ServeMux, v1 http.Handler) {
 	mux.Handle("POST /v1/chat/completions", s.requireKey(s.limitBody(http.HandlerFunc(s.chatCompletions))))
 	models := s.requireKey(s.limitBody(http.HandlerFunc(s.openaiModels)))
-	mux.Handle("GET /v1/models", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	byDialect := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if dialectWriter(r) == nil {
 			v1.ServeHTTP(w, r)
 			return
 		}
 		models.ServeHTTP(w, r)
-	}))
+	})
+	mux.Handle("GET /v1/models", byDialect)
+	mux.Handle("GET /v1/models/{id}", byDialect)
 }
 
 // isOpenAIRequest reports whether r is in OpenAI's dialect. Both dialects
@@ -40,10 +44,10 @@ func (s *Service) openaiRoutes(mux *http.ServeMux, v1 http.Handler) {
 // anthropic-version (the API refuses requests without it) and often
 // x-api-key; OpenAI's send neither, only a Bearer key.
 func isOpenAIRequest(r *http.Request) bool {
-	switch r.URL.Path {
-	case "/v1/chat/completions":
+	switch p := r.URL.Path; {
+	case p == "/v1/chat/completions":
 		return true
-	case "/v1/models":
+	case p == "/v1/models" || strings.HasPrefix(p, "/v1/models/"):
 		return r.Header.Get("Anthropic-Version") == "" && len(r.Header.Values("X-Api-Key")) == 0
 	}
 	return false
@@ -79,8 +83,14 @@ func (s *Service) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	s.forward(w, translated(r, "/v1/messages", "", msgs))
 }
 
-// openaiModels lists the models the upstream lists, in OpenAI's shape.
+// openaiModels lists the models the upstream lists, or describes one, in
+// OpenAI's shape.
 func (s *Service) openaiModels(w http.ResponseWriter, r *http.Request) {
+	if id := r.PathValue("id"); id != "" {
+		dialectWriter(r).json = openai.FromModel
+		s.forward(w, translated(r, "/v1/models/"+url.PathEscape(id), "", nil))
+		return
+	}
 	dialectWriter(r).json = openai.FromModels
 	// The Models API pages 20 at a time by default; 1000 is its maximum
 	// and more than it lists.

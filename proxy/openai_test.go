@@ -343,6 +343,15 @@ func TestOpenAIModelsList(t *testing.T) {
 	if len(page.Data) != 1 || page.Data[0].ID != "claude-sonnet-4-5" || page.Data[0].OwnedBy != "anthropic" || page.Data[0].Created == 0 {
 		t.Fatalf("models %+v", page.Data)
 	}
+	m, err := c.Models.Get(context.Background(), "claude-sonnet-4-5")
+	if err != nil || m.ID != "claude-sonnet-4-5" || m.Object != "model" || m.OwnedBy != "anthropic" {
+		t.Fatalf("model %+v, err %v", m, err)
+	}
+	_, err = c.Models.Get(context.Background(), "gpt-4o")
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Message != "model: gpt-4o" {
+		t.Fatalf("unknown model: %v", err)
+	}
 	// Anthropic's clients, which send anthropic-version, still get the
 	// upstream's own list.
 	resp := e.do("GET", "/v1/models", "", map[string]string{"x-api-key": e.key, "anthropic-version": "2023-06-01"})
@@ -352,7 +361,7 @@ func TestOpenAIModelsList(t *testing.T) {
 		t.Errorf("anthropic-dialect model list rewritten: %s", raw)
 	}
 	recv := e.fake.Received()
-	if len(recv) != 2 || recv[0].Path != "/v1/models" || recv[0].Credential != accountKey {
+	if len(recv) != 4 || recv[0].Path != "/v1/models" || recv[0].Credential != accountKey || recv[1].Path != "/v1/models/claude-sonnet-4-5" {
 		t.Errorf("upstream got %+v", recv)
 	}
 }

@@ -149,33 +149,54 @@ func completionID(msgID string) string {
 	return "chatcmpl-" + msgID
 }
 
+// anthropicModel is a model as the Models API describes it.
+type anthropicModel struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type model struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+func modelOf(m anthropicModel) model {
+	var created int64
+	if !m.CreatedAt.IsZero() {
+		created = m.CreatedAt.Unix()
+	}
+	return model{ID: m.ID, Object: "model", Created: created, OwnedBy: "anthropic"}
+}
+
+// FromModel translates one model (GET /v1/models/{id}) into OpenAI's shape.
+func FromModel(body []byte) ([]byte, error) {
+	var in anthropicModel
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, fmt.Errorf("openai: decode model: %w", err)
+	}
+	b, err := json.Marshal(modelOf(in))
+	if err != nil {
+		return nil, fmt.Errorf("openai: encode model: %w", err)
+	}
+	return b, nil
+}
+
 // FromModels translates the Models API list (GET /v1/models) into OpenAI's.
 func FromModels(body []byte) ([]byte, error) {
 	var in struct {
-		Data []struct {
-			ID        string    `json:"id"`
-			CreatedAt time.Time `json:"created_at"`
-		} `json:"data"`
+		Data []anthropicModel `json:"data"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, fmt.Errorf("openai: decode model list: %w", err)
-	}
-	type model struct {
-		ID      string `json:"id"`
-		Object  string `json:"object"`
-		Created int64  `json:"created"`
-		OwnedBy string `json:"owned_by"`
 	}
 	out := struct {
 		Object string  `json:"object"`
 		Data   []model `json:"data"`
 	}{Object: "list", Data: []model{}}
 	for _, m := range in.Data {
-		var created int64
-		if !m.CreatedAt.IsZero() {
-			created = m.CreatedAt.Unix()
-		}
-		out.Data = append(out.Data, model{ID: m.ID, Object: "model", Created: created, OwnedBy: "anthropic"})
+		out.Data = append(out.Data, modelOf(m))
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
