@@ -248,7 +248,11 @@ func (s *Service) upstreamRequest(ctx context.Context, a *attempt, cred vault.Cr
 // path: %2F, %3F and %23 reach the upstream as the client wrote them, not
 // decoded into a different request.
 func (s *Service) upstreamURL(r *http.Request) string {
-	u := strings.TrimSuffix(s.cfg.Upstream, "/") + r.URL.EscapedPath()
+	p := r.URL.EscapedPath()
+	if tp, ok := r.Context().Value(upstreamPathCtx{}).(string); ok {
+		p = tp // a translated request's endpoint (chat.go)
+	}
+	u := strings.TrimSuffix(s.cfg.Upstream, "/") + p
 	if r.URL.RawQuery != "" {
 		u += "?" + r.URL.RawQuery
 	}
