@@ -79,4 +79,3 @@ func (db *DB) ClientKeys(ctx context.Context) ([]ClientKey, error) {
 	}
 	return out, nil
 }
-
