@@ -269,9 +269,12 @@ func (s *Service) noAccount(w http.ResponseWriter, a *attempt, err error) {
 		return
 	}
 	var limited *pool.LimitedError
+	if errors.As(err, &limited) {
+		limited = s.limitFor(a.r.Context(), a.model, limited)
+	}
 	a.rec.AccountID = ""
 	switch {
-	case errors.As(err, &limited):
+	case limited != nil:
 		wait := max(limited.Until.Sub(s.now()), time.Second)
 		secs := int64(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
