@@ -148,6 +148,11 @@ func (s *Service) applyRetention(ctx context.Context, st Settings, report bool) 
 		res.Audit += n
 		errs = append(errs, err)
 	}
+	// Client keys' spend outlives the records it came from (the daily
+	// cost cap must not reset when requests are pruned); only slots no
+	// today can reach go.
+	_, err := s.db.PruneKeySpend(ctx, now)
+	errs = append(errs, err)
 	if st.PayloadMaxAge >= 0 {
 		n, err := s.db.PrunePayloads(ctx, cut(st.PayloadMaxAge))
 		res.Payloads += n
