@@ -13,8 +13,9 @@ import (
 // Settings are the journal's user settings, kept in the database so the
 // window and the CLI edit the same values and they survive a restart.
 type Settings struct {
-	// RequestMaxAge is how long request records (and audit entries) are
-	// kept; negative keeps them forever. Default: Config.Retention (30 days).
+	// RequestMaxAge is how long request records are kept; negative keeps
+	// them forever. Default: Config.Retention (30 days). Audit entries are
+	// kept as long, but at least AuditMinAge (90 days).
 	RequestMaxAge time.Duration `json:"request_max_age_ns"`
 	// PayloadMaxAge is how long captured payloads are kept; negative keeps
 	// them as long as their record. Default 7 days.
