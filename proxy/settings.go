@@ -48,8 +48,9 @@ type journalState struct {
 	settings atomic.Pointer[Settings]
 	update   sync.Mutex // serialises UpdateSettings
 
-	keyMu sync.Mutex
-	key   []byte // payload key, read from the keyring on first use
+	keyMu    sync.Mutex
+	key      []byte    // payload key, read from the keyring on first use
+	keyRetry time.Time // after a failed read, capture tries again no sooner
 }
 
 // defaultSettings are the settings before the user changes any.
