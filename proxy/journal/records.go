@@ -170,7 +170,7 @@ func (db *DB) Search(ctx context.Context, q Query) (rs []Record, stop Cursor, er
 		plain.Text = ""
 		pw, pargs := plain.where()
 		err := db.r.QueryRowContext(ctx, `SELECT time, seq FROM records`+pw+
-			` ORDER BY time DESC, seq DESC LIMIT 1 OFFSET ?`, append(pargs, TextScanRows-1)...).Scan(&stop.Time, &stop.Seq)
+			` ORDER BY time DESC, seq DESC LIMIT 1 OFFSET ?`, append(pargs, db.scanRows-1)...).Scan(&stop.Time, &stop.Seq)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			stop = Cursor{} // the window is smaller than the bound

@@ -82,14 +82,16 @@ func TestSessionFilterIndexedAndStable(t *testing.T) {
 }
 
 // TestTextSearchIsBounded checks that a text search looks through at most
-// TextScanRows records per call, says where it stopped, and that paging
+// its bound of records per call, says where it stopped, and that paging
 // on from there finds every match once, newest first.
 func TestTextSearchIsBounded(t *testing.T) {
 	ctx := context.Background()
 	db := newDB(t)
+	const bound = 200 // TextScanRows, scaled down: the same paths, 25x fewer rows
+	db.scanRows = bound
 	t0 := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	n := TextScanRows*2 + 500
-	matches := map[int]bool{3: true, 40: true, TextScanRows + 7: true, TextScanRows + 8: true, 2*TextScanRows + 100: true}
+	n := bound*2 + 50
+	matches := map[int]bool{3: true, 40: true, bound + 7: true, bound + 8: true, 2*bound + 20: true}
 	var rs []Record
 	for i := range n {
 		r := Record{ID: fmt.Sprint("r", i), Time: t0.Add(time.Duration(i) * time.Second), Path: "/v1/messages", Status: 200}
@@ -123,16 +125,15 @@ func TestTextSearchIsBounded(t *testing.T) {
 		}
 		q.After = stop
 	}
-	want := []string{fmt.Sprint("r", n-1-3), fmt.Sprint("r", n-1-40), fmt.Sprint("r", n-1-TextScanRows-7),
-		fmt.Sprint("r", n-1-TextScanRows-8), fmt.Sprint("r", n-1-2*TextScanRows-100)}
+	want := []string{fmt.Sprint("r", n-1-3), fmt.Sprint("r", n-1-40), fmt.Sprint("r", n-1-bound-7),
+		fmt.Sprint("r", n-1-bound-8), fmt.Sprint("r", n-1-2*bound-20)}
 	if !slices.Equal(seen, want) {
 		t.Fatalf("matches %v, want %v", seen, want)
 	}
-	// Two matches among the newest TextScanRows records, two among the
-	// next TextScanRows, one in the rest: three calls, each within its
-	// bound.
+	// Two matches among the newest bound records, two among the next
+	// bound, one in the rest: three calls, each within its bound.
 	if !slices.Equal(pages, []int{2, 2, 1}) {
-		t.Fatalf("page sizes %v, want [2 2 1]: each call scans at most %d records", pages, TextScanRows)
+		t.Fatalf("page sizes %v, want [2 2 1]: each call scans at most %d records", pages, bound)
 	}
 	// A page that fills before the bound pages on as usual.
 	got, stop, err := db.Search(ctx, Query{Text: "messages", Limit: 5})
