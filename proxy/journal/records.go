@@ -83,10 +83,15 @@ func (q Query) where() (string, []any) {
 	for _, f := range []struct {
 		col, v string
 	}{{"account_id", q.AccountID}, {"model", q.Model}, {"client_key_id", q.ClientKeyID},
-		{"session", q.Session}, {"project", q.Project}} {
+		{"project", q.Project}} {
 		if f.v != "" {
 			add(f.col+" = ?", f.v)
 		}
+	}
+	if q.Session != "" {
+		// The first term is records_session's own expression, so the
+		// planner reads that index; the second keeps only exact matches.
+		add("substr(session, -6) = substr(?, -6) AND session = ?", q.Session, q.Session)
 	}
 	if !q.Since.IsZero() {
 		add("time >= ?", q.Since.UnixMilli())
