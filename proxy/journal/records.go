@@ -22,7 +22,7 @@ type Query struct {
 	// StatusClass keeps one class of status: 2 for 2xx, 4 for 4xx, 5 for 5xx.
 	StatusClass int
 	// Text keeps records whose path or error contains it (case-insensitive
-	// for ASCII).
+	// for ASCII), looking through at most TextScanRows records per call.
 	Text string
 	// After continues a listing: only records older than the cursor, which
 	// is the last record of the previous page. Paging by (time, seq) rather
