@@ -137,6 +137,9 @@ func TestMigrateForwardFromEveryVersion(t *testing.T) {
 			if err != nil || tot != (Totals{Requests: 1, Errors: 1, InputTokens: 7, CostMicros: 9}) {
 				t.Errorf("from %d: rollups not backfilled: %+v, %v", k, tot, err)
 			}
+			if days, err := db.Usage(ctx, UsageQuery{By: []string{ByDay}}); err != nil || len(days) != 1 || days[0].Requests != 1 {
+				t.Errorf("from %d: day totals not backfilled: %+v, %v", k, days, err)
+			}
 			if c, err := db.KeyCost(ctx, "k1", time.UnixMilli(1700000000000)); err != nil || c != 9 {
 				t.Errorf("from %d: key spend not backfilled: %d, %v", k, c, err)
 			}

@@ -134,7 +134,9 @@ var migrations = []string{
 	// 9: what keeps the Usage view, the Logs filters and the per-key cost
 	// cap fast and right. rollup_blocks sums the rollups over 16-day
 	// blocks (block = day >> 4), so a year grouped by model or account
-	// reads ~25 blocks and two partial edges instead of 365 days.
+	// reads ~25 blocks and two partial edges instead of 365 days;
+	// rollup_days sums each day over everything, for usage by day with no
+	// account, model or project filter (365 rows a year, not ~90,000).
 	// key_spend is each client key's cost per 15-minute UTC slot (every
 	// UTC offset in use is a multiple of 15 minutes, so any local midnight
 	// is a slot boundary); the daily cost cap reads it instead of the
@@ -161,6 +163,18 @@ var migrations = []string{
 	 INSERT INTO rollup_blocks SELECT day >> 4, account_id, model, project, sum(requests), sum(errors),
 		sum(input_tokens), sum(output_tokens), sum(cache_read), sum(cache_create), sum(cost_micros)
 		FROM rollups GROUP BY 1, 2, 3, 4;
+	 CREATE TABLE rollup_days (
+		day          INTEGER PRIMARY KEY,
+		requests     INTEGER NOT NULL DEFAULT 0,
+		errors       INTEGER NOT NULL DEFAULT 0,
+		input_tokens INTEGER NOT NULL DEFAULT 0,
+		output_tokens INTEGER NOT NULL DEFAULT 0,
+		cache_read   INTEGER NOT NULL DEFAULT 0,
+		cache_create INTEGER NOT NULL DEFAULT 0,
+		cost_micros  INTEGER NOT NULL DEFAULT 0
+	 );
+	 INSERT INTO rollup_days SELECT day, sum(requests), sum(errors), sum(input_tokens), sum(output_tokens),
+		sum(cache_read), sum(cache_create), sum(cost_micros) FROM rollups GROUP BY day;
 	 CREATE TABLE key_spend (
 		client_key_id TEXT NOT NULL,
 		slot          INTEGER NOT NULL,
