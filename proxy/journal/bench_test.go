@@ -150,7 +150,7 @@ func BenchmarkUsageYear(b *testing.B) {
 					rs = rs[k:]
 				}
 			}
-			for _, by := range [][]string{{ByDay}, {ByModel}, {ByAccount}, {ByProject}, {ByAccount, ByModel}, nil} {
+			for _, by := range [][]string{{ByDay}, {ByDay, ByAccount}, {ByModel}, {ByAccount}, {ByProject}, {ByAccount, ByModel}, nil} {
 				b.Run(fmt.Sprint(by), func(b *testing.B) {
 					for b.Loop() {
 						rows, err := db.Usage(ctx, UsageQuery{Since: day0, By: by})
@@ -160,6 +160,15 @@ func BenchmarkUsageYear(b *testing.B) {
 					}
 				})
 			}
+			// By day for one account: the filtered path, on daily rows.
+			b.Run("[day]oneAccount", func(b *testing.B) {
+				for b.Loop() {
+					rows, err := db.Usage(ctx, UsageQuery{Since: day0, AccountID: fmt.Sprintf("%024x", 1), By: []string{ByDay}})
+					if err != nil || len(rows) == 0 {
+						b.Fatal(rows, err)
+					}
+				}
+			})
 		})
 	}
 }

@@ -135,8 +135,9 @@ var migrations = []string{
 	// cap fast and right. rollup_blocks sums the rollups over 16-day
 	// blocks (block = day >> 4), so a year grouped by model or account
 	// reads ~25 blocks and two partial edges instead of 365 days;
-	// rollup_days sums each day over everything, for usage by day with no
-	// account, model or project filter (365 rows a year, not ~90,000).
+	// rollup_days sums each day per account over all models and projects,
+	// for the Usage view's by day x account (365 x accounts rows a year,
+	// not ~90,000).
 	// key_spend is each client key's cost per 15-minute UTC slot (every
 	// UTC offset in use is a multiple of 15 minutes, so any local midnight
 	// is a slot boundary); the daily cost cap reads it instead of the
@@ -164,17 +165,19 @@ var migrations = []string{
 		sum(input_tokens), sum(output_tokens), sum(cache_read), sum(cache_create), sum(cost_micros)
 		FROM rollups GROUP BY 1, 2, 3, 4;
 	 CREATE TABLE rollup_days (
-		day          INTEGER PRIMARY KEY,
+		day          INTEGER NOT NULL,
+		account_id   TEXT NOT NULL,
 		requests     INTEGER NOT NULL DEFAULT 0,
 		errors       INTEGER NOT NULL DEFAULT 0,
 		input_tokens INTEGER NOT NULL DEFAULT 0,
 		output_tokens INTEGER NOT NULL DEFAULT 0,
 		cache_read   INTEGER NOT NULL DEFAULT 0,
 		cache_create INTEGER NOT NULL DEFAULT 0,
-		cost_micros  INTEGER NOT NULL DEFAULT 0
-	 );
-	 INSERT INTO rollup_days SELECT day, sum(requests), sum(errors), sum(input_tokens), sum(output_tokens),
-		sum(cache_read), sum(cache_create), sum(cost_micros) FROM rollups GROUP BY day;
+		cost_micros  INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (day, account_id)
+	 ) WITHOUT ROWID;
+	 INSERT INTO rollup_days SELECT day, account_id, sum(requests), sum(errors), sum(input_tokens),
+		sum(output_tokens), sum(cache_read), sum(cache_create), sum(cost_micros) FROM rollups GROUP BY 1, 2;
 	 CREATE TABLE key_spend (
 		client_key_id TEXT NOT NULL,
 		slot          INTEGER NOT NULL,

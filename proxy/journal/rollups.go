@@ -76,23 +76,24 @@ const blockDays = 16
 // blockOf is the block holding day; >> floors, as dayOf does.
 func blockOf(day int64) int64 { return day >> 4 }
 
-const upsertDay = `INSERT INTO rollup_days (day, requests, errors, input_tokens, output_tokens, cache_read,
-	cache_create, cost_micros) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day) DO UPDATE SET
+const upsertDay = `INSERT INTO rollup_days (day, account_id, requests, errors, input_tokens, output_tokens,
+	cache_read, cache_create, cost_micros) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, account_id) DO UPDATE SET
 	requests = requests + excluded.requests, errors = errors + excluded.errors,
 	input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
 	cache_read = cache_read + excluded.cache_read, cache_create = cache_create + excluded.cache_create,
 	cost_micros = cost_micros + excluded.cost_micros`
 
 // upsertRollups adds a batch's sums to the daily rollups, their 16-day
-// blocks and the whole days' totals, in the batch's transaction: one
+// blocks and the days' per-account totals, in the batch's transaction: one
 // statement per day x account x model x project, not per record.
 func upsertRollups(ctx context.Context, tx *sql.Tx, sums map[rollupKey]*rollup) error {
-	days := map[int64]*rollup{}
+	days := map[rollupKey]*rollup{}
 	for k, s := range sums {
-		d := days[k.day]
+		dk := rollupKey{day: k.day, account: k.account}
+		d := days[dk]
 		if d == nil {
 			d = &rollup{}
-			days[k.day] = d
+			days[dk] = d
 		}
 		d.requests += s.requests
 		d.errors += s.errors
@@ -102,8 +103,8 @@ func upsertRollups(ctx context.Context, tx *sql.Tx, sums map[rollupKey]*rollup) 
 		d.cacheCreate += s.cacheCreate
 		d.cost += s.cost
 	}
-	for day, s := range days {
-		if _, err := tx.ExecContext(ctx, upsertDay, day, s.requests, s.errors, s.input, s.output, s.cacheRead,
+	for k, s := range days {
+		if _, err := tx.ExecContext(ctx, upsertDay, k.day, k.account, s.requests, s.errors, s.input, s.output, s.cacheRead,
 			s.cacheCreate, s.cost); err != nil {
 			return fmt.Errorf("journal: update rollups: %w", err)
 		}
@@ -216,10 +217,11 @@ func (db *DB) Usage(ctx context.Context, q UsageQuery) ([]UsageRow, error) {
 // sumCols are the rollup tables' sums, in UsageRow's order.
 const sumCols = `requests, errors, input_tokens, output_tokens, cache_read, cache_create, cost_micros`
 
-// sql builds the query for q and the grouped columns. Grouped by day
-// alone with no filter, it reads rollup_days, one row a day. Grouped by
-// day otherwise, it reads the daily rollups, in whose key order the days
-// come. Otherwise it
+// sql builds the query for q and the grouped columns. Neither grouped
+// nor filtered by model or project (the Usage view's days x accounts, an
+// account's days, totals), it reads rollup_days, a row per day and
+// account. Otherwise grouped by day, it reads the daily rollups, in whose
+// key order the days come. Otherwise it
 // reads whole 16-day blocks and only the partial blocks at the range's
 // edges day by day: a year is ~23 blocks and at most 30 days per
 // account x model x project instead of 365 days, so the sort that GROUP
@@ -266,7 +268,7 @@ func (q UsageQuery) sql() (query string, args []any, group []string, err error) 
 		case "rollup_blocks":
 			a = `SELECT 0 AS day, account_id, model, project, ` + sumCols + ` FROM ` + table
 		case "rollup_days":
-			a = `SELECT day, '' AS account_id, '' AS model, '' AS project, ` + sumCols + ` FROM ` + table
+			a = `SELECT day, account_id, '' AS model, '' AS project, ` + sumCols + ` FROM ` + table
 		default:
 			a = `SELECT day, account_id, model, project, ` + sumCols + ` FROM ` + table
 		}
@@ -283,7 +285,7 @@ func (q UsageQuery) sql() (query string, args []any, group []string, err error) 
 	}
 	bLo, bHi := blockOf(lo+blockDays-1), blockOf(hi+1)-1 // whole blocks within [lo, hi]
 	switch {
-	case slices.Equal(group, []string{"day"}) && len(filter) == 0:
+	case q.Model == "" && q.Project == "" && !slices.Contains(group, "model") && !slices.Contains(group, "project"):
 		arm("rollup_days", "day", ptr(lo, hasLo), ptr(hi, hasHi))
 	case slices.Contains(group, "day"), hasLo && hasHi && bLo > bHi:
 		arm("rollups", "day", ptr(lo, hasLo), ptr(hi, hasHi))

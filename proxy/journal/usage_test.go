@@ -105,7 +105,7 @@ func TestUsageBlocksEqualDays(t *testing.T) {
 		rs = rs[k:]
 	}
 	days := rollupsTable(t, db)
-	groupings := [][]string{nil, {ByModel}, {ByAccount}, {ByProject}, {ByAccount, ByModel}, {ByDay}, {ByDay, ByModel}}
+	groupings := [][]string{nil, {ByModel}, {ByAccount}, {ByProject}, {ByAccount, ByModel}, {ByDay}, {ByDay, ByModel}, {ByDay, ByAccount}}
 	for i := range 120 {
 		var q UsageQuery
 		if rng.IntN(4) > 0 {
@@ -136,40 +136,34 @@ func TestUsageBlocksEqualDays(t *testing.T) {
 	}
 }
 
-// TestUsageYearReadsBlocks checks the plan of a year's usage grouped by
-// model or account: whole blocks from rollup_blocks, days only at the
-// edges, never the whole year of daily rows (~90,000 at 10 accounts x 8
-// models x 3 projects, 70-110 ms to sort before blocks existed).
-func TestUsageYearReadsBlocks(t *testing.T) {
+// TestUsageYearPlans checks the plan of a year's usage: by model (or any
+// model or project grouping) whole blocks from rollup_blocks and days only
+// at the edges; by day, account or both (the Usage view) and totals, a
+// range of rollup_days; never the whole year of daily rows (~90,000 at 10
+// accounts x 8 models x 3 projects, 65-110 ms to sort before).
+func TestUsageYearPlans(t *testing.T) {
 	db := newDB(t)
 	now := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
-	for _, by := range [][]string{{ByModel}, {ByAccount}, {ByAccount, ByModel}, nil} {
-		q := UsageQuery{Since: now.AddDate(-1, 0, 0), Until: now, By: by}
+	for _, c := range []struct {
+		by     []string
+		blocks bool
+	}{
+		{[]string{ByModel}, true}, {[]string{ByProject}, true}, {[]string{ByAccount, ByModel}, true},
+		{[]string{ByAccount}, false}, {[]string{ByDay}, false}, {[]string{ByDay, ByAccount}, false}, {nil, false},
+	} {
+		q := UsageQuery{Since: now.AddDate(-1, 0, 0), Until: now, By: c.by}
 		query, args, _, err := q.sql()
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := db.r.Query("EXPLAIN QUERY PLAN "+query, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		all := strings.Join(plan, "\n")
-		if !strings.Contains(all, "rollup_blocks") {
-			t.Errorf("by %v: the plan does not read rollup_blocks:\n%s", by, all)
-		}
-		// The edges: two arms on the daily rollups, each a key range.
-		if n := strings.Count(all, "SEARCH rollups USING PRIMARY KEY (day>? AND day<?)"); n != 2 {
-			t.Errorf("by %v: %d ranged day arms, want 2:\n%s", by, n, all)
+		plan := planOf(t, db, query, args...)
+		arms := strings.Count(plan, "SEARCH rollups USING PRIMARY KEY (day>? AND day<?)")
+		switch {
+		case c.blocks && (!strings.Contains(plan, "rollup_blocks") || arms != 2):
+			t.Errorf("by %v: want whole blocks and 2 ranged day arms:\n%s", c.by, plan)
+		case !c.blocks && (!strings.Contains(plan, "SEARCH rollup_days USING PRIMARY KEY (day>? AND day<?)") ||
+			strings.Contains(plan, "rollups ")):
+			t.Errorf("by %v: want a range of rollup_days only:\n%s", c.by, plan)
 		}
 	}
 }
