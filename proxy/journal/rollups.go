@@ -221,11 +221,11 @@ const sumCols = `requests, errors, input_tokens, output_tokens, cache_read, cach
 // nor filtered by model or project (the Usage view's days x accounts, an
 // account's days, totals), it reads rollup_days, a row per day and
 // account. Otherwise grouped by day, it reads the daily rollups, in whose
-// key order the days come. Otherwise it
-// reads whole 16-day blocks and only the partial blocks at the range's
-// edges day by day: a year is ~23 blocks and at most 30 days per
-// account x model x project instead of 365 days, so the sort that GROUP
-// BY needs works on a few thousand rows, not ~90,000.
+// key order the days come. Otherwise it reads whole 16-day blocks and
+// only the partial blocks at the range's edges day by day: a year is ~23
+// blocks and at most 30 days per account x model x project instead of 365
+// days, so the sort that GROUP BY needs works on a few thousand rows, not
+// ~90,000.
 func (q UsageQuery) sql() (query string, args []any, group []string, err error) {
 	for _, b := range q.By {
 		c, ok := byColumn[b]
