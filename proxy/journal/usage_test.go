@@ -90,7 +90,7 @@ func TestUsageBlocksEqualDays(t *testing.T) {
 	db := newDB(t)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var rs []Record
-	for range 1500 {
+	for range 800 {
 		rs = append(rs, Record{Time: t0.Add(time.Duration(rng.Int64N(int64(120 * 24 * time.Hour)))),
 			AccountID: []string{"a", "b", "c"}[rng.IntN(3)], Model: []string{"opus", "sonnet"}[rng.IntN(2)],
 			Project: []string{"", "web"}[rng.IntN(2)], Status: []int{200, 500}[rng.IntN(2)],
@@ -106,7 +106,7 @@ func TestUsageBlocksEqualDays(t *testing.T) {
 	}
 	days := rollupsTable(t, db)
 	groupings := [][]string{nil, {ByModel}, {ByAccount}, {ByProject}, {ByAccount, ByModel}, {ByDay}, {ByDay, ByModel}, {ByDay, ByAccount}}
-	for i := range 120 {
+	for i := range 80 {
 		var q UsageQuery
 		if rng.IntN(4) > 0 {
 			q.Since = t0.Add(time.Duration(rng.Int64N(int64(130*24*time.Hour))) - 5*24*time.Hour)
