@@ -280,7 +280,7 @@ func (s *Service) noAccount(w http.ResponseWriter, a *attempt, err error) {
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
 		a.rec.Status, a.rec.Error = http.StatusTooManyRequests, "all accounts rate limited"
 		writeError(w, http.StatusTooManyRequests, errRateLimit, fmt.Sprintf(
-			"All Sluice accounts are rate limited. The first one resets at %s (in %s).",
+			"%s rate limited. The first one resets at %s (in %s).", s.whoseAccounts(a.r.Context()),
 			limited.Until.UTC().Format("2006-01-02 15:04:05 UTC"), wait.Round(time.Second)))
 	case a.last != nil:
 		// Every account refused this request itself: relay the upstream's

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/sluice-proxy/sluice/proxy/pool"
 )
@@ -28,4 +29,18 @@ func (s *Service) limitFor(ctx context.Context, model string, limited *pool.Limi
 		return nil
 	}
 	return &pool.LimitedError{Until: until, AccountID: id}
+}
+
+// whoseAccounts opens the "all limited" message: all of Sluice's accounts,
+// or, for a scoped key, the ones it may use (others may well be free).
+func (s *Service) whoseAccounts(ctx context.Context) string {
+	if k := requestKey(ctx); k != nil {
+		s.keys.mu.RLock()
+		scoped, name := k.allowed != nil, k.rec.Name
+		s.keys.mu.RUnlock()
+		if scoped {
+			return fmt.Sprintf("All the accounts Sluice client key %q may use are", name)
+		}
+	}
+	return "All Sluice accounts are"
 }

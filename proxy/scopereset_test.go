@@ -36,13 +36,15 @@ func TestScopedKeyRetryAfterQuotesItsOwnAccounts(t *testing.T) {
 		t.Errorf("retry-after %q, want 3600 (c, the first of the key's own accounts to reset; b is not its)", retry)
 	}
 	when := headerReset(now.Add(time.Hour)).UTC().Format("2006-01-02 15:04:05 UTC")
-	if !strings.Contains(got.Error.Message, when) {
-		t.Errorf("message %q does not name c's reset %s", got.Error.Message, when)
+	if !strings.Contains(got.Error.Message, when) || !strings.Contains(got.Error.Message, `key "a-and-c" may use`) {
+		t.Errorf("message %q does not name c's reset %s and the key's accounts", got.Error.Message, when)
 	}
 	// An unscoped key still hears of the earliest of all.
 	resp = e.do("POST", "/v1/messages", body, nil)
 	if retry := resp.Header.Get("Retry-After"); retry != "1800" {
 		t.Errorf("unscoped retry-after %q, want 1800", retry)
 	}
-	resp.Body.Close()
+	if got := readError(t, resp, http.StatusTooManyRequests, "rate_limit_error"); !strings.HasPrefix(got.Error.Message, "All Sluice accounts are rate limited") {
+		t.Errorf("unscoped message %q", got.Error.Message)
+	}
 }
