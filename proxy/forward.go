@@ -277,15 +277,18 @@ func (s *Service) noAccount(w http.ResponseWriter, a *attempt, err error) {
 		return
 	}
 	var limited *pool.LimitedError
+	if errors.As(err, &limited) {
+		limited = s.limitFor(a.r.Context(), a.model, limited)
+	}
 	a.rec.AccountID = ""
 	switch {
-	case errors.As(err, &limited):
+	case limited != nil:
 		wait := max(limited.Until.Sub(s.now()), time.Second)
 		secs := int64(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
 		a.rec.Status, a.rec.Error = http.StatusTooManyRequests, "all accounts rate limited"
 		writeError(w, http.StatusTooManyRequests, errRateLimit, fmt.Sprintf(
-			"All Sluice accounts are rate limited. The first one resets at %s (in %s).",
+			"%s rate limited. The first one resets at %s (in %s).", s.whoseAccounts(a.r.Context()),
 			limited.Until.UTC().Format("2006-01-02 15:04:05 UTC"), wait.Round(time.Second)))
 	case a.last != nil:
 		// Every account refused this request itself: relay the upstream's
