@@ -87,7 +87,8 @@ bench:
 FUZZTIME ?=
 FUZZ_TARGETS := FuzzMeter:./proxy/usage:800000x FuzzFromJSON:./proxy/usage:800000x \
 	FuzzParseHeaders:./proxy/pool:400000x FuzzObserveHeaders:./proxy/pool:400000x \
-	FuzzParseUsage:./proxy/pool:400000x FuzzRead:./proxy/ccflare:3000x
+	FuzzParseUsage:./proxy/pool:400000x FuzzRead:./proxy/ccflare:3000x \
+	FuzzStream:./proxy/openai:150000x
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

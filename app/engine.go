@@ -28,6 +28,8 @@ type Engine interface {
 	AccountControls
 	Journal
 	ClientKeys
+	// ProxySettingsEngine: strategy, session window, retries, origins.
+	ProxySettingsEngine
 }
 
 // AccountControls are the per-account actions of the Accounts tab.

@@ -33,6 +33,8 @@ type fakeEngine struct {
 	settings proxy.Settings
 	firstKey string // FirstKey's secret until dismissed; "" none
 	reads    int    // Accounts calls
+
+	px proxy.ProxySettings // ProxySettings; UpdateProxySettings stores here
 }
 
 func newFakeEngine(running bool, accounts ...proxy.AccountView) *fakeEngine {
@@ -264,5 +266,29 @@ func (f *fakeEngine) edit(name string, fn func(*proxy.AccountView)) error {
 	fn(&f.accounts[i])
 	f.mu.Unlock()
 	f.publish(proxy.EventAccounts)
+	return nil
+}
+
+func (f *fakeEngine) ProxySettings() proxy.ProxySettings {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ps := f.px
+	if ps.Strategy == "" {
+		ps = proxy.ProxySettings{Strategy: "session", SessionWindow: 5 * time.Hour, RetryAttempts: 3, RetryDelay: time.Second}
+	}
+	ps.AllowedOrigins = slices.Clone(ps.AllowedOrigins)
+	return ps
+}
+
+// UpdateProxySettings refuses a change to a fixed value, as the engine does.
+func (f *fakeEngine) UpdateProxySettings(_ context.Context, ps proxy.ProxySettings) error {
+	cur := f.ProxySettings()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if by := cur.Fixed[proxy.SettingStrategy]; by != "" && ps.Strategy != cur.Strategy {
+		return errors.New("strategy is fixed by " + by)
+	}
+	ps.Fixed = cur.Fixed
+	f.px = ps
 	return nil
 }

@@ -61,9 +61,15 @@ func TestOwnerKeepsOneWindowProcess(t *testing.T) {
 	eng := &ownerEngine{fakeEngine: newFakeEngine(true)}
 	o, starts, _ := newTestOwner(t, eng)
 	events, cancel := eng.Subscribe()
+	defer cancel()
+	// The test hands the engine's events to watch through an unbuffered
+	// channel: when a send returns, watch has finished with the event
+	// before it, so nothing below races the owner's own reaction.
+	feed := make(chan proxy.Event)
 	done := make(chan struct{})
-	go func() { defer close(done); o.watch(events) }()
-	defer func() { cancel(); <-done }()
+	go func() { defer close(done); o.watch(feed) }()
+	defer func() { close(feed); <-done }()
+	settle := func() { feed <- proxy.Event{Kind: proxy.EventRequest} }
 
 	o.openWindow()
 	o.openWindow() // Open Sluice again: the running window comes forward
@@ -73,23 +79,31 @@ func TestOwnerKeepsOneWindowProcess(t *testing.T) {
 	if n := eng.shows.Load(); n != 1 {
 		t.Errorf("ShowWindow called %d times, want 1", n)
 	}
+	// The owner sees its own show event too and finds the window running.
+	select {
+	case e := <-events:
+		if e.Kind != proxy.EventShowWindow {
+			t.Fatalf("engine published %v, want the show event", e.Kind)
+		}
+		feed <- e
+		settle()
+	case <-time.After(10 * time.Second):
+		t.Fatal("no show event published")
+	}
+	if n := starts.Load(); n != 1 {
+		t.Fatalf("the show event started a second window: %d starts", n)
+	}
 	// Closing the window ends its process; the next request starts one.
-	// The watch goroutine may still be handling the show event above, in
-	// which case it finds no window once this one ended and starts one
-	// itself: either way, the killed process is forgotten and one new
-	// process runs.
 	o.mu.Lock()
-	killed := o.window
-	_ = killed.Process.Kill()
+	_ = o.window.Process.Kill()
 	o.mu.Unlock()
-	eventually(t, "the owner to see the window close", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.window != killed })
+	eventually(t, "the owner to see the window close", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.window == nil })
 	// A second `sluice` start publishes the event: the owner starts a window.
-	eng.publish(proxy.EventShowWindow)
-	eventually(t, "a new window process", func() bool {
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		return starts.Load() == 2 && o.window != nil
-	})
+	feed <- proxy.Event{Kind: proxy.EventShowWindow, Time: time.Now()}
+	settle()
+	if n := starts.Load(); n != 2 {
+		t.Errorf("%d window processes started after the second start, want 2", n)
+	}
 	if n := eng.shows.Load(); n != 1 {
 		t.Errorf("the show event was republished: %d", n)
 	}

@@ -42,6 +42,8 @@ type settingsTab struct {
 	// port and movePort change the proxy's port (Service.SetPort).
 	port     *widget.Entry
 	movePort *widget.Button
+	// px edits strategy, session window, retries, origins (proxysettings.go).
+	px *proxySection
 }
 
 func newSettingsTab(v *view) *settingsTab {
@@ -58,6 +60,7 @@ func newSettingsTab(v *view) *settingsTab {
 	s.atLogin = widget.NewCheck("Start Sluice when I log in", s.setAtLogin)
 	s.port = widget.NewEntry()
 	s.movePort = widget.NewButton("Change port", s.changePort)
+	s.px = newProxySection(v)
 	return s
 }
 
@@ -111,7 +114,7 @@ func (s *settingsTab) content() fyne.CanvasObject {
 	hint.Importance = widget.LowImportance
 	hint.Wrapping = fyne.TextWrapWord
 	s.scroll = container.NewVScroll(clearOfScrollBar(container.NewVBox(
-		heading("Proxy"), s.proxyForm, s.atLogin,
+		heading("Proxy"), s.proxyForm, s.px.footer(), s.atLogin,
 		heading("Request log"), journal, hint,
 		container.NewHBox(save, s.cleanup), s.progress, s.saved,
 		heading("Client keys"), s.keys.content(),
@@ -141,10 +144,6 @@ func (s *settingsTab) show(addr string) {
 	}
 	rows := [][2]string{
 		{"Address", addr},
-		{"Strategy", c.Strategy},
-		{"Session window", strings.TrimSuffix(strings.TrimSuffix(c.SessionTTL.String(), "0s"), "0m")},
-		{"Retries", fmt.Sprintf("%d, first after %s", c.RetryAttempts, c.RetryDelay)},
-		{"Allowed origins", orNone(strings.Join(c.AllowedOrigins, ", "))},
 		{"Keyring", orNone(c.Keyring)},
 	}
 	s.proxyForm.Items = nil
@@ -157,9 +156,13 @@ func (s *settingsTab) show(addr string) {
 	// like a place for an address.
 	port := container.NewGridWrap(fyne.NewSize(120, s.port.MinSize().Height), s.port)
 	s.proxyForm.Append("Port", container.NewHBox(port, s.movePort))
+	for _, it := range s.px.items() {
+		s.proxyForm.AppendItem(it)
+	}
 	s.proxyForm.Refresh()
 	if !s.shown {
 		s.shown = true
+		s.px.update(s.v.eng.ProxySettings())
 		s.fill(s.v.eng.Settings())
 		s.atLogin.SetChecked(s.auto.Enabled())
 		// The port in use: with port 0 (any free one) the listener's.

@@ -36,6 +36,7 @@ type snapshot struct {
 	err      error // reading the accounts failed
 	// firstSecret is the key made on first start, until it is dismissed.
 	firstSecret string
+	proxy       proxy.ProxySettings // strategy, retries... (proxysettings.go)
 }
 
 // view is the main window's content. Its widgets are touched only on the UI
@@ -194,6 +195,7 @@ func (v *view) reload() {
 	if _, secret, ok := v.eng.FirstKey(); ok {
 		s.firstSecret = secret
 	}
+	s.proxy = v.eng.ProxySettings()
 	v.do(func() { v.apply(s) })
 }
 
@@ -202,6 +204,7 @@ func (v *view) apply(s snapshot) {
 	if !v.settings.shown || s.addr != v.addr {
 		v.settings.show(s.addr)
 	}
+	v.settings.px.update(s.proxy) // changed from the CLI or another window
 	v.addr = s.addr
 	v.showFirstKey(s.firstSecret)
 	v.showToken()

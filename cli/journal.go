@@ -193,14 +193,19 @@ var settingsKeys = []struct {
 func (e *env) settingsCmd() *cobra.Command {
 	var jsonOut bool
 	var keys []string
+	for _, k := range proxySettingKeys {
+		keys = append(keys, fmt.Sprintf("  %-18s %s", k.key, k.help))
+	}
 	for _, k := range settingsKeys {
 		keys = append(keys, fmt.Sprintf("  %-18s %s", k.key, k.help))
 	}
 	cmd := &cobra.Command{
 		Use:   "settings",
-		Short: "Show the journal settings (capture, retention, size cap)",
-		Long: `Show the journal settings kept in the database (the window edits the
-same ones). Change one with 'sluice settings set KEY VALUE':
+		Short: "Show the settings (strategy, retries, origins, capture, retention)",
+		Long: `Show the settings kept in the database (the window edits the same
+ones); they apply without a restart. A proxy setting given as a SLUICE_*
+variable or a flag to the running Sluice is fixed there and shown so.
+Change one with 'sluice settings set KEY VALUE':
 
 ` + strings.Join(keys, "\n"),
 		Args: noArgs,
@@ -209,9 +214,14 @@ same ones). Change one with 'sluice settings set KEY VALUE':
 			if err != nil {
 				return err
 			}
-			if jsonOut {
-				return writeJSON(e.io.Out, st)
+			ps, err := proxySettingsOf(ctx, eng)
+			if err != nil {
+				return err
 			}
+			if jsonOut {
+				return writeJSON(e.io.Out, allSettings{st, ps})
+			}
+			printProxySettings(e.io.Out, ps)
 			printSettings(e.io.Out, st)
 			return nil
 		}),
@@ -219,9 +229,12 @@ same ones). Change one with 'sluice settings set KEY VALUE':
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print JSON")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "set KEY VALUE",
-		Short: "Change one journal setting (see `sluice settings --help` for the keys)",
+		Short: "Change one setting (see `sluice settings --help` for the keys)",
 		Args:  exactArgs("KEY", "VALUE"),
 		RunE: e.withEngine(func(ctx context.Context, eng Engine, args []string) error {
+			if i := proxySettingKey(args[0]); i >= 0 {
+				return setProxySetting(ctx, e.io.Out, eng, i, strings.TrimSpace(args[1]))
+			}
 			i := -1
 			for j, k := range settingsKeys {
 				if k.key == args[0] {
@@ -251,6 +264,9 @@ same ones). Change one with 'sluice settings set KEY VALUE':
 
 func settingNames() string {
 	var n []string
+	for _, k := range proxySettingKeys {
+		n = append(n, k.key)
+	}
 	for _, k := range settingsKeys {
 		n = append(n, k.key)
 	}

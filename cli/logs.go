@@ -262,9 +262,9 @@ func (e *env) logsCleanupCmd() *cobra.Command {
 		Long: `Delete request records older than --older-than (or, with --payloads-only,
 only their captured payloads), apply the retention settings, and compact
 the database. Usage totals (sluice usage) are kept: they live in daily
-rollups that outlive the records. Audit entries follow the request
-retention, so --older-than applies to them too. --older-than 0s deletes
-every record.`,
+rollups that outlive the records. The audit log is not cleaned up here:
+it keeps its entries as long as the request retention setting says, and
+at least 90 days. --older-than 0s deletes every record.`,
 		Args: noArgs,
 		RunE: e.withEngine(func(ctx context.Context, eng Engine, _ []string) error {
 			o := proxy.CleanupOptions{OlderThan: -1}

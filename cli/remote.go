@@ -54,6 +54,10 @@ type Engine interface {
 	Doctor(ctx context.Context, compact bool) (proxy.DoctorReport, error)
 	Settings() proxy.Settings
 	UpdateSettings(ctx context.Context, st proxy.Settings) (proxy.Settings, error)
+
+	// Proxy settings (issue 11): strategy, session window, retries, origins.
+	ProxySettings() proxy.ProxySettings
+	UpdateProxySettings(ctx context.Context, ps proxy.ProxySettings) error
 }
 
 var (

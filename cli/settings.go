@@ -74,6 +74,17 @@ func LoadSettings(env Env, version string) (Settings, error) {
 			}
 		}
 	}
+	// Proxy settings set here win over those saved from the window or
+	// `sluice settings set`, which then show them as fixed.
+	for key, name := range map[string]string{
+		proxy.SettingStrategy: "SLUICE_STRATEGY", proxy.SettingSessionWindow: "SLUICE_SESSION_TTL",
+		proxy.SettingRetries: "SLUICE_RETRY_ATTEMPTS", proxy.SettingRetryDelay: "SLUICE_RETRY_DELAY",
+		proxy.SettingAllowedOrigins: "SLUICE_ALLOWED_ORIGINS",
+	} {
+		if env(name) != "" {
+			s.Proxy.Fixed = fixed(s.Proxy.Fixed, key, name)
+		}
+	}
 	parse("SLUICE_PORT", func(v string) (err error) {
 		s.Proxy.Port, err = parsePort(v)
 		s.Proxy.PortFixed = true // a port chosen in the window does not override it
@@ -195,7 +206,21 @@ func (s *Settings) serverFlags(fs *pflag.FlagSet) {
 		return err
 	})
 	fs.StringVar(&s.Proxy.Upstream, "upstream", s.Proxy.Upstream, "Anthropic API base URL (SLUICE_UPSTREAM, default https://api.anthropic.com)")
-	fs.StringVar(&s.Proxy.Strategy, "strategy", s.Proxy.Strategy, "account selection: session, priority, round-robin, least-used, drain-soonest (SLUICE_STRATEGY, default session)")
+	fs.Func("strategy", "account selection: "+strings.Join(proxy.StrategyNames(), ", ")+" (SLUICE_STRATEGY, default session, or the one chosen in the window)", func(v string) error {
+		s.Proxy.Strategy = v
+		s.Proxy.Fixed = fixed(s.Proxy.Fixed, proxy.SettingStrategy, "--strategy")
+		return nil
+	})
+}
+
+// fixed records in m that by (a variable or a flag) fixed the proxy
+// setting key.
+func fixed(m map[string]string, key, by string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[key] = by
+	return m
 }
 
 // commonFlags are accepted by every command.

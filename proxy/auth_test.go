@@ -20,7 +20,9 @@ const homeKey = "sk-ant-api03-HOMESECRET-0123456789"
 func keyed(how, key string) map[string]string {
 	switch how {
 	case "bearer":
-		return map[string]string{"Authorization": "Bearer " + key}
+		// As Claude Code sends it with ANTHROPIC_AUTH_TOKEN: without
+		// anthropic-version, GET /v1/models is OpenAI's (openai_test.go).
+		return map[string]string{"Authorization": "Bearer " + key, "Anthropic-Version": "2023-06-01"}
 	case "none":
 		return map[string]string{"X-Api-Key": ""}
 	}

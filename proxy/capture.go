@@ -71,9 +71,11 @@ func (s *Service) finishCapture(rec *journal.Record, c *capture) {
 	if rec.ID == "" {
 		rec.ID = rand.Text()
 	}
-	aead, err := s.payloadAEAD(true)
+	aead, err := s.captureAEAD()
 	if err != nil {
-		s.log.Warn("payload not captured: no payload key", "err", err)
+		if !errors.Is(err, errKeyBackoff) {
+			s.log.Warn("payload not captured: no payload key; retrying in 30s", "err", err)
+		}
 		return
 	}
 	rec.Payload = &journal.Payload{
@@ -82,6 +84,34 @@ func (s *Service) finishCapture(rec *journal.Record, c *capture) {
 		RequestTruncated:  c.req.truncated,
 		ResponseTruncated: c.resp.truncated,
 	}
+}
+
+// keyBackoff is how long capture waits after failing to read the payload
+// key before it asks the keyring again: a locked keyring would otherwise be
+// asked (and warned about) on every request. Requests in between are
+// journaled without their payload, never with it unencrypted.
+const keyBackoff = 30 * time.Second
+
+// errKeyBackoff is captureAEAD's answer within the back-off.
+var errKeyBackoff = errors.New("proxy: payload key unavailable; waiting to ask the keyring again")
+
+// captureAEAD is payloadAEAD for capture, with the back-off: after a
+// failure, one request asks the keyring again once keyBackoff has passed
+// (and warns if it fails again); the others get errKeyBackoff at once.
+func (s *Service) captureAEAD() (cipher.AEAD, error) {
+	now := s.now()
+	s.jr.keyMu.Lock()
+	if s.jr.key == nil {
+		if now.Before(s.jr.keyRetry) {
+			s.jr.keyMu.Unlock()
+			return nil, errKeyBackoff
+		}
+		// Claim this attempt: concurrent requests wait out a back-off
+		// rather than all asking a keyring that may be hung.
+		s.jr.keyRetry = now.Add(keyBackoff)
+	}
+	s.jr.keyMu.Unlock()
+	return s.payloadAEAD(true)
 }
 
 // payloadAEAD returns the payload cipher, reading the key from the keyring

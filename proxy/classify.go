@@ -137,6 +137,9 @@ func (s *Service) guardRefused(w http.ResponseWriter, a *attempt, err error) boo
 	}
 	var limited *pool.LimitedError
 	if errors.As(err, &limited) {
+		limited = s.limitFor(a.r.Context(), a.model, limited)
+	}
+	if limited != nil {
 		wait := max(limited.Until.Sub(s.now()), time.Second)
 		w.Header().Set("Retry-After", fmt.Sprint(int64(math.Ceil(wait.Seconds()))))
 		msg += fmt.Sprintf(" The first account frees up at %s.", limited.Until.UTC().Format("2006-01-02 15:04:05 UTC"))

@@ -23,6 +23,11 @@ type Config struct {
 	// PortFixed says Port was chosen on the command line (SLUICE_PORT,
 	// --port): a port saved from the window (SetPort) does not replace it.
 	PortFixed bool
+	// Fixed names the proxy settings (ProxySettings' keys: SettingStrategy,
+	// ...) chosen on the command line, each with the variable or flag that
+	// chose it ("SLUICE_STRATEGY", "--strategy"): a value saved from the
+	// window or `sluice settings set` does not replace it.
+	Fixed map[string]string `json:",omitempty"`
 	// Upstream is the Anthropic API base URL (default https://api.anthropic.com).
 	Upstream string
 	// UsageURL is the OAuth usage endpoint polled for subscription accounts.

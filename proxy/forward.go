@@ -29,9 +29,12 @@ type attempt struct {
 	last    *refusal        // the last refusal kept for the client, if any
 	retries int
 	delay   time.Duration
-	rec     *journal.Record
-	start   time.Time
-	capture *capture // bodies being captured; nil when capture is off
+	// maxRetries is the retry budget, from the settings in force when
+	// the request arrived (proxysettings.go).
+	maxRetries int
+	rec        *journal.Record
+	start      time.Time
+	capture    *capture // bodies being captured; nil when capture is off
 }
 
 // forward sends a /v1/* request upstream with an account's credential,
@@ -45,6 +48,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 	rec := newRecord(r, s.now())
 	rec.ClientKeyID = keyID(r.Context())
 	var capt *capture
+	ps := s.proxySettings() // one snapshot for the whole request
 	session := sessionKey(r)
 	defer func() {
 		rec.Duration = time.Since(start)
@@ -53,7 +57,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		}
 		s.records.Add(*rec)
 		s.addKeyCost(r.Context(), rec.Time, rec.CostMicros)
-		s.sessions.observe(session, *rec, s.now(), s.cfg.SessionTTL)
+		s.sessions.observe(session, *rec, s.now(), ps.SessionWindow)
 		s.events.publish(Event{Kind: EventRequest, AccountID: rec.AccountID, Time: s.now()})
 	}()
 	body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
@@ -71,7 +75,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 	capt = s.startCapture(body)
 	a := &attempt{
 		r: r, body: body, session: session, model: requestModel(body), exclude: s.keyExclusions(r.Context()),
-		delay: s.cfg.RetryDelay, rec: rec, start: start, capture: capt,
+		delay: ps.RetryDelay, maxRetries: ps.RetryAttempts, rec: rec, start: start, capture: capt,
 	}
 	if s.passThrough(w, a) {
 		return
@@ -209,7 +213,7 @@ func (a *attempt) keepRefusal(resp *http.Response) {
 
 // backoff waits before a retry, if retries are left; false means give up.
 func (s *Service) backoff(ctx context.Context, a *attempt) bool {
-	if a.retries >= s.cfg.RetryAttempts {
+	if a.retries >= a.maxRetries {
 		return false
 	}
 	a.retries++
@@ -244,7 +248,11 @@ func (s *Service) upstreamRequest(ctx context.Context, a *attempt, cred vault.Cr
 // path: %2F, %3F and %23 reach the upstream as the client wrote them, not
 // decoded into a different request.
 func (s *Service) upstreamURL(r *http.Request) string {
-	u := strings.TrimSuffix(s.cfg.Upstream, "/") + r.URL.EscapedPath()
+	p := r.URL.EscapedPath()
+	if tp, ok := r.Context().Value(upstreamPathCtx{}).(string); ok {
+		p = tp // a translated request's endpoint (chat.go)
+	}
+	u := strings.TrimSuffix(s.cfg.Upstream, "/") + p
 	if r.URL.RawQuery != "" {
 		u += "?" + r.URL.RawQuery
 	}
@@ -269,15 +277,18 @@ func (s *Service) noAccount(w http.ResponseWriter, a *attempt, err error) {
 		return
 	}
 	var limited *pool.LimitedError
+	if errors.As(err, &limited) {
+		limited = s.limitFor(a.r.Context(), a.model, limited)
+	}
 	a.rec.AccountID = ""
 	switch {
-	case errors.As(err, &limited):
+	case limited != nil:
 		wait := max(limited.Until.Sub(s.now()), time.Second)
 		secs := int64(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
 		a.rec.Status, a.rec.Error = http.StatusTooManyRequests, "all accounts rate limited"
 		writeError(w, http.StatusTooManyRequests, errRateLimit, fmt.Sprintf(
-			"All Sluice accounts are rate limited. The first one resets at %s (in %s).",
+			"%s rate limited. The first one resets at %s (in %s).", s.whoseAccounts(a.r.Context()),
 			limited.Until.UTC().Format("2006-01-02 15:04:05 UTC"), wait.Round(time.Second)))
 	case a.last != nil:
 		// Every account refused this request itself: relay the upstream's

@@ -88,9 +88,10 @@ type clientKey struct {
 	limiter  *rate.Limiter   // nil: no RPM cap
 	inflight atomic.Int64
 
-	// Today's cost, for the daily cap: read from the journal once a day
-	// (or after a restart), then kept up to date as requests finish, so
-	// the cap costs no query per request.
+	// Today's cost, for the daily cap: read from the journal's key_spend
+	// (which outlives pruned records) once a day (or after a restart),
+	// then kept up to date as requests finish, so the cap costs no query
+	// per request.
 	costMu    sync.Mutex
 	costDay   time.Time // zero: not loaded
 	costSpent int64

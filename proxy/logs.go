@@ -51,6 +51,11 @@ type LogPage struct {
 	Next string `json:"next,omitempty"`
 	// LastSeq is the highest Seq on the page, to follow from (0 if empty).
 	LastSeq int64 `json:"last_seq,omitempty"`
+	// SearchStopped says a text filter looked through its bound
+	// (journal.TextScanRows requests) before filling the page: the page
+	// may hold fewer entries than asked, and Next continues the search
+	// after the last request looked at.
+	SearchStopped bool `json:"search_stopped,omitempty"`
 }
 
 // Logs lists journaled requests, newest first, a page at a time. Paging is
@@ -61,7 +66,7 @@ func (s *Service) Logs(ctx context.Context, f LogFilter) (LogPage, error) {
 	if err != nil {
 		return LogPage{}, err
 	}
-	rs, err := s.db.Records(ctx, q)
+	rs, stop, err := s.db.Search(ctx, q)
 	if err != nil {
 		return LogPage{}, fmt.Errorf("proxy: %w", err)
 	}
@@ -71,8 +76,11 @@ func (s *Service) Logs(ctx context.Context, f LogFilter) (LogPage, error) {
 		p.Entries[i] = LogEntry{Record: r, AccountName: nameOf(names, r.AccountID)}
 		p.LastSeq = max(p.LastSeq, r.Seq)
 	}
-	if len(rs) == q.Limit {
+	switch {
+	case len(rs) == q.Limit:
 		p.Next = journal.CursorOf(rs[len(rs)-1]).String()
+	case !stop.IsZero():
+		p.Next, p.SearchStopped = stop.String(), true
 	}
 	return p, nil
 }

@@ -63,6 +63,20 @@ func (r *retention) close() {
 	<-r.done
 }
 
+// AuditMinAge is the least time audit entries are kept.
+const AuditMinAge = 90 * 24 * time.Hour
+
+// auditMaxAge is how long audit entries are kept: as long as request
+// records (Settings.RequestMaxAge, negative: forever) but at least
+// AuditMinAge. `logs cleanup --older-than` and the size cap never shorten
+// it: the audit log says who changed what, and is small.
+func auditMaxAge(st Settings) time.Duration {
+	if st.RequestMaxAge < 0 {
+		return -1
+	}
+	return max(st.RequestMaxAge, AuditMinAge)
+}
+
 // Prune applies the retention settings now and reports how many request
 // records went.
 func (s *Service) Prune(ctx context.Context) int64 {
@@ -144,10 +158,20 @@ func (s *Service) applyRetention(ctx context.Context, st Settings, report bool) 
 		n, err := s.db.Prune(ctx, cut(st.RequestMaxAge))
 		res.Records += n
 		errs = append(errs, err)
-		n, err = s.db.PruneAudit(ctx, cut(st.RequestMaxAge))
+	}
+	// The audit log follows its own rule, from the configured settings
+	// whatever a cleanup asked: it records who changed what, and cleaning
+	// up requests must not erase that.
+	if age := auditMaxAge(s.Settings()); age >= 0 {
+		n, err := s.db.PruneAudit(ctx, now.Add(-age))
 		res.Audit += n
 		errs = append(errs, err)
 	}
+	// Client keys' spend outlives the records it came from (the daily
+	// cost cap must not reset when requests are pruned); only slots no
+	// today can reach go.
+	_, err := s.db.PruneKeySpend(ctx, now)
+	errs = append(errs, err)
 	if st.PayloadMaxAge >= 0 {
 		n, err := s.db.PrunePayloads(ctx, cut(st.PayloadMaxAge))
 		res.Payloads += n

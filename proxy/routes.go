@@ -13,7 +13,9 @@ import (
 func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
-	mux.Handle("/v1/", s.requireKey(s.limitBody(http.HandlerFunc(s.forward))))
+	v1 := s.requireKey(s.limitBody(http.HandlerFunc(s.forward)))
+	mux.Handle("/v1/", v1)
+	s.openaiRoutes(mux, v1)
 	// Claude Code reports telemetry to its base URL. Sluice answers and
 	// discards it: forwarding it would send the user's usage data to
 	// Anthropic under an account it was never meant for.
@@ -22,7 +24,7 @@ func (s *Service) routes() http.Handler {
 	mux.Handle("/", s.requireKey(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, errNotFound, "Sluice does not serve "+r.Method+" "+sanitize(r.URL.Path)+"; API requests go to /v1/...")
 	})))
-	return s.guard(mux)
+	return s.openaiDialect(s.guard(mux))
 }
 
 // guard applies the checks every request passes before routing.
@@ -49,14 +51,15 @@ func (s *Service) guard(next http.Handler) http.Handler {
 		// Browsers mark requests a web page makes to another site, even
 		// those that carry no Origin (an <img> or a form GET): refuse them
 		// unless the page's origin is allowed.
+		allowed := s.proxySettings().AllowedOrigins // changed live (proxysettings.go)
 		if site := r.Header.Get("Sec-Fetch-Site"); (site == "cross-site" || site == "same-site") &&
-			!slices.Contains(s.cfg.AllowedOrigins, r.Header.Get("Origin")) {
+			!slices.Contains(allowed, r.Header.Get("Origin")) {
 			s.refuse(r, "cross-site request")
 			writeError(w, http.StatusForbidden, errPermission, "requests from web pages are not allowed")
 			return
 		}
 		if origin := r.Header.Get("Origin"); origin != "" {
-			if !slices.Contains(s.cfg.AllowedOrigins, origin) {
+			if !slices.Contains(allowed, origin) {
 				s.refuse(r, "foreign Origin")
 				writeError(w, http.StatusForbidden, errPermission, "cross-origin requests from "+sanitize(origin)+" are not allowed")
 				return

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -71,6 +72,7 @@ type Service struct {
 	keys      *keyStore           // client keys and auth counters (keys.go, auth.go)
 	bodies    *semaphore.Weighted // bytes of request bodies in flight (bodylimit.go)
 	jr        journalState        // journal settings and payload key (settings.go)
+	px        proxyState          // strategy, session window, retries, origins (proxysettings.go)
 	sessions  sessionTable        // live client sessions (sessions.go)
 	logins    pendingLogins       // sign-ins split in start and finish (remotelogin.go)
 
@@ -148,6 +150,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if err := s.loadPort(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.loadProxySettings(ctx); err != nil {
+		return nil, err
+	}
 	s.records = s.db.NewWriter(4096, s.log)
 	s.handler = s.routes()
 	s.persist.start()
@@ -173,6 +178,12 @@ func (s *Service) Handler() http.Handler { return s.handler }
 // Config returns the settings in force, defaults filled in.
 func (s *Service) Config() Config {
 	c := s.cfg
+	ps := s.proxySettings() // changed since start by UpdateProxySettings
+	c.Strategy, c.SessionTTL, c.RetryDelay = ps.Strategy, ps.SessionWindow, ps.RetryDelay
+	c.RetryAttempts, c.AllowedOrigins = ps.RetryAttempts, slices.Clone(ps.AllowedOrigins)
+	if c.RetryAttempts == 0 {
+		c.RetryAttempts = -1 // Config: zero would mean the default
+	}
 	s.mu.Lock()
 	c.Port = s.port
 	s.mu.Unlock()

@@ -87,7 +87,7 @@ func sessionID(key string) string {
 
 // Sessions lists the live client sessions, most recently used first.
 func (s *Service) Sessions() []SessionView {
-	out := s.sessions.list(s.now(), s.cfg.SessionTTL)
+	out := s.sessions.list(s.now(), s.proxySettings().SessionWindow)
 	names := map[string]string{}
 	for _, st := range s.pool.Snapshot() {
 		names[st.ID] = st.Name

@@ -13,8 +13,9 @@ import (
 // Settings are the journal's user settings, kept in the database so the
 // window and the CLI edit the same values and they survive a restart.
 type Settings struct {
-	// RequestMaxAge is how long request records (and audit entries) are
-	// kept; negative keeps them forever. Default: Config.Retention (30 days).
+	// RequestMaxAge is how long request records are kept; negative keeps
+	// them forever. Default: Config.Retention (30 days). Audit entries are
+	// kept as long, but at least AuditMinAge (90 days).
 	RequestMaxAge time.Duration `json:"request_max_age_ns"`
 	// PayloadMaxAge is how long captured payloads are kept; negative keeps
 	// them as long as their record. Default 7 days.
@@ -47,8 +48,9 @@ type journalState struct {
 	settings atomic.Pointer[Settings]
 	update   sync.Mutex // serialises UpdateSettings
 
-	keyMu sync.Mutex
-	key   []byte // payload key, read from the keyring on first use
+	keyMu    sync.Mutex
+	key      []byte    // payload key, read from the keyring on first use
+	keyRetry time.Time // after a failed read, capture tries again no sooner
 }
 
 // defaultSettings are the settings before the user changes any.

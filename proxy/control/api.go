@@ -62,6 +62,8 @@ const (
 	mPlanGuard    = "accounts.plan-guard"
 	mObserved     = "accounts.observed"
 	mSetPort      = "proxy.port"
+	mProxySet     = "settings.proxy"
+	mSetProxySet  = "settings.proxy.update"
 	eventsPath    = "/v1/events"
 )
 

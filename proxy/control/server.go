@@ -178,6 +178,12 @@ var methods = map[string]method{
 	mSetPort: handle(func(ctx context.Context, s *proxy.Service, r portReq) (none, error) {
 		return none{}, s.SetPort(ctx, r.Port)
 	}),
+	mProxySet: handle(func(_ context.Context, s *proxy.Service, _ none) (proxy.ProxySettings, error) {
+		return s.ProxySettings(), nil
+	}),
+	mSetProxySet: handle(func(ctx context.Context, s *proxy.Service, ps proxy.ProxySettings) (none, error) {
+		return none{}, s.UpdateProxySettings(ctx, ps)
+	}),
 }
 
 // Server serves the control API of one engine on the data dir's socket.

@@ -231,6 +231,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, scripted, errorType(scripted), fmt.Sprintf("scripted status %d", scripted))
 		return
 	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/v1/models/"); ok {
+		if id != fakeModel["id"] {
+			writeError(w, http.StatusNotFound, "not_found_error", "model: "+id)
+			return
+		}
+		writeJSON(w, http.StatusOK, fakeModel)
+		return
+	}
 	switch r.URL.Path {
 	case "/v1/messages":
 		s.messages(w, r, body, b)
@@ -238,7 +246,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"input_tokens": len(body) / 4})
 	case "/v1/models":
 		writeJSON(w, http.StatusOK, map[string]any{
-			"data":     []map[string]any{{"type": "model", "id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5", "created_at": "2025-09-29T00:00:00Z"}},
+			"data":     []map[string]any{fakeModel},
 			"has_more": false, "first_id": "claude-sonnet-4-5", "last_id": "claude-sonnet-4-5",
 		})
 	default:
@@ -248,6 +256,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.served[cred]++
 	s.mu.Unlock()
 }
+
+// fakeModel is the one model the fake lists and describes.
+var fakeModel = map[string]any{"type": "model", "id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5", "created_at": "2025-09-29T00:00:00Z"}
 
 func errorType(status int) string {
 	switch status {

@@ -24,10 +24,7 @@ func (s *Server) chunks() int {
 }
 
 func (s *Server) messages(w http.ResponseWriter, r *http.Request, body []byte, b *Behavior) {
-	var req struct {
-		Model  string `json:"model"`
-		Stream bool   `json:"stream"`
-	}
+	var req messagesRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "body is not JSON")
 		return
@@ -37,6 +34,10 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, body []byte, b
 		m = model
 	}
 	n := s.chunks()
+	if call := req.toolCall(); call != "" {
+		s.toolUse(w, r, body, m, call, req.Stream)
+		return
+	}
 	if !req.Stream {
 		text := ""
 		for i := 0; i < n; i++ {
@@ -56,13 +57,25 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, body []byte, b
 	s.stream(w, r, body, m, n, b)
 }
 
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, body []byte, m string, n int, b *Behavior) {
+// sendEvents answers with steps as an event stream.
+func (s *Server) sendEvents(w http.ResponseWriter, r *http.Request, b *Behavior, steps []sse) {
+	send := s.sender(w, r, b)
+	for _, st := range steps {
+		if !send(st.event, st.data) {
+			return
+		}
+	}
+}
+
+// sender starts an event stream and returns what sends one event, paced
+// by Pace and Delay after the first; false means the client is gone.
+func (s *Server) sender(w http.ResponseWriter, r *http.Request, b *Behavior) func(string, map[string]any) bool {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	first := true
-	send := func(event string, data map[string]any) bool {
+	return func(event string, data map[string]any) bool {
 		if !first {
 			if s.Pace != nil {
 				select {
@@ -92,6 +105,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, body []byte, m s
 		}
 		return rc.Flush() == nil
 	}
+}
+
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, body []byte, m string, n int, b *Behavior) {
+	send := s.sender(w, r, b)
 	ok := send("message_start", map[string]any{"type": "message_start", "message": map[string]any{
 		"id": "msg_fake", "type": "message", "role": "assistant", "model": m, "content": []any{},
 		"stop_reason": nil, "stop_sequence": nil,

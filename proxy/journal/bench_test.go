@@ -120,12 +120,13 @@ func BenchmarkJournalSize(b *testing.B) {
 
 // BenchmarkUsageYear queries a year of rollups as the Usage view does:
 // typical is 2 accounts x 3 models x 2 projects (4,380 rows), heavy 5 x 4
-// x 3 (21,900 rows).
+// x 3 (21,900 rows), heavyYear 10 x 8 x 3 (87,600 rows: every account used
+// with every model for every project every day, an upper bound).
 func BenchmarkUsageYear(b *testing.B) {
 	for _, size := range []struct {
 		name                       string
 		accounts, models, projects int
-	}{{"typical", 2, 3, 2}, {"heavy", 5, 4, 3}} {
+	}{{"typical", 2, 3, 2}, {"heavy", 5, 4, 3}, {"heavyYear", 10, 8, 3}} {
 		b.Run(size.name, func(b *testing.B) {
 			ctx := context.Background()
 			db := newDB(b)
@@ -135,17 +136,21 @@ func BenchmarkUsageYear(b *testing.B) {
 				for a := range size.accounts {
 					for m := range size.models {
 						for p := range size.projects {
-							rs = append(rs, Record{Time: day0.AddDate(0, 0, d).Add(time.Hour), AccountID: fmt.Sprint("acct", a),
-								Model: fmt.Sprint("model", m), Project: fmt.Sprint("proj", p), Status: 200, InputTokens: 100, CostMicros: 10})
+							rs = append(rs, Record{Time: day0.AddDate(0, 0, d).Add(time.Hour), AccountID: fmt.Sprintf("%024x", a),
+								Model: fmt.Sprint("claude-model-", m), Project: fmt.Sprint("proj", p), Status: 200,
+								ClientKeyID: fmt.Sprint("key", (a+p)%4), InputTokens: 100, CostMicros: 10})
 						}
 					}
 				}
-				if err := db.insertRecords(ctx, rs); err != nil {
-					b.Fatal(err)
+				for len(rs) > 0 {
+					k := min(len(rs), maxBatch)
+					if err := db.insertRecords(ctx, rs[:k]); err != nil {
+						b.Fatal(err)
+					}
+					rs = rs[k:]
 				}
-				rs = rs[:0]
 			}
-			for _, by := range [][]string{{ByDay}, {ByModel}, {ByAccount, ByModel}, nil} {
+			for _, by := range [][]string{{ByDay}, {ByDay, ByAccount}, {ByModel}, {ByAccount}, {ByProject}, {ByAccount, ByModel}, nil} {
 				b.Run(fmt.Sprint(by), func(b *testing.B) {
 					for b.Loop() {
 						rows, err := db.Usage(ctx, UsageQuery{Since: day0, By: by})
@@ -155,6 +160,15 @@ func BenchmarkUsageYear(b *testing.B) {
 					}
 				})
 			}
+			// By day for one account: the filtered path, on daily rows.
+			b.Run("[day]oneAccount", func(b *testing.B) {
+				for b.Loop() {
+					rows, err := db.Usage(ctx, UsageQuery{Since: day0, AccountID: fmt.Sprintf("%024x", 1), By: []string{ByDay}})
+					if err != nil || len(rows) == 0 {
+						b.Fatal(rows, err)
+					}
+				}
+			})
 		})
 	}
 }

@@ -107,6 +107,8 @@ type DB struct {
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // read-only pool
 	path string  // absolute, for file sizes
+	// scanRows bounds a text search (TextScanRows; tests lower it).
+	scanRows int
 }
 
 // Open opens the journal at path, creating it (directory 0700, file 0600:
@@ -170,7 +172,7 @@ func open(path string, migs []string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("journal: open readers: %w", err)
 	}
-	return &DB{w: w, r: r, path: abs}, nil
+	return &DB{w: w, r: r, path: abs, scanRows: TextScanRows}, nil
 }
 
 // incrementalVacuum turns on auto_vacuum=INCREMENTAL, so that retention

@@ -108,8 +108,8 @@ func TestMigrateForwardFromEveryVersion(t *testing.T) {
 			}
 		}
 		if k >= 4 && k <= rollups { // a record as the old schema had it, before rollups
-			if _, err := old.w.Exec(`INSERT INTO records (id, time, account_id, model, status, input_tokens, cost_micros)
-				VALUES ('old', 1700000000000, 'a1', 'opus', 500, 7, 9)`); err != nil {
+			if _, err := old.w.Exec(`INSERT INTO records (id, time, account_id, client_key_id, model, status, input_tokens, cost_micros)
+				VALUES ('old', 1700000000000, 'a1', 'k1', 'opus', 500, 7, 9)`); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -129,13 +129,19 @@ func TestMigrateForwardFromEveryVersion(t *testing.T) {
 		}
 		var n int
 		db.r.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'records_%'`).Scan(&n)
-		if n != 2 {
-			t.Errorf("from %d: %d record indices, want 2", k, n)
+		if n != 3 {
+			t.Errorf("from %d: %d record indices, want 3", k, n)
 		}
 		if k >= 4 && k <= rollups {
 			tot, err := db.Totals(ctx, "a1", time.Time{})
 			if err != nil || tot != (Totals{Requests: 1, Errors: 1, InputTokens: 7, CostMicros: 9}) {
 				t.Errorf("from %d: rollups not backfilled: %+v, %v", k, tot, err)
+			}
+			if days, err := db.Usage(ctx, UsageQuery{By: []string{ByDay}}); err != nil || len(days) != 1 || days[0].Requests != 1 {
+				t.Errorf("from %d: day totals not backfilled: %+v, %v", k, days, err)
+			}
+			if c, err := db.KeyCost(ctx, "k1", time.UnixMilli(1700000000000)); err != nil || c != 9 {
+				t.Errorf("from %d: key spend not backfilled: %d, %v", k, c, err)
 			}
 			r, err := db.Record(ctx, "old")
 			if err != nil || r.Session != "" || r.Model != "opus" {

@@ -79,15 +79,3 @@ func (db *DB) ClientKeys(ctx context.Context) ([]ClientKey, error) {
 	}
 	return out, nil
 }
-
-// KeyCost sums the estimated cost of one client key's records at or after
-// since, in millionths of a US dollar.
-func (db *DB) KeyCost(ctx context.Context, keyID string, since time.Time) (int64, error) {
-	var c int64
-	err := db.r.QueryRowContext(ctx, `SELECT coalesce(sum(cost_micros), 0) FROM records
-		WHERE client_key_id = ? AND time >= ?`, keyID, since.UnixMilli()).Scan(&c)
-	if err != nil {
-		return 0, fmt.Errorf("journal: key cost: %w", err)
-	}
-	return c, nil
-}

@@ -131,6 +131,63 @@ var migrations = []string{
 		detail  TEXT NOT NULL DEFAULT ''
 	 );
 	 CREATE INDEX audit_time ON audit(time)`,
+	// 9: what keeps the Usage view, the Logs filters and the per-key cost
+	// cap fast and right. rollup_blocks sums the rollups over 16-day
+	// blocks (block = day >> 4), so a year grouped by model or account
+	// reads ~25 blocks and two partial edges instead of 365 days;
+	// rollup_days sums each day per account over all models and projects,
+	// for the Usage view's by day x account (365 x accounts rows a year,
+	// not ~90,000).
+	// key_spend is each client key's cost per 15-minute UTC slot (every
+	// UTC offset in use is a multiple of 15 minutes, so any local midnight
+	// is a slot boundary); the daily cost cap reads it instead of the
+	// records, which retention may prune, so client_keys_cost goes (a
+	// Logs filter by key reads records_time: keys are few). records_session
+	// serves the Logs session filter in keyset order (seq, the rowid, ends
+	// every index); it holds only the last 6 characters of the session id,
+	// its random part (a UUID's tail), since a full 36-character key in
+	// random order cost ~60 bytes per record against a 400-byte budget.
+	`CREATE TABLE rollup_blocks (
+		block        INTEGER NOT NULL,
+		account_id   TEXT NOT NULL,
+		model        TEXT NOT NULL,
+		project      TEXT NOT NULL,
+		requests     INTEGER NOT NULL DEFAULT 0,
+		errors       INTEGER NOT NULL DEFAULT 0,
+		input_tokens INTEGER NOT NULL DEFAULT 0,
+		output_tokens INTEGER NOT NULL DEFAULT 0,
+		cache_read   INTEGER NOT NULL DEFAULT 0,
+		cache_create INTEGER NOT NULL DEFAULT 0,
+		cost_micros  INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (block, account_id, model, project)
+	 ) WITHOUT ROWID;
+	 INSERT INTO rollup_blocks SELECT day >> 4, account_id, model, project, sum(requests), sum(errors),
+		sum(input_tokens), sum(output_tokens), sum(cache_read), sum(cache_create), sum(cost_micros)
+		FROM rollups GROUP BY 1, 2, 3, 4;
+	 CREATE TABLE rollup_days (
+		day          INTEGER NOT NULL,
+		account_id   TEXT NOT NULL,
+		requests     INTEGER NOT NULL DEFAULT 0,
+		errors       INTEGER NOT NULL DEFAULT 0,
+		input_tokens INTEGER NOT NULL DEFAULT 0,
+		output_tokens INTEGER NOT NULL DEFAULT 0,
+		cache_read   INTEGER NOT NULL DEFAULT 0,
+		cache_create INTEGER NOT NULL DEFAULT 0,
+		cost_micros  INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (day, account_id)
+	 ) WITHOUT ROWID;
+	 INSERT INTO rollup_days SELECT day, account_id, sum(requests), sum(errors), sum(input_tokens),
+		sum(output_tokens), sum(cache_read), sum(cache_create), sum(cost_micros) FROM rollups GROUP BY 1, 2;
+	 CREATE TABLE key_spend (
+		client_key_id TEXT NOT NULL,
+		slot          INTEGER NOT NULL,
+		cost_micros   INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (client_key_id, slot)
+	 ) WITHOUT ROWID;
+	 INSERT INTO key_spend SELECT client_key_id, time / 900000, sum(cost_micros) FROM records
+		WHERE client_key_id != '' AND cost_micros != 0 AND time >= 0 GROUP BY 1, 2;
+	 DROP INDEX client_keys_cost;
+	 CREATE INDEX records_session ON records(substr(session, -6), time)`,
 }
 
 // migrate applies the migrations the database has not seen yet, each in its

@@ -54,22 +54,70 @@ func addRollup(sums map[rollupKey]*rollup, r *Record) {
 	s.cost += r.CostMicros
 }
 
-const upsertRollup = `INSERT INTO rollups (day, account_id, model, project, requests, errors, input_tokens,
+// upsertSums is the upsert of one row of sums into a rollup table keyed by
+// a period (a day or a 16-day block), account, model and project.
+const upsertSums = ` (%[1]s, account_id, model, project, requests, errors, input_tokens,
 	output_tokens, cache_read, cache_create, cost_micros) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (day, account_id, model, project) DO UPDATE SET
+	ON CONFLICT (%[1]s, account_id, model, project) DO UPDATE SET
 	requests = requests + excluded.requests, errors = errors + excluded.errors,
 	input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
 	cache_read = cache_read + excluded.cache_read, cache_create = cache_create + excluded.cache_create,
 	cost_micros = cost_micros + excluded.cost_micros`
 
-// upsertRollups adds a batch's sums to the rollups, in the batch's
-// transaction: one statement per day x account x model x project, not per
-// record.
+var (
+	upsertRollup = `INSERT INTO rollups` + fmt.Sprintf(upsertSums, "day")
+	upsertBlock  = `INSERT INTO rollup_blocks` + fmt.Sprintf(upsertSums, "block")
+)
+
+// blockDays is the span of a rollup block: 16 days, so that block = day >>
+// 4 and a year is 23 blocks plus two partial edges of at most 15 days.
+const blockDays = 16
+
+// blockOf is the block holding day; >> floors, as dayOf does.
+func blockOf(day int64) int64 { return day >> 4 }
+
+const upsertDay = `INSERT INTO rollup_days (day, account_id, requests, errors, input_tokens, output_tokens,
+	cache_read, cache_create, cost_micros) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, account_id) DO UPDATE SET
+	requests = requests + excluded.requests, errors = errors + excluded.errors,
+	input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
+	cache_read = cache_read + excluded.cache_read, cache_create = cache_create + excluded.cache_create,
+	cost_micros = cost_micros + excluded.cost_micros`
+
+// upsertRollups adds a batch's sums to the daily rollups, their 16-day
+// blocks and the days' per-account totals, in the batch's transaction: one
+// statement per day x account x model x project, not per record.
 func upsertRollups(ctx context.Context, tx *sql.Tx, sums map[rollupKey]*rollup) error {
+	days := map[rollupKey]*rollup{}
 	for k, s := range sums {
-		if _, err := tx.ExecContext(ctx, upsertRollup, k.day, k.account, k.model, k.project, s.requests, s.errors,
-			s.input, s.output, s.cacheRead, s.cacheCreate, s.cost); err != nil {
+		dk := rollupKey{day: k.day, account: k.account}
+		d := days[dk]
+		if d == nil {
+			d = &rollup{}
+			days[dk] = d
+		}
+		d.requests += s.requests
+		d.errors += s.errors
+		d.input += s.input
+		d.output += s.output
+		d.cacheRead += s.cacheRead
+		d.cacheCreate += s.cacheCreate
+		d.cost += s.cost
+	}
+	for k, s := range days {
+		if _, err := tx.ExecContext(ctx, upsertDay, k.day, k.account, s.requests, s.errors, s.input, s.output, s.cacheRead,
+			s.cacheCreate, s.cost); err != nil {
 			return fmt.Errorf("journal: update rollups: %w", err)
+		}
+	}
+	for k, s := range sums {
+		for _, u := range []struct {
+			stmt   string
+			period int64
+		}{{upsertRollup, k.day}, {upsertBlock, blockOf(k.day)}} {
+			if _, err := tx.ExecContext(ctx, u.stmt, u.period, k.account, k.model, k.project, s.requests, s.errors,
+				s.input, s.output, s.cacheRead, s.cacheCreate, s.cost); err != nil {
+				return fmt.Errorf("journal: update rollups: %w", err)
+			}
 		}
 	}
 	return nil
@@ -135,56 +183,9 @@ type UsageRow struct {
 // Usage aggregates the rollups q selects, groups in the order of q.By's
 // columns, days oldest first.
 func (db *DB) Usage(ctx context.Context, q UsageQuery) ([]UsageRow, error) {
-	var conds []string
-	var args []any
-	add := func(cond string, v any) { conds = append(conds, cond); args = append(args, v) }
-	if !q.Since.IsZero() {
-		add("day >= ?", dayOf(q.Since))
-	}
-	if !q.Until.IsZero() {
-		add("day <= ?", dayOf(q.Until.Add(-time.Millisecond)))
-	}
-	if q.AccountID != "" {
-		add("account_id = ?", q.AccountID)
-	}
-	if q.Model != "" {
-		add("model = ?", q.Model)
-	}
-	if q.Project != "" {
-		add("project = ?", q.Project)
-	}
-	var group []string
-	for _, b := range q.By {
-		c, ok := byColumn[b]
-		if !ok {
-			return nil, fmt.Errorf("journal: usage: unknown grouping %q (want day, account, model or project)", b)
-		}
-		group = append(group, c)
-	}
-	sel := "0, '', '', ''"
-	if len(group) > 0 {
-		sel = ""
-		for i, c := range []string{"day", "account_id", "model", "project"} {
-			if i > 0 {
-				sel += ", "
-			}
-			if slices.Contains(group, c) {
-				sel += c
-			} else if c == "day" {
-				sel += "0"
-			} else {
-				sel += "''"
-			}
-		}
-	}
-	query := `SELECT ` + sel + `, coalesce(sum(requests), 0), coalesce(sum(errors), 0), coalesce(sum(input_tokens), 0),
-		coalesce(sum(output_tokens), 0), coalesce(sum(cache_read), 0), coalesce(sum(cache_create), 0),
-		coalesce(sum(cost_micros), 0) FROM rollups`
-	if len(conds) > 0 {
-		query += " WHERE " + strings.Join(conds, " AND ")
-	}
-	if len(group) > 0 {
-		query += " GROUP BY " + strings.Join(group, ", ") + " ORDER BY " + strings.Join(group, ", ")
+	query, args, group, err := q.sql()
+	if err != nil {
+		return nil, err
 	}
 	rows, err := db.r.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -211,4 +212,112 @@ func (db *DB) Usage(ctx context.Context, q UsageQuery) ([]UsageRow, error) {
 		return nil, fmt.Errorf("journal: usage: %w", err)
 	}
 	return out, nil
+}
+
+// sumCols are the rollup tables' sums, in UsageRow's order.
+const sumCols = `requests, errors, input_tokens, output_tokens, cache_read, cache_create, cost_micros`
+
+// sql builds the query for q and the grouped columns. Neither grouped
+// nor filtered by model or project (the Usage view's days x accounts, an
+// account's days, totals), it reads rollup_days, a row per day and
+// account. Otherwise grouped by day, it reads the daily rollups, in whose
+// key order the days come. Otherwise it reads whole 16-day blocks and
+// only the partial blocks at the range's edges day by day: a year is ~23
+// blocks and at most 30 days per account x model x project instead of 365
+// days, so the sort that GROUP BY needs works on a few thousand rows, not
+// ~90,000.
+func (q UsageQuery) sql() (query string, args []any, group []string, err error) {
+	for _, b := range q.By {
+		c, ok := byColumn[b]
+		if !ok {
+			return "", nil, nil, fmt.Errorf("journal: usage: unknown grouping %q (want day, account, model or project)", b)
+		}
+		group = append(group, c)
+	}
+	var filter []string
+	var fargs []any
+	for _, f := range []struct{ col, v string }{{"account_id", q.AccountID}, {"model", q.Model}, {"project", q.Project}} {
+		if f.v != "" {
+			filter = append(filter, f.col+" = ?")
+			fargs = append(fargs, f.v)
+		}
+	}
+	hasLo, hasHi := !q.Since.IsZero(), !q.Until.IsZero()
+	var lo, hi int64 // days, inclusive
+	if hasLo {
+		lo = dayOf(q.Since)
+	}
+	if hasHi {
+		hi = dayOf(q.Until.Add(-time.Millisecond))
+	}
+	// arm selects from one table over [from, to] of its period column.
+	var arms []string
+	arm := func(table, col string, from, to *int64) {
+		conds := slices.Clone(filter)
+		args = append(args, fargs...)
+		if from != nil {
+			conds = append(conds, col+" >= ?")
+			args = append(args, *from)
+		}
+		if to != nil {
+			conds = append(conds, col+" <= ?")
+			args = append(args, *to)
+		}
+		var a string
+		switch table {
+		case "rollup_blocks":
+			a = `SELECT 0 AS day, account_id, model, project, ` + sumCols + ` FROM ` + table
+		case "rollup_days":
+			a = `SELECT day, account_id, '' AS model, '' AS project, ` + sumCols + ` FROM ` + table
+		default:
+			a = `SELECT day, account_id, model, project, ` + sumCols + ` FROM ` + table
+		}
+		if len(conds) > 0 {
+			a += " WHERE " + strings.Join(conds, " AND ")
+		}
+		arms = append(arms, a)
+	}
+	ptr := func(v int64, ok bool) *int64 {
+		if !ok {
+			return nil
+		}
+		return &v
+	}
+	bLo, bHi := blockOf(lo+blockDays-1), blockOf(hi+1)-1 // whole blocks within [lo, hi]
+	switch {
+	case q.Model == "" && q.Project == "" && !slices.Contains(group, "model") && !slices.Contains(group, "project"):
+		arm("rollup_days", "day", ptr(lo, hasLo), ptr(hi, hasHi))
+	case slices.Contains(group, "day"), hasLo && hasHi && bLo > bHi:
+		arm("rollups", "day", ptr(lo, hasLo), ptr(hi, hasHi))
+	default:
+		arm("rollup_blocks", "block", ptr(bLo, hasLo), ptr(bHi, hasHi))
+		if hasLo && lo < bLo*blockDays {
+			arm("rollups", "day", ptr(lo, true), ptr(bLo*blockDays-1, true))
+		}
+		if hasHi && hi >= (bHi+1)*blockDays {
+			arm("rollups", "day", ptr((bHi+1)*blockDays, true), ptr(hi, true))
+		}
+	}
+	sel := "0, '', '', ''"
+	if len(group) > 0 {
+		var cols []string
+		for _, c := range []string{"day", "account_id", "model", "project"} {
+			switch {
+			case slices.Contains(group, c):
+				cols = append(cols, c)
+			case c == "day":
+				cols = append(cols, "0")
+			default:
+				cols = append(cols, "''")
+			}
+		}
+		sel = strings.Join(cols, ", ")
+	}
+	query = `SELECT ` + sel + `, coalesce(sum(requests), 0), coalesce(sum(errors), 0), coalesce(sum(input_tokens), 0),
+		coalesce(sum(output_tokens), 0), coalesce(sum(cache_read), 0), coalesce(sum(cache_create), 0),
+		coalesce(sum(cost_micros), 0) FROM (` + strings.Join(arms, " UNION ALL ") + `)`
+	if len(group) > 0 {
+		query += " GROUP BY " + strings.Join(group, ", ") + " ORDER BY " + strings.Join(group, ", ")
+	}
+	return query, args, group, nil
 }

@@ -179,6 +179,7 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 	}
 	defer stmt.Close()
 	sums := make(map[rollupKey]*rollup, 8)
+	spend := make(map[spendKey]int64)
 	for i := range rs {
 		r := &rs[i]
 		if r.ID == "" {
@@ -195,6 +196,7 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 			continue // a duplicate: already counted
 		}
 		addRollup(sums, r)
+		addSpend(spend, r)
 		if p := r.Payload; p != nil {
 			seq, err := res.LastInsertId()
 			if err != nil {
@@ -207,6 +209,9 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 		}
 	}
 	if err := upsertRollups(ctx, tx, sums); err != nil {
+		return err
+	}
+	if err := upsertSpend(ctx, tx, spend); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

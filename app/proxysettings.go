@@ -1,0 +1,203 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+// ProxySettingsEngine is what the Settings tab's Proxy section needs: the
+// routing settings the engine applies to its next request.
+type ProxySettingsEngine interface {
+	ProxySettings() proxy.ProxySettings
+	UpdateProxySettings(ctx context.Context, ps proxy.ProxySettings) error
+}
+
+// proxySection edits the strategy, session window, retries and allowed
+// origins. A value fixed on the command line (SLUICE_STRATEGY, ...) is
+// shown disabled with what fixes it.
+type proxySection struct {
+	v *view
+
+	strategy *widget.Select
+	describe *widget.Label // what the chosen strategy does
+	window   *widget.Entry // "5h", "90m"
+	retries  *widget.Entry
+	delay    *widget.Entry // the first retry's delay: "1s"
+	origins  *widget.Entry // comma-separated; empty: none
+	fixed    *widget.Label // which variables fix which values
+	save     *widget.Button
+	msg      *widget.Label
+
+	cur  proxy.ProxySettings // what the engine said last
+	have bool                // cur was filled once
+}
+
+func newProxySection(v *view) *proxySection {
+	p := &proxySection{v: v, describe: widget.NewLabel(""), window: widget.NewEntry(), retries: widget.NewEntry(),
+		delay: widget.NewEntry(), origins: widget.NewEntry(), fixed: widget.NewLabel(""), msg: widget.NewLabel("")}
+	p.strategy = widget.NewSelect(proxy.StrategyNames(), func(name string) { p.describe.SetText(proxy.StrategyDescription(name)) })
+	p.describe.Wrapping = fyne.TextWrapWord
+	p.describe.Importance = widget.LowImportance
+	p.origins.SetPlaceHolder("none; e.g. http://localhost:3000, https://app.example")
+	p.fixed.Wrapping = fyne.TextWrapWord
+	p.fixed.Importance = widget.LowImportance
+	p.fixed.Hide()
+	p.msg.Wrapping = fyne.TextWrapWord
+	p.msg.Hide()
+	p.save = widget.NewButton("Save proxy settings", p.store)
+	return p
+}
+
+// items are the section's rows of the Proxy form.
+func (p *proxySection) items() []*widget.FormItem {
+	return []*widget.FormItem{
+		widget.NewFormItem("Strategy", container.NewVBox(p.strategy, p.describe)),
+		widget.NewFormItem("Session window", p.window),
+		widget.NewFormItem("Retries", p.retries),
+		widget.NewFormItem("First retry after", p.delay),
+		widget.NewFormItem("Allowed origins", p.origins),
+	}
+}
+
+// footer is the Save button, the fixed-values hint and the outcome.
+func (p *proxySection) footer() fyne.CanvasObject {
+	return container.NewVBox(p.fixed, container.NewHBox(p.save), p.msg)
+}
+
+// update shows ps, the engine's settings now. A field the user has edited
+// since the last update keeps what is being typed. UI goroutine only.
+func (p *proxySection) update(ps proxy.ProxySettings) {
+	if ps.Strategy == "" {
+		return // the engine could not be read (control client's zero value)
+	}
+	if p.have && equalProxySettings(p.cur, ps) && maps.Equal(p.cur.Fixed, ps.Fixed) {
+		return // most events are requests: nothing to redraw
+	}
+	old, had := p.cur, p.have
+	p.cur, p.have = ps, true
+	set := func(e *widget.Entry, was, now string) {
+		if !had || e.Text == was {
+			e.SetText(now)
+		}
+	}
+	if !had || p.strategy.Selected == old.Strategy {
+		p.strategy.SetSelected(ps.Strategy)
+	}
+	set(p.window, durationText(old.SessionWindow), durationText(ps.SessionWindow))
+	set(p.retries, strconv.Itoa(old.RetryAttempts), strconv.Itoa(ps.RetryAttempts))
+	set(p.delay, durationText(old.RetryDelay), durationText(ps.RetryDelay))
+	set(p.origins, strings.Join(old.AllowedOrigins, ", "), strings.Join(ps.AllowedOrigins, ", "))
+	p.showFixed(ps.Fixed)
+}
+
+// showFixed disables the values the command line fixed and says by what.
+func (p *proxySection) showFixed(fixed map[string]string) {
+	var lines []string
+	for _, f := range []struct {
+		key, name string
+		w         fyne.Disableable
+	}{
+		{proxy.SettingStrategy, "Strategy", p.strategy},
+		{proxy.SettingSessionWindow, "Session window", p.window},
+		{proxy.SettingRetries, "Retries", p.retries},
+		{proxy.SettingRetryDelay, "First retry after", p.delay},
+		{proxy.SettingAllowedOrigins, "Allowed origins", p.origins},
+	} {
+		if by := fixed[f.key]; by != "" {
+			f.w.Disable()
+			lines = append(lines, fmt.Sprintf("%s is set by %s when Sluice starts; change or unset it there.", f.name, by))
+		} else {
+			f.w.Enable()
+		}
+	}
+	p.fixed.SetText(strings.Join(lines, "\n"))
+	p.fixed.Hidden = len(lines) == 0
+	p.fixed.Refresh()
+}
+
+// read is the settings the fields describe.
+func (p *proxySection) read() (proxy.ProxySettings, error) {
+	ps := p.cur
+	ps.Strategy = p.strategy.Selected
+	var err error
+	if ps.SessionWindow, err = time.ParseDuration(strings.TrimSpace(p.window.Text)); err != nil {
+		return ps, fmt.Errorf("session window: a duration like 5h or 90m, not %q", p.window.Text)
+	}
+	if ps.RetryAttempts, err = strconv.Atoi(strings.TrimSpace(p.retries.Text)); err != nil {
+		return ps, fmt.Errorf("retries: a whole number from 0 to %d, not %q", proxy.MaxRetryAttempts, p.retries.Text)
+	}
+	if ps.RetryDelay, err = time.ParseDuration(strings.TrimSpace(p.delay.Text)); err != nil {
+		return ps, fmt.Errorf("first retry after: a duration like 1s or 500ms, not %q", p.delay.Text)
+	}
+	ps.AllowedOrigins = nil
+	if o := strings.TrimSpace(p.origins.Text); !strings.EqualFold(o, "none") {
+		for _, s := range strings.Split(o, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				ps.AllowedOrigins = append(ps.AllowedOrigins, s)
+			}
+		}
+	}
+	return ps, nil
+}
+
+// store sends the fields to the engine, which applies them to its next
+// request, and shows what it now uses.
+func (p *proxySection) store() {
+	ps, err := p.read()
+	if err != nil {
+		p.say(capitalize(err.Error()), widget.DangerImportance)
+		return
+	}
+	p.save.Disable()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), p.v.timeout)
+		defer cancel()
+		err := p.v.eng.UpdateProxySettings(ctx, ps)
+		now := p.v.eng.ProxySettings()
+		p.v.do(func() {
+			p.save.Enable()
+			if err != nil {
+				p.say("Not saved: "+err.Error(), widget.DangerImportance)
+				return
+			}
+			p.have = false // show what the engine made of it (origins normalised)
+			p.update(now)
+			p.say("Saved: the proxy uses these settings from its next request on.", widget.SuccessImportance)
+		})
+	}()
+}
+
+func (p *proxySection) say(text string, imp widget.Importance) {
+	p.msg.Importance = imp
+	p.msg.SetText(text)
+	p.msg.Show()
+}
+
+// durationText is d without the zero units Go prints: 5h, 1h30m, 500ms.
+func durationText(d time.Duration) string {
+	t := d.String()
+	if strings.HasSuffix(t, "m0s") {
+		t = strings.TrimSuffix(t, "0s")
+	}
+	if strings.HasSuffix(t, "h0m") {
+		t = strings.TrimSuffix(t, "0m")
+	}
+	return t
+}
+
+// equalProxySettings reports whether a and b are the same settings.
+func equalProxySettings(a, b proxy.ProxySettings) bool {
+	return a.Strategy == b.Strategy && a.SessionWindow == b.SessionWindow && a.RetryAttempts == b.RetryAttempts &&
+		a.RetryDelay == b.RetryDelay && slices.Equal(a.AllowedOrigins, b.AllowedOrigins)
+}

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy"
+)
+
+// proxySettingKeys are the proxy settings `sluice settings set` changes;
+// the engine applies them to the next request.
+var proxySettingKeys = []struct {
+	key, help string
+	set       func(*proxy.ProxySettings, string) error
+}{
+	{proxy.SettingStrategy, "how accounts are picked: " + strings.Join(proxy.StrategyNames(), ", "), func(p *proxy.ProxySettings, v string) error {
+		p.Strategy = v
+		return nil
+	}},
+	{proxy.SettingSessionWindow, "how long a client session keeps its account, e.g. 5h or 30m", func(p *proxy.ProxySettings, v string) error {
+		d, err := parseAge(v)
+		if err != nil || d <= 0 {
+			return errors.New("want a duration like 5h or 30m")
+		}
+		p.SessionWindow = d
+		return nil
+	}},
+	{proxy.SettingRetries, fmt.Sprintf("retries of a 5xx or unsent request, 0 to %d", proxy.MaxRetryAttempts), func(p *proxy.ProxySettings, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("want a whole number from 0 to %d", proxy.MaxRetryAttempts)
+		}
+		p.RetryAttempts = n
+		return nil
+	}},
+	{proxy.SettingRetryDelay, "the first retry's delay (then doubled), e.g. 1s or 500ms", func(p *proxy.ProxySettings, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("want a duration like 1s or 500ms")
+		}
+		p.RetryDelay = d
+		return nil
+	}},
+	{proxy.SettingAllowedOrigins, "browser origins allowed to call the proxy, comma-separated (http://localhost:3000,...), or none", func(p *proxy.ProxySettings, v string) error {
+		p.AllowedOrigins = nil
+		if strings.EqualFold(v, "none") {
+			return nil
+		}
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				if _, err := proxy.ParseOrigin(o); err != nil {
+					return err
+				}
+				p.AllowedOrigins = append(p.AllowedOrigins, o)
+			}
+		}
+		return nil
+	}},
+}
+
+// proxySettingKey returns the index of key in proxySettingKeys, or -1.
+func proxySettingKey(key string) int {
+	for i, k := range proxySettingKeys {
+		if k.key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// allSettings is what `sluice settings --json` prints: the journal
+// settings and the proxy settings side by side, in one object.
+type allSettings struct {
+	proxy.Settings
+	proxy.ProxySettings
+}
+
+// proxySettingsOf reads the proxy settings with their error when the
+// engine can say (the control client's ProxySettings returns the zero
+// value on failure).
+func proxySettingsOf(ctx context.Context, eng Engine) (proxy.ProxySettings, error) {
+	if c, ok := eng.(interface {
+		ProxySettingsContext(context.Context) (proxy.ProxySettings, error)
+	}); ok {
+		return c.ProxySettingsContext(ctx)
+	}
+	return eng.ProxySettings(), nil
+}
+
+// setProxySetting changes one proxy setting and prints them all.
+func setProxySetting(ctx context.Context, w io.Writer, eng Engine, i int, value string) error {
+	ps, err := proxySettingsOf(ctx, eng)
+	if err != nil {
+		return err
+	}
+	k := proxySettingKeys[i]
+	if by := ps.Fixed[k.key]; by != "" {
+		return fmt.Errorf("%s is fixed by %s for this Sluice; change or unset it there", k.key, by)
+	}
+	if err := k.set(&ps, value); err != nil {
+		return usagef("%s %q: %v", k.key, value, err)
+	}
+	if err := eng.UpdateProxySettings(ctx, ps); err != nil {
+		return err
+	}
+	if ps, err = proxySettingsOf(ctx, eng); err != nil {
+		return err
+	}
+	printProxySettings(w, ps)
+	return nil
+}
+
+func printProxySettings(w io.Writer, ps proxy.ProxySettings) {
+	origins := strings.Join(ps.AllowedOrigins, ",")
+	if origins == "" {
+		origins = "none"
+	}
+	for _, r := range [][2]string{
+		{proxy.SettingStrategy, ps.Strategy},
+		{proxy.SettingSessionWindow, shortDuration(ps.SessionWindow)},
+		{proxy.SettingRetries, strconv.Itoa(ps.RetryAttempts)},
+		{proxy.SettingRetryDelay, ps.RetryDelay.String()},
+		{proxy.SettingAllowedOrigins, origins},
+	} {
+		line := fmt.Sprintf("%-19s %s", r[0], r[1])
+		if by := ps.Fixed[r[0]]; by != "" {
+			line += "  (fixed by " + by + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// shortDuration is d without the zero units Go prints: 5h, 1h30m, 90s.
+func shortDuration(d time.Duration) string {
+	t := d.String()
+	if strings.HasSuffix(t, "m0s") {
+		t = strings.TrimSuffix(t, "0s")
+	}
+	if strings.HasSuffix(t, "h0m") {
+		t = strings.TrimSuffix(t, "0m")
+	}
+	return t
+}

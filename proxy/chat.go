@@ -1,0 +1,132 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/sluice-proxy/sluice/proxy/openai"
+)
+
+// anthropicVersion is sent with translated requests: OpenAI clients send
+// none, and the Messages API reads no body without one.
+const anthropicVersion = "2023-06-01"
+
+// upstreamPathCtx carries the upstream endpoint of a translated request,
+// whose client asked for another path (see upstreamURL).
+type upstreamPathCtx struct{}
+
+// openaiRoutes registers the OpenAI dialect: Chat Completions, and the
+// model list for clients that are not Anthropic's (v1 serves those).
+// openaiDialect, in front of the guards, already chose the dialect.
+func (s *Service) openaiRoutes(mux *http.ServeMux, v1 http.Handler) {
+	mux.Handle("POST /v1/chat/completions", s.requireKey(s.limitBody(http.HandlerFunc(s.chatCompletions))))
+	models := s.requireKey(s.limitBody(http.HandlerFunc(s.openaiModels)))
+	byDialect := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if dialectWriter(r) == nil {
+			v1.ServeHTTP(w, r)
+			return
+		}
+		models.ServeHTTP(w, r)
+	})
+	mux.Handle("GET /v1/models", byDialect)
+	mux.Handle("GET /v1/models/{id}", byDialect)
+}
+
+// isOpenAIRequest reports whether r is in OpenAI's dialect. Both dialects
+// list models at /v1/models: Anthropic's clients always send
+// anthropic-version (the API refuses requests without it) and often
+// x-api-key; OpenAI's send neither, only a Bearer key.
+func isOpenAIRequest(r *http.Request) bool {
+	switch p := r.URL.Path; {
+	case p == "/v1/chat/completions":
+		return true
+	case p == "/v1/models" || strings.HasPrefix(p, "/v1/models/"):
+		return r.Header.Get("Anthropic-Version") == "" && len(r.Header.Values("X-Api-Key")) == 0
+	}
+	return false
+}
+
+// chatCompletions translates a Chat Completions request into a Messages
+// request and sends it down the same path as /v1/messages: account choice,
+// session affinity, credentials, failover, retries, journal. Only the body
+// changes (and anthropic-version, which the body's dialect requires); the
+// client's headers go upstream as they came, as with any client.
+func (s *Service) chatCompletions(w http.ResponseWriter, r *http.Request) {
+	ow := dialectWriter(r)
+	body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, errTooLarge, fmt.Sprintf("request body exceeds Sluice's limit of %d bytes", s.cfg.BodyLimit))
+			return
+		}
+		writeError(w, http.StatusBadRequest, errInvalidRequest, "could not read the request body")
+		return
+	}
+	msgs, opts, err := openai.ToMessages(body)
+	if err != nil {
+		writeOpenAIError(w, err)
+		return
+	}
+	created := s.now().Unix()
+	ow.json = func(b []byte) ([]byte, error) { return openai.FromMessage(b, created) }
+	if opts.Stream {
+		ow.stream = &openai.Stream{Out: ow.w, IncludeUsage: opts.IncludeUsage, Created: created}
+	}
+	s.forward(w, translated(r, "/v1/messages", "", msgs))
+}
+
+// openaiModels lists the models the upstream lists, or describes one, in
+// OpenAI's shape.
+func (s *Service) openaiModels(w http.ResponseWriter, r *http.Request) {
+	if id := r.PathValue("id"); id != "" {
+		dialectWriter(r).json = openai.FromModel
+		s.forward(w, translated(r, "/v1/models/"+url.PathEscape(id), "", nil))
+		return
+	}
+	dialectWriter(r).json = openai.FromModels
+	// The Models API pages 20 at a time by default; 1000 is its maximum
+	// and more than it lists.
+	s.forward(w, translated(r, "/v1/models", "limit=1000", nil))
+}
+
+// translated is r carrying body for the upstream endpoint path. The
+// journal keeps the path the client asked for.
+func translated(r *http.Request, path, query string, body []byte) *http.Request {
+	r2 := r.Clone(context.WithValue(r.Context(), upstreamPathCtx{}, path))
+	r2.URL.RawQuery = query
+	if r2.Header.Get("Anthropic-Version") == "" {
+		r2.Header.Set("Anthropic-Version", anthropicVersion)
+	}
+	r2.Header.Del("Content-Length")
+	if body == nil {
+		r2.Body, r2.ContentLength = http.NoBody, 0
+		return r2
+	}
+	r2.Body, r2.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	r2.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	return r2
+}
+
+// writeOpenAIError answers a request the translation refused, naming the
+// offending field as OpenAI does.
+func writeOpenAIError(w http.ResponseWriter, err error) {
+	e := openai.NewError(errInvalidRequest, err.Error())
+	var re *openai.RequestError
+	if errors.As(err, &re) && re.Param != "" {
+		e.Param = &re.Param
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("x-sluice-error", "1")
+	ownHeaders(h)
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write(openai.ErrorBody(e))
+}
