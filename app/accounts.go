@@ -172,6 +172,10 @@ func (c *card) update(a proxy.AccountView, first, last bool, now time.Time) {
 	enable(c.down, !last)
 	c.replace.Hidden = a.Kind != string(vault.KindAPIKey)
 	c.replace.Refresh()
+	// An API-key account is fixed by replacing its key; signing in again
+	// is for subscription logins.
+	c.again.Hidden = a.Kind == string(vault.KindAPIKey)
+	c.again.Refresh()
 	// Clearing a limit by hand is for when the user knows it is over (a
 	// reset the engine has not seen yet).
 	c.clear.Hidden = a.State != "limited" && len(a.ScopedLimits) == 0

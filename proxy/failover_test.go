@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -169,6 +170,14 @@ func TestAllLimitedIs429WithRetryAfter(t *testing.T) {
 	if !strings.Contains(got.Error.Message, when) {
 		t.Errorf("message %q does not name the reset %s", got.Error.Message, when)
 	}
+	// The refusal is journaled under the model asked for: the Logs tab and
+	// Usage by model show it there, not under a blank model.
+	waitFor(t, "the refusal journaled with its model", func() bool {
+		recs, _ := e.db.Records(context.Background(), journal.Query{})
+		return slices.ContainsFunc(recs, func(r journal.Record) bool {
+			return r.Status == http.StatusTooManyRequests && r.Model == "claude-sonnet-4-5"
+		})
+	})
 	// The SDK reads it as the API's own rate-limit error.
 	_, err := c.Messages.New(context.Background(), params())
 	var apiErr *anthropic.Error

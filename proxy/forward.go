@@ -77,6 +77,11 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		r: r, body: body, session: session, model: requestModel(body), exclude: s.keyExclusions(r.Context()),
 		delay: ps.RetryDelay, maxRetries: ps.RetryAttempts, rec: rec, start: start, capture: capt,
 	}
+	// The model the client asked for, so a request refused before any
+	// account answered (every account limited, a key over its cap) is
+	// still journaled under its model; the upstream's answer names the
+	// model it used and replaces this.
+	rec.Model = sanitize(a.model)
 	if s.passThrough(w, a) {
 		return
 	}

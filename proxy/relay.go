@@ -132,7 +132,9 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 		counts, ok = usage.FromJSON(capture)
 	}
 	if ok {
-		a.rec.Model = counts.Model
+		if counts.Model != "" {
+			a.rec.Model = counts.Model
+		}
 		a.rec.InputTokens = counts.InputTokens
 		a.rec.OutputTokens = counts.OutputTokens
 		a.rec.CacheRead = counts.CacheRead
