@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -42,6 +43,7 @@ var (
 	harnessCPUProf = flag.String("harness.cpuprofile", "", "write the engine's CPU profile here")
 	harnessMemProf = flag.String("harness.memprofile", "", "write the engine's allocs profile here")
 	harnessSlow    = flag.Int("harness.slow", 1000, "concurrent slow streams held open at the end (0: none)")
+	harnessGOGC    = flag.Int("harness.gogc", 0, "the engine's GOGC (0: the runtime's default)")
 	harnessCases   = flag.String("harness.cases", "json/1,stream/1,json/32,stream/32,json/256,stream/256", "mode/concurrency list")
 )
 
@@ -55,6 +57,9 @@ func harnessBody(stream bool) string {
 
 // harnessEngine serves until its stdin closes, then writes its profiles.
 func harnessEngine(t *testing.T, dir string) {
+	if g, _ := strconv.Atoi(os.Getenv("SLUICE_HARNESS_GOGC")); g > 0 {
+		debug.SetGCPercent(g)
+	}
 	if p := os.Getenv("SLUICE_HARNESS_CPUPROFILE"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {
@@ -193,7 +198,8 @@ func TestLoadRatios(t *testing.T) {
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadRatios$")
 	cmd.Env = append(os.Environ(), harnessChildEnv+"="+t.TempDir(), "SLUICE_TEST_UPSTREAM="+fake.URL,
-		"SLUICE_HARNESS_CPUPROFILE="+*harnessCPUProf, "SLUICE_HARNESS_MEMPROFILE="+*harnessMemProf)
+		"SLUICE_HARNESS_CPUPROFILE="+*harnessCPUProf, "SLUICE_HARNESS_MEMPROFILE="+*harnessMemProf,
+		"SLUICE_HARNESS_GOGC="+strconv.Itoa(*harnessGOGC))
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
