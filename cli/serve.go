@@ -43,7 +43,6 @@ func ownedMessage(o *control.OwnedError, dataDir string) string {
 // down gracefully: in-flight streams finish or time out, the request log
 // and pool state are flushed.
 func (e *env) serve(ctx context.Context) error {
-	tuneGC()
 	lk, err := acquireOwner(ctx, e.set.DataDir, control.KindServe)
 	var owned *control.OwnedError
 	if errors.As(err, &owned) {

@@ -43,7 +43,7 @@ var (
 	harnessCPUProf = flag.String("harness.cpuprofile", "", "write the engine's CPU profile here")
 	harnessMemProf = flag.String("harness.memprofile", "", "write the engine's allocs profile here")
 	harnessSlow    = flag.Int("harness.slow", 1000, "concurrent slow streams held open at the end (0: none)")
-	harnessGOGC    = flag.Int("harness.gogc", 50, "the engine's GOGC: 50 as `sluice serve` sets it (cli/gc.go); 0 for the runtime's default")
+	harnessGOGC    = flag.Int("harness.gogc", 0, "the engine's GOGC (0: the runtime's default, as `sluice serve` runs)")
 	harnessCases   = flag.String("harness.cases", "json/1,stream/1,json/32,stream/32,json/256,stream/256", "mode/concurrency list")
 )
 
