@@ -75,9 +75,16 @@ func TestReadBodyUnpooled(t *testing.T) {
 }
 
 func TestBodyClass(t *testing.T) {
-	for n, want := range map[int]int{1: 0, 16 << 10: 0, 16<<10 + 1: 1, 1 << 20: maxBodyClass - minBodyClass, 1<<20 + 1: -1, 0: -1} {
+	for n, want := range map[int]int{1: 0, 16 << 10: 0, 16<<10 + 1: 1, 24 << 10: 1, 24<<10 + 1: 2, 1 << 20: len(bodyPools) - 1, 1<<20 + 1: -1, 0: -1} {
 		if got := bodyClass(n); got != want {
 			t.Errorf("bodyClass(%d) = %d, want %d", n, got, want)
+		}
+	}
+	// Every size gets a buffer that holds it and wastes at most a third.
+	for n := 1; n <= 1<<20; n += 997 {
+		size := bodyClassSize(bodyClass(n))
+		if size < n || (n > 16<<10 && 3*(size-n) > size) {
+			t.Fatalf("a %d-byte body gets a %d-byte buffer", n, size)
 		}
 	}
 }
