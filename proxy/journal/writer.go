@@ -26,7 +26,7 @@ const maxQueuedPayloads = 64 << 20
 // record alone was a quarter of the engine's CPU (load harness profile).
 // 20 ms turned that into one commit per dozens of requests, yet commits
 // were still 6% of the engine's CPU at 32 clients; 100 ms (or maxBatch
-// records, whichever comes first) makes them ~1%, while a record still
+// records, whichever comes first) makes them ~2%, while a record still
 // reaches the disk well within a human's glance.
 const linger = 100 * time.Millisecond
 
