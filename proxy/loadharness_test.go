@@ -223,7 +223,7 @@ func TestLoadRatios(t *testing.T) {
 		targets = append(targets, harnessTarget{name: "nginx", base: "http://" + ng.addr, pids: func() []int { return ng.pids(t) }})
 		fmt.Fprintf(&out, "nginx: %s, %d workers\n", bin, nginxWorkers)
 	} else {
-		fmt.Fprintf(&out, "nginx: not installed, skipped (set SLUICE_NGINX to measure it)\n")
+		fmt.Fprintf(&out, "nginx: not installed or SLUICE_NGINX=off, skipped (SLUICE_NGINX=PATH names one)\n")
 	}
 	fmt.Fprintf(&out, "engine idle: RssAnon %d KiB, RssFile %d KiB\n", idle.rssAnon, idle.rssFile)
 	fmt.Fprintf(&out, "| case | direct req/s | through req/s | ratio | added p50 | p50 d/t | p90 d/t | p99 d/t | TTFB p50 d/t | errors d/t | CPU/req | RssAnon max | RssFile |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")

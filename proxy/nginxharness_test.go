@@ -16,8 +16,9 @@ import (
 )
 
 // The nginx side of the ratio harness: when nginx is installed (on PATH,
-// or named by SLUICE_NGINX), the same rounds also go through an nginx
-// reverse proxy in front of the same fake upstream, so Sluice's CPU per
+// in /usr/sbin, or named by SLUICE_NGINX; "off" skips it), the same rounds
+// also go through an nginx reverse proxy in front of the same fake
+// upstream, so Sluice's CPU per
 // request and memory can be set beside a proxy that is the goal. Without
 // nginx the harness runs as before and says nginx was skipped; nothing in
 // CI depends on it (the harness is not part of `make test`).
@@ -71,9 +72,12 @@ type nginxProxy struct {
 	cmd  *exec.Cmd
 }
 
-// nginxPath is the nginx binary to measure, or "" when none is installed.
+// nginxPath is the nginx binary to measure, or "" when none is installed
+// or SLUICE_NGINX is "off".
 func nginxPath() string {
-	if p := os.Getenv("SLUICE_NGINX"); p != "" {
+	if p := os.Getenv("SLUICE_NGINX"); p == "off" {
+		return ""
+	} else if p != "" {
 		return p
 	}
 	p, err := exec.LookPath("nginx")
