@@ -60,7 +60,8 @@ func isOpenAIRequest(r *http.Request) bool {
 // client's headers go upstream as they came, as with any client.
 func (s *Service) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	ow := dialectWriter(r)
-	body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
+	bb, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
+	defer bb.drop() // the translation below is a copy
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -70,7 +71,7 @@ func (s *Service) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errInvalidRequest, "could not read the request body")
 		return
 	}
-	msgs, opts, err := openai.ToMessages(body)
+	msgs, opts, err := openai.ToMessages(bb.b)
 	if err != nil {
 		writeOpenAIError(w, err)
 		return

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,7 +20,8 @@ import (
 // attempt is the state of one client request across upstream attempts.
 type attempt struct {
 	r       *http.Request
-	body    []byte
+	body    []byte   // nil once an answer is being relayed
+	bb      *bodyBuf // body's pooled buffer: upstream requests read it through bb.reader
 	session string
 	model   string          // the body's "model", for model-scoped limits
 	guard   pool.Signal     // the plan guard stopped this request on an account (classify.go)
@@ -60,7 +60,9 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		s.sessions.observe(session, *rec, s.now(), ps.SessionWindow)
 		s.events.publish(Event{Kind: EventRequest, AccountID: rec.AccountID, Time: s.now()})
 	}()
-	body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
+	bb, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
+	defer bb.drop()
+	body := bb.b
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -74,7 +76,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 	}
 	capt = s.startCapture(body)
 	a := &attempt{
-		r: r, body: body, session: session, model: requestModel(body), exclude: s.keyExclusions(r.Context()),
+		r: r, body: body, bb: bb, session: session, model: requestModel(body), exclude: s.keyExclusions(r.Context()),
 		delay: ps.RetryDelay, maxRetries: ps.RetryAttempts, rec: rec, start: start, capture: capt,
 	}
 	// The model the client asked for, so a request refused before any
@@ -86,19 +88,6 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.attempt(w, a)
-}
-
-// readBody reads a request body in one allocation when its length is
-// declared: io.ReadAll's doubling was over half the bytes the engine
-// allocated per request in the load harness.
-func readBody(r io.Reader, declared, limit int64) ([]byte, error) {
-	if declared <= 0 || declared > limit {
-		return io.ReadAll(r)
-	}
-	var b bytes.Buffer
-	b.Grow(int(declared) + bytes.MinRead) // MinRead: room to see EOF without growing
-	_, err := b.ReadFrom(r)
-	return b.Bytes(), err
 }
 
 // badPath rejects /v1 paths that name no endpoint (unclean paths were
@@ -236,16 +225,12 @@ func (s *Service) backoff(ctx context.Context, a *attempt) bool {
 func (s *Service) upstreamRequest(ctx context.Context, a *attempt, cred vault.Credential) (*http.Request, error) {
 	// The body was read once; each attempt reads it through a new reader
 	// without copying it.
-	req, err := http.NewRequestWithContext(ctx, a.r.Method, s.upstreamURL(a.r), bytes.NewReader(a.body))
+	req, err := http.NewRequestWithContext(ctx, a.r.Method, s.upstreamURL(a.r), http.NoBody)
 	if err != nil {
 		return nil, fmt.Errorf("build upstream request: %w", err)
 	}
 	req.Header = upstreamHeader(a.r.Header, cred)
-	req.ContentLength = int64(len(a.body))
-	if len(a.body) == 0 {
-		req.Body = http.NoBody
-	}
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(a.body)), nil }
+	a.setBody(req)
 	return req, nil
 }
 

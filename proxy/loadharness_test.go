@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -42,6 +43,7 @@ var (
 	harnessCPUProf = flag.String("harness.cpuprofile", "", "write the engine's CPU profile here")
 	harnessMemProf = flag.String("harness.memprofile", "", "write the engine's allocs profile here")
 	harnessSlow    = flag.Int("harness.slow", 1000, "concurrent slow streams held open at the end (0: none)")
+	harnessGOGC    = flag.Int("harness.gogc", 0, "the engine's GOGC (0: the runtime's default, as `sluice serve` runs)")
 	harnessCases   = flag.String("harness.cases", "json/1,stream/1,json/32,stream/32,json/256,stream/256", "mode/concurrency list")
 )
 
@@ -55,6 +57,9 @@ func harnessBody(stream bool) string {
 
 // harnessEngine serves until its stdin closes, then writes its profiles.
 func harnessEngine(t *testing.T, dir string) {
+	if g, _ := strconv.Atoi(os.Getenv("SLUICE_HARNESS_GOGC")); g > 0 {
+		debug.SetGCPercent(g)
+	}
 	if p := os.Getenv("SLUICE_HARNESS_CPUPROFILE"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {
@@ -126,7 +131,7 @@ type roundResult struct {
 }
 
 // runRound sends back-to-back requests from c clients for d.
-func runRound(c *http.Client, base, key string, conc int, stream bool, body string, d time.Duration) roundResult {
+func runRound(c *http.Client, base, key string, conc int, body string, d time.Duration) roundResult {
 	var res roundResult
 	var mu sync.Mutex
 	var ok, errs atomic.Int64
@@ -193,7 +198,8 @@ func TestLoadRatios(t *testing.T) {
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadRatios$")
 	cmd.Env = append(os.Environ(), harnessChildEnv+"="+t.TempDir(), "SLUICE_TEST_UPSTREAM="+fake.URL,
-		"SLUICE_HARNESS_CPUPROFILE="+*harnessCPUProf, "SLUICE_HARNESS_MEMPROFILE="+*harnessMemProf)
+		"SLUICE_HARNESS_CPUPROFILE="+*harnessCPUProf, "SLUICE_HARNESS_MEMPROFILE="+*harnessMemProf,
+		"SLUICE_HARNESS_GOGC="+strconv.Itoa(*harnessGOGC))
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -206,83 +212,52 @@ func TestLoadRatios(t *testing.T) {
 	pid := cmd.Process.Pid
 	idle := readProc(t, pid)
 
+	// The proxies measured beside direct: Sluice, and nginx when installed.
+	targets := []harnessTarget{
+		{name: "direct", base: fake.URL},
+		{name: "Sluice", base: "http://" + addr, pids: func() []int { return []int{pid} }},
+	}
 	var out strings.Builder
+	if bin := nginxPath(); bin != "" {
+		ng := startNginx(t, bin, fake.URL)
+		targets = append(targets, harnessTarget{name: "nginx", base: "http://" + ng.addr, pids: func() []int { return ng.pids(t) }})
+		fmt.Fprintf(&out, "nginx: %s, %d workers\n", bin, nginxWorkers)
+	} else {
+		fmt.Fprintf(&out, "nginx: not installed or SLUICE_NGINX=off, skipped (SLUICE_NGINX=PATH names one)\n")
+	}
 	fmt.Fprintf(&out, "engine idle: RssAnon %d KiB, RssFile %d KiB\n", idle.rssAnon, idle.rssFile)
 	fmt.Fprintf(&out, "| case | direct req/s | through req/s | ratio | added p50 | p50 d/t | p90 d/t | p99 d/t | TTFB p50 d/t | errors d/t | CPU/req | RssAnon max | RssFile |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	var ngOut strings.Builder
 	for _, cs := range strings.Split(*harnessCases, ",") {
 		if cs == "" {
 			continue
 		}
 		mode, cstr, _ := strings.Cut(cs, "/")
 		conc, _ := strconv.Atoi(cstr)
-		stream := mode == "stream"
-		body := harnessBody(stream)
-		tr := &http.Transport{MaxIdleConns: 2 * conc, MaxIdleConnsPerHost: conc, IdleConnTimeout: time.Minute}
-		c := &http.Client{Transport: tr, Timeout: time.Minute}
-		targets := [2]string{fake.URL, "http://" + addr}
-		var res [2]roundResult
-		var cpu time.Duration
-		var anonMax int64
-		runRound(c, targets[1], key, conc, stream, body, 500*time.Millisecond) // warm connections
-		runRound(c, targets[0], key, conc, stream, body, 500*time.Millisecond)
-		for r := range *harnessRounds {
-			for i := range 2 {
-				i := (i + r) % 2 // alternate which goes first
-				done := make(chan struct{})
-				var sampled atomic.Int64
-				if i == 1 {
-					go func() {
-						tk := time.NewTicker(100 * time.Millisecond)
-						defer tk.Stop()
-						for {
-							select {
-							case <-done:
-								return
-							case <-tk.C:
-								sampled.Store(max(sampled.Load(), readProc(t, pid).rssAnon))
-							}
-						}
-					}()
-				}
-				before := readProc(t, pid)
-				rr := runRound(c, targets[i], key, conc, stream, body, *harnessRound)
-				after := readProc(t, pid)
-				close(done)
-				if i == 1 {
-					cpu += after.cpu - before.cpu
-					anonMax = max(anonMax, sampled.Load(), after.rssAnon)
-				}
-				res[i].ok += rr.ok
-				res[i].errs += rr.errs
-				res[i].elapsed += rr.elapsed
-				res[i].lat = append(res[i].lat, rr.lat...)
-				res[i].ttfb = append(res[i].ttfb, rr.ttfb...)
-				if res[i].firstErr == "" {
-					res[i].firstErr = rr.firstErr
-				}
-			}
-		}
-		tr.CloseIdleConnections()
+		res := runCase(t, targets, key, conc, harnessBody(mode == "stream"))
 		for i := range res {
-			slices.Sort(res[i].lat)
-			slices.Sort(res[i].ttfb)
 			if res[i].firstErr != "" {
-				t.Logf("%s %v: first error: %s", cs, targets[i], res[i].firstErr)
+				t.Logf("%s %s: first error: %s", cs, targets[i].name, res[i].firstErr)
 			}
 		}
-		rate := func(r roundResult) float64 { return float64(r.ok) / r.elapsed.Seconds() }
-		us := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/1e6) }
-		ps := readProc(t, pid)
-		cpuPer := time.Duration(0)
-		if res[1].ok > 0 {
-			cpuPer = cpu / time.Duration(res[1].ok)
+		d, s := res[0], res[1]
+		fmt.Fprintf(&out, "| %s c=%d | %.0f | %.0f | **%.2fx** | %+.2f ms | %.2f/%.2f | %.2f/%.2f | %.2f/%.2f | %.2f/%.2f | %d/%d | %d µs | %.1f MiB | %.1f MiB |\n",
+			mode, conc, d.rate(), s.rate(), s.rate()/d.rate(), msf(pct(s.lat, 50)-pct(d.lat, 50)),
+			msf(pct(d.lat, 50)), msf(pct(s.lat, 50)), msf(pct(d.lat, 90)), msf(pct(s.lat, 90)),
+			msf(pct(d.lat, 99)), msf(pct(s.lat, 99)), msf(pct(d.ttfb, 50)), msf(pct(s.ttfb, 50)),
+			d.errs, s.errs, s.cpuPer().Microseconds(), float64(s.anonMax)/1024, float64(readProc(t, pid).rssFile)/1024)
+		if len(res) > 2 {
+			n := res[2]
+			fmt.Fprintf(&ngOut, "| %s c=%d | %.0f | **%.2fx** | %.2fx | %+.2f ms | %+.2f ms | %d | %d µs | %d µs | **%.2fx** | %.1f MiB | %.1f MiB |\n",
+				mode, conc, n.rate(), n.rate()/d.rate(), s.rate()/d.rate(), msf(pct(n.lat, 50)-pct(d.lat, 50)),
+				msf(pct(n.ttfb, 50)-pct(d.ttfb, 50)), n.errs, n.cpuPer().Microseconds(), s.cpuPer().Microseconds(),
+				float64(s.cpuPer())/float64(max(n.cpuPer(), 1)), float64(n.anonMax)/1024, float64(s.anonMax)/1024)
 		}
-		fmt.Fprintf(&out, "| %s c=%d | %.0f | %.0f | **%.2fx** | %+.2f ms | %s/%s | %s/%s | %s/%s | %s/%s | %d/%d | %d µs | %.1f MiB | %.1f MiB |\n",
-			mode, conc, rate(res[0]), rate(res[1]), rate(res[1])/rate(res[0]),
-			float64(pct(res[1].lat, 50)-pct(res[0].lat, 50))/1e6,
-			us(pct(res[0].lat, 50)), us(pct(res[1].lat, 50)), us(pct(res[0].lat, 90)), us(pct(res[1].lat, 90)),
-			us(pct(res[0].lat, 99)), us(pct(res[1].lat, 99)), us(pct(res[0].ttfb, 50)), us(pct(res[1].ttfb, 50)),
-			res[0].errs, res[1].errs, cpuPer.Microseconds(), float64(anonMax)/1024, float64(ps.rssFile)/1024)
+	}
+	if ngOut.Len() > 0 {
+		fmt.Fprintf(&out, "nginx in the same rounds (CPU and RssAnon: master + workers):\n")
+		fmt.Fprintf(&out, "| case | nginx req/s | nginx ratio | Sluice ratio | nginx added p50 | nginx TTFB added | errors | nginx CPU/req | Sluice CPU/req | Sluice/nginx CPU | nginx RssAnon max | Sluice RssAnon max |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		out.WriteString(ngOut.String())
 	}
 	if *harnessSlow > 0 {
 		slowStreams(t, &out, fake, "http://"+addr, key, pid, *harnessSlow)
@@ -347,4 +322,92 @@ func slowStreams(t *testing.T, out *strings.Builder, fake *fakeapi.Server, base,
 	per := float64(peak.Load()-before.rssAnon) / float64(n)
 	fmt.Fprintf(out, "%d concurrent slow streams: %d errors; engine RssAnon %.1f -> peak %.1f MiB: %.0f KiB per stream\n",
 		n, errs.Load(), float64(before.rssAnon)/1024, float64(peak.Load())/1024, per)
+}
+
+// harnessTarget is where one kind of round sends its requests: direct to
+// the fake, or through a proxy whose processes (pids) are measured.
+type harnessTarget struct {
+	name string
+	base string
+	pids func() []int // nil for direct: nothing of ours to measure
+}
+
+// caseResult is one target's rounds of one case, with the proxy's CPU
+// time and peak anonymous memory over its own rounds.
+type caseResult struct {
+	roundResult
+	cpu     time.Duration
+	anonMax int64 // KiB
+}
+
+func (r caseResult) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
+
+// cpuPer is the proxy's CPU time per request it completed.
+func (r caseResult) cpuPer() time.Duration {
+	if r.ok == 0 {
+		return 0
+	}
+	return r.cpu / time.Duration(r.ok)
+}
+
+func msf(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// runCase runs -harness.rounds rounds against every target at concurrency
+// conc, rotating which target goes first, and returns their results in
+// the order of targets, latencies sorted.
+func runCase(t *testing.T, targets []harnessTarget, key string, conc int, body string) []caseResult {
+	tr := &http.Transport{MaxIdleConns: 2 * conc * len(targets), MaxIdleConnsPerHost: conc, IdleConnTimeout: time.Minute}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: time.Minute}
+	for _, tg := range targets { // warm connections
+		runRound(c, tg.base, key, conc, body, 500*time.Millisecond)
+	}
+	res := make([]caseResult, len(targets))
+	for r := range *harnessRounds {
+		for j := range targets {
+			i := (j + r) % len(targets) // rotate which goes first
+			tg := targets[i]
+			var pids []int
+			if tg.pids != nil {
+				pids = tg.pids()
+			}
+			done := make(chan struct{})
+			sampled := make(chan int64, 1)
+			go func() {
+				var peak int64
+				tk := time.NewTicker(100 * time.Millisecond)
+				defer tk.Stop()
+				for {
+					select {
+					case <-done:
+						sampled <- peak
+						return
+					case <-tk.C:
+						if pids != nil {
+							peak = max(peak, readProcs(t, pids).rssAnon)
+						}
+					}
+				}
+			}()
+			before := readProcs(t, pids)
+			rr := runRound(c, tg.base, key, conc, body, *harnessRound)
+			after := readProcs(t, pids)
+			close(done)
+			res[i].cpu += after.cpu - before.cpu
+			res[i].anonMax = max(res[i].anonMax, <-sampled, after.rssAnon)
+			res[i].ok += rr.ok
+			res[i].errs += rr.errs
+			res[i].elapsed += rr.elapsed
+			res[i].lat = append(res[i].lat, rr.lat...)
+			res[i].ttfb = append(res[i].ttfb, rr.ttfb...)
+			if res[i].firstErr == "" {
+				res[i].firstErr = rr.firstErr
+			}
+		}
+	}
+	for i := range res {
+		slices.Sort(res[i].lat)
+		slices.Sort(res[i].ttfb)
+	}
+	return res
 }

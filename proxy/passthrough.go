@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -80,7 +79,7 @@ func (s *Service) passThrough(w http.ResponseWriter, a *attempt) bool {
 	}
 	id := observedID(cred)
 	a.rec.AccountID, a.rec.Attempts = id, 1
-	req, err := http.NewRequestWithContext(a.r.Context(), a.r.Method, s.upstreamURL(a.r), bytes.NewReader(a.body))
+	req, err := http.NewRequestWithContext(a.r.Context(), a.r.Method, s.upstreamURL(a.r), http.NoBody)
 	if err != nil {
 		a.rec.Status, a.rec.Error = http.StatusBadRequest, "request not forwardable"
 		writeError(w, http.StatusBadRequest, errInvalidRequest, "Sluice cannot forward this request: its URL is not valid")
@@ -88,10 +87,7 @@ func (s *Service) passThrough(w http.ResponseWriter, a *attempt) bool {
 	}
 	req.Header = a.r.Header.Clone()
 	removeHop(req.Header)
-	req.ContentLength = int64(len(a.body))
-	if len(a.body) == 0 {
-		req.Body = http.NoBody
-	}
+	a.setBody(req)
 	resp, err := s.transport.RoundTrip(req)
 	if err != nil {
 		if a.r.Context().Err() != nil {

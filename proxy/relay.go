@@ -35,6 +35,8 @@ var (
 // dies mid-stream ends the stream with a clean error event.
 func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, resp *http.Response) {
 	defer resp.Body.Close()
+	a.body = nil
+	a.bb.drop() // no attempt follows: a stream need not keep its request
 	copyResponseHeader(w.Header(), resp.Header)
 	w.WriteHeader(resp.StatusCode)
 	a.rec.Status = resp.StatusCode

@@ -24,9 +24,11 @@ const maxQueuedPayloads = 64 << 20
 // a batch. Each commit costs ~100-300 µs of CPU (WAL frames, checksums,
 // write syscalls): at one client's pace (~1,000 req/s) committing every
 // record alone was a quarter of the engine's CPU (load harness profile).
-// 20 ms turns that into one commit per dozens of requests,
-// while a record still reaches the disk well within a human's glance.
-const linger = 20 * time.Millisecond
+// 20 ms turned that into one commit per dozens of requests, yet commits
+// were still 6% of the engine's CPU at 32 clients; 100 ms (or maxBatch
+// records, whichever comes first) makes them ~2%, while a record still
+// reaches the disk well within a human's glance.
+const linger = 100 * time.Millisecond
 
 // Writer appends records to the journal off the request path. Records wait
 // in a bounded queue; one goroutine takes whatever has queued (up to
