@@ -16,7 +16,8 @@ const (
 	EventAccounts EventKind = "accounts"
 	// EventAccountState: an account's limits, quarantine or login state changed.
 	EventAccountState EventKind = "account-state"
-	// EventRequest: a request finished (the log and usage views refresh).
+	// EventRequest: requests finished and their records are in the
+	// journal (the log and usage views refresh); one per batch written.
 	EventRequest EventKind = "request"
 )
 

@@ -58,7 +58,6 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		s.records.Add(*rec)
 		s.addKeyCost(r.Context(), rec.Time, rec.CostMicros)
 		s.sessions.observe(session, *rec, s.now(), ps.SessionWindow)
-		s.events.publish(Event{Kind: EventRequest, AccountID: rec.AccountID, Time: s.now()})
 	}()
 	bb, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
 	defer bb.drop()

@@ -451,3 +451,33 @@ func TestJSONShapes(t *testing.T) {
 		}
 	}
 }
+
+// The log and usage views re-read the journal when the engine says a
+// request finished: by then its record must be readable, not still waiting
+// for the writer's batch.
+func TestRequestEventFollowsTheRecordIntoTheJournal(t *testing.T) {
+	e := newEnv(t)
+	threeAccounts(e)
+	events, stop := e.svc.Subscribe()
+	defer stop()
+	for i := range 3 {
+		resp := post(e)
+		resp.Body.Close()
+		deadline := time.After(10 * time.Second)
+	wait:
+		for {
+			select {
+			case ev := <-events:
+				if ev.Kind == proxy.EventRequest {
+					break wait
+				}
+			case <-deadline:
+				t.Fatalf("request %d: no request event", i+1)
+			}
+		}
+		p, err := e.svc.Logs(context.Background(), proxy.LogFilter{Limit: 10})
+		if err != nil || len(p.Entries) < i+1 {
+			t.Fatalf("request %d: the event came with %d records journaled (%v)", i+1, len(p.Entries), err)
+		}
+	}
+}

@@ -154,6 +154,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		return nil, err
 	}
 	s.records = s.db.NewWriter(4096, s.log)
+	// The log and usage views re-read the journal on this event, so it
+	// goes out once the records are in it, not when the requests end.
+	s.records.OnWritten(func(int) { s.events.publish(Event{Kind: EventRequest, Time: s.now()}) })
 	s.handler = s.routes()
 	s.persist.start()
 	s.retention = s.startRetention()

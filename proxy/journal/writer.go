@@ -43,6 +43,8 @@ type Writer struct {
 	mu     sync.RWMutex // guards closed against a send on a closed channel
 	closed bool
 
+	written atomic.Pointer[func(n int)] // see OnWritten
+
 	dropped        atomic.Int64
 	droppedPayload atomic.Int64
 	queuedPayload  atomic.Int64 // payload bytes in the queue
@@ -62,6 +64,12 @@ func (db *DB) NewWriter(queue int, log *slog.Logger) *Writer {
 	go w.run()
 	return w
 }
+
+// OnWritten sets fn to be called, from the writer's goroutine, with the
+// number of records each committed batch held: whoever shows the journal
+// re-reads it then, not when a request ends and its record may still be
+// waiting for the batch (up to linger).
+func (w *Writer) OnWritten(fn func(n int)) { w.written.Store(&fn) }
 
 // Add queues r and reports whether it was accepted. It never blocks: a
 // request must not wait on the disk, so when the queue is full, or the
@@ -153,6 +161,8 @@ func (w *Writer) run() {
 		if err != nil {
 			w.dropped.Add(int64(len(batch)))
 			w.log.Error("journal: request records lost", "count", len(batch), "err", err)
+		} else if fn := w.written.Load(); fn != nil {
+			(*fn)(len(batch))
 		}
 	}
 }
