@@ -23,6 +23,9 @@ type fakeEngine struct {
 	stops       int
 	subs        map[chan proxy.Event]struct{}
 
+	// logs plays the engine's Logs when set (an empty journal otherwise).
+	logs func(proxy.LogFilter) proxy.LogPage
+
 	// login plays the engine's Login; logins records each request.
 	login   func(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error)
 	logins  []proxy.LoginRequest

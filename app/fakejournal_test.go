@@ -11,8 +11,14 @@ import (
 // settings it keeps, and keys it lists. The real-engine tests cover what
 // these tabs show of a real journal.
 
-func (f *fakeEngine) Logs(context.Context, proxy.LogFilter) (proxy.LogPage, error) {
-	return proxy.LogPage{}, nil
+func (f *fakeEngine) Logs(_ context.Context, q proxy.LogFilter) (proxy.LogPage, error) {
+	f.mu.Lock()
+	logs := f.logs
+	f.mu.Unlock()
+	if logs == nil {
+		return proxy.LogPage{}, nil
+	}
+	return logs(q), nil
 }
 
 func (f *fakeEngine) Request(_ context.Context, id string) (proxy.RequestDetail, error) {

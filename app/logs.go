@@ -42,8 +42,9 @@ type logsTab struct {
 	account *widget.Select
 	status  *widget.Select
 	model   *widget.Entry
-	filter  *widget.Entry // text in the path or the error
-	note    *widget.Label // empty or failed log
+	filter  *widget.Entry  // text in the path or the error
+	note    *widget.Label  // empty or failed log
+	further *widget.Button // continues a text search past its bound
 	table   *widget.Table
 	detail  *widget.Label // the selected request in full
 
@@ -51,12 +52,18 @@ type logsTab struct {
 	next    string // cursor of the following page; "" at the end
 	lastSeq int64  // the newest request shown, to follow from
 	loading bool   // a page is being read
+	stopped bool   // the last page ended where a text search stopped looking
 	gen     int    // bumped by a filter change: older reads are dropped
 }
 
 func newLogsTab(eng Journal, do func(func())) *logsTab {
 	l := &logsTab{eng: eng, do: do, model: widget.NewEntry(), filter: widget.NewEntry(),
 		note: widget.NewLabel("No requests yet. Point a client at Sluice and they appear here.")}
+	// A text search looks through a bounded number of requests per read
+	// (the journal's TextScanRows); when it stops short, a few matches may
+	// not fill the table enough to scroll, so the user asks for more.
+	l.further = widget.NewButton("Search older requests", func() { l.more() })
+	l.further.Hide()
 	l.account = widget.NewSelect([]string{anyOption}, func(string) { l.reset() })
 	l.account.Selected = anyOption
 	l.status = widget.NewSelect([]string{anyOption, "2xx", "4xx", "5xx"}, func(string) { l.reset() })
@@ -104,7 +111,7 @@ func (l *logsTab) content() fyne.CanvasObject {
 		nil, container.NewGridWithColumns(2, l.model, l.filter))
 	detail := container.NewVScroll(l.detail)
 	detail.SetMinSize(fyne.NewSize(0, 150))
-	return container.NewBorder(container.NewVBox(filters, l.note), detail, nil, nil, l.table)
+	return container.NewBorder(container.NewVBox(filters, container.NewHBox(l.note, l.further)), detail, nil, nil, l.table)
 }
 
 // query is the filter the controls describe.
@@ -155,7 +162,7 @@ func (l *logsTab) reset() {
 	}
 	l.gen++
 	l.read(l.query(), func(p proxy.LogPage, err error) {
-		l.rows, l.next, l.lastSeq = p.Entries, p.Next, p.LastSeq
+		l.rows, l.next, l.lastSeq, l.stopped = p.Entries, p.Next, p.LastSeq, p.SearchStopped
 		l.shown(err)
 	})
 }
@@ -170,7 +177,7 @@ func (l *logsTab) more() {
 	l.read(f, func(p proxy.LogPage, err error) {
 		if err == nil {
 			l.rows = append(l.rows, p.Entries...)
-			l.next = p.Next
+			l.next, l.stopped = p.Next, p.SearchStopped
 		}
 		l.shown(err)
 	})
@@ -206,6 +213,8 @@ func (l *logsTab) shown(err error) {
 	switch {
 	case err != nil:
 		l.note.SetText("The request log could not be read: " + err.Error())
+	case len(l.rows) == 0 && l.stopped && l.next != "":
+		l.note.SetText("No match in the newest requests searched so far.")
 	case len(l.rows) == 0 && l.query() != (proxy.LogFilter{Limit: logPage}):
 		l.note.SetText("No requests match these filters.")
 	default:
@@ -213,6 +222,8 @@ func (l *logsTab) shown(err error) {
 	}
 	l.note.Hidden = err == nil && len(l.rows) > 0
 	l.note.Refresh()
+	l.further.Hidden = err != nil || !l.stopped || l.next == ""
+	l.further.Refresh()
 	l.table.Refresh()
 }
 
