@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -86,4 +87,40 @@ func TestLockedPayloadKeyBacksOff(t *testing.T) {
 		t.Fatal("capture did not resume after unlocking and the back-off")
 	}
 	e.grepDataDir(prompt)
+}
+
+// slowKeyring answers the payload key's item after a delay, as a file
+// keyring deriving its key or a desktop keyring waking up does.
+type slowKeyring struct{ proxy.Keyring }
+
+func (k slowKeyring) Get(id string) (vault.Credential, error) {
+	if id == "sluice.payload-key" {
+		time.Sleep(200 * time.Millisecond)
+	}
+	return k.Keyring.Get(id)
+}
+
+// Requests finishing together while the payload key is read for the first
+// time wait for that read (the key's lock is held across it) and keep
+// their payloads: the back-off is for a keyring that failed, not for one
+// that is slow.
+func TestCaptureOnFirstUseKeepsConcurrentPayloads(t *testing.T) {
+	e := newEnv(t, func(_ *proxy.Config, d *proxy.Deps) { d.Keyring = slowKeyring{Keyring: d.Keyring} })
+	e.addKey("work", accountKey)
+	st := e.svc.Settings()
+	st.Capture = true
+	if _, err := e.svc.UpdateSettings(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { e.send(`{"model":"claude-sonnet-4","messages":[{"role":"user","content":"hi"}]}`, nil) })
+	}
+	wg.Wait()
+	for _, r := range e.logsN(n) {
+		if !r.HasPayload {
+			t.Fatalf("a request finishing with the first key read lost its payload: %+v", r.Record)
+		}
+	}
 }

@@ -87,6 +87,11 @@ func (s *Service) passThrough(w http.ResponseWriter, a *attempt) bool {
 	}
 	req.Header = a.r.Header.Clone()
 	removeHop(req.Header)
+	// The client's own credential goes as it came; Sluice's project tag
+	// stays here, and bodies come uncompressed as on the pooled path, so
+	// the usage meter and the OpenAI translation read plain text.
+	req.Header.Del(projectHeader)
+	req.Header.Set("Accept-Encoding", "identity")
 	a.setBody(req)
 	resp, err := s.transport.RoundTrip(req)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -36,7 +37,10 @@ func TestPassthroughForwardsClientCredentialUnchanged(t *testing.T) {
 				"Anthropic-Version": "2023-06-01",
 				"X-Custom":          "kept as is",
 			}
-			resp := e.do(http.MethodPost, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`, sent)
+			// Sluice's project tag is not forwarded, and an SDK's own
+			// Accept-Encoding is replaced by identity, as on the pooled path.
+			resp := e.do(http.MethodPost, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}`,
+				merged(sent, map[string]string{"X-Sluice-Project": "apollo", "Accept-Encoding": "gzip, deflate"}))
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status %d", resp.StatusCode)
@@ -46,6 +50,9 @@ func TestPassthroughForwardsClientCredentialUnchanged(t *testing.T) {
 				t.Fatalf("fake got %d requests, credential %q: want the client's own", len(got), got[0].Credential)
 			}
 			h := got[0].Header
+			if p, ae := h.Get("X-Sluice-Project"), h.Get("Accept-Encoding"); p != "" || ae != "identity" {
+				t.Errorf("upstream got X-Sluice-Project %q, Accept-Encoding %q; want none and identity", p, ae)
+			}
 			if h.Get(tc.header) != tc.value {
 				t.Errorf("%s changed to %q", tc.header, h.Get(tc.header))
 			}
@@ -207,4 +214,11 @@ func TestPassthroughDoesNotKeepRefusedCredentials(t *testing.T) {
 	if len(obs) != 1 {
 		t.Fatalf("observed %d accounts, want only the one the upstream accepted", len(obs))
 	}
+}
+
+// merged is a copy of a with b's entries added.
+func merged(a, b map[string]string) map[string]string {
+	out := maps.Clone(a)
+	maps.Copy(out, b)
+	return out
 }
