@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -72,6 +71,7 @@ func (s *Service) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msgs, opts, err := openai.ToMessages(bb.b)
+	bb.drop() // msgs is a copy: a long stream need not hold the original
 	if err != nil {
 		writeOpenAIError(w, err)
 		return
@@ -111,7 +111,7 @@ func translated(r *http.Request, path, query string, body []byte) *http.Request 
 		r2.Body, r2.ContentLength = http.NoBody, 0
 		return r2
 	}
-	r2.Body, r2.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	r2.Body, r2.ContentLength = &drainedBody{b: body}, int64(len(body))
 	r2.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	return r2
 }
@@ -131,3 +131,23 @@ func writeOpenAIError(w http.ResponseWriter, err error) {
 	w.WriteHeader(http.StatusBadRequest)
 	_, _ = w.Write(openai.ErrorBody(e))
 }
+
+// drainedBody reads b once and lets go of it at the end: forward reads the
+// whole body up front, and the request it keeps for the life of a stream
+// must not keep a second copy of the translated body.
+type drainedBody struct{ b []byte }
+
+func (d *drainedBody) Read(p []byte) (int, error) {
+	if len(d.b) == 0 {
+		d.b = nil
+		return 0, io.EOF
+	}
+	n := copy(p, d.b)
+	d.b = d.b[n:]
+	if len(d.b) == 0 {
+		d.b = nil
+	}
+	return n, nil
+}
+
+func (d *drainedBody) Close() error { d.b = nil; return nil }

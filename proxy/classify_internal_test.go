@@ -36,3 +36,21 @@ func BenchmarkRequestModel(b *testing.B) {
 		}
 	}
 }
+
+func TestModelNameKeepsRollupsToModelIDs(t *testing.T) {
+	for m, want := range map[string]bool{
+		"claude-sonnet-4-5":                          true,
+		"claude-3-5-haiku@20241022":                  true,
+		"us.anthropic.claude-opus-4-1-20250805-v1:0": true,
+		"":                                   false,
+		"claude sonnet":                      false,
+		"x\x00y":                             false,
+		"<script>":                           false,
+		strings.Repeat("claude-", 20):        false,
+		"claude-sonnet-4-5\nclaude-opus-4-1": false,
+	} {
+		if got := modelName(m); got != want {
+			t.Errorf("modelName(%q) = %v, want %v", m, got, want)
+		}
+	}
+}

@@ -81,8 +81,11 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 	// The model the client asked for, so a request refused before any
 	// account answered (every account limited, a key over its cap) is
 	// still journaled under its model; the upstream's answer names the
-	// model it used and replaces this.
-	rec.Model = sanitize(a.model)
+	// model it used and replaces this. Only a name shaped like a model's:
+	// each model is a row in the usage rollups, not free text.
+	if modelName(a.model) {
+		rec.Model = a.model
+	}
 	if s.passThrough(w, a) {
 		return
 	}
@@ -326,4 +329,22 @@ func netReason(err error) string {
 func discardBody(resp *http.Response) {
 	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
 	_ = resp.Body.Close()
+}
+
+// modelName reports whether m looks like a model id (claude-sonnet-4-5,
+// claude-3-5-haiku@20241022, us.anthropic.claude-...:0): short, and only
+// letters, digits and . _ - : @ /.
+func modelName(m string) bool {
+	if m == "" || len(m) > 100 {
+		return false
+	}
+	for _, r := range m {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case strings.ContainsRune("._-:@/", r):
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
+	"github.com/sluice-proxy/sluice/proxy/journal"
 )
 
 // openaiClient is the real OpenAI Go SDK pointed at Sluice the way the
@@ -443,5 +445,30 @@ func TestOpenAIFailsOverLikeMessages(t *testing.T) {
 	rec := e.logsN(1)[0]
 	if rec.AccountName != "home" || rec.Attempts != 2 || rec.Failovers != 1 || rec.OutputTokens != 6 {
 		t.Errorf("journal record %+v (account %q)", rec.Record, rec.AccountName)
+	}
+}
+
+// An answer too large to translate reaches the OpenAI client as a 502 and
+// the journal as what it was, not as a client hang-up.
+func TestOpenAIAnswerTooLargeIsJournaledAsSuch(t *testing.T) {
+	text := strings.Repeat("x", 5<<20)
+	up := newMisbehaving(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5",`+
+			`"content":[{"type":"text","text":"`+text+`"}],"stop_reason":"end_turn",`+
+			`"usage":{"input_tokens":11,"output_tokens":1300000}}`)
+	})
+	e := newEnv(t, withUpstream(up.URL))
+	e.addKey("work", accountKey)
+	resp := e.do("POST", "/v1/chat/completions", `{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}]}`,
+		map[string]string{"Authorization": "Bearer " + e.key})
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(raw), `"error"`) {
+		t.Fatalf("status %d body %.200s, want a 502 in OpenAI's shape", resp.StatusCode, raw)
+	}
+	rec := e.logsN(1)[0]
+	if rec.Status != http.StatusBadGateway || rec.Error != "answer too large to translate" || rec.EndReason == journal.EndClientCancelled {
+		t.Fatalf("journal: status %d error %q end %q", rec.Status, rec.Error, rec.EndReason)
 	}
 }

@@ -256,6 +256,9 @@ const EventSettings EventKind = "settings"
 // command line (ps.Fixed) are left as they are: the command line checked
 // them, and fixedChanged refuses any change to them.
 func normalize(ps ProxySettings) (ProxySettings, error) {
+	// The result becomes the live snapshot requests read: it must not
+	// share the caller's slice, which the caller may change later.
+	ps.AllowedOrigins = slices.Clone(ps.AllowedOrigins)
 	var errs []error
 	free := func(key string) bool { return ps.Fixed[key] == "" }
 	if free(SettingStrategy) && !slices.Contains(StrategyNames(), ps.Strategy) {

@@ -58,6 +58,7 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 	first := true
 	var readErr error
 	clientGone := false
+	untranslatable := false // the OpenAI writer refused an answer too large to rewrite
 	for {
 		n, err := resp.Body.Read(buf)
 		if n > 0 {
@@ -69,9 +70,15 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 			if a.capture != nil {
 				a.capture.resp.write(chunk)
 			}
-			if _, werr := w.Write(chunk); werr != nil {
-				clientGone = true
-				break
+			if !untranslatable {
+				_, werr := w.Write(chunk)
+				// Too large for the OpenAI writer: read the rest, so the
+				// upstream connection stays reusable.
+				untranslatable = errors.Is(werr, errTooBigToTranslate)
+				if werr != nil && !untranslatable {
+					clientGone = true
+					break
+				}
 			}
 			if stream {
 				_ = rc.Flush()
@@ -93,6 +100,10 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 		}
 	}
 	switch {
+	case untranslatable:
+		// The client gets a 502 from the OpenAI writer; the journal says
+		// why (the upstream did answer, and bill, the request).
+		a.rec.Status, a.rec.Error = http.StatusBadGateway, "answer too large to translate"
 	case clientGone || (readErr != nil && a.r.Context().Err() != nil):
 		// The client hung up (Esc in Claude Code): not the upstream's
 		// fault, and nobody is left to tell. Usage seen so far still counts.

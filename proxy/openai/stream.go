@@ -33,6 +33,7 @@ type Stream struct {
 	started bool        // the role chunk went out
 	done    bool        // [DONE] or an error went out: nothing more is sent
 	skip    bool        // the current line overflowed maxLine and is dropped
+	skipEv  bool        // the current event's data overflowed maxLine and is dropped
 }
 
 // Write feeds Claude event-stream bytes.
@@ -71,6 +72,10 @@ func (s *Stream) handleLine(line []byte) error {
 	if len(line) == 0 {
 		ev, data := s.event, s.data
 		s.event, s.data = "", s.data[:0]
+		if s.skipEv {
+			s.skipEv = false
+			return nil
+		}
 		if len(data) == 0 {
 			return nil
 		}
@@ -82,6 +87,11 @@ func (s *Stream) handleLine(line []byte) error {
 	case "event":
 		s.event = string(value)
 	case "data":
+		// Many data lines make one event: bound the whole, not just a line.
+		if s.skipEv || len(s.data)+len(value)+1 > maxLine {
+			s.skipEv, s.data = true, s.data[:0]
+			return nil
+		}
 		if len(s.data) > 0 {
 			s.data = append(s.data, '\n')
 		}

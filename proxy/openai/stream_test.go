@@ -112,3 +112,22 @@ func TestStreamDropsOverlongLine(t *testing.T) {
 		t.Fatalf("got %d events, last %q", len(got), got[len(got)-1])
 	}
 }
+
+// An event made of many short data lines is bounded as a whole: past
+// maxLine it is dropped (never buffered without end), and the stream goes
+// on with the next event.
+func TestStreamDropsOverlongMultiLineEvent(t *testing.T) {
+	line := "data: " + strings.Repeat("y", 1000) + "\n"
+	many := strings.Repeat(line, maxLine/1000+10) + "\n"
+	s := &Stream{Out: &bytes.Buffer{}}
+	if _, err := s.Write([]byte(many[:len(many)-1])); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.data) > maxLine || cap(s.data) > 2*maxLine {
+		t.Fatalf("one event's data grew to %d bytes (cap %d), bound %d", len(s.data), cap(s.data), maxLine)
+	}
+	got := translate(t, []byte(many+"data: {\"type\":\"message_stop\"}\n\n"), 4096, false)
+	if len(got) != 3 || got[2] != "[DONE]" {
+		t.Fatalf("got %d events, last %q", len(got), got[len(got)-1])
+	}
+}
