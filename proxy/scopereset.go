@@ -18,13 +18,15 @@ func (s *Service) limitFor(ctx context.Context, model string, limited *pool.Limi
 	if k == nil {
 		return limited
 	}
+	// keyStore.set replaces a key's set whole, never changes it in place:
+	// the one read under the lock stays as it was.
 	s.keys.mu.RLock()
-	scoped := k.allowed != nil
+	allowed := k.allowed
 	s.keys.mu.RUnlock()
-	if !scoped {
+	if allowed == nil {
 		return limited
 	}
-	until, id := s.pool.EarliestReset(model, func(id string) bool { return s.keyAllows(ctx, id) })
+	until, id := s.pool.EarliestReset(model, allowed)
 	if until.IsZero() {
 		return nil
 	}

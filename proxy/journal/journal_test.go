@@ -140,6 +140,10 @@ func TestMigrateForwardFromEveryVersion(t *testing.T) {
 			if days, err := db.Usage(ctx, UsageQuery{By: []string{ByDay}}); err != nil || len(days) != 1 || days[0].Requests != 1 {
 				t.Errorf("from %d: day totals not backfilled: %+v, %v", k, days, err)
 			}
+			// An open range is whole 16-day blocks: read from rollup_blocks.
+			if ms, err := db.Usage(ctx, UsageQuery{By: []string{ByModel}}); err != nil || len(ms) != 1 || ms[0].Requests != 1 || ms[0].Model != "opus" {
+				t.Errorf("from %d: block totals not backfilled: %+v, %v", k, ms, err)
+			}
 			if c, err := db.KeyCost(ctx, "k1", time.UnixMilli(1700000000000)); err != nil || c != 9 {
 				t.Errorf("from %d: key spend not backfilled: %d, %v", k, c, err)
 			}

@@ -13,7 +13,7 @@ func TestEarliestResetAmongSomeAccounts(t *testing.T) {
 	limit429(p, "a", t0.Add(3*time.Hour))
 	limit429(p, "b", t0.Add(10*time.Minute)) // the earliest of all
 	p.Observe("c", http.StatusTooManyRequests, fableRejected(t0.Add(time.Hour)))
-	notB := func(id string) bool { return id != "b" }
+	notB := map[string]bool{"a": true, "c": true}
 
 	if until, id := p.EarliestReset("claude-fable-5", nil); id != "b" || !until.Equal(t0.Add(10*time.Minute)) {
 		t.Errorf("all accounts, fable: %v from %q, want b's reset", until, id)
@@ -25,7 +25,7 @@ func TestEarliestResetAmongSomeAccounts(t *testing.T) {
 	if until, id := p.EarliestReset("claude-sonnet-4-5", notB); id != "a" || !until.Equal(t0.Add(3*time.Hour)) {
 		t.Errorf("a and c, sonnet: %v from %q, want a's reset", until, id)
 	}
-	if until, id := p.EarliestReset("claude-sonnet-4-5", func(id string) bool { return id == "c" }); !until.IsZero() || id != "" {
+	if until, id := p.EarliestReset("claude-sonnet-4-5", map[string]bool{"c": true}); !until.IsZero() || id != "" {
 		t.Errorf("c alone, sonnet: %v from %q, want none", until, id)
 	}
 }
