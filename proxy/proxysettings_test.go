@@ -223,6 +223,7 @@ func TestStrategySwapUnderLoad(t *testing.T) {
 	e.addKey("a", accountKey)
 	e.addKey("b", accountKey+"-2")
 	done := make(chan int)
+	served := make(chan struct{}, 40) // one per request answered
 	for w := range 4 {
 		go func() {
 			bad := 0
@@ -232,12 +233,14 @@ func TestStrategySwapUnderLoad(t *testing.T) {
 				if resp.StatusCode != http.StatusOK {
 					bad++
 				}
+				served <- struct{}{}
 			}
 			done <- bad
 		}()
 	}
 	ps := e.svc.ProxySettings()
 	for i := range 20 {
+		<-served // each change lands between requests in flight, not before them
 		ps.Strategy = proxy.StrategyNames()[i%len(proxy.StrategyNames())]
 		ps.SessionWindow = time.Duration(1+i%3) * time.Hour
 		if err := e.svc.UpdateProxySettings(context.Background(), ps); err != nil {
