@@ -31,19 +31,9 @@ import (
 // paste gets (read with xclip, as another program would) is the two export
 // lines, and a client using them is served.
 func TestTrayCopiesThroughTheWindow(t *testing.T) {
-	for _, tool := range []string{"Xvfb", "dbus-daemon", "xclip"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("SLUICE_REQUIRE_DESKTOP") == "1" {
-				t.Fatalf("%s not installed", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	needDesktopTools(t, "Xvfb", "dbus-daemon", "xclip")
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "sluice")
-	if out, err := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildSluice(t, dir)
 	fake := fakeapi.New(t)
 	fake.RefuseUnknown = true
 	fake.Script("sk-ant-ci", fakeapi.Behavior{})
@@ -61,29 +51,8 @@ func TestTrayCopiesThroughTheWindow(t *testing.T) {
 	env := []string{"PATH=" + noTools, "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
 		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + data,
 		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=" + port, "SLUICE_UPSTREAM=" + fake.URL}
-	owner := exec.Command(bin)
-	owner.Env = env
-	owner.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out syncBuf
-	owner.Stdout, owner.Stderr = &out, &out
-	if err := owner.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = owner.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-owner.Process.Pid, syscall.SIGKILL)
-		<-exited
-		if t.Failed() {
-			t.Logf("owner output:\n%s", out.String())
-		}
-	})
-	var item trayItem
-	select {
-	case item = <-registered:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the tray never registered with the watcher")
-	}
+	owner := startOwner(t, bin, env)
+	item := trayRegistered(t, registered)
 	c, err := control.Dial(data)
 	if err != nil {
 		t.Fatal(err)

@@ -20,19 +20,9 @@ import (
 // once and leaves one window process; closing the window (its process
 // ending) leaves the tray running.
 func TestOwnerRunsTheWindowAsItsOwnProcess(t *testing.T) {
-	for _, tool := range []string{"Xvfb", "dbus-daemon"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("SLUICE_REQUIRE_DESKTOP") == "1" {
-				t.Fatalf("%s not installed", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	needDesktopTools(t, "Xvfb", "dbus-daemon")
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "sluice")
-	if out, err := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildSluice(t, dir)
 	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
 	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
 	registered := watch(t, bus)
@@ -40,29 +30,8 @@ func TestOwnerRunsTheWindowAsItsOwnProcess(t *testing.T) {
 	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
 		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + filepath.Join(dir, "data"),
 		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=0", "SLUICE_UPSTREAM=http://127.0.0.1:9"}
-	owner := exec.Command(bin)
-	owner.Env = env
-	owner.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out strings.Builder
-	owner.Stdout, owner.Stderr = &out, &out
-	if err := owner.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = owner.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-owner.Process.Pid, syscall.SIGKILL)
-		<-exited
-		if t.Failed() {
-			t.Logf("owner output:\n%s", out.String())
-		}
-	})
-
-	select {
-	case <-registered:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the tray never registered with the watcher")
-	}
+	owner := startOwner(t, bin, env)
+	trayRegistered(t, registered)
 	windows := func() []int { return children(owner.Process.Pid, "window") }
 	waitFor(t, "one window process", func() bool { return len(windows()) == 1 })
 	first := windows()[0]
@@ -83,7 +52,7 @@ func TestOwnerRunsTheWindowAsItsOwnProcess(t *testing.T) {
 	}
 	waitFor(t, "the window process gone", func() bool { return len(windows()) == 0 })
 	select {
-	case <-exited:
+	case <-owner.exited:
 		t.Fatal("closing the window ended the tray app")
 	default:
 	}

@@ -49,10 +49,7 @@ func TestScreenshots(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "sluice")
-	if out, err := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildSluice(t, dir)
 
 	fake := fakeapi.New(t)
 	fake.RefuseUnknown = true
@@ -74,28 +71,8 @@ func TestScreenshots(t *testing.T) {
 		"SLUICE_UPSTREAM=" + fake.URL, "SLUICE_USAGE_URL=" + fake.URL + "/api/oauth/usage"}
 	x := &xsession{t: t, env: env}
 
-	owner := exec.Command(bin)
-	owner.Env = env
-	owner.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out syncBuf
-	owner.Stdout, owner.Stderr = &out, &out
-	if err := owner.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = owner.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-owner.Process.Pid, syscall.SIGKILL)
-		<-exited
-		if t.Failed() {
-			t.Logf("owner output:\n%s", out.String())
-		}
-	})
-	select {
-	case <-registered:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the tray never registered with the watcher")
-	}
+	startOwner(t, bin, env)
+	trayRegistered(t, registered)
 	addr := "127.0.0.1:" + port
 	waitFor(t, "the proxy", func() bool { return send(addr, client) == http.StatusOK })
 
