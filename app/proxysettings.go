@@ -94,9 +94,9 @@ func (p *proxySection) update(ps proxy.ProxySettings) {
 	if !had || p.strategy.Selected == old.Strategy {
 		p.strategy.SetSelected(ps.Strategy)
 	}
-	set(p.window, durationText(old.SessionWindow), durationText(ps.SessionWindow))
+	set(p.window, proxy.ShortDuration(old.SessionWindow), proxy.ShortDuration(ps.SessionWindow))
 	set(p.retries, strconv.Itoa(old.RetryAttempts), strconv.Itoa(ps.RetryAttempts))
-	set(p.delay, durationText(old.RetryDelay), durationText(ps.RetryDelay))
+	set(p.delay, proxy.ShortDuration(old.RetryDelay), proxy.ShortDuration(ps.RetryDelay))
 	set(p.origins, strings.Join(old.AllowedOrigins, ", "), strings.Join(ps.AllowedOrigins, ", "))
 	p.showFixed(ps.Fixed)
 }
@@ -184,17 +184,6 @@ func (p *proxySection) say(text string, imp widget.Importance) {
 	p.msg.Show()
 }
 
-// durationText is d without the zero units Go prints: 5h, 1h30m, 500ms.
-func durationText(d time.Duration) string {
-	t := d.String()
-	if strings.HasSuffix(t, "m0s") {
-		t = strings.TrimSuffix(t, "0s")
-	}
-	if strings.HasSuffix(t, "h0m") {
-		t = strings.TrimSuffix(t, "0m")
-	}
-	return t
-}
 
 // equalProxySettings reports whether a and b are the same settings.
 func equalProxySettings(a, b proxy.ProxySettings) bool {

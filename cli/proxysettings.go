@@ -122,7 +122,7 @@ func printProxySettings(w io.Writer, ps proxy.ProxySettings) {
 	}
 	for _, r := range [][2]string{
 		{proxy.SettingStrategy, ps.Strategy},
-		{proxy.SettingSessionWindow, shortDuration(ps.SessionWindow)},
+		{proxy.SettingSessionWindow, proxy.ShortDuration(ps.SessionWindow)},
 		{proxy.SettingRetries, strconv.Itoa(ps.RetryAttempts)},
 		{proxy.SettingRetryDelay, ps.RetryDelay.String()},
 		{proxy.SettingAllowedOrigins, origins},
@@ -135,14 +135,3 @@ func printProxySettings(w io.Writer, ps proxy.ProxySettings) {
 	}
 }
 
-// shortDuration is d without the zero units Go prints: 5h, 1h30m, 90s.
-func shortDuration(d time.Duration) string {
-	t := d.String()
-	if strings.HasSuffix(t, "m0s") {
-		t = strings.TrimSuffix(t, "0s")
-	}
-	if strings.HasSuffix(t, "h0m") {
-		t = strings.TrimSuffix(t, "0m")
-	}
-	return t
-}

@@ -353,3 +353,16 @@ func originsText(o []string) string {
 	}
 	return strings.Join(o, ",")
 }
+
+// ShortDuration is d as the settings show it, without the zero units Go
+// prints: 5h, 1h30m, 90s (time.Duration's "5h0m0s" otherwise).
+func ShortDuration(d time.Duration) string {
+	t := d.String()
+	if strings.HasSuffix(t, "m0s") {
+		t = strings.TrimSuffix(t, "0s")
+	}
+	if strings.HasSuffix(t, "h0m") {
+		t = strings.TrimSuffix(t, "0m")
+	}
+	return t
+}
