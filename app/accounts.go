@@ -147,7 +147,7 @@ func (c *card) update(a proxy.AccountView, first, last bool, now time.Time) {
 	c.state.Importance = stateImportance(a)
 	c.state.Refresh()
 	var rows []fyne.CanvasObject
-	for _, w := range windowsOf(a) {
+	for _, w := range cardWindows(a) {
 		r := c.bars[w.Label]
 		if r == nil {
 			r = newWindowRow(w.Label)
@@ -160,7 +160,7 @@ func (c *card) update(a proxy.AccountView, first, last bool, now time.Time) {
 	}
 	c.windows.Objects = rows
 	c.windows.Refresh()
-	c.stats.SetText(fmt.Sprintf("%d requests, %s tokens in the current 5-hour window", a.WindowRequests, tokens(a.WindowTokens)))
+	c.stats.SetText(statsLine(a))
 	if a.Paused {
 		c.pause.SetText("Resume")
 		c.pause.SetIcon(theme.MediaPlayIcon())

@@ -125,7 +125,7 @@ func TestRealEngineAddKeyAndRefuseABadOne(t *testing.T) {
 	test.Tap(button(t, w, "Cancel"))
 
 	addKeyThroughDialog(t, w, ui, "work", "sk-ant-good")
-	ui.waitFor(t, "account card", showing(w, "work", "Console API key", "ok", "5-hour", "Weekly"))
+	ui.waitFor(t, "account card", showing(w, "work", "Console API key", "ok", "Requests / min", "Input tokens / min", "Output tokens / min"))
 	if got := e.message(t); got != http.StatusOK {
 		t.Fatalf("request through the added account: %d", got)
 	}
@@ -133,7 +133,7 @@ func TestRealEngineAddKeyAndRefuseABadOne(t *testing.T) {
 
 func TestRealEngineLimitTurnsTheBarAndState(t *testing.T) {
 	e := newRealEngine(t)
-	e.fake.Script("sk-ant-a", fakeapi.Behavior{LimitAfter: 1, Utilization: 0.5, ResetAt: time.Now().Add(2*time.Hour + 14*time.Minute)})
+	e.fake.Script("sk-ant-a", fakeapi.Behavior{Unified: true, LimitAfter: 1, Utilization: 0.5, ResetAt: time.Now().Add(2*time.Hour + 14*time.Minute)})
 	if _, err := e.svc.AddAPIKey(context.Background(), "a", "sk-ant-a"); err != nil {
 		t.Fatal(err)
 	}
@@ -141,10 +141,12 @@ func TestRealEngineLimitTurnsTheBarAndState(t *testing.T) {
 	var sent []string
 	v.notify = func(title, _ string) { sent = append(sent, title) }
 	ui.waitFor(t, "card", showing(w, "a", "ok"))
-	bar := v.cards[v.rows[0].ID].bars["5-hour"].bar
 
 	e.message(t) // served, 50% used
-	ui.waitFor(t, "5-hour at 50%", showing(w, "50%"))
+	ui.waitFor(t, "5-hour at 50%", showing(w, "5-hour", "50%"))
+	// A key shows per-minute bars until the answer brought (scripted)
+	// unified windows; the 5-hour bar exists from then on.
+	bar := v.cards[v.rows[0].ID].bars["5-hour"].bar
 	if bar.fill.FillColor != levelLow.color() || bar.frac != 0.5 {
 		t.Errorf("bar at 50%%: colour %v, fraction %v", bar.fill.FillColor, bar.frac)
 	}

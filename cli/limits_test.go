@@ -35,7 +35,7 @@ func TestLimitControlsReachTheRunningEngine(t *testing.T) {
 	mustRun(t, env, keyB+"\n", "accounts", "add-key", "b")
 	mustRun(t, env, "", "accounts", "priority", "b", "5")
 	fake.Script(keyA, fakeapi.Behavior{BodyError: &fakeapi.BodyError{Status: 400, Message: fakeapi.MsgThirdPartyExtraUsage}})
-	fake.Script(keyB, fakeapi.Behavior{Utilization: 0.9})
+	fake.Script(keyB, fakeapi.Behavior{Unified: true, Utilization: 0.9}) // a key answered with unified windows, for the 5h figures
 
 	// An API-key account starts without the guard: the extra-usage answer
 	// is the client's.

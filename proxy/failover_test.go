@@ -80,7 +80,7 @@ func TestLimitedAccountSkippedUntilReset(t *testing.T) {
 	e := newEnv(t, withStrategy("priority"))
 	threeAccounts(e)
 	reset := e.clock.Now().Add(time.Hour)
-	e.fake.Script(keyA, fakeapi.Behavior{LimitAfter: 2, ResetAt: reset})
+	e.fake.Script(keyA, fakeapi.Behavior{Unified: true, LimitAfter: 2, ResetAt: reset})
 	c := sdkClient(e)
 	for range 10 {
 		send(t, c)
@@ -153,9 +153,9 @@ func TestAllLimitedIs429WithRetryAfter(t *testing.T) {
 	threeAccounts(e)
 	now := e.clock.Now()
 	earliest := now.Add(30 * time.Minute)
-	e.fake.Script(keyA, fakeapi.Behavior{LimitAfter: 1, ResetAt: now.Add(2 * time.Hour)})
-	e.fake.Script(keyB, fakeapi.Behavior{LimitAfter: 1, ResetAt: earliest})
-	e.fake.Script(keyC, fakeapi.Behavior{LimitAfter: 1, ResetAt: now.Add(time.Hour)})
+	e.fake.Script(keyA, fakeapi.Behavior{Unified: true, LimitAfter: 1, ResetAt: now.Add(2 * time.Hour)})
+	e.fake.Script(keyB, fakeapi.Behavior{Unified: true, LimitAfter: 1, ResetAt: earliest})
+	e.fake.Script(keyC, fakeapi.Behavior{Unified: true, LimitAfter: 1, ResetAt: now.Add(time.Hour)})
 	c := sdkClient(e)
 	for range 3 { // a serves; a fails over to b; b fails over to c
 		send(t, c)
@@ -293,7 +293,7 @@ func TestQuarantineSurvivesRestart(t *testing.T) {
 	e := newEnvAt(t, dir, fake, withStrategy("priority"))
 	threeAccounts(e)
 	reset := e.clock.Now().Add(time.Hour)
-	fake.Script(keyA, fakeapi.Behavior{LimitAfter: 1, ResetAt: reset})
+	fake.Script(keyA, fakeapi.Behavior{Unified: true, LimitAfter: 1, ResetAt: reset})
 	c := sdkClient(e)
 	send(t, c)
 	send(t, c) // a answers 429: limited until reset
@@ -318,7 +318,7 @@ func TestQuarantineSurvivesRestart(t *testing.T) {
 func TestConcurrentRequestsNoneLostOrDoubled(t *testing.T) {
 	e := newEnv(t, withStrategy("round-robin"))
 	threeAccounts(e)
-	e.fake.Script(keyA, fakeapi.Behavior{LimitAfter: 20, ResetAt: e.clock.Now().Add(time.Hour)})
+	e.fake.Script(keyA, fakeapi.Behavior{Unified: true, LimitAfter: 20, ResetAt: e.clock.Now().Add(time.Hour)})
 	c := sdkClient(e)
 	const n = 200
 	var wg sync.WaitGroup
@@ -443,7 +443,7 @@ func TestCloseFlushesWhenContextIsSpent(t *testing.T) {
 	e := newEnvAt(t, dir, fake, withStrategy("priority"))
 	threeAccounts(e)
 	reset := e.clock.Now().Add(time.Hour)
-	fake.Script(keyA, fakeapi.Behavior{LimitAfter: 1, ResetAt: reset})
+	fake.Script(keyA, fakeapi.Behavior{Unified: true, LimitAfter: 1, ResetAt: reset})
 	c := sdkClient(e)
 	send(t, c)
 	send(t, c) // a answers 429 and is benched

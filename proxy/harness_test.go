@@ -103,6 +103,8 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 func newEnvAt(t testing.TB, dir string, fake *fakeapi.Server, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, dir: dir, fake: fake, logs: &syncBuffer{}, clock: &clock{now: time.Now()}}
+	// Per-minute resets on the engine's clock, as if both read the same time.
+	fake.SetClock(e.clock.Now)
 	db, err := journal.Open(filepath.Join(dir, "sluice.db"))
 	if err != nil {
 		t.Fatal(err)

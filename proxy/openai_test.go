@@ -307,7 +307,7 @@ func TestOpenAIUpstreamErrorTranslated(t *testing.T) {
 func TestOpenAIAllLimitedIs429WithRetryAfter(t *testing.T) {
 	e := newEnv(t)
 	e.addKey("work", accountKey)
-	e.fake.Script(accountKey, fakeapi.Behavior{LimitAfter: 1, ResetAt: time.Now().Add(time.Hour)})
+	e.fake.Script(accountKey, fakeapi.Behavior{Unified: true, LimitAfter: 1, ResetAt: time.Now().Add(time.Hour)})
 	body := `{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}]}`
 	for i := range 3 {
 		resp := e.do("POST", "/v1/chat/completions", body, map[string]string{"Authorization": "Bearer " + e.key})

@@ -17,9 +17,9 @@ func TestScopedKeyRetryAfterQuotesItsOwnAccounts(t *testing.T) {
 	e := newEnv(t, withStrategy("priority"))
 	threeAccounts(e)
 	now := e.clock.Now()
-	e.fake.Script(keyA, fakeapi.Behavior{LimitAfter: 1, ResetAt: now.Add(2 * time.Hour)})
-	e.fake.Script(keyB, fakeapi.Behavior{LimitAfter: 1, ResetAt: now.Add(30 * time.Minute)}) // earliest of all
-	e.fake.Script(keyC, fakeapi.Behavior{LimitAfter: 1, ResetAt: now.Add(time.Hour)})
+	e.fake.Script(keyA, fakeapi.Behavior{Unified: true, LimitAfter: 1, ResetAt: now.Add(2 * time.Hour)})
+	e.fake.Script(keyB, fakeapi.Behavior{Unified: true, LimitAfter: 1, ResetAt: now.Add(30 * time.Minute)}) // earliest of all
+	e.fake.Script(keyC, fakeapi.Behavior{Unified: true, LimitAfter: 1, ResetAt: now.Add(time.Hour)})
 	c := sdkClient(e)
 	for range 3 { // a serves; a fails over to b; b fails over to c
 		send(t, c)

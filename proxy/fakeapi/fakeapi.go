@@ -1,7 +1,9 @@
 // Package fakeapi is a fake Anthropic API for tests and the load harness:
-// Messages in JSON and server-sent events with usage, the unified
-// rate-limit headers, scripted failures per credential, and a record of
-// every request it received. It is not a model: it answers with fixed text.
+// Messages in JSON and server-sent events with usage, rate-limit headers as
+// the real API sends them (the unified 5-hour and weekly windows to OAuth
+// credentials, per-minute token buckets to API keys), scripted failures per
+// credential, and a record of every request it received. It is not a model:
+// it answers with fixed text.
 package fakeapi
 
 import (
@@ -28,11 +30,24 @@ type Request struct {
 
 // Behavior scripts how the fake answers one credential.
 type Behavior struct {
-	// LimitAfter answers 429 with rejected unified headers once this many
-	// requests succeeded (0: never).
+	// LimitAfter answers 429 once this many requests succeeded (0: never):
+	// with rejected unified headers to OAuth credentials (and keys with
+	// Unified), else with retry-after and the per-minute headers showing
+	// LimitTier exhausted.
 	LimitAfter int
 	// ResetAt is the unified reset sent with limit headers (zero: in 1h).
 	ResetAt time.Time
+	// Unified makes the fake send an API key the subscription's unified
+	// headers instead of the per-minute ones a real Console key gets (for
+	// tests about the unified windows that use key accounts).
+	Unified bool
+	// RPM, InputTPM and OutputTPM are an API key's per-minute limits (0: the
+	// Default* figures). A key past one of them gets 429 until the minute
+	// turns, as the real API answers.
+	RPM, InputTPM, OutputTPM int64
+	// LimitTier is the per-minute tier LimitAfter exhausts (TierRequests,
+	// TierTokens, TierInputTokens, TierOutputTokens; default requests).
+	LimitTier string
 	// Statuses are answered, one per request, before normal service resumes
 	// (e.g. 500, then 200). 429 and 529 carry Anthropic error bodies.
 	Statuses []int
@@ -112,6 +127,8 @@ type Server struct {
 	received  []Request
 	behaviors map[string]*Behavior
 	served    map[string]int // successful answers per credential
+	minutes   map[string]*minute
+	clock     func() time.Time
 	count     atomic.Int64
 }
 
@@ -125,7 +142,7 @@ func New(t testing.TB) *Server {
 
 // NewUnstarted returns a fake not yet listening (the load harness starts it).
 func NewUnstarted() *Server {
-	s := &Server{behaviors: map[string]*Behavior{}, served: map[string]int{}}
+	s := &Server{behaviors: map[string]*Behavior{}, served: map[string]int{}, minutes: map[string]*minute{}}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -199,8 +216,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "authentication_error", "invalid x-api-key")
 		return
 	}
-	s.limitHeaders(w.Header(), b, limited)
-	scopedHit := b != nil && b.ScopedWindow != "" && b.ScopedUtilization >= 1 &&
+	unified, now := unifiedFor(r, b), s.now()
+	var m minute
+	if unified {
+		s.limitHeaders(w.Header(), b, limited)
+	} else {
+		var in int64
+		if r.URL.Path == "/v1/messages" {
+			in = inputTokens(body)
+		}
+		m = s.admitMinute(cred, b, in, limited, now)
+		minuteHeaders(w.Header(), m)
+	}
+	scopedHit := unified && b != nil && b.ScopedWindow != "" && b.ScopedUtilization >= 1 &&
 		strings.Contains(strings.ToLower(requestModel(body)), b.ScopedModel)
 	switch {
 	case b != nil && b.BodyError != nil:
@@ -214,6 +242,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("anthropic-ratelimit-unified-status", "rejected")
 		w.Header().Set("anthropic-ratelimit-unified-reset", w.Header().Get("anthropic-ratelimit-unified-"+b.ScopedWindow+"-reset"))
 		writeError(w, http.StatusTooManyRequests, "rate_limit_error", "This request would exceed your rate limit.")
+		return
+	case !unified && m.limitedTier != "":
+		rejectMinute(w, m, now)
 		return
 	case limited:
 		writeError(w, http.StatusTooManyRequests, "rate_limit_error", "This request would exceed your rate limit.")
@@ -242,6 +273,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/v1/messages":
 		s.messages(w, r, body, b)
+		if !unified {
+			s.spendOutput(cred, int64(s.chunks()*outputTokensPerChunk), now)
+		}
 	case "/v1/messages/count_tokens":
 		writeJSON(w, http.StatusOK, map[string]any{"input_tokens": len(body) / 4})
 	case "/v1/models":

@@ -157,6 +157,12 @@ func parseHeaders(h http.Header, now time.Time) (Limits, int) {
 			l.Windows = upsert(l.Windows, *wins[n])
 		}
 	}
+	// An API key's per-minute buckets are windows too, so every view and
+	// strategy sees them like the subscription's.
+	for _, w := range l.tierWindows(mask) {
+		l.Windows = upsert(l.Windows, w)
+		mask |= hasWindows
+	}
 	l.derive()
 	if mask != 0 {
 		l.UpdatedAt = now
@@ -374,8 +380,8 @@ func (l *Limits) drawingOverage() bool {
 func (l *Limits) planExhausted() bool {
 	scoped := false
 	for _, w := range l.Windows {
-		if w.Status != statusReject {
-			continue
+		if w.Status != statusReject || isMinuteKind(w.Kind) {
+			continue // a per-minute bucket is no plan limit: retry-after rules it
 		}
 		if w.Scope == "" {
 			return true
@@ -409,7 +415,7 @@ func (l *Limits) planReset() time.Time {
 	}
 	var t time.Time
 	for _, w := range l.Windows {
-		if w.Scope == "" && w.Status == statusReject && w.ResetsAt.After(t) {
+		if w.Scope == "" && w.Status == statusReject && !isMinuteKind(w.Kind) && w.ResetsAt.After(t) {
 			t = w.ResetsAt
 		}
 	}
@@ -426,7 +432,7 @@ func (l *Limits) bindingKey() string {
 	var k string
 	var t time.Time
 	for _, w := range l.Windows {
-		if w.Scope == "" && w.Status == statusReject && (k == "" || w.ResetsAt.After(t)) {
+		if w.Scope == "" && w.Status == statusReject && !isMinuteKind(w.Kind) && (k == "" || w.ResetsAt.After(t)) {
 			k, t = w.key(), w.ResetsAt
 		}
 	}

@@ -128,7 +128,11 @@ func (p *Pool) Observe(accountID string, status int, h http.Header) Verdict {
 		// An API key whose token bucket this answer emptied would only
 		// get 429s until the bucket refills: rest it until then.
 		if t := l.tierReset(); t.After(now) {
-			p.bench(e, t, "API rate limit bucket empty")
+			reason := "API rate limit bucket empty"
+			if w, ok := l.exhaustedTier(); ok {
+				reason = w.label() + " limit reached"
+			}
+			p.bench(e, t, reason)
 		}
 		// A scoped window the answer shows open again frees its family.
 		for _, w := range l.Windows {
@@ -168,7 +172,7 @@ func rejectReason(status int, l *Limits) string {
 		return "overloaded"
 	case l.planExhausted():
 		for _, w := range l.Windows {
-			if w.Scope == "" && w.Status == statusReject {
+			if w.Scope == "" && w.Status == statusReject && !isMinuteKind(w.Kind) {
 				return w.label() + " limit reached"
 			}
 		}
@@ -176,6 +180,10 @@ func rejectReason(status int, l *Limits) string {
 		case l.RepresentativeClaim != "":
 			return "limit reached (" + l.RepresentativeClaim + ")"
 		}
+	}
+	// An API key's 429 names the per-minute bucket that ran out.
+	if w, ok := l.exhaustedTier(); ok {
+		return w.label() + " limit reached"
 	}
 	return "rate limited"
 }

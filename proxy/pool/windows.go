@@ -206,6 +206,8 @@ func (w Window) label() string {
 		return "7-day"
 	case w.Kind == KindWeekly:
 		return "7-day " + w.Scope
+	case isMinuteKind(w.Kind):
+		return minuteLabel(w.Kind)
 	}
 	return cmpOr(w.Name, w.Kind)
 }

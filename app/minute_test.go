@@ -1,0 +1,62 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/fakeapi"
+)
+
+// A Console key's card shows the per-minute buckets the API reports for
+// it, filled from a real answer, and no 5-hour or weekly bar.
+func TestRealEngineAPIKeyCardShowsPerMinuteBars(t *testing.T) {
+	e := newRealEngine(t)
+	e.fake.Script("sk-ant-a", fakeapi.Behavior{RPM: 4})
+	if _, err := e.svc.AddAPIKey(context.Background(), "a", "sk-ant-a"); err != nil {
+		t.Fatal(err)
+	}
+	v, w, ui := shown(t, e.svc)
+	ui.waitFor(t, "card", showing(w, "a", "Console API key"))
+	if got := e.message(t); got != 200 {
+		t.Fatalf("request through the key: %d", got)
+	}
+	// One request of 4 a minute: the requests bar at 25%.
+	ui.waitFor(t, "per-minute bars", showing(w, "Requests / min", "Input tokens / min", "Output tokens / min", "25%"))
+	got := texts(w)
+	for _, s := range []string{"5-hour", "Weekly", "Tokens / min"} {
+		if slices.Contains(got, s) {
+			t.Errorf("the key's card shows %q: %q", s, got)
+		}
+	}
+	if bar := v.cards[v.rows[0].ID].bars["Requests / min"].bar; bar.frac != 0.25 {
+		t.Errorf("requests bar at %v, want 0.25", bar.frac)
+	}
+	stats := slices.IndexFunc(got, func(s string) bool { return strings.Contains(s, "requests,") })
+	if stats < 0 || strings.Contains(got[stats], "current 5-hour window") {
+		t.Errorf("stats line %q speaks of a 5-hour window the key does not have", got)
+	}
+}
+
+func TestStatsLineNamesOnlyWindowsThatExist(t *testing.T) {
+	session := proxy.Window{Name: "5h", Kind: "session", Utilization: 0.1}
+	weekly := proxy.Window{Name: "7d", Kind: "weekly", Utilization: 0.1}
+	rpm := proxy.Window{Name: "rpm", Kind: "rpm", Utilization: 0.1}
+	for _, c := range []struct {
+		name    string
+		a       proxy.AccountView
+		current bool
+	}{
+		{"subscription", proxy.AccountView{Kind: "oauth", Windows: []proxy.Window{session, weekly}}, true},
+		{"subscription not heard from", proxy.AccountView{Kind: "oauth"}, true},
+		{"weekly-only plan", proxy.AccountView{Kind: "oauth", Windows: []proxy.Window{weekly}}, false},
+		{"api key", proxy.AccountView{Kind: "api-key", Windows: []proxy.Window{rpm}}, false},
+		{"api key not heard from", proxy.AccountView{Kind: "api-key"}, false},
+	} {
+		if got := strings.Contains(statsLine(c.a), "current 5-hour window"); got != c.current {
+			t.Errorf("%s: %q", c.name, statsLine(c.a))
+		}
+	}
+}
