@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -42,7 +43,7 @@ func newRealEngine(t *testing.T) *realEngine {
 // newRealEngineAt is newRealEngine on the clock now.
 func newRealEngineAt(t *testing.T, now func() time.Time) *realEngine {
 	t.Helper()
-	dir := t.TempDir()
+	dir := engineDir(t)
 	fake := fakeapi.New(t)
 	fake.RefuseUnknown = true
 	db, err := journal.Open(filepath.Join(dir, "sluice.db"))
@@ -73,6 +74,34 @@ func newRealEngineAt(t *testing.T, now func() time.Time) *realEngine {
 		t.Fatal("no first client key on a fresh data dir")
 	}
 	return &realEngine{svc: svc, fake: fake, key: secret}
+}
+
+// engineDir is a temporary data dir removed at the end of the test. Not
+// t.TempDir: a window action still finishing in the background when the
+// test ends (a keyring read after a removal) may recreate the file
+// keyring's folder while the directory is being removed, which t.TempDir
+// reports as a failure; here the removal is retried until it holds.
+func engineDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sluice-app-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			err := os.RemoveAll(dir)
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("remove the test's data dir: %v", err)
+				return
+			}
+			time.Sleep(50 * time.Millisecond) // a background write finishing
+		}
+	})
+	return dir
 }
 
 // message sends one Messages request through the proxy and returns its status.

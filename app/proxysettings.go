@@ -184,7 +184,6 @@ func (p *proxySection) say(text string, imp widget.Importance) {
 	p.msg.Show()
 }
 
-
 // equalProxySettings reports whether a and b are the same settings.
 func equalProxySettings(a, b proxy.ProxySettings) bool {
 	return a.Strategy == b.Strategy && a.SessionWindow == b.SessionWindow && a.RetryAttempts == b.RetryAttempts &&

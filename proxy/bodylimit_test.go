@@ -42,7 +42,7 @@ func sendSlowly(t *testing.T, e *env, gap time.Duration, stopAfter int) int {
 // A body that stops arriving is dropped after BodyReadTimeout; one that
 // keeps arriving, however slowly overall, is not.
 func TestBodyReadDeadlineFollowsProgress(t *testing.T) {
-	e := newEnv(t, withConfig(func(c *proxy.Config) { c.BodyReadTimeout = 300 * time.Millisecond }))
+	e := newEnv(t, withConfig(func(c *proxy.Config) { c.BodyReadTimeout = time.Second }))
 	e.addKey("work", accountKey)
 	start := time.Now()
 	if st := sendSlowly(t, e, 0, 5); st == 200 {
@@ -51,9 +51,10 @@ func TestBodyReadDeadlineFollowsProgress(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("a stalled body held the request for %v", d)
 	}
-	// 20 bytes 50 ms apart: a second in all, over three times the
-	// deadline, but never 300 ms without progress.
-	if st := sendSlowly(t, e, 50*time.Millisecond, 20); st != 200 {
+	// 20 bytes 150 ms apart: three seconds in all, three times the
+	// deadline, but never near a second without progress (a busy CI
+	// machine once stretched 50 ms gaps past a 300 ms deadline).
+	if st := sendSlowly(t, e, 150*time.Millisecond, 20); st != 200 {
 		t.Fatalf("a slow but steady body: status %d, want 200", st)
 	}
 	if n := len(e.fake.Received()); n != 1 {
