@@ -134,4 +134,3 @@ func printProxySettings(w io.Writer, ps proxy.ProxySettings) {
 		fmt.Fprintln(w, line)
 	}
 }
-
