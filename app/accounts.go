@@ -100,7 +100,7 @@ func newWindowRow(label string) *windowRow {
 	r := &windowRow{label: widget.NewLabel(label), figure: widget.NewLabel(""), reset: widget.NewLabel(""), bar: newBar()}
 	r.reset.Importance = widget.LowImportance
 	r.obj = container.NewBorder(nil, nil,
-		container.NewGridWrap(fyne.NewSize(120, r.label.MinSize().Height), r.label),
+		container.NewGridWrap(fyne.NewSize(160, r.label.MinSize().Height), r.label),
 		container.NewHBox(container.NewGridWrap(fyne.NewSize(56, r.figure.MinSize().Height), r.figure),
 			container.NewGridWrap(fyne.NewSize(170, r.reset.MinSize().Height), r.reset)),
 		container.NewVBox(layout.NewSpacer(), r.bar.obj, layout.NewSpacer()))
@@ -153,9 +153,10 @@ func (c *card) update(a proxy.AccountView, first, last bool, now time.Time) {
 			r = newWindowRow(w.Label)
 			c.bars[w.Label] = r
 		}
-		r.figure.SetText(tray.Percent(w.Window))
+		win := current(w.Window, now)
+		r.figure.SetText(tray.Percent(win))
 		r.reset.SetText(resetsIn(w.ResetsAt, now))
-		r.bar.set(w.Window)
+		r.bar.set(win)
 		rows = append(rows, r.obj)
 	}
 	c.windows.Objects = rows

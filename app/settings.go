@@ -144,7 +144,7 @@ func (s *settingsTab) show(addr string) {
 	}
 	rows := [][2]string{
 		{"Address", addr},
-		{"Keyring", orNone(c.Keyring)},
+		{"Keyring", orNone(c.Keyring, "none")},
 	}
 	s.proxyForm.Items = nil
 	for _, r := range rows {

@@ -194,22 +194,25 @@ func (u *usageTab) show(d usageData, err error) {
 		colours[n] = palette[i%len(palette)]
 		sw := canvas.NewRectangle(colours[n])
 		sw.SetMinSize(fyne.NewSize(12, 12))
-		u.legend.Add(container.NewHBox(container.NewCenter(sw), widget.NewLabel(orNone(n))))
+		u.legend.Add(container.NewHBox(container.NewCenter(sw), widget.NewLabel(orNone(n, "(no account)"))))
 	}
 	t := d.days.Total
 	u.totals.SetText(fmt.Sprintf("%s tokens (%s in, %s out) in %d requests, %d failed  ·  %s estimated cost",
 		tokens(t.InputTokens+t.OutputTokens), tokens(t.InputTokens), tokens(t.OutputTokens), t.Requests, t.Errors, dollars(t.CostMicros)))
-	u.byAccount.SetText(breakdown(d.accounts.Rows, func(r proxy.UsageRow) string { return orNone(r.AccountName) }))
-	u.byModel.SetText(breakdown(d.models.Rows, func(r proxy.UsageRow) string { return orNone(r.Model) }))
+	// A request no account served (all limited, all failed) has none; one the
+	// upstream never named a model for has no model.
+	u.byAccount.SetText(breakdown(d.accounts.Rows, func(r proxy.UsageRow) string { return orNone(r.AccountName, "(no account)") }))
+	u.byModel.SetText(breakdown(d.models.Rows, func(r proxy.UsageRow) string { return orNone(r.Model, "(unknown)") }))
 	u.chart.RemoveAll()
 	for _, day := range days {
 		u.chart.Add(dayColumn(day, names, colours, peak, len(days) <= 7))
 	}
 }
 
-func orNone(s string) string {
+// orNone is s, or what stands for it when empty.
+func orNone(s, none string) string {
 	if s == "" {
-		return "none"
+		return none
 	}
 	return s
 }

@@ -64,16 +64,31 @@ func resetsIn(at, now time.Time) string {
 	if at.IsZero() {
 		return ""
 	}
-	d := at.Sub(now).Round(time.Minute)
+	d := at.Sub(now)
 	switch {
 	case d <= 0:
-		return "resets now"
+		return "reset since the last answer"
+	case d < time.Minute:
+		return "resets in < 1 m"
+	}
+	d = d.Round(time.Minute)
+	switch {
 	case d < time.Hour:
 		return fmt.Sprintf("resets in %d m", int(d.Minutes()))
 	case d < 48*time.Hour:
 		return fmt.Sprintf("resets in %d h %d m", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("resets in %d d %d h", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// current is w as of now: a window whose reset has passed started afresh
+// (the pool lifts its bench then too), so what the last answer said of it
+// is shown as 0%, not as the stale figure.
+func current(w proxy.Window, now time.Time) proxy.Window {
+	if !w.ResetsAt.IsZero() && !w.ResetsAt.After(now) && (w.Status != "" || w.Utilization != 0) {
+		w.Utilization, w.Status = 0, "allowed"
+	}
+	return w
 }
 
 // level is how close a window is to its limit, which picks its colour.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/tray"
 )
 
 func TestResetsIn(t *testing.T) {
@@ -14,7 +15,8 @@ func TestResetsIn(t *testing.T) {
 		want string
 	}{
 		{time.Time{}, ""},
-		{now.Add(-time.Minute), "resets now"},
+		{now.Add(-time.Minute), "reset since the last answer"},
+		{now.Add(20 * time.Second), "resets in < 1 m"},
 		{now.Add(14*time.Minute + 20*time.Second), "resets in 14 m"},
 		{now.Add(2*time.Hour + 14*time.Minute), "resets in 2 h 14 m"},
 		{now.Add(75 * time.Hour), "resets in 3 d 3 h"},
@@ -51,5 +53,23 @@ func TestWindowsOfListsKnownPerModelCaps(t *testing.T) {
 		if got := levelOf(tc.w); got != tc.want {
 			t.Errorf("levelOf(%+v) = %v, want %v", tc.w, got, tc.want)
 		}
+	}
+}
+
+// A window past its reset is shown as the fresh window it now is, not with
+// the figure of the answer before the reset; one still running keeps its.
+func TestCurrentWindowAfterItsReset(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	full := proxy.Window{Name: "requests", Kind: "rpm", Status: "rejected", Utilization: 1}
+	past, running := full, full
+	past.ResetsAt, running.ResetsAt = now.Add(-time.Second), now.Add(time.Minute)
+	if w := current(past, now); w.Utilization != 0 || levelOf(w) == levelFull {
+		t.Errorf("past its reset: %+v (level %v), want a fresh window", w, levelOf(w))
+	}
+	if w := current(running, now); w.Utilization != 1 || levelOf(w) != levelFull {
+		t.Errorf("before its reset: %+v, want it as the answer said", w)
+	}
+	if w := current(proxy.Window{ResetsAt: now.Add(-time.Hour)}, now); tray.Percent(w) != "–" {
+		t.Errorf("a window never heard of became %s", tray.Percent(w))
 	}
 }
