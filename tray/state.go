@@ -61,7 +61,7 @@ func Usable(a proxy.AccountView) bool {
 
 // accountLine is one account as the menu shows it.
 type accountLine struct {
-	name, fiveHour, state string
+	name, window, state string // window: "5h 42%", "rpm 4%", or "" when none is known
 }
 
 // state is what the tray shows; the menu is rebuilt only when it changes,
@@ -121,9 +121,28 @@ func lines(accts []proxy.AccountView, now time.Time) (out []accountLine, usable 
 		if !a.LimitedUntil.IsZero() && a.LimitedUntil.After(now) {
 			st += " until " + a.LimitedUntil.Local().Format("15:04")
 		}
-		out = append(out, accountLine{name: a.Name, fiveHour: Percent(a.FiveHour), state: st})
+		out = append(out, accountLine{name: a.Name, window: windowFigure(a), state: st})
 	}
 	return out, usable
+}
+
+// windowFigure is the window a menu line shows for an account: its 5-hour
+// window when it has one, else its fullest known window (an API key's
+// requests per minute, a weekly-only plan's week), else none.
+func windowFigure(a proxy.AccountView) string {
+	if p := Percent(a.FiveHour); p != "–" {
+		return "5h " + p
+	}
+	var top *proxy.Window
+	for i, w := range a.Windows {
+		if Percent(w) != "–" && w.Name != "" && (top == nil || w.Utilization > top.Utilization) {
+			top = &a.Windows[i]
+		}
+	}
+	if top == nil {
+		return ""
+	}
+	return top.Name + " " + Percent(*top)
 }
 
 // Percent shows a window's utilization; a window the engine has not heard

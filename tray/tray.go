@@ -305,7 +305,11 @@ func (t *Tray) items(s state) []*fyne.MenuItem {
 		items = append(items, none)
 	}
 	for _, a := range s.accounts {
-		line := fyne.NewMenuItem(a.name+"  ·  5h "+a.fiveHour+"  ·  "+a.state, nil)
+		text := a.name + "  ·  " + a.state
+		if a.window != "" {
+			text = a.name + "  ·  " + a.window + "  ·  " + a.state
+		}
+		line := fyne.NewMenuItem(text, nil)
 		line.Disabled = true
 		items = append(items, line)
 	}

@@ -158,16 +158,21 @@ func TestAccountLinesAndIconFollowTheEngine(t *testing.T) {
 	in.eng.setAccounts(
 		proxy.AccountView{Name: "work", State: "ok", FiveHour: proxy.Window{Status: "allowed", Utilization: 0.42}},
 		proxy.AccountView{Name: "home", State: "limited", LimitedUntil: reset, FiveHour: proxy.Window{Status: "rejected", Utilization: 1}},
+		// An API key has no 5-hour window: its fullest per-minute one shows.
+		proxy.AccountView{Name: "ci", State: "ok", Windows: []proxy.Window{
+			{Name: "rpm", Kind: "rpm", Status: "allowed", Utilization: 0.04},
+			{Name: "input_tpm", Kind: "input_tpm", Status: "allowed", Utilization: 0.11}}},
 	)
 	want := []string{
 		"work  ·  5h 42%  ·  ok",
 		"home  ·  5h 100%  ·  limited until " + reset.Local().Format("15:04"),
+		"ci  ·  input_tpm 11%  ·  ok",
 	}
 	waitFor(t, "account lines", func() bool {
 		labels, _, icon, _ := in.host.snapshot()
-		return len(labels) == 9 && reflect.DeepEqual(labels[3:5], want) && icon == assets.TraySomeLimited
+		return len(labels) == 10 && reflect.DeepEqual(labels[3:6], want) && icon == assets.TraySomeLimited
 	})
-	if got, want := in.tip(), "Sluice: proxy on, some accounts limited at 127.0.0.1:8788, 1 of 2 accounts usable"; got != want {
+	if got, want := in.tip(), "Sluice: proxy on, some accounts limited at 127.0.0.1:8788, 2 of 3 accounts usable"; got != want {
 		t.Errorf("tooltip %q, want %q", got, want)
 	}
 	in.eng.setAccounts(proxy.AccountView{Name: "home", State: "limited"})
@@ -263,7 +268,7 @@ func TestRebuildsOnlyWhenStateChanges(t *testing.T) {
 	in.eng.setAccounts(proxy.AccountView{Name: "a", State: "ok"})
 	waitFor(t, "account line", func() bool {
 		labels, _, _, _ := in.host.snapshot()
-		return labels[3] == "a  ·  5h –  ·  ok"
+		return labels[3] == "a  ·  ok" // no window heard of yet
 	})
 	if _, _, _, after := in.host.snapshot(); after != before+2 {
 		t.Errorf("menu built %d times for two changes", after-before)
