@@ -64,15 +64,18 @@ func (s *Service) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
+			s.journalRefusal(r, http.StatusRequestEntityTooLarge, "request body too large")
 			writeError(w, http.StatusRequestEntityTooLarge, errTooLarge, fmt.Sprintf("request body exceeds Sluice's limit of %d bytes", s.cfg.BodyLimit))
 			return
 		}
+		s.journalRefusal(r, 499, "client body read failed")
 		writeError(w, http.StatusBadRequest, errInvalidRequest, "could not read the request body")
 		return
 	}
 	msgs, opts, err := openai.ToMessages(bb.b)
 	bb.drop() // msgs is a copy: a long stream need not hold the original
 	if err != nil {
+		s.journalRefusal(r, http.StatusBadRequest, "not translatable: "+sanitize(err.Error()))
 		writeOpenAIError(w, err)
 		return
 	}
@@ -82,6 +85,16 @@ func (s *Service) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		ow.stream = &openai.Stream{Out: ow.w, IncludeUsage: opts.IncludeUsage, Created: created}
 	}
 	s.forward(w, translated(r, "/v1/messages", "", msgs))
+}
+
+// journalRefusal records a request Sluice answered itself before any
+// account was asked, as forward does for its own refusals: the log shows
+// every request a client made, the ones that went nowhere included.
+func (s *Service) journalRefusal(r *http.Request, status int, reason string) {
+	rec := newRecord(r, s.now())
+	rec.ClientKeyID = keyID(r.Context())
+	rec.Status, rec.Error = status, reason
+	s.records.Add(*rec)
 }
 
 // openaiModels lists the models the upstream lists, or describes one, in

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -274,6 +275,13 @@ func TestOpenAIErrorsInOpenAIShape(t *testing.T) {
 	if n := len(e.fake.Received()); n != 0 {
 		t.Errorf("%d refused requests reached the upstream", n)
 	}
+	// The request Sluice could not translate is in the journal all the same.
+	waitFor(t, "the untranslatable request journaled", func() bool {
+		p, _ := e.svc.Logs(ctx, proxy.LogFilter{Limit: 50})
+		return slices.ContainsFunc(p.Entries, func(r proxy.LogEntry) bool {
+			return r.Path == "/v1/chat/completions" && r.Status == 400 && strings.HasPrefix(r.Error, "not translatable: ")
+		})
+	})
 	// A key over its rate: 429 with retry-after, in OpenAI's shape.
 	c := openaiClient(e, oaoption.WithAPIKey(slow))
 	if _, err := c.Chat.Completions.New(ctx, chatParams()); err != nil {
