@@ -87,3 +87,23 @@ func TestLimitHeadersSum(t *testing.T) {
 		t.Error("a Retry-After was cacheable")
 	}
 }
+
+// Removing an account drops its cached parse, so the cache holds no more
+// entries than there are accounts.
+func TestSetAccountsDropsRemovedParses(t *testing.T) {
+	p, err := New(Options{Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetAccounts([]Account{{ID: "a", Name: "a"}, {ID: "b", Name: "b"}})
+	h := hdr("anthropic-ratelimit-unified-status", "allowed")
+	p.Observe("a", 200, h)
+	p.Observe("b", 200, h)
+	p.SetAccounts([]Account{{ID: "b", Name: "b"}})
+	if _, ok := p.parsed.Load("a"); ok {
+		t.Error("removed account a still has a cached parse")
+	}
+	if _, ok := p.parsed.Load("b"); !ok {
+		t.Error("kept account b lost its cached parse")
+	}
+}

@@ -236,6 +236,12 @@ func (p *Pool) SetAccounts(accts []Account) {
 			cmp.Compare(a.acct.Name, b.acct.Name), cmp.Compare(a.acct.ID, b.acct.ID))
 	})
 	p.byID, p.order = byID, order
+	p.parsed.Range(func(id, _ any) bool { // removed accounts' header parses go too
+		if byID[id.(string)] == nil {
+			p.parsed.Delete(id)
+		}
+		return true
+	})
 }
 
 // Pick returns the account for the next request of sessionKey (may be empty)
