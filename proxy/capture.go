@@ -69,7 +69,7 @@ func (s *Service) startCapture(body []byte) *capture {
 // another record's. A keyring failure costs the payload, not the record.
 func (s *Service) finishCapture(rec *journal.Record, c *capture) {
 	if rec.ID == "" {
-		rec.ID = rand.Text()
+		rec.ID = journal.NewID(rec.Time)
 	}
 	aead, err := s.captureAEAD()
 	if err != nil {

@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -195,7 +194,7 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 	for i := range rs {
 		r := &rs[i]
 		if r.ID == "" {
-			r.ID = rand.Text()
+			r.ID = NewID(r.Time)
 		}
 		res, err := stmt.ExecContext(ctx, r.ID, millis(r.Time), r.AccountID, r.ClientKeyID, r.Method, r.Path,
 			r.Model, r.Status, r.Stream, r.Attempts, r.Duration.Microseconds(), r.FirstByte.Microseconds(),

@@ -79,7 +79,7 @@ const maxLevel = 20
 // longer one already in force.
 func (p *Pool) Observe(accountID string, status int, h http.Header) Verdict {
 	now := p.now()
-	l, mask := parseHeaders(h, now)
+	l, mask := p.parseHeadersCached(accountID, h, now)
 	verdict := verdictFor(status, l)
 	p.mu.Lock()
 	e := p.byID[accountID]

@@ -7,6 +7,7 @@ package pool
 import (
 	"cmp"
 	"errors"
+	"hash/maphash"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -127,6 +128,10 @@ type Pool struct {
 	// Scratch for Pick, reused under the lock so picking allocates nothing.
 	cands   []Candidate
 	candEnt []*entry
+
+	// The last parse of each account's limit headers (headercache.go).
+	parsed  sync.Map // account id -> *parsedHeaders
+	hdrSeed maphash.Seed
 }
 
 // entry is one account's mutable state.
@@ -164,6 +169,7 @@ func New(opts Options) (*Pool, error) {
 		minB:     opts.MinBackoff,
 		maxB:     opts.MaxBackoff,
 		byID:     make(map[string]*entry),
+		hdrSeed:  maphash.MakeSeed(),
 		pending:  make(map[string]*entry),
 	}
 	if p.now == nil {
@@ -230,6 +236,12 @@ func (p *Pool) SetAccounts(accts []Account) {
 			cmp.Compare(a.acct.Name, b.acct.Name), cmp.Compare(a.acct.ID, b.acct.ID))
 	})
 	p.byID, p.order = byID, order
+	p.parsed.Range(func(id, _ any) bool { // removed accounts' header parses go too
+		if byID[id.(string)] == nil {
+			p.parsed.Delete(id)
+		}
+		return true
+	})
 }
 
 // Pick returns the account for the next request of sessionKey (may be empty)
