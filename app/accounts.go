@@ -153,7 +153,7 @@ func (c *card) update(a proxy.AccountView, first, last bool, now time.Time) {
 			r = newWindowRow(w.Label)
 			c.bars[w.Label] = r
 		}
-		win := current(w.Window, now)
+		win := tray.Current(w.Window, now)
 		r.figure.SetText(tray.Percent(win))
 		r.reset.SetText(resetsIn(w.ResetsAt, now))
 		r.bar.set(win)

@@ -81,16 +81,6 @@ func resetsIn(at, now time.Time) string {
 	return fmt.Sprintf("resets in %d d %d h", int(d.Hours())/24, int(d.Hours())%24)
 }
 
-// current is w as of now: a window whose reset has passed started afresh
-// (the pool lifts its bench then too), so what the last answer said of it
-// is shown as 0%, not as the stale figure.
-func current(w proxy.Window, now time.Time) proxy.Window {
-	if !w.ResetsAt.IsZero() && !w.ResetsAt.After(now) && (w.Status != "" || w.Utilization != 0) {
-		w.Utilization, w.Status = 0, "allowed"
-	}
-	return w
-}
-
 // level is how close a window is to its limit, which picks its colour.
 type level int
 

@@ -63,13 +63,13 @@ func TestCurrentWindowAfterItsReset(t *testing.T) {
 	full := proxy.Window{Name: "requests", Kind: "rpm", Status: "rejected", Utilization: 1}
 	past, running := full, full
 	past.ResetsAt, running.ResetsAt = now.Add(-time.Second), now.Add(time.Minute)
-	if w := current(past, now); w.Utilization != 0 || levelOf(w) == levelFull {
+	if w := tray.Current(past, now); w.Utilization != 0 || levelOf(w) == levelFull {
 		t.Errorf("past its reset: %+v (level %v), want a fresh window", w, levelOf(w))
 	}
-	if w := current(running, now); w.Utilization != 1 || levelOf(w) != levelFull {
+	if w := tray.Current(running, now); w.Utilization != 1 || levelOf(w) != levelFull {
 		t.Errorf("before its reset: %+v, want it as the answer said", w)
 	}
-	if w := current(proxy.Window{ResetsAt: now.Add(-time.Hour)}, now); tray.Percent(w) != "–" {
+	if w := tray.Current(proxy.Window{ResetsAt: now.Add(-time.Hour)}, now); tray.Percent(w) != "–" {
 		t.Errorf("a window never heard of became %s", tray.Percent(w))
 	}
 }

@@ -121,7 +121,7 @@ func lines(accts []proxy.AccountView, now time.Time) (out []accountLine, usable 
 		if !a.LimitedUntil.IsZero() && a.LimitedUntil.After(now) {
 			st += " until " + a.LimitedUntil.Local().Format("15:04")
 		}
-		out = append(out, accountLine{name: a.Name, window: windowFigure(a), state: st})
+		out = append(out, accountLine{name: a.Name, window: windowFigure(a, now), state: st})
 	}
 	return out, usable
 }
@@ -129,20 +129,30 @@ func lines(accts []proxy.AccountView, now time.Time) (out []accountLine, usable 
 // windowFigure is the window a menu line shows for an account: its 5-hour
 // window when it has one, else its fullest known window (an API key's
 // requests per minute, a weekly-only plan's week), else none.
-func windowFigure(a proxy.AccountView) string {
-	if p := Percent(a.FiveHour); p != "–" {
+func windowFigure(a proxy.AccountView, now time.Time) string {
+	if p := Percent(Current(a.FiveHour, now)); p != "–" {
 		return "5h " + p
 	}
-	var top *proxy.Window
-	for i, w := range a.Windows {
-		if Percent(w) != "–" && w.Name != "" && (top == nil || w.Utilization > top.Utilization) {
-			top = &a.Windows[i]
+	var top proxy.Window
+	for _, w := range a.Windows {
+		if w = Current(w, now); Percent(w) != "–" && w.Name != "" && (top.Name == "" || w.Utilization > top.Utilization) {
+			top = w
 		}
 	}
-	if top == nil {
+	if top.Name == "" {
 		return ""
 	}
-	return top.Name + " " + Percent(*top)
+	return top.Name + " " + Percent(top)
+}
+
+// Current is w as of now: a window whose reset has passed started afresh
+// (the pool lifts its bench then too), so what the last answer said of it
+// shows as 0%, not as the stale figure.
+func Current(w proxy.Window, now time.Time) proxy.Window {
+	if !w.ResetsAt.IsZero() && !w.ResetsAt.After(now) && (w.Status != "" || w.Utilization != 0) {
+		w.Utilization, w.Status = 0, "allowed"
+	}
+	return w
 }
 
 // Percent shows a window's utilization; a window the engine has not heard

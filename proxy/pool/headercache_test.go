@@ -8,23 +8,24 @@ import (
 )
 
 // The cached parse answers exactly what a fresh parse would, step by step
-// through a sequence that repeats headers, changes one value, reorders
-// them, carries a Retry-After, crosses a reset, brings a far-ahead reset
-// into range and moves the clock back.
+// through a sequence that repeats headers, changes one value, carries a
+// Retry-After, reaches a reset while a parse is being reused, and moves the
+// clock back before a reset a later parse had dropped. Resets carry
+// milliseconds, so each guard decides a step.
 func TestParseHeadersCachedEqualsFreshParse(t *testing.T) {
 	p, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reset := t0.Add(1500 * time.Millisecond)
-	far := t0.Add(maxResetAhead + 500*time.Millisecond) // believable only after t0+0.5s
+	far := t0.Add(maxResetAhead + 10*time.Second) // never believable in these steps
 	base := func(util string) http.Header {
 		return hdr("anthropic-ratelimit-unified-status", "allowed",
 			"anthropic-ratelimit-unified-5h-utilization", util,
-			"anthropic-ratelimit-unified-5h-reset", unix(reset),
-			"anthropic-ratelimit-unified-7d-reset", unix(far),
+			"anthropic-ratelimit-unified-5h-reset", unixMilli(reset),
+			"anthropic-ratelimit-unified-7d-reset", unixMilli(far),
 			"anthropic-ratelimit-requests-limit", "50",
-			"anthropic-ratelimit-requests-reset", reset.Format(time.RFC3339),
+			"anthropic-ratelimit-requests-reset", reset.Format(time.RFC3339Nano),
 			"content-type", "application/json")
 	}
 	withRetry := base("0.5")
@@ -39,12 +40,11 @@ func TestParseHeadersCachedEqualsFreshParse(t *testing.T) {
 		{300 * time.Millisecond, base("0.6")},
 		{400 * time.Millisecond, withRetry},
 		{450 * time.Millisecond, withRetry},
-		{700 * time.Millisecond, base("0.6")}, // the far reset is now within maxResetAhead
-		{1400 * time.Millisecond, base("0.6")},
-		{1600 * time.Millisecond, base("0.6")}, // the 5h and requests resets have passed
-		{1700 * time.Millisecond, base("0.6")},
-		{1000 * time.Millisecond, base("0.6")}, // the clock went back
-		{5 * time.Second, base("0.6")},
+		{600 * time.Millisecond, base("0.7")},  // parsed here, reusable until the reset at 1.5 s
+		{1550 * time.Millisecond, base("0.7")}, // the resets have passed: reuse would keep them
+		{1700 * time.Millisecond, base("0.7")}, // parsed at 1.55 s without them: reused
+		{1000 * time.Millisecond, base("0.7")}, // the clock went back before the reset
+		{5 * time.Second, base("0.7")},
 	}
 	for i, s := range steps {
 		now := t0.Add(s.at)
@@ -107,3 +107,25 @@ func TestSetAccountsDropsRemovedParses(t *testing.T) {
 		t.Error("kept account b lost its cached parse")
 	}
 }
+
+// A reset more than maxResetAhead away is dropped by the parse; once it
+// comes within range, a reused parse may miss it for at most
+// headerCacheLife, never longer.
+func TestParseHeadersCachedPicksUpAFarResetWithinItsLife(t *testing.T) {
+	p, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	far := t0.Add(maxResetAhead + 300*time.Millisecond)
+	h := hdr("anthropic-ratelimit-unified-status", "allowed", "anthropic-ratelimit-unified-7d-reset", unixMilli(far))
+	if l, _ := p.parseHeadersCached("a", h, t0); !l.SevenDay.ResetsAt.IsZero() {
+		t.Fatalf("a reset past %v was believed: %v", maxResetAhead, l.SevenDay.ResetsAt)
+	}
+	after := t0.Add(headerCacheLife + time.Millisecond)
+	if l, _ := p.parseHeadersCached("a", h, after); l.SevenDay.ResetsAt.IsZero() || l.SevenDay.ResetsAt.Sub(far).Abs() > time.Millisecond {
+		t.Errorf("one cache life later the reset in range is still missing: %v", l.SevenDay.ResetsAt)
+	}
+}
+
+// unixMilli is t as Unix seconds with milliseconds, as a reset header may be.
+func unixMilli(t time.Time) string { return fmt.Sprintf("%d.%03d", t.Unix(), t.Nanosecond()/1e6) }
