@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sluice-proxy/sluice/proxy/openai"
 )
@@ -59,26 +60,27 @@ func isOpenAIRequest(r *http.Request) bool {
 // client's headers go upstream as they came, as with any client.
 func (s *Service) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	ow := dialectWriter(r)
+	start := time.Now()
 	bb, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
 	defer bb.drop() // the translation below is a copy
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.journalRefusal(r, http.StatusRequestEntityTooLarge, "request body too large")
+			s.journalRefusal(r, start, "", http.StatusRequestEntityTooLarge, "request body too large")
 			writeError(w, http.StatusRequestEntityTooLarge, errTooLarge, fmt.Sprintf("request body exceeds Sluice's limit of %d bytes", s.cfg.BodyLimit))
 			return
 		}
-		s.journalRefusal(r, 499, "client body read failed")
+		s.journalRefusal(r, start, "", 499, "client body read failed")
 		writeError(w, http.StatusBadRequest, errInvalidRequest, "could not read the request body")
 		return
 	}
 	msgs, opts, err := openai.ToMessages(bb.b)
-	bb.drop() // msgs is a copy: a long stream need not hold the original
 	if err != nil {
-		s.journalRefusal(r, http.StatusBadRequest, "not translatable: "+sanitize(err.Error()))
+		s.journalRefusal(r, start, requestModel(bb.b), http.StatusBadRequest, "not translatable: "+sanitize(err.Error()))
 		writeOpenAIError(w, err)
 		return
 	}
+	bb.drop() // msgs is a copy: a long stream need not hold the original
 	created := s.now().Unix()
 	ow.json = func(b []byte) ([]byte, error) { return openai.FromMessage(b, created) }
 	if opts.Stream {
@@ -90,10 +92,13 @@ func (s *Service) chatCompletions(w http.ResponseWriter, r *http.Request) {
 // journalRefusal records a request Sluice answered itself before any
 // account was asked, as forward does for its own refusals: the log shows
 // every request a client made, the ones that went nowhere included.
-func (s *Service) journalRefusal(r *http.Request, status int, reason string) {
+func (s *Service) journalRefusal(r *http.Request, start time.Time, model string, status int, reason string) {
 	rec := newRecord(r, s.now())
 	rec.ClientKeyID = keyID(r.Context())
-	rec.Status, rec.Error = status, reason
+	rec.Status, rec.Error, rec.Duration = status, reason, time.Since(start)
+	if modelName(model) {
+		rec.Model = model
+	}
 	s.records.Add(*rec)
 }
 
