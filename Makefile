@@ -84,6 +84,9 @@ bench:
 # ("context deadline exceeded", go.dev/issue/75804, fixed in Go 1.27) when a
 # busy machine starves a worker at the end of the window. FUZZTIME=60s (or
 # 1000000x) overrides every target's budget for a longer local run.
+# Minimising a new corpus entry is bounded by a count too: by default each
+# may take 60 s, which under a count budget stalls the run (seen in CI: a
+# target at 0 execs/s for a minute while it minimised new inputs).
 FUZZTIME ?=
 FUZZ_TARGETS := FuzzMeter:./proxy/usage:800000x FuzzFromJSON:./proxy/usage:800000x \
 	FuzzParseHeaders:./proxy/pool:400000x FuzzObserveHeaders:./proxy/pool:400000x \
@@ -95,7 +98,7 @@ fuzz:
 	  name=$${t%%:*}; rest=$${t#*:}; pkg=$${rest%%:*}; budget=$${rest#*:}; \
 	  test -z "$(FUZZTIME)" || budget=$(FUZZTIME); \
 	  echo "fuzz $$name ($$budget)"; \
-	  go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$budget $$pkg; \
+	  go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$budget -fuzzminimizetime 500x $$pkg; \
 	done
 
 # The load harness: a real engine in its own process against the fake API,
