@@ -258,14 +258,7 @@ func (s *Service) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) 
 		if r.AccountID != "" {
 			rep.Rows[i].AccountName = nameOf(names, r.AccountID)
 		}
-		t := &rep.Total
-		t.Requests += r.Requests
-		t.Errors += r.Errors
-		t.InputTokens += r.InputTokens
-		t.OutputTokens += r.OutputTokens
-		t.CacheRead += r.CacheRead
-		t.CacheCreate += r.CacheCreate
-		t.CostMicros += r.CostMicros
+		rep.Total.Add(r.Totals)
 	}
 	return rep, nil
 }

@@ -199,7 +199,7 @@ func TestRecordsNewFilters(t *testing.T) {
 }
 
 // recount sums the raw records the way the rollups should have.
-func recount(t *testing.T, db *DB) map[rollupKey]rollup {
+func recount(t *testing.T, db *DB) map[rollupKey]Totals {
 	t.Helper()
 	rows, err := db.r.Query(`SELECT time, account_id, model, project, count(*),
 		sum(status >= 400 OR error != ''), sum(input_tokens), sum(output_tokens), sum(cache_read),
@@ -208,13 +208,13 @@ func recount(t *testing.T, db *DB) map[rollupKey]rollup {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	out := map[rollupKey]rollup{}
+	out := map[rollupKey]Totals{}
 	for rows.Next() {
 		var k rollupKey
 		var at int64
-		var r rollup
-		if err := rows.Scan(&at, &k.account, &k.model, &k.project, &r.requests, &r.errors, &r.input, &r.output,
-			&r.cacheRead, &r.cacheCreate, &r.cost); err != nil {
+		var r Totals
+		if err := rows.Scan(&at, &k.account, &k.model, &k.project, &r.Requests, &r.Errors, &r.InputTokens, &r.OutputTokens,
+			&r.CacheRead, &r.CacheCreate, &r.CostMicros); err != nil {
 			t.Fatal(err)
 		}
 		k.day = at / dayMillis
@@ -223,7 +223,7 @@ func recount(t *testing.T, db *DB) map[rollupKey]rollup {
 	return out
 }
 
-func rollupsTable(t *testing.T, db *DB) map[rollupKey]rollup {
+func rollupsTable(t *testing.T, db *DB) map[rollupKey]Totals {
 	t.Helper()
 	rows, err := db.r.Query(`SELECT day, account_id, model, project, requests, errors, input_tokens,
 		output_tokens, cache_read, cache_create, cost_micros FROM rollups`)
@@ -231,12 +231,12 @@ func rollupsTable(t *testing.T, db *DB) map[rollupKey]rollup {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	out := map[rollupKey]rollup{}
+	out := map[rollupKey]Totals{}
 	for rows.Next() {
 		var k rollupKey
-		var r rollup
-		if err := rows.Scan(&k.day, &k.account, &k.model, &k.project, &r.requests, &r.errors, &r.input, &r.output,
-			&r.cacheRead, &r.cacheCreate, &r.cost); err != nil {
+		var r Totals
+		if err := rows.Scan(&k.day, &k.account, &k.model, &k.project, &r.Requests, &r.Errors, &r.InputTokens, &r.OutputTokens,
+			&r.CacheRead, &r.CacheCreate, &r.CostMicros); err != nil {
 			t.Fatal(err)
 		}
 		out[k] = r
@@ -298,16 +298,12 @@ func TestRollupsEqualRecount(t *testing.T) {
 					t.Fatal("pruning changed the rollups")
 				}
 			}
-			var sum rollup
+			var sum Totals
 			for _, r := range want {
-				sum.requests += r.requests
-				sum.errors += r.errors
-				sum.cost += r.cost
-				sum.input += r.input
+				sum.Add(r)
 			}
 			tot, err := db.Totals(ctx, "", time.Time{})
-			if err != nil || tot.Requests != sum.requests || tot.Errors != sum.errors ||
-				tot.CostMicros != sum.cost || tot.InputTokens != sum.input {
+			if err != nil || tot != sum {
 				t.Fatalf("Totals %+v, %v; want %+v", tot, err, sum)
 			}
 		})

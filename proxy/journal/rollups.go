@@ -28,30 +28,21 @@ type rollupKey struct {
 	account, model, project string
 }
 
-// rollup is one row of the rollups table: a day's sums for one account,
-// model and project.
-type rollup struct {
-	requests, errors                            int64
-	input, output, cacheRead, cacheCreate, cost int64
-}
-
-// addRollup counts r into its day's sums.
-func addRollup(sums map[rollupKey]*rollup, r *Record) {
+// addRollup counts r into its day's sums for its account, model and
+// project (a row of the rollups table).
+func addRollup(sums map[rollupKey]*Totals, r *Record) {
 	k := rollupKey{dayOf(r.Time), r.AccountID, r.Model, r.Project}
 	s := sums[k]
 	if s == nil {
-		s = &rollup{}
+		s = &Totals{}
 		sums[k] = s
 	}
-	s.requests++
+	t := Totals{Requests: 1, InputTokens: r.InputTokens, OutputTokens: r.OutputTokens,
+		CacheRead: r.CacheRead, CacheCreate: r.CacheCreate, CostMicros: r.CostMicros}
 	if r.IsError() {
-		s.errors++
+		t.Errors = 1
 	}
-	s.input += r.InputTokens
-	s.output += r.OutputTokens
-	s.cacheRead += r.CacheRead
-	s.cacheCreate += r.CacheCreate
-	s.cost += r.CostMicros
+	s.Add(t)
 }
 
 // upsertSums is the upsert of one row of sums into a rollup table keyed by
@@ -86,26 +77,20 @@ const upsertDay = `INSERT INTO rollup_days (day, account_id, requests, errors, i
 // upsertRollups adds a batch's sums to the daily rollups, their 16-day
 // blocks and the days' per-account totals, in the batch's transaction: one
 // statement per day x account x model x project, not per record.
-func upsertRollups(ctx context.Context, tx *sql.Tx, sums map[rollupKey]*rollup) error {
-	days := map[rollupKey]*rollup{}
+func upsertRollups(ctx context.Context, tx *sql.Tx, sums map[rollupKey]*Totals) error {
+	days := map[rollupKey]*Totals{}
 	for k, s := range sums {
 		dk := rollupKey{day: k.day, account: k.account}
 		d := days[dk]
 		if d == nil {
-			d = &rollup{}
+			d = &Totals{}
 			days[dk] = d
 		}
-		d.requests += s.requests
-		d.errors += s.errors
-		d.input += s.input
-		d.output += s.output
-		d.cacheRead += s.cacheRead
-		d.cacheCreate += s.cacheCreate
-		d.cost += s.cost
+		d.Add(*s)
 	}
 	for k, s := range days {
-		if _, err := tx.ExecContext(ctx, upsertDay, k.day, k.account, s.requests, s.errors, s.input, s.output, s.cacheRead,
-			s.cacheCreate, s.cost); err != nil {
+		if _, err := tx.ExecContext(ctx, upsertDay, k.day, k.account, s.Requests, s.Errors, s.InputTokens, s.OutputTokens,
+			s.CacheRead, s.CacheCreate, s.CostMicros); err != nil {
 			return fmt.Errorf("journal: update rollups: %w", err)
 		}
 	}
@@ -114,8 +99,8 @@ func upsertRollups(ctx context.Context, tx *sql.Tx, sums map[rollupKey]*rollup) 
 			stmt   string
 			period int64
 		}{{upsertRollup, k.day}, {upsertBlock, blockOf(k.day)}} {
-			if _, err := tx.ExecContext(ctx, u.stmt, u.period, k.account, k.model, k.project, s.requests, s.errors,
-				s.input, s.output, s.cacheRead, s.cacheCreate, s.cost); err != nil {
+			if _, err := tx.ExecContext(ctx, u.stmt, u.period, k.account, k.model, k.project, s.Requests, s.Errors,
+				s.InputTokens, s.OutputTokens, s.CacheRead, s.CacheCreate, s.CostMicros); err != nil {
 				return fmt.Errorf("journal: update rollups: %w", err)
 			}
 		}
@@ -132,6 +117,17 @@ type Totals struct {
 	CacheRead    int64 `json:"cache_read"`
 	CacheCreate  int64 `json:"cache_create"`
 	CostMicros   int64 `json:"cost_micros"` // millionths of a US dollar
+}
+
+// Add counts o into t.
+func (t *Totals) Add(o Totals) {
+	t.Requests += o.Requests
+	t.Errors += o.Errors
+	t.InputTokens += o.InputTokens
+	t.OutputTokens += o.OutputTokens
+	t.CacheRead += o.CacheRead
+	t.CacheCreate += o.CacheCreate
+	t.CostMicros += o.CostMicros
 }
 
 // Totals sums the usage of one account (all when accountID is "") from

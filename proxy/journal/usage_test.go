@@ -12,7 +12,7 @@ import (
 
 // usageFromDays is Usage computed the slow, obvious way: from every daily
 // rollup row, in Go.
-func usageFromDays(days map[rollupKey]rollup, q UsageQuery) []UsageRow {
+func usageFromDays(days map[rollupKey]Totals, q UsageQuery) []UsageRow {
 	type gk struct {
 		day                     int64
 		account, model, project string
@@ -42,13 +42,7 @@ func usageFromDays(days map[rollupKey]rollup, q UsageQuery) []UsageRow {
 			s = &Totals{}
 			sums[g] = s
 		}
-		s.Requests += r.requests
-		s.Errors += r.errors
-		s.InputTokens += r.input
-		s.OutputTokens += r.output
-		s.CacheRead += r.cacheRead
-		s.CacheCreate += r.cacheCreate
-		s.CostMicros += r.cost
+		s.Add(r)
 	}
 	var out []UsageRow
 	for g, s := range sums {

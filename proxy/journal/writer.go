@@ -189,7 +189,7 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 		return fmt.Errorf("journal: insert records: %w", err)
 	}
 	defer stmt.Close()
-	sums := make(map[rollupKey]*rollup, 8)
+	sums := make(map[rollupKey]*Totals, 8)
 	spend := make(map[spendKey]int64)
 	for i := range rs {
 		r := &rs[i]
