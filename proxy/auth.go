@@ -70,13 +70,7 @@ func keyID(ctx context.Context) string {
 // pool's exclude set: a scoped key then fails over only among its own.
 func (s *Service) keyExclusions(ctx context.Context) map[string]bool {
 	ex := map[string]bool{}
-	k := requestKey(ctx)
-	if k == nil {
-		return ex
-	}
-	s.keys.mu.RLock()
-	allowed := k.allowed
-	s.keys.mu.RUnlock()
+	allowed := s.keyScope(requestKey(ctx))
 	if allowed == nil {
 		return ex
 	}
@@ -91,20 +85,25 @@ func (s *Service) keyExclusions(ctx context.Context) map[string]bool {
 // keyAllows reports whether the request's key may use account id: the
 // exclusions taken at the request's start miss accounts added since.
 func (s *Service) keyAllows(ctx context.Context, id string) bool {
-	k := requestKey(ctx)
+	allowed := s.keyScope(requestKey(ctx))
+	return allowed == nil || allowed[id]
+}
+
+// keyScope is the set of accounts k may use; nil when it may use all (or
+// no key was given). keyStore.set replaces the set whole and never changes
+// it in place, so the one read under the lock stays as it was.
+func (s *Service) keyScope(k *clientKey) map[string]bool {
 	if k == nil {
-		return true
+		return nil
 	}
 	s.keys.mu.RLock()
 	defer s.keys.mu.RUnlock()
-	return k.allowed == nil || k.allowed[id]
+	return k.allowed
 }
 
 // anyAllowed reports whether k may use at least one pooled account.
 func (s *Service) anyAllowed(k *clientKey) bool {
-	s.keys.mu.RLock()
-	allowed := k.allowed
-	s.keys.mu.RUnlock()
+	allowed := s.keyScope(k)
 	if allowed == nil {
 		return true
 	}

@@ -437,7 +437,7 @@ func (ks *keyStore) update(k *clientKey, r journal.ClientKey, now time.Time) {
 // set applies r to k; ks.mu is held.
 func (ks *keyStore) set(k *clientKey, r journal.ClientKey, now time.Time) {
 	k.rec = r
-	// Replaced whole, never changed in place: limitFor reads it unlocked.
+	// Replaced whole, never changed in place: see keyScope.
 	k.allowed = nil
 	if len(r.Accounts) > 0 {
 		k.allowed = map[string]bool{}

@@ -14,15 +14,7 @@ import (
 // of the key's accounts is limited: its own were tried and failed, which
 // is not a rate limit.
 func (s *Service) limitFor(ctx context.Context, model string, limited *pool.LimitedError) *pool.LimitedError {
-	k := requestKey(ctx)
-	if k == nil {
-		return limited
-	}
-	// keyStore.set replaces a key's set whole, never changes it in place:
-	// the one read under the lock stays as it was.
-	s.keys.mu.RLock()
-	allowed := k.allowed
-	s.keys.mu.RUnlock()
+	allowed := s.keyScope(requestKey(ctx))
 	if allowed == nil {
 		return limited
 	}
