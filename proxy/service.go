@@ -17,6 +17,7 @@ import (
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 	"github.com/sluice-proxy/sluice/proxy/redact"
+	"github.com/sluice-proxy/sluice/proxy/usage"
 	"github.com/sluice-proxy/sluice/vault"
 )
 
@@ -48,6 +49,8 @@ type Deps struct {
 	Transport http.RoundTripper
 	// OAuth signs accounts in (Login); nil disables browser logins.
 	OAuth *vault.OAuth
+	// Prices costs requests (default: the embedded list prices, usage.Default).
+	Prices *usage.Table
 }
 
 // Service is the engine's API: the one thing the CLI, the tray and the
@@ -63,6 +66,8 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	transport http.RoundTripper
+	prices    *usage.Table
+	unpriced  sync.Map // models already logged as having no price (prices.go)
 	events    hub
 	handler   http.Handler
 	persist   *statePersister
@@ -108,6 +113,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		log:       deps.Logger,
 		now:       deps.Now,
 		transport: deps.Transport,
+		prices:    deps.Prices,
+	}
+	if s.prices == nil {
+		s.prices = usage.Default()
 	}
 	if s.tokens == nil {
 		s.tokens = keyringTokens{deps.Keyring}
