@@ -123,6 +123,9 @@ func printDoctor(w io.Writer, r proxy.DoctorReport) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	for _, u := range r.UsageReads {
+		fmt.Fprintf(w, "Usage reads %s: %d in the last hour (at most 20)\n", u.Account, u.LastHour)
+	}
 	if r.OK {
 		fmt.Fprintln(w, "All checks passed.")
 	} else {
