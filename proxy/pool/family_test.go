@@ -96,3 +96,30 @@ func TestRefusedFamilyBenchesOnlyThatFamily(t *testing.T) {
 		t.Errorf("all fable-refused: %v", err)
 	}
 }
+
+// Turning the plan guard off lifts the bench it set, after a restart too,
+// but not a bench a real 429 set.
+func TestGuardOffLiftsOnlyTheGuardsBench(t *testing.T) {
+	accts := three()
+	for i := range accts {
+		accts[i].PlanGuard = true
+	}
+	p, _ := newPool(t, StrategyPriority, accts)
+	p.ObserveSignal("a", 400, hdr(), SignalExtraUsage)
+	limit429(p, "b", t0.Add(time.Hour))
+	if !p.GuardBench("a") || p.GuardBench("b") {
+		t.Fatalf("guard benches: a %v b %v", p.GuardBench("a"), p.GuardBench("b"))
+	}
+	q, _ := newPool(t, StrategyPriority, accts) // a restart
+	q.Import(p.Export())
+	for i := range accts {
+		accts[i].PlanGuard = false
+	}
+	q.SetAccounts(accts)
+	if s, _ := q.Status("a"); s.State != StateOK {
+		t.Errorf("a after guard off: %s, want ok", s.State)
+	}
+	if s, _ := q.Status("b"); s.State != StateLimited {
+		t.Errorf("b after guard off: %s, want still limited (a real 429)", s.State)
+	}
+}
