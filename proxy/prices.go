@@ -21,7 +21,7 @@ func (s *Service) price(a *attempt, c usage.Counts) {
 	}
 	capCost := s.prices.CapCost(c)
 	if _, seen := s.unpriced.LoadOrStore(c.Model, true); !seen {
-		s.log.Warn("model has no price; counted against key caps at its family's highest price",
+		s.log.Info("model has no price; counted against key caps at its family's highest price",
 			"model", c.Model, "unpriced", true, "cap_cost_micros", capCost)
 	}
 	s.addKeyCost(a.r.Context(), a.rec.Time, capCost)
