@@ -145,9 +145,9 @@ func printLogs(w io.Writer, es []proxy.LogEntry, header bool) {
 		fmt.Fprintln(tw, "TIME\tID\tACCOUNT\tMODEL\tSTATUS\tIN/OUT TOKENS\tCOST\tDURATION\tERROR")
 	}
 	for _, en := range es {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d/%d\t$%.4f\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d/%d\t%s\t%s\t%s\n",
 			en.Time.Local().Format(time.DateTime), en.ID, orDash(en.AccountName), orDash(en.Model), en.Status,
-			en.InputTokens, en.OutputTokens, float64(en.CostMicros)/1e6, en.Duration.Round(time.Millisecond), en.Error)
+			en.InputTokens, en.OutputTokens, costText(en.CostMicros, en.Unpriced, "%.4f"), en.Duration.Round(time.Millisecond), en.Error)
 	}
 	_ = tw.Flush()
 }
@@ -222,7 +222,7 @@ func printRequest(w io.Writer, d proxy.RequestDetail, key string, payload bool) 
 	row("Output tokens", d.OutputTokens)
 	row("Cache read", d.CacheRead)
 	row("Cache write", d.CacheCreate)
-	row("Cost", fmt.Sprintf("$%.6f", float64(d.CostMicros)/1e6))
+	row("Cost", costText(d.CostMicros, d.Unpriced, "%.6f"))
 	row("Ended", d.EndReason)
 	row("Lane", d.Lane)
 	row("Error", d.Error)
@@ -356,7 +356,7 @@ func printUsage(w io.Writer, rep proxy.UsageReport, by []string) {
 	fmt.Fprintln(tw, strings.Join(append(head, "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "COST"), "\t"))
 	line := func(cols []string, t proxy.UsageRow) {
 		fmt.Fprintf(tw, "%s%d\t%d\t%d\t%d\t%d\t%d\t%s\n", strings.Join(cols, ""), t.Requests, t.Errors,
-			t.InputTokens, t.OutputTokens, t.CacheRead, t.CacheCreate, dollars(t.CostMicros))
+			t.InputTokens, t.OutputTokens, t.CacheRead, t.CacheCreate, unpricedOr(t.Unpriced, dollars(t.CostMicros)))
 	}
 	for _, r := range rep.Rows {
 		var cols []string

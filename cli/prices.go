@@ -113,3 +113,16 @@ func printPrices(w io.Writer, rep pricesReport) {
 func mtok(v float64) string {
 	return "$" + strconv.FormatFloat(v, 'f', -1, 64)
 }
+
+// costText formats a journaled cost with format (e.g. "%.4f"), or
+// "unpriced" when the model has no price: its cost is unknown, never $0.
+func costText(micros int64, unpriced bool, format string) string {
+	return unpricedOr(unpriced, "$"+fmt.Sprintf(format, float64(micros)/1e6))
+}
+
+func unpricedOr(unpriced bool, s string) string {
+	if unpriced {
+		return "unpriced"
+	}
+	return s
+}

@@ -59,6 +59,13 @@ func TestPricesShowsTableOverridesAndUnpricedModels(t *testing.T) {
 		}
 	}
 
+	// The request's model has no price: logs and usage say so, never $0.
+	if out := mustRun(t, env, "", "logs").out; !strings.Contains(out, "unpriced") {
+		t.Errorf("logs do not mark the unpriced request:\n%s", out)
+	}
+	if out := mustRun(t, env, "", "usage", "--by", "model").out; !strings.Contains(out, "unpriced") {
+		t.Errorf("usage --by model does not mark the unpriced model:\n%s", out)
+	}
 	path := filepath.Join(env["SLUICE_DATA_DIR"], "prices.json")
 	os.WriteFile(path, []byte(`{"models":[{"prefix":"claude-test","input":1,"output":2}]}`), 0o600)
 	jsonOf(t, env, &rep, "prices")

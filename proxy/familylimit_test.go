@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -106,5 +107,31 @@ func TestOneHourCacheWritesPricedAtTwiceInput(t *testing.T) {
 	want := float64(es[0].InputTokens)*5 + 1000*6.25 + 1000*10 + float64(es[0].OutputTokens)*25
 	if es[0].CacheCreate != 2000 || es[0].CostMicros != int64(want+0.5) {
 		t.Errorf("journaled cache writes %d cost %d, want 2000 and %v", es[0].CacheCreate, es[0].CostMicros, want)
+	}
+}
+
+// A model without a price is journaled as unpriced (no cost, never $0
+// silently) and counted against a key's daily cost cap at its family's
+// highest known price, so it cannot slip past the cap.
+func TestUnpricedModelCountsAgainstCostCap(t *testing.T) {
+	e := newEnv(t)
+	e.addKey("work", accountKey)
+	_, key, err := e.svc.CreateKey(context.Background(), proxy.KeyOptions{Name: "capped", DailyCostMicros: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"model":"claude-opus-9","max_tokens":5,"messages":[]}`
+	resp := e.do("POST", "/v1/messages", body, keyed("x-api-key", key))
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("first request: %d", resp.StatusCode)
+	}
+	es := e.logsN(1)
+	if es[0].CostMicros != 0 || !es[0].Unpriced {
+		t.Errorf("journaled cost %d unpriced %v, want 0 and unpriced", es[0].CostMicros, es[0].Unpriced)
+	}
+	resp = e.do("POST", "/v1/messages", body, keyed("x-api-key", key))
+	if got := readError(t, resp, 429, "rate_limit_error"); !strings.Contains(got.Error.Message, "daily cost cap") {
+		t.Errorf("message %q", got.Error.Message)
 	}
 }

@@ -42,6 +42,9 @@ const maxLogLimit = 1000
 type LogEntry struct {
 	journal.Record
 	AccountName string `json:"account,omitempty"`
+	// Unpriced: the model has no price, so cost_micros is unknown, not 0
+	// (prices.go). Costs are API-equivalent value on subscription accounts.
+	Unpriced bool `json:"unpriced,omitempty"`
 }
 
 // LogPage is one page of requests, newest first.
@@ -73,7 +76,7 @@ func (s *Service) Logs(ctx context.Context, f LogFilter) (LogPage, error) {
 	names := s.accountNames(ctx)
 	p := LogPage{Entries: make([]LogEntry, len(rs))}
 	for i, r := range rs {
-		p.Entries[i] = LogEntry{Record: r, AccountName: nameOf(names, r.AccountID)}
+		p.Entries[i] = LogEntry{Record: r, AccountName: nameOf(names, r.AccountID), Unpriced: s.unpricedCost(r.Model, r.CostMicros, r.InputTokens+r.OutputTokens)}
 		p.LastSeq = max(p.LastSeq, r.Seq)
 	}
 	switch {
@@ -184,7 +187,8 @@ func (s *Service) Request(ctx context.Context, id string) (RequestDetail, error)
 	if err != nil {
 		return RequestDetail{}, fmt.Errorf("proxy: %w", err)
 	}
-	d := RequestDetail{LogEntry: LogEntry{Record: r, AccountName: nameOf(s.accountNames(ctx), r.AccountID)}}
+	d := RequestDetail{LogEntry: LogEntry{Record: r, AccountName: nameOf(s.accountNames(ctx), r.AccountID),
+		Unpriced: s.unpricedCost(r.Model, r.CostMicros, r.InputTokens+r.OutputTokens)}}
 	if !r.HasPayload {
 		return d, nil
 	}
@@ -229,6 +233,8 @@ type UsageQuery struct {
 type UsageRow struct {
 	journal.UsageRow
 	AccountName string `json:"account,omitempty"`
+	// Unpriced: the row's model has no price; its cost is unknown, not 0.
+	Unpriced bool `json:"unpriced,omitempty"`
 }
 
 // UsageReport is usage by group plus the total over the range.
@@ -254,7 +260,7 @@ func (s *Service) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) 
 	names := s.accountNames(ctx)
 	rep := UsageReport{Rows: make([]UsageRow, len(rows))}
 	for i, r := range rows {
-		rep.Rows[i] = UsageRow{UsageRow: r}
+		rep.Rows[i] = UsageRow{UsageRow: r, Unpriced: s.unpricedCost(r.Model, r.CostMicros, r.InputTokens+r.OutputTokens)}
 		if r.AccountID != "" {
 			rep.Rows[i].AccountName = nameOf(names, r.AccountID)
 		}

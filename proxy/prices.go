@@ -33,3 +33,10 @@ func (s *Service) Priced(model string) bool {
 	_, ok := s.prices.Lookup(model)
 	return ok
 }
+
+// unpricedCost reports whether a journaled cost of micros for tokens of
+// model is unknown rather than zero: tokens were used, nothing was costed,
+// and the price table has no row for the model.
+func (s *Service) unpricedCost(model string, micros, tokens int64) bool {
+	return micros == 0 && tokens > 0 && model != "" && !s.Priced(model)
+}
