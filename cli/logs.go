@@ -385,6 +385,7 @@ func printUsage(w io.Writer, rep proxy.UsageReport, by []string) {
 	}
 	line(total, proxy.UsageRow{UsageRow: journal.UsageRow{Totals: rep.Total}})
 	_ = tw.Flush()
+	fmt.Fprintln(w, "Costs are list prices (sluice prices); on subscription accounts they are API-equivalent value, not a bill.")
 }
 
 // parseAge reads a period: "30d", a Go duration ("12h", "0s") or "0".

@@ -63,7 +63,7 @@ func TestPricesShowsTableOverridesAndUnpricedModels(t *testing.T) {
 	if out := mustRun(t, env, "", "logs").out; !strings.Contains(out, "unpriced") {
 		t.Errorf("logs do not mark the unpriced request:\n%s", out)
 	}
-	if out := mustRun(t, env, "", "usage", "--by", "model").out; !strings.Contains(out, "unpriced") {
+	if out := mustRun(t, env, "", "usage", "--by", "model").out; !strings.Contains(out, "unpriced") || !strings.Contains(out, "API-equivalent") {
 		t.Errorf("usage --by model does not mark the unpriced model:\n%s", out)
 	}
 	path := filepath.Join(env["SLUICE_DATA_DIR"], "prices.json")
