@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
@@ -222,7 +223,7 @@ func history(t *testing.T, data string, fake *fakeapi.Server) string {
 		t.Fatal(err)
 	}
 	for _, a := range []struct{ name, token string }{{"personal", "tok-personal"}, {"team", "tok-team"}} {
-		c := vault.Credential{Kind: vault.KindOAuth, AccessToken: a.token, RefreshToken: "r-" + a.token, ExpiresAt: time.Now().Add(8 * time.Hour).UnixMilli()}
+		c := vault.Credential{Kind: api.KindOAuth, AccessToken: a.token, RefreshToken: "r-" + a.token, ExpiresAt: time.Now().Add(8 * time.Hour).UnixMilli()}
 		if _, err := svc.AddCredential(ctx, a.name, c); err != nil {
 			t.Fatal(err)
 		}
@@ -230,7 +231,7 @@ func history(t *testing.T, data string, fake *fakeapi.Server) string {
 	if _, err := svc.AddAPIKey(ctx, "ci", "sk-ant-ci"); err != nil {
 		t.Fatal(err)
 	}
-	_, secret, err := svc.CreateKey(ctx, proxy.KeyOptions{Name: "laptop"})
+	_, secret, err := svc.CreateKey(ctx, api.KeyOptions{Name: "laptop"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // OpenProxyWarning is shown while the proxy takes requests without a key.
@@ -63,7 +63,7 @@ func (k *keysSection) refresh() {
 }
 
 // show lists keys. UI goroutine only.
-func (k *keysSection) show(keys []proxy.KeyView, required bool, err error) {
+func (k *keysSection) show(keys []api.KeyView, required bool, err error) {
 	k.filling = true
 	k.require.SetChecked(required)
 	k.filling = false
@@ -108,7 +108,7 @@ func (k *keysSection) create() {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), k.v.timeout)
 		defer cancel()
-		view, secret, err := k.v.eng.CreateKey(ctx, proxy.KeyOptions{Name: name})
+		view, secret, err := k.v.eng.CreateKey(ctx, api.KeyOptions{Name: name})
 		k.v.do(func() {
 			if err != nil {
 				k.v.showError(fmt.Errorf("create key: %w", err))

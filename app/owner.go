@@ -13,7 +13,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/tray"
 )
 
@@ -119,7 +119,7 @@ func (o *owner) start() {
 
 // watch sends notifications as accounts change and opens the window when
 // a second `sluice` start asks for it, until the subscription ends.
-func (o *owner) watch(events <-chan proxy.Event) {
+func (o *owner) watch(events <-chan api.Event) {
 	read := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
@@ -138,13 +138,13 @@ func (o *owner) watch(events <-chan proxy.Event) {
 			if !ok {
 				return
 			}
-			if e.Kind == proxy.EventShowWindow {
+			if e.Kind == api.EventShowWindow {
 				// A second `sluice` start: a running window process got the
 				// same event and comes forward by itself.
 				o.startWindow()
 				continue
 			}
-			if due == nil && e.Kind != proxy.EventRequest {
+			if due == nil && e.Kind != api.EventRequest {
 				due = time.After(time.Second)
 			}
 		case <-due:

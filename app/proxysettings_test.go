@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // saying reports whether a text on the window starts with prefix (wrapped
@@ -74,8 +74,8 @@ func TestRealEngineProxySettingsFromSettings(t *testing.T) {
 // A value fixed on the command line is disabled, with the variable named.
 func TestFixedProxySettingIsDisabledWithItsVariable(t *testing.T) {
 	eng := newFakeEngine(true)
-	eng.px = proxy.ProxySettings{Strategy: "priority", SessionWindow: time.Hour, RetryAttempts: 2, RetryDelay: time.Second,
-		Fixed: map[string]string{proxy.SettingStrategy: "SLUICE_STRATEGY"}}
+	eng.px = api.ProxySettings{Strategy: "priority", SessionWindow: time.Hour, RetryAttempts: 2, RetryDelay: time.Second,
+		Fixed: map[string]string{api.SettingStrategy: "SLUICE_STRATEGY"}}
 	v, w, ui := shown(t, eng)
 	v.tabs.SelectIndex(3)
 	px := v.settings.px

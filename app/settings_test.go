@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -86,7 +86,7 @@ func TestRealEngineKeysCreateRevealRevokeAndRequire(t *testing.T) {
 		t.Fatalf("copied %q", secret)
 	}
 	keys, _ := e.svc.Keys(context.Background())
-	if !slices.ContainsFunc(keys, func(k proxy.KeyView) bool { return k.Name == "laptop" && !k.Revoked }) {
+	if !slices.ContainsFunc(keys, func(k api.KeyView) bool { return k.Name == "laptop" && !k.Revoked }) {
 		t.Fatalf("keys %+v", keys)
 	}
 	// The window now hands that key out.

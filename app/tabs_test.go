@@ -10,7 +10,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -54,7 +54,7 @@ func TestRealEngineLogsPageAsTheTableScrolls(t *testing.T) {
 func countLogs(t *testing.T, e *realEngine) int {
 	t.Helper()
 	total := 0
-	f := proxy.LogFilter{Limit: 1000}
+	f := api.LogFilter{Limit: 1000}
 	for {
 		p, err := e.svc.Logs(context.Background(), f)
 		if err != nil {

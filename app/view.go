@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/tray"
 )
 
@@ -32,11 +32,11 @@ var WindowSize = fyne.NewSize(900, 640)
 type snapshot struct {
 	running  bool
 	addr     string
-	accounts []proxy.AccountView
+	accounts []api.AccountView
 	err      error // reading the accounts failed
 	// firstSecret is the key made on first start, until it is dismissed.
 	firstSecret string
-	proxy       proxy.ProxySettings // strategy, retries... (proxysettings.go)
+	proxy       api.ProxySettings // strategy, retries... (proxysettings.go)
 }
 
 // view is the main window's content. Its widgets are touched only on the UI
@@ -71,13 +71,13 @@ type view struct {
 	root      *fyne.Container // top and tabs
 	firstLine *widget.Label
 	cardList  *fyne.Container
-	cards     map[string]*card    // by account id
-	rows      []proxy.AccountView // what the cards show
-	relogin   *fyne.Container     // a row per account that needs a new sign-in
-	stale     []string            // the names relogin shows
-	readErr   error               // the last re-read failed
-	setErr    error               // the last start or stop failed
-	setWant   bool                // what the failed start or stop wanted
+	cards     map[string]*card  // by account id
+	rows      []api.AccountView // what the cards show
+	relogin   *fyne.Container   // a row per account that needs a new sign-in
+	stale     []string          // the names relogin shows
+	readErr   error             // the last re-read failed
+	setErr    error             // the last start or stop failed
+	setWant   bool              // what the failed start or stop wanted
 	addr      string
 	logs      *logsTab
 	usage     *usageTab
@@ -163,7 +163,7 @@ func StatusText(running bool, addr string) string {
 // watch keeps the view in step with the engine until the subscription ends.
 // Events come in bursts (a busy proxy sends one per request), so they are
 // coalesced into one re-read per debounce interval.
-func (v *view) watch(events <-chan proxy.Event) {
+func (v *view) watch(events <-chan api.Event) {
 	v.reload()
 	var due <-chan time.Time
 	for {

@@ -8,7 +8,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/sluice-proxy/sluice/assets"
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // WindowOptions tune RunWindow.
@@ -75,7 +75,7 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	copies, stopCopies := eng.Subscribe()
 	go func() {
 		for e := range copies {
-			if e.Kind == proxy.EventCopySettings {
+			if e.Kind == api.EventCopySettings {
 				copyNow()
 			}
 		}
@@ -97,7 +97,7 @@ func comeForward(eng Engine, w fyne.Window, gone func()) (stop func()) {
 	var stopped atomic.Bool
 	go func() {
 		for e := range shows {
-			if e.Kind == proxy.EventShowWindow {
+			if e.Kind == api.EventShowWindow {
 				fyne.Do(func() {
 					w.Show()
 					w.RequestFocus()

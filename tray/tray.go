@@ -18,7 +18,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/systray"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // Engine is what the tray needs of the engine. *proxy.Service satisfies it.
@@ -29,10 +29,10 @@ type Engine interface {
 	Addr() string
 	// Accounts lists the accounts with their live state, for the account
 	// lines and the icon.
-	Accounts(ctx context.Context) ([]proxy.AccountView, error)
+	Accounts(ctx context.Context) ([]api.AccountView, error)
 	// Subscribe returns engine events and a function that ends the
 	// subscription and closes the channel.
-	Subscribe() (<-chan proxy.Event, func())
+	Subscribe() (<-chan api.Event, func())
 }
 
 // Host is the system tray of a desktop app. fyne's desktop.App satisfies it.
@@ -234,7 +234,7 @@ func (t *Tray) read() state {
 	ctx, cancel := context.WithTimeout(context.Background(), t.opts.Timeout)
 	defer cancel()
 	if accts, err := t.eng.Accounts(ctx); err == nil {
-		s.accounts, s.usable = lines(accts, time.Now())
+		s.accounts, s.usable, s.limited = lines(accts, time.Now())
 	} else {
 		slog.Warn("tray: read accounts", "err", err)
 	}
@@ -250,7 +250,7 @@ func (t *Tray) refresh() {
 // watch re-renders on engine events until the subscription ends. A busy
 // proxy sends an event per request, so a burst is coalesced into one
 // re-read per debounce interval.
-func (t *Tray) watch(events <-chan proxy.Event) {
+func (t *Tray) watch(events <-chan api.Event) {
 	defer close(t.done)
 	var due <-chan time.Time
 	for {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // Client calls a running owner's control API. Its methods mirror
@@ -94,14 +95,14 @@ func do(ctx context.Context, c *Client, method string, in any) error {
 }
 
 // Accounts lists every account with its live state, by priority.
-func (c *Client) Accounts(ctx context.Context) ([]proxy.AccountView, error) {
-	return call[[]proxy.AccountView](ctx, c, mAccounts, none{})
+func (c *Client) Accounts(ctx context.Context) ([]api.AccountView, error) {
+	return call[[]api.AccountView](ctx, c, mAccounts, none{})
 }
 
 // AddAPIKey adds a Console API-key account; the key travels over the
 // private socket to the owner, which puts it in the keyring.
-func (c *Client) AddAPIKey(ctx context.Context, name, key string) (proxy.AccountView, error) {
-	return call[proxy.AccountView](ctx, c, mAddKey, addKeyReq{Name: name, Key: key})
+func (c *Client) AddAPIKey(ctx context.Context, name, key string) (api.AccountView, error) {
+	return call[api.AccountView](ctx, c, mAddKey, addKeyReq{Name: name, Key: key})
 }
 
 // RemoveAccount removes an account and its keyring item.
@@ -130,13 +131,13 @@ func (c *Client) RenameAccount(ctx context.Context, oldName, newName string) err
 }
 
 // LoginStart starts a sign-in run by the owner and returns its URL.
-func (c *Client) LoginStart(ctx context.Context, req proxy.LoginStartRequest) (proxy.LoginTicket, error) {
-	return call[proxy.LoginTicket](ctx, c, mLoginStart, req)
+func (c *Client) LoginStart(ctx context.Context, req api.LoginStartRequest) (api.LoginTicket, error) {
+	return call[api.LoginTicket](ctx, c, mLoginStart, req)
 }
 
 // LoginFinish submits the pasted code, or waits for the browser callback.
-func (c *Client) LoginFinish(ctx context.Context, id, code string) (proxy.AccountView, error) {
-	return call[proxy.AccountView](ctx, c, mLoginFinish, finishReq{ID: id, Code: code})
+func (c *Client) LoginFinish(ctx context.Context, id, code string) (api.AccountView, error) {
+	return call[api.AccountView](ctx, c, mLoginFinish, finishReq{ID: id, Code: code})
 }
 
 // LoginCancel abandons a started sign-in.
@@ -174,22 +175,27 @@ func (c *Client) Addr() string {
 }
 
 // Status reports the owner's state at a glance.
-func (c *Client) Status(ctx context.Context) (proxy.Status, error) {
-	return call[proxy.Status](ctx, c, mStatus, none{})
+func (c *Client) Status(ctx context.Context) (api.Status, error) {
+	return call[api.Status](ctx, c, mStatus, none{})
+}
+
+// Snapshot reads what the window and the tray draw, in one call.
+func (c *Client) Snapshot(ctx context.Context) (api.Snapshot, error) {
+	return call[api.Snapshot](ctx, c, mSnapshot, none{})
 }
 
 // Sessions lists the owner's live client sessions; nil if it cannot be
 // reached.
-func (c *Client) Sessions() []proxy.SessionView {
+func (c *Client) Sessions() []api.SessionView {
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	s, _ := call[[]proxy.SessionView](ctx, c, mSessions, none{})
+	s, _ := call[[]api.SessionView](ctx, c, mSessions, none{})
 	return s
 }
 
 // SessionsContext is Sessions with a deadline and its error.
-func (c *Client) SessionsContext(ctx context.Context) ([]proxy.SessionView, error) {
-	return call[[]proxy.SessionView](ctx, c, mSessions, none{})
+func (c *Client) SessionsContext(ctx context.Context) ([]api.SessionView, error) {
+	return call[[]api.SessionView](ctx, c, mSessions, none{})
 }
 
 // ShowWindow asks the owner to show its window.
@@ -210,9 +216,9 @@ func (c *Client) ImportCCFlare(ctx context.Context, path string) (proxy.ImportRe
 // Subscribe streams the owner's events. The channel closes when the
 // returned function is called or the owner goes away. Events published
 // after Subscribe returns are not missed.
-func (c *Client) Subscribe() (<-chan proxy.Event, func()) {
+func (c *Client) Subscribe() (<-chan api.Event, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	ch := make(chan proxy.Event, 64)
+	ch := make(chan api.Event, 64)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://sluice"+eventsPath, nil)
 	resp, err := c.http.Do(req)
 	if err != nil || resp.StatusCode != http.StatusOK {
@@ -228,7 +234,7 @@ func (c *Client) Subscribe() (<-chan proxy.Event, func()) {
 		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
-			var e proxy.Event
+			var e api.Event
 			if json.Unmarshal(sc.Bytes(), &e) != nil {
 				continue
 			}
@@ -245,10 +251,10 @@ func (c *Client) Subscribe() (<-chan proxy.Event, func()) {
 // Login runs a whole sign-in through the owner, the way proxy.Service's
 // Login does in-process: the URL goes to req.Out and req.OpenBrowser, and
 // with req.Paste the code is read from req.In.
-func (c *Client) Login(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error) {
-	t, err := c.LoginStart(ctx, proxy.LoginStartRequest{Name: req.Name, Mode: req.Mode, Reauth: req.Reauth, Paste: req.Paste})
+func (c *Client) Login(ctx context.Context, req api.LoginRequest) (api.AccountView, error) {
+	t, err := c.LoginStart(ctx, api.LoginStartRequest{Name: req.Name, Mode: req.Mode, Reauth: req.Reauth, Paste: req.Paste})
 	if err != nil {
-		return proxy.AccountView{}, err
+		return api.AccountView{}, err
 	}
 	out := req.Out
 	if out == nil {
@@ -262,12 +268,12 @@ func (c *Client) Login(ctx context.Context, req proxy.LoginRequest) (proxy.Accou
 	if req.Paste {
 		if req.In == nil {
 			c.LoginCancel(t.ID)
-			return proxy.AccountView{}, errors.New("paste mode needs In to read the code from")
+			return api.AccountView{}, errors.New("paste mode needs In to read the code from")
 		}
 		line, err := bufio.NewReader(req.In).ReadString('\n')
 		if err != nil && line == "" {
 			c.LoginCancel(t.ID)
-			return proxy.AccountView{}, fmt.Errorf("read pasted code: %w", err)
+			return api.AccountView{}, fmt.Errorf("read pasted code: %w", err)
 		}
 		code = line
 	}
@@ -275,13 +281,13 @@ func (c *Client) Login(ctx context.Context, req proxy.LoginRequest) (proxy.Accou
 }
 
 // CheckAPIKey asks the owner to check key against the upstream. A key that
-// could not be checked comes back as a *proxy.KeyUnverifiedError, as it
+// could not be checked comes back as a *api.KeyUnverifiedError, as it
 // would in process.
 func (c *Client) CheckAPIKey(ctx context.Context, key string) error {
 	err := do(ctx, c, mCheckKey, keyReq{key})
 	var e *Error
 	if errors.As(err, &e) && e.Code == codeUnverified {
-		return &proxy.KeyUnverifiedError{Err: errors.New(strings.TrimPrefix(e.Message, "the key could not be checked: "))}
+		return &api.KeyUnverifiedError{Err: errors.New(strings.TrimPrefix(e.Message, "the key could not be checked: "))}
 	}
 	return err
 }

@@ -4,22 +4,23 @@ import (
 	"context"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // Keys lists the client keys, revoked ones included.
-func (c *Client) Keys(ctx context.Context) ([]proxy.KeyView, error) {
-	return call[[]proxy.KeyView](ctx, c, mKeys, none{})
+func (c *Client) Keys(ctx context.Context) ([]api.KeyView, error) {
+	return call[[]api.KeyView](ctx, c, mKeys, none{})
 }
 
 // CreateKey makes a client key and returns its secret, shown only now.
-func (c *Client) CreateKey(ctx context.Context, o proxy.KeyOptions) (proxy.KeyView, string, error) {
+func (c *Client) CreateKey(ctx context.Context, o api.KeyOptions) (api.KeyView, string, error) {
 	r, err := call[createdKey](ctx, c, mCreateKey, o)
 	return r.Key, r.Secret, err
 }
 
 // UpdateKey changes a live key's name, scope or limits.
-func (c *Client) UpdateKey(ctx context.Context, name string, o proxy.KeyOptions) (proxy.KeyView, error) {
-	return call[proxy.KeyView](ctx, c, mUpdateKey, updateKeyReq{name, o})
+func (c *Client) UpdateKey(ctx context.Context, name string, o api.KeyOptions) (api.KeyView, error) {
+	return call[api.KeyView](ctx, c, mUpdateKey, updateKeyReq{name, o})
 }
 
 // RevokeKey revokes a key at once.
@@ -29,12 +30,12 @@ func (c *Client) RevokeKey(ctx context.Context, name string) error {
 
 // FirstKey returns the key made on first start with its secret, until it
 // is dismissed; ok is false after that or when the owner cannot be reached.
-func (c *Client) FirstKey() (proxy.KeyView, string, bool) {
+func (c *Client) FirstKey() (api.KeyView, string, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	r, err := call[firstKey](ctx, c, mFirstKey, none{})
 	if err != nil {
-		return proxy.KeyView{}, "", false
+		return api.KeyView{}, "", false
 	}
 	return r.Key, r.Secret, r.OK
 }
@@ -86,9 +87,9 @@ func (c *Client) SetPlanGuard(ctx context.Context, name string, on bool) error {
 
 // ObservedAccounts lists the credentials seen in passthrough mode; nil if
 // the owner cannot be reached.
-func (c *Client) ObservedAccounts() []proxy.AccountView {
+func (c *Client) ObservedAccounts() []api.AccountView {
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	v, _ := call[[]proxy.AccountView](ctx, c, mObserved, none{})
+	v, _ := call[[]api.AccountView](ctx, c, mObserved, none{})
 	return v
 }
