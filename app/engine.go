@@ -2,21 +2,20 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/tray"
 )
 
-// Engine is what the window needs of the engine. *proxy.Service satisfies
-// it today; it names no concrete engine type, so a client of the control
-// API (the window as its own `sluice window` process) can satisfy it too.
+// Engine is what the window needs of the engine: the control client (the
+// window as its own `sluice window` process) or control.Local (the engine
+// in this process). Every call can fail and says so; the window shows it.
 type Engine interface {
-	// tray.Engine: the proxy's switch and address, the accounts and the
-	// event subscription, which the tray needs too.
+	// tray.Engine: the proxy's switch, the Snapshot (proxy state and
+	// address, accounts) and the event subscription, which the tray needs
+	// too.
 	tray.Engine
-	// Snapshot reads what the window draws in one call: the proxy's
-	// state and address, the keyring backend, the accounts.
-	Snapshot(ctx context.Context) (api.Snapshot, error)
 	// SetPort moves the proxy to another port (restarting it if it runs)
 	// and keeps the port for the next start.
 	SetPort(ctx context.Context, port int) error
@@ -62,7 +61,7 @@ type Journal interface {
 	Request(ctx context.Context, id string) (api.RequestDetail, error)
 	// Usage reads the daily rollups, grouped as q.By says.
 	Usage(ctx context.Context, q api.UsageQuery) (api.UsageReport, error)
-	Settings() api.Settings
+	Settings(ctx context.Context) (api.Settings, error)
 	UpdateSettings(ctx context.Context, st api.Settings) (api.Settings, error)
 	// Cleanup applies retention now and compacts the database.
 	Cleanup(ctx context.Context, o api.CleanupOptions) (api.CleanupResult, error)
@@ -76,8 +75,16 @@ type ClientKeys interface {
 	RevokeKey(ctx context.Context, name string) error
 	// FirstKey is the key made on first start with its secret, until
 	// DismissFirstKey; the secret is never stored in plain text.
-	FirstKey() (api.KeyView, string, bool)
-	DismissFirstKey()
-	RequireKey() bool
+	FirstKey(ctx context.Context) (api.KeyView, string, bool, error)
+	DismissFirstKey(ctx context.Context) error
+	RequireKey(ctx context.Context) (bool, error)
 	SetRequireKey(ctx context.Context, on bool) error
+}
+
+// proxyRunning asks the engine whether the proxy listens, within timeout.
+func proxyRunning(eng tray.Engine, timeout time.Duration) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	s, err := eng.Snapshot(ctx)
+	return s.ProxyRunning, err
 }

@@ -144,7 +144,7 @@ func (f *fakeEngine) Accounts(context.Context) ([]api.AccountView, error) {
 	return append([]api.AccountView(nil), f.accounts...), nil
 }
 
-func (f *fakeEngine) Subscribe() (<-chan api.Event, func()) {
+func (f *fakeEngine) Subscribe() (<-chan api.Event, func(), error) {
 	ch := make(chan api.Event, 16)
 	f.mu.Lock()
 	f.subs[ch] = struct{}{}
@@ -157,7 +157,7 @@ func (f *fakeEngine) Subscribe() (<-chan api.Event, func()) {
 			f.mu.Unlock()
 			close(ch)
 		})
-	}
+	}, nil
 }
 
 // publish sends without blocking, as the engine's hub does.
@@ -272,7 +272,7 @@ func (f *fakeEngine) edit(name string, fn func(*api.AccountView)) error {
 	return nil
 }
 
-func (f *fakeEngine) ProxySettings() api.ProxySettings {
+func (f *fakeEngine) ProxySettings(context.Context) (api.ProxySettings, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ps := f.px
@@ -280,12 +280,12 @@ func (f *fakeEngine) ProxySettings() api.ProxySettings {
 		ps = api.ProxySettings{Strategy: "session", SessionWindow: 5 * time.Hour, RetryAttempts: 3, RetryDelay: time.Second}
 	}
 	ps.AllowedOrigins = slices.Clone(ps.AllowedOrigins)
-	return ps
+	return ps, nil
 }
 
 // UpdateProxySettings refuses a change to a fixed value, as the engine does.
 func (f *fakeEngine) UpdateProxySettings(_ context.Context, ps api.ProxySettings) error {
-	cur := f.ProxySettings()
+	cur, _ := f.ProxySettings(context.Background())
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if by := cur.Fixed[api.SettingStrategy]; by != "" && ps.Strategy != cur.Strategy {

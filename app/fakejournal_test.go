@@ -29,10 +29,10 @@ func (f *fakeEngine) Usage(context.Context, api.UsageQuery) (api.UsageReport, er
 	return api.UsageReport{}, nil
 }
 
-func (f *fakeEngine) Settings() api.Settings {
+func (f *fakeEngine) Settings(context.Context) (api.Settings, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.settings
+	return f.settings, nil
 }
 
 func (f *fakeEngine) UpdateSettings(_ context.Context, st api.Settings) (api.Settings, error) {
@@ -51,7 +51,7 @@ func (f *fakeEngine) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	if err != nil {
 		return api.Snapshot{}, err
 	}
-	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: "127.0.0.1:8788", Accounts: accts}, nil
+	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), Accounts: accts}, nil
 }
 
 func (f *fakeEngine) Keys(context.Context) ([]api.KeyView, error) { return nil, nil }
@@ -62,22 +62,23 @@ func (f *fakeEngine) CreateKey(_ context.Context, o api.KeyOptions) (api.KeyView
 
 func (f *fakeEngine) RevokeKey(context.Context, string) error { return nil }
 
-func (f *fakeEngine) FirstKey() (api.KeyView, string, bool) {
+func (f *fakeEngine) FirstKey(context.Context) (api.KeyView, string, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.firstKey == "" {
-		return api.KeyView{}, "", false
+		return api.KeyView{}, "", false, nil
 	}
-	return api.KeyView{Name: "default", Hint: f.firstKey[:14] + "…"}, f.firstKey, true
+	return api.KeyView{Name: "default", Hint: f.firstKey[:14] + "…"}, f.firstKey, true, nil
 }
 
-func (f *fakeEngine) DismissFirstKey() {
+func (f *fakeEngine) DismissFirstKey(context.Context) error {
 	f.mu.Lock()
 	f.firstKey = ""
 	f.mu.Unlock()
+	return nil
 }
 
-func (f *fakeEngine) RequireKey() bool { return true }
+func (f *fakeEngine) RequireKey(context.Context) (bool, error) { return true, nil }
 
 func (f *fakeEngine) SetRequireKey(context.Context, bool) error { return nil }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"fyne.io/fyne/v2"
@@ -57,7 +58,11 @@ func (k *keysSection) refresh() {
 		ctx, cancel := context.WithTimeout(context.Background(), k.v.timeout)
 		defer cancel()
 		keys, err := k.v.eng.Keys(ctx)
-		required := k.v.eng.RequireKey()
+		required, rerr := k.v.eng.RequireKey(ctx)
+		if rerr != nil {
+			required = true // the safe answer to show
+			err = errors.Join(err, rerr)
+		}
 		k.v.do(func() { k.show(keys, required, err) })
 	}()
 }
@@ -150,7 +155,13 @@ func (v *view) firstKeyBanner() fyne.CanvasObject {
 		fyne.CurrentApp().Clipboard().SetContent(v.token)
 	})
 	dismiss := widget.NewButton("Dismiss", func() {
-		go v.eng.DismissFirstKey()
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
+			defer cancel()
+			if err := v.eng.DismissFirstKey(ctx); err != nil {
+				v.do(func() { v.showError(fmt.Errorf("dismiss the first key: %w", err)) })
+			}
+		}()
 		v.first.Hide()
 		v.root.Refresh()
 	})

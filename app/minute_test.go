@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
+	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -18,7 +19,7 @@ func TestRealEngineAPIKeyCardShowsPerMinuteBars(t *testing.T) {
 	if _, err := e.svc.AddAPIKey(context.Background(), "a", "sk-ant-a"); err != nil {
 		t.Fatal(err)
 	}
-	v, w, ui := shown(t, e.svc)
+	v, w, ui := shown(t, control.NewLocal(e.svc))
 	ui.waitFor(t, "card", showing(w, "a", "Console API key"))
 	if got := e.message(t); got != 200 {
 		t.Fatalf("request through the key: %d", got)

@@ -57,7 +57,10 @@ func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 		opts.WindowCommand = selfCommand
 	}
 	o := &owner{eng: eng, opts: opts, notes: newNotifier(), notify: dbusNotify}
-	events, unsubscribe := eng.Subscribe()
+	events, unsubscribe, err := eng.Subscribe()
+	if err != nil {
+		return fmt.Errorf("subscribe to the engine's events: %w", err)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -83,7 +86,7 @@ func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 		},
 	}, func(*tray.Tray) {
 		// The tray first, then the proxy: the tray follows the start's event.
-		if opts.StartProxy && !eng.ProxyRunning() {
+		if on, err := proxyRunning(eng, 15*time.Second); opts.StartProxy && err == nil && !on {
 			go o.start()
 		}
 		if !opts.Hidden {
@@ -123,10 +126,13 @@ func (o *owner) watch(events <-chan api.Event) {
 	read := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		if accts, err := o.eng.Accounts(ctx); err == nil {
-			o.notes.accounts(accts, o.notify)
+		snap, err := o.eng.Snapshot(ctx)
+		if err != nil {
+			slog.Warn("owner: read the engine", "err", err)
+			return
 		}
-		if o.eng.ProxyRunning() {
+		o.notes.accounts(snap.Accounts, o.notify)
+		if snap.ProxyRunning {
 			o.notes.reset("start-failed")
 		}
 	}
@@ -213,9 +219,12 @@ func (o *owner) closeWindow() {
 // itself (it lives until closed) or says how to get a key: a new window
 // process, or the open one.
 func (o *owner) copySettings() {
-	_, secret, ok := o.eng.FirstKey()
-	if ok {
-		text := ConnectionSettings(o.eng.Addr(), secret)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_, secret, ok, err := o.eng.FirstKey(ctx)
+	snap, serr := o.eng.Snapshot(ctx)
+	if err == nil && serr == nil && ok {
+		text := ConnectionSettings(snap.Addr, secret)
 		if err := clipboardTool(text); err == nil {
 			return
 		}

@@ -60,7 +60,7 @@ func newTestOwner(t *testing.T, eng *ownerEngine) (*owner, *atomic.Int32, func()
 func TestOwnerKeepsOneWindowProcess(t *testing.T) {
 	eng := &ownerEngine{fakeEngine: newFakeEngine(true)}
 	o, starts, _ := newTestOwner(t, eng)
-	events, cancel := eng.Subscribe()
+	events, cancel, _ := eng.Subscribe()
 	defer cancel()
 	// The test hands the engine's events to watch through an unbuffered
 	// channel: when a send returns, watch has finished with the event
@@ -113,7 +113,7 @@ func TestOwnerNotifiesOncePerChange(t *testing.T) {
 	a := api.AccountView{ID: "a1", Name: "work", State: "ok"}
 	eng := &ownerEngine{fakeEngine: newFakeEngine(true, a)}
 	o, _, sent := newTestOwner(t, eng)
-	events, cancel := eng.Subscribe()
+	events, cancel, _ := eng.Subscribe()
 	done := make(chan struct{})
 	go func() { defer close(done); o.watch(events) }()
 	defer func() { cancel(); <-done }()

@@ -19,7 +19,7 @@ import (
 // ProxySettingsEngine is what the Settings tab's Proxy section needs: the
 // routing settings the engine applies to its next request.
 type ProxySettingsEngine interface {
-	ProxySettings() api.ProxySettings
+	ProxySettings(ctx context.Context) (api.ProxySettings, error)
 	UpdateProxySettings(ctx context.Context, ps api.ProxySettings) error
 }
 
@@ -164,7 +164,10 @@ func (p *proxySection) store() {
 		ctx, cancel := context.WithTimeout(context.Background(), p.v.timeout)
 		defer cancel()
 		err := p.v.eng.UpdateProxySettings(ctx, ps)
-		now := p.v.eng.ProxySettings()
+		var now api.ProxySettings
+		if err == nil {
+			now, err = p.v.eng.ProxySettings(ctx)
+		}
 		p.v.do(func() {
 			p.save.Enable()
 			if err != nil {

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
+	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 // saying reports whether a text on the window starts with prefix (wrapped
@@ -27,7 +28,7 @@ func saying(w fyne.Window, prefix string) func() bool {
 // the window (the CLI) shows up in it.
 func TestRealEngineProxySettingsFromSettings(t *testing.T) {
 	e := newRealEngine(t)
-	v, w, ui := shown(t, e.svc)
+	v, w, ui := shown(t, control.NewLocal(e.svc))
 	v.tabs.SelectIndex(3)
 	px := v.settings.px
 	ui.waitFor(t, "the strategy", func() bool { return px.strategy.Selected == "session" && px.window.Text == "5h" })
@@ -87,7 +88,7 @@ func TestFixedProxySettingIsDisabledWithItsVariable(t *testing.T) {
 	px.retries.SetText("5")
 	test.Tap(button(t, w, "Save proxy settings"))
 	ui.waitFor(t, "saved", saying(w, "Saved:"))
-	if got := eng.ProxySettings(); got.RetryAttempts != 5 || got.Strategy != "priority" {
+	if got, _ := eng.ProxySettings(context.Background()); got.RetryAttempts != 5 || got.Strategy != "priority" {
 		t.Fatalf("fake engine has %+v", got)
 	}
 }

@@ -23,6 +23,10 @@ import (
 type settingsTab struct {
 	v     *view
 	shown bool // show has run once
+	// What the last read of the engine said, for show.
+	keyring string
+	journal api.Settings
+	proxy   api.ProxySettings
 
 	proxyForm *widget.Form
 	capture   *widget.Check
@@ -76,14 +80,22 @@ func (s *settingsTab) changePort() {
 	s.movePort.Disable()
 	go func() {
 		err := s.v.eng.SetPort(context.Background(), p)
+		var addr string
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), s.v.timeout)
+			var snap api.Snapshot
+			snap, err = s.v.eng.Snapshot(ctx)
+			cancel()
+			addr = snap.Addr
+		}
 		s.v.do(func() {
 			s.movePort.Enable()
 			if err != nil {
 				s.say(capitalize(err.Error()), widget.DangerImportance)
 				return
 			}
-			s.say(fmt.Sprintf("The proxy now uses port %d; clients need ANTHROPIC_BASE_URL=http://%s.", p, s.v.eng.Addr()), widget.SuccessImportance)
-			s.show(s.v.eng.Addr())
+			s.say(fmt.Sprintf("The proxy now uses port %d; clients need ANTHROPIC_BASE_URL=http://%s.", p, addr), widget.SuccessImportance)
+			s.show(addr)
 		})
 	}()
 }
@@ -138,19 +150,9 @@ func heading(text string) *widget.Label {
 // fields are filled once, so a re-read never overwrites what is being
 // typed. UI goroutine only.
 func (s *settingsTab) show(addr string) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.v.timeout)
-	snap, err := s.v.eng.Snapshot(ctx)
-	cancel()
-	if addr == "" {
-		addr = snap.Addr
-	}
-	keyring := orNone(snap.Keyring, "none")
-	if err != nil {
-		keyring = "unknown (" + err.Error() + ")"
-	}
 	rows := [][2]string{
 		{"Address", addr},
-		{"Keyring", keyring},
+		{"Keyring", orNone(s.keyring, "none")},
 	}
 	s.proxyForm.Items = nil
 	for _, r := range rows {
@@ -168,8 +170,8 @@ func (s *settingsTab) show(addr string) {
 	s.proxyForm.Refresh()
 	if !s.shown {
 		s.shown = true
-		s.px.update(s.v.eng.ProxySettings())
-		s.fill(s.v.eng.Settings())
+		s.px.update(s.proxy)
+		s.fill(s.journal)
 		s.atLogin.SetChecked(s.auto.Enabled())
 		// The port in use: with port 0 (any free one) the listener's.
 		port := 0

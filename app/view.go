@@ -37,6 +37,8 @@ type snapshot struct {
 	// firstSecret is the key made on first start, until it is dismissed.
 	firstSecret string
 	proxy       api.ProxySettings // strategy, retries... (proxysettings.go)
+	journal     api.Settings      // retention and capture (settings.go)
+	keyring     string
 }
 
 // view is the main window's content. Its widgets are touched only on the UI
@@ -187,20 +189,33 @@ func (v *view) watch(events <-chan api.Event) {
 func (v *view) reload() {
 	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
 	defer cancel()
-	s := snapshot{running: v.eng.ProxyRunning(), addr: v.eng.Addr()}
-	s.accounts, s.err = v.eng.Accounts(ctx)
-	if s.err != nil {
-		s.err = fmt.Errorf("read accounts: %w", s.err)
+	var s snapshot
+	snap, err := v.eng.Snapshot(ctx)
+	if err != nil {
+		s.err = fmt.Errorf("read accounts: %w", err)
+		v.do(func() { v.apply(s) })
+		return
 	}
-	if _, secret, ok := v.eng.FirstKey(); ok {
+	s.running, s.addr, s.accounts, s.keyring = snap.ProxyRunning, snap.Addr, snap.Accounts, snap.Keyring
+	var errs []error
+	if _, secret, ok, err := v.eng.FirstKey(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("read the first key: %w", err))
+	} else if ok {
 		s.firstSecret = secret
 	}
-	s.proxy = v.eng.ProxySettings()
+	if s.proxy, err = v.eng.ProxySettings(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("read the proxy settings: %w", err))
+	}
+	if s.journal, err = v.eng.Settings(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("read the settings: %w", err))
+	}
+	s.err = errors.Join(errs...)
 	v.do(func() { v.apply(s) })
 }
 
 // apply shows s. UI goroutine only.
 func (v *view) apply(s snapshot) {
+	v.settings.keyring, v.settings.journal, v.settings.proxy = s.keyring, s.journal, s.proxy
 	if !v.settings.shown || s.addr != v.addr {
 		v.settings.show(s.addr)
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -34,7 +35,10 @@ func shown(t *testing.T, eng Engine) (*view, fyne.Window, *uiLoop) {
 	w.Resize(WindowSize)
 	w.Canvas().SetOnTypedKey(v.typedKey)
 	v.win = w
-	events, cancel := eng.Subscribe()
+	events, cancel, err := eng.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -137,7 +141,7 @@ func TestFirstKeyBannerUntilDismissed(t *testing.T) {
 	}
 	test.Tap(button(t, w, "Dismiss"))
 	ui.waitFor(t, "banner gone", func() bool { return !v.first.Visible() })
-	ui.waitFor(t, "dismissed in the engine", func() bool { _, _, ok := eng.FirstKey(); return !ok })
+	ui.waitFor(t, "dismissed in the engine", func() bool { _, _, ok, _ := eng.FirstKey(context.Background()); return !ok })
 }
 
 func TestWindowFollowsEngineEvents(t *testing.T) {

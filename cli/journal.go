@@ -211,11 +211,11 @@ Change one with 'sluice settings set KEY VALUE':
 ` + strings.Join(keys, "\n"),
 		Args: noArgs,
 		RunE: e.withEngine(func(ctx context.Context, eng Engine, _ []string) error {
-			st, err := settingsOf(ctx, eng)
+			st, err := eng.Settings(ctx)
 			if err != nil {
 				return err
 			}
-			ps, err := proxySettingsOf(ctx, eng)
+			ps, err := eng.ProxySettings(ctx)
 			if err != nil {
 				return err
 			}
@@ -245,7 +245,7 @@ Change one with 'sluice settings set KEY VALUE':
 			if i < 0 {
 				return usagef("no setting %q: want one of %s", args[0], settingNames())
 			}
-			st, err := settingsOf(ctx, eng)
+			st, err := eng.Settings(ctx)
 			if err != nil {
 				return err
 			}
@@ -272,17 +272,6 @@ func settingNames() string {
 		n = append(n, k.key)
 	}
 	return strings.Join(n, ", ")
-}
-
-// settingsOf reads the settings with their error when the engine can say
-// (the control client's Settings returns the zero value on failure).
-func settingsOf(ctx context.Context, eng Engine) (api.Settings, error) {
-	if c, ok := eng.(interface {
-		SettingsContext(context.Context) (api.Settings, error)
-	}); ok {
-		return c.SettingsContext(ctx)
-	}
-	return eng.Settings(), nil
 }
 
 func printSettings(w io.Writer, s api.Settings) {

@@ -105,7 +105,11 @@ A key is shown once, when it is created; Sluice keeps only a salted digest.`,
 				}
 				return writeJSON(e.io.Out, ks)
 			}
-			printKeys(e.io.Out, ks, eng.RequireKey())
+			required, err := eng.RequireKey(ctx)
+			if err != nil {
+				return err
+			}
+			printKeys(e.io.Out, ks, required)
 			return nil
 		}),
 	}

@@ -83,8 +83,7 @@ func (e *env) login(ctx context.Context, eng Engine, name string, l loginFlags) 
 		fmt.Fprintln(e.io.Err, "After signing in, copy the code shown (code#state) and paste it here:")
 		line, err := bufio.NewReader(e.io.In).ReadString('\n')
 		if err != nil && line == "" {
-			eng.LoginCancel(t.ID)
-			return fmt.Errorf("read the pasted code: %w", err)
+			return errors.Join(fmt.Errorf("read the pasted code: %w", err), eng.LoginCancel(context.WithoutCancel(ctx), t.ID))
 		}
 		code = strings.TrimSpace(line)
 	} else {

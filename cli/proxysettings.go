@@ -80,21 +80,9 @@ type allSettings struct {
 	api.ProxySettings
 }
 
-// proxySettingsOf reads the proxy settings with their error when the
-// engine can say (the control client's ProxySettings returns the zero
-// value on failure).
-func proxySettingsOf(ctx context.Context, eng Engine) (api.ProxySettings, error) {
-	if c, ok := eng.(interface {
-		ProxySettingsContext(context.Context) (api.ProxySettings, error)
-	}); ok {
-		return c.ProxySettingsContext(ctx)
-	}
-	return eng.ProxySettings(), nil
-}
-
 // setProxySetting changes one proxy setting and prints them all.
 func setProxySetting(ctx context.Context, w io.Writer, eng Engine, i int, value string) error {
-	ps, err := proxySettingsOf(ctx, eng)
+	ps, err := eng.ProxySettings(ctx)
 	if err != nil {
 		return err
 	}
@@ -108,7 +96,7 @@ func setProxySetting(ctx context.Context, w io.Writer, eng Engine, i int, value 
 	if err := eng.UpdateProxySettings(ctx, ps); err != nil {
 		return err
 	}
-	if ps, err = proxySettingsOf(ctx, eng); err != nil {
+	if ps, err = eng.ProxySettings(ctx); err != nil {
 		return err
 	}
 	printProxySettings(w, ps)

@@ -13,7 +13,8 @@ import (
 
 // Engine is what commands need of the engine. Both the running owner's
 // control client (*control.Client) and an engine this process opens
-// (*proxy.Service) satisfy it, so each command is written once.
+// (control.Local) satisfy it, so each command is written once; every
+// call can fail and says so.
 type Engine interface {
 	Accounts(ctx context.Context) ([]api.AccountView, error)
 	AddAPIKey(ctx context.Context, name, key string) (api.AccountView, error)
@@ -24,11 +25,11 @@ type Engine interface {
 	RenameAccount(ctx context.Context, oldName, newName string) error
 	LoginStart(ctx context.Context, req api.LoginStartRequest) (api.LoginTicket, error)
 	LoginFinish(ctx context.Context, id, code string) (api.AccountView, error)
-	LoginCancel(id string)
+	LoginCancel(ctx context.Context, id string) error
 	StartProxy(ctx context.Context) error
 	StopProxy(ctx context.Context) error
 	Status(ctx context.Context) (api.Status, error)
-	Sessions() []api.SessionView
+	Sessions(ctx context.Context) ([]api.SessionView, error)
 	ShowOnce(ctx context.Context, key string) (bool, error)
 	ImportCCFlare(ctx context.Context, path string) (proxy.ImportReport, error)
 
@@ -42,8 +43,8 @@ type Engine interface {
 	CreateKey(ctx context.Context, o api.KeyOptions) (api.KeyView, string, error)
 	UpdateKey(ctx context.Context, name string, o api.KeyOptions) (api.KeyView, error)
 	RevokeKey(ctx context.Context, name string) error
-	FirstKey() (api.KeyView, string, bool)
-	RequireKey() bool
+	FirstKey(ctx context.Context) (api.KeyView, string, bool, error)
+	RequireKey(ctx context.Context) (bool, error)
 	SetRequireKey(ctx context.Context, on bool) error
 
 	// The journal (issue 9).
@@ -53,16 +54,16 @@ type Engine interface {
 	Cleanup(ctx context.Context, o api.CleanupOptions) (api.CleanupResult, error)
 	Audit(ctx context.Context, f api.AuditFilter) (api.AuditPage, error)
 	Doctor(ctx context.Context, compact bool) (proxy.DoctorReport, error)
-	Settings() api.Settings
+	Settings(ctx context.Context) (api.Settings, error)
 	UpdateSettings(ctx context.Context, st api.Settings) (api.Settings, error)
 
 	// Proxy settings (issue 11): strategy, session window, retries, origins.
-	ProxySettings() api.ProxySettings
+	ProxySettings(ctx context.Context) (api.ProxySettings, error)
 	UpdateProxySettings(ctx context.Context, ps api.ProxySettings) error
 }
 
 var (
-	_ Engine = (*proxy.Service)(nil)
+	_ Engine = control.Local{}
 	_ Engine = (*control.Client)(nil)
 )
 
@@ -78,7 +79,7 @@ func (e *env) engine(ctx context.Context) (Engine, func(), error) {
 	for {
 		c, err := control.Dial(e.set.DataDir)
 		if err == nil {
-			return c, c.Close, nil
+			return c, func() { _ = c.Close() }, nil
 		}
 		if !errors.Is(err, control.ErrNotRunning) {
 			return nil, nil, err
@@ -103,8 +104,9 @@ func (e *env) engine(ctx context.Context) (Engine, func(), error) {
 			_ = lk.Release()
 			return nil, nil, err
 		}
-		e.firstKeyNotice(eng.Service, e.proxyURL(ctx, eng.Service))
-		return eng.Service, func() {
+		local := control.NewLocal(eng.Service)
+		e.firstKeyNotice(ctx, local, e.proxyURL(ctx, local))
+		return local, func() {
 			_ = eng.Close(context.WithoutCancel(ctx))
 			_ = lk.Release()
 		}, nil

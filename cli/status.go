@@ -30,7 +30,11 @@ func (e *env) statusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := statusJSON{Status: st, RequireKey: eng.RequireKey(), Windows: []accountWindows{}}
+			required, err := eng.RequireKey(ctx)
+			if err != nil {
+				return err
+			}
+			out := statusJSON{Status: st, RequireKey: required, Windows: []accountWindows{}}
 			for _, v := range views {
 				out.Windows = append(out.Windows, accountWindows{Account: v.Name, Windows: limitWindows(v)})
 			}
@@ -133,8 +137,11 @@ func (e *env) sessionsCmd() *cobra.Command {
 		Use:   "sessions",
 		Short: "Show which account serves each live client session",
 		Args:  noArgs,
-		RunE: e.withEngine(func(_ context.Context, eng Engine, _ []string) error {
-			ss := eng.Sessions()
+		RunE: e.withEngine(func(ctx context.Context, eng Engine, _ []string) error {
+			ss, err := eng.Sessions(ctx)
+			if err != nil {
+				return err
+			}
 			if jsonOut {
 				if ss == nil {
 					ss = []api.SessionView{}
@@ -204,7 +211,7 @@ func (e *env) statusline(ctx context.Context) string {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(ctx, statuslineBudget)
 	defer cancel()
-	ss, err := c.SessionsContext(ctx)
+	ss, err := c.Sessions(ctx)
 	if err != nil {
 		return ""
 	}

@@ -136,7 +136,7 @@ func (f *fakeEngine) setAccounts(accts ...api.AccountView) {
 	f.publish(api.Event{Kind: api.EventAccountState, Time: time.Now()})
 }
 
-func (f *fakeEngine) Subscribe() (<-chan api.Event, func()) {
+func (f *fakeEngine) Subscribe() (<-chan api.Event, func(), error) {
 	ch := make(chan api.Event, 16)
 	f.mu.Lock()
 	f.subs[ch] = struct{}{}
@@ -149,7 +149,12 @@ func (f *fakeEngine) Subscribe() (<-chan api.Event, func()) {
 			f.mu.Unlock()
 			close(ch)
 		})
-	}
+	}, nil
+}
+
+func (f *fakeEngine) Snapshot(ctx context.Context) (api.Snapshot, error) {
+	accts, err := f.Accounts(ctx)
+	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), Accounts: accts}, err
 }
 
 func (f *fakeEngine) counts() (starts, stops int) {

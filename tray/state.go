@@ -62,14 +62,15 @@ type accountLine struct {
 type state struct {
 	running  bool
 	addr     string
-	failed   bool // the last start or stop failed
+	failed   bool // the last start or stop failed, or the engine could not be read
+	lost     bool // the engine could not be read
 	accounts []accountLine
 	usable   int
 	limited  int // held back by a limit or a lost login; a paused account is neither
 }
 
 func (s state) equal(o state) bool {
-	if s.running != o.running || s.addr != o.addr || s.failed != o.failed ||
+	if s.running != o.running || s.addr != o.addr || s.failed != o.failed || s.lost != o.lost ||
 		s.usable != o.usable || s.limited != o.limited || len(s.accounts) != len(o.accounts) {
 		return false
 	}
@@ -98,6 +99,9 @@ func (s state) level() Level {
 
 // tooltip is the hover text: state, port, usable/total.
 func (s state) tooltip() string {
+	if s.lost {
+		return "Sluice: cannot reach the engine"
+	}
 	t := "Sluice: proxy " + s.level().String()
 	if s.running {
 		t += " at " + s.addr

@@ -12,12 +12,12 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/sluice-proxy/sluice/assets"
-	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
+	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 // The engine the tray is written against.
-var _ Engine = (*proxy.Service)(nil)
+var _ Engine = control.Local{}
 
 // waitFor polls cond until it holds or a deadline passes: state changes reach
 // the tray through goroutines, so there is no single moment to check at.

@@ -56,7 +56,11 @@ func Dial(dataDir string) (*Client, error) {
 }
 
 // Close frees the client's idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+// It cannot fail; the error result lets every method of the client say so.
+func (c *Client) Close() error {
+	c.http.CloseIdleConnections()
+	return nil
+}
 
 // call sends one method call and decodes its result into Out.
 func call[Out any](ctx context.Context, c *Client, method string, in any) (Out, error) {
@@ -141,10 +145,8 @@ func (c *Client) LoginFinish(ctx context.Context, id, code string) (api.AccountV
 }
 
 // LoginCancel abandons a started sign-in.
-func (c *Client) LoginCancel(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
-	defer cancel()
-	_ = do(ctx, c, mLoginCancel, finishReq{ID: id})
+func (c *Client) LoginCancel(ctx context.Context, id string) error {
+	return do(ctx, c, mLoginCancel, finishReq{ID: id})
 }
 
 // StartProxy turns the owner's proxy on.
@@ -153,25 +155,14 @@ func (c *Client) StartProxy(ctx context.Context) error { return do(ctx, c, mProx
 // StopProxy turns the owner's proxy off, waiting for requests in flight.
 func (c *Client) StopProxy(ctx context.Context) error { return do(ctx, c, mProxyOff, none{}) }
 
-// callTimeout bounds the calls whose engine method takes no context (so
-// the client keeps the engine's signature and answers a safe zero value).
-const callTimeout = 5 * time.Second
-
-// ProxyRunning reports whether the owner's proxy listens; false if the
-// owner cannot be reached.
-func (c *Client) ProxyRunning() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	on, _ := call[bool](ctx, c, mProxyRunning, none{})
-	return on
+// ProxyRunning reports whether the owner's proxy listens.
+func (c *Client) ProxyRunning(ctx context.Context) (bool, error) {
+	return call[bool](ctx, c, mProxyRunning, none{})
 }
 
 // Addr is where the owner's proxy listens (or will).
-func (c *Client) Addr() string {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	a, _ := call[string](ctx, c, mAddr, none{})
-	return a
+func (c *Client) Addr(ctx context.Context) (string, error) {
+	return call[string](ctx, c, mAddr, none{})
 }
 
 // Status reports the owner's state at a glance.
@@ -184,17 +175,8 @@ func (c *Client) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	return call[api.Snapshot](ctx, c, mSnapshot, none{})
 }
 
-// Sessions lists the owner's live client sessions; nil if it cannot be
-// reached.
-func (c *Client) Sessions() []api.SessionView {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	s, _ := call[[]api.SessionView](ctx, c, mSessions, none{})
-	return s
-}
-
-// SessionsContext is Sessions with a deadline and its error.
-func (c *Client) SessionsContext(ctx context.Context) ([]api.SessionView, error) {
+// Sessions lists the owner's live client sessions.
+func (c *Client) Sessions(ctx context.Context) ([]api.SessionView, error) {
 	return call[[]api.SessionView](ctx, c, mSessions, none{})
 }
 
@@ -215,19 +197,20 @@ func (c *Client) ImportCCFlare(ctx context.Context, path string) (proxy.ImportRe
 
 // Subscribe streams the owner's events. The channel closes when the
 // returned function is called or the owner goes away. Events published
-// after Subscribe returns are not missed.
-func (c *Client) Subscribe() (<-chan api.Event, func()) {
+// after Subscribe returns are not missed. It fails when the owner cannot
+// be reached.
+func (c *Client) Subscribe() (<-chan api.Event, func(), error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan api.Event, 64)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://sluice"+eventsPath, nil)
 	resp, err := c.http.Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		if err == nil {
-			resp.Body.Close()
-		}
+	if err == nil && resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		err = fmt.Errorf("the running Sluice answered %s", resp.Status)
+	}
+	if err != nil {
 		cancel()
-		close(ch)
-		return ch, func() {}
+		return nil, nil, fmt.Errorf("subscribe to the running Sluice's events: %w", err)
 	}
 	go func() {
 		defer close(ch)
@@ -245,7 +228,7 @@ func (c *Client) Subscribe() (<-chan api.Event, func()) {
 			}
 		}
 	}()
-	return ch, cancel
+	return ch, cancel, nil
 }
 
 // Login runs a whole sign-in through the owner, the way proxy.Service's
@@ -267,17 +250,23 @@ func (c *Client) Login(ctx context.Context, req api.LoginRequest) (api.AccountVi
 	code := ""
 	if req.Paste {
 		if req.In == nil {
-			c.LoginCancel(t.ID)
-			return api.AccountView{}, errors.New("paste mode needs In to read the code from")
+			return api.AccountView{}, errors.Join(errors.New("paste mode needs In to read the code from"), c.abandon(ctx, t.ID))
 		}
 		line, err := bufio.NewReader(req.In).ReadString('\n')
 		if err != nil && line == "" {
-			c.LoginCancel(t.ID)
-			return api.AccountView{}, fmt.Errorf("read pasted code: %w", err)
+			return api.AccountView{}, errors.Join(fmt.Errorf("read pasted code: %w", err), c.abandon(ctx, t.ID))
 		}
 		code = line
 	}
 	return c.LoginFinish(ctx, t.ID, code)
+}
+
+// abandon cancels a started sign-in after ctx may have ended, within
+// dialTimeout: the owner would drop it only at its own timeout.
+func (c *Client) abandon(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dialTimeout)
+	defer cancel()
+	return c.LoginCancel(ctx, id)
 }
 
 // CheckAPIKey asks the owner to check key against the upstream. A key that

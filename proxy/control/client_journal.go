@@ -37,17 +37,8 @@ func (c *Client) Doctor(ctx context.Context, compact bool) (proxy.DoctorReport, 
 	return call[proxy.DoctorReport](ctx, c, mDoctor, compactReq{compact})
 }
 
-// Settings returns the owner's journal settings; the zero value if it
-// cannot be reached (as ProxyRunning does, to match the engine's method).
-func (c *Client) Settings() api.Settings {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	st, _ := call[api.Settings](ctx, c, mSettings, none{})
-	return st
-}
-
-// SettingsContext is Settings with a deadline and its error.
-func (c *Client) SettingsContext(ctx context.Context) (api.Settings, error) {
+// Settings returns the owner's journal settings.
+func (c *Client) Settings(ctx context.Context) (api.Settings, error) {
 	return call[api.Settings](ctx, c, mSettings, none{})
 }
 
@@ -56,13 +47,9 @@ func (c *Client) UpdateSettings(ctx context.Context, st api.Settings) (api.Setti
 	return call[api.Settings](ctx, c, mSetSettings, st)
 }
 
-// Config returns the owner's engine settings in force; the zero value if
-// it cannot be reached.
-func (c *Client) Config() proxy.Config {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	cfg, _ := call[proxy.Config](ctx, c, mConfig, none{})
-	return cfg
+// Config returns the owner's engine settings in force.
+func (c *Client) Config(ctx context.Context) (proxy.Config, error) {
+	return call[proxy.Config](ctx, c, mConfig, none{})
 }
 
 // Health is what the owner's /health reports.

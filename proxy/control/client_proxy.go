@@ -7,17 +7,8 @@ import (
 )
 
 // ProxySettings returns the owner's proxy settings in force (strategy,
-// session window, retries, allowed origins); the zero value if it cannot
-// be reached.
-func (c *Client) ProxySettings() api.ProxySettings {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	ps, _ := call[api.ProxySettings](ctx, c, mProxySet, none{})
-	return ps
-}
-
-// ProxySettingsContext is ProxySettings with a deadline and its error.
-func (c *Client) ProxySettingsContext(ctx context.Context) (api.ProxySettings, error) {
+// session window, retries, allowed origins).
+func (c *Client) ProxySettings(ctx context.Context) (api.ProxySettings, error) {
 	return call[api.ProxySettings](ctx, c, mProxySet, none{})
 }
 

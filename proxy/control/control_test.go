@@ -129,7 +129,10 @@ func TestErrorsAndEventsCrossTheSocket(t *testing.T) {
 		t.Fatalf("owner %d %q", c.PID, c.Kind)
 	}
 	ctx := context.Background()
-	events, stop := c.Subscribe()
+	events, stop, err := c.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer stop()
 	if _, err := c.AddAPIKey(ctx, "work", "sk-ant-api03-SOCKET"); err != nil {
 		t.Fatal(err)

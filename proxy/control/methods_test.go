@@ -43,11 +43,17 @@ func TestKeysJournalAndLimitsCrossTheSocket(t *testing.T) {
 	if err := c.RevokeKey(ctx, "laptop"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SetRequireKey(ctx, false); err != nil || svc.RequireKey() || c.RequireKey() {
-		t.Fatalf("SetRequireKey(false): %v; engine %v, client %v", err, svc.RequireKey(), c.RequireKey())
+	if err := c.SetRequireKey(ctx, false); err != nil || svc.RequireKey() {
+		t.Fatalf("SetRequireKey(false): %v; engine %v", err, svc.RequireKey())
+	}
+	if on, err := c.RequireKey(ctx); err != nil || on {
+		t.Fatalf("client RequireKey: %v, %v", on, err)
 	}
 
-	st := c.Settings()
+	st, err := c.Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	st.Capture = true
 	if _, err := c.UpdateSettings(ctx, st); err != nil || !svc.Settings().Capture {
 		t.Fatalf("UpdateSettings(capture on): %v; engine has %+v", err, svc.Settings())
@@ -81,7 +87,7 @@ func TestKeysJournalAndLimitsCrossTheSocket(t *testing.T) {
 	if err != nil || len(views) != 1 || views[0].Headroom["weekly"] != 80 {
 		t.Fatalf("accounts %+v %v; want work with an 80%% weekly headroom cap", views, err)
 	}
-	if got := c.Config().Port; got != svc.Config().Port {
-		t.Errorf("Config over the socket has port %d, the engine %d", got, svc.Config().Port)
+	if got, err := c.Config(ctx); err != nil || got.Port != svc.Config().Port {
+		t.Errorf("Config over the socket has port %d (%v), the engine %d", got.Port, err, svc.Config().Port)
 	}
 }
