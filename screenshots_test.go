@@ -223,7 +223,7 @@ func history(t *testing.T, data string, fake *fakeapi.Server) string {
 		t.Fatal(err)
 	}
 	for _, a := range []struct{ name, token string }{{"personal", "tok-personal"}, {"team", "tok-team"}} {
-		c := vault.Credential{Kind: api.KindOAuth, AccessToken: a.token, RefreshToken: "r-" + a.token, ExpiresAt: time.Now().Add(8 * time.Hour).UnixMilli()}
+		c := vault.Credential{Kind: vault.KindOAuth, AccessToken: a.token, RefreshToken: "r-" + a.token, ExpiresAt: time.Now().Add(8 * time.Hour).UnixMilli()}
 		if _, err := svc.AddCredential(ctx, a.name, c); err != nil {
 			t.Fatal(err)
 		}
