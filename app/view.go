@@ -39,6 +39,7 @@ type snapshot struct {
 	proxy       api.ProxySettings // strategy, retries... (proxysettings.go)
 	journal     api.Settings      // retention and capture (settings.go)
 	keyring     string
+	lost        bool // the engine could not be read at all
 }
 
 // view is the main window's content. Its widgets are touched only on the UI
@@ -164,22 +165,34 @@ func StatusText(running bool, addr string) string {
 
 // watch keeps the view in step with the engine until the subscription ends.
 // Events come in bursts (a busy proxy sends one per request), so they are
-// coalesced into one re-read per debounce interval.
+// coalesced into one re-read per debounce interval, and dispatched by
+// kind: a burst of request events refreshes the logs and the usage only;
+// any other kind re-reads the engine's state too.
 func (v *view) watch(events <-chan api.Event) {
 	v.reload()
 	var due <-chan time.Time
+	requestsOnly := true
 	for {
 		select {
-		case _, ok := <-events:
+		case e, ok := <-events:
 			if !ok {
 				return
 			}
+			requestsOnly = requestsOnly && e.Kind == api.EventRequest
 			if due == nil {
 				due = time.After(v.debounce)
 			}
 		case <-due:
 			due = nil
-			v.reload()
+			if requestsOnly {
+				v.do(func() {
+					v.logs.follow()
+					v.usage.refresh()
+				})
+			} else {
+				v.reload()
+			}
+			requestsOnly = true
 		}
 	}
 }
@@ -192,7 +205,7 @@ func (v *view) reload() {
 	var s snapshot
 	snap, err := v.eng.Snapshot(ctx)
 	if err != nil {
-		s.err = fmt.Errorf("read accounts: %w", err)
+		s.err, s.lost = fmt.Errorf("read accounts: %w", err), errors.Is(err, api.ErrUnreachable)
 		v.do(func() { v.apply(s) })
 		return
 	}
@@ -215,6 +228,15 @@ func (v *view) reload() {
 
 // apply shows s. UI goroutine only.
 func (v *view) apply(s snapshot) {
+	if s.lost {
+		// Say so where the proxy's state shows, and keep the rest as it
+		// was: every action would fail until the engine is back.
+		v.status.SetText("Cannot reach Sluice's engine")
+		v.toggle.Disable()
+		v.readErr = s.err
+		v.showProblems()
+		return
+	}
 	v.settings.keyring, v.settings.journal, v.settings.proxy = s.keyring, s.journal, s.proxy
 	if !v.settings.shown || s.addr != v.addr {
 		v.settings.show(s.addr)

@@ -172,13 +172,9 @@ func (s *Service) UpdateProxySettings(ctx context.Context, ps api.ProxySettings)
 		return err
 	}
 	s.audit(ctx, AuditSettingsChanged, "proxy", diff)
-	s.events.publish(api.Event{Kind: EventSettings, Time: s.now()})
+	s.events.publish(api.Event{Kind: api.EventSettings, Time: s.now()})
 	return nil
 }
-
-// EventSettings: the proxy settings changed (the window and the tray
-// re-read them).
-const EventSettings api.EventKind = "settings"
 
 // normalize validates ps and puts its origins in canonical form
 // (lower-case, no trailing slash, no duplicates). Values fixed on the

@@ -67,7 +67,7 @@ func TestStrategyChangeAppliesToTheNextRequest(t *testing.T) {
 	for seen := false; !seen; {
 		select {
 		case ev := <-events:
-			seen = ev.Kind == proxy.EventSettings
+			seen = ev.Kind == api.EventSettings
 		case <-deadline:
 			t.Fatal("no EventSettings after UpdateProxySettings")
 		}

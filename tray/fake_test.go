@@ -29,6 +29,7 @@ type fakeEngine struct {
 	failing error // returned by Start and Stop when set
 	log     io.Writer
 	accts   []api.AccountView
+	lost    error // returned by Snapshot when set: the engine cannot be reached
 }
 
 func newFakeEngine(addr string, running bool) *fakeEngine {
@@ -153,6 +154,12 @@ func (f *fakeEngine) Subscribe() (<-chan api.Event, func(), error) {
 }
 
 func (f *fakeEngine) Snapshot(ctx context.Context) (api.Snapshot, error) {
+	f.mu.Lock()
+	lost := f.lost
+	f.mu.Unlock()
+	if lost != nil {
+		return api.Snapshot{}, lost
+	}
 	accts, err := f.Accounts(ctx)
 	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), Accounts: accts}, err
 }

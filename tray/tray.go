@@ -9,6 +9,7 @@ package tray
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -253,7 +254,7 @@ func (t *Tray) read() state {
 	snap, err := t.eng.Snapshot(ctx)
 	if err != nil {
 		slog.Warn("tray: read the engine", "err", err)
-		return state{failed: true, lost: true}
+		return state{failed: true, lost: errors.Is(err, api.ErrUnreachable)}
 	}
 	s := state{running: snap.ProxyRunning, addr: snap.Addr, failed: t.failed.Load()}
 	s.accounts, s.usable, s.limited = lines(snap.Accounts, time.Now())

@@ -3,6 +3,7 @@ package tray
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -300,5 +301,31 @@ func TestToggleErrorIsReported(t *testing.T) {
 	waitFor(t, "error icon", func() bool {
 		labels, _, icon, _ := in.host.snapshot()
 		return labels[1] == "Proxy: on at 127.0.0.1:8788" && icon == assets.TrayError
+	})
+}
+
+// A tray that cannot read the engine (its socket gone) shows the error
+// icon and says so, rather than a proxy that is off; it recovers with the
+// engine.
+func TestLostEngineShowsTheErrorState(t *testing.T) {
+	in := setup(t, true, Options{})
+	in.eng.mu.Lock()
+	in.eng.lost = fmt.Errorf("talk to the running Sluice: %w", api.ErrUnreachable)
+	in.eng.mu.Unlock()
+	in.eng.publish(api.Event{Kind: api.EventProxyState})
+	waitFor(t, "error icon", func() bool {
+		_, _, icon, _ := in.host.snapshot()
+		return icon == assets.TrayError
+	})
+	if got := in.tip(); got != "Sluice: cannot reach the engine" {
+		t.Errorf("tooltip %q", got)
+	}
+	in.eng.mu.Lock()
+	in.eng.lost = nil
+	in.eng.mu.Unlock()
+	in.eng.publish(api.Event{Kind: api.EventProxyState})
+	waitFor(t, "on icon again", func() bool {
+		_, _, icon, _ := in.host.snapshot()
+		return icon == assets.TrayOn
 	})
 }

@@ -35,3 +35,7 @@ const EventShowWindow EventKind = "show-window"
 // no clipboard program can hold them while the window is already open (a
 // new window process would be a second one).
 const EventCopySettings EventKind = "copy-settings"
+
+// EventSettings: the proxy settings changed (the window and the tray
+// re-read them).
+const EventSettings EventKind = "settings"

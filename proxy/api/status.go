@@ -92,3 +92,9 @@ var ErrNoOAuth = errors.New("this Sluice was started without OAuth support")
 
 // ErrNoSuchLogin reports a sign-in id that is unknown, finished or expired.
 var ErrNoSuchLogin = errors.New("no such sign-in in progress (it finished, expired or was cancelled)")
+
+// ErrUnreachable reports that a face could not reach the engine at all
+// (its socket is gone or does not answer), as opposed to an engine that
+// answered with an error. The window and the tray say they lost the
+// engine on it.
+var ErrUnreachable = errors.New("cannot reach Sluice's engine")

@@ -76,7 +76,7 @@ func call[Out any](ctx context.Context, c *Client, method string, in any) (Out, 
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return out, fmt.Errorf("talk to the running Sluice: %w", err)
+		return out, fmt.Errorf("talk to the running Sluice: %w", unreachable{err})
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
@@ -210,7 +210,7 @@ func (c *Client) Subscribe() (<-chan api.Event, func(), error) {
 	}
 	if err != nil {
 		cancel()
-		return nil, nil, fmt.Errorf("subscribe to the running Sluice's events: %w", err)
+		return nil, nil, fmt.Errorf("subscribe to the running Sluice's events: %w", unreachable{err})
 	}
 	go func() {
 		defer close(ch)
@@ -295,3 +295,10 @@ func (c *Client) RecentRequests(ctx context.Context, limit int) ([]proxy.Request
 func (c *Client) SetPort(ctx context.Context, port int) error {
 	return do(ctx, c, mSetPort, portReq{port})
 }
+
+// unreachable is a failure to reach the owner at all: its text is the
+// cause's, and errors.Is(err, api.ErrUnreachable) holds.
+type unreachable struct{ err error }
+
+func (u unreachable) Error() string   { return u.err.Error() }
+func (u unreachable) Unwrap() []error { return []error{u.err, api.ErrUnreachable} }
