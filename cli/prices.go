@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/usage"
 )
 
@@ -59,7 +59,7 @@ the costs are API-equivalent value: what the tokens would cost at list price.`,
 				return err
 			}
 			rep := pricesReport{Rows: tab.Rows(), Overrides: path, APIEquivalent: true, Unpriced: []unpricedModel{}}
-			ur, err := eng.Usage(ctx, proxy.UsageQuery{Since: time.Now().Add(-90 * 24 * time.Hour), By: []string{"model"}})
+			ur, err := eng.Usage(ctx, api.UsageQuery{Since: time.Now().Add(-90 * 24 * time.Hour), By: []string{"model"}})
 			if err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/vault"
 )
@@ -18,7 +19,7 @@ type DoctorReport struct {
 	// DroppedPayloads counts records stored without their captured payload
 	// since start, because the writer's queue held too many payload bytes.
 	DroppedPayloads int64            `json:"dropped_payloads"`
-	Settings        Settings         `json:"settings"`
+	Settings        api.Settings     `json:"settings"`
 	Keyring         []KeyringCheck   `json:"keyring"`
 	Compact         *CompactionStats `json:"compact,omitempty"`
 	// UsageReads are the reads of the OAuth usage endpoint per subscription

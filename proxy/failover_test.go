@@ -15,6 +15,7 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/option"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
@@ -48,7 +49,7 @@ func received(f *fakeapi.Server) map[string]int {
 }
 
 // accountView returns the named account as the CLI shows it.
-func accountView(t *testing.T, svc *proxy.Service, name string) proxy.AccountView {
+func accountView(t *testing.T, svc *proxy.Service, name string) api.AccountView {
 	t.Helper()
 	all, err := svc.Accounts(context.Background())
 	if err != nil {
@@ -60,7 +61,7 @@ func accountView(t *testing.T, svc *proxy.Service, name string) proxy.AccountVie
 		}
 	}
 	t.Fatalf("no account %q", name)
-	return proxy.AccountView{}
+	return api.AccountView{}
 }
 
 // send makes one non-streamed request through the SDK and fails the test

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -116,7 +116,7 @@ func TestOneHourCacheWritesPricedAtTwiceInput(t *testing.T) {
 func TestUnpricedModelCountsAgainstCostCap(t *testing.T) {
 	e := newEnv(t)
 	e.addKey("work", accountKey)
-	_, key, err := e.svc.CreateKey(context.Background(), proxy.KeyOptions{Name: "capped", DailyCostMicros: 100})
+	_, key, err := e.svc.CreateKey(context.Background(), api.KeyOptions{Name: "capped", DailyCostMicros: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -24,7 +24,7 @@ func TestScopedKeyRetryAfterQuotesItsOwnAccounts(t *testing.T) {
 	for range 3 { // a serves; a fails over to b; b fails over to c
 		send(t, c)
 	}
-	_, scoped, err := e.svc.CreateKey(context.Background(), proxy.KeyOptions{Name: "a-and-c", Accounts: []string{"a", "c"}})
+	_, scoped, err := e.svc.CreateKey(context.Background(), api.KeyOptions{Name: "a-and-c", Accounts: []string{"a", "c"}})
 	if err != nil {
 		t.Fatal(err)
 	}

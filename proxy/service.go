@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 	"github.com/sluice-proxy/sluice/proxy/redact"
@@ -165,7 +166,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	s.records = s.db.NewWriter(4096, s.log)
 	// The log and usage views re-read the journal on this event, so it
 	// goes out once the records are in it, not when the requests end.
-	s.records.OnWritten(func(int) { s.events.publish(Event{Kind: EventRequest, Time: s.now()}) })
+	s.records.OnWritten(func(int) { s.events.publish(api.Event{Kind: api.EventRequest, Time: s.now()}) })
 	s.handler = s.routes()
 	s.persist.start()
 	s.retention = s.startRetention()
@@ -176,12 +177,12 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 // (debounced, off the request path) and tell subscribers.
 func (s *Service) accountChanged(accountID string) {
 	s.persist.mark(accountID)
-	s.events.publish(Event{Kind: EventAccountState, AccountID: accountID, Time: s.now()})
+	s.events.publish(api.Event{Kind: api.EventAccountState, AccountID: accountID, Time: s.now()})
 }
 
 // Subscribe returns a channel of events and a function that ends the
 // subscription. Events only say what changed; re-read through the methods.
-func (s *Service) Subscribe() (<-chan Event, func()) { return s.events.subscribe() }
+func (s *Service) Subscribe() (<-chan api.Event, func()) { return s.events.subscribe() }
 
 // Handler is the proxy's HTTP handler, guards included. StartProxy serves
 // it; tests and embedders may serve it themselves.

@@ -6,20 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
-
-// SessionView is one live client session: which account served its last
-// request. Claude Code sessions carry their own id; other clients are
-// told apart by a fingerprint of their User-Agent.
-type SessionView struct {
-	ID          string    `json:"id"`         // Claude Code's session id, or "client:<fingerprint>"
-	AccountID   string    `json:"account_id"` // the account that served the last request
-	AccountName string    `json:"account"`    // its name now ("" if it was removed)
-	Model       string    `json:"model"`      // the last request's model
-	Requests    int64     `json:"requests"`   // requests seen in this session
-	LastUsed    time.Time `json:"last_used"`  // when the last one finished
-}
 
 // sessionTable remembers, per session key, the account serving it. It is
 // kept here rather than in the pool because what users ask about is the
@@ -27,7 +16,7 @@ type SessionView struct {
 // Sessions idle longer than the session TTL are forgotten.
 type sessionTable struct {
 	mu   sync.Mutex
-	byID map[string]*SessionView
+	byID map[string]*api.SessionView
 }
 
 // observe records a finished request of the session key.
@@ -38,12 +27,12 @@ func (t *sessionTable) observe(key string, rec journal.Record, now time.Time, tt
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.byID == nil {
-		t.byID = make(map[string]*SessionView)
+		t.byID = make(map[string]*api.SessionView)
 	}
 	v := t.byID[key]
 	if v == nil {
 		t.sweep(now, ttl)
-		v = &SessionView{ID: sessionID(key)}
+		v = &api.SessionView{ID: sessionID(key)}
 		t.byID[key] = v
 	}
 	v.AccountID = rec.AccountID
@@ -64,16 +53,16 @@ func (t *sessionTable) sweep(now time.Time, ttl time.Duration) {
 	}
 }
 
-func (t *sessionTable) list(now time.Time, ttl time.Duration) []SessionView {
+func (t *sessionTable) list(now time.Time, ttl time.Duration) []api.SessionView {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]SessionView, 0, len(t.byID))
+	out := make([]api.SessionView, 0, len(t.byID))
 	for _, v := range t.byID {
 		if now.Sub(v.LastUsed) <= ttl {
 			out = append(out, *v)
 		}
 	}
-	slices.SortFunc(out, func(a, b SessionView) int { return b.LastUsed.Compare(a.LastUsed) })
+	slices.SortFunc(out, func(a, b api.SessionView) int { return b.LastUsed.Compare(a.LastUsed) })
 	return out
 }
 
@@ -86,7 +75,7 @@ func sessionID(key string) string {
 }
 
 // Sessions lists the live client sessions, most recently used first.
-func (s *Service) Sessions() []SessionView {
+func (s *Service) Sessions() []api.SessionView {
 	out := s.sessions.list(s.now(), s.proxySettings().SessionWindow)
 	names := map[string]string{}
 	for _, st := range s.pool.Snapshot() {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 	"github.com/sluice-proxy/sluice/vault"
 )
@@ -120,7 +121,7 @@ func (s *Service) pollLoop(ctx context.Context, done chan struct{}) {
 		case <-wake.C:
 			wake.Reset(every)
 		case ev := <-events:
-			if ev.Kind != EventAccounts {
+			if ev.Kind != api.EventAccounts {
 				continue
 			}
 		}
