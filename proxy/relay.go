@@ -130,6 +130,13 @@ func (s *Service) relay(w http.ResponseWriter, req *request, acct pool.Account, 
 			req.rec.EndReason = journal.EndUpstreamError
 		}
 	}
+	s.countUsage(req, acct, resp.StatusCode, stream, &meter, capture)
+}
+
+// countUsage puts a relayed answer's token counts and cost on its record
+// and the account's usage: from the stream's events, or from a 2xx JSON
+// body (capture). A stream's error event marks the record too.
+func (s *Service) countUsage(req *request, acct pool.Account, status int, stream bool, meter *usage.Meter, capture []byte) {
 	var counts usage.Counts
 	var ok bool
 	if stream {
@@ -141,7 +148,7 @@ func (s *Service) relay(w http.ResponseWriter, req *request, acct pool.Account, 
 			}
 			s.pool.ObserveStreamError(acct.ID, e.Type)
 		}
-	} else if resp.StatusCode < 300 {
+	} else if status < 300 {
 		counts, ok = usage.FromJSON(capture)
 	}
 	if ok {
