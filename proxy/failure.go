@@ -109,7 +109,10 @@ func failureOf(err error) *httpError {
 // fail is the one exit of a failed request: it journals the failure's
 // status and reason on the request's record and answers the client in its
 // dialect, Anthropic's {"type":"error","error":{...}} or OpenAI's
-// {"error":{...}}. Nothing else in the engine writes an error answer.
+// {"error":{...}}. Nothing else answers a request with an error before an
+// upstream answer is relayed; after that, relay ends a cut stream with an
+// error event, and the OpenAI writer answers 502 for an answer it cannot
+// translate (the journal says why).
 func (s *Service) fail(w http.ResponseWriter, req *request) {
 	e := failureOf(req.err)
 	if req.rec != nil {
