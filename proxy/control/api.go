@@ -38,7 +38,6 @@ const (
 	mImport       = "import-ccflare"
 	mCheckKey     = "accounts.check-key"
 	mReplaceKey   = "accounts.replace-key"
-	mRecent       = "requests.recent"
 	mLogs         = "logs"
 	mRequest      = "logs.show"
 	mUsage        = "usage"
@@ -89,7 +88,6 @@ type (
 	}
 	keyReq       struct{ Key string }
 	replaceReq   struct{ Name, Key string }
-	limitReq     struct{ Limit int }
 	idReq        struct{ ID string }
 	boolReq      struct{ On bool }
 	compactReq   struct{ Compact bool }

@@ -286,11 +286,6 @@ func (c *Client) ReplaceAPIKey(ctx context.Context, name, key string) error {
 	return do(ctx, c, mReplaceKey, replaceReq{name, key})
 }
 
-// RecentRequests returns the newest request records.
-func (c *Client) RecentRequests(ctx context.Context, limit int) ([]proxy.RequestView, error) {
-	return call[[]proxy.RequestView](ctx, c, mRecent, limitReq{limit})
-}
-
 // SetPort moves the owner's proxy to another port and keeps it.
 func (c *Client) SetPort(ctx context.Context, port int) error {
 	return do(ctx, c, mSetPort, portReq{port})

@@ -104,9 +104,6 @@ var methods = map[string]method{
 	mReplaceKey: handle(func(ctx context.Context, s *proxy.Service, r replaceReq) (none, error) {
 		return none{}, s.ReplaceAPIKey(ctx, r.Name, r.Key)
 	}),
-	mRecent: handle(func(ctx context.Context, s *proxy.Service, r limitReq) ([]proxy.RequestView, error) {
-		return s.RecentRequests(ctx, r.Limit)
-	}),
 	mLogs: handle(func(ctx context.Context, s *proxy.Service, f api.LogFilter) (api.LogPage, error) {
 		return s.Logs(ctx, f)
 	}),

@@ -260,6 +260,15 @@ func (p *Pool) SetAccounts(accts []Account) {
 // Accounts that just answered 5xx or failed on the network are used only
 // when no other account is available, so a retry lands elsewhere if it can.
 func (p *Pool) Pick(sessionKey, model string, exclude map[string]bool) (Account, error) {
+	return p.PickAmong(sessionKey, model, nil, exclude)
+}
+
+// PickAmong is Pick among the accounts in among (by id; nil: all), the ones
+// a client key may use: an account outside it is neither chosen nor
+// counted, so a *LimitedError names when the first of these frees up.
+// among is a set, not a callback, so nothing of the caller's runs under
+// the pool's lock.
+func (p *Pool) PickAmong(sessionKey, model string, among, exclude map[string]bool) (Account, error) {
 	p.mu.Lock()
 	now := p.now()
 	family := Family(model)
@@ -271,7 +280,7 @@ func (p *Pool) Pick(sessionKey, model string, exclude map[string]bool) (Account,
 	p.cands, p.candEnt = p.cands[:0], p.candEnt[:0]
 	for pass := 0; pass < 2 && len(p.cands) == 0; pass++ {
 		for _, e := range p.order {
-			if e.acct.Paused || e.acct.NeedsLogin || e.loginNeeded {
+			if e.acct.Paused || e.acct.NeedsLogin || e.loginNeeded || (among != nil && !among[e.acct.ID]) {
 				continue
 			}
 			// A limited account counts toward the earliest reset even when
