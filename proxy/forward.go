@@ -34,7 +34,8 @@ type attempt struct {
 	maxRetries int
 	rec        *journal.Record
 	start      time.Time
-	capture    *capture // bodies being captured; nil when capture is off
+	capture    *capture     // bodies being captured; nil when capture is off
+	charge     *pool.Charge // the quota ledger's charge of the current attempt (ledger.go)
 }
 
 // forward sends a /v1/* request upstream with an account's credential,
@@ -50,14 +51,15 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 	var capt *capture
 	ps := s.proxySettings() // one snapshot for the whole request
 	session := sessionKey(r)
+	var a *attempt
 	defer func() {
 		rec.Duration = time.Since(start)
 		if capt != nil {
 			s.finishCapture(rec, capt)
 		}
-		s.records.Add(*rec)
+		s.journalRecord(rec, a)
 		s.addKeyCost(r.Context(), rec.Time, rec.CostMicros)
-		s.sessions.observe(session, *rec, s.now(), ps.SessionWindow)
+		s.sessions.observe(session, *rec, s.now(), ps.SessionWindow, s.shareResets(rec))
 	}()
 	bb, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
 	defer bb.drop()
@@ -74,7 +76,7 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	capt = s.startCapture(body)
-	a := &attempt{
+	a = &attempt{
 		r: r, body: body, bb: bb, session: session, model: requestModel(body), exclude: s.keyExclusions(r.Context()),
 		delay: ps.RetryDelay, maxRetries: ps.RetryAttempts, rec: rec, start: start, capture: capt,
 	}
@@ -142,6 +144,7 @@ func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
 			writeError(w, http.StatusBadRequest, errInvalidRequest, "Sluice cannot forward this request: its URL is not valid")
 			return
 		}
+		s.beginCharge(a, acct.ID)
 		resp, err := s.roundTrip(req)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -220,15 +220,21 @@ type UsageQuery struct {
 	Account string    `json:"account,omitempty"` // name or id
 	Model   string    `json:"model,omitempty"`
 	Project string    `json:"project,omitempty"`
-	// By groups the rows: any of "day", "account", "model", "project".
+	Session string    `json:"session,omitempty"` // a client session id
+	// By groups the rows: any of "day", "account", "model", "project",
+	// "session", "key".
 	By []string `json:"by,omitempty"`
 }
 
-// UsageRow is one group's usage, with the account's current name when
-// grouped by account.
+// UsageRow is one group's usage, with the account's and client key's
+// current names when grouped by them. Its WindowShare (the quota ledger)
+// is the fraction of each window the group spent, summed over the
+// requests whose limit headers said so: never for API-key accounts, whose
+// limits are per-minute buckets, not windows.
 type UsageRow struct {
 	journal.UsageRow
 	AccountName string `json:"account,omitempty"`
+	KeyName     string `json:"key,omitempty"`
 }
 
 // UsageReport is usage by group plus the total over the range.
@@ -239,7 +245,7 @@ type UsageReport struct {
 
 // Usage aggregates requests, errors, tokens by kind and cost over a range.
 func (s *Service) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) {
-	jq := journal.UsageQuery{Since: q.Since, Until: q.Until, Model: q.Model, Project: q.Project, By: q.By}
+	jq := journal.UsageQuery{Since: q.Since, Until: q.Until, Model: q.Model, Project: q.Project, Session: q.Session, By: q.By}
 	if q.Account != "" {
 		id, err := s.accountID(ctx, q.Account)
 		if err != nil {
@@ -257,6 +263,9 @@ func (s *Service) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) 
 		rep.Rows[i] = UsageRow{UsageRow: r}
 		if r.AccountID != "" {
 			rep.Rows[i].AccountName = nameOf(names, r.AccountID)
+		}
+		if r.ClientKey != "" {
+			rep.Rows[i].KeyName = s.keyNameOf(ctx, r.ClientKey)
 		}
 		rep.Total.Add(r.Totals)
 	}

@@ -75,6 +75,7 @@ type Service struct {
 	px        proxyState          // strategy, session window, retries, origins (proxysettings.go)
 	sessions  sessionTable        // live client sessions (sessions.go)
 	logins    pendingLogins       // sign-ins split in start and finish (remotelogin.go)
+	ledger    ledgerState         // quota ledger ordering (ledger.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv and port
@@ -131,6 +132,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		SessionTTL: cfg.SessionTTL,
 		Now:        s.now,
 		OnChange:   s.accountChanged,
+		OnShare:    s.lateShare,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)

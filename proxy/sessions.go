@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +20,12 @@ type SessionView struct {
 	Model       string    `json:"model"`      // the last request's model
 	Requests    int64     `json:"requests"`   // requests seen in this session
 	LastUsed    time.Time `json:"last_used"`  // when the last one finished
+	// WindowShare is the session's share of each window of its account
+	// in the window's current period (the quota ledger); absent for
+	// windows no header told of (API keys).
+	WindowShare map[string]float64 `json:"window_share,omitempty"`
+
+	shareResets map[string]time.Time // the period each share is of
 }
 
 // sessionTable remembers, per session key, the account serving it. It is
@@ -31,7 +38,8 @@ type sessionTable struct {
 }
 
 // observe records a finished request of the session key.
-func (t *sessionTable) observe(key string, rec journal.Record, now time.Time, ttl time.Duration) {
+// resets are the account's windows' current resets, by window.
+func (t *sessionTable) observe(key string, rec journal.Record, now time.Time, ttl time.Duration, resets map[string]time.Time) {
 	if key == "" || rec.AccountID == "" {
 		return
 	}
@@ -52,6 +60,30 @@ func (t *sessionTable) observe(key string, rec journal.Record, now time.Time, tt
 	}
 	v.Requests++
 	v.LastUsed = now
+	v.add(rec.WindowShare, resets)
+}
+
+// addShare adds a late part of a finished request's share to its session.
+func (t *sessionTable) addShare(key string, resets map[string]time.Time, share map[string]float64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v := t.byID[key]; v != nil {
+		v.add(share, resets)
+	}
+}
+
+// add counts share into the session's, starting a window's afresh when its
+// reset (resets, by window) is not the one its share so far was of.
+func (v *SessionView) add(share map[string]float64, resets map[string]time.Time) {
+	for k, f := range share {
+		if v.WindowShare == nil {
+			v.WindowShare, v.shareResets = make(map[string]float64, 2), make(map[string]time.Time, 2)
+		}
+		if r := resets[k]; !r.Equal(v.shareResets[k]) {
+			v.WindowShare[k], v.shareResets[k] = 0, r
+		}
+		v.WindowShare[k] += f
+	}
 }
 
 // sweep drops idle sessions; called on insert so the table stays bounded
@@ -70,7 +102,9 @@ func (t *sessionTable) list(now time.Time, ttl time.Duration) []SessionView {
 	out := make([]SessionView, 0, len(t.byID))
 	for _, v := range t.byID {
 		if now.Sub(v.LastUsed) <= ttl {
-			out = append(out, *v)
+			c := *v
+			c.WindowShare, c.shareResets = maps.Clone(v.WindowShare), nil
+			out = append(out, c)
 		}
 	}
 	slices.SortFunc(out, func(a, b SessionView) int { return b.LastUsed.Compare(a.LastUsed) })

@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// shareText is a window share for people: "5h 3.0 %, 7d 0.4 %", with
+// "(estimate)" when divided among concurrent requests; "-" for none.
+func shareText(share map[string]float64, estimate bool) string {
+	if len(share) == 0 {
+		return "-"
+	}
+	keys := make([]string, 0, len(share))
+	for k := range share {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, windowOrder)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %.1f %%", k, share[k]*100)
+	}
+	s := strings.Join(parts, ", ")
+	if estimate {
+		s += " (estimate)"
+	}
+	return s
+}
+
+// windowOrder puts the 5-hour window first, then the week, then the rest
+// by name.
+func windowOrder(a, b string) int {
+	rank := func(k string) int {
+		switch k {
+		case "5h":
+			return 0
+		case "7d":
+			return 1
+		}
+		return 2
+	}
+	if ra, rb := rank(a), rank(b); ra != rb {
+		return ra - rb
+	}
+	return strings.Compare(a, b)
+}

@@ -1,0 +1,92 @@
+package proxy
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy/journal"
+	"github.com/sluice-proxy/sluice/proxy/pool"
+)
+
+// The quota ledger's hooks in the request path (the rule is on package
+// pool's ledger.go): a charge begins before each upstream attempt and ends
+// with the request, its share going into the journal record.
+
+// ledgerState orders the ends of charges with their journal writes.
+type ledgerState struct {
+	// mu is held from a charge's End to its record's Add: a late share of a
+	// record (Options.OnShare, run inside another request's End) can only
+	// exist once that record's End has run, and under mu its Add has run
+	// too, so an amendment never reaches the writer before its record.
+	mu sync.Mutex
+}
+
+// beginCharge starts the ledger's charge for an attempt on accountID,
+// ending the charge of an earlier attempt (failed over) with no tokens.
+func (s *Service) beginCharge(a *attempt, accountID string) {
+	if a.charge != nil {
+		s.pool.End(a.charge, 0, nil)
+	}
+	a.charge = s.pool.Begin(accountID)
+}
+
+// journalRecord ends the request's charge, puts its share in rec and
+// queues rec for the journal.
+func (s *Service) journalRecord(rec *journal.Record, a *attempt) {
+	if a == nil || a.charge == nil {
+		s.records.Add(*rec)
+		return
+	}
+	if rec.ID == "" {
+		rec.ID = journal.NewID(rec.Time)
+	}
+	s.ledger.mu.Lock()
+	defer s.ledger.mu.Unlock()
+	ref := journal.Record{ID: rec.ID, Time: rec.Time, AccountID: rec.AccountID, Model: rec.Model,
+		Project: rec.Project, ClientKeyID: rec.ClientKeyID, Session: rec.Session, Amend: true}
+	sh := s.pool.End(a.charge, rec.InputTokens+rec.OutputTokens+rec.CacheRead+rec.CacheCreate, ref)
+	a.charge = nil
+	rec.WindowShare, rec.ShareEstimate = sh.Windows, sh.Estimate
+	s.records.Add(*rec)
+}
+
+// lateShare is the pool's OnShare hook: a part of a finished request's
+// share that settled when a request it ran alongside ended. It amends the
+// stored record and the live session.
+func (s *Service) lateShare(ref any, sh pool.Share) {
+	r, ok := ref.(journal.Record)
+	if !ok || len(sh.Windows) == 0 {
+		return
+	}
+	r.WindowShare, r.ShareEstimate = sh.Windows, sh.Estimate
+	s.records.Add(r)
+	if r.Session != "" {
+		s.sessions.addShare("cc:"+r.Session, s.windowResets(r.AccountID), sh.Windows)
+	}
+}
+
+// windowResets are the current resets of accountID's windows, by window.
+func (s *Service) windowResets(accountID string) map[string]time.Time {
+	return s.pool.Resets(accountID)
+}
+
+// shareResets is windowResets of rec's account when rec has a share to
+// count, nil (and no cost) otherwise.
+func (s *Service) shareResets(rec *journal.Record) map[string]time.Time {
+	if len(rec.WindowShare) == 0 {
+		return nil
+	}
+	return s.windowResets(rec.AccountID)
+}
+
+// keyNameOf is a client key's name, or its id when it is gone.
+func (s *Service) keyNameOf(ctx context.Context, id string) string {
+	keys, _ := s.Keys(ctx)
+	for _, k := range keys {
+		if k.ID == id {
+			return k.Name
+		}
+	}
+	return id
+}
