@@ -63,6 +63,10 @@ type Behavior struct {
 	// Utilization is the 5-hour utilization (0..1) reported in the headers
 	// and, x100, by the usage endpoint.
 	Utilization float64
+	// UtilizationStep is added to Utilization before each model request
+	// is answered (e.g. 0.01: +1 % of the 5-hour window per request, as a
+	// subscription's window fills), so the headers rise request by request.
+	UtilizationStep float64
 	// Overage marks the 5h window rejected while overage pays for requests.
 	Overage bool
 	// NoFiveHour leaves out the 5-hour window (weekly-only plans).
@@ -202,6 +206,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		scripted, b.Statuses = b.Statuses[0], b.Statuses[1:]
 	}
 	limited := b != nil && b.LimitAfter > 0 && s.served[cred] >= b.LimitAfter
+	hb := b // what the limit headers report: a copy taken under the lock
+	if b != nil {
+		if b.UtilizationStep > 0 && r.URL.Path == "/v1/messages" && !limited {
+			b.Utilization += b.UtilizationStep
+		}
+		c := *b
+		hb = &c
+	}
 	s.mu.Unlock()
 
 	if r.URL.Path == "/api/oauth/usage" {
@@ -219,7 +231,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	unified, now := unifiedFor(r, b), s.now()
 	var m minute
 	if unified {
-		s.limitHeaders(w.Header(), b, limited)
+		s.limitHeaders(w.Header(), hb, limited)
 	} else {
 		var in int64
 		if r.URL.Path == "/v1/messages" {
