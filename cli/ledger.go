@@ -2,8 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
+
+	"github.com/sluice-proxy/sluice/proxy"
 )
 
 // shareText is a window share for people: "5h 3.0 %, 7d 0.4 %", with
@@ -44,4 +47,22 @@ func windowOrder(a, b string) int {
 		return ra - rb
 	}
 	return strings.Compare(a, b)
+}
+
+// printPace prints the pool's runway and the quota warnings in force.
+func printPace(w io.Writer, st proxy.Status) {
+	for _, r := range st.Runway {
+		what := "the pool"
+		if r.Family != "" {
+			what += " for " + r.Family
+		}
+		line := fmt.Sprintf("Runway:    at this pace %s runs out at %s", what, r.RunsOutAt.Local().Format("15:04"))
+		if !r.Until.IsZero() {
+			line += " until " + r.Until.Local().Format("15:04") + " (another account or a Console API key would help)"
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, x := range st.Warnings {
+		fmt.Fprintln(w, "Warning:   "+x.Message)
+	}
 }

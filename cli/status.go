@@ -41,6 +41,7 @@ func (e *env) statusCmd() *cobra.Command {
 			for _, v := range views {
 				fmt.Fprintf(e.io.Out, "  %s: %s\n", v.Name, windowsText(v))
 			}
+			printPace(e.io.Out, st)
 			if out.RequireKey {
 				fmt.Fprintln(e.io.Out, "Keys:      required")
 			} else {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -89,4 +90,35 @@ func (s *Service) keyNameOf(ctx context.Context, id string) string {
 		}
 	}
 	return id
+}
+
+// withPace adds w's pace from paces to its view v.
+func withPace(v Window, w pool.Window, paces []pool.WindowPace) Window {
+	k := pool.WindowKey(w)
+	for _, p := range paces {
+		if p.Key == k {
+			v.PerHour, v.RunsOutAt = p.PerHour, p.RunsOutAt
+		}
+	}
+	return v
+}
+
+// runway forecasts the pool's runway for every model family the accounts'
+// windows name, and for any model ("").
+func (s *Service) runway(views []AccountView) []Runway {
+	fams := []string{""}
+	for _, v := range views {
+		for _, w := range v.Windows {
+			if w.Scope != "" && !slices.Contains(fams, w.Scope) {
+				fams = append(fams, w.Scope)
+			}
+		}
+	}
+	var out []Runway
+	for _, f := range fams {
+		if r := s.pool.Runway(f); !r.RunsOutAt.IsZero() {
+			out = append(out, Runway{Family: f, RunsOutAt: r.RunsOutAt, Until: r.Until})
+		}
+	}
+	return out
 }

@@ -76,6 +76,7 @@ type Service struct {
 	sessions  sessionTable        // live client sessions (sessions.go)
 	logins    pendingLogins       // sign-ins split in start and finish (remotelogin.go)
 	ledger    ledgerState         // quota ledger ordering (ledger.go)
+	warn      warner              // quota warnings raised (warnings.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv and port
@@ -170,6 +171,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 func (s *Service) accountChanged(accountID string) {
 	s.persist.mark(accountID)
 	s.events.publish(Event{Kind: EventAccountState, AccountID: accountID, Time: s.now()})
+	for _, w := range s.checkWarnings(accountID) {
+		s.events.publish(Event{Kind: EventWarning, AccountID: accountID, Time: w.Time, Warning: &w})
+	}
 }
 
 // Subscribe returns a channel of events and a function that ends the

@@ -29,6 +29,10 @@ type Settings struct {
 	// CaptureMaxBytes caps each captured body (default 256 KB); longer ones
 	// are cut and marked truncated.
 	CaptureMaxBytes int `json:"capture_max_bytes"`
+	// QuotaWarnings are the window thresholds that raise a warning, in
+	// percent ("75,90"), or "off" (also turns off the pace warning); ""
+	// is DefaultQuotaWarnings (warnings.go).
+	QuotaWarnings string `json:"quota_warnings,omitempty"`
 }
 
 // Setting defaults.
@@ -126,6 +130,9 @@ func (st Settings) validate() error {
 	if st.MaxDBBytes > 0 && st.MaxDBBytes < 1<<20 {
 		errs = append(errs, errors.New("the database size cap must be at least 1 MB"))
 	}
+	if _, err := ParseQuotaWarnings(st.QuotaWarnings); err != nil {
+		errs = append(errs, err)
+	}
 	if st.CaptureMaxBytes < 1 || st.CaptureMaxBytes > maxCaptureMaxBytes {
 		errs = append(errs, fmt.Errorf("the capture cap must be between 1 byte and %d bytes", maxCaptureMaxBytes))
 	}
@@ -148,5 +155,6 @@ func settingsDiff(a, b Settings) string {
 	add("max_db_bytes", a.MaxDBBytes, b.MaxDBBytes)
 	add("capture", a.Capture, b.Capture)
 	add("capture_max_bytes", a.CaptureMaxBytes, b.CaptureMaxBytes)
+	add("quota_warnings", a.QuotaWarnings, b.QuotaWarnings)
 	return out
 }

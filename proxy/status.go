@@ -20,6 +20,20 @@ type Status struct {
 	// RequestsToday and CostTodayMicros sum the journal since local midnight.
 	RequestsToday   int64 `json:"requests_today"`
 	CostTodayMicros int64 `json:"cost_today_micros"` // millionths of a US dollar
+	// Runway says, per model family ("" for any model), when at the
+	// current pace every account that can serve it is spent; only the
+	// families forecast to run out are listed.
+	Runway []Runway `json:"runway,omitempty"`
+	// Warnings are the quota warnings in force (warnings.go).
+	Warnings []Warning `json:"warnings,omitempty"`
+}
+
+// Runway is when the pool runs out for a model family at this pace, and
+// when the first account comes back.
+type Runway struct {
+	Family    string    `json:"family"` // "" for every model
+	RunsOutAt time.Time `json:"runs_out_at"`
+	Until     time.Time `json:"until,omitzero"`
 }
 
 // UnusableAccount is an account left out of routing, and why.
@@ -46,6 +60,7 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 			st.Unusable = append(st.Unusable, UnusableAccount{Name: v.Name, State: v.State, Until: v.LimitedUntil, Reason: v.Reason})
 		}
 	}
+	st.Runway, st.Warnings = s.runway(views), s.Warnings()
 	now := s.now()
 	y, m, d := now.Date()
 	// From the records, not the rollups: those hold UTC days, and local
