@@ -217,17 +217,20 @@ func (e *env) statusline(ctx context.Context) string {
 		if err != nil {
 			return ""
 		}
+		// The session's share and the pool's runway (the quota ledger);
+		// an older owner without them still gets its line.
+		v, _ := c.Statusline(ctx, in.SessionID)
 		for _, a := range accts {
 			if a.ID == s.AccountID {
-				return statusText(a, time.Now())
+				return statusText(a, v, time.Now())
 			}
 		}
 	}
 	return ""
 }
 
-// statusText is e.g. "work · 5h 42% (resets 15:04) · 7d 13% (resets Mon 09:00)".
-func statusText(a proxy.AccountView, now time.Time) string {
+// statusText is e.g. "work · 5h 42% (this session 3 %) (resets 15:04) · 7d 13% (resets Mon 09:00) · runs out 15:40".
+func statusText(a proxy.AccountView, v proxy.StatuslineView, now time.Time) string {
 	parts := []string{a.Name}
 	for _, w := range limitWindows(a) {
 		if !known(w) {
@@ -239,7 +242,7 @@ func statusText(a proxy.AccountView, now time.Time) string {
 		}
 		parts = append(parts, p)
 	}
-	return strings.Join(parts, " · ")
+	return strings.Join(withLedger(parts, v), " · ")
 }
 
 func resetText(t, now time.Time) string {

@@ -122,3 +122,51 @@ func (s *Service) runway(views []AccountView) []Runway {
 	}
 	return out
 }
+
+// StatuslineView is one client session's footing in its account's 5-hour
+// window and the pool's runway, for `sluice statusline`. Zero fields are
+// unknown.
+type StatuslineView struct {
+	Account     string  `json:"account,omitempty"`     // the account serving the session
+	Utilization float64 `json:"utilization,omitempty"` // its 5-hour window now
+	HasWindow   bool    `json:"has_window,omitempty"`  // a 5-hour window is known
+	// SessionShare is the session's share of that window in its current
+	// period; HasShare is false where no header said (API keys).
+	SessionShare float64   `json:"session_share,omitempty"`
+	HasShare     bool      `json:"has_share,omitempty"`
+	RunsOutAt    time.Time `json:"runs_out_at,omitzero"` // the pool, for the session's model family
+}
+
+// Statusline reports session (Claude Code's session id) in a few map
+// lookups: it runs on every status update of the client.
+func (s *Service) Statusline(session string) StatuslineView {
+	var v StatuslineView
+	var family string
+	var shareReset time.Time
+	s.sessions.mu.Lock()
+	if sv := s.sessions.byID["cc:"+session]; sv != nil && session != "" {
+		v.Account = sv.AccountID
+		family = pool.Family(sv.Model)
+		if f, ok := sv.WindowShare["5h"]; ok {
+			v.SessionShare, v.HasShare, shareReset = f, true, sv.shareResets["5h"]
+		}
+	}
+	s.sessions.mu.Unlock()
+	if v.Account != "" {
+		if st, ok := s.pool.Status(v.Account); ok {
+			v.Account = st.Name
+			w := st.Limits.FiveHour
+			if w.Kind != "" && (w.ResetsAt.IsZero() || w.ResetsAt.After(s.now())) {
+				v.Utilization, v.HasWindow = w.Utilization, true
+			}
+			if d := w.ResetsAt.Sub(shareReset); v.HasShare && (d > 5*time.Minute || d < -5*time.Minute) {
+				v.SessionShare = 0 // its share was of a window that has since reset
+			}
+			v.HasShare = v.HasShare && v.HasWindow
+		}
+	}
+	// Claude Code sessions are pinned to accounts of any family: the pool
+	// runs out for the session when it runs out for its family.
+	v.RunsOutAt = s.pool.Runway(family).RunsOutAt
+	return v
+}

@@ -32,6 +32,7 @@ const (
 	mAddr         = "proxy.addr"
 	mStatus       = "status"
 	mSessions     = "sessions"
+	mStatusline   = "statusline"
 	mShowWindow   = "show-window"
 	mShowOnce     = "show-once"
 	mImport       = "import-ccflare"

@@ -192,6 +192,11 @@ func (c *Client) SessionsContext(ctx context.Context) ([]proxy.SessionView, erro
 	return call[[]proxy.SessionView](ctx, c, mSessions, none{})
 }
 
+// Statusline is what `sluice statusline` shows for a client session.
+func (c *Client) Statusline(ctx context.Context, session string) (proxy.StatuslineView, error) {
+	return call[proxy.StatuslineView](ctx, c, mStatusline, session)
+}
+
 // ShowWindow asks the owner to show its window.
 func (c *Client) ShowWindow(ctx context.Context) error { return do(ctx, c, mShowWindow, none{}) }
 

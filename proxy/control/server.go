@@ -84,6 +84,9 @@ var methods = map[string]method{
 	mSessions: handle(func(_ context.Context, s *proxy.Service, _ none) ([]proxy.SessionView, error) {
 		return s.Sessions(), nil
 	}),
+	mStatusline: handle(func(_ context.Context, s *proxy.Service, session string) (proxy.StatuslineView, error) {
+		return s.Statusline(session), nil
+	}),
 	mShowWindow: handle(func(_ context.Context, s *proxy.Service, _ none) (none, error) {
 		s.ShowWindow()
 		return none{}, nil
