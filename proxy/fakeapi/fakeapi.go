@@ -385,13 +385,15 @@ func (s *Server) usage(w http.ResponseWriter, b *Behavior, scripted int) {
 		}
 	}
 	reset := resetAt.UTC().Format(time.RFC3339)
+	// The week resets when the headers say it does (limitHeaders).
+	week := resetAt.Add(72 * time.Hour).UTC().Format(time.RFC3339)
 	if b != nil && b.LimitsOnly {
 		writeJSON(w, http.StatusOK, s.limitsUsage(b, util, resetAt))
 		return
 	}
 	body := map[string]any{
 		"five_hour":        map[string]any{"utilization": util, "resets_at": reset},
-		"seven_day":        map[string]any{"utilization": util / 4, "resets_at": reset},
+		"seven_day":        map[string]any{"utilization": util / 4, "resets_at": week},
 		"seven_day_opus":   nil,
 		"seven_day_sonnet": map[string]any{"utilization": util / 8, "resets_at": reset},
 	}
