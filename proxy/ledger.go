@@ -44,23 +44,25 @@ func (s *Service) journalRecord(rec *journal.Record, a *attempt) {
 	}
 	s.ledger.mu.Lock()
 	defer s.ledger.mu.Unlock()
-	ref := journal.Record{ID: rec.ID, Time: rec.Time, AccountID: rec.AccountID, Model: rec.Model,
-		Project: rec.Project, ClientKeyID: rec.ClientKeyID, Session: rec.Session, Amend: true}
-	sh := s.pool.End(a.charge, rec.InputTokens+rec.OutputTokens+rec.CacheRead+rec.CacheCreate, ref)
+	// rec itself is the reference (a pointer boxes without allocating); it
+	// is not changed after this, and only its rollup fields are read.
+	sh := s.pool.End(a.charge, rec.InputTokens+rec.OutputTokens+rec.CacheRead+rec.CacheCreate, rec)
 	a.charge = nil
 	rec.WindowShare, rec.ShareEstimate = sh.Windows, sh.Estimate
 	s.records.Add(*rec)
+	rec.Payload = nil // the writer has its copy; a share still pending must not keep the bodies alive
 }
 
 // lateShare is the pool's OnShare hook: a part of a finished request's
 // share that settled when a request it ran alongside ended. It amends the
 // stored record and the live session.
 func (s *Service) lateShare(ref any, sh pool.Share) {
-	r, ok := ref.(journal.Record)
+	rec, ok := ref.(*journal.Record)
 	if !ok || len(sh.Windows) == 0 {
 		return
 	}
-	r.WindowShare, r.ShareEstimate = sh.Windows, sh.Estimate
+	r := journal.Record{ID: rec.ID, Time: rec.Time, AccountID: rec.AccountID, Model: rec.Model, Project: rec.Project,
+		ClientKeyID: rec.ClientKeyID, Session: rec.Session, Amend: true, WindowShare: sh.Windows, ShareEstimate: sh.Estimate}
 	s.records.Add(r)
 	if r.Session != "" {
 		s.sessions.addShare("cc:"+r.Session, s.windowResets(r.AccountID), sh.Windows)

@@ -83,10 +83,6 @@ type warner struct {
 // check raises the warnings accountID's windows call for now; it returns
 // the new ones. Called from the pool's OnChange hook.
 func (s *Service) checkWarnings(accountID string) []Warning {
-	th, err := ParseQuotaWarnings(s.Settings().QuotaWarnings)
-	if err != nil || th == nil {
-		return nil
-	}
 	now := s.now()
 	w := &s.warn
 	w.mu.Lock()
@@ -99,6 +95,10 @@ func (s *Service) checkWarnings(accountID string) []Warning {
 	}
 	w.checked[accountID] = now
 	w.mu.Unlock()
+	th, err := ParseQuotaWarnings(s.Settings().QuotaWarnings)
+	if err != nil || th == nil {
+		return nil
+	}
 	st, ok := s.pool.Status(accountID)
 	if !ok {
 		return nil
