@@ -188,7 +188,7 @@ var migrations = []string{
 		WHERE client_key_id != '' AND cost_micros != 0 AND time >= 0 GROUP BY 1, 2;
 	 DROP INDEX client_keys_cost;
 	 CREATE INDEX records_session ON records(substr(session, -6), time)`,
-	// The quota ledger (ledger.go). Each
+	// 10: the quota ledger (ledger.go). Each
 	// record keeps its share of the windows it spent (a JSON object by
 	// window, "" for none); sessions and client keys get rollups of their
 	// own, with their shares beside them: one row per day, account, model,
