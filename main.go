@@ -39,7 +39,7 @@ func main() {
 			CheckDisplay: app.CheckDisplay,
 			ShowError:    app.ShowStartupError,
 			Run: func(svc *proxy.Service) error {
-				return app.RunOwner(svc, app.OwnerOptions{Options: app.Options{StartProxy: true, OpenBrowser: browser.OpenURL}})
+				return app.RunOwner(control.NewLocal(svc), app.OwnerOptions{Options: app.Options{StartProxy: true, OpenBrowser: browser.OpenURL}})
 			},
 		}))
 	}

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
@@ -230,7 +231,7 @@ func history(t *testing.T, data string, fake *fakeapi.Server) string {
 	if _, err := svc.AddAPIKey(ctx, "ci", "sk-ant-ci"); err != nil {
 		t.Fatal(err)
 	}
-	_, secret, err := svc.CreateKey(ctx, proxy.KeyOptions{Name: "laptop"})
+	_, secret, err := svc.CreateKey(ctx, api.KeyOptions{Name: "laptop"})
 	if err != nil {
 		t.Fatal(err)
 	}

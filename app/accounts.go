@@ -11,28 +11,25 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
-	"github.com/sluice-proxy/sluice/proxy/pool"
-	"github.com/sluice-proxy/sluice/tray"
-	"github.com/sluice-proxy/sluice/vault"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // kindWords names an account's kind for people.
-func kindWords(kind string) string {
+func kindWords(kind api.Kind) string {
 	switch kind {
-	case string(vault.KindOAuth):
+	case api.KindOAuth:
 		return "Claude subscription"
-	case string(vault.KindAPIKey):
+	case api.KindAPIKey:
 		return "Console API key"
 	}
-	return kind
+	return string(kind)
 }
 
 // state shows an account's state with its reason and, for a limit, when it
 // ends: the first thing a user wants to know about a limited account.
-func state(a proxy.AccountView) string {
-	s := a.State
-	if a.State == string(pool.StateNeedsLogin) {
+func state(a api.AccountView) string {
+	s := string(a.State)
+	if a.State == api.StateNeedsLogin {
 		s = "needs sign-in"
 	}
 	if !a.LimitedUntil.IsZero() {
@@ -45,13 +42,13 @@ func state(a proxy.AccountView) string {
 }
 
 // stateImportance colours the state line.
-func stateImportance(a proxy.AccountView) widget.Importance {
-	switch pool.State(a.State) {
-	case pool.StateOK:
+func stateImportance(a api.AccountView) widget.Importance {
+	switch api.State(a.State) {
+	case api.StateOK:
 		return widget.SuccessImportance
-	case pool.StateWarning:
+	case api.StateWarning:
 		return widget.WarningImportance
-	case pool.StateLimited, pool.StateNeedsLogin:
+	case api.StateLimited, api.StateNeedsLogin:
 		return widget.DangerImportance
 	}
 	return widget.MediumImportance
@@ -71,7 +68,7 @@ func tokens(n int64) string {
 // card shows one account in the Accounts tab. Its widgets are kept across
 // updates, so a button is not replaced under the pointer at every event.
 type card struct {
-	a       proxy.AccountView
+	a       api.AccountView
 	name    *widget.Label
 	kind    *widget.Label
 	state   *widget.Label
@@ -139,7 +136,7 @@ func (v *view) newCard() *card {
 }
 
 // update shows a in the card. UI goroutine only.
-func (c *card) update(a proxy.AccountView, first, last bool, now time.Time) {
+func (c *card) update(a api.AccountView, first, last bool, now time.Time) {
 	c.a = a
 	c.name.SetText(a.Name)
 	c.kind.SetText(kindWords(a.Kind))
@@ -153,8 +150,8 @@ func (c *card) update(a proxy.AccountView, first, last bool, now time.Time) {
 			r = newWindowRow(w.Label)
 			c.bars[w.Label] = r
 		}
-		win := tray.Current(w.Window, now)
-		r.figure.SetText(tray.Percent(win))
+		win := w.Window.Current(now)
+		r.figure.SetText(win.Percent())
 		r.reset.SetText(resetsIn(w.ResetsAt, now))
 		r.bar.set(win)
 		rows = append(rows, r.obj)
@@ -171,15 +168,15 @@ func (c *card) update(a proxy.AccountView, first, last bool, now time.Time) {
 	}
 	enable(c.up, !first)
 	enable(c.down, !last)
-	c.replace.Hidden = a.Kind != string(vault.KindAPIKey)
+	c.replace.Hidden = a.Kind != api.KindAPIKey
 	c.replace.Refresh()
 	// An API-key account is fixed by replacing its key; signing in again
 	// is for subscription logins.
-	c.again.Hidden = a.Kind == string(vault.KindAPIKey)
+	c.again.Hidden = a.Kind == api.KindAPIKey
 	c.again.Refresh()
 	// Clearing a limit by hand is for when the user knows it is over (a
 	// reset the engine has not seen yet).
-	c.clear.Hidden = a.State != "limited" && len(a.ScopedLimits) == 0
+	c.clear.Hidden = a.State != api.StateLimited && len(a.ScopedLimits) == 0
 	c.clear.Refresh()
 }
 

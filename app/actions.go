@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // act runs an account action off the UI goroutine and shows its failure.
@@ -35,7 +35,7 @@ func (v *view) showError(err error) {
 	d.Show()
 }
 
-func (v *view) togglePause(a proxy.AccountView) {
+func (v *view) togglePause(a api.AccountView) {
 	if a.Paused {
 		v.act("resume "+a.Name, func(ctx context.Context) error { return v.eng.ResumeAccount(ctx, a.Name) })
 		return
@@ -45,8 +45,8 @@ func (v *view) togglePause(a proxy.AccountView) {
 
 // move swaps a with its neighbour in the priority order (by = -1: up).
 // UI goroutine only.
-func (v *view) move(a proxy.AccountView, by int) {
-	i := slices.IndexFunc(v.rows, func(r proxy.AccountView) bool { return r.ID == a.ID })
+func (v *view) move(a api.AccountView, by int) {
+	i := slices.IndexFunc(v.rows, func(r api.AccountView) bool { return r.ID == a.ID })
 	j := i + by
 	if i < 0 || j < 0 || j >= len(v.rows) {
 		return
@@ -78,7 +78,7 @@ func (v *view) move(a proxy.AccountView, by int) {
 }
 
 // showRename asks for a new name. UI goroutine only.
-func (v *view) showRename(a proxy.AccountView) {
+func (v *view) showRename(a api.AccountView) {
 	name := v.newEntry()
 	name.SetText(a.Name)
 	d := dialog.NewForm("Rename "+a.Name, "Rename", "Cancel",
@@ -98,7 +98,7 @@ func (v *view) showRename(a proxy.AccountView) {
 // confirmRemove asks before removing a, which deletes its keyring item:
 // a subscription account then needs a new browser sign-in to come back.
 // UI goroutine only.
-func (v *view) confirmRemove(a proxy.AccountView) {
+func (v *view) confirmRemove(a api.AccountView) {
 	msg := widget.NewLabel(fmt.Sprintf("Remove %s? Its credential is deleted from the keyring; its request history stays in the log.", a.Name))
 	msg.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustomConfirm("Remove "+a.Name, "Remove", "Cancel", msg, func(ok bool) {
@@ -123,13 +123,13 @@ func (v *view) checkKey(key string) keyCheck {
 	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
 	defer cancel()
 	err := v.eng.CheckAPIKey(ctx, key)
-	var unverified *proxy.KeyUnverifiedError
+	var unverified *api.KeyUnverifiedError
 	switch {
 	case err == nil:
 		return keyCheck{}
 	case errors.As(err, &unverified):
 		return keyCheck{warning: redact(fmt.Errorf("saved without checking it: %w", err), key).Error()}
-	case errors.Is(err, proxy.ErrKeyRefused):
+	case errors.Is(err, api.ErrKeyRefused):
 		return keyCheck{refused: redact(err, key)}
 	}
 	return keyCheck{refused: redact(err, key)}
@@ -137,7 +137,7 @@ func (v *view) checkKey(key string) keyCheck {
 
 // showReplaceKey asks for a new API key, checks it, and puts it in a's
 // keyring item. A refused key keeps the dialog open. UI goroutine only.
-func (v *view) showReplaceKey(a proxy.AccountView) {
+func (v *view) showReplaceKey(a api.AccountView) {
 	key := v.newPasswordEntry()
 	key.SetPlaceHolder("sk-ant-…")
 	problem := widget.NewLabel("")

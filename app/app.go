@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"log/slog"
 	"os"
 	"strings"
@@ -95,11 +97,15 @@ func Run(eng Engine, opts Options) error {
 		})
 	}
 
-	events, unsubscribe := eng.Subscribe()
+	// One subscription; a second `sluice` start asks this one to come
+	// forward.
+	events := make(chan api.Event, 64)
+	sub, err := subscribe(eng, events, map[api.EventKind]func(){api.EventShowWindow: comeForward(w)}, nil)
+	if err != nil {
+		return err
+	}
 	go v.watch(events)
-	// A second `sluice` start asks this one to come forward.
-	stopShows := comeForward(eng, w, nil)
-	if opts.StartProxy && !eng.ProxyRunning() {
+	if on, err := proxyRunning(eng, v.timeout); opts.StartProxy && err == nil && !on {
 		v.set(true)
 	}
 	if !opts.Hidden || t == nil {
@@ -109,8 +115,7 @@ func Run(eng Engine, opts Options) error {
 
 	// Quitting by another path (SIGTERM, the session ending) skips quit:
 	// finish its work here.
-	unsubscribe()
-	stopShows()
+	sub.Stop()
 	if t != nil {
 		t.Close()
 	}
@@ -121,8 +126,8 @@ func Run(eng Engine, opts Options) error {
 // stopProxy stops the proxy if it runs, logging a failure: at quit there is
 // no one left to show it to.
 func stopProxy(eng Engine, timeout time.Duration) {
-	if !eng.ProxyRunning() {
-		return
+	if on, err := proxyRunning(eng, timeout); err == nil && !on {
+		return // a failed read still tries to stop it
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -136,8 +141,12 @@ func stopProxy(eng Engine, timeout time.Duration) {
 func notify(a fyne.App, v *view, eng Engine, err error) {
 	slog.Error("tray", "err", err)
 	a.SendNotification(fyne.NewNotification("Sluice", capitalize(err.Error())))
+	on, rerr := proxyRunning(eng, v.timeout)
+	if rerr != nil {
+		err = errors.Join(err, rerr)
+	}
 	fyne.Do(func() {
-		v.setErr, v.setWant = err, !eng.ProxyRunning()
+		v.setErr, v.setWant = err, !on
 		v.showProblems()
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+
+	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 // Ticking "Start Sluice when I log in" writes the XDG autostart entry that
@@ -17,7 +19,7 @@ func TestStartAtLoginWritesTheAutostartEntry(t *testing.T) {
 	cfg := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", cfg)
 	e := newRealEngine(t)
-	v, _, ui := shown(t, e.svc)
+	v, _, ui := shown(t, control.NewLocal(e.svc))
 	v.tabs.SelectIndex(3)
 	ui.waitFor(t, "settings", func() bool { return v.settings.capMax.Text != "" })
 	if v.settings.atLogin.Checked {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,7 +122,14 @@ func (v *view) setUpClaudeCode() {
 	}
 	addr := v.addr
 	if addr == "" {
-		addr = v.eng.Config().Addr()
+		ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
+		snap, err := v.eng.Snapshot(ctx)
+		cancel()
+		if err != nil {
+			v.showError(fmt.Errorf("set up Claude Code: %w", err))
+			return
+		}
+		addr = snap.Addr
 	}
 	s, err := SetUpClaudeCode(home, "http://"+addr, v.token)
 	if err != nil {

@@ -6,8 +6,6 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/sluice-proxy/sluice/proxy"
 )
 
 // NoKeyHint is said where a client key's secret would go but none is
@@ -19,7 +17,7 @@ const NoKeyHint = "No client key to show: create one in Settings -> Client keys 
 // Claude Code at Sluice listening on addr with the client key token.
 func ConnectionSettings(addr, token string) string {
 	if addr == "" {
-		addr = proxy.DefaultHost + ":8788"
+		addr = "127.0.0.1:8788" // proxy.DefaultHost and DefaultPort
 	}
 	if token == "" {
 		token = "<your client key>"

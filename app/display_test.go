@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 func TestCheckDisplay(t *testing.T) {
@@ -62,4 +62,4 @@ func TestIDMatchesFyneApp(t *testing.T) {
 }
 
 // The engine the app is written against.
-var _ Engine = (*proxy.Service)(nil)
+var _ Engine = control.Local{}

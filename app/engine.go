@@ -2,26 +2,28 @@ package app
 
 import (
 	"context"
+	"time"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/tray"
 )
 
-// Engine is what the window needs of the engine. *proxy.Service satisfies
-// it today; it names no concrete engine type, so a client of the control
-// API (the window as its own `sluice window` process) can satisfy it too.
+// Engine is what the window needs of the engine: the control client (the
+// window as its own `sluice window` process) or control.Local (the engine
+// in this process). Every call can fail and says so; the window shows it.
 type Engine interface {
-	// tray.Engine: the proxy's switch and address, the accounts and the
-	// event subscription, which the tray needs too.
+	// tray.Engine: the proxy's switch, the Snapshot (proxy state and
+	// address, accounts) and the event subscription, which the tray needs
+	// too.
 	tray.Engine
 	// SetPort moves the proxy to another port (restarting it if it runs)
 	// and keeps the port for the next start.
 	SetPort(ctx context.Context, port int) error
 	// Login signs in through the browser and adds the account, or renews
 	// its login with req.Reauth. It waits for the browser until ctx ends.
-	Login(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error)
+	Login(ctx context.Context, req api.LoginRequest) (api.AccountView, error)
 	// AddAPIKey adds a Console API-key account; the key goes to the keyring.
-	AddAPIKey(ctx context.Context, name, key string) (proxy.AccountView, error)
+	AddAPIKey(ctx context.Context, name, key string) (api.AccountView, error)
 	// ShowOnce reports whether the one-time notice key is still to be
 	// shown, and records that it now has been.
 	ShowOnce(ctx context.Context, key string) (bool, error)
@@ -41,7 +43,7 @@ type AccountControls interface {
 	// RemoveAccount deletes the account and its keyring item.
 	RemoveAccount(ctx context.Context, name string) error
 	// CheckAPIKey asks the upstream whether a key works: nil, an error
-	// wrapping proxy.ErrKeyRefused, or a *proxy.KeyUnverifiedError.
+	// wrapping api.ErrKeyRefused, or a *api.KeyUnverifiedError.
 	CheckAPIKey(ctx context.Context, key string) error
 	// ReplaceAPIKey puts a new key in an API-key account.
 	ReplaceAPIKey(ctx context.Context, name, key string) error
@@ -54,29 +56,35 @@ type AccountControls interface {
 // a restart.
 type Journal interface {
 	// Logs lists requests newest first, a page at a time (LogPage.Next).
-	Logs(ctx context.Context, f proxy.LogFilter) (proxy.LogPage, error)
+	Logs(ctx context.Context, f api.LogFilter) (api.LogPage, error)
 	// Request is one request in full, with its captured payload if any.
-	Request(ctx context.Context, id string) (proxy.RequestDetail, error)
+	Request(ctx context.Context, id string) (api.RequestDetail, error)
 	// Usage reads the daily rollups, grouped as q.By says.
-	Usage(ctx context.Context, q proxy.UsageQuery) (proxy.UsageReport, error)
-	Settings() proxy.Settings
-	UpdateSettings(ctx context.Context, st proxy.Settings) (proxy.Settings, error)
+	Usage(ctx context.Context, q api.UsageQuery) (api.UsageReport, error)
+	Settings(ctx context.Context) (api.Settings, error)
+	UpdateSettings(ctx context.Context, st api.Settings) (api.Settings, error)
 	// Cleanup applies retention now and compacts the database.
-	Cleanup(ctx context.Context, o proxy.CleanupOptions) (proxy.CleanupResult, error)
-	// Config is the engine's start-time configuration (port, strategy).
-	Config() proxy.Config
+	Cleanup(ctx context.Context, o api.CleanupOptions) (api.CleanupResult, error)
 }
 
 // ClientKeys are the keys clients present to the proxy.
 type ClientKeys interface {
-	Keys(ctx context.Context) ([]proxy.KeyView, error)
+	Keys(ctx context.Context) ([]api.KeyView, error)
 	// CreateKey returns the new key and its secret, shown once.
-	CreateKey(ctx context.Context, o proxy.KeyOptions) (proxy.KeyView, string, error)
+	CreateKey(ctx context.Context, o api.KeyOptions) (api.KeyView, string, error)
 	RevokeKey(ctx context.Context, name string) error
 	// FirstKey is the key made on first start with its secret, until
 	// DismissFirstKey; the secret is never stored in plain text.
-	FirstKey() (proxy.KeyView, string, bool)
-	DismissFirstKey()
-	RequireKey() bool
+	FirstKey(ctx context.Context) (api.KeyView, string, bool, error)
+	DismissFirstKey(ctx context.Context) error
+	RequireKey(ctx context.Context) (bool, error)
 	SetRequireKey(ctx context.Context, on bool) error
+}
+
+// proxyRunning asks the engine whether the proxy listens, within timeout.
+func proxyRunning(eng tray.Engine, timeout time.Duration) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	s, err := eng.Snapshot(ctx)
+	return s.ProxyRunning, err
 }

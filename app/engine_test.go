@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/vault"
@@ -24,7 +25,7 @@ import (
 
 // The engine the window is written against, and the readers it finds on it.
 var (
-	_ Engine = (*proxy.Service)(nil)
+	_ Engine = control.Local{}
 )
 
 // realEngine is a whole engine in a temp dir (journal, file keyring) in
@@ -135,7 +136,7 @@ func addKeyThroughDialog(t *testing.T, w fyne.Window, ui *uiLoop, name, key stri
 func TestRealEngineAddKeyAndRefuseABadOne(t *testing.T) {
 	e := newRealEngine(t)
 	e.fake.Script("sk-ant-good", fakeapi.Behavior{})
-	_, w, ui := shown(t, e.svc)
+	_, w, ui := shown(t, control.NewLocal(e.svc))
 	ui.waitFor(t, "empty state", showing(w, "No accounts yet"))
 
 	addKeyThroughDialog(t, w, ui, "typo", "sk-ant-mistyped")
@@ -166,7 +167,7 @@ func TestRealEngineLimitTurnsTheBarAndState(t *testing.T) {
 	if _, err := e.svc.AddAPIKey(context.Background(), "a", "sk-ant-a"); err != nil {
 		t.Fatal(err)
 	}
-	v, w, ui := shown(t, e.svc)
+	v, w, ui := shown(t, control.NewLocal(e.svc))
 	var sent []string
 	v.notify = func(title, _ string) { sent = append(sent, title) }
 	ui.waitFor(t, "card", showing(w, "a", "ok"))
@@ -195,7 +196,7 @@ func TestRealEngineLogsShowARequest(t *testing.T) {
 	if _, err := e.svc.AddAPIKey(context.Background(), "a", "sk-ant-a"); err != nil {
 		t.Fatal(err)
 	}
-	v, w, ui := shown(t, e.svc)
+	v, w, ui := shown(t, control.NewLocal(e.svc))
 	v.tabs.SelectIndex(1)
 	ui.waitFor(t, "empty log", showing(w, "No requests yet. Point a client at Sluice and they appear here."))
 	if got := e.message(t); got != http.StatusOK {
@@ -227,7 +228,7 @@ func TestRealEngineReplaceKeyAndRemoveFromTheRow(t *testing.T) {
 	if _, err := e.svc.AddAPIKey(context.Background(), "a", "sk-ant-revoked"); err != nil {
 		t.Fatal(err)
 	}
-	_, w, ui := shown(t, e.svc)
+	_, w, ui := shown(t, control.NewLocal(e.svc))
 	ui.waitFor(t, "card", showing(w, "a", "Replace key"))
 	if got := e.message(t); got == http.StatusOK {
 		t.Fatal("the revoked key worked")

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // fakeEngine stands in for proxy.Service.
@@ -16,42 +16,42 @@ type fakeEngine struct {
 	mu          sync.Mutex
 	running     bool
 	addr        string
-	accounts    []proxy.AccountView
+	accounts    []api.AccountView
 	accountsErr error
 	setErr      error
 	starts      int
 	stops       int
-	subs        map[chan proxy.Event]struct{}
+	subs        map[chan api.Event]struct{}
 
 	// logs plays the engine's Logs when set (an empty journal otherwise).
-	logs func(proxy.LogFilter) proxy.LogPage
+	logs func(api.LogFilter) api.LogPage
 
 	// login plays the engine's Login; logins records each request.
-	login   func(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error)
-	logins  []proxy.LoginRequest
+	login   func(ctx context.Context, req api.LoginRequest) (api.AccountView, error)
+	logins  []api.LoginRequest
 	keys    [][2]string // AddAPIKey's name and key
 	keyErr  error
 	notices map[string]bool // ShowOnce keys already shown
 
-	settings proxy.Settings
+	settings api.Settings
 	firstKey string // FirstKey's secret until dismissed; "" none
 	reads    int    // Accounts calls
 
-	px proxy.ProxySettings // ProxySettings; UpdateProxySettings stores here
+	px api.ProxySettings // ProxySettings; UpdateProxySettings stores here
 }
 
-func newFakeEngine(running bool, accounts ...proxy.AccountView) *fakeEngine {
+func newFakeEngine(running bool, accounts ...api.AccountView) *fakeEngine {
 	return &fakeEngine{running: running, addr: "127.0.0.1:8788", accounts: accounts,
-		subs: map[chan proxy.Event]struct{}{}, notices: map[string]bool{}}
+		subs: map[chan api.Event]struct{}{}, notices: map[string]bool{}}
 }
 
-func (f *fakeEngine) Login(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error) {
+func (f *fakeEngine) Login(ctx context.Context, req api.LoginRequest) (api.AccountView, error) {
 	f.mu.Lock()
 	f.logins = append(f.logins, req)
 	login := f.login
 	f.mu.Unlock()
 	if login == nil {
-		return proxy.AccountView{}, errBoom
+		return api.AccountView{}, errBoom
 	}
 	v, err := login(ctx, req)
 	if err == nil {
@@ -65,22 +65,22 @@ func (f *fakeEngine) Login(ctx context.Context, req proxy.LoginRequest) (proxy.A
 				}
 			}
 		})
-		f.publish(proxy.EventAccounts)
+		f.publish(api.EventAccounts)
 	}
 	return v, err
 }
 
-func (f *fakeEngine) AddAPIKey(_ context.Context, name, key string) (proxy.AccountView, error) {
+func (f *fakeEngine) AddAPIKey(_ context.Context, name, key string) (api.AccountView, error) {
 	f.mu.Lock()
 	f.keys = append(f.keys, [2]string{name, key})
 	err := f.keyErr
 	f.mu.Unlock()
 	if err != nil {
-		return proxy.AccountView{}, err
+		return api.AccountView{}, err
 	}
-	v := proxy.AccountView{ID: "k" + name, Name: name, Kind: "api-key", State: "ok"}
+	v := api.AccountView{ID: "k" + name, Name: name, Kind: "api-key", State: "ok"}
 	f.change(func(f *fakeEngine) { f.accounts = append(f.accounts, v) })
-	f.publish(proxy.EventAccounts)
+	f.publish(api.EventAccounts)
 	return v, nil
 }
 
@@ -93,7 +93,7 @@ func (f *fakeEngine) ShowOnce(_ context.Context, key string) (bool, error) {
 }
 
 // calls returns the Login requests and API keys the engine received.
-func (f *fakeEngine) calls() ([]proxy.LoginRequest, [][2]string) {
+func (f *fakeEngine) calls() ([]api.LoginRequest, [][2]string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.logins), slices.Clone(f.keys)
@@ -118,7 +118,7 @@ func (f *fakeEngine) setRunning(on bool) error {
 	}
 	f.running = on
 	f.mu.Unlock()
-	f.publish(proxy.EventProxyState)
+	f.publish(api.EventProxyState)
 	return nil
 }
 
@@ -134,18 +134,18 @@ func (f *fakeEngine) Addr() string {
 	return f.addr
 }
 
-func (f *fakeEngine) Accounts(context.Context) ([]proxy.AccountView, error) {
+func (f *fakeEngine) Accounts(context.Context) ([]api.AccountView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reads++
 	if f.accountsErr != nil {
 		return nil, f.accountsErr
 	}
-	return append([]proxy.AccountView(nil), f.accounts...), nil
+	return append([]api.AccountView(nil), f.accounts...), nil
 }
 
-func (f *fakeEngine) Subscribe() (<-chan proxy.Event, func()) {
-	ch := make(chan proxy.Event, 16)
+func (f *fakeEngine) Subscribe() (<-chan api.Event, func(), error) {
+	ch := make(chan api.Event, 16)
 	f.mu.Lock()
 	f.subs[ch] = struct{}{}
 	f.mu.Unlock()
@@ -157,16 +157,16 @@ func (f *fakeEngine) Subscribe() (<-chan proxy.Event, func()) {
 			f.mu.Unlock()
 			close(ch)
 		})
-	}
+	}, nil
 }
 
 // publish sends without blocking, as the engine's hub does.
-func (f *fakeEngine) publish(kind proxy.EventKind) {
+func (f *fakeEngine) publish(kind api.EventKind) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for ch := range f.subs {
 		select {
-		case ch <- proxy.Event{Kind: kind, Time: time.Now()}:
+		case ch <- api.Event{Kind: kind, Time: time.Now()}:
 		default:
 		}
 	}
@@ -227,26 +227,26 @@ var errBoom = errors.New("boom")
 
 // The account controls act on the fake's list by name, as the engine does.
 func (f *fakeEngine) PauseAccount(_ context.Context, name string) error {
-	return f.edit(name, func(a *proxy.AccountView) { a.Paused, a.State = true, "paused" })
+	return f.edit(name, func(a *api.AccountView) { a.Paused, a.State = true, "paused" })
 }
 
 func (f *fakeEngine) ResumeAccount(_ context.Context, name string) error {
-	return f.edit(name, func(a *proxy.AccountView) { a.Paused, a.State = false, "ok" })
+	return f.edit(name, func(a *api.AccountView) { a.Paused, a.State = false, "ok" })
 }
 
 func (f *fakeEngine) SetPriority(_ context.Context, name string, p int) error {
-	return f.edit(name, func(a *proxy.AccountView) { a.Priority = p })
+	return f.edit(name, func(a *api.AccountView) { a.Priority = p })
 }
 
 func (f *fakeEngine) RenameAccount(_ context.Context, oldName, newName string) error {
-	return f.edit(oldName, func(a *proxy.AccountView) { a.Name = newName })
+	return f.edit(oldName, func(a *api.AccountView) { a.Name = newName })
 }
 
 func (f *fakeEngine) RemoveAccount(_ context.Context, name string) error {
 	f.mu.Lock()
-	f.accounts = slices.DeleteFunc(f.accounts, func(a proxy.AccountView) bool { return a.Name == name })
+	f.accounts = slices.DeleteFunc(f.accounts, func(a api.AccountView) bool { return a.Name == name })
 	f.mu.Unlock()
-	f.publish(proxy.EventAccounts)
+	f.publish(api.EventAccounts)
 	return nil
 }
 
@@ -259,36 +259,36 @@ func (f *fakeEngine) ReplaceAPIKey(_ context.Context, name, key string) error {
 	return nil
 }
 
-func (f *fakeEngine) edit(name string, fn func(*proxy.AccountView)) error {
+func (f *fakeEngine) edit(name string, fn func(*api.AccountView)) error {
 	f.mu.Lock()
-	i := slices.IndexFunc(f.accounts, func(a proxy.AccountView) bool { return a.Name == name })
+	i := slices.IndexFunc(f.accounts, func(a api.AccountView) bool { return a.Name == name })
 	if i < 0 {
 		f.mu.Unlock()
 		return errors.New("no account " + name)
 	}
 	fn(&f.accounts[i])
 	f.mu.Unlock()
-	f.publish(proxy.EventAccounts)
+	f.publish(api.EventAccounts)
 	return nil
 }
 
-func (f *fakeEngine) ProxySettings() proxy.ProxySettings {
+func (f *fakeEngine) ProxySettings(context.Context) (api.ProxySettings, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ps := f.px
 	if ps.Strategy == "" {
-		ps = proxy.ProxySettings{Strategy: "session", SessionWindow: 5 * time.Hour, RetryAttempts: 3, RetryDelay: time.Second}
+		ps = api.ProxySettings{Strategy: "session", SessionWindow: 5 * time.Hour, RetryAttempts: 3, RetryDelay: time.Second}
 	}
 	ps.AllowedOrigins = slices.Clone(ps.AllowedOrigins)
-	return ps
+	return ps, nil
 }
 
 // UpdateProxySettings refuses a change to a fixed value, as the engine does.
-func (f *fakeEngine) UpdateProxySettings(_ context.Context, ps proxy.ProxySettings) error {
-	cur := f.ProxySettings()
+func (f *fakeEngine) UpdateProxySettings(_ context.Context, ps api.ProxySettings) error {
+	cur, _ := f.ProxySettings(context.Background())
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if by := cur.Fixed[proxy.SettingStrategy]; by != "" && ps.Strategy != cur.Strategy {
+	if by := cur.Fixed[api.SettingStrategy]; by != "" && ps.Strategy != cur.Strategy {
 		return errors.New("strategy is fixed by " + by)
 	}
 	ps.Fixed = cur.Fixed

@@ -4,79 +4,84 @@ import (
 	"context"
 	"time"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // The fake engine's journal and client keys: an empty journal, default
 // settings it keeps, and keys it lists. The real-engine tests cover what
 // these tabs show of a real journal.
 
-func (f *fakeEngine) Logs(_ context.Context, q proxy.LogFilter) (proxy.LogPage, error) {
+func (f *fakeEngine) Logs(_ context.Context, q api.LogFilter) (api.LogPage, error) {
 	f.mu.Lock()
 	logs := f.logs
 	f.mu.Unlock()
 	if logs == nil {
-		return proxy.LogPage{}, nil
+		return api.LogPage{}, nil
 	}
 	return logs(q), nil
 }
 
-func (f *fakeEngine) Request(_ context.Context, id string) (proxy.RequestDetail, error) {
-	return proxy.RequestDetail{}, proxy.ErrNoSuchRequest
+func (f *fakeEngine) Request(_ context.Context, id string) (api.RequestDetail, error) {
+	return api.RequestDetail{}, api.ErrNoSuchRequest
 }
 
-func (f *fakeEngine) Usage(context.Context, proxy.UsageQuery) (proxy.UsageReport, error) {
-	return proxy.UsageReport{}, nil
+func (f *fakeEngine) Usage(context.Context, api.UsageQuery) (api.UsageReport, error) {
+	return api.UsageReport{}, nil
 }
 
-func (f *fakeEngine) Settings() proxy.Settings {
+func (f *fakeEngine) Settings(context.Context) (api.Settings, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.settings
+	return f.settings, nil
 }
 
-func (f *fakeEngine) UpdateSettings(_ context.Context, st proxy.Settings) (proxy.Settings, error) {
+func (f *fakeEngine) UpdateSettings(_ context.Context, st api.Settings) (api.Settings, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.settings = st
 	return st, nil
 }
 
-func (f *fakeEngine) Cleanup(context.Context, proxy.CleanupOptions) (proxy.CleanupResult, error) {
-	return proxy.CleanupResult{}, nil
+func (f *fakeEngine) Cleanup(context.Context, api.CleanupOptions) (api.CleanupResult, error) {
+	return api.CleanupResult{}, nil
 }
 
-func (f *fakeEngine) Config() proxy.Config {
-	return proxy.Config{Port: 8788, Strategy: "session"}
+func (f *fakeEngine) Snapshot(ctx context.Context) (api.Snapshot, error) {
+	accts, err := f.Accounts(ctx)
+	if err != nil {
+		return api.Snapshot{}, err
+	}
+	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), Accounts: accts}, nil
 }
 
-func (f *fakeEngine) Keys(context.Context) ([]proxy.KeyView, error) { return nil, nil }
+func (f *fakeEngine) Keys(context.Context) ([]api.KeyView, error) { return nil, nil }
 
-func (f *fakeEngine) CreateKey(_ context.Context, o proxy.KeyOptions) (proxy.KeyView, string, error) {
-	return proxy.KeyView{Name: o.Name, Hint: "sk-sluice-fake…"}, "sk-sluice-fake-secret", nil
+func (f *fakeEngine) CreateKey(_ context.Context, o api.KeyOptions) (api.KeyView, string, error) {
+	return api.KeyView{Name: o.Name, Hint: "sk-sluice-fake…"}, "sk-sluice-fake-secret", nil
 }
 
 func (f *fakeEngine) RevokeKey(context.Context, string) error { return nil }
 
-func (f *fakeEngine) FirstKey() (proxy.KeyView, string, bool) {
+func (f *fakeEngine) FirstKey(context.Context) (api.KeyView, string, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.firstKey == "" {
-		return proxy.KeyView{}, "", false
+		return api.KeyView{}, "", false, nil
 	}
-	return proxy.KeyView{Name: "default", Hint: f.firstKey[:14] + "…"}, f.firstKey, true
+	return api.KeyView{Name: "default", Hint: f.firstKey[:14] + "…"}, f.firstKey, true, nil
 }
 
-func (f *fakeEngine) DismissFirstKey() {
+func (f *fakeEngine) DismissFirstKey(context.Context) error {
 	f.mu.Lock()
 	f.firstKey = ""
 	f.mu.Unlock()
+	return nil
 }
 
-func (f *fakeEngine) RequireKey() bool { return true }
+func (f *fakeEngine) RequireKey(context.Context) (bool, error) { return true, nil }
 
 func (f *fakeEngine) SetRequireKey(context.Context, bool) error { return nil }
 
 func (f *fakeEngine) ClearLimit(_ context.Context, name string) error {
-	return f.edit(name, func(a *proxy.AccountView) { a.State, a.LimitedUntil = "ok", time.Time{} })
+	return f.edit(name, func(a *api.AccountView) { a.State, a.LimitedUntil = "ok", time.Time{} })
 }

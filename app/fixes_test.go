@@ -7,8 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/sluice-proxy/sluice/proxy"
-	"github.com/sluice-proxy/sluice/vault"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // TestDialogsFitTheWindow: the pasted-code sign-in, the tallest dialog,
@@ -49,7 +48,7 @@ func TestEscClosesTheTopDialog(t *testing.T) {
 // hands a key to the focused widget, not to the canvas's handler, so this
 // types Esc into the focused entry as the driver does.
 func TestEscInAFocusedFieldClosesTheDialog(t *testing.T) {
-	key := proxy.AccountView{ID: "a2", Name: "ci", Kind: string(vault.KindAPIKey), State: "ok"}
+	key := api.AccountView{ID: "a2", Name: "ci", Kind: api.KindAPIKey, State: "ok"}
 	eng := newFakeEngine(true, work, key)
 	v, w, ui := shown(t, eng)
 	ui.waitFor(t, "cards", showing(w, "work", "ci"))
@@ -104,7 +103,7 @@ func TestFailedStartClearedWhenTheProxyRuns(t *testing.T) {
 	ui.waitFor(t, "start failure", showing(w, "turn proxy on: boom"))
 	// Started elsewhere (the tray, the CLI): the old failure is over.
 	eng.change(func(f *fakeEngine) { f.setErr, f.running = nil, true })
-	eng.publish(proxy.EventProxyState)
+	eng.publish(api.EventProxyState)
 	ui.waitFor(t, "error cleared", func() bool { return !v.problem.Visible() && showing(w, "Proxy on at 127.0.0.1:8788")() })
 }
 
@@ -124,15 +123,15 @@ func TestNotifierSendsEachChangeOnce(t *testing.T) {
 	n := newNotifier()
 	var sent []string
 	send := func(title, _ string) { sent = append(sent, title) }
-	a := proxy.AccountView{ID: "1", Name: "a", State: "limited"}
-	b := proxy.AccountView{ID: "2", Name: "b", State: "ok"}
-	n.accounts([]proxy.AccountView{a, b}, send) // baseline: nothing
-	n.accounts([]proxy.AccountView{a, b}, send) // no change: nothing
+	a := api.AccountView{ID: "1", Name: "a", State: "limited"}
+	b := api.AccountView{ID: "2", Name: "b", State: "ok"}
+	n.accounts([]api.AccountView{a, b}, send) // baseline: nothing
+	n.accounts([]api.AccountView{a, b}, send) // no change: nothing
 	b.State = "needs-login"
-	n.accounts([]proxy.AccountView{a, b}, send)
-	n.accounts([]proxy.AccountView{a, b}, send)
+	n.accounts([]api.AccountView{a, b}, send)
+	n.accounts([]api.AccountView{a, b}, send)
 	a.State = "ok"
-	n.accounts([]proxy.AccountView{a, b}, send)
+	n.accounts([]api.AccountView{a, b}, send)
 	want := []string{"Sluice: sign in to b again", "Sluice: every account is limited", "Sluice: a is usable again"}
 	if !slices.Equal(sent, want) {
 		t.Errorf("sent %q, want %q", sent, want)
@@ -172,8 +171,8 @@ func TestCopyConnectionSettingsWithoutAKey(t *testing.T) {
 }
 
 func TestRowActionsReachTheEngine(t *testing.T) {
-	first := proxy.AccountView{ID: "a1", Name: "first", Kind: "oauth", State: "ok", Priority: 0}
-	second := proxy.AccountView{ID: "a2", Name: "second", Kind: "api-key", State: "ok", Priority: 1}
+	first := api.AccountView{ID: "a1", Name: "first", Kind: "oauth", State: "ok", Priority: 0}
+	second := api.AccountView{ID: "a2", Name: "second", Kind: "api-key", State: "ok", Priority: 1}
 	eng := newFakeEngine(true, first, second)
 	v, w, ui := shown(t, eng)
 	ui.waitFor(t, "cards", showing(w, "first", "second"))

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"fyne.io/fyne/v2"
@@ -11,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // OpenProxyWarning is shown while the proxy takes requests without a key.
@@ -57,13 +58,17 @@ func (k *keysSection) refresh() {
 		ctx, cancel := context.WithTimeout(context.Background(), k.v.timeout)
 		defer cancel()
 		keys, err := k.v.eng.Keys(ctx)
-		required := k.v.eng.RequireKey()
+		required, rerr := k.v.eng.RequireKey(ctx)
+		if rerr != nil {
+			required = true // the safe answer to show
+			err = errors.Join(err, rerr)
+		}
 		k.v.do(func() { k.show(keys, required, err) })
 	}()
 }
 
 // show lists keys. UI goroutine only.
-func (k *keysSection) show(keys []proxy.KeyView, required bool, err error) {
+func (k *keysSection) show(keys []api.KeyView, required bool, err error) {
 	k.filling = true
 	k.require.SetChecked(required)
 	k.filling = false
@@ -108,7 +113,7 @@ func (k *keysSection) create() {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), k.v.timeout)
 		defer cancel()
-		view, secret, err := k.v.eng.CreateKey(ctx, proxy.KeyOptions{Name: name})
+		view, secret, err := k.v.eng.CreateKey(ctx, api.KeyOptions{Name: name})
 		k.v.do(func() {
 			if err != nil {
 				k.v.showError(fmt.Errorf("create key: %w", err))
@@ -150,7 +155,13 @@ func (v *view) firstKeyBanner() fyne.CanvasObject {
 		fyne.CurrentApp().Clipboard().SetContent(v.token)
 	})
 	dismiss := widget.NewButton("Dismiss", func() {
-		go v.eng.DismissFirstKey()
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
+			defer cancel()
+			if err := v.eng.DismissFirstKey(ctx); err != nil {
+				v.do(func() { v.showError(fmt.Errorf("dismiss the first key: %w", err)) })
+			}
+		}()
 		v.first.Hide()
 		v.root.Refresh()
 	})

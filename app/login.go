@@ -15,8 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
-	"github.com/sluice-proxy/sluice/vault"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // termsKey names the one-time subscription notice; the CLI uses the same
@@ -135,7 +134,7 @@ func (v *view) submit(f *addForm) {
 		refuse("Enter a name for the account.")
 		return
 	}
-	if slices.ContainsFunc(v.rows, func(a proxy.AccountView) bool { return a.Name == name }) {
+	if slices.ContainsFunc(v.rows, func(a api.AccountView) bool { return a.Name == name }) {
 		refuse(fmt.Sprintf("An account named %q exists already.", name))
 		return
 	}
@@ -172,7 +171,7 @@ func (v *view) submit(f *addForm) {
 		go v.subscription(name)
 	case choiceConsole:
 		f.dlg.Hide()
-		v.login(name, vault.ModeConsole, false)
+		v.login(name, api.ModeConsole, false)
 	}
 }
 
@@ -211,9 +210,9 @@ func (v *view) subscription(name string) {
 		case err != nil:
 			v.showError(err)
 		case show:
-			v.showTerms(func() { v.login(name, vault.ModeMax, false) })
+			v.showTerms(func() { v.login(name, api.ModeMax, false) })
 		default:
-			v.login(name, vault.ModeMax, false)
+			v.login(name, api.ModeMax, false)
 		}
 	})
 }
@@ -250,7 +249,7 @@ type progress struct {
 	send    *widget.Button
 	refused *widget.Label
 
-	req     proxy.LoginRequest // Name, Mode and Reauth of every attempt
+	req     api.LoginRequest   // Name, Mode and Reauth of every attempt
 	attempt int                // the current attempt; the others' outcomes are ignored
 	cancel  context.CancelFunc // ends the current attempt
 	pw      *io.PipeWriter     // feeds the pasted code to the current attempt's In
@@ -261,14 +260,14 @@ type progress struct {
 // dialog whose Cancel ends it; the dialog can switch it to the pasted-code
 // flow. UI goroutine only. On success the dialog closes and the engine's
 // event refreshes the list.
-func (v *view) login(name string, mode vault.Mode, reauth bool) {
+func (v *view) login(name string, mode api.Mode, reauth bool) {
 	p := &progress{
 		title:   widget.NewLabelWithStyle(waitingText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		hint:    widget.NewLabel(preparingText),
 		url:     widget.NewLabel(""),
 		code:    v.newEntry(),
 		refused: widget.NewLabel(""),
-		req:     proxy.LoginRequest{Name: name, Mode: mode, Reauth: reauth},
+		req:     api.LoginRequest{Name: name, Mode: mode, Reauth: reauth},
 	}
 	p.url.Selectable = true
 	p.url.Wrapping = fyne.TextWrapBreak
@@ -443,10 +442,10 @@ func (p *progress) show(url string, opened bool) {
 // to sign in again. It rebuilds only when the list changes, so a button is
 // not replaced under the pointer at every event. UI goroutine only.
 func (v *view) showStale() {
-	var stale []proxy.AccountView
+	var stale []api.AccountView
 	var names []string
 	for _, a := range v.rows {
-		if a.State == "needs-login" {
+		if a.State == api.StateNeedsLogin {
 			stale = append(stale, a)
 			names = append(names, a.Name)
 		}
@@ -466,9 +465,9 @@ func (v *view) showStale() {
 
 // reauthMode is the login that renews a's credential: a subscription for
 // OAuth accounts, the Console (a new API key) for API-key accounts.
-func reauthMode(a proxy.AccountView) vault.Mode {
-	if a.Kind == string(vault.KindOAuth) {
-		return vault.ModeMax
+func reauthMode(a api.AccountView) api.Mode {
+	if a.Kind == api.KindOAuth {
+		return api.ModeMax
 	}
-	return vault.ModeConsole
+	return api.ModeConsole
 }

@@ -13,8 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
-	"github.com/sluice-proxy/sluice/vault"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 const signInURL = "https://claude.ai/oauth/authorize?code=true&client_id=test&state=abc"
@@ -49,23 +48,23 @@ type signIn struct {
 
 func newSignIn() *signIn { return &signIn{done: make(chan error, 1), ended: make(chan struct{})} }
 
-func (s *signIn) login(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error) {
+func (s *signIn) login(ctx context.Context, req api.LoginRequest) (api.AccountView, error) {
 	if req.OpenBrowser == nil && req.Out == nil {
-		return proxy.AccountView{}, errors.New("no way to show the URL") // as vault.Login
+		return api.AccountView{}, errors.New("no way to show the URL") // as vault.Login
 	}
 	if (req.OpenBrowser == nil || req.OpenBrowser(signInURL) != nil) && req.Out != nil {
 		fmt.Fprintf(req.Out, "Open this URL in a browser to sign in:\n\n  %s\n\n", signInURL)
 	}
 	select {
 	case err := <-s.done:
-		kind := "oauth"
-		if req.Mode == vault.ModeConsole {
-			kind = "api-key"
+		kind := api.KindOAuth
+		if req.Mode == api.ModeConsole {
+			kind = api.KindAPIKey
 		}
-		return proxy.AccountView{ID: "id-" + req.Name, Name: req.Name, Kind: kind, State: "ok"}, err
+		return api.AccountView{ID: "id-" + req.Name, Name: req.Name, Kind: kind, State: "ok"}, err
 	case <-ctx.Done():
 		close(s.ended)
-		return proxy.AccountView{}, ctx.Err()
+		return api.AccountView{}, ctx.Err()
 	}
 }
 
@@ -122,7 +121,7 @@ func addDialog(t *testing.T, w fyne.Window, ui *uiLoop, name, choice string) {
 }
 
 // loginRequests waits for the engine to receive n Login calls.
-func loginRequests(t *testing.T, eng *fakeEngine, ui *uiLoop, n int) []proxy.LoginRequest {
+func loginRequests(t *testing.T, eng *fakeEngine, ui *uiLoop, n int) []api.LoginRequest {
 	t.Helper()
 	ui.waitFor(t, "Login", func() bool { reqs, _ := eng.calls(); return len(reqs) >= n })
 	reqs, _ := eng.calls()
@@ -153,7 +152,7 @@ func TestAddSubscriptionAccount(t *testing.T) {
 	test.Tap(button(t, w, "Continue"))
 
 	req := loginRequests(t, eng, ui, 1)[0]
-	if req.Name != "work" || req.Mode != vault.ModeMax || req.Reauth || req.OpenBrowser == nil {
+	if req.Name != "work" || req.Mode != api.ModeMax || req.Reauth || req.OpenBrowser == nil {
 		t.Errorf("Login(%+v), want work, max, no reauth, with OpenBrowser", req)
 	}
 	ui.waitFor(t, "the URL in the progress dialog", func() bool {
@@ -227,7 +226,7 @@ func TestAddConsoleAccountWithoutBrowser(t *testing.T) {
 				t.Error("says a browser was opened")
 			}
 			req := loginRequests(t, eng, ui, 1)[0]
-			if req.Mode != vault.ModeConsole || req.Name != "team" {
+			if req.Mode != api.ModeConsole || req.Name != "team" {
 				t.Errorf("Login(%+v), want team, console", req)
 			}
 			s.done <- nil
@@ -367,7 +366,7 @@ func TestAddAccountRefusesIncompleteForm(t *testing.T) {
 }
 
 func TestSignInAgain(t *testing.T) {
-	stale := proxy.AccountView{ID: "a1", Name: "work", Kind: "oauth", State: "needs-login"}
+	stale := api.AccountView{ID: "a1", Name: "work", Kind: "oauth", State: "needs-login"}
 	eng := newFakeEngine(true, stale, spare)
 	s := newSignIn()
 	eng.login = s.login
@@ -380,7 +379,7 @@ func TestSignInAgain(t *testing.T) {
 
 	test.Tap(button(t, w, "Sign in again"))
 	req := loginRequests(t, eng, ui, 1)[0]
-	if req.Name != "work" || req.Mode != vault.ModeMax || !req.Reauth {
+	if req.Name != "work" || req.Mode != api.ModeMax || !req.Reauth {
 		t.Errorf("Login(%+v), want work, max, reauth", req)
 	}
 	ui.waitFor(t, "progress", showing(w, waitingText, signInURL))
@@ -396,10 +395,10 @@ func TestSignInAgain(t *testing.T) {
 }
 
 func TestReauthMode(t *testing.T) {
-	if m := reauthMode(proxy.AccountView{Kind: "oauth"}); m != vault.ModeMax {
+	if m := reauthMode(api.AccountView{Kind: "oauth"}); m != api.ModeMax {
 		t.Errorf("oauth account: %s", m)
 	}
-	if m := reauthMode(proxy.AccountView{Kind: "api-key"}); m != vault.ModeConsole {
+	if m := reauthMode(api.AccountView{Kind: "api-key"}); m != api.ModeConsole {
 		t.Errorf("api-key account: %s", m)
 	}
 }
@@ -426,12 +425,12 @@ func newPasteSignIn(want string) *pasteSignIn {
 	return &pasteSignIn{s: newSignIn(), want: want, got: make(chan pasted, 1)}
 }
 
-func (f *pasteSignIn) login(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error) {
+func (f *pasteSignIn) login(ctx context.Context, req api.LoginRequest) (api.AccountView, error) {
 	if !req.Paste {
 		return f.s.login(ctx, req)
 	}
 	if req.In == nil || req.OpenBrowser == nil {
-		return proxy.AccountView{}, errors.New("paste login without In or OpenBrowser")
+		return api.AccountView{}, errors.New("paste login without In or OpenBrowser")
 	}
 	_ = req.OpenBrowser(pasteURL)
 	// Read as the vault does, but raw, so that every byte written shows.
@@ -445,12 +444,12 @@ func (f *pasteSignIn) login(ctx context.Context, req proxy.LoginRequest) (proxy.
 	}
 	f.got <- pasted{string(data), err}
 	if err != nil {
-		return proxy.AccountView{}, fmt.Errorf("sign-in failed: read pasted code: %w", err)
+		return api.AccountView{}, fmt.Errorf("sign-in failed: read pasted code: %w", err)
 	}
 	if line := strings.TrimSpace(string(data)); line != f.want {
-		return proxy.AccountView{}, fmt.Errorf("sign-in failed: the code %s was refused", line)
+		return api.AccountView{}, fmt.Errorf("sign-in failed: the code %s was refused", line)
 	}
-	return proxy.AccountView{ID: "id-" + req.Name, Name: req.Name, Kind: "oauth", State: "ok"}, nil
+	return api.AccountView{ID: "id-" + req.Name, Name: req.Name, Kind: "oauth", State: "ok"}, nil
 }
 
 // read waits for what the paste-mode Login read from In.
@@ -505,7 +504,7 @@ func pasteMode(t *testing.T, f *pasteSignIn) (*fakeEngine, fyne.Window, *uiLoop,
 	ui.waitFor(t, "the loopback Login's context cancelled", f.s.hasEnded)
 	second := loginRequests(t, eng, ui, 2)[1]
 	if !second.Paste || second.In == nil || second.OpenBrowser == nil ||
-		second.Name != "work" || second.Mode != vault.ModeMax || second.Reauth {
+		second.Name != "work" || second.Mode != api.ModeMax || second.Reauth {
 		t.Errorf("second Login(%+v), want work, max, Paste with In and OpenBrowser", second)
 	}
 	ui.waitFor(t, "the paste flow's URL and entry", func() bool {

@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // logColumns are the Logs table's columns and their widths.
@@ -48,7 +48,7 @@ type logsTab struct {
 	table   *widget.Table
 	detail  *widget.Label // the selected request in full
 
-	rows    []proxy.LogEntry
+	rows    []api.LogEntry
 	next    string // cursor of the following page; "" at the end
 	lastSeq int64  // the newest request shown, to follow from
 	loading bool   // a page is being read
@@ -115,8 +115,8 @@ func (l *logsTab) content() fyne.CanvasObject {
 }
 
 // query is the filter the controls describe.
-func (l *logsTab) query() proxy.LogFilter {
-	f := proxy.LogFilter{Model: strings.TrimSpace(l.model.Text), Text: strings.TrimSpace(l.filter.Text), Limit: logPage}
+func (l *logsTab) query() api.LogFilter {
+	f := api.LogFilter{Model: strings.TrimSpace(l.model.Text), Text: strings.TrimSpace(l.filter.Text), Limit: logPage}
 	if l.account.Selected != anyOption {
 		f.Account = l.account.Selected
 	}
@@ -127,7 +127,7 @@ func (l *logsTab) query() proxy.LogFilter {
 }
 
 // setAccounts offers the accounts' names in the account filter.
-func (l *logsTab) setAccounts(accounts []proxy.AccountView) {
+func (l *logsTab) setAccounts(accounts []api.AccountView) {
 	opts := []string{anyOption}
 	for _, a := range accounts {
 		opts = append(opts, a.Name)
@@ -138,7 +138,7 @@ func (l *logsTab) setAccounts(accounts []proxy.AccountView) {
 
 // read runs f off the UI goroutine and hands its page to apply on it,
 // unless a filter change made it stale meanwhile.
-func (l *logsTab) read(f proxy.LogFilter, apply func(proxy.LogPage, error)) {
+func (l *logsTab) read(f api.LogFilter, apply func(api.LogPage, error)) {
 	gen := l.gen
 	l.loading = true
 	go func() {
@@ -161,7 +161,7 @@ func (l *logsTab) reset() {
 		return // still being built
 	}
 	l.gen++
-	l.read(l.query(), func(p proxy.LogPage, err error) {
+	l.read(l.query(), func(p api.LogPage, err error) {
 		l.rows, l.next, l.lastSeq, l.stopped = p.Entries, p.Next, p.LastSeq, p.SearchStopped
 		l.shown(err)
 	})
@@ -174,7 +174,7 @@ func (l *logsTab) more() {
 	}
 	f := l.query()
 	f.Cursor = l.next
-	l.read(f, func(p proxy.LogPage, err error) {
+	l.read(f, func(p api.LogPage, err error) {
 		if err == nil {
 			l.rows = append(l.rows, p.Entries...)
 			l.next, l.stopped = p.Next, p.SearchStopped
@@ -195,7 +195,7 @@ func (l *logsTab) follow() {
 	}
 	f := l.query()
 	f.WrittenAfter, f.Limit = l.lastSeq, maxFollow
-	l.read(f, func(p proxy.LogPage, err error) {
+	l.read(f, func(p api.LogPage, err error) {
 		if err == nil && len(p.Entries) > 0 {
 			l.rows = append(p.Entries, l.rows...)
 			l.lastSeq = max(l.lastSeq, p.LastSeq)
@@ -215,7 +215,7 @@ func (l *logsTab) shown(err error) {
 		l.note.SetText("The request log could not be read: " + err.Error())
 	case len(l.rows) == 0 && l.stopped && l.next != "":
 		l.note.SetText("No match in the newest requests searched so far.")
-	case len(l.rows) == 0 && l.query() != (proxy.LogFilter{Limit: logPage}):
+	case len(l.rows) == 0 && l.query() != (api.LogFilter{Limit: logPage}):
 		l.note.SetText("No requests match these filters.")
 	default:
 		l.note.SetText("No requests yet. Point a client at Sluice and they appear here.")
@@ -229,9 +229,9 @@ func (l *logsTab) shown(err error) {
 
 // showDetail shows r at once and its full record, with the captured
 // payload when there is one, as soon as the engine returns it.
-func (l *logsTab) showDetail(r proxy.LogEntry) {
+func (l *logsTab) showDetail(r api.LogEntry) {
 	l.detail.Importance = widget.MediumImportance
-	l.detail.SetText(logDetail(proxy.RequestDetail{LogEntry: r}))
+	l.detail.SetText(logDetail(api.RequestDetail{LogEntry: r}))
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
@@ -252,7 +252,7 @@ const maxShownPayload = 20000
 // logDetail is one request in full, for the pane under the table. The
 // journal keeps no headers, and payloads are redacted before they are
 // stored, so there is nothing left to redact here.
-func logDetail(d proxy.RequestDetail) string {
+func logDetail(d api.RequestDetail) string {
 	r := d.LogEntry
 	s := fmt.Sprintf("%s  %s %s  ·  account %s  ·  model %s  ·  status %d\n%d input and %d output tokens  ·  %s  ·  %s, first byte after %s",
 		r.Time.Local().Format("2006-01-02 15:04:05"), r.Method, r.Path, logCell(r, 1), r.Model, r.Status,
@@ -286,7 +286,7 @@ func clip(s string, truncated bool) string {
 }
 
 // logCell formats one cell.
-func logCell(r proxy.LogEntry, col int) string {
+func logCell(r api.LogEntry, col int) string {
 	switch logColumns[col].title {
 	case "Time":
 		return r.Time.Local().Format("15:04:05")

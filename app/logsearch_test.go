@@ -6,7 +6,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
 
@@ -15,19 +15,19 @@ import (
 // and going on shows what lies further back.
 func TestLogsTextSearchContinuesPastItsBound(t *testing.T) {
 	eng := newFakeEngine(true)
-	old := proxy.LogEntry{Record: journal.Record{ID: "r1", Time: time.Now().Add(-48 * time.Hour), Path: "/v1/messages",
+	old := api.LogEntry{Record: journal.Record{ID: "r1", Time: time.Now().Add(-48 * time.Hour), Path: "/v1/messages",
 		Status: 500, Error: "needle in the haystack", Model: "claude-sonnet-4-5"}, AccountName: "a"}
-	eng.logs = func(q proxy.LogFilter) proxy.LogPage {
+	eng.logs = func(q api.LogFilter) api.LogPage {
 		switch {
 		case q.Text != "needle":
-			return proxy.LogPage{}
+			return api.LogPage{}
 		case q.Cursor == "":
-			return proxy.LogPage{Next: "older", SearchStopped: true}
+			return api.LogPage{Next: "older", SearchStopped: true}
 		case q.Cursor == "older":
-			return proxy.LogPage{Entries: []proxy.LogEntry{old}, LastSeq: 1}
+			return api.LogPage{Entries: []api.LogEntry{old}, LastSeq: 1}
 		}
 		t.Errorf("unexpected cursor %q", q.Cursor)
-		return proxy.LogPage{}
+		return api.LogPage{}
 	}
 	v, w, ui := shown(t, eng)
 	v.tabs.SelectIndex(1) // Logs

@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/sluice-proxy/sluice/proxy"
-	"github.com/sluice-proxy/sluice/vault"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // Labels of an API key's per-minute windows, by the engine's window kind.
@@ -21,15 +20,15 @@ var minuteLabels = map[string]string{
 // so before its first answer it shows empty per-minute bars instead, and
 // the combined tokens bucket is left out when the input and output ones
 // (which tell more) are known.
-func cardWindows(a proxy.AccountView) []limitWindow {
-	if len(a.Windows) == 0 && a.Kind == string(vault.KindAPIKey) {
+func cardWindows(a api.AccountView) []limitWindow {
+	if len(a.Windows) == 0 && a.Kind == api.KindAPIKey {
 		return []limitWindow{
-			{minuteLabels["rpm"], proxy.Window{}},
-			{minuteLabels["input_tpm"], proxy.Window{}},
-			{minuteLabels["output_tpm"], proxy.Window{}},
+			{minuteLabels["rpm"], api.Window{}},
+			{minuteLabels["input_tpm"], api.Window{}},
+			{minuteLabels["output_tpm"], api.Window{}},
 		}
 	}
-	split := slices.ContainsFunc(a.Windows, func(w proxy.Window) bool {
+	split := slices.ContainsFunc(a.Windows, func(w api.Window) bool {
 		return w.Scope == "" && (w.Kind == "input_tpm" || w.Kind == "output_tpm")
 	})
 	ws := windowsOf(a)
@@ -52,9 +51,9 @@ func cardWindows(a proxy.AccountView) []limitWindow {
 // account's 5-hour window when it has one; an account without one (a
 // Console key, a weekly-only plan) is counted over 5 hours from its first
 // request, and the line says so rather than name a window it does not have.
-func statsLine(a proxy.AccountView) string {
-	hasSession := slices.ContainsFunc(a.Windows, func(w proxy.Window) bool { return w.Kind == "session" && w.Scope == "" })
-	fresh := len(a.Windows) == 0 && a.Kind != string(vault.KindAPIKey) // a subscription not heard from yet
+func statsLine(a api.AccountView) string {
+	hasSession := slices.ContainsFunc(a.Windows, func(w api.Window) bool { return w.Kind == "session" && w.Scope == "" })
+	fresh := len(a.Windows) == 0 && a.Kind != api.KindAPIKey // a subscription not heard from yet
 	if hasSession || fresh {
 		return fmt.Sprintf("%d requests, %s tokens in the current 5-hour window", a.WindowRequests, tokens(a.WindowTokens))
 	}

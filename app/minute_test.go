@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
+	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -18,7 +19,7 @@ func TestRealEngineAPIKeyCardShowsPerMinuteBars(t *testing.T) {
 	if _, err := e.svc.AddAPIKey(context.Background(), "a", "sk-ant-a"); err != nil {
 		t.Fatal(err)
 	}
-	v, w, ui := shown(t, e.svc)
+	v, w, ui := shown(t, control.NewLocal(e.svc))
 	ui.waitFor(t, "card", showing(w, "a", "Console API key"))
 	if got := e.message(t); got != 200 {
 		t.Fatalf("request through the key: %d", got)
@@ -41,19 +42,19 @@ func TestRealEngineAPIKeyCardShowsPerMinuteBars(t *testing.T) {
 }
 
 func TestStatsLineNamesOnlyWindowsThatExist(t *testing.T) {
-	session := proxy.Window{Name: "5h", Kind: "session", Utilization: 0.1}
-	weekly := proxy.Window{Name: "7d", Kind: "weekly", Utilization: 0.1}
-	rpm := proxy.Window{Name: "rpm", Kind: "rpm", Utilization: 0.1}
+	session := api.Window{Name: "5h", Kind: "session", Utilization: 0.1}
+	weekly := api.Window{Name: "7d", Kind: "weekly", Utilization: 0.1}
+	rpm := api.Window{Name: "rpm", Kind: "rpm", Utilization: 0.1}
 	for _, c := range []struct {
 		name    string
-		a       proxy.AccountView
+		a       api.AccountView
 		current bool
 	}{
-		{"subscription", proxy.AccountView{Kind: "oauth", Windows: []proxy.Window{session, weekly}}, true},
-		{"subscription not heard from", proxy.AccountView{Kind: "oauth"}, true},
-		{"weekly-only plan", proxy.AccountView{Kind: "oauth", Windows: []proxy.Window{weekly}}, false},
-		{"api key", proxy.AccountView{Kind: "api-key", Windows: []proxy.Window{rpm}}, false},
-		{"api key not heard from", proxy.AccountView{Kind: "api-key"}, false},
+		{"subscription", api.AccountView{Kind: "oauth", Windows: []api.Window{session, weekly}}, true},
+		{"subscription not heard from", api.AccountView{Kind: "oauth"}, true},
+		{"weekly-only plan", api.AccountView{Kind: "oauth", Windows: []api.Window{weekly}}, false},
+		{"api key", api.AccountView{Kind: "api-key", Windows: []api.Window{rpm}}, false},
+		{"api key not heard from", api.AccountView{Kind: "api-key"}, false},
 	} {
 		if got := strings.Contains(statsLine(c.a), "current 5-hour window"); got != c.current {
 			t.Errorf("%s: %q", c.name, statsLine(c.a))

@@ -7,7 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // Up moves an account one place, also when every priority is the default
@@ -15,16 +15,16 @@ import (
 // first.
 func TestMoveUpIsOnePlaceWithEqualPriorities(t *testing.T) {
 	eng := newFakeEngine(true,
-		proxy.AccountView{ID: "x", Name: "x", Kind: "api-key", State: "ok"},
-		proxy.AccountView{ID: "y", Name: "y", Kind: "api-key", State: "ok"},
-		proxy.AccountView{ID: "z", Name: "z", Kind: "api-key", State: "ok"})
+		api.AccountView{ID: "x", Name: "x", Kind: "api-key", State: "ok"},
+		api.AccountView{ID: "y", Name: "y", Kind: "api-key", State: "ok"},
+		api.AccountView{ID: "z", Name: "z", Kind: "api-key", State: "ok"})
 	v, w, ui := shown(t, eng)
 	ui.waitFor(t, "cards", showing(w, "x", "y", "z"))
 	order := func() []string {
 		eng.mu.Lock()
 		defer eng.mu.Unlock()
 		as := slices.Clone(eng.accounts)
-		slices.SortStableFunc(as, func(a, b proxy.AccountView) int {
+		slices.SortStableFunc(as, func(a, b api.AccountView) int {
 			return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Name, b.Name))
 		})
 		var names []string

@@ -5,9 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sluice-proxy/sluice/proxy"
-	"github.com/sluice-proxy/sluice/proxy/pool"
-	"github.com/sluice-proxy/sluice/tray"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // notifier turns account state changes into desktop notifications, once
@@ -17,26 +15,26 @@ import (
 type notifier struct {
 	mu      sync.Mutex
 	known   bool
-	states  map[string]string // by account id
+	states  map[string]api.State // by account id
 	allDown bool
 	sent    map[string]bool // once-only keys
 }
 
 func newNotifier() *notifier {
-	return &notifier{states: map[string]string{}, sent: map[string]bool{}}
+	return &notifier{states: map[string]api.State{}, sent: map[string]bool{}}
 }
 
 // accounts compares accts with the last snapshot and sends what changed.
-func (n *notifier) accounts(accts []proxy.AccountView, send func(title, body string)) {
+func (n *notifier) accounts(accts []api.AccountView, send func(title, body string)) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	prev, first := n.states, !n.known
-	n.states, n.known = map[string]string{}, true
+	n.states, n.known = map[string]api.State{}, true
 	usable := 0
 	var earliest time.Time
 	for _, a := range accts {
 		n.states[a.ID] = a.State
-		if tray.Usable(a) {
+		if a.Usable() {
 			usable++
 		}
 		if !a.LimitedUntil.IsZero() && (earliest.IsZero() || a.LimitedUntil.Before(earliest)) {
@@ -46,17 +44,17 @@ func (n *notifier) accounts(accts []proxy.AccountView, send func(title, body str
 		if first || !ok || was == a.State {
 			continue
 		}
-		switch pool.State(a.State) {
-		case pool.StateLimited:
+		switch a.State {
+		case api.StateLimited:
 			body := a.Name + " reached a usage limit."
 			if !a.LimitedUntil.IsZero() {
 				body = fmt.Sprintf("%s reached a usage limit; it resets at %s.", a.Name, a.LimitedUntil.Local().Format("15:04"))
 			}
 			send("Sluice: "+a.Name+" is limited", body)
-		case pool.StateNeedsLogin:
+		case api.StateNeedsLogin:
 			send("Sluice: sign in to "+a.Name+" again", a.Name+" was signed out. Open Sluice and choose Sign in again.")
-		case pool.StateOK, pool.StateWarning:
-			if was == string(pool.StateLimited) || was == string(pool.StateNeedsLogin) {
+		case api.StateOK, api.StateWarning:
+			if was.Limited() {
 				send("Sluice: "+a.Name+" is usable again", a.Name+" takes requests again.")
 			}
 		}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/tray"
 )
 
@@ -57,7 +57,10 @@ func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 		opts.WindowCommand = selfCommand
 	}
 	o := &owner{eng: eng, opts: opts, notes: newNotifier(), notify: dbusNotify}
-	events, unsubscribe := eng.Subscribe()
+	events, unsubscribe, err := eng.Subscribe()
+	if err != nil {
+		return fmt.Errorf("subscribe to the engine's events: %w", err)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -83,7 +86,7 @@ func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 		},
 	}, func(*tray.Tray) {
 		// The tray first, then the proxy: the tray follows the start's event.
-		if opts.StartProxy && !eng.ProxyRunning() {
+		if on, err := proxyRunning(eng, 15*time.Second); opts.StartProxy && err == nil && !on {
 			go o.start()
 		}
 		if !opts.Hidden {
@@ -119,14 +122,17 @@ func (o *owner) start() {
 
 // watch sends notifications as accounts change and opens the window when
 // a second `sluice` start asks for it, until the subscription ends.
-func (o *owner) watch(events <-chan proxy.Event) {
+func (o *owner) watch(events <-chan api.Event) {
 	read := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		if accts, err := o.eng.Accounts(ctx); err == nil {
-			o.notes.accounts(accts, o.notify)
+		snap, err := o.eng.Snapshot(ctx)
+		if err != nil {
+			slog.Warn("owner: read the engine", "err", err)
+			return
 		}
-		if o.eng.ProxyRunning() {
+		o.notes.accounts(snap.Accounts, o.notify)
+		if snap.ProxyRunning {
 			o.notes.reset("start-failed")
 		}
 	}
@@ -138,13 +144,13 @@ func (o *owner) watch(events <-chan proxy.Event) {
 			if !ok {
 				return
 			}
-			if e.Kind == proxy.EventShowWindow {
+			if e.Kind == api.EventShowWindow {
 				// A second `sluice` start: a running window process got the
 				// same event and comes forward by itself.
 				o.startWindow()
 				continue
 			}
-			if due == nil && e.Kind != proxy.EventRequest {
+			if due == nil && e.Kind != api.EventRequest {
 				due = time.After(time.Second)
 			}
 		case <-due:
@@ -213,9 +219,12 @@ func (o *owner) closeWindow() {
 // itself (it lives until closed) or says how to get a key: a new window
 // process, or the open one.
 func (o *owner) copySettings() {
-	_, secret, ok := o.eng.FirstKey()
-	if ok {
-		text := ConnectionSettings(o.eng.Addr(), secret)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_, secret, ok, err := o.eng.FirstKey(ctx)
+	snap, serr := o.eng.Snapshot(ctx)
+	if err == nil && serr == nil && ok {
+		text := ConnectionSettings(snap.Addr, secret)
 		if err := clipboardTool(text); err == nil {
 			return
 		}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // ownerEngine is the fake engine with ShowWindow, which publishes the
@@ -18,11 +18,11 @@ type ownerEngine struct {
 }
 
 // CopySettingsInWindow publishes the event a window process acts on.
-func (e *ownerEngine) CopySettingsInWindow() { e.publish(proxy.EventCopySettings) }
+func (e *ownerEngine) CopySettingsInWindow() { e.publish(api.EventCopySettings) }
 
 func (e *ownerEngine) ShowWindow() {
 	e.shows.Add(1)
-	e.publish(proxy.EventShowWindow)
+	e.publish(api.EventShowWindow)
 }
 
 // eventually polls cond until it holds or 10 s pass.
@@ -60,16 +60,16 @@ func newTestOwner(t *testing.T, eng *ownerEngine) (*owner, *atomic.Int32, func()
 func TestOwnerKeepsOneWindowProcess(t *testing.T) {
 	eng := &ownerEngine{fakeEngine: newFakeEngine(true)}
 	o, starts, _ := newTestOwner(t, eng)
-	events, cancel := eng.Subscribe()
+	events, cancel, _ := eng.Subscribe()
 	defer cancel()
 	// The test hands the engine's events to watch through an unbuffered
 	// channel: when a send returns, watch has finished with the event
 	// before it, so nothing below races the owner's own reaction.
-	feed := make(chan proxy.Event)
+	feed := make(chan api.Event)
 	done := make(chan struct{})
 	go func() { defer close(done); o.watch(feed) }()
 	defer func() { close(feed); <-done }()
-	settle := func() { feed <- proxy.Event{Kind: proxy.EventRequest} }
+	settle := func() { feed <- api.Event{Kind: api.EventRequest} }
 
 	o.openWindow()
 	o.openWindow() // Open Sluice again: the running window comes forward
@@ -82,7 +82,7 @@ func TestOwnerKeepsOneWindowProcess(t *testing.T) {
 	// The owner sees its own show event too and finds the window running.
 	select {
 	case e := <-events:
-		if e.Kind != proxy.EventShowWindow {
+		if e.Kind != api.EventShowWindow {
 			t.Fatalf("engine published %v, want the show event", e.Kind)
 		}
 		feed <- e
@@ -99,7 +99,7 @@ func TestOwnerKeepsOneWindowProcess(t *testing.T) {
 	o.mu.Unlock()
 	eventually(t, "the owner to see the window close", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.window == nil })
 	// A second `sluice` start publishes the event: the owner starts a window.
-	feed <- proxy.Event{Kind: proxy.EventShowWindow, Time: time.Now()}
+	feed <- api.Event{Kind: api.EventShowWindow, Time: time.Now()}
 	settle()
 	if n := starts.Load(); n != 2 {
 		t.Errorf("%d window processes started after the second start, want 2", n)
@@ -110,23 +110,23 @@ func TestOwnerKeepsOneWindowProcess(t *testing.T) {
 }
 
 func TestOwnerNotifiesOncePerChange(t *testing.T) {
-	a := proxy.AccountView{ID: "a1", Name: "work", State: "ok"}
+	a := api.AccountView{ID: "a1", Name: "work", State: "ok"}
 	eng := &ownerEngine{fakeEngine: newFakeEngine(true, a)}
 	o, _, sent := newTestOwner(t, eng)
-	events, cancel := eng.Subscribe()
+	events, cancel, _ := eng.Subscribe()
 	done := make(chan struct{})
 	go func() { defer close(done); o.watch(events) }()
 	defer func() { cancel(); <-done }()
 
 	eventually(t, "the baseline read", func() bool { o.notes.mu.Lock(); defer o.notes.mu.Unlock(); return o.notes.known })
 	eng.change(func(f *fakeEngine) { f.accounts[0].State = "limited" })
-	eng.publish(proxy.EventAccountState)
-	eng.publish(proxy.EventAccountState)
+	eng.publish(api.EventAccountState)
+	eng.publish(api.EventAccountState)
 	eventually(t, "the limited notification", func() bool { return len(sent()) >= 2 })
 	// Another event re-reads the same state: nothing new to say.
 	reads := func() int { eng.mu.Lock(); defer eng.mu.Unlock(); return eng.reads }
 	before := reads()
-	eng.publish(proxy.EventAccountState)
+	eng.publish(api.EventAccountState)
 	eventually(t, "the re-read", func() bool { return reads() > before })
 	want := []string{"Sluice: work is limited", "Sluice: every account is limited"}
 	got := sent()

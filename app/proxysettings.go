@@ -13,14 +13,14 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // ProxySettingsEngine is what the Settings tab's Proxy section needs: the
 // routing settings the engine applies to its next request.
 type ProxySettingsEngine interface {
-	ProxySettings() proxy.ProxySettings
-	UpdateProxySettings(ctx context.Context, ps proxy.ProxySettings) error
+	ProxySettings(ctx context.Context) (api.ProxySettings, error)
+	UpdateProxySettings(ctx context.Context, ps api.ProxySettings) error
 }
 
 // proxySection edits the strategy, session window, retries and allowed
@@ -39,14 +39,14 @@ type proxySection struct {
 	save     *widget.Button
 	msg      *widget.Label
 
-	cur  proxy.ProxySettings // what the engine said last
-	have bool                // cur was filled once
+	cur  api.ProxySettings // what the engine said last
+	have bool              // cur was filled once
 }
 
 func newProxySection(v *view) *proxySection {
 	p := &proxySection{v: v, describe: widget.NewLabel(""), window: widget.NewEntry(), retries: widget.NewEntry(),
 		delay: widget.NewEntry(), origins: widget.NewEntry(), fixed: widget.NewLabel(""), msg: widget.NewLabel("")}
-	p.strategy = widget.NewSelect(proxy.StrategyNames(), func(name string) { p.describe.SetText(proxy.StrategyDescription(name)) })
+	p.strategy = widget.NewSelect(api.StrategyNames(), func(name string) { p.describe.SetText(api.StrategyDescription(name)) })
 	p.describe.Wrapping = fyne.TextWrapWord
 	p.describe.Importance = widget.LowImportance
 	p.origins.SetPlaceHolder("none; e.g. http://localhost:3000, https://app.example")
@@ -77,7 +77,7 @@ func (p *proxySection) footer() fyne.CanvasObject {
 
 // update shows ps, the engine's settings now. A field the user has edited
 // since the last update keeps what is being typed. UI goroutine only.
-func (p *proxySection) update(ps proxy.ProxySettings) {
+func (p *proxySection) update(ps api.ProxySettings) {
 	if ps.Strategy == "" {
 		return // the engine could not be read (control client's zero value)
 	}
@@ -94,9 +94,9 @@ func (p *proxySection) update(ps proxy.ProxySettings) {
 	if !had || p.strategy.Selected == old.Strategy {
 		p.strategy.SetSelected(ps.Strategy)
 	}
-	set(p.window, proxy.ShortDuration(old.SessionWindow), proxy.ShortDuration(ps.SessionWindow))
+	set(p.window, api.ShortDuration(old.SessionWindow), api.ShortDuration(ps.SessionWindow))
 	set(p.retries, strconv.Itoa(old.RetryAttempts), strconv.Itoa(ps.RetryAttempts))
-	set(p.delay, proxy.ShortDuration(old.RetryDelay), proxy.ShortDuration(ps.RetryDelay))
+	set(p.delay, api.ShortDuration(old.RetryDelay), api.ShortDuration(ps.RetryDelay))
 	set(p.origins, strings.Join(old.AllowedOrigins, ", "), strings.Join(ps.AllowedOrigins, ", "))
 	p.showFixed(ps.Fixed)
 }
@@ -108,11 +108,11 @@ func (p *proxySection) showFixed(fixed map[string]string) {
 		key, name string
 		w         fyne.Disableable
 	}{
-		{proxy.SettingStrategy, "Strategy", p.strategy},
-		{proxy.SettingSessionWindow, "Session window", p.window},
-		{proxy.SettingRetries, "Retries", p.retries},
-		{proxy.SettingRetryDelay, "First retry after", p.delay},
-		{proxy.SettingAllowedOrigins, "Allowed origins", p.origins},
+		{api.SettingStrategy, "Strategy", p.strategy},
+		{api.SettingSessionWindow, "Session window", p.window},
+		{api.SettingRetries, "Retries", p.retries},
+		{api.SettingRetryDelay, "First retry after", p.delay},
+		{api.SettingAllowedOrigins, "Allowed origins", p.origins},
 	} {
 		if by := fixed[f.key]; by != "" {
 			f.w.Disable()
@@ -127,7 +127,7 @@ func (p *proxySection) showFixed(fixed map[string]string) {
 }
 
 // read is the settings the fields describe.
-func (p *proxySection) read() (proxy.ProxySettings, error) {
+func (p *proxySection) read() (api.ProxySettings, error) {
 	ps := p.cur
 	ps.Strategy = p.strategy.Selected
 	var err error
@@ -135,7 +135,7 @@ func (p *proxySection) read() (proxy.ProxySettings, error) {
 		return ps, fmt.Errorf("session window: a duration like 5h or 90m, not %q", p.window.Text)
 	}
 	if ps.RetryAttempts, err = strconv.Atoi(strings.TrimSpace(p.retries.Text)); err != nil {
-		return ps, fmt.Errorf("retries: a whole number from 0 to %d, not %q", proxy.MaxRetryAttempts, p.retries.Text)
+		return ps, fmt.Errorf("retries: a whole number from 0 to %d, not %q", api.MaxRetryAttempts, p.retries.Text)
 	}
 	if ps.RetryDelay, err = time.ParseDuration(strings.TrimSpace(p.delay.Text)); err != nil {
 		return ps, fmt.Errorf("first retry after: a duration like 1s or 500ms, not %q", p.delay.Text)
@@ -164,7 +164,10 @@ func (p *proxySection) store() {
 		ctx, cancel := context.WithTimeout(context.Background(), p.v.timeout)
 		defer cancel()
 		err := p.v.eng.UpdateProxySettings(ctx, ps)
-		now := p.v.eng.ProxySettings()
+		var now api.ProxySettings
+		if err == nil {
+			now, err = p.v.eng.ProxySettings(ctx)
+		}
 		p.v.do(func() {
 			p.save.Enable()
 			if err != nil {
@@ -185,7 +188,7 @@ func (p *proxySection) say(text string, imp widget.Importance) {
 }
 
 // equalProxySettings reports whether a and b are the same settings.
-func equalProxySettings(a, b proxy.ProxySettings) bool {
+func equalProxySettings(a, b api.ProxySettings) bool {
 	return a.Strategy == b.Strategy && a.SessionWindow == b.SessionWindow && a.RetryAttempts == b.RetryAttempts &&
 		a.RetryDelay == b.RetryDelay && slices.Equal(a.AllowedOrigins, b.AllowedOrigins)
 }

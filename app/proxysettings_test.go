@@ -10,7 +10,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
+	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 // saying reports whether a text on the window starts with prefix (wrapped
@@ -27,7 +28,7 @@ func saying(w fyne.Window, prefix string) func() bool {
 // the window (the CLI) shows up in it.
 func TestRealEngineProxySettingsFromSettings(t *testing.T) {
 	e := newRealEngine(t)
-	v, w, ui := shown(t, e.svc)
+	v, w, ui := shown(t, control.NewLocal(e.svc))
 	v.tabs.SelectIndex(3)
 	px := v.settings.px
 	ui.waitFor(t, "the strategy", func() bool { return px.strategy.Selected == "session" && px.window.Text == "5h" })
@@ -74,8 +75,8 @@ func TestRealEngineProxySettingsFromSettings(t *testing.T) {
 // A value fixed on the command line is disabled, with the variable named.
 func TestFixedProxySettingIsDisabledWithItsVariable(t *testing.T) {
 	eng := newFakeEngine(true)
-	eng.px = proxy.ProxySettings{Strategy: "priority", SessionWindow: time.Hour, RetryAttempts: 2, RetryDelay: time.Second,
-		Fixed: map[string]string{proxy.SettingStrategy: "SLUICE_STRATEGY"}}
+	eng.px = api.ProxySettings{Strategy: "priority", SessionWindow: time.Hour, RetryAttempts: 2, RetryDelay: time.Second,
+		Fixed: map[string]string{api.SettingStrategy: "SLUICE_STRATEGY"}}
 	v, w, ui := shown(t, eng)
 	v.tabs.SelectIndex(3)
 	px := v.settings.px
@@ -87,7 +88,7 @@ func TestFixedProxySettingIsDisabledWithItsVariable(t *testing.T) {
 	px.retries.SetText("5")
 	test.Tap(button(t, w, "Save proxy settings"))
 	ui.waitFor(t, "saved", saying(w, "Saved:"))
-	if got := eng.ProxySettings(); got.RetryAttempts != 5 || got.Strategy != "priority" {
+	if got, _ := eng.ProxySettings(context.Background()); got.RetryAttempts != 5 || got.Strategy != "priority" {
 		t.Fatalf("fake engine has %+v", got)
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // settingsTab edits what the engine applies without a restart (payload
@@ -23,6 +23,10 @@ import (
 type settingsTab struct {
 	v     *view
 	shown bool // show has run once
+	// What the last read of the engine said, for show.
+	keyring string
+	journal api.Settings
+	proxy   api.ProxySettings
 
 	proxyForm *widget.Form
 	capture   *widget.Check
@@ -76,14 +80,22 @@ func (s *settingsTab) changePort() {
 	s.movePort.Disable()
 	go func() {
 		err := s.v.eng.SetPort(context.Background(), p)
+		var addr string
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), s.v.timeout)
+			var snap api.Snapshot
+			snap, err = s.v.eng.Snapshot(ctx)
+			cancel()
+			addr = snap.Addr
+		}
 		s.v.do(func() {
 			s.movePort.Enable()
 			if err != nil {
 				s.say(capitalize(err.Error()), widget.DangerImportance)
 				return
 			}
-			s.say(fmt.Sprintf("The proxy now uses port %d; clients need ANTHROPIC_BASE_URL=http://%s.", p, s.v.eng.Addr()), widget.SuccessImportance)
-			s.show(s.v.eng.Addr())
+			s.say(fmt.Sprintf("The proxy now uses port %d; clients need ANTHROPIC_BASE_URL=http://%s.", p, addr), widget.SuccessImportance)
+			s.show(addr)
 		})
 	}()
 }
@@ -138,13 +150,9 @@ func heading(text string) *widget.Label {
 // fields are filled once, so a re-read never overwrites what is being
 // typed. UI goroutine only.
 func (s *settingsTab) show(addr string) {
-	c := s.v.eng.Config()
-	if addr == "" {
-		addr = c.Addr()
-	}
 	rows := [][2]string{
 		{"Address", addr},
-		{"Keyring", orNone(c.Keyring, "none")},
+		{"Keyring", orNone(s.keyring, "none")},
 	}
 	s.proxyForm.Items = nil
 	for _, r := range rows {
@@ -162,12 +170,12 @@ func (s *settingsTab) show(addr string) {
 	s.proxyForm.Refresh()
 	if !s.shown {
 		s.shown = true
-		s.px.update(s.v.eng.ProxySettings())
-		s.fill(s.v.eng.Settings())
+		s.px.update(s.proxy)
+		s.fill(s.journal)
 		s.atLogin.SetChecked(s.auto.Enabled())
 		// The port in use: with port 0 (any free one) the listener's.
-		port := c.Port
-		if _, p, err := net.SplitHostPort(addr); err == nil && port == 0 {
+		port := 0
+		if _, p, err := net.SplitHostPort(addr); err == nil {
 			port, _ = strconv.Atoi(p)
 		}
 		s.port.SetText(strconv.Itoa(port))
@@ -176,7 +184,7 @@ func (s *settingsTab) show(addr string) {
 }
 
 // fill puts st in the editable fields.
-func (s *settingsTab) fill(st proxy.Settings) {
+func (s *settingsTab) fill(st api.Settings) {
 	s.capture.SetChecked(st.Capture)
 	s.capMax.SetText(strconv.Itoa(st.CaptureMaxBytes >> 10))
 	s.reqAge.SetText(days(st.RequestMaxAge))
@@ -208,8 +216,8 @@ func parseDays(what, s string) (time.Duration, error) {
 }
 
 // read is the settings the fields describe.
-func (s *settingsTab) read() (proxy.Settings, error) {
-	st := proxy.Settings{Capture: s.capture.Checked}
+func (s *settingsTab) read() (api.Settings, error) {
+	st := api.Settings{Capture: s.capture.Checked}
 	kb, err := strconv.Atoi(strings.TrimSpace(s.capMax.Text))
 	if err != nil || kb <= 0 {
 		return st, fmt.Errorf("payload cap: a number of KB, not %q", s.capMax.Text)
@@ -262,7 +270,7 @@ func (s *settingsTab) cleanUp() {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		res, err := s.v.eng.Cleanup(ctx, proxy.CleanupOptions{OlderThan: -1})
+		res, err := s.v.eng.Cleanup(ctx, api.CleanupOptions{OlderThan: -1})
 		s.v.do(func() {
 			s.progress.Stop()
 			s.progress.Hide()

@@ -14,13 +14,14 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
+	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
 func TestRealEngineSettingsChangeReachesTheEngine(t *testing.T) {
 	e := newRealEngine(t)
-	v, w, ui := shown(t, e.svc)
+	v, w, ui := shown(t, control.NewLocal(e.svc))
 	v.tabs.SelectIndex(3)
 	ui.waitFor(t, "settings", func() bool { return v.settings.capMax.Text != "" })
 	if v.settings.capture.Checked {
@@ -61,7 +62,7 @@ func TestRealEngineCapturedPayloadInTheDetailPane(t *testing.T) {
 	if _, err := e.svc.UpdateSettings(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	v, _, ui := shown(t, e.svc)
+	v, _, ui := shown(t, control.NewLocal(e.svc))
 	if got := e.message(t); got != http.StatusOK {
 		t.Fatalf("status %d", got)
 	}
@@ -72,7 +73,7 @@ func TestRealEngineCapturedPayloadInTheDetailPane(t *testing.T) {
 
 func TestRealEngineKeysCreateRevealRevokeAndRequire(t *testing.T) {
 	e := newRealEngine(t)
-	v, w, ui := shown(t, e.svc)
+	v, w, ui := shown(t, control.NewLocal(e.svc))
 	v.tabs.SelectIndex(3)
 	ui.waitFor(t, "the first key listed", func() bool {
 		return slices.ContainsFunc(texts(w), func(s string) bool { return strings.HasPrefix(s, "default") || strings.Contains(s, "sk-sluice-") })
@@ -86,7 +87,7 @@ func TestRealEngineKeysCreateRevealRevokeAndRequire(t *testing.T) {
 		t.Fatalf("copied %q", secret)
 	}
 	keys, _ := e.svc.Keys(context.Background())
-	if !slices.ContainsFunc(keys, func(k proxy.KeyView) bool { return k.Name == "laptop" && !k.Revoked }) {
+	if !slices.ContainsFunc(keys, func(k api.KeyView) bool { return k.Name == "laptop" && !k.Revoked }) {
 		t.Fatalf("keys %+v", keys)
 	}
 	// The window now hands that key out.
@@ -103,7 +104,7 @@ func TestRealEngineKeysCreateRevealRevokeAndRequire(t *testing.T) {
 // answers, and the tab says what clients must now use.
 func TestRealEngineChangePortFromSettings(t *testing.T) {
 	e := newRealEngine(t)
-	v, w, ui := shown(t, e.svc)
+	v, w, ui := shown(t, control.NewLocal(e.svc))
 	v.tabs.SelectIndex(3)
 	ui.waitFor(t, "settings", func() bool { return v.settings.port.Text != "" })
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"github.com/sluice-proxy/sluice/proxy/api"
+	"github.com/sluice-proxy/sluice/proxy/control"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +12,6 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -29,7 +30,7 @@ func TestRealEngineLogsPageAsTheTableScrolls(t *testing.T) {
 			t.Fatalf("status %d", got)
 		}
 	}
-	v, _, ui := shown(t, e.svc)
+	v, _, ui := shown(t, control.NewLocal(e.svc))
 	ui.waitFor(t, "the journal to hold every request", func() bool { return countLogs(t, e) == n })
 	v.tabs.SelectIndex(1)
 	ui.waitFor(t, "the first page", func() bool { return len(v.logs.rows) == logPage })
@@ -54,7 +55,7 @@ func TestRealEngineLogsPageAsTheTableScrolls(t *testing.T) {
 func countLogs(t *testing.T, e *realEngine) int {
 	t.Helper()
 	total := 0
-	f := proxy.LogFilter{Limit: 1000}
+	f := api.LogFilter{Limit: 1000}
 	for {
 		p, err := e.svc.Logs(context.Background(), f)
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // usageRanges are the Usage tab's ranges and how many UTC days each
@@ -46,7 +46,7 @@ type dayUsage struct {
 
 // usageByDay lays rollup rows grouped by day and account out as one entry
 // per UTC day from since's to now's, days without requests included.
-func usageByDay(rows []proxy.UsageRow, since, now time.Time) []dayUsage {
+func usageByDay(rows []api.UsageRow, since, now time.Time) []dayUsage {
 	first := utcDay(since)
 	n := int(utcDay(now).Sub(first).Hours()/24) + 1
 	out := make([]dayUsage, n)
@@ -124,9 +124,9 @@ func (u *usageTab) content() fyne.CanvasObject {
 // usageData is what one refresh reads.
 type usageData struct {
 	since, now time.Time
-	days       proxy.UsageReport // by day and account
-	accounts   proxy.UsageReport
-	models     proxy.UsageReport
+	days       api.UsageReport // by day and account
+	accounts   api.UsageReport
+	models     api.UsageReport
 }
 
 // refresh reads the selected range off the UI goroutine and shows it.
@@ -146,9 +146,9 @@ func (u *usageTab) refresh() {
 		now := time.Now()
 		d := usageData{since: rangeSince(days, now), now: now}
 		var err error
-		if d.days, err = u.eng.Usage(ctx, proxy.UsageQuery{Since: d.since, By: []string{"day", "account"}}); err == nil {
-			if d.accounts, err = u.eng.Usage(ctx, proxy.UsageQuery{Since: d.since, By: []string{"account"}}); err == nil {
-				d.models, err = u.eng.Usage(ctx, proxy.UsageQuery{Since: d.since, By: []string{"model"}})
+		if d.days, err = u.eng.Usage(ctx, api.UsageQuery{Since: d.since, By: []string{"day", "account"}}); err == nil {
+			if d.accounts, err = u.eng.Usage(ctx, api.UsageQuery{Since: d.since, By: []string{"account"}}); err == nil {
+				d.models, err = u.eng.Usage(ctx, api.UsageQuery{Since: d.since, By: []string{"model"}})
 			}
 		}
 		u.do(func() {
@@ -201,8 +201,8 @@ func (u *usageTab) show(d usageData, err error) {
 		tokens(t.InputTokens+t.OutputTokens), tokens(t.InputTokens), tokens(t.OutputTokens), t.Requests, t.Errors, dollars(t.CostMicros)))
 	// A request no account served (all limited, all failed) has none; one the
 	// upstream never named a model for has no model.
-	u.byAccount.SetText(breakdown(d.accounts.Rows, func(r proxy.UsageRow) string { return orNone(r.AccountName, "(no account)") }))
-	u.byModel.SetText(breakdown(d.models.Rows, func(r proxy.UsageRow) string { return orNone(r.Model, "(unknown)") }))
+	u.byAccount.SetText(breakdown(d.accounts.Rows, func(r api.UsageRow) string { return orNone(r.AccountName, "(no account)") }))
+	u.byModel.SetText(breakdown(d.models.Rows, func(r api.UsageRow) string { return orNone(r.Model, "(unknown)") }))
 	u.chart.RemoveAll()
 	for _, day := range days {
 		u.chart.Add(dayColumn(day, names, colours, peak, len(days) <= 7))
@@ -218,7 +218,7 @@ func orNone(s, none string) string {
 }
 
 // breakdown lists rows biggest first: name, requests, tokens, cost.
-func breakdown(rows []proxy.UsageRow, name func(proxy.UsageRow) string) string {
+func breakdown(rows []api.UsageRow, name func(api.UsageRow) string) string {
 	if len(rows) == 0 {
 		return "No requests in this range."
 	}

@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
 
@@ -23,8 +23,8 @@ type slowLongUsage struct {
 	release chan struct{}
 }
 
-func (s *slowLongUsage) Usage(_ context.Context, q proxy.UsageQuery) (proxy.UsageReport, error) {
-	var r proxy.UsageReport
+func (s *slowLongUsage) Usage(_ context.Context, q api.UsageQuery) (api.UsageReport, error) {
+	var r api.UsageReport
 	r.Total.Requests = 1
 	if time.Since(q.Since) > 25*time.Hour {
 		<-s.release
@@ -74,11 +74,11 @@ func TestUsageRangesDrawTheirNumberOfDays(t *testing.T) {
 // usageRows answers Usage with fixed rows by day and account.
 type usageRows struct {
 	Journal // only Usage is called
-	rows    []proxy.UsageRow
+	rows    []api.UsageRow
 }
 
-func (u *usageRows) Usage(context.Context, proxy.UsageQuery) (proxy.UsageReport, error) {
-	return proxy.UsageReport{Rows: u.rows}, nil
+func (u *usageRows) Usage(context.Context, api.UsageQuery) (api.UsageReport, error) {
+	return api.UsageReport{Rows: u.rows}, nil
 }
 
 // The legend names the accounts drawn: requests that failed before any
@@ -86,7 +86,7 @@ func (u *usageRows) Usage(context.Context, proxy.UsageQuery) (proxy.UsageReport,
 func TestUsageLegendNamesOnlyWhatIsDrawn(t *testing.T) {
 	test.NewTempApp(t)
 	today := utcDay(time.Now())
-	eng := &usageRows{rows: []proxy.UsageRow{
+	eng := &usageRows{rows: []api.UsageRow{
 		{UsageRow: journal.UsageRow{Day: today, Totals: journal.Totals{Requests: 1, InputTokens: 30, OutputTokens: 5}}, AccountName: "work"},
 		{UsageRow: journal.UsageRow{Day: today, Totals: journal.Totals{Requests: 2, Errors: 2}}},
 	}}

@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/tray"
 )
 
@@ -32,11 +32,14 @@ var WindowSize = fyne.NewSize(900, 640)
 type snapshot struct {
 	running  bool
 	addr     string
-	accounts []proxy.AccountView
+	accounts []api.AccountView
 	err      error // reading the accounts failed
 	// firstSecret is the key made on first start, until it is dismissed.
 	firstSecret string
-	proxy       proxy.ProxySettings // strategy, retries... (proxysettings.go)
+	proxy       api.ProxySettings // strategy, retries... (proxysettings.go)
+	journal     api.Settings      // retention and capture (settings.go)
+	keyring     string
+	lost        bool // the engine could not be read at all
 }
 
 // view is the main window's content. Its widgets are touched only on the UI
@@ -71,13 +74,13 @@ type view struct {
 	root      *fyne.Container // top and tabs
 	firstLine *widget.Label
 	cardList  *fyne.Container
-	cards     map[string]*card    // by account id
-	rows      []proxy.AccountView // what the cards show
-	relogin   *fyne.Container     // a row per account that needs a new sign-in
-	stale     []string            // the names relogin shows
-	readErr   error               // the last re-read failed
-	setErr    error               // the last start or stop failed
-	setWant   bool                // what the failed start or stop wanted
+	cards     map[string]*card  // by account id
+	rows      []api.AccountView // what the cards show
+	relogin   *fyne.Container   // a row per account that needs a new sign-in
+	stale     []string          // the names relogin shows
+	readErr   error             // the last re-read failed
+	setErr    error             // the last start or stop failed
+	setWant   bool              // what the failed start or stop wanted
 	addr      string
 	logs      *logsTab
 	usage     *usageTab
@@ -162,22 +165,34 @@ func StatusText(running bool, addr string) string {
 
 // watch keeps the view in step with the engine until the subscription ends.
 // Events come in bursts (a busy proxy sends one per request), so they are
-// coalesced into one re-read per debounce interval.
-func (v *view) watch(events <-chan proxy.Event) {
+// coalesced into one re-read per debounce interval, and dispatched by
+// kind: a burst of request events refreshes the logs and the usage only;
+// any other kind re-reads the engine's state too.
+func (v *view) watch(events <-chan api.Event) {
 	v.reload()
 	var due <-chan time.Time
+	requestsOnly := true
 	for {
 		select {
-		case _, ok := <-events:
+		case e, ok := <-events:
 			if !ok {
 				return
 			}
+			requestsOnly = requestsOnly && e.Kind == api.EventRequest
 			if due == nil {
 				due = time.After(v.debounce)
 			}
 		case <-due:
 			due = nil
-			v.reload()
+			if requestsOnly {
+				v.do(func() {
+					v.logs.follow()
+					v.usage.refresh()
+				})
+			} else {
+				v.reload()
+			}
+			requestsOnly = true
 		}
 	}
 }
@@ -187,20 +202,42 @@ func (v *view) watch(events <-chan proxy.Event) {
 func (v *view) reload() {
 	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
 	defer cancel()
-	s := snapshot{running: v.eng.ProxyRunning(), addr: v.eng.Addr()}
-	s.accounts, s.err = v.eng.Accounts(ctx)
-	if s.err != nil {
-		s.err = fmt.Errorf("read accounts: %w", s.err)
+	var s snapshot
+	snap, err := v.eng.Snapshot(ctx)
+	if err != nil {
+		s.err, s.lost = fmt.Errorf("read accounts: %w", err), errors.Is(err, api.ErrUnreachable)
+		v.do(func() { v.apply(s) })
+		return
 	}
-	if _, secret, ok := v.eng.FirstKey(); ok {
+	s.running, s.addr, s.accounts, s.keyring = snap.ProxyRunning, snap.Addr, snap.Accounts, snap.Keyring
+	var errs []error
+	if _, secret, ok, err := v.eng.FirstKey(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("read the first key: %w", err))
+	} else if ok {
 		s.firstSecret = secret
 	}
-	s.proxy = v.eng.ProxySettings()
+	if s.proxy, err = v.eng.ProxySettings(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("read the proxy settings: %w", err))
+	}
+	if s.journal, err = v.eng.Settings(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("read the settings: %w", err))
+	}
+	s.err = errors.Join(errs...)
 	v.do(func() { v.apply(s) })
 }
 
 // apply shows s. UI goroutine only.
 func (v *view) apply(s snapshot) {
+	if s.lost {
+		// Say so where the proxy's state shows, and keep the rest as it
+		// was: every action would fail until the engine is back.
+		v.status.SetText("Cannot reach Sluice's engine")
+		v.toggle.Disable()
+		v.readErr = s.err
+		v.showProblems()
+		return
+	}
+	v.settings.keyring, v.settings.journal, v.settings.proxy = s.keyring, s.journal, s.proxy
 	if !v.settings.shown || s.addr != v.addr {
 		v.settings.show(s.addr)
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -10,16 +11,15 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/sluice-proxy/sluice/proxy"
-	"github.com/sluice-proxy/sluice/tray"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 var (
-	work = proxy.AccountView{ID: "a1", Name: "work", Kind: "oauth", State: "ok",
-		Windows: []proxy.Window{
+	work = api.AccountView{ID: "a1", Name: "work", Kind: "oauth", State: "ok",
+		Windows: []api.Window{
 			{Name: "5h", Kind: "session", Status: "allowed", Utilization: 0.42},
 			{Name: "7d", Kind: "weekly", Status: "allowed", Utilization: 0.071}}}
-	spare = proxy.AccountView{ID: "a2", Name: "spare", Kind: "api-key", State: "limited",
+	spare = api.AccountView{ID: "a2", Name: "spare", Kind: "api-key", State: "limited",
 		LimitedUntil: time.Date(2026, 3, 1, 14, 5, 0, 0, time.Local)}
 )
 
@@ -35,7 +35,10 @@ func shown(t *testing.T, eng Engine) (*view, fyne.Window, *uiLoop) {
 	w.Resize(WindowSize)
 	w.Canvas().SetOnTypedKey(v.typedKey)
 	v.win = w
-	events, cancel := eng.Subscribe()
+	events, cancel, err := eng.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -138,7 +141,7 @@ func TestFirstKeyBannerUntilDismissed(t *testing.T) {
 	}
 	test.Tap(button(t, w, "Dismiss"))
 	ui.waitFor(t, "banner gone", func() bool { return !v.first.Visible() })
-	ui.waitFor(t, "dismissed in the engine", func() bool { _, _, ok := eng.FirstKey(); return !ok })
+	ui.waitFor(t, "dismissed in the engine", func() bool { _, _, ok, _ := eng.FirstKey(context.Background()); return !ok })
 }
 
 func TestWindowFollowsEngineEvents(t *testing.T) {
@@ -147,7 +150,7 @@ func TestWindowFollowsEngineEvents(t *testing.T) {
 	ui.waitFor(t, "first account", showing(w, "work"))
 
 	eng.change(func(f *fakeEngine) { f.accounts = append(f.accounts, spare) })
-	eng.publish(proxy.EventAccounts)
+	eng.publish(api.EventAccounts)
 	ui.waitFor(t, "added account", showing(w, "work", "spare", "limited until 14:05"))
 
 	eng.change(func(f *fakeEngine) {
@@ -156,12 +159,12 @@ func TestWindowFollowsEngineEvents(t *testing.T) {
 		f.accounts[0].Windows = slices.Clone(f.accounts[0].Windows)
 		f.accounts[0].Windows[0].Utilization = 0.93
 	})
-	eng.publish(proxy.EventAccountState)
+	eng.publish(api.EventAccountState)
 	ui.waitFor(t, "new limits", showing(w, "warning", "93%"))
 
 	// Turned off elsewhere (the CLI, the tray): the window follows.
 	eng.change(func(f *fakeEngine) { f.running = false })
-	eng.publish(proxy.EventProxyState)
+	eng.publish(api.EventProxyState)
 	ui.waitFor(t, "proxy off", showing(w, "Proxy off", "Turn proxy on"))
 }
 
@@ -197,7 +200,7 @@ func TestProblemsAreShown(t *testing.T) {
 	ui.waitFor(t, "start failure", showing(w, "turn proxy on: boom", "Proxy off"))
 
 	eng.change(func(f *fakeEngine) { f.setErr, f.accountsErr = nil, errBoom })
-	eng.publish(proxy.EventAccounts)
+	eng.publish(api.EventAccounts)
 	ui.waitFor(t, "read failure", func() bool {
 		return slices.ContainsFunc(texts(w), func(s string) bool { return strings.Contains(s, "read accounts: boom") })
 	})
@@ -220,26 +223,10 @@ func TestEventBurstIsCoalesced(t *testing.T) {
 	applied := 0
 	v.do = func(f func()) { ui.do(func() { applied++; f() }) }
 	for range 10 {
-		eng.publish(proxy.EventRequest)
+		eng.publish(api.EventRequest)
 	}
 	ui.settle()
 	if applied == 0 || applied > 2 {
 		t.Errorf("10 events applied %d times, want 1 (2 at a debounce boundary)", applied)
-	}
-}
-
-func TestPercent(t *testing.T) {
-	for _, tc := range []struct {
-		w    proxy.Window
-		want string
-	}{
-		{proxy.Window{}, "–"},
-		{proxy.Window{Status: "allowed"}, "0%"},
-		{proxy.Window{Status: "allowed_warning", Utilization: 0.875}, "88%"},
-		{proxy.Window{Status: "rejected", Utilization: 1}, "100%"},
-	} {
-		if got := tray.Percent(tc.w); got != tc.want {
-			t.Errorf("percent(%+v) = %q, want %q", tc.w, got, tc.want)
-		}
 	}
 }

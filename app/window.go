@@ -1,14 +1,15 @@
 package app
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
-	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/sluice-proxy/sluice/assets"
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // WindowOptions tune RunWindow.
@@ -45,71 +46,51 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	w.Canvas().SetOnTypedKey(v.typedKey)
 	w.SetCloseIntercept(a.Quit)
 
-	events, unsubscribe := eng.Subscribe()
-	go v.watch(events)
-	// "Open Sluice" or a second `sluice` start while this window is open.
-	// When the owner stops (`sluice serve` interrupted, the tray app gone),
-	// the window closes rather than stay up with every action failing.
-	stopShows := comeForward(eng, w, func() {
-		slog.Warn("Sluice stopped: closing its window")
-		fyne.Do(a.Quit)
-	})
 	// copyNow reads what the connection settings need from the owner, off
 	// the UI goroutine, and copies them on it.
 	copyNow := func() {
-		addr := eng.Addr()
-		_, secret, ok := eng.FirstKey()
-		fyne.Do(func() {
-			v.addr = addr
-			if ok {
-				v.token = secret
+		ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
+		defer cancel()
+		snap, err := eng.Snapshot(ctx)
+		if err == nil {
+			var secret string
+			var ok bool
+			if _, secret, ok, err = eng.FirstKey(ctx); err == nil && ok {
+				fyne.Do(func() { v.token = secret })
 			}
+		}
+		fyne.Do(func() {
+			if err != nil {
+				v.showError(fmt.Errorf("copy the connection settings: %w", err))
+				return
+			}
+			v.addr = snap.Addr
 			v.copySettings()
 		})
 	}
 	if opts.CopySettings {
 		a.Lifecycle().SetOnStarted(func() { go copyNow() })
 	}
-	// The tray's Copy while this window is open: the owner asks it here
-	// rather than start a second window process.
-	copies, stopCopies := eng.Subscribe()
-	go func() {
-		for e := range copies {
-			if e.Kind == proxy.EventCopySettings {
-				copyNow()
-			}
-		}
-	}()
+	// One subscription for the process: "Open Sluice" or a second `sluice`
+	// start while this window is open; the tray's Copy (the owner asks it
+	// here rather than start a second window process); the rest to the
+	// view. When the owner stops (`sluice serve` interrupted, the tray app
+	// gone), the window closes rather than stay up with every action
+	// failing.
+	events := make(chan api.Event, 64)
+	sub, err := subscribe(eng, events, map[api.EventKind]func(){
+		api.EventShowWindow:   comeForward(w),
+		api.EventCopySettings: func() { go copyNow() },
+	}, func() {
+		slog.Warn("Sluice stopped: closing its window")
+		fyne.Do(a.Quit)
+	})
+	if err != nil {
+		return err
+	}
+	go v.watch(events)
 	w.Show()
 	a.Run()
-	unsubscribe()
-	stopShows()
-	stopCopies()
+	sub.Stop()
 	return nil
-}
-
-// comeForward shows and focuses w whenever the engine asks (a second
-// `sluice` start, the tray's "Open Sluice"), until the returned function
-// ends the subscription, which also ends the goroutine. gone, when not
-// nil, is called if the subscription ends first: the engine went away.
-func comeForward(eng Engine, w fyne.Window, gone func()) (stop func()) {
-	shows, unsubscribe := eng.Subscribe()
-	var stopped atomic.Bool
-	go func() {
-		for e := range shows {
-			if e.Kind == proxy.EventShowWindow {
-				fyne.Do(func() {
-					w.Show()
-					w.RequestFocus()
-				})
-			}
-		}
-		if gone != nil && !stopped.Load() {
-			gone()
-		}
-	}()
-	return func() {
-		stopped.Store(true)
-		unsubscribe()
-	}
 }

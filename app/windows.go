@@ -11,14 +11,13 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 
-	"github.com/sluice-proxy/sluice/proxy"
-	"github.com/sluice-proxy/sluice/tray"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // limitWindow is one usage window of an account, named for the user.
 type limitWindow struct {
 	Label string
-	proxy.Window
+	api.Window
 }
 
 // windowsOf lists the windows the engine knows for a, in the engine's
@@ -26,9 +25,9 @@ type limitWindow struct {
 // caps and whatever else the API names. An account the engine has heard
 // nothing about yet shows empty 5-hour and weekly bars; a weekly-only plan
 // shows no 5-hour bar.
-func windowsOf(a proxy.AccountView) []limitWindow {
+func windowsOf(a api.AccountView) []limitWindow {
 	if len(a.Windows) == 0 {
-		return []limitWindow{{"5-hour", proxy.Window{}}, {"Weekly", proxy.Window{}}}
+		return []limitWindow{{"5-hour", api.Window{}}, {"Weekly", api.Window{}}}
 	}
 	out := make([]limitWindow, 0, len(a.Windows))
 	for _, w := range a.Windows {
@@ -38,7 +37,7 @@ func windowsOf(a proxy.AccountView) []limitWindow {
 }
 
 // windowLabel names a window for people: "5-hour", "Weekly", "Weekly Opus".
-func windowLabel(w proxy.Window) string {
+func windowLabel(w api.Window) string {
 	scope := ""
 	if w.Scope != "" {
 		scope = " " + strings.ToUpper(w.Scope[:1]) + w.Scope[1:]
@@ -56,8 +55,8 @@ func windowLabel(w proxy.Window) string {
 }
 
 // known reports whether the engine has heard about a window, as
-// tray.Percent decides it.
-func known(w proxy.Window) bool { return tray.Percent(w) != "–" }
+// Window.Known decides it.
+func known(w api.Window) bool { return w.Known() }
 
 // resetsIn says when a window resets: "resets in 2 h 14 m".
 func resetsIn(at, now time.Time) string {
@@ -91,7 +90,7 @@ const (
 	levelFull // 90%, or refused
 )
 
-func levelOf(w proxy.Window) level {
+func levelOf(w api.Window) level {
 	switch {
 	case !known(w):
 		return levelUnknown
@@ -134,7 +133,7 @@ func newBar() *bar {
 }
 
 // set shows w. UI goroutine only.
-func (b *bar) set(w proxy.Window) {
+func (b *bar) set(w api.Window) {
 	b.frac = float32(min(max(w.Utilization, 0), 1))
 	b.fill.FillColor = levelOf(w).color()
 	b.obj.Refresh()

@@ -4,8 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluice-proxy/sluice/proxy"
-	"github.com/sluice-proxy/sluice/tray"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 func TestResetsIn(t *testing.T) {
@@ -28,7 +27,7 @@ func TestResetsIn(t *testing.T) {
 }
 
 func TestWindowsOfListsKnownPerModelCaps(t *testing.T) {
-	a := proxy.AccountView{Windows: []proxy.Window{
+	a := api.AccountView{Windows: []api.Window{
 		{Name: "5h", Kind: "session", Status: "allowed", Utilization: 0.1},
 		{Name: "7d", Kind: "weekly", Status: "allowed", Utilization: 0.3},
 		{Name: "7d_sonnet", Kind: "weekly", Scope: "sonnet", Status: "allowed", Utilization: 0.2},
@@ -41,14 +40,14 @@ func TestWindowsOfListsKnownPerModelCaps(t *testing.T) {
 		t.Errorf("windows %q, want %q", labels, want)
 	}
 	for _, tc := range []struct {
-		w    proxy.Window
+		w    api.Window
 		want level
 	}{
-		{proxy.Window{}, levelUnknown},
-		{proxy.Window{Status: "allowed", Utilization: 0.3}, levelLow},
-		{proxy.Window{Status: "allowed_warning", Utilization: 0.5}, levelHigh},
-		{proxy.Window{Status: "allowed", Utilization: 0.95}, levelFull},
-		{proxy.Window{Status: "rejected", Utilization: 0.4}, levelFull},
+		{api.Window{}, levelUnknown},
+		{api.Window{Status: "allowed", Utilization: 0.3}, levelLow},
+		{api.Window{Status: "allowed_warning", Utilization: 0.5}, levelHigh},
+		{api.Window{Status: "allowed", Utilization: 0.95}, levelFull},
+		{api.Window{Status: "rejected", Utilization: 0.4}, levelFull},
 	} {
 		if got := levelOf(tc.w); got != tc.want {
 			t.Errorf("levelOf(%+v) = %v, want %v", tc.w, got, tc.want)
@@ -60,16 +59,16 @@ func TestWindowsOfListsKnownPerModelCaps(t *testing.T) {
 // the figure of the answer before the reset; one still running keeps its.
 func TestCurrentWindowAfterItsReset(t *testing.T) {
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	full := proxy.Window{Name: "requests", Kind: "rpm", Status: "rejected", Utilization: 1}
+	full := api.Window{Name: "requests", Kind: "rpm", Status: "rejected", Utilization: 1}
 	past, running := full, full
 	past.ResetsAt, running.ResetsAt = now.Add(-time.Second), now.Add(time.Minute)
-	if w := tray.Current(past, now); w.Utilization != 0 || levelOf(w) == levelFull {
+	if w := past.Current(now); w.Utilization != 0 || levelOf(w) == levelFull {
 		t.Errorf("past its reset: %+v (level %v), want a fresh window", w, levelOf(w))
 	}
-	if w := tray.Current(running, now); w.Utilization != 1 || levelOf(w) != levelFull {
+	if w := running.Current(now); w.Utilization != 1 || levelOf(w) != levelFull {
 		t.Errorf("before its reset: %+v, want it as the answer said", w)
 	}
-	if w := tray.Current(proxy.Window{ResetsAt: now.Add(-time.Hour)}, now); tray.Percent(w) != "–" {
-		t.Errorf("a window never heard of became %s", tray.Percent(w))
+	if w := (api.Window{ResetsAt: now.Add(-time.Hour)}).Current(now); w.Percent() != "–" {
+		t.Errorf("a window never heard of became %s", w.Percent())
 	}
 }

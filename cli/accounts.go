@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // withEngine adapts a command body that needs the engine to a cobra RunE.
@@ -146,8 +146,8 @@ func listAccounts(ctx context.Context, eng Engine, jsonOut bool, out io.Writer) 
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tKIND\tPRIO\tSTATE\tWINDOWS\tGUARD\tREQUESTS\tTOKENS")
 	for _, v := range views {
-		state := v.State
-		if !v.LimitedUntil.IsZero() && v.State == "limited" {
+		state := string(v.State)
+		if !v.LimitedUntil.IsZero() && v.State == api.StateLimited {
 			state += " until " + v.LimitedUntil.Local().Format(time.DateTime)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\n", v.Name, v.Kind, v.Priority, state,
@@ -158,7 +158,7 @@ func listAccounts(ctx context.Context, eng Engine, jsonOut bool, out io.Writer) 
 
 // guardText shows the plan guard and the headroom caps, e.g.
 // "plan, weekly<=80%".
-func guardText(v proxy.AccountView) string {
+func guardText(v api.AccountView) string {
 	var p []string
 	if v.PlanGuard {
 		p = append(p, "plan")
@@ -177,11 +177,11 @@ func guardText(v proxy.AccountView) string {
 	return strings.Join(p, ",")
 }
 
-func known(w proxy.Window) bool {
+func known(w api.Window) bool {
 	return w.Status != "" || w.Utilization != 0 || !w.ResetsAt.IsZero()
 }
 
-func percent(w proxy.Window) string {
+func percent(w api.Window) string {
 	if !known(w) {
 		return "-"
 	}

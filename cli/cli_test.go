@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/cli"
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -96,7 +96,7 @@ func TestAccountsAddListRemove(t *testing.T) {
 		t.Fatalf("list: %d %q %q", r.code, r.out, r.err)
 	}
 	r = sluice(t, env, "", "accounts", "list", "--json")
-	var views []proxy.AccountView
+	var views []api.AccountView
 	if err := json.Unmarshal([]byte(r.out), &views); err != nil || len(views) != 1 || views[0].Name != "work" || views[0].State != "ok" {
 		t.Fatalf("list --json: %v %q", err, r.out)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/journal"
+	"github.com/sluice-proxy/sluice/proxy/usage"
 	"github.com/sluice-proxy/sluice/vault"
 )
 
@@ -24,6 +25,10 @@ type Local struct {
 func Open(ctx context.Context, s Settings, log *slog.Logger) (*Local, error) {
 	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	prices, err := usage.Load(filepath.Join(s.DataDir, PricesFile))
+	if err != nil {
+		return nil, err
 	}
 	store, err := vault.Open(s.vaultConfig())
 	if err != nil {
@@ -41,6 +46,7 @@ func Open(ctx context.Context, s Settings, log *slog.Logger) (*Local, error) {
 		Tokens:  vault.NewRefresher(store, oauth, nil),
 		OAuth:   oauth,
 		Logger:  log,
+		Prices:  prices,
 	})
 	if err != nil {
 		_ = db.Close()

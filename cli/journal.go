@@ -15,11 +15,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 func (e *env) auditCmd() *cobra.Command {
 	var (
-		f       proxy.AuditFilter
+		f       api.AuditFilter
 		jsonOut bool
 	)
 	cmd := &cobra.Command{
@@ -124,6 +125,9 @@ func printDoctor(w io.Writer, r proxy.DoctorReport) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	for _, u := range r.UsageReads {
+		fmt.Fprintf(w, "Usage reads %s: %d in the last hour (at most 20)\n", u.Account, u.LastHour)
+	}
 	if r.OK {
 		fmt.Fprintln(w, "All checks passed.")
 	} else {
@@ -131,7 +135,7 @@ func printDoctor(w io.Writer, r proxy.DoctorReport) {
 	}
 }
 
-func retentionText(s proxy.Settings) string {
+func retentionText(s api.Settings) string {
 	return fmt.Sprintf("requests %s, payloads %s, database cap %s", ageText(s.RequestMaxAge), ageText(s.PayloadMaxAge), capText(s.MaxDBBytes))
 }
 
@@ -155,13 +159,13 @@ func capText(n int64) string {
 // settingsKeys are the journal settings `sluice settings set` changes.
 var settingsKeys = []struct {
 	key, help string
-	set       func(*proxy.Settings, string) error
+	set       func(*api.Settings, string) error
 }{
-	{"capture", "store request and response bodies, redacted and encrypted: on or off", func(s *proxy.Settings, v string) (err error) {
+	{"capture", "store request and response bodies, redacted and encrypted: on or off", func(s *api.Settings, v string) (err error) {
 		s.Capture, err = parseBool(v)
 		return err
 	}},
-	{"capture-max", "cap on each captured body, e.g. 256KB or 1MB", func(s *proxy.Settings, v string) error {
+	{"capture-max", "cap on each captured body, e.g. 256KB or 1MB", func(s *api.Settings, v string) error {
 		n, err := parseSize(v)
 		if err != nil || n <= 0 {
 			return errors.New("want a size like 256KB or 1MB")
@@ -169,22 +173,22 @@ var settingsKeys = []struct {
 		s.CaptureMaxBytes = int(n)
 		return nil
 	}},
-	{"request-retention", "how long request records are kept, e.g. 30d, or forever", func(s *proxy.Settings, v string) (err error) {
+	{"request-retention", "how long request records are kept, e.g. 30d, or forever", func(s *api.Settings, v string) (err error) {
 		s.RequestMaxAge, err = parseRetention(v)
 		return err
 	}},
-	{"payload-retention", "how long captured payloads are kept, e.g. 7d, or forever", func(s *proxy.Settings, v string) (err error) {
+	{"payload-retention", "how long captured payloads are kept, e.g. 7d, or forever", func(s *api.Settings, v string) (err error) {
 		s.PayloadMaxAge, err = parseRetention(v)
 		return err
 	}},
-	{"quota-warnings", "warn when a window reaches these percents (and when its pace runs it out early): e.g. 75,90, or off", func(s *proxy.Settings, v string) error {
+	{"quota-warnings", "warn when a window reaches these percents (and when its pace runs it out early): e.g. 75,90, or off", func(s *api.Settings, v string) error {
 		if _, err := proxy.ParseQuotaWarnings(v); err != nil {
 			return err
 		}
 		s.QuotaWarnings = v
 		return nil
 	}},
-	{"max-db-size", "the database size cap, e.g. 500MB or 2GB, or none", func(s *proxy.Settings, v string) error {
+	{"max-db-size", "the database size cap, e.g. 500MB or 2GB, or none", func(s *api.Settings, v string) error {
 		if v == "none" || v == "off" {
 			s.MaxDBBytes = -1
 			return nil
@@ -218,11 +222,11 @@ Change one with 'sluice settings set KEY VALUE':
 ` + strings.Join(keys, "\n"),
 		Args: noArgs,
 		RunE: e.withEngine(func(ctx context.Context, eng Engine, _ []string) error {
-			st, err := settingsOf(ctx, eng)
+			st, err := eng.Settings(ctx)
 			if err != nil {
 				return err
 			}
-			ps, err := proxySettingsOf(ctx, eng)
+			ps, err := eng.ProxySettings(ctx)
 			if err != nil {
 				return err
 			}
@@ -252,7 +256,7 @@ Change one with 'sluice settings set KEY VALUE':
 			if i < 0 {
 				return usagef("no setting %q: want one of %s", args[0], settingNames())
 			}
-			st, err := settingsOf(ctx, eng)
+			st, err := eng.Settings(ctx)
 			if err != nil {
 				return err
 			}
@@ -281,18 +285,7 @@ func settingNames() string {
 	return strings.Join(n, ", ")
 }
 
-// settingsOf reads the settings with their error when the engine can say
-// (the control client's Settings returns the zero value on failure).
-func settingsOf(ctx context.Context, eng Engine) (proxy.Settings, error) {
-	if c, ok := eng.(interface {
-		SettingsContext(context.Context) (proxy.Settings, error)
-	}); ok {
-		return c.SettingsContext(ctx)
-	}
-	return eng.Settings(), nil
-}
-
-func printSettings(w io.Writer, s proxy.Settings) {
+func printSettings(w io.Writer, s api.Settings) {
 	capture := "off"
 	if s.Capture {
 		capture = "on"
@@ -302,7 +295,7 @@ func printSettings(w io.Writer, s proxy.Settings) {
 	fmt.Fprintf(w, "request-retention   %s\n", ageText(s.RequestMaxAge))
 	fmt.Fprintf(w, "payload-retention   %s\n", ageText(s.PayloadMaxAge))
 	fmt.Fprintf(w, "max-db-size         %s\n", capText(s.MaxDBBytes))
-	fmt.Fprintf(w, "quota-warnings      %s\n", cmp.Or(s.QuotaWarnings, proxy.DefaultQuotaWarnings))
+	fmt.Fprintf(w, "quota-warnings      %s\n", cmp.Or(s.QuotaWarnings, api.DefaultQuotaWarnings))
 }
 
 // parseRetention reads a max age: "30d", "12h", or "forever" (negative).

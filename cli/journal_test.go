@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluice-proxy/sluice/cli"
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -60,9 +61,9 @@ func TestKeysCreateThenRevokeThroughServe(t *testing.T) {
 		t.Fatalf("Bearer with the new key: %d, upstream %d", resp.StatusCode, uses(fake, keyA))
 	}
 
-	var keys []proxy.KeyView
+	var keys []api.KeyView
 	jsonOf(t, env, &keys, "keys", "list")
-	var laptop *proxy.KeyView
+	var laptop *api.KeyView
 	for i := range keys {
 		if keys[i].Name == "laptop" {
 			laptop = &keys[i]
@@ -106,7 +107,7 @@ func TestLogsUsageAndCleanupThroughServe(t *testing.T) {
 	if send(t, addr, key, "sess-1") != 200 {
 		t.Fatal("request failed")
 	}
-	var entries []proxy.LogEntry
+	var entries []api.LogEntry
 	eventually(t, "the request to be journaled", func() bool {
 		jsonOf(t, env, &entries, "logs")
 		return len(entries) == 1
@@ -116,14 +117,14 @@ func TestLogsUsageAndCleanupThroughServe(t *testing.T) {
 		t.Fatalf("logs --json: %+v", e)
 	}
 	for _, f := range [][]string{{"--model", "claude-test"}, {"--status", "2xx"}, {"--account", "a"}, {"--since", "1h"}, {"--session", "sess-1"}, {"--key", "logs"}} {
-		var got []proxy.LogEntry
+		var got []api.LogEntry
 		jsonOf(t, env, &got, append([]string{"logs"}, f...)...)
 		if len(got) != 1 {
 			t.Errorf("logs %v: %d entries, want 1", f, len(got))
 		}
 	}
 	for _, f := range [][]string{{"--status", "5xx"}, {"--model", "other"}, {"--key", "default"}} {
-		var none []proxy.LogEntry
+		var none []api.LogEntry
 		jsonOf(t, env, &none, append([]string{"logs"}, f...)...)
 		if len(none) != 0 {
 			t.Errorf("logs %v: %d entries, want 0", f, len(none))
@@ -148,7 +149,7 @@ func TestLogsUsageAndCleanupThroughServe(t *testing.T) {
 	if !strings.Contains(r.out, sendBody) || !strings.Contains(r.out, "chunk") {
 		t.Fatalf("logs show --payload has not the bodies: %q", r.out)
 	}
-	var d proxy.RequestDetail
+	var d api.RequestDetail
 	jsonOf(t, env, &d, "logs", "show", e.ID)
 	if d.ID != e.ID || d.InputTokens != e.InputTokens || d.Payload != nil {
 		t.Fatalf("logs show --json: %+v", d)
@@ -164,7 +165,7 @@ func TestLogsUsageAndCleanupThroughServe(t *testing.T) {
 	wantIn := int64(len(sendBody)/4 + 1) // what the fake reports for this body
 	checkUsage := func(when string) {
 		t.Helper()
-		var rep proxy.UsageReport
+		var rep api.UsageReport
 		jsonOf(t, env, &rep, "usage", "--by", "model")
 		if len(rep.Rows) != 1 || rep.Rows[0].Model != "claude-test" || rep.Rows[0].Requests != 1 ||
 			rep.Rows[0].InputTokens != wantIn || rep.Rows[0].OutputTokens != 6 {
@@ -198,7 +199,7 @@ func TestAuditDoctorSettingsThroughServe(t *testing.T) {
 	mustRun(t, env, "", "settings", "set", "capture", "on")
 	mustRun(t, env, "", "settings", "set", "request-retention", "14d")
 	mustRun(t, env, "", "settings", "set", "max-db-size", "1GB")
-	var st proxy.Settings
+	var st api.Settings
 	jsonOf(t, env, &st, "settings")
 	if !st.Capture || st.RequestMaxAge.Hours() != 14*24 || st.MaxDBBytes != 1<<30 {
 		t.Fatalf("settings after set: %+v", st)
@@ -241,7 +242,7 @@ func TestJournalAndKeysWithoutOwner(t *testing.T) {
 	if send(t, addr, first, "") != 200 {
 		t.Fatal("the first key did not work")
 	}
-	var entries []proxy.LogEntry
+	var entries []api.LogEntry
 	eventually(t, "the request to be journaled", func() bool {
 		jsonOf(t, env, &entries, "logs")
 		return len(entries) == 1
@@ -256,12 +257,12 @@ func TestJournalAndKeysWithoutOwner(t *testing.T) {
 		t.Fatalf("logs show without an owner: %q", out)
 	}
 	createKey(t, env, "offline")
-	var keys []proxy.KeyView
+	var keys []api.KeyView
 	jsonOf(t, env, &keys, "keys", "list")
 	if len(keys) != 2 || keys[0].Name != "default" || keys[1].Name != "offline" {
 		t.Fatalf("keys list without an owner: %+v", keys)
 	}
-	var rep proxy.UsageReport
+	var rep api.UsageReport
 	jsonOf(t, env, &rep, "usage", "--by", "account")
 	if len(rep.Rows) != 1 || rep.Rows[0].AccountName != "a" || rep.Total.Requests != 1 {
 		t.Fatalf("usage without an owner: %+v", rep)
@@ -313,7 +314,7 @@ func TestLogsFollow(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("want one line per request, got %q", out.String())
 	}
-	var e proxy.LogEntry
+	var e api.LogEntry
 	if err := json.Unmarshal([]byte(lines[0]), &e); err != nil || e.Session != "first" {
 		t.Fatalf("first line: %v %+v", err, e)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // keyFlags are the scope and limit flags shared by `keys create` and
@@ -34,7 +35,7 @@ func (k *keyFlags) register(fs *pflag.FlagSet) {
 }
 
 // apply sets the flags the user gave over o (all of them when all is set).
-func (k *keyFlags) apply(fs *pflag.FlagSet, o *proxy.KeyOptions) error {
+func (k *keyFlags) apply(fs *pflag.FlagSet, o *api.KeyOptions) error {
 	if k.rpm < 0 || k.concurrent < 0 || k.dailyCost < 0 || math.IsNaN(k.dailyCost) {
 		return usagef("--rpm, --concurrent and --daily-cost must not be negative")
 	}
@@ -73,7 +74,7 @@ A key is shown once, when it is created; Sluice keeps only a salted digest.`,
 		Short: "Create a client key and print it once",
 		Args:  exactArgs("NAME"),
 		RunE: e.withEngineCmd(func(ctx context.Context, c *cobra.Command, eng Engine, args []string) error {
-			o := proxy.KeyOptions{Name: args[0]}
+			o := api.KeyOptions{Name: args[0]}
 			if err := cf.apply(c.Flags(), &o); err != nil {
 				return err
 			}
@@ -100,11 +101,15 @@ A key is shown once, when it is created; Sluice keeps only a salted digest.`,
 			}
 			if jsonOut {
 				if ks == nil {
-					ks = []proxy.KeyView{}
+					ks = []api.KeyView{}
 				}
 				return writeJSON(e.io.Out, ks)
 			}
-			printKeys(e.io.Out, ks, eng.RequireKey())
+			required, err := eng.RequireKey(ctx)
+			if err != nil {
+				return err
+			}
+			printKeys(e.io.Out, ks, required)
 			return nil
 		}),
 	}
@@ -121,11 +126,11 @@ A key is shown once, when it is created; Sluice keeps only a salted digest.`,
 			if err != nil {
 				return err
 			}
-			var o proxy.KeyOptions
+			var o api.KeyOptions
 			found := false
 			for _, k := range ks {
 				if k.Name == args[0] && !k.Revoked {
-					o = proxy.KeyOptions{Name: k.Name, Accounts: k.Accounts, RPM: k.RPM, MaxConcurrent: k.MaxConcurrent, DailyCostMicros: k.DailyCostMicros}
+					o = api.KeyOptions{Name: k.Name, Accounts: k.Accounts, RPM: k.RPM, MaxConcurrent: k.MaxConcurrent, DailyCostMicros: k.DailyCostMicros}
 					found = true
 				}
 			}
@@ -155,7 +160,7 @@ A key is shown once, when it is created; Sluice keeps only a salted digest.`,
 			Short: "Revoke a key at once (requests with it get 401 from now on)",
 			Args:  exactArgs("NAME"),
 			RunE: e.withEngine(func(ctx context.Context, eng Engine, args []string) error {
-				if err := eng.RevokeKey(ctx, args[0]); errors.Is(err, proxy.ErrKeyNotFound) {
+				if err := eng.RevokeKey(ctx, args[0]); errors.Is(err, api.ErrKeyNotFound) {
 					return fmt.Errorf("%w (see `sluice keys list`; revoked keys cannot be revoked again)", err)
 				} else if err != nil {
 					return err
@@ -226,7 +231,7 @@ func printKeyUse(w io.Writer, url, secret string) {
 	fmt.Fprintln(w, "Other clients send it as the x-api-key header or as Authorization: Bearer.")
 }
 
-func printKeys(w io.Writer, ks []proxy.KeyView, required bool) {
+func printKeys(w io.Writer, ks []api.KeyView, required bool) {
 	if len(ks) == 0 {
 		fmt.Fprintln(w, "No client keys. Create one with `sluice keys create NAME`.")
 	} else {
@@ -253,7 +258,7 @@ func printKeys(w io.Writer, ks []proxy.KeyView, required bool) {
 }
 
 // keyLimits is e.g. "60 rpm, 2 concurrent, $5.00/day" or "no limits".
-func keyLimits(k proxy.KeyView) string {
+func keyLimits(k api.KeyView) string {
 	var p []string
 	if k.RPM > 0 {
 		p = append(p, fmt.Sprintf("%d rpm", k.RPM))

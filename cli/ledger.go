@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // shareText is a window share for people: "5h 3.0 %, 7d 0.4 %", with
@@ -50,7 +50,7 @@ func windowOrder(a, b string) int {
 }
 
 // printPace prints the pool's runway and the quota warnings in force.
-func printPace(w io.Writer, st proxy.Status) {
+func printPace(w io.Writer, st api.Status) {
 	for _, r := range st.Runway {
 		what := "the pool"
 		if r.Family != "" {
@@ -70,7 +70,7 @@ func printPace(w io.Writer, st proxy.Status) {
 // withLedger adds to an account's status line the session's share of its
 // 5-hour window and the pool's runway, when known:
 // "personal · 5h 41% (this session 3 %) (resets 15:04) · ... · runs out 15:40".
-func withLedger(parts []string, v proxy.StatuslineView) []string {
+func withLedger(parts []string, v api.StatuslineView) []string {
 	if v.HasShare {
 		for i, p := range parts {
 			if rest, ok := strings.CutPrefix(p, "5h "); ok {

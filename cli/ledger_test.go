@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/vault/oauthtest"
 )
 
 // sessionShares reads `sluice usage --by session --json` as session -> 5h share.
-func sessionShares(t *testing.T, env map[string]string) (map[string]float64, proxy.UsageReport) {
+func sessionShares(t *testing.T, env map[string]string) (map[string]float64, api.UsageReport) {
 	t.Helper()
-	var rep proxy.UsageReport
+	var rep api.UsageReport
 	jsonOf(t, env, &rep, "usage", "--by", "session")
 	out := map[string]float64{}
 	for _, r := range rep.Rows {
@@ -56,7 +56,7 @@ func TestUsageBySessionShowsEachSessionsShareOfTheWindow(t *testing.T) {
 		}
 	}
 	var shares map[string]float64
-	var rep proxy.UsageReport
+	var rep api.UsageReport
 	eventually(t, "four requests with shares in the journal", func() bool {
 		shares, rep = sessionShares(t, env)
 		return len(shares) == 2
@@ -94,7 +94,7 @@ func TestUsageBySessionShowsEachSessionsShareOfTheWindow(t *testing.T) {
 		t.Errorf("after a reset sess-c has %v of the window, want 0.01", shares["sess-c"])
 	}
 	// Grouped by key, the key's share is every session's.
-	var byKey proxy.UsageReport
+	var byKey api.UsageReport
 	jsonOf(t, env, &byKey, "usage", "--by", "key")
 	if len(byKey.Rows) != 1 || byKey.Rows[0].KeyName != "ledger" || !about(byKey.Rows[0].WindowShare["5h"], 0.05) {
 		t.Errorf("usage --by key: %+v", byKey.Rows)
@@ -115,7 +115,7 @@ func TestAPIKeyAccountsHaveNoWindowShare(t *testing.T) {
 			t.Fatal("request failed")
 		}
 	}
-	var rep proxy.UsageReport
+	var rep api.UsageReport
 	eventually(t, "the requests in the journal", func() bool {
 		jsonOf(t, env, &rep, "usage", "--by", "session")
 		return len(rep.Rows) == 1 && rep.Rows[0].Requests == 2

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // limitCmds are the accounts subcommands for limits (issue 10).
@@ -86,7 +86,7 @@ none has plan headroom left, instead of being billed silently.`,
 
 // accountHint says where to find account names when one was not found.
 func accountHint(err error) error {
-	if errors.Is(err, proxy.ErrNoSuchAccount) {
+	if errors.Is(err, api.ErrNoSuchAccount) {
 		return fmt.Errorf("%w (see `sluice accounts list`)", err)
 	}
 	return err
@@ -94,9 +94,9 @@ func accountHint(err error) error {
 
 // limitWindows returns every window known for an account, account-wide
 // ones first: the one place that decides which windows the CLI shows.
-func limitWindows(v proxy.AccountView) []proxy.Window {
+func limitWindows(v api.AccountView) []api.Window {
 	ws := slices.Clone(v.Windows)
-	slices.SortStableFunc(ws, func(a, b proxy.Window) int {
+	slices.SortStableFunc(ws, func(a, b api.Window) int {
 		return strings.Compare(a.Scope, b.Scope) // "" (account-wide) first
 	})
 	return ws
@@ -104,7 +104,7 @@ func limitWindows(v proxy.AccountView) []proxy.Window {
 
 // windowLabel names a window as the headers and the usage endpoint do
 // ("5h", "7d", "7d_oi"), else by its kind and scope.
-func windowLabel(w proxy.Window) string {
+func windowLabel(w api.Window) string {
 	if w.Name != "" {
 		return w.Name
 	}
@@ -115,7 +115,7 @@ func windowLabel(w proxy.Window) string {
 }
 
 // windowsText is e.g. "5h 42% · 7d 13% · 7d_oi 80% rejected", "-" if none.
-func windowsText(v proxy.AccountView) string {
+func windowsText(v api.AccountView) string {
 	var parts []string
 	for _, w := range limitWindows(v) {
 		p := windowLabel(w) + " " + percent(w)

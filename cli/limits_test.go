@@ -4,14 +4,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
 // accountNamed reads one account through `sluice accounts list --json`.
-func accountNamed(t *testing.T, env map[string]string, name string) proxy.AccountView {
+func accountNamed(t *testing.T, env map[string]string, name string) api.AccountView {
 	t.Helper()
-	var views []proxy.AccountView
+	var views []api.AccountView
 	jsonOf(t, env, &views, "accounts", "list")
 	for _, v := range views {
 		if v.Name == name {
@@ -19,7 +19,7 @@ func accountNamed(t *testing.T, env map[string]string, name string) proxy.Accoun
 		}
 	}
 	t.Fatalf("no account %s in %+v", name, views)
-	return proxy.AccountView{}
+	return api.AccountView{}
 }
 
 // plan-guard, clear-limit and headroom given on the command line change
@@ -79,7 +79,7 @@ func TestLimitControlsReachTheRunningEngine(t *testing.T) {
 	var st struct {
 		Windows []struct {
 			Account string
-			Windows []proxy.Window
+			Windows []api.Window
 		}
 	}
 	jsonOf(t, env, &st, "status")

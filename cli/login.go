@@ -10,8 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sluice-proxy/sluice/proxy"
-	"github.com/sluice-proxy/sluice/vault"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // termsNotice is shown once, before the first subscription login.
@@ -58,18 +57,18 @@ redirect on a loopback port. Where the browser cannot reach this machine
 // may be another process: start (the URL), then finish (the pasted code,
 // or the wait for the browser's redirect).
 func (e *env) login(ctx context.Context, eng Engine, name string, l loginFlags) error {
-	mode := vault.Mode(l.mode)
-	if mode != vault.ModeMax && mode != vault.ModeConsole {
+	mode := api.Mode(l.mode)
+	if mode != api.ModeMax && mode != api.ModeConsole {
 		return usagef("--mode must be max or console, not %q", l.mode)
 	}
-	if mode == vault.ModeMax && !l.reauth {
+	if mode == api.ModeMax && !l.reauth {
 		if show, err := eng.ShowOnce(ctx, "subscription-terms"); err != nil {
 			return err
 		} else if show {
 			fmt.Fprint(e.io.Err, termsNotice+"\n")
 		}
 	}
-	t, err := eng.LoginStart(ctx, proxy.LoginStartRequest{Name: name, Mode: mode, Reauth: l.reauth, Paste: l.paste})
+	t, err := eng.LoginStart(ctx, api.LoginStartRequest{Name: name, Mode: mode, Reauth: l.reauth, Paste: l.paste})
 	if err != nil {
 		return err
 	}
@@ -84,8 +83,7 @@ func (e *env) login(ctx context.Context, eng Engine, name string, l loginFlags) 
 		fmt.Fprintln(e.io.Err, "After signing in, copy the code shown (code#state) and paste it here:")
 		line, err := bufio.NewReader(e.io.In).ReadString('\n')
 		if err != nil && line == "" {
-			eng.LoginCancel(t.ID)
-			return fmt.Errorf("read the pasted code: %w", err)
+			return errors.Join(fmt.Errorf("read the pasted code: %w", err), eng.LoginCancel(context.WithoutCancel(ctx), t.ID))
 		}
 		code = strings.TrimSpace(line)
 	} else {

@@ -16,7 +16,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/sluice-proxy/sluice/cli"
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/vault/oauthtest"
 )
@@ -80,7 +80,7 @@ func TestLoginThroughBrowserThenForwardWithBearer(t *testing.T) {
 		t.Fatalf("second login: %d notice again=%v %s", r.code, strings.Contains(r.err, "Anthropic's terms"), r.err)
 	}
 	r = sluice(t, env, "", "accounts", "list", "--json")
-	var views []proxy.AccountView
+	var views []api.AccountView
 	if err := json.Unmarshal([]byte(r.out), &views); err != nil || len(views) != 2 || views[0].Kind != "oauth" {
 		t.Fatalf("accounts after login: %v %s", err, r.out)
 	}
@@ -92,7 +92,7 @@ func TestLoginThroughBrowserThenForwardWithBearer(t *testing.T) {
 		t.Fatalf("reauth: %s", r.err)
 	}
 	r = sluice(t, env, "", "accounts", "list", "--json")
-	var after []proxy.AccountView
+	var after []api.AccountView
 	_ = json.Unmarshal([]byte(r.out), &after)
 	if len(after) != 2 || after[0].ID != views[0].ID {
 		t.Fatalf("reauth changed the account: %+v vs %+v", after, views)
@@ -209,9 +209,9 @@ func TestImportCCFlare(t *testing.T) {
 		t.Fatalf("second import not idempotent: %d %s", r.code, r.out)
 	}
 	r = sluice(t, env, "", "accounts", "list", "--json")
-	var views []proxy.AccountView
+	var views []api.AccountView
 	_ = json.Unmarshal([]byte(r.out), &views)
-	got := map[string]proxy.AccountView{}
+	got := map[string]api.AccountView{}
 	for _, v := range views {
 		got[v.Name] = v
 	}

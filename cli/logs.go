@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
 
@@ -22,7 +22,7 @@ const followInterval = time.Second
 
 func (e *env) logsCmd() *cobra.Command {
 	var (
-		f       proxy.LogFilter
+		f       api.LogFilter
 		since   string
 		jsonOut bool
 		follow  bool
@@ -100,8 +100,8 @@ first) until interrupted; with --json each one is a JSON line.`,
 
 // follow prints the first page oldest first, then polls for newer records
 // until ctx ends.
-func (e *env) follow(ctx context.Context, eng Engine, f proxy.LogFilter, p proxy.LogPage, jsonOut bool) error {
-	show := func(es []proxy.LogEntry) {
+func (e *env) follow(ctx context.Context, eng Engine, f api.LogFilter, p api.LogPage, jsonOut bool) error {
+	show := func(es []api.LogEntry) {
 		es = slices.Clone(es)
 		slices.Reverse(es)
 		if jsonOut {
@@ -139,15 +139,15 @@ func (e *env) follow(ctx context.Context, eng Engine, f proxy.LogFilter, p proxy
 	}
 }
 
-func printLogs(w io.Writer, es []proxy.LogEntry, header bool) {
+func printLogs(w io.Writer, es []api.LogEntry, header bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if header {
 		fmt.Fprintln(tw, "TIME\tID\tACCOUNT\tMODEL\tSTATUS\tIN/OUT TOKENS\tCOST\tDURATION\tERROR")
 	}
 	for _, en := range es {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d/%d\t$%.4f\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d/%d\t%s\t%s\t%s\n",
 			en.Time.Local().Format(time.DateTime), en.ID, orDash(en.AccountName), orDash(en.Model), en.Status,
-			en.InputTokens, en.OutputTokens, float64(en.CostMicros)/1e6, en.Duration.Round(time.Millisecond), en.Error)
+			en.InputTokens, en.OutputTokens, costText(en.CostMicros, en.Unpriced, "%.4f"), en.Duration.Round(time.Millisecond), en.Error)
 	}
 	_ = tw.Flush()
 }
@@ -160,7 +160,7 @@ func (e *env) logsShowCmd() *cobra.Command {
 		Args:  exactArgs("ID"),
 		RunE: e.withEngine(func(ctx context.Context, eng Engine, args []string) error {
 			d, err := eng.Request(ctx, args[0])
-			if errors.Is(err, proxy.ErrNoSuchRequest) {
+			if errors.Is(err, api.ErrNoSuchRequest) {
 				return fmt.Errorf("no request %q in the journal (it may have been cleaned up): see `sluice logs`", args[0])
 			}
 			if err != nil {
@@ -200,7 +200,7 @@ func keyLabel(ctx context.Context, eng Engine, id string) string {
 	return id
 }
 
-func printRequest(w io.Writer, d proxy.RequestDetail, key string, payload bool) {
+func printRequest(w io.Writer, d api.RequestDetail, key string, payload bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k string, v any) {
 		if s := fmt.Sprint(v); s != "" && s != "0" && s != "0s" {
@@ -222,7 +222,7 @@ func printRequest(w io.Writer, d proxy.RequestDetail, key string, payload bool) 
 	row("Output tokens", d.OutputTokens)
 	row("Cache read", d.CacheRead)
 	row("Cache write", d.CacheCreate)
-	row("Cost", fmt.Sprintf("$%.6f", float64(d.CostMicros)/1e6))
+	row("Cost", costText(d.CostMicros, d.Unpriced, "%.6f"))
 	row("Ended", d.EndReason)
 	row("Lane", d.Lane)
 	row("Error", d.Error)
@@ -267,7 +267,7 @@ it keeps its entries as long as the request retention setting says, and
 at least 90 days. --older-than 0s deletes every record.`,
 		Args: noArgs,
 		RunE: e.withEngine(func(ctx context.Context, eng Engine, _ []string) error {
-			o := proxy.CleanupOptions{OlderThan: -1}
+			o := api.CleanupOptions{OlderThan: -1}
 			if olderThan != "" {
 				d, err := parseAge(olderThan)
 				if err != nil {
@@ -296,7 +296,7 @@ at least 90 days. --older-than 0s deletes every record.`,
 
 func (e *env) usageCmd() *cobra.Command {
 	var (
-		q       proxy.UsageQuery
+		q       api.UsageQuery
 		since   string
 		by      string
 		jsonOut bool
@@ -335,7 +335,7 @@ accounts have per-minute buckets, not windows, and get no share ("-").
 			}
 			if jsonOut {
 				if rep.Rows == nil {
-					rep.Rows = []proxy.UsageRow{}
+					rep.Rows = []api.UsageRow{}
 				}
 				return writeJSON(e.io.Out, rep)
 			}
@@ -354,16 +354,17 @@ accounts have per-minute buckets, not windows, and get no share ("-").
 	return cmd
 }
 
-func printUsage(w io.Writer, rep proxy.UsageReport, by []string) {
+func printUsage(w io.Writer, rep api.UsageReport, by []string) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	head := make([]string, 0, len(by)+7)
 	for _, b := range by {
 		head = append(head, strings.ToUpper(b))
 	}
 	fmt.Fprintln(tw, strings.Join(append(head, "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "COST", "WINDOW SHARE"), "\t"))
-	line := func(cols []string, t proxy.UsageRow) {
+	line := func(cols []string, t api.UsageRow) {
 		fmt.Fprintf(tw, "%s%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", strings.Join(cols, ""), t.Requests, t.Errors,
-			t.InputTokens, t.OutputTokens, t.CacheRead, t.CacheCreate, dollars(t.CostMicros), shareText(t.WindowShare, t.ShareEstimate))
+			t.InputTokens, t.OutputTokens, t.CacheRead, t.CacheCreate, unpricedOr(t.Unpriced, dollars(t.CostMicros)),
+			shareText(t.WindowShare, t.ShareEstimate))
 	}
 	for _, r := range rep.Rows {
 		var cols []string
@@ -394,8 +395,9 @@ func printUsage(w io.Writer, rep proxy.UsageReport, by []string) {
 	if len(by) > 0 {
 		total[0] = "TOTAL\t"
 	}
-	line(total, proxy.UsageRow{UsageRow: journal.UsageRow{Totals: rep.Total}})
+	line(total, api.UsageRow{UsageRow: journal.UsageRow{Totals: rep.Total}})
 	_ = tw.Flush()
+	fmt.Fprintln(w, "Costs are list prices (sluice prices); on subscription accounts they are API-equivalent value, not a bill.")
 }
 
 // parseAge reads a period: "30d", a Go duration ("12h", "0s") or "0".

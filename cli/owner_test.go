@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluice-proxy/sluice/cli"
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/vault"
 )
@@ -57,7 +58,7 @@ func startOwner(t *testing.T, env map[string]string) (string, func()) {
 			}
 		}
 	}
-	var st proxy.Status
+	var st api.Status
 	eventually(t, "serve to answer on its control socket", func() bool {
 		select {
 		case r := <-done:
@@ -145,7 +146,7 @@ func TestCLIChangesReachTheRunningEngine(t *testing.T) {
 		t.Fatalf("resume did not take effect: b %d", uses(fake, keyB))
 	}
 
-	var views []proxy.AccountView
+	var views []api.AccountView
 	_ = json.Unmarshal([]byte(mustRun("", "accounts", "list", "--json").out), &views)
 	idB := ""
 	for _, v := range views {
@@ -177,9 +178,9 @@ func TestCLIChangesReachTheRunningEngine(t *testing.T) {
 	}
 	// The journal writes records asynchronously: the last requests may
 	// reach today's count a moment after their answers.
-	var st proxy.Status
+	var st api.Status
 	eventually(t, "status after proxy off counts the 7 requests", func() bool {
-		st = proxy.Status{}
+		st = api.Status{}
 		r := sluice(t, env, "", "status", "--json")
 		return json.Unmarshal([]byte(r.out), &st) == nil && st.RequestsToday >= 7
 	})
@@ -205,7 +206,7 @@ func TestSessionsAndStatusline(t *testing.T) {
 	if send(t, addr, key, session) != 200 || send(t, addr, key, session) != 200 {
 		t.Fatal("requests failed")
 	}
-	var ss []proxy.SessionView
+	var ss []api.SessionView
 	eventually(t, "the session to be listed", func() bool {
 		r := sluice(t, env, "", "sessions", "--json")
 		return json.Unmarshal([]byte(r.out), &ss) == nil && len(ss) == 1 && ss[0].Requests == 2
@@ -258,7 +259,7 @@ func (d *desktop) ui() cli.Desktop {
 			defer stop()
 			close(d.ready)
 			for e := range events {
-				if e.Kind == proxy.EventShowWindow {
+				if e.Kind == api.EventShowWindow {
 					close(d.shown)
 					return nil
 				}

@@ -9,20 +9,20 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // proxySettingKeys are the proxy settings `sluice settings set` changes;
 // the engine applies them to the next request.
 var proxySettingKeys = []struct {
 	key, help string
-	set       func(*proxy.ProxySettings, string) error
+	set       func(*api.ProxySettings, string) error
 }{
-	{proxy.SettingStrategy, "how accounts are picked: " + strings.Join(proxy.StrategyNames(), ", "), func(p *proxy.ProxySettings, v string) error {
+	{api.SettingStrategy, "how accounts are picked: " + strings.Join(api.StrategyNames(), ", "), func(p *api.ProxySettings, v string) error {
 		p.Strategy = v
 		return nil
 	}},
-	{proxy.SettingSessionWindow, "how long a client session keeps its account, e.g. 5h or 30m", func(p *proxy.ProxySettings, v string) error {
+	{api.SettingSessionWindow, "how long a client session keeps its account, e.g. 5h or 30m", func(p *api.ProxySettings, v string) error {
 		d, err := parseAge(v)
 		if err != nil || d <= 0 {
 			return errors.New("want a duration like 5h or 30m")
@@ -30,15 +30,15 @@ var proxySettingKeys = []struct {
 		p.SessionWindow = d
 		return nil
 	}},
-	{proxy.SettingRetries, fmt.Sprintf("retries of a 5xx or unsent request, 0 to %d", proxy.MaxRetryAttempts), func(p *proxy.ProxySettings, v string) error {
+	{api.SettingRetries, fmt.Sprintf("retries of a 5xx or unsent request, 0 to %d", api.MaxRetryAttempts), func(p *api.ProxySettings, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return fmt.Errorf("want a whole number from 0 to %d", proxy.MaxRetryAttempts)
+			return fmt.Errorf("want a whole number from 0 to %d", api.MaxRetryAttempts)
 		}
 		p.RetryAttempts = n
 		return nil
 	}},
-	{proxy.SettingRetryDelay, "the first retry's delay (then doubled), e.g. 1s or 500ms", func(p *proxy.ProxySettings, v string) error {
+	{api.SettingRetryDelay, "the first retry's delay (then doubled), e.g. 1s or 500ms", func(p *api.ProxySettings, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return errors.New("want a duration like 1s or 500ms")
@@ -46,14 +46,14 @@ var proxySettingKeys = []struct {
 		p.RetryDelay = d
 		return nil
 	}},
-	{proxy.SettingAllowedOrigins, "browser origins allowed to call the proxy, comma-separated (http://localhost:3000,...), or none", func(p *proxy.ProxySettings, v string) error {
+	{api.SettingAllowedOrigins, "browser origins allowed to call the proxy, comma-separated (http://localhost:3000,...), or none", func(p *api.ProxySettings, v string) error {
 		p.AllowedOrigins = nil
 		if strings.EqualFold(v, "none") {
 			return nil
 		}
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSpace(o); o != "" {
-				if _, err := proxy.ParseOrigin(o); err != nil {
+				if _, err := api.ParseOrigin(o); err != nil {
 					return err
 				}
 				p.AllowedOrigins = append(p.AllowedOrigins, o)
@@ -76,25 +76,13 @@ func proxySettingKey(key string) int {
 // allSettings is what `sluice settings --json` prints: the journal
 // settings and the proxy settings side by side, in one object.
 type allSettings struct {
-	proxy.Settings
-	proxy.ProxySettings
-}
-
-// proxySettingsOf reads the proxy settings with their error when the
-// engine can say (the control client's ProxySettings returns the zero
-// value on failure).
-func proxySettingsOf(ctx context.Context, eng Engine) (proxy.ProxySettings, error) {
-	if c, ok := eng.(interface {
-		ProxySettingsContext(context.Context) (proxy.ProxySettings, error)
-	}); ok {
-		return c.ProxySettingsContext(ctx)
-	}
-	return eng.ProxySettings(), nil
+	api.Settings
+	api.ProxySettings
 }
 
 // setProxySetting changes one proxy setting and prints them all.
 func setProxySetting(ctx context.Context, w io.Writer, eng Engine, i int, value string) error {
-	ps, err := proxySettingsOf(ctx, eng)
+	ps, err := eng.ProxySettings(ctx)
 	if err != nil {
 		return err
 	}
@@ -108,24 +96,24 @@ func setProxySetting(ctx context.Context, w io.Writer, eng Engine, i int, value 
 	if err := eng.UpdateProxySettings(ctx, ps); err != nil {
 		return err
 	}
-	if ps, err = proxySettingsOf(ctx, eng); err != nil {
+	if ps, err = eng.ProxySettings(ctx); err != nil {
 		return err
 	}
 	printProxySettings(w, ps)
 	return nil
 }
 
-func printProxySettings(w io.Writer, ps proxy.ProxySettings) {
+func printProxySettings(w io.Writer, ps api.ProxySettings) {
 	origins := strings.Join(ps.AllowedOrigins, ",")
 	if origins == "" {
 		origins = "none"
 	}
 	for _, r := range [][2]string{
-		{proxy.SettingStrategy, ps.Strategy},
-		{proxy.SettingSessionWindow, proxy.ShortDuration(ps.SessionWindow)},
-		{proxy.SettingRetries, strconv.Itoa(ps.RetryAttempts)},
-		{proxy.SettingRetryDelay, ps.RetryDelay.String()},
-		{proxy.SettingAllowedOrigins, origins},
+		{api.SettingStrategy, ps.Strategy},
+		{api.SettingSessionWindow, api.ShortDuration(ps.SessionWindow)},
+		{api.SettingRetries, strconv.Itoa(ps.RetryAttempts)},
+		{api.SettingRetryDelay, ps.RetryDelay.String()},
+		{api.SettingAllowedOrigins, origins},
 	} {
 		line := fmt.Sprintf("%-19s %s", r[0], r[1])
 		if by := ps.Fixed[r[0]]; by != "" {

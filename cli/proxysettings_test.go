@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/cli"
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -66,7 +66,7 @@ func TestProxySettingsThroughServe(t *testing.T) {
 			t.Errorf("settings --help does not list %s:\n%s", k, help)
 		}
 	}
-	for _, s := range proxy.StrategyNames() {
+	for _, s := range api.StrategyNames() {
 		if !strings.Contains(help, s) {
 			t.Errorf("settings --help does not name the strategy %s", s)
 		}
@@ -116,8 +116,8 @@ func TestProxySettingsThroughServe(t *testing.T) {
 	}
 
 	var all struct {
-		proxy.Settings
-		proxy.ProxySettings
+		api.Settings
+		api.ProxySettings
 	}
 	jsonOf(t, env, &all, "settings", "--json")
 	if all.Strategy != "round-robin" || all.SessionWindow != 90*time.Minute || all.RetryAttempts != 2 ||
@@ -171,7 +171,7 @@ func TestServeStrategyFlagFixesIt(t *testing.T) {
 		}
 	}()
 	eventually(t, "serve to answer on its control socket", func() bool {
-		var st proxy.Status
+		var st api.Status
 		r := sluice(t, env, "", "status", "--json")
 		return r.code == 0 && json.Unmarshal([]byte(r.out), &st) == nil && st.ProxyRunning
 	})

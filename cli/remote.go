@@ -7,27 +7,29 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 // Engine is what commands need of the engine. Both the running owner's
 // control client (*control.Client) and an engine this process opens
-// (*proxy.Service) satisfy it, so each command is written once.
+// (control.Local) satisfy it, so each command is written once; every
+// call can fail and says so.
 type Engine interface {
-	Accounts(ctx context.Context) ([]proxy.AccountView, error)
-	AddAPIKey(ctx context.Context, name, key string) (proxy.AccountView, error)
+	Accounts(ctx context.Context) ([]api.AccountView, error)
+	AddAPIKey(ctx context.Context, name, key string) (api.AccountView, error)
 	RemoveAccount(ctx context.Context, name string) error
 	PauseAccount(ctx context.Context, name string) error
 	ResumeAccount(ctx context.Context, name string) error
 	SetPriority(ctx context.Context, name string, priority int) error
 	RenameAccount(ctx context.Context, oldName, newName string) error
-	LoginStart(ctx context.Context, req proxy.LoginStartRequest) (proxy.LoginTicket, error)
-	LoginFinish(ctx context.Context, id, code string) (proxy.AccountView, error)
-	LoginCancel(id string)
+	LoginStart(ctx context.Context, req api.LoginStartRequest) (api.LoginTicket, error)
+	LoginFinish(ctx context.Context, id, code string) (api.AccountView, error)
+	LoginCancel(ctx context.Context, id string) error
 	StartProxy(ctx context.Context) error
 	StopProxy(ctx context.Context) error
-	Status(ctx context.Context) (proxy.Status, error)
-	Sessions() []proxy.SessionView
+	Status(ctx context.Context) (api.Status, error)
+	Sessions(ctx context.Context) ([]api.SessionView, error)
 	ShowOnce(ctx context.Context, key string) (bool, error)
 	ImportCCFlare(ctx context.Context, path string) (proxy.ImportReport, error)
 
@@ -37,31 +39,31 @@ type Engine interface {
 	SetPlanGuard(ctx context.Context, name string, on bool) error
 
 	// Client keys (issue 8).
-	Keys(ctx context.Context) ([]proxy.KeyView, error)
-	CreateKey(ctx context.Context, o proxy.KeyOptions) (proxy.KeyView, string, error)
-	UpdateKey(ctx context.Context, name string, o proxy.KeyOptions) (proxy.KeyView, error)
+	Keys(ctx context.Context) ([]api.KeyView, error)
+	CreateKey(ctx context.Context, o api.KeyOptions) (api.KeyView, string, error)
+	UpdateKey(ctx context.Context, name string, o api.KeyOptions) (api.KeyView, error)
 	RevokeKey(ctx context.Context, name string) error
-	FirstKey() (proxy.KeyView, string, bool)
-	RequireKey() bool
+	FirstKey(ctx context.Context) (api.KeyView, string, bool, error)
+	RequireKey(ctx context.Context) (bool, error)
 	SetRequireKey(ctx context.Context, on bool) error
 
 	// The journal (issue 9).
-	Logs(ctx context.Context, f proxy.LogFilter) (proxy.LogPage, error)
-	Request(ctx context.Context, id string) (proxy.RequestDetail, error)
-	Usage(ctx context.Context, q proxy.UsageQuery) (proxy.UsageReport, error)
-	Cleanup(ctx context.Context, o proxy.CleanupOptions) (proxy.CleanupResult, error)
-	Audit(ctx context.Context, f proxy.AuditFilter) (proxy.AuditPage, error)
+	Logs(ctx context.Context, f api.LogFilter) (api.LogPage, error)
+	Request(ctx context.Context, id string) (api.RequestDetail, error)
+	Usage(ctx context.Context, q api.UsageQuery) (api.UsageReport, error)
+	Cleanup(ctx context.Context, o api.CleanupOptions) (api.CleanupResult, error)
+	Audit(ctx context.Context, f api.AuditFilter) (api.AuditPage, error)
 	Doctor(ctx context.Context, compact bool) (proxy.DoctorReport, error)
-	Settings() proxy.Settings
-	UpdateSettings(ctx context.Context, st proxy.Settings) (proxy.Settings, error)
+	Settings(ctx context.Context) (api.Settings, error)
+	UpdateSettings(ctx context.Context, st api.Settings) (api.Settings, error)
 
 	// Proxy settings (issue 11): strategy, session window, retries, origins.
-	ProxySettings() proxy.ProxySettings
-	UpdateProxySettings(ctx context.Context, ps proxy.ProxySettings) error
+	ProxySettings(ctx context.Context) (api.ProxySettings, error)
+	UpdateProxySettings(ctx context.Context, ps api.ProxySettings) error
 }
 
 var (
-	_ Engine = (*proxy.Service)(nil)
+	_ Engine = control.Local{}
 	_ Engine = (*control.Client)(nil)
 )
 
@@ -77,7 +79,7 @@ func (e *env) engine(ctx context.Context) (Engine, func(), error) {
 	for {
 		c, err := control.Dial(e.set.DataDir)
 		if err == nil {
-			return c, c.Close, nil
+			return c, func() { _ = c.Close() }, nil
 		}
 		if !errors.Is(err, control.ErrNotRunning) {
 			return nil, nil, err
@@ -102,8 +104,9 @@ func (e *env) engine(ctx context.Context) (Engine, func(), error) {
 			_ = lk.Release()
 			return nil, nil, err
 		}
-		e.firstKeyNotice(eng.Service, e.proxyURL(ctx, eng.Service))
-		return eng.Service, func() {
+		local := control.NewLocal(eng.Service)
+		e.firstKeyNotice(ctx, local, e.proxyURL(ctx, local))
+		return local, func() {
 			_ = eng.Close(context.WithoutCancel(ctx))
 			_ = lk.Release()
 		}, nil

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/sluice-proxy/sluice/cli"
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
@@ -82,9 +82,9 @@ func TestSmallCostsAreNotShownAsZero(t *testing.T) {
 		t.Fatalf("request: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	var st proxy.Status
+	var st api.Status
 	eventually(t, "today's cost", func() bool {
-		st = proxy.Status{}
+		st = api.Status{}
 		return json.Unmarshal([]byte(sluice(t, env, "", "status", "--json").out), &st) == nil && st.CostTodayMicros > 0
 	})
 	if st.CostTodayMicros >= 5000 {

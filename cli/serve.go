@@ -79,7 +79,7 @@ func (e *env) serve(ctx context.Context) error {
 	if h.UsableAccounts == 0 {
 		fmt.Fprintln(e.io.Err, "No usable account yet: add one with `sluice accounts add-key NAME` (key on stdin).")
 	}
-	e.announceKeys(eng.Service, "http://"+eng.Service.Addr())
+	e.announceKeys(ctx, control.NewLocal(eng.Service), "http://"+eng.Service.Addr())
 	<-ctx.Done()
 	fmt.Fprintln(e.io.Err, "Shutting down: waiting for requests in flight...")
 	c, cancel := stopCtx()
@@ -90,11 +90,15 @@ func (e *env) serve(ctx context.Context) error {
 // announceKeys says whether client keys are required and, the first time
 // an engine starts on this data dir, prints the key it created: it exists
 // only in this process's memory and is never shown again.
-func (e *env) announceKeys(eng Engine, url string) {
-	e.firstKeyNotice(eng, url)
-	if eng.RequireKey() {
+func (e *env) announceKeys(ctx context.Context, eng Engine, url string) {
+	e.firstKeyNotice(ctx, eng, url)
+	required, err := eng.RequireKey(ctx)
+	switch {
+	case err != nil:
+		fmt.Fprintf(e.io.Err, "Could not read whether client keys are required: %v\n", err)
+	case required:
 		fmt.Fprintln(e.io.Err, "Client keys are required: send one as x-api-key or Authorization: Bearer (`sluice keys create NAME` makes one).")
-	} else {
+	default:
 		fmt.Fprintln(e.io.Err, "Warning: client keys are NOT required; any program on this machine can spend your accounts. Turn them on with `sluice keys require on`.")
 	}
 }
@@ -102,9 +106,9 @@ func (e *env) announceKeys(eng Engine, url string) {
 // firstKeyNotice prints the first client key if this process's engine
 // just created it. The window, if one attaches later, may show it too
 // until dismissed; a command's own engine forgets it when it exits.
-func (e *env) firstKeyNotice(eng Engine, url string) {
-	_, secret, ok := eng.FirstKey()
-	if !ok {
+func (e *env) firstKeyNotice(ctx context.Context, eng Engine, url string) {
+	_, secret, ok, err := eng.FirstKey(ctx)
+	if err != nil || !ok {
 		return
 	}
 	fmt.Fprintf(e.io.Err, "\nSluice created your first client key. Copy it now: it is not shown again.\n\n  %s\n\n", secret)

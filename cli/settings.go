@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/redact"
 	"github.com/sluice-proxy/sluice/vault"
 )
@@ -77,9 +78,9 @@ func LoadSettings(env Env, version string) (Settings, error) {
 	// Proxy settings set here win over those saved from the window or
 	// `sluice settings set`, which then show them as fixed.
 	for key, name := range map[string]string{
-		proxy.SettingStrategy: "SLUICE_STRATEGY", proxy.SettingSessionWindow: "SLUICE_SESSION_TTL",
-		proxy.SettingRetries: "SLUICE_RETRY_ATTEMPTS", proxy.SettingRetryDelay: "SLUICE_RETRY_DELAY",
-		proxy.SettingAllowedOrigins: "SLUICE_ALLOWED_ORIGINS",
+		api.SettingStrategy: "SLUICE_STRATEGY", api.SettingSessionWindow: "SLUICE_SESSION_TTL",
+		api.SettingRetries: "SLUICE_RETRY_ATTEMPTS", api.SettingRetryDelay: "SLUICE_RETRY_DELAY",
+		api.SettingAllowedOrigins: "SLUICE_ALLOWED_ORIGINS",
 	} {
 		if env(name) != "" {
 			s.Proxy.Fixed = fixed(s.Proxy.Fixed, key, name)
@@ -206,9 +207,9 @@ func (s *Settings) serverFlags(fs *pflag.FlagSet) {
 		return err
 	})
 	fs.StringVar(&s.Proxy.Upstream, "upstream", s.Proxy.Upstream, "Anthropic API base URL (SLUICE_UPSTREAM, default https://api.anthropic.com)")
-	fs.Func("strategy", "account selection: "+strings.Join(proxy.StrategyNames(), ", ")+" (SLUICE_STRATEGY, default session, or the one chosen in the window)", func(v string) error {
+	fs.Func("strategy", "account selection: "+strings.Join(api.StrategyNames(), ", ")+" (SLUICE_STRATEGY, default session, or the one chosen in the window)", func(v string) error {
 		s.Proxy.Strategy = v
-		s.Proxy.Fixed = fixed(s.Proxy.Fixed, proxy.SettingStrategy, "--strategy")
+		s.Proxy.Fixed = fixed(s.Proxy.Fixed, api.SettingStrategy, "--strategy")
 		return nil
 	})
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
@@ -30,7 +30,11 @@ func (e *env) statusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := statusJSON{Status: st, RequireKey: eng.RequireKey(), Windows: []accountWindows{}}
+			required, err := eng.RequireKey(ctx)
+			if err != nil {
+				return err
+			}
+			out := statusJSON{Status: st, RequireKey: required, Windows: []accountWindows{}}
 			for _, v := range views {
 				out.Windows = append(out.Windows, accountWindows{Account: v.Name, Windows: limitWindows(v)})
 			}
@@ -54,17 +58,17 @@ func (e *env) statusCmd() *cobra.Command {
 	return cmd
 }
 
-// statusJSON is `status --json`: proxy.Status's fields, plus every
+// statusJSON is `status --json`: api.Status's fields, plus every
 // account's limit windows and whether client keys are required.
 type statusJSON struct {
-	proxy.Status
+	api.Status
 	Windows    []accountWindows `json:"windows"`
 	RequireKey bool             `json:"require_key"`
 }
 
 type accountWindows struct {
-	Account string         `json:"account"`
-	Windows []proxy.Window `json:"windows"`
+	Account string       `json:"account"`
+	Windows []api.Window `json:"windows"`
 }
 
 func isOwner(eng Engine) bool {
@@ -72,7 +76,7 @@ func isOwner(eng Engine) bool {
 	return ok
 }
 
-func printStatus(w io.Writer, st proxy.Status, running bool) {
+func printStatus(w io.Writer, st api.Status, running bool) {
 	switch {
 	case st.ProxyRunning:
 		fmt.Fprintf(w, "Proxy:     on, http://%s\n", st.Addr)
@@ -84,7 +88,7 @@ func printStatus(w io.Writer, st proxy.Status, running bool) {
 	fmt.Fprintf(w, "Today:     %d request(s), %s\n", st.RequestsToday, dollars(st.CostTodayMicros))
 	fmt.Fprintf(w, "Accounts:  %d usable of %d\n", st.Usable, st.Accounts)
 	for _, u := range st.Unusable {
-		line := "  " + u.Name + ": " + u.State
+		line := "  " + u.Name + ": " + string(u.State)
 		if !u.Until.IsZero() {
 			line += " until " + u.Until.Local().Format(time.DateTime)
 		}
@@ -134,11 +138,14 @@ func (e *env) sessionsCmd() *cobra.Command {
 		Use:   "sessions",
 		Short: "Show which account serves each live client session",
 		Args:  noArgs,
-		RunE: e.withEngine(func(_ context.Context, eng Engine, _ []string) error {
-			ss := eng.Sessions()
+		RunE: e.withEngine(func(ctx context.Context, eng Engine, _ []string) error {
+			ss, err := eng.Sessions(ctx)
+			if err != nil {
+				return err
+			}
 			if jsonOut {
 				if ss == nil {
-					ss = []proxy.SessionView{}
+					ss = []api.SessionView{}
 				}
 				return writeJSON(e.io.Out, ss)
 			}
@@ -205,7 +212,7 @@ func (e *env) statusline(ctx context.Context) string {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(ctx, statuslineBudget)
 	defer cancel()
-	ss, err := c.SessionsContext(ctx)
+	ss, err := c.Sessions(ctx)
 	if err != nil {
 		return ""
 	}
@@ -229,8 +236,8 @@ func (e *env) statusline(ctx context.Context) string {
 	return ""
 }
 
-// statusText is e.g. "work · 5h 42% (this session 3 %) (resets 15:04) · 7d 13% (resets Mon 09:00) · runs out 15:40".
-func statusText(a proxy.AccountView, v proxy.StatuslineView, now time.Time) string {
+// statusText is e.g. "work · 5h 42% (resets 15:04) · 7d 13% (resets Mon 09:00)".
+func statusText(a api.AccountView, v api.StatuslineView, now time.Time) string {
 	parts := []string{a.Name}
 	for _, w := range limitWindows(a) {
 		if !known(w) {

@@ -25,8 +25,11 @@ func TestWindowIsAClientOfTheOwner(t *testing.T) {
 	var addr string
 	r := runWindow(env, []string{"--copy-settings", "--tab", "Logs"}, func(c *control.Client, f cli.WindowFlags) error {
 		flags = f
-		addr = c.Addr()
-		_, err := c.Accounts(context.Background())
+		var err error
+		if addr, err = c.Addr(context.Background()); err != nil {
+			return err
+		}
+		_, err = c.Accounts(context.Background())
 		return err
 	})
 	if r.code != cli.ExitOK || !flags.CopySettings || flags.Tab != "logs" || addr == "" {

@@ -7,16 +7,11 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 	"github.com/sluice-proxy/sluice/vault"
 )
-
-// ErrNoSuchAccount reports an account name that is not configured.
-var ErrNoSuchAccount = errors.New("no such account")
-
-// ErrAccountExists reports an account name that is already taken.
-var ErrAccountExists = errors.New("an account with this name already exists")
 
 // checkName keeps names printable and short: they show in menus and logs.
 func checkName(name string) error {
@@ -52,43 +47,43 @@ func checkAPIKey(key string) error {
 
 // AddAPIKey adds a Console API-key account. The key goes to the keyring;
 // only the account's metadata goes to the journal.
-func (s *Service) AddAPIKey(ctx context.Context, name, key string) (AccountView, error) {
+func (s *Service) AddAPIKey(ctx context.Context, name, key string) (api.AccountView, error) {
 	return s.addAccount(ctx, name, vault.Credential{Kind: vault.KindAPIKey, APIKey: key})
 }
 
 // AddCredential adds an account holding c (an API key or an OAuth login).
-func (s *Service) AddCredential(ctx context.Context, name string, c vault.Credential) (AccountView, error) {
+func (s *Service) AddCredential(ctx context.Context, name string, c vault.Credential) (api.AccountView, error) {
 	return s.addAccount(ctx, name, c)
 }
 
-func (s *Service) addAccount(ctx context.Context, name string, c vault.Credential) (AccountView, error) {
+func (s *Service) addAccount(ctx context.Context, name string, c vault.Credential) (api.AccountView, error) {
 	if err := checkName(name); err != nil {
-		return AccountView{}, err
+		return api.AccountView{}, err
 	}
 	switch c.Kind {
 	case vault.KindAPIKey:
 		if err := checkAPIKey(c.APIKey); err != nil {
-			return AccountView{}, err
+			return api.AccountView{}, err
 		}
 	case vault.KindOAuth:
 		if c.AccessToken == "" && c.RefreshToken == "" {
-			return AccountView{}, errors.New("the login returned no token")
+			return api.AccountView{}, errors.New("the login returned no token")
 		}
 	default:
-		return AccountView{}, fmt.Errorf("unknown credential kind %q", c.Kind)
+		return api.AccountView{}, fmt.Errorf("unknown credential kind %q", c.Kind)
 	}
 	if _, err := s.db.AccountByName(ctx, name); err == nil {
-		return AccountView{}, fmt.Errorf("%q: %w", name, ErrAccountExists)
+		return api.AccountView{}, fmt.Errorf("%q: %w", name, api.ErrAccountExists)
 	} else if !errors.Is(err, journal.ErrNotFound) {
-		return AccountView{}, fmt.Errorf("look up account: %w", err)
+		return api.AccountView{}, fmt.Errorf("look up account: %w", err)
 	}
 	id, err := newID()
 	if err != nil {
-		return AccountView{}, err
+		return api.AccountView{}, err
 	}
 	all, err := s.db.Accounts(ctx)
 	if err != nil {
-		return AccountView{}, fmt.Errorf("list accounts: %w", err)
+		return api.AccountView{}, fmt.Errorf("list accounts: %w", err)
 	}
 	prio := 0
 	for _, a := range all {
@@ -97,7 +92,7 @@ func (s *Service) addAccount(ctx context.Context, name string, c vault.Credentia
 	// Keyring first: an account row without its credential would be
 	// unusable, while a stray keyring item is removed below on failure.
 	if err := s.keyring.Put(id, c); err != nil {
-		return AccountView{}, fmt.Errorf("store credential in keyring: %w", err)
+		return api.AccountView{}, fmt.Errorf("store credential in keyring: %w", err)
 	}
 	a := journal.Account{
 		ID: id, Name: name, Kind: string(c.Kind), Priority: prio,
@@ -106,13 +101,13 @@ func (s *Service) addAccount(ctx context.Context, name string, c vault.Credentia
 	if err := s.db.InsertAccount(ctx, a); err != nil {
 		_ = s.keyring.Delete(id)
 		if errors.Is(err, journal.ErrExists) {
-			return AccountView{}, fmt.Errorf("%q: %w", name, ErrAccountExists)
+			return api.AccountView{}, fmt.Errorf("%q: %w", name, api.ErrAccountExists)
 		}
-		return AccountView{}, fmt.Errorf("save account: %w", err)
+		return api.AccountView{}, fmt.Errorf("save account: %w", err)
 	}
 	s.audit(ctx, AuditAccountAdded, name, string(c.Kind))
 	if err := s.accountsChanged(ctx, id); err != nil {
-		return AccountView{}, err
+		return api.AccountView{}, err
 	}
 	return s.view(a), nil
 }
@@ -135,12 +130,12 @@ func (s *Service) RemoveAccount(ctx context.Context, name string) error {
 }
 
 // Accounts lists every account with its live state, by priority.
-func (s *Service) Accounts(ctx context.Context) ([]AccountView, error) {
+func (s *Service) Accounts(ctx context.Context) ([]api.AccountView, error) {
 	all, err := s.db.Accounts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
-	out := make([]AccountView, 0, len(all))
+	out := make([]api.AccountView, 0, len(all))
 	for _, a := range all {
 		out = append(out, s.view(a))
 	}
@@ -151,7 +146,7 @@ func (s *Service) Accounts(ctx context.Context) ([]AccountView, error) {
 func (s *Service) account(ctx context.Context, name string) (journal.Account, error) {
 	a, err := s.db.AccountByName(ctx, name)
 	if errors.Is(err, journal.ErrNotFound) {
-		return a, fmt.Errorf("%q: %w", name, ErrNoSuchAccount)
+		return a, fmt.Errorf("%q: %w", name, api.ErrNoSuchAccount)
 	}
 	if err != nil {
 		return a, fmt.Errorf("look up account: %w", err)
@@ -164,7 +159,7 @@ func (s *Service) accountsChanged(ctx context.Context, id string) error {
 	if err := s.syncPool(ctx); err != nil {
 		return err
 	}
-	s.events.publish(Event{Kind: EventAccounts, AccountID: id, Time: s.now()})
+	s.events.publish(api.Event{Kind: api.EventAccounts, AccountID: id, Time: s.now()})
 	return nil
 }
 
@@ -195,28 +190,28 @@ func poolAccount(a journal.Account) pool.Account {
 }
 
 // view joins an account's metadata with its live pool state.
-func (s *Service) view(a journal.Account) AccountView {
-	v := AccountView{
-		ID: a.ID, Name: a.Name, Kind: a.Kind, Priority: a.Priority,
-		Paused: a.Paused, PlanGuard: a.PlanGuard, CreatedAt: a.CreatedAt, State: string(pool.StateOK),
+func (s *Service) view(a journal.Account) api.AccountView {
+	v := api.AccountView{
+		ID: a.ID, Name: a.Name, Kind: api.Kind(a.Kind), Priority: a.Priority,
+		Paused: a.Paused, PlanGuard: a.PlanGuard, CreatedAt: a.CreatedAt, State: api.StateOK,
 	}
 	st, ok := s.pool.Status(a.ID)
 	if !ok {
 		if a.Paused {
-			v.State = string(pool.StatePaused)
+			v.State = api.StatePaused
 		}
 		return v
 	}
-	v.State = string(st.State)
+	v.State = api.State(st.State)
 	v.LimitedUntil = st.LimitedUntil
 	v.Reason = st.Reason
-	v.Windows = make([]Window, 0, len(st.Limits.Windows))
+	v.Windows = make([]api.Window, 0, len(st.Limits.Windows))
 	paces := s.pool.Pace(a.ID)
 	for _, w := range st.Limits.Windows {
 		v.Windows = append(v.Windows, withPace(window(w), w, paces))
 	}
 	for _, sl := range st.Scoped {
-		v.ScopedLimits = append(v.ScopedLimits, ScopedLimit{Family: sl.Family, Until: sl.Until, Reason: sl.Reason})
+		v.ScopedLimits = append(v.ScopedLimits, api.ScopedLimit{Family: sl.Family, Until: sl.Until, Reason: sl.Reason})
 	}
 	for k, f := range st.Account.Headroom {
 		if v.Headroom == nil {
@@ -233,8 +228,8 @@ func (s *Service) view(a journal.Account) AccountView {
 	return v
 }
 
-func window(w pool.Window) Window {
-	return Window{
+func window(w pool.Window) api.Window {
+	return api.Window{
 		Name: w.Name, Kind: w.Kind, Scope: w.Scope, Status: w.Status, Severity: w.Severity,
 		Utilization: w.Utilization, ResetsAt: w.ResetsAt,
 	}
@@ -244,7 +239,7 @@ func window(w pool.Window) Window {
 func (s *Service) UsableAccounts() int {
 	n := 0
 	for _, st := range s.pool.Snapshot() {
-		if st.State == pool.StateOK || st.State == pool.StateWarning {
+		if api.State(st.State).Usable() {
 			n++
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -25,7 +26,7 @@ func TestCheckAPIKey(t *testing.T) {
 		t.Errorf("good key: %v", err)
 	}
 	err := e.svc.CheckAPIKey(ctx, "sk-bad-secret")
-	if !errors.Is(err, proxy.ErrKeyRefused) {
+	if !errors.Is(err, api.ErrKeyRefused) {
 		t.Fatalf("bad key: %v, want ErrKeyRefused", err)
 	}
 	if strings.Contains(err.Error(), "sk-bad-secret") {
@@ -45,8 +46,8 @@ func TestCheckAPIKeyUnreachable(t *testing.T) {
 	fake := fakeapi.New(t)
 	e := newEnvAt(t, t.TempDir(), fake, withConfig(func(c *proxy.Config) { c.Upstream = gone.URL }))
 	err := e.svc.CheckAPIKey(context.Background(), "sk-any")
-	var unverified *proxy.KeyUnverifiedError
-	if !errors.As(err, &unverified) || errors.Is(err, proxy.ErrKeyRefused) {
+	var unverified *api.KeyUnverifiedError
+	if !errors.As(err, &unverified) || errors.Is(err, api.ErrKeyRefused) {
 		t.Fatalf("unreachable upstream: %v, want *KeyUnverifiedError", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/redact"
 )
@@ -41,28 +42,12 @@ func (s *Service) audit(ctx context.Context, kind, subject, detail string) {
 	}
 }
 
-// AuditFilter selects audit entries for `sluice audit` and the window.
-type AuditFilter struct {
-	Since time.Time `json:"since,omitzero"`
-	// Kind is an exact kind, or a prefix ending in "." ("account.").
-	Kind string `json:"kind,omitempty"`
-	// Cursor continues a listing: AuditPage.Next of the previous page.
-	Cursor string `json:"cursor,omitempty"`
-	Limit  int    `json:"limit,omitempty"` // 0 means 100
-}
-
-// AuditPage is one page of audit entries, newest first.
-type AuditPage struct {
-	Entries []journal.AuditEntry `json:"entries"`
-	Next    string               `json:"next,omitempty"` // cursor of the next page; empty at the end
-}
-
 // Audit lists audit entries, newest first.
-func (s *Service) Audit(ctx context.Context, f AuditFilter) (AuditPage, error) {
+func (s *Service) Audit(ctx context.Context, f api.AuditFilter) (api.AuditPage, error) {
 	var before int64
 	if f.Cursor != "" {
 		if _, err := fmt.Sscan(f.Cursor, &before); err != nil || before <= 0 {
-			return AuditPage{}, fmt.Errorf("proxy: audit: bad cursor %q", f.Cursor)
+			return api.AuditPage{}, fmt.Errorf("proxy: audit: bad cursor %q", f.Cursor)
 		}
 	}
 	limit := f.Limit
@@ -71,9 +56,9 @@ func (s *Service) Audit(ctx context.Context, f AuditFilter) (AuditPage, error) {
 	}
 	es, err := s.db.Audit(ctx, journal.AuditQuery{Since: f.Since, Kind: f.Kind, Before: before, Limit: limit})
 	if err != nil {
-		return AuditPage{}, fmt.Errorf("proxy: %w", err)
+		return api.AuditPage{}, fmt.Errorf("proxy: %w", err)
 	}
-	p := AuditPage{Entries: es}
+	p := api.AuditPage{Entries: es}
 	if p.Entries == nil {
 		p.Entries = []journal.AuditEntry{}
 	}

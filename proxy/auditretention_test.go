@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // `logs cleanup` deletes requests, not the audit log: audit entries stay
@@ -14,12 +15,12 @@ func TestCleanupKeepsTheAuditLog(t *testing.T) {
 	e := newEnv(t)
 	e.addKey("work", accountKey)
 	ctx := context.Background()
-	if _, _, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "laptop"}); err != nil {
+	if _, _, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "laptop"}); err != nil {
 		t.Fatal(err)
 	}
 	count := func() int {
 		t.Helper()
-		p, err := e.svc.Audit(ctx, proxy.AuditFilter{Kind: proxy.AuditClientKeyAdded})
+		p, err := e.svc.Audit(ctx, api.AuditFilter{Kind: proxy.AuditClientKeyAdded})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,7 +30,7 @@ func TestCleanupKeepsTheAuditLog(t *testing.T) {
 	if before == 0 {
 		t.Fatal("no key-created audit entry to keep")
 	}
-	res, err := e.svc.Cleanup(ctx, proxy.CleanupOptions{OlderThan: 0})
+	res, err := e.svc.Cleanup(ctx, api.CleanupOptions{OlderThan: 0})
 	if err != nil {
 		t.Fatal(err)
 	}

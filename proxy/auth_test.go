@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/vault"
 )
@@ -34,18 +35,18 @@ func TestEveryRouteRequiresAValidKey(t *testing.T) {
 	e.addKey("work", accountKey)
 	e.addKey("home", homeKey)
 	ctx := context.Background()
-	_, revoked, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "old"})
+	_, revoked, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "old"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.RevokeKey(ctx, "old"); err != nil {
 		t.Fatal(err)
 	}
-	_, scoped, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "home-only", Accounts: []string{"home"}})
+	_, scoped, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "home-only", Accounts: []string{"home"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, gone, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "gone-only", Accounts: []string{"home"}})
+	_, gone, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "gone-only", Accounts: []string{"home"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestEveryRouteRequiresAValidKey(t *testing.T) {
 func TestKeyRateLimitThenRecovery(t *testing.T) {
 	e := newEnv(t)
 	e.addKey("work", accountKey)
-	_, key, err := e.svc.CreateKey(context.Background(), proxy.KeyOptions{Name: "slow", RPM: 2})
+	_, key, err := e.svc.CreateKey(context.Background(), api.KeyOptions{Name: "slow", RPM: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func TestKeyRateLimitThenRecovery(t *testing.T) {
 func TestKeyConcurrencyCap(t *testing.T) {
 	e := newEnv(t)
 	e.addKey("work", accountKey)
-	_, key, err := e.svc.CreateKey(context.Background(), proxy.KeyOptions{Name: "one", MaxConcurrent: 1})
+	_, key, err := e.svc.CreateKey(context.Background(), api.KeyOptions{Name: "one", MaxConcurrent: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,7 @@ func TestKeyConcurrencyCap(t *testing.T) {
 func TestKeyDailyCostCap(t *testing.T) {
 	e := newEnv(t)
 	e.addKey("work", accountKey)
-	view, key, err := e.svc.CreateKey(context.Background(), proxy.KeyOptions{Name: "capped", DailyCostMicros: 1})
+	view, key, err := e.svc.CreateKey(context.Background(), api.KeyOptions{Name: "capped", DailyCostMicros: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,20 +298,20 @@ func TestUpdateAndListKeys(t *testing.T) {
 	e := newEnv(t)
 	e.addKey("work", accountKey)
 	ctx := context.Background()
-	_, key, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "ci"})
+	_, key, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "ci"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "ci"}); err == nil {
+	if _, _, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "ci"}); err == nil {
 		t.Fatal("a second live key named ci was created")
 	}
-	if _, _, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "bad\x1bname"}); err == nil {
+	if _, _, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "bad\x1bname"}); err == nil {
 		t.Fatal("a name with control characters was accepted")
 	}
-	if _, _, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "x", Accounts: []string{"nope"}}); err == nil {
+	if _, _, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "x", Accounts: []string{"nope"}}); err == nil {
 		t.Fatal("a key scoped to an unknown account was created")
 	}
-	v, err := e.svc.UpdateKey(ctx, "ci", proxy.KeyOptions{Name: "build", RPM: 1, Accounts: []string{"work"}})
+	v, err := e.svc.UpdateKey(ctx, "ci", api.KeyOptions{Name: "build", RPM: 1, Accounts: []string{"work"}})
 	if err != nil || v.Name != "build" || v.RPM != 1 || len(v.Accounts) != 1 || v.Accounts[0] != "work" {
 		t.Fatalf("update: %+v %v", v, err)
 	}
@@ -324,7 +325,7 @@ func TestUpdateAndListKeys(t *testing.T) {
 	if err := e.svc.RevokeKey(ctx, "build"); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.RevokeKey(ctx, "build"); !errors.Is(err, proxy.ErrKeyNotFound) {
+	if err := e.svc.RevokeKey(ctx, "build"); !errors.Is(err, api.ErrKeyNotFound) {
 		t.Fatalf("second revoke: %v", err)
 	}
 	keys, err := e.svc.Keys(ctx)
@@ -344,7 +345,7 @@ func TestUpdateAndListKeys(t *testing.T) {
 		t.Fatalf("revoked key not listed as revoked: %+v", keys)
 	}
 	// A revoked name can be used again.
-	if _, _, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "build"}); err != nil {
+	if _, _, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "build"}); err != nil {
 		t.Fatalf("reusing a revoked key's name: %v", err)
 	}
 }

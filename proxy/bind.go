@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // Connection caps. Every local program reaches Sluice from a loopback
@@ -38,7 +40,7 @@ func (s *Service) listen() ([]net.Listener, error) {
 	first, err := net.Listen("tcp", addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("cannot listen on %s: %w (is another Sluice running? set SLUICE_PORT to choose another port)", addr, ErrPortInUse)
+			return nil, fmt.Errorf("cannot listen on %s: %w (is another Sluice running? set SLUICE_PORT to choose another port)", addr, api.ErrPortInUse)
 		}
 		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
 	}
@@ -61,7 +63,7 @@ func (s *Service) listen() ([]net.Listener, error) {
 		return []net.Listener{first, second}, nil
 	case errors.Is(err, syscall.EADDRINUSE):
 		_ = first.Close()
-		return nil, fmt.Errorf("cannot listen on %s: another program holds %s, and clients that resolve localhost to it would send it their prompts and keys: %w", addr, twin, ErrPortInUse)
+		return nil, fmt.Errorf("cannot listen on %s: another program holds %s, and clients that resolve localhost to it would send it their prompts and keys: %w", addr, twin, api.ErrPortInUse)
 	default:
 		// No IPv6 (or IPv4) loopback on this machine: nobody can hold it.
 		s.log.Debug("second loopback unavailable", "addr", twin, "err", err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 func health(addr string) error {
@@ -54,7 +55,7 @@ func TestRefusesToStartWhenOtherLoopbackIsTaken(t *testing.T) {
 	port := squatter.Addr().(*net.TCPAddr).Port
 	e := newEnv(t, withConfig(func(c *proxy.Config) { c.Host = "127.0.0.1"; c.Port = port }))
 	err = e.svc.StartProxy(context.Background())
-	if !errors.Is(err, proxy.ErrPortInUse) || !strings.Contains(err.Error(), "[::1]") {
+	if !errors.Is(err, api.ErrPortInUse) || !strings.Contains(err.Error(), "[::1]") {
 		t.Fatalf("start with [::1]:%d taken: %v", port, err)
 	}
 	if e.svc.ProxyRunning() {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/vault"
 )
 
@@ -51,7 +52,7 @@ func TestLockedPayloadKeyBacksOff(t *testing.T) {
 	body := `{"model":"claude-sonnet-4","messages":[{"role":"user","content":"` + prompt + `"}]}`
 	warnings := func() int { return strings.Count(e.logs.String(), "payload not captured") }
 	sent := 0
-	sendN := func(n int) []proxy.LogEntry {
+	sendN := func(n int) []api.LogEntry {
 		for range n {
 			e.send(body, nil)
 		}

@@ -9,22 +9,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
-
-// ErrKeyRefused reports that the upstream refused an API key (401 or 403):
-// saving it would only add an account that fails every request.
-var ErrKeyRefused = errors.New("the API refused this key")
-
-// KeyUnverifiedError reports that an API key could not be checked (the
-// network or the upstream failed): callers save it anyway, with a warning,
-// since the key may well be good.
-type KeyUnverifiedError struct{ Err error }
-
-func (e *KeyUnverifiedError) Error() string {
-	return "the key could not be checked: " + e.Err.Error()
-}
-
-func (e *KeyUnverifiedError) Unwrap() error { return e.Err }
 
 // CheckAPIKey asks the upstream whether key is good with one cheap
 // authenticated call, GET /v1/models. It returns nil when the key works,
@@ -47,7 +34,7 @@ func (s *Service) CheckAPIKey(ctx context.Context, key string) error {
 	req.Header.Set("Anthropic-Version", "2023-06-01")
 	resp, err := s.transport.RoundTrip(req)
 	if err != nil {
-		return &KeyUnverifiedError{Err: errors.New(strings.ReplaceAll(err.Error(), key, "[redacted]"))}
+		return &api.KeyUnverifiedError{Err: errors.New(strings.ReplaceAll(err.Error(), key, "[redacted]"))}
 	}
 	defer resp.Body.Close()
 	switch {
@@ -56,11 +43,11 @@ func (s *Service) CheckAPIKey(ctx context.Context, key string) error {
 		if msg == "" {
 			msg = resp.Status
 		}
-		return fmt.Errorf("%w (%s)", ErrKeyRefused, strings.ReplaceAll(msg, key, "[redacted]"))
+		return fmt.Errorf("%w (%s)", api.ErrKeyRefused, strings.ReplaceAll(msg, key, "[redacted]"))
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil
 	}
-	return &KeyUnverifiedError{Err: fmt.Errorf("the API answered %s", resp.Status)}
+	return &api.KeyUnverifiedError{Err: fmt.Errorf("the API answered %s", resp.Status)}
 }
 
 // upstreamMessage reads the message of an Anthropic error body, or "".

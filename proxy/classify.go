@@ -102,7 +102,7 @@ func (s *Service) observe(a *attempt, acct pool.Account, resp *http.Response) po
 		a.rec.Lane = l
 	}
 	if resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusTooManyRequests {
-		return s.pool.Observe(acct.ID, resp.StatusCode, resp.Header)
+		return s.pool.ObserveFor(acct.ID, a.model, resp.StatusCode, resp.Header)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSignalBody))
 	rest := resp.Body
@@ -111,10 +111,17 @@ func (s *Service) observe(a *attempt, acct pool.Account, resp *http.Response) po
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(body), rest), rest}
 	if err != nil {
-		return s.pool.Observe(acct.ID, resp.StatusCode, resp.Header)
+		return s.pool.ObserveFor(acct.ID, a.model, resp.StatusCode, resp.Header)
+	}
+	if why := familyRefusal(resp.StatusCode, body); why != "" {
+		s.log.Info("upstream refused the model family", "account", acct.Name, "model", a.model, "reason", why)
+		return s.pool.ObserveRefusedFamily(acct.ID, a.model, resp.Header, why)
 	}
 	sig := classifyBody(resp.StatusCode, resp.Header, body)
-	v := s.pool.ObserveSignal(acct.ID, resp.StatusCode, resp.Header, sig)
+	v := s.pool.ObserveFor(acct.ID, a.model, resp.StatusCode, resp.Header)
+	if sig != pool.SignalNone {
+		v = s.pool.ObserveSignal(acct.ID, resp.StatusCode, resp.Header, sig)
+	}
 	if sig != pool.SignalNone {
 		a.rec.Lane = sig.String()
 		s.log.Info("upstream limit signal", "account", acct.Name, "status", resp.StatusCode, "signal", sig.String(), "verdict", v.String())
@@ -142,9 +149,9 @@ func (s *Service) guardRefused(w http.ResponseWriter, a *attempt, err error) boo
 	if limited != nil {
 		wait := max(limited.Until.Sub(s.now()), time.Second)
 		w.Header().Set("Retry-After", fmt.Sprint(int64(math.Ceil(wait.Seconds()))))
-		msg += fmt.Sprintf(" The first account frees up at %s.", limited.Until.UTC().Format("2006-01-02 15:04:05 UTC"))
+		msg += fmt.Sprintf(" The first account frees up at %s.", localTime(limited.Until))
 	}
-	msg += " Turn the guard off for an account to allow extra usage."
+	msg += s.guardOffHint()
 	a.rec.AccountID = ""
 	a.rec.Status, a.rec.Error = http.StatusTooManyRequests, "plan guard: "+a.guard.String()
 	writeError(w, http.StatusTooManyRequests, errRateLimit, msg)

@@ -37,7 +37,9 @@ type Config struct {
 	UsageInterval time.Duration
 	// BenchedPollInterval is how often a benched subscription account's
 	// usage is polled, so an early reset lifts the bench without spending a
-	// request (default 60s; doubled per failed poll up to UsageInterval).
+	// request (default 2 minutes; doubled while the answer does not change
+	// and per failed poll, up to 10 minutes). Every account is read at most
+	// 20 times an hour whatever the cause (usagepoll.go).
 	BenchedPollInterval time.Duration
 	// Strategy picks accounts: session (default), priority, round-robin,
 	// least-used, drain-soonest.
@@ -118,7 +120,7 @@ func (c Config) withDefaults() Config {
 		c.UsageInterval = 5 * time.Minute
 	}
 	if c.BenchedPollInterval <= 0 {
-		c.BenchedPollInterval = time.Minute
+		c.BenchedPollInterval = 2 * time.Minute
 	}
 	if c.Strategy == "" {
 		c.Strategy = "session"

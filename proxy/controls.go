@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
 
@@ -49,7 +50,7 @@ func (s *Service) updateAccount(ctx context.Context, name string, change func(*j
 		return err
 	}
 	if err := s.db.UpdateAccount(ctx, a); errors.Is(err, journal.ErrExists) {
-		return fmt.Errorf("%q: %w", a.Name, ErrAccountExists)
+		return fmt.Errorf("%q: %w", a.Name, api.ErrAccountExists)
 	} else if err != nil {
 		return fmt.Errorf("update account %q: %w", name, err)
 	}
@@ -75,5 +76,5 @@ func (s *Service) setNeedsLogin(ctx context.Context, id string, needs bool) erro
 			return s.accountsChanged(ctx, id)
 		}
 	}
-	return ErrNoSuchAccount
+	return api.ErrNoSuchAccount
 }

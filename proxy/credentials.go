@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/ccflare"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/vault"
@@ -72,7 +73,7 @@ func (s *Service) ImportCCFlare(ctx context.Context, path string) (ImportReport,
 			rep.Ignored = append(rep.Ignored, a.Name)
 			continue
 		}
-		if _, err := s.addAccount(ctx, a.Name, c); errors.Is(err, ErrAccountExists) {
+		if _, err := s.addAccount(ctx, a.Name, c); errors.Is(err, api.ErrAccountExists) {
 			rep.Skipped = append(rep.Skipped, a.Name)
 			continue
 		} else if err != nil {

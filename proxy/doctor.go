@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
+	"github.com/sluice-proxy/sluice/vault"
 )
 
 // DoctorReport is `sluice doctor`'s findings. It holds no secret: keyring
@@ -17,9 +19,18 @@ type DoctorReport struct {
 	// DroppedPayloads counts records stored without their captured payload
 	// since start, because the writer's queue held too many payload bytes.
 	DroppedPayloads int64            `json:"dropped_payloads"`
-	Settings        Settings         `json:"settings"`
+	Settings        api.Settings     `json:"settings"`
 	Keyring         []KeyringCheck   `json:"keyring"`
 	Compact         *CompactionStats `json:"compact,omitempty"`
+	// UsageReads are the reads of the OAuth usage endpoint per subscription
+	// account in the last hour (at most 20 each; usagepoll.go).
+	UsageReads []UsageReads `json:"usage_reads"`
+}
+
+// UsageReads is how often one account's usage was read in the last hour.
+type UsageReads struct {
+	Account  string `json:"account"`
+	LastHour int    `json:"last_hour"`
 }
 
 // KeyringCheck is whether one account's credential is reachable.
@@ -69,6 +80,13 @@ func (s *Service) Doctor(ctx context.Context, compact bool) (DoctorReport, error
 		return rep, fmt.Errorf("proxy: doctor: %w", err)
 	}
 	rep.OK = h.Integrity == "ok" && h.QuickCheck == "ok"
+	reads := s.poller.ReadsLastHour(s.now())
+	rep.UsageReads = []UsageReads{}
+	for _, st := range s.pool.Snapshot() {
+		if st.Account.Kind == string(vault.KindOAuth) {
+			rep.UsageReads = append(rep.UsageReads, UsageReads{Account: st.Account.Name, LastHour: reads[st.Account.ID]})
+		}
+	}
 	for _, a := range accts {
 		c := KeyringCheck{Account: a.Name, OK: true}
 		// Get, not Credential: the doctor must not refresh tokens.

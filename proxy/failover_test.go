@@ -15,6 +15,7 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/option"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
@@ -48,7 +49,7 @@ func received(f *fakeapi.Server) map[string]int {
 }
 
 // accountView returns the named account as the CLI shows it.
-func accountView(t *testing.T, svc *proxy.Service, name string) proxy.AccountView {
+func accountView(t *testing.T, svc *proxy.Service, name string) api.AccountView {
 	t.Helper()
 	all, err := svc.Accounts(context.Background())
 	if err != nil {
@@ -60,7 +61,7 @@ func accountView(t *testing.T, svc *proxy.Service, name string) proxy.AccountVie
 		}
 	}
 	t.Fatalf("no account %q", name)
-	return proxy.AccountView{}
+	return api.AccountView{}
 }
 
 // send makes one non-streamed request through the SDK and fails the test
@@ -166,7 +167,7 @@ func TestAllLimitedIs429WithRetryAfter(t *testing.T) {
 	if retry != "1800" {
 		t.Errorf("retry-after %q, want 1800 (seconds until b resets)", retry)
 	}
-	when := headerReset(earliest).UTC().Format("2006-01-02 15:04:05 UTC")
+	when := headerReset(earliest).Local().Format("Mon 2 Jan 15:04 MST")
 	if !strings.Contains(got.Error.Message, when) {
 		t.Errorf("message %q does not name the reset %s", got.Error.Message, when)
 	}
@@ -260,24 +261,25 @@ func TestUnauthorizedNeedsLoginAndFailsOver(t *testing.T) {
 	}
 }
 
-// A 429 without limit headers is a brief throttle: the account is back
-// after MinBackoff, and repeated ones do not grow the bench (a real limit's
-// backoff would double: 1s, 2s, 4s).
+// A 429 without limit headers is a brief throttle: the first (with
+// x-should-retry) is retried once on the same account, a second soon after
+// benches the account for MinBackoff, and repeated ones do not grow the
+// bench (a real limit's backoff would double: 1s, 2s, 4s).
 func TestBareRateLimitBenchesBriefly(t *testing.T) {
 	e := newEnv(t, withStrategy("priority"))
 	threeAccounts(e)
-	e.fake.Script(keyA, fakeapi.Behavior{Statuses: []int{429, 429, 429}, BareRateLimit: true})
+	e.fake.Script(keyA, fakeapi.Behavior{Statuses: []int{429, 429, 429, 429}, BareRateLimit: true})
 	c := sdkClient(e)
 	for i := range 3 {
 		send(t, c)
-		if got := received(e.fake)[keyA]; got != i+1 {
-			t.Fatalf("round %d: a received %d requests, want %d: still benched", i, got, i+1)
+		if got := received(e.fake)[keyA]; got != i+2 {
+			t.Fatalf("round %d: a received %d requests, want %d: still benched", i, got, i+2)
 		}
 		if a := accountView(t, e.svc, "a"); a.State != "limited" {
 			t.Fatalf("round %d: a after a bare 429: state %q, want limited", i, a.State)
 		}
 		send(t, c)
-		if got := received(e.fake)[keyA]; got != i+1 {
+		if got := received(e.fake)[keyA]; got != i+2 {
 			t.Fatalf("round %d: a retried at once after a 429", i)
 		}
 		e.clock.Advance(1001 * time.Millisecond)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // Revoking another key leaves the first key on display; revoking the first
@@ -16,7 +16,7 @@ func TestRevokeDismissesOnlyTheFirstKey(t *testing.T) {
 	if !ok {
 		t.Fatal("no first key")
 	}
-	if _, _, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "other"}); err != nil {
+	if _, _, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "other"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.RevokeKey(ctx, "other"); err != nil {

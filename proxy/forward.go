@@ -282,9 +282,7 @@ func (s *Service) noAccount(w http.ResponseWriter, a *attempt, err error) {
 		secs := int64(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
 		a.rec.Status, a.rec.Error = http.StatusTooManyRequests, "all accounts rate limited"
-		writeError(w, http.StatusTooManyRequests, errRateLimit, fmt.Sprintf(
-			"%s rate limited. The first one resets at %s (in %s).", s.whoseAccounts(a.r.Context()),
-			limited.Until.UTC().Format("2006-01-02 15:04:05 UTC"), wait.Round(time.Second)))
+		writeError(w, http.StatusTooManyRequests, errRateLimit, s.limitedMessage(a.r.Context(), a.model, limited))
 	case a.last != nil:
 		// Every account refused this request itself: relay the upstream's
 		// own answer, which says why.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/vault"
 )
@@ -38,15 +39,15 @@ func BenchmarkGuards(b *testing.B) {
 	if _, err := s.AddAPIKey(ctx, "work", "sk-ant-api03-bench"); err != nil {
 		b.Fatal(err)
 	}
-	_, plain, err := s.CreateKey(ctx, KeyOptions{Name: "plain"})
+	_, plain, err := s.CreateKey(ctx, api.KeyOptions{Name: "plain"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, limited, err := s.CreateKey(ctx, KeyOptions{Name: "limited", Accounts: []string{"work"}, RPM: 1 << 30, MaxConcurrent: 1 << 20})
+	_, limited, err := s.CreateKey(ctx, api.KeyOptions{Name: "limited", Accounts: []string{"work"}, RPM: 1 << 30, MaxConcurrent: 1 << 20})
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, capped, err := s.CreateKey(ctx, KeyOptions{Name: "capped", RPM: 1 << 30, MaxConcurrent: 1 << 20, DailyCostMicros: 1 << 40})
+	_, capped, err := s.CreateKey(ctx, api.KeyOptions{Name: "capped", RPM: 1 << 30, MaxConcurrent: 1 << 20, DailyCostMicros: 1 << 40})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/vault"
@@ -80,7 +81,7 @@ func clientKeyFor(t testing.TB, svc *proxy.Service) string {
 	if _, secret, ok := svc.FirstKey(); ok {
 		return secret
 	}
-	_, secret, err := svc.CreateKey(context.Background(), proxy.KeyOptions{Name: "test-" + strconv.FormatInt(time.Now().UnixNano(), 36)})
+	_, secret, err := svc.CreateKey(context.Background(), api.KeyOptions{Name: "test-" + strconv.FormatInt(time.Now().UnixNano(), 36)})
 	if err != nil {
 		// Tests of an unreadable keyring get no key; their requests fail.
 		t.Logf("no client key for this env: %v", err)

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/vault"
 )
@@ -44,39 +45,6 @@ const (
 	settingRequireKey = "require_key"
 	settingFirstKey   = "first_key_created"
 )
-
-// ErrKeyNotFound reports that no live client key has the given name.
-var ErrKeyNotFound = errors.New("no such client key")
-
-// KeyOptions are a client key's name, scope and limits. Zero limits mean
-// unlimited.
-type KeyOptions struct {
-	Name string `json:"name"`
-	// Accounts the key may use, by name or id; empty means every account.
-	Accounts []string `json:"accounts,omitempty"`
-	// RPM caps requests per minute (a token bucket of that size).
-	RPM int `json:"rpm,omitempty"`
-	// MaxConcurrent caps the key's requests in flight (streams included).
-	MaxConcurrent int `json:"max_concurrent,omitempty"`
-	// DailyCostMicros caps the key's estimated cost per local day, in
-	// millionths of a US dollar.
-	DailyCostMicros int64 `json:"daily_cost_micros,omitempty"`
-}
-
-// KeyView is what the CLI and the window show of a client key. It holds no
-// secret: Hint is the key's non-secret beginning.
-type KeyView struct {
-	ID              string    `json:"id"`
-	Name            string    `json:"name"`
-	Hint            string    `json:"hint"` // "sk-sluice-AbCd1234…"
-	Accounts        []string  `json:"accounts,omitempty"`
-	RPM             int       `json:"rpm,omitempty"`
-	MaxConcurrent   int       `json:"max_concurrent,omitempty"`
-	DailyCostMicros int64     `json:"daily_cost_micros,omitempty"`
-	CreatedAt       time.Time `json:"created_at"`
-	Revoked         bool      `json:"revoked,omitempty"`
-	RevokedAt       time.Time `json:"revoked_at,omitzero"`
-}
 
 // clientKey is a key as the engine holds it: its stored form plus the live
 // limit state. Fields other than inflight and limiter are guarded by
@@ -108,7 +76,7 @@ type keyStore struct {
 
 	require  atomic.Bool
 	firstMu  sync.Mutex
-	first    *KeyView // the key created on first start, until dismissed
+	first    *api.KeyView // the key created on first start, until dismissed
 	firstSec string
 
 	failures atomic.Int64 // requests refused for want of a valid key
@@ -152,7 +120,7 @@ func (s *Service) initKeys(ctx context.Context) error {
 	} else if done || len(recs) > 0 {
 		return nil
 	}
-	view, secret, err := s.CreateKey(ctx, KeyOptions{Name: "default"})
+	view, secret, err := s.CreateKey(ctx, api.KeyOptions{Name: "default"})
 	if err != nil {
 		s.log.Warn("could not create the first client key; create one with `sluice keys create NAME`", "err", err)
 		return nil
@@ -218,30 +186,30 @@ func newClientKey() (string, error) {
 
 // CreateKey creates a client key and returns it once: only its digest is
 // kept, so the secret cannot be shown again.
-func (s *Service) CreateKey(ctx context.Context, o KeyOptions) (KeyView, string, error) {
+func (s *Service) CreateKey(ctx context.Context, o api.KeyOptions) (api.KeyView, string, error) {
 	rec, err := s.keyRecord(ctx, journal.ClientKey{}, o)
 	if err != nil {
-		return KeyView{}, "", err
+		return api.KeyView{}, "", err
 	}
 	secret, err := s.hmacSecret()
 	if err != nil {
-		return KeyView{}, "", err
+		return api.KeyView{}, "", err
 	}
 	key, err := newClientKey()
 	if err != nil {
-		return KeyView{}, "", err
+		return api.KeyView{}, "", err
 	}
 	if rec.ID, err = newID(); err != nil {
-		return KeyView{}, "", err
+		return api.KeyView{}, "", err
 	}
 	rec.Prefix = key[len(keyMarker) : len(keyMarker)+lookupLen]
 	rec.Hash = digest(secret, key)
 	rec.CreatedAt = s.now()
 	if err := s.db.InsertClientKey(ctx, rec); err != nil {
 		if errors.Is(err, journal.ErrExists) {
-			return KeyView{}, "", fmt.Errorf("a client key named %q already exists", rec.Name)
+			return api.KeyView{}, "", fmt.Errorf("a client key named %q already exists", rec.Name)
 		}
-		return KeyView{}, "", err
+		return api.KeyView{}, "", err
 	}
 	s.keys.add(rec)
 	s.audit(ctx, AuditClientKeyAdded, rec.Name, "")
@@ -250,10 +218,10 @@ func (s *Service) CreateKey(ctx context.Context, o KeyOptions) (KeyView, string,
 
 // UpdateKey replaces a live key's scope and limits (and its name, if
 // o.Name is set and differs).
-func (s *Service) UpdateKey(ctx context.Context, name string, o KeyOptions) (KeyView, error) {
+func (s *Service) UpdateKey(ctx context.Context, name string, o api.KeyOptions) (api.KeyView, error) {
 	k := s.keys.named(name)
 	if k == nil {
-		return KeyView{}, fmt.Errorf("client key %q: %w", name, ErrKeyNotFound)
+		return api.KeyView{}, fmt.Errorf("client key %q: %w", name, api.ErrKeyNotFound)
 	}
 	s.keys.mu.RLock()
 	old := k.rec
@@ -263,10 +231,10 @@ func (s *Service) UpdateKey(ctx context.Context, name string, o KeyOptions) (Key
 	}
 	rec, err := s.keyRecord(ctx, old, o)
 	if err != nil {
-		return KeyView{}, err
+		return api.KeyView{}, err
 	}
 	if err := s.db.UpdateClientKey(ctx, rec); err != nil {
-		return KeyView{}, err
+		return api.KeyView{}, err
 	}
 	s.keys.update(k, rec, s.now())
 	return s.keyView(rec), nil
@@ -277,7 +245,7 @@ func (s *Service) UpdateKey(ctx context.Context, name string, o KeyOptions) (Key
 func (s *Service) RevokeKey(ctx context.Context, name string) error {
 	k := s.keys.named(name)
 	if k == nil {
-		return fmt.Errorf("client key %q: %w", name, ErrKeyNotFound)
+		return fmt.Errorf("client key %q: %w", name, api.ErrKeyNotFound)
 	}
 	s.keys.mu.RLock()
 	rec := k.rec
@@ -299,7 +267,7 @@ func (s *Service) RevokeKey(ctx context.Context, name string) error {
 }
 
 // Keys lists the client keys, revoked ones included, oldest first.
-func (s *Service) Keys(_ context.Context) ([]KeyView, error) {
+func (s *Service) Keys(_ context.Context) ([]api.KeyView, error) {
 	s.keys.mu.RLock()
 	var recs []journal.ClientKey
 	for _, ks := range s.keys.byPrefix {
@@ -314,7 +282,7 @@ func (s *Service) Keys(_ context.Context) ([]KeyView, error) {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	out := make([]KeyView, len(recs))
+	out := make([]api.KeyView, len(recs))
 	for i, r := range recs {
 		out[i] = s.keyView(r)
 	}
@@ -325,11 +293,11 @@ func (s *Service) Keys(_ context.Context) ([]KeyView, error) {
 // DismissFirstKey; ok is false after that (or if there was none). The
 // secret lives only in memory: after a restart it is gone, as it would be
 // for any other key.
-func (s *Service) FirstKey() (view KeyView, secret string, ok bool) {
+func (s *Service) FirstKey() (view api.KeyView, secret string, ok bool) {
 	s.keys.firstMu.Lock()
 	defer s.keys.firstMu.Unlock()
 	if s.keys.first == nil {
-		return KeyView{}, "", false
+		return api.KeyView{}, "", false
 	}
 	return *s.keys.first, s.keys.firstSec, true
 }
@@ -369,7 +337,7 @@ func (s *Service) GuardStats() GuardStats {
 }
 
 // keyRecord validates o and applies it over base.
-func (s *Service) keyRecord(ctx context.Context, base journal.ClientKey, o KeyOptions) (journal.ClientKey, error) {
+func (s *Service) keyRecord(ctx context.Context, base journal.ClientKey, o api.KeyOptions) (journal.ClientKey, error) {
 	name := strings.TrimSpace(o.Name)
 	if name == "" || len(name) > 64 || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return base, fmt.Errorf("a client key needs a name of 1-64 printable characters")
@@ -397,12 +365,12 @@ func (s *Service) keyRecord(ctx context.Context, base journal.ClientKey, o KeyOp
 }
 
 // keyView names a key's accounts as they are called now.
-func (s *Service) keyView(r journal.ClientKey) KeyView {
+func (s *Service) keyView(r journal.ClientKey) api.KeyView {
 	names := map[string]string{}
 	for _, st := range s.pool.Snapshot() {
 		names[st.ID] = st.Name
 	}
-	v := KeyView{
+	v := api.KeyView{
 		ID: r.ID, Name: r.Name, Hint: keyMarker + r.Prefix + "…", RPM: r.RPM,
 		MaxConcurrent: r.MaxConcurrent, DailyCostMicros: r.DailyCostMicros,
 		CreatedAt: r.CreatedAt, Revoked: !r.RevokedAt.IsZero(), RevokedAt: r.RevokedAt,

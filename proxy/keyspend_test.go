@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -28,7 +29,7 @@ func TestKeyCostCapSurvivesCleanupAndFollowsLocalDay(t *testing.T) {
 	e.clock.set(start)
 	e.addKey("work", accountKey)
 	ctx := context.Background()
-	view, key, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "capped", DailyCostMicros: 1})
+	view, key, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "capped", DailyCostMicros: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func TestKeyCostCapSurvivesCleanupAndFollowsLocalDay(t *testing.T) {
 	if code := ask(e); code != http.StatusTooManyRequests {
 		t.Fatalf("over the cap: %d, want 429", code)
 	}
-	if _, err := e.svc.Cleanup(ctx, proxy.CleanupOptions{OlderThan: 0}); err != nil {
+	if _, err := e.svc.Cleanup(ctx, api.CleanupOptions{OlderThan: 0}); err != nil {
 		t.Fatal(err)
 	}
 	if tot, err := e.db.RecordTotals(ctx, time.Time{}); err != nil || tot.Requests != 0 {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 )
@@ -95,7 +96,7 @@ func (s *Service) keyNameOf(ctx context.Context, id string) string {
 }
 
 // withPace adds w's pace from paces to its view v.
-func withPace(v Window, w pool.Window, paces []pool.WindowPace) Window {
+func withPace(v api.Window, w pool.Window, paces []pool.WindowPace) api.Window {
 	k := pool.WindowKey(w)
 	for _, p := range paces {
 		if p.Key == k {
@@ -107,7 +108,7 @@ func withPace(v Window, w pool.Window, paces []pool.WindowPace) Window {
 
 // runway forecasts the pool's runway for every model family the accounts'
 // windows name, and for any model ("").
-func (s *Service) runway(views []AccountView) []Runway {
+func (s *Service) runway(views []api.AccountView) []api.Runway {
 	fams := []string{""}
 	for _, v := range views {
 		for _, w := range v.Windows {
@@ -116,33 +117,19 @@ func (s *Service) runway(views []AccountView) []Runway {
 			}
 		}
 	}
-	var out []Runway
+	var out []api.Runway
 	for _, f := range fams {
 		if r := s.pool.Runway(f); !r.RunsOutAt.IsZero() {
-			out = append(out, Runway{Family: f, RunsOutAt: r.RunsOutAt, Until: r.Until})
+			out = append(out, api.Runway{Family: f, RunsOutAt: r.RunsOutAt, Until: r.Until})
 		}
 	}
 	return out
 }
 
-// StatuslineView is one client session's footing in its account's 5-hour
-// window and the pool's runway, for `sluice statusline`. Zero fields are
-// unknown.
-type StatuslineView struct {
-	Account     string  `json:"account,omitempty"`     // the account serving the session
-	Utilization float64 `json:"utilization,omitempty"` // its 5-hour window now
-	HasWindow   bool    `json:"has_window,omitempty"`  // a 5-hour window is known
-	// SessionShare is the session's share of that window in its current
-	// period; HasShare is false where no header said (API keys).
-	SessionShare float64   `json:"session_share,omitempty"`
-	HasShare     bool      `json:"has_share,omitempty"`
-	RunsOutAt    time.Time `json:"runs_out_at,omitzero"` // the pool, for the session's model family
-}
-
 // Statusline reports session (Claude Code's session id) in a few map
 // lookups: it runs on every status update of the client.
-func (s *Service) Statusline(session string) StatuslineView {
-	var v StatuslineView
+func (s *Service) Statusline(session string) api.StatuslineView {
+	var v api.StatuslineView
 	var family string
 	var shareReset time.Time
 	s.sessions.mu.Lock()
@@ -150,7 +137,7 @@ func (s *Service) Statusline(session string) StatuslineView {
 		v.Account = sv.AccountID
 		family = pool.Family(sv.Model)
 		if f, ok := sv.WindowShare["5h"]; ok {
-			v.SessionShare, v.HasShare, shareReset = f, true, sv.shareResets["5h"]
+			v.SessionShare, v.HasShare, shareReset = f, true, s.sessions.shareReset("cc:"+session, "5h")
 		}
 	}
 	s.sessions.mu.Unlock()

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -25,10 +25,10 @@ func TestBurstForecastsRunOutAndWarnsOnce(t *testing.T) {
 	events, stop := e.svc.Subscribe()
 	defer stop()
 	var mu sync.Mutex
-	var warned []proxy.Warning
+	var warned []api.Warning
 	go func() {
 		for ev := range events {
-			if ev.Kind == proxy.EventWarning && ev.Warning != nil {
+			if ev.Kind == api.EventWarning && ev.Warning != nil {
 				mu.Lock()
 				warned = append(warned, *ev.Warning)
 				mu.Unlock()
@@ -79,7 +79,7 @@ func TestBurstForecastsRunOutAndWarnsOnce(t *testing.T) {
 	defer mu.Unlock()
 	seen := map[float64]int{}
 	for _, x := range warned {
-		if x.Kind == proxy.WarningThreshold {
+		if x.Kind == api.WarningThreshold {
 			seen[x.Threshold]++
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // headroomSetting is the journal setting holding every account's headroom
@@ -22,7 +24,7 @@ func (s *Service) ClearLimit(ctx context.Context, name string) error {
 		return err
 	}
 	s.pool.ClearLimit(a.ID)
-	s.events.publish(Event{Kind: EventAccounts, AccountID: a.ID, Time: s.now()})
+	s.events.publish(api.Event{Kind: api.EventAccounts, AccountID: a.ID, Time: s.now()})
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
@@ -36,13 +37,13 @@ func modelRequests(f *fakeapi.Server) map[string]int {
 	return n
 }
 
-func findWindow(v proxy.AccountView, name string) (proxy.Window, bool) {
+func findWindow(v api.AccountView, name string) (api.Window, bool) {
 	for _, w := range v.Windows {
 		if w.Name == name {
 			return w, true
 		}
 	}
-	return proxy.Window{}, false
+	return api.Window{}, false
 }
 
 func TestLimitsOnlyUsageFillsEveryWindow(t *testing.T) {
@@ -77,7 +78,7 @@ func TestWeeklyOnlyPlanShowsNoFiveHour(t *testing.T) {
 		t.Fatalf("status %d", code)
 	}
 	v := accountView(t, e.svc, "weekly")
-	if _, ok := findWindow(v, "5h"); ok || v.FiveHour != (proxy.Window{}) {
+	if _, ok := findWindow(v, "5h"); ok || v.FiveHour != (api.Window{}) {
 		t.Errorf("a 5-hour window appeared on a weekly-only plan: %+v", v.Windows)
 	}
 	if _, ok := findWindow(v, "7d"); !ok {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // listener is a running proxy: its server and where it listens.
@@ -17,9 +19,6 @@ type listener struct {
 	addr string
 	done chan struct{} // closed when every Serve has returned
 }
-
-// ErrPortInUse reports that another program holds the configured port.
-var ErrPortInUse = errors.New("port already in use")
 
 // StartProxy starts listening on the configured loopback address. Starting
 // a running proxy does nothing.
@@ -57,7 +56,7 @@ func (s *Service) start() error {
 	s.srv = l
 	s.startPoller()
 	s.log.Info("proxy listening", "addr", l.addr, "upstream", s.cfg.Upstream)
-	s.events.publish(Event{Kind: EventProxyState, Time: s.now()})
+	s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now()})
 	return nil
 }
 
@@ -91,7 +90,7 @@ func (s *Service) stop(ctx context.Context) error {
 	}
 	<-l.done
 	s.log.Info("proxy stopped")
-	s.events.publish(Event{Kind: EventProxyState, Time: s.now()})
+	s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now()})
 	if err != nil {
 		return fmt.Errorf("stop proxy: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
@@ -25,12 +26,12 @@ func (e *env) send(body string, header map[string]string) {
 }
 
 // logsN waits until the journal lists n requests and returns them.
-func (e *env) logsN(n int) []proxy.LogEntry {
+func (e *env) logsN(n int) []api.LogEntry {
 	e.t.Helper()
-	var p proxy.LogPage
+	var p api.LogPage
 	waitFor(e.t, "requests journaled", func() bool {
 		var err error
-		p, err = e.svc.Logs(context.Background(), proxy.LogFilter{Limit: 1000})
+		p, err = e.svc.Logs(context.Background(), api.LogFilter{Limit: 1000})
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -63,35 +64,35 @@ func TestRecordKeepsClientDetailsAndProjectStaysLocal(t *testing.T) {
 		st.Failovers != 0 || st.InputTokens == 0 {
 		t.Fatalf("stream record %+v", st)
 	}
-	web, err := e.svc.Logs(ctx, proxy.LogFilter{Project: "web-shop"})
+	web, err := e.svc.Logs(ctx, api.LogFilter{Project: "web-shop"})
 	if err != nil || len(web.Entries) != 1 || web.Entries[0].ID != st.ID {
 		t.Fatalf("project filter: %+v, %v", web, err)
 	}
-	byAcct, err := e.svc.Logs(ctx, proxy.LogFilter{Account: "work", Status: "2xx", Limit: 1})
+	byAcct, err := e.svc.Logs(ctx, api.LogFilter{Account: "work", Status: "2xx", Limit: 1})
 	if err != nil || len(byAcct.Entries) != 1 || byAcct.Next == "" {
 		t.Fatalf("first page: %+v, %v", byAcct, err)
 	}
-	next, err := e.svc.Logs(ctx, proxy.LogFilter{Account: "work", Cursor: byAcct.Next, Limit: 1})
+	next, err := e.svc.Logs(ctx, api.LogFilter{Account: "work", Cursor: byAcct.Next, Limit: 1})
 	if err != nil || len(next.Entries) != 1 || next.Entries[0].ID != st.ID {
 		t.Fatalf("second page: %+v, %v", next, err)
 	}
-	all, err := e.svc.Logs(ctx, proxy.LogFilter{})
+	all, err := e.svc.Logs(ctx, api.LogFilter{})
 	if err != nil || all.LastSeq != got[0].Seq {
 		t.Fatalf("LastSeq %d, %v; want %d", all.LastSeq, err, got[0].Seq)
 	}
 	e.send(`{"model":"claude-haiku-4","max_tokens":10}`, map[string]string{"X-Sluice-Project": "third"})
-	var follow proxy.LogPage
+	var follow api.LogPage
 	waitFor(t, "followed request", func() bool {
-		follow, err = e.svc.Logs(ctx, proxy.LogFilter{WrittenAfter: all.LastSeq})
+		follow, err = e.svc.Logs(ctx, api.LogFilter{WrittenAfter: all.LastSeq})
 		return err == nil && len(follow.Entries) > 0
 	})
 	if len(follow.Entries) != 1 || follow.Entries[0].Project != "third" {
 		t.Fatalf("follow: %+v", follow)
 	}
-	if _, err := e.svc.Logs(ctx, proxy.LogFilter{Status: "6xx"}); err == nil {
+	if _, err := e.svc.Logs(ctx, api.LogFilter{Status: "6xx"}); err == nil {
 		t.Error("status 6xx accepted")
 	}
-	rep, err := e.svc.Usage(ctx, proxy.UsageQuery{By: []string{"project", "account"}})
+	rep, err := e.svc.Usage(ctx, api.UsageQuery{By: []string{"project", "account"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestRecordKeepsClientDetailsAndProjectStaysLocal(t *testing.T) {
 	if err != nil || d.ID != st.ID || d.Payload != nil {
 		t.Fatalf("Request = %+v, %v; want the record without a payload (capture is off)", d, err)
 	}
-	if _, err := e.svc.Request(ctx, "nope"); !errors.Is(err, proxy.ErrNoSuchRequest) {
+	if _, err := e.svc.Request(ctx, "nope"); !errors.Is(err, api.ErrNoSuchRequest) {
 		t.Errorf("Request(nope) = %v, want ErrNoSuchRequest", err)
 	}
 }
@@ -217,7 +218,7 @@ func TestSettingsPersistAndValidate(t *testing.T) {
 		def.CaptureMaxBytes != 256<<10 || def.Capture {
 		t.Fatalf("defaults %+v", def)
 	}
-	want := proxy.Settings{RequestMaxAge: 48 * time.Hour, PayloadMaxAge: -1, MaxDBBytes: 10 << 20, Capture: true, CaptureMaxBytes: 1000}
+	want := api.Settings{RequestMaxAge: 48 * time.Hour, PayloadMaxAge: -1, MaxDBBytes: 10 << 20, Capture: true, CaptureMaxBytes: 1000}
 	if _, err := e.svc.UpdateSettings(ctx, want); err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +232,7 @@ func TestSettingsPersistAndValidate(t *testing.T) {
 	if got := e2.svc.Settings(); got != want {
 		t.Fatalf("after restart %+v, want %+v", got, want)
 	}
-	a, err := e2.svc.Audit(ctx, proxy.AuditFilter{Kind: proxy.AuditSettingsChanged})
+	a, err := e2.svc.Audit(ctx, api.AuditFilter{Kind: proxy.AuditSettingsChanged})
 	if err != nil || len(a.Entries) != 1 || !strings.Contains(a.Entries[0].Detail, "capture false -> true") {
 		t.Fatalf("audit %+v, %v", a, err)
 	}
@@ -251,7 +252,7 @@ func TestCleanupKeepsUsageAndShrinks(t *testing.T) {
 		e.send(`{"model":"claude-sonnet-4","messages":[{"role":"user","content":"`+big+`"}]}`, nil)
 	}
 	e.logsN(20)
-	res, err := e.svc.Cleanup(ctx, proxy.CleanupOptions{OlderThan: 0, PayloadsOnly: true})
+	res, err := e.svc.Cleanup(ctx, api.CleanupOptions{OlderThan: 0, PayloadsOnly: true})
 	if err != nil || res.Payloads != 20 || res.Records != 0 {
 		t.Fatalf("payloads-only cleanup: %+v, %v", res, err)
 	}
@@ -259,14 +260,14 @@ func TestCleanupKeepsUsageAndShrinks(t *testing.T) {
 		t.Fatalf("cleanup freed %d bytes (%d -> %d); want the payloads' megabytes back", res.Freed, res.BytesBefore, res.BytesAfter)
 	}
 	e.logsN(20)
-	res, err = e.svc.Cleanup(ctx, proxy.CleanupOptions{OlderThan: 0})
+	res, err = e.svc.Cleanup(ctx, api.CleanupOptions{OlderThan: 0})
 	if err != nil || res.Records != 20 {
 		t.Fatalf("cleanup: %+v, %v", res, err)
 	}
-	if p, _ := e.svc.Logs(ctx, proxy.LogFilter{}); len(p.Entries) != 0 {
+	if p, _ := e.svc.Logs(ctx, api.LogFilter{}); len(p.Entries) != 0 {
 		t.Fatalf("%d records left", len(p.Entries))
 	}
-	u, err := e.svc.Usage(ctx, proxy.UsageQuery{By: []string{"model"}})
+	u, err := e.svc.Usage(ctx, api.UsageQuery{By: []string{"model"}})
 	if err != nil || u.Total.Requests != 20 || len(u.Rows) != 1 || u.Rows[0].Model == "" {
 		t.Fatalf("usage after cleanup %+v, %v; want the 20 requests kept in the rollups", u, err)
 	}
@@ -288,7 +289,7 @@ func TestAuditAndDoctor(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p, err := e.svc.Audit(ctx, proxy.AuditFilter{})
+	p, err := e.svc.Audit(ctx, api.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,10 +336,10 @@ func TestRetentionAppliedAtStart(t *testing.T) {
 	}
 	e2 := newEnvAt(t, dir, fake, later)
 	waitFor(t, "old record pruned at start", func() bool {
-		p, err := e2.svc.Logs(context.Background(), proxy.LogFilter{})
+		p, err := e2.svc.Logs(context.Background(), api.LogFilter{})
 		return err == nil && len(p.Entries) == 0
 	})
-	if u, err := e2.svc.Usage(context.Background(), proxy.UsageQuery{}); err != nil || u.Total.Requests != 1 {
+	if u, err := e2.svc.Usage(context.Background(), api.UsageQuery{}); err != nil || u.Total.Requests != 1 {
 		t.Fatalf("usage %+v, %v; want the pruned request still counted", u, err)
 	}
 }
@@ -368,7 +369,7 @@ func TestSizeCapThroughService(t *testing.T) {
 		d, err := e.svc.Request(ctx, entries[len(entries)-1].ID)
 		return err == nil && d.Payload == nil
 	})
-	res, err := e.svc.Cleanup(ctx, proxy.CleanupOptions{OlderThan: -1})
+	res, err := e.svc.Cleanup(ctx, api.CleanupOptions{OlderThan: -1})
 	if err != nil || res.Records != 0 {
 		t.Fatalf("cleanup %+v, %v; want every record kept", res, err)
 	}
@@ -434,16 +435,16 @@ func TestJSONShapes(t *testing.T) {
 		}
 		return m
 	}
-	d := keys(proxy.RequestDetail{LogEntry: proxy.LogEntry{Record: journal.Record{ID: "r", AccountID: "id1",
+	d := keys(api.RequestDetail{LogEntry: api.LogEntry{Record: journal.Record{ID: "r", AccountID: "id1",
 		Session: "s", Project: "p", EndReason: "complete"}, AccountName: "work"},
-		Payload: &proxy.PayloadView{Request: "q"}})
+		Payload: &api.PayloadView{Request: "q"}})
 	for _, k := range []string{"id", "seq", "time", "account_id", "account", "session", "project", "end_reason",
 		"failovers", "input_tokens", "cost_micros", "payload", "has_payload"} {
 		if _, ok := d[k]; !ok {
 			t.Errorf("request JSON lacks %q: %v", k, d)
 		}
 	}
-	u := keys(proxy.UsageRow{UsageRow: journal.UsageRow{Model: "m", AccountID: "id1",
+	u := keys(api.UsageRow{UsageRow: journal.UsageRow{Model: "m", AccountID: "id1",
 		Totals: journal.Totals{Requests: 1}}, AccountName: "work"})
 	for _, k := range []string{"model", "account_id", "account", "requests", "errors", "cost_micros"} {
 		if _, ok := u[k]; !ok {
@@ -468,14 +469,14 @@ func TestRequestEventFollowsTheRecordIntoTheJournal(t *testing.T) {
 		for {
 			select {
 			case ev := <-events:
-				if ev.Kind == proxy.EventRequest {
+				if ev.Kind == api.EventRequest {
 					break wait
 				}
 			case <-deadline:
 				t.Fatalf("request %d: no request event", i+1)
 			}
 		}
-		p, err := e.svc.Logs(context.Background(), proxy.LogFilter{Limit: 10})
+		p, err := e.svc.Logs(context.Background(), api.LogFilter{Limit: 10})
 		if err != nil || len(p.Entries) < i+1 {
 			t.Fatalf("request %d: the event came with %d records journaled (%v)", i+1, len(p.Entries), err)
 		}

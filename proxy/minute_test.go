@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -31,7 +31,7 @@ func TestKeyRateLimitBenchesUntilRetryAfter(t *testing.T) {
 	if a.State != "limited" || !a.LimitedUntil.Equal(refill) || !strings.Contains(a.Reason, "requests per minute") {
 		t.Fatalf("a: %q until %v (%q), want limited until %v by the requests per minute", a.State, a.LimitedUntil, a.Reason, refill)
 	}
-	kinds := map[string]proxy.Window{}
+	kinds := map[string]api.Window{}
 	for _, w := range a.Windows {
 		kinds[w.Kind] = w
 	}
@@ -43,7 +43,7 @@ func TestKeyRateLimitBenchesUntilRetryAfter(t *testing.T) {
 			t.Errorf("no %s window in %+v", k, a.Windows)
 		}
 	}
-	if slices.ContainsFunc(a.Windows, func(w proxy.Window) bool { return w.Kind == "session" || w.Kind == "weekly" }) {
+	if slices.ContainsFunc(a.Windows, func(w api.Window) bool { return w.Kind == "session" || w.Kind == "weekly" }) {
 		t.Errorf("a key shows subscription windows: %+v", a.Windows)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/vault"
 	"github.com/sluice-proxy/sluice/vault/oauthtest"
 )
@@ -86,7 +87,7 @@ func TestInvalidGrantMarksNeedsLogin(t *testing.T) {
 	for !got {
 		select {
 		case ev := <-events:
-			got = ev.Kind == proxy.EventAccounts || ev.Kind == proxy.EventAccountState
+			got = ev.Kind == api.EventAccounts || ev.Kind == api.EventAccountState
 		case <-time.After(5 * time.Second):
 			t.Fatal("no event for the needs-login change")
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
@@ -222,14 +223,14 @@ func TestOpenAIErrorsInOpenAIShape(t *testing.T) {
 	e := newEnv(t)
 	e.addKey("work", accountKey)
 	ctx := context.Background()
-	_, revoked, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "old"})
+	_, revoked, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "old"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.RevokeKey(ctx, "old"); err != nil {
 		t.Fatal(err)
 	}
-	_, slow, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "slow", RPM: 1})
+	_, slow, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "slow", RPM: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,8 +278,8 @@ func TestOpenAIErrorsInOpenAIShape(t *testing.T) {
 	}
 	// The request Sluice could not translate is in the journal all the same.
 	waitFor(t, "the untranslatable request journaled", func() bool {
-		p, _ := e.svc.Logs(ctx, proxy.LogFilter{Limit: 50})
-		return slices.ContainsFunc(p.Entries, func(r proxy.LogEntry) bool {
+		p, _ := e.svc.Logs(ctx, api.LogFilter{Limit: 50})
+		return slices.ContainsFunc(p.Entries, func(r api.LogEntry) bool {
 			return r.Path == "/v1/chat/completions" && r.Status == 400 && strings.HasPrefix(r.Error, "not translatable: ")
 		})
 	})

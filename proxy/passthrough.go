@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 )
 
@@ -116,16 +117,16 @@ func (s *Service) passThrough(w http.ResponseWriter, a *attempt) bool {
 // ObservedAccounts lists the credentials seen in passthrough mode, by
 // short hash, with the limit windows their answers showed. It holds no
 // secret.
-func (s *Service) ObservedAccounts() []AccountView {
+func (s *Service) ObservedAccounts() []api.AccountView {
 	s.passthru.mu.Lock()
 	p := s.passthru.pool
 	s.passthru.mu.Unlock()
 	if p == nil {
 		return nil
 	}
-	var out []AccountView
+	var out []api.AccountView
 	for _, st := range p.Snapshot() {
-		v := AccountView{ID: st.ID, Name: st.Name, Kind: observedKind, State: string(st.State),
+		v := api.AccountView{ID: st.ID, Name: st.Name, Kind: observedKind, State: api.State(st.State),
 			LimitedUntil: st.LimitedUntil, Reason: st.Reason}
 		for _, w := range st.Limits.Windows {
 			v.Windows = append(v.Windows, window(w))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // answers reports whether the proxy's /health answers at addr.
@@ -55,7 +56,7 @@ func TestSetPortMovesTheProxyAndIsKept(t *testing.T) {
 	}
 	defer held.Close()
 	taken := held.Addr().(*net.TCPAddr).Port
-	if err := e.svc.SetPort(ctx, taken); !errors.Is(err, proxy.ErrPortInUse) {
+	if err := e.svc.SetPort(ctx, taken); !errors.Is(err, api.ErrPortInUse) {
 		t.Fatalf("SetPort(a held port) = %v, want ErrPortInUse", err)
 	}
 	if !answers(moved) || e.svc.Addr() != moved {

@@ -6,84 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/sluice-proxy/sluice/proxy/pool"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
-
-// ProxySettings are the routing settings the window and `sluice settings
-// set` change while the proxy runs: they apply to the next request, are
-// kept in the database, and a value fixed on the command line (a SLUICE_*
-// variable or a flag, see Config.Fixed) wins over the stored one.
-type ProxySettings struct {
-	// Strategy picks accounts: one of StrategyNames.
-	Strategy string `json:"strategy"`
-	// SessionWindow is how long a client session sticks to one account
-	// after its last request.
-	SessionWindow time.Duration `json:"session_window_ns"`
-	// RetryAttempts is how many times a 5xx answer or a failure before the
-	// request was sent is retried; 0: never.
-	RetryAttempts int `json:"retry_attempts"`
-	// RetryDelay is the first retry's delay; each next one doubles it
-	// (Config.RetryBackoff).
-	RetryDelay time.Duration `json:"retry_delay_ns"`
-	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed
-	// to call the proxy; empty allows none.
-	AllowedOrigins []string `json:"allowed_origins"`
-	// Fixed maps the key (SettingStrategy, ...) of each setting fixed on
-	// the command line to the variable or flag fixing it. Read only:
-	// UpdateProxySettings refuses to change a fixed value.
-	Fixed map[string]string `json:"fixed,omitempty"`
-}
-
-// Keys of the proxy settings, as `sluice settings set` and
-// ProxySettings.Fixed name them.
-const (
-	SettingStrategy       = "strategy"
-	SettingSessionWindow  = "session-window"
-	SettingRetries        = "retries"
-	SettingRetryDelay     = "retry-delay"
-	SettingAllowedOrigins = "allowed-origins"
-)
-
-// Bounds of the proxy settings. A session window under a minute is no
-// affinity at all; over a week it outlives every usage window. Retries
-// past ten, or a first delay past the one-minute backoff cap, only make a
-// client wait for an upstream that is down.
-const (
-	MinSessionWindow  = time.Minute
-	MaxSessionWindow  = 7 * 24 * time.Hour
-	MaxRetryAttempts  = 10
-	MinRetryDelay     = time.Millisecond
-	MaxRetryDelay     = time.Minute
-	maxAllowedOrigins = 64
-)
-
-// StrategyNames lists the strategies, in the order a settings screen
-// offers them.
-func StrategyNames() []string { return pool.StrategyNames() }
-
-// StrategyDescription says in one line what a strategy does.
-func StrategyDescription(name string) string {
-	switch name {
-	case pool.StrategySession:
-		return "Each client session sticks to one account (its prompt cache stays warm); new sessions go to the least busy account."
-	case pool.StrategyPriority:
-		return "Always the account with the lowest priority number; the next one only when it is limited."
-	case pool.StrategyRoundRobin:
-		return "API-key accounts take turns request by request; sessions on subscriptions stay on their account."
-	case pool.StrategyLeastUsed:
-		return "The account with the most room left in its usage windows; sessions on subscriptions stay on their account."
-	case pool.StrategyDrainSoonest:
-		return "New sessions go to the account whose weekly window resets first, so its quota is not lost."
-	}
-	return ""
-}
 
 // proxySettingsKey is the settings-table row holding ProxySettings as JSON
 // (Fixed left out).
@@ -92,26 +21,26 @@ const proxySettingsKey = "proxy.settings"
 // proxyState holds the proxy settings in force. Requests read them through
 // one atomic load; updates are serialised.
 type proxyState struct {
-	cur    atomic.Pointer[ProxySettings]
+	cur    atomic.Pointer[api.ProxySettings]
 	update sync.Mutex
 }
 
 // configProxySettings are the proxy settings the Config gives: defaults,
 // or the command line's.
-func (s *Service) configProxySettings() ProxySettings {
-	ps := ProxySettings{
+func (s *Service) configProxySettings() api.ProxySettings {
+	ps := api.ProxySettings{
 		Strategy:      s.cfg.Strategy,
 		SessionWindow: s.cfg.SessionTTL,
 		RetryAttempts: max(s.cfg.RetryAttempts, 0), // Config: negative means none
 		RetryDelay:    s.cfg.RetryDelay,
 	}
 	for _, o := range s.cfg.AllowedOrigins {
-		if c, err := ParseOrigin(o); err == nil {
+		if c, err := api.ParseOrigin(o); err == nil {
 			o = c // as UpdateProxySettings would keep it
 		}
 		ps.AllowedOrigins = append(ps.AllowedOrigins, o)
 	}
-	for _, k := range []string{SettingStrategy, SettingSessionWindow, SettingRetries, SettingRetryDelay, SettingAllowedOrigins} {
+	for _, k := range []string{api.SettingStrategy, api.SettingSessionWindow, api.SettingRetries, api.SettingRetryDelay, api.SettingAllowedOrigins} {
 		if by := s.cfg.Fixed[k]; by != "" {
 			if ps.Fixed == nil {
 				ps.Fixed = map[string]string{}
@@ -123,7 +52,7 @@ func (s *Service) configProxySettings() ProxySettings {
 }
 
 // proxySettings is the snapshot requests read. Never nil after New.
-func (s *Service) proxySettings() *ProxySettings {
+func (s *Service) proxySettings() *api.ProxySettings {
 	if p := s.px.cur.Load(); p != nil {
 		return p
 	}
@@ -132,7 +61,7 @@ func (s *Service) proxySettings() *ProxySettings {
 }
 
 // ProxySettings returns the proxy settings in force.
-func (s *Service) ProxySettings() ProxySettings {
+func (s *Service) ProxySettings() api.ProxySettings {
 	ps := *s.proxySettings()
 	ps.AllowedOrigins = slices.Clone(ps.AllowedOrigins)
 	if ps.AllowedOrigins == nil {
@@ -156,7 +85,7 @@ func (s *Service) loadProxySettings(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	var stored ProxySettings
+	var stored api.ProxySettings
 	if err := json.Unmarshal([]byte(raw), &stored); err != nil {
 		s.log.Warn("ignoring saved proxy settings that do not parse", "err", err)
 		return nil
@@ -173,22 +102,22 @@ func (s *Service) loadProxySettings(ctx context.Context) error {
 }
 
 // mergeFixed takes want's values except where cur says a value is fixed.
-func mergeFixed(want, cur ProxySettings) ProxySettings {
+func mergeFixed(want, cur api.ProxySettings) api.ProxySettings {
 	out := want
 	out.Fixed = cur.Fixed
-	if cur.Fixed[SettingStrategy] != "" {
+	if cur.Fixed[api.SettingStrategy] != "" {
 		out.Strategy = cur.Strategy
 	}
-	if cur.Fixed[SettingSessionWindow] != "" {
+	if cur.Fixed[api.SettingSessionWindow] != "" {
 		out.SessionWindow = cur.SessionWindow
 	}
-	if cur.Fixed[SettingRetries] != "" {
+	if cur.Fixed[api.SettingRetries] != "" {
 		out.RetryAttempts = cur.RetryAttempts
 	}
-	if cur.Fixed[SettingRetryDelay] != "" {
+	if cur.Fixed[api.SettingRetryDelay] != "" {
 		out.RetryDelay = cur.RetryDelay
 	}
-	if cur.Fixed[SettingAllowedOrigins] != "" {
+	if cur.Fixed[api.SettingAllowedOrigins] != "" {
 		out.AllowedOrigins = cur.AllowedOrigins
 	}
 	return out
@@ -196,7 +125,7 @@ func mergeFixed(want, cur ProxySettings) ProxySettings {
 
 // applyProxySettings makes ps the settings in force: the pool first (the
 // one part that can refuse), then the snapshot requests read.
-func (s *Service) applyProxySettings(old, ps ProxySettings) error {
+func (s *Service) applyProxySettings(old, ps api.ProxySettings) error {
 	switch {
 	case ps.Strategy != old.Strategy:
 		if err := s.pool.SetStrategy(ps.Strategy, ps.SessionWindow); err != nil {
@@ -214,7 +143,7 @@ func (s *Service) applyProxySettings(old, ps ProxySettings) error {
 // sessions' accounts, retries and allowed origins apply at once. Changing a
 // value fixed on the command line is refused, naming what fixes it. The
 // change goes to the audit log and subscribers get EventSettings.
-func (s *Service) UpdateProxySettings(ctx context.Context, ps ProxySettings) error {
+func (s *Service) UpdateProxySettings(ctx context.Context, ps api.ProxySettings) error {
 	s.px.update.Lock()
 	defer s.px.update.Unlock()
 	old := s.ProxySettings()
@@ -243,45 +172,41 @@ func (s *Service) UpdateProxySettings(ctx context.Context, ps ProxySettings) err
 		return err
 	}
 	s.audit(ctx, AuditSettingsChanged, "proxy", diff)
-	s.events.publish(Event{Kind: EventSettings, Time: s.now()})
+	s.events.publish(api.Event{Kind: api.EventSettings, Time: s.now()})
 	return nil
 }
-
-// EventSettings: the proxy settings changed (the window and the tray
-// re-read them).
-const EventSettings EventKind = "settings"
 
 // normalize validates ps and puts its origins in canonical form
 // (lower-case, no trailing slash, no duplicates). Values fixed on the
 // command line (ps.Fixed) are left as they are: the command line checked
 // them, and fixedChanged refuses any change to them.
-func normalize(ps ProxySettings) (ProxySettings, error) {
+func normalize(ps api.ProxySettings) (api.ProxySettings, error) {
 	// The result becomes the live snapshot requests read: it must not
 	// share the caller's slice, which the caller may change later.
 	ps.AllowedOrigins = slices.Clone(ps.AllowedOrigins)
 	var errs []error
 	free := func(key string) bool { return ps.Fixed[key] == "" }
-	if free(SettingStrategy) && !slices.Contains(StrategyNames(), ps.Strategy) {
-		errs = append(errs, fmt.Errorf("unknown strategy %q (want one of %s)", ps.Strategy, strings.Join(StrategyNames(), ", ")))
+	if free(api.SettingStrategy) && !slices.Contains(api.StrategyNames(), ps.Strategy) {
+		errs = append(errs, fmt.Errorf("unknown strategy %q (want one of %s)", ps.Strategy, strings.Join(api.StrategyNames(), ", ")))
 	}
-	if free(SettingSessionWindow) && (ps.SessionWindow < MinSessionWindow || ps.SessionWindow > MaxSessionWindow) {
-		errs = append(errs, fmt.Errorf("the session window must be between %s and %s, not %s", MinSessionWindow, MaxSessionWindow, ps.SessionWindow))
+	if free(api.SettingSessionWindow) && (ps.SessionWindow < api.MinSessionWindow || ps.SessionWindow > api.MaxSessionWindow) {
+		errs = append(errs, fmt.Errorf("the session window must be between %s and %s, not %s", api.MinSessionWindow, api.MaxSessionWindow, ps.SessionWindow))
 	}
-	if free(SettingRetries) && (ps.RetryAttempts < 0 || ps.RetryAttempts > MaxRetryAttempts) {
-		errs = append(errs, fmt.Errorf("retries must be between 0 and %d, not %d", MaxRetryAttempts, ps.RetryAttempts))
+	if free(api.SettingRetries) && (ps.RetryAttempts < 0 || ps.RetryAttempts > api.MaxRetryAttempts) {
+		errs = append(errs, fmt.Errorf("retries must be between 0 and %d, not %d", api.MaxRetryAttempts, ps.RetryAttempts))
 	}
-	if free(SettingRetryDelay) && (ps.RetryDelay < MinRetryDelay || ps.RetryDelay > MaxRetryDelay) {
-		errs = append(errs, fmt.Errorf("the first retry delay must be between %s and %s, not %s", MinRetryDelay, MaxRetryDelay, ps.RetryDelay))
+	if free(api.SettingRetryDelay) && (ps.RetryDelay < api.MinRetryDelay || ps.RetryDelay > api.MaxRetryDelay) {
+		errs = append(errs, fmt.Errorf("the first retry delay must be between %s and %s, not %s", api.MinRetryDelay, api.MaxRetryDelay, ps.RetryDelay))
 	}
-	if !free(SettingAllowedOrigins) {
+	if !free(api.SettingAllowedOrigins) {
 		return ps, errors.Join(errs...)
 	}
-	if len(ps.AllowedOrigins) > maxAllowedOrigins {
-		errs = append(errs, fmt.Errorf("at most %d allowed origins", maxAllowedOrigins))
+	if len(ps.AllowedOrigins) > api.MaxAllowedOrigins {
+		errs = append(errs, fmt.Errorf("at most %d allowed origins", api.MaxAllowedOrigins))
 	}
 	origins := make([]string, 0, len(ps.AllowedOrigins))
 	for _, o := range ps.AllowedOrigins {
-		c, err := ParseOrigin(o)
+		c, err := api.ParseOrigin(o)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -294,56 +219,35 @@ func normalize(ps ProxySettings) (ProxySettings, error) {
 	return ps, errors.Join(errs...)
 }
 
-// ParseOrigin reads a browser origin, scheme://host[:port], as the Origin
-// header carries it: lower-cased, a trailing "/" dropped. A path, query,
-// fragment or user name is refused: an origin has none, and an entry with
-// one would never match.
-func ParseOrigin(o string) (string, error) {
-	o = strings.TrimSuffix(strings.TrimSpace(o), "/")
-	bad := fmt.Errorf("%q is not an origin like http://localhost:3000 (scheme://host[:port], no path)", o)
-	u, err := url.Parse(o)
-	if err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" ||
-		u.User != nil || u.Opaque != "" || strings.ContainsAny(o, "?#") {
-		return "", bad
-	}
-	if p := u.Port(); p != "" {
-		var n int
-		if _, err := fmt.Sscan(p, &n); err != nil || n < 1 || n > 65535 {
-			return "", bad
-		}
-	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host), nil
-}
-
 // fixedChanged refuses a change to a value the command line fixed.
-func fixedChanged(old, ps ProxySettings) error {
+func fixedChanged(old, ps api.ProxySettings) error {
 	var errs []error
 	check := func(key string, same bool) {
 		if by := old.Fixed[key]; by != "" && !same {
 			errs = append(errs, fmt.Errorf("%s is fixed by %s; change or unset it there", key, by))
 		}
 	}
-	check(SettingStrategy, old.Strategy == ps.Strategy)
-	check(SettingSessionWindow, old.SessionWindow == ps.SessionWindow)
-	check(SettingRetries, old.RetryAttempts == ps.RetryAttempts)
-	check(SettingRetryDelay, old.RetryDelay == ps.RetryDelay)
-	check(SettingAllowedOrigins, slices.Equal(old.AllowedOrigins, ps.AllowedOrigins))
+	check(api.SettingStrategy, old.Strategy == ps.Strategy)
+	check(api.SettingSessionWindow, old.SessionWindow == ps.SessionWindow)
+	check(api.SettingRetries, old.RetryAttempts == ps.RetryAttempts)
+	check(api.SettingRetryDelay, old.RetryDelay == ps.RetryDelay)
+	check(api.SettingAllowedOrigins, slices.Equal(old.AllowedOrigins, ps.AllowedOrigins))
 	return errors.Join(errs...)
 }
 
 // proxySettingsDiff says what changed, for the audit log; "" if nothing.
-func proxySettingsDiff(a, b ProxySettings) string {
+func proxySettingsDiff(a, b api.ProxySettings) string {
 	var parts []string
 	add := func(name string, x, y any) {
 		if fmt.Sprint(x) != fmt.Sprint(y) {
 			parts = append(parts, fmt.Sprintf("%s %v -> %v", name, x, y))
 		}
 	}
-	add(SettingStrategy, a.Strategy, b.Strategy)
-	add(SettingSessionWindow, a.SessionWindow, b.SessionWindow)
-	add(SettingRetries, a.RetryAttempts, b.RetryAttempts)
-	add(SettingRetryDelay, a.RetryDelay, b.RetryDelay)
-	add(SettingAllowedOrigins, originsText(a.AllowedOrigins), originsText(b.AllowedOrigins))
+	add(api.SettingStrategy, a.Strategy, b.Strategy)
+	add(api.SettingSessionWindow, a.SessionWindow, b.SessionWindow)
+	add(api.SettingRetries, a.RetryAttempts, b.RetryAttempts)
+	add(api.SettingRetryDelay, a.RetryDelay, b.RetryDelay)
+	add(api.SettingAllowedOrigins, originsText(a.AllowedOrigins), originsText(b.AllowedOrigins))
 	return strings.Join(parts, ", ")
 }
 
@@ -352,17 +256,4 @@ func originsText(o []string) string {
 		return "none"
 	}
 	return strings.Join(o, ",")
-}
-
-// ShortDuration is d as the settings show it, without the zero units Go
-// prints: 5h, 1h30m, 90s (time.Duration's "5h0m0s" otherwise).
-func ShortDuration(d time.Duration) string {
-	t := d.String()
-	if strings.HasSuffix(t, "m0s") {
-		t = strings.TrimSuffix(t, "0s")
-	}
-	if strings.HasSuffix(t, "h0m") {
-		t = strings.TrimSuffix(t, "0m")
-	}
-	return t
 }

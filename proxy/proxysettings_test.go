@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 const msgBody = `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`
@@ -66,12 +67,12 @@ func TestStrategyChangeAppliesToTheNextRequest(t *testing.T) {
 	for seen := false; !seen; {
 		select {
 		case ev := <-events:
-			seen = ev.Kind == proxy.EventSettings
+			seen = ev.Kind == api.EventSettings
 		case <-deadline:
 			t.Fatal("no EventSettings after UpdateProxySettings")
 		}
 	}
-	page, err := e.svc.Audit(context.Background(), proxy.AuditFilter{Kind: proxy.AuditSettingsChanged})
+	page, err := e.svc.Audit(context.Background(), api.AuditFilter{Kind: proxy.AuditSettingsChanged})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,15 +147,15 @@ func TestProxySettingsValidation(t *testing.T) {
 	good := e.svc.ProxySettings()
 	for _, tc := range []struct {
 		name string
-		edit func(*proxy.ProxySettings)
+		edit func(*api.ProxySettings)
 		want string
 	}{
-		{"strategy", func(p *proxy.ProxySettings) { p.Strategy = "random" }, "unknown strategy"},
-		{"window", func(p *proxy.ProxySettings) { p.SessionWindow = time.Second }, "session window"},
-		{"retries", func(p *proxy.ProxySettings) { p.RetryAttempts = 11 }, "retries"},
-		{"delay", func(p *proxy.ProxySettings) { p.RetryDelay = 2 * time.Minute }, "retry delay"},
-		{"origin path", func(p *proxy.ProxySettings) { p.AllowedOrigins = []string{"http://localhost:3000/app"} }, "not an origin"},
-		{"origin scheme", func(p *proxy.ProxySettings) { p.AllowedOrigins = []string{"localhost:3000"} }, "not an origin"},
+		{"strategy", func(p *api.ProxySettings) { p.Strategy = "random" }, "unknown strategy"},
+		{"window", func(p *api.ProxySettings) { p.SessionWindow = time.Second }, "session window"},
+		{"retries", func(p *api.ProxySettings) { p.RetryAttempts = 11 }, "retries"},
+		{"delay", func(p *api.ProxySettings) { p.RetryDelay = 2 * time.Minute }, "retry delay"},
+		{"origin path", func(p *api.ProxySettings) { p.AllowedOrigins = []string{"http://localhost:3000/app"} }, "not an origin"},
+		{"origin scheme", func(p *api.ProxySettings) { p.AllowedOrigins = []string{"localhost:3000"} }, "not an origin"},
 	} {
 		ps := e.svc.ProxySettings()
 		tc.edit(&ps)
@@ -193,10 +194,10 @@ func TestProxySettingsAreKeptAndYieldToTheCommandLine(t *testing.T) {
 
 	fixed := newEnvAt(t, e.dir, e.fake, withConfig(func(c *proxy.Config) {
 		c.Strategy = "priority"
-		c.Fixed = map[string]string{proxy.SettingStrategy: "SLUICE_STRATEGY"}
+		c.Fixed = map[string]string{api.SettingStrategy: "SLUICE_STRATEGY"}
 	}))
 	got = fixed.svc.ProxySettings()
-	if got.Strategy != "priority" || got.Fixed[proxy.SettingStrategy] != "SLUICE_STRATEGY" {
+	if got.Strategy != "priority" || got.Fixed[api.SettingStrategy] != "SLUICE_STRATEGY" {
 		t.Fatalf("with SLUICE_STRATEGY=priority: strategy %q, fixed %v", got.Strategy, got.Fixed)
 	}
 	if got.SessionWindow != 2*time.Hour {
@@ -241,7 +242,7 @@ func TestStrategySwapUnderLoad(t *testing.T) {
 	ps := e.svc.ProxySettings()
 	for i := range 20 {
 		<-served // each change lands between requests in flight, not before them
-		ps.Strategy = proxy.StrategyNames()[i%len(proxy.StrategyNames())]
+		ps.Strategy = api.StrategyNames()[i%len(api.StrategyNames())]
 		ps.SessionWindow = time.Duration(1+i%3) * time.Hour
 		if err := e.svc.UpdateProxySettings(context.Background(), ps); err != nil {
 			t.Fatal(err)

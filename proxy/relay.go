@@ -152,7 +152,7 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 		a.rec.OutputTokens = counts.OutputTokens
 		a.rec.CacheRead = counts.CacheRead
 		a.rec.CacheCreate = counts.CacheCreate
-		a.rec.CostMicros = usage.CostMicros(counts)
+		s.price(a, counts)
 		s.pool.AddUsage(acct.ID, counts.Total())
 	}
 }

@@ -2,33 +2,13 @@ package proxy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"time"
 
-	"github.com/sluice-proxy/sluice/vault"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
-
-// LoginStartRequest begins a sign-in that another process drives: the
-// engine runs the PKCE flow (and, without Paste, the loopback callback);
-// the caller opens the returned URL and, with Paste, hands back the code.
-type LoginStartRequest struct {
-	Name   string     `json:"name"`
-	Mode   vault.Mode `json:"mode"`
-	Reauth bool       `json:"reauth,omitempty"`
-	Paste  bool       `json:"paste,omitempty"`
-}
-
-// LoginTicket names a started sign-in and the URL the user must open.
-type LoginTicket struct {
-	ID  string `json:"id"`
-	URL string `json:"url"`
-}
-
-// ErrNoSuchLogin reports a sign-in id that is unknown, finished or expired.
-var ErrNoSuchLogin = errors.New("no such sign-in in progress (it finished, expired or was cancelled)")
 
 // loginTimeout bounds a started sign-in that nobody finishes.
 const loginTimeout = 10 * time.Minute
@@ -39,7 +19,7 @@ type pendingLogin struct {
 	code   *io.PipeWriter // the pasted "code#state" goes here (Paste only)
 	cancel context.CancelFunc
 	done   chan struct{}
-	view   AccountView
+	view   api.AccountView
 	err    error
 }
 
@@ -68,10 +48,10 @@ func (p *pendingLogins) take(id string) *pendingLogin {
 
 // LoginStart starts a sign-in and returns once its URL is known. The
 // sign-in then waits, up to 10 minutes, for LoginFinish.
-func (s *Service) LoginStart(ctx context.Context, req LoginStartRequest) (LoginTicket, error) {
+func (s *Service) LoginStart(ctx context.Context, req api.LoginStartRequest) (api.LoginTicket, error) {
 	id, err := newID()
 	if err != nil {
-		return LoginTicket{}, err
+		return api.LoginTicket{}, err
 	}
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loginTimeout)
 	pr, pw := io.Pipe()
@@ -80,7 +60,7 @@ func (s *Service) LoginStart(ctx context.Context, req LoginStartRequest) (LoginT
 	go func() {
 		defer close(l.done)
 		defer cancel()
-		l.view, l.err = s.Login(lctx, LoginRequest{
+		l.view, l.err = s.Login(lctx, api.LoginRequest{
 			Name: req.Name, Mode: req.Mode, Reauth: req.Reauth, Paste: req.Paste, In: pr, Out: io.Discard,
 			OpenBrowser: func(u string) error { urls <- u; return nil },
 		})
@@ -90,23 +70,23 @@ func (s *Service) LoginStart(ctx context.Context, req LoginStartRequest) (LoginT
 	s.logins.put(id, l)
 	select {
 	case u := <-urls:
-		return LoginTicket{ID: id, URL: u}, nil
+		return api.LoginTicket{ID: id, URL: u}, nil
 	case <-l.done:
 		s.logins.take(id)
-		return LoginTicket{}, l.err
+		return api.LoginTicket{}, l.err
 	case <-ctx.Done():
 		s.LoginCancel(id)
-		return LoginTicket{}, ctx.Err()
+		return api.LoginTicket{}, ctx.Err()
 	}
 }
 
 // LoginFinish completes a started sign-in: with Paste it submits code
 // ("code#state" as the page shows it); otherwise it waits for the browser
 // to reach the loopback callback. Ending ctx cancels the sign-in.
-func (s *Service) LoginFinish(ctx context.Context, id, code string) (AccountView, error) {
+func (s *Service) LoginFinish(ctx context.Context, id, code string) (api.AccountView, error) {
 	l := s.logins.take(id)
 	if l == nil {
-		return AccountView{}, ErrNoSuchLogin
+		return api.AccountView{}, api.ErrNoSuchLogin
 	}
 	if l.paste {
 		go func() { _, _ = io.WriteString(l.code, code+"\n") }()
@@ -117,7 +97,7 @@ func (s *Service) LoginFinish(ctx context.Context, id, code string) (AccountView
 	case <-ctx.Done():
 		l.cancel()
 		<-l.done
-		return AccountView{}, fmt.Errorf("sign-in cancelled: %w", ctx.Err())
+		return api.AccountView{}, fmt.Errorf("sign-in cancelled: %w", ctx.Err())
 	}
 }
 

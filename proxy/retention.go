@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // retentionEvery is how often retention runs while the engine runs. Each
@@ -70,7 +72,7 @@ const AuditMinAge = 90 * 24 * time.Hour
 // records (Settings.RequestMaxAge, negative: forever) but at least
 // AuditMinAge. `logs cleanup --older-than` and the size cap never shorten
 // it: the audit log says who changed what, and is small.
-func auditMaxAge(st Settings) time.Duration {
+func auditMaxAge(st api.Settings) time.Duration {
 	if st.RequestMaxAge < 0 {
 		return -1
 	}
@@ -87,29 +89,9 @@ func (s *Service) Prune(ctx context.Context) int64 {
 	return res.Records
 }
 
-// CleanupOptions are `sluice logs cleanup`'s: delete now, beyond the
-// settings.
-type CleanupOptions struct {
-	// OlderThan deletes records (or only payloads) older than this; zero
-	// deletes them all. Negative applies just the retention settings.
-	OlderThan time.Duration `json:"older_than_ns"`
-	// PayloadsOnly keeps the records and deletes only their payloads.
-	PayloadsOnly bool `json:"payloads_only"`
-}
-
-// CleanupResult says what a cleanup freed.
-type CleanupResult struct {
-	Records     int64 `json:"records"`  // request records deleted
-	Payloads    int64 `json:"payloads"` // payloads deleted (with or without their record)
-	Audit       int64 `json:"audit"`    // audit entries deleted
-	BytesBefore int64 `json:"bytes_before"`
-	BytesAfter  int64 `json:"bytes_after"` // database plus WAL, after compaction
-	Freed       int64 `json:"freed"`       // BytesBefore - BytesAfter, at least 0
-}
-
 // Cleanup deletes what opts asks for on top of the retention settings,
 // then compacts the file. Rollups stay: usage totals survive a cleanup.
-func (s *Service) Cleanup(ctx context.Context, opts CleanupOptions) (CleanupResult, error) {
+func (s *Service) Cleanup(ctx context.Context, opts api.CleanupOptions) (api.CleanupResult, error) {
 	st := s.Settings()
 	if opts.OlderThan >= 0 {
 		if opts.PayloadsOnly {
@@ -135,8 +117,8 @@ func tighter(setting, d time.Duration) time.Duration {
 
 // applyRetention deletes by age, then by size, then compacts. An age of
 // zero deletes everything up to now (`cleanup --older-than 0s`).
-func (s *Service) applyRetention(ctx context.Context, st Settings, report bool) (CleanupResult, error) {
-	var res CleanupResult
+func (s *Service) applyRetention(ctx context.Context, st api.Settings, report bool) (api.CleanupResult, error) {
+	var res api.CleanupResult
 	if report {
 		f, err := s.db.Files()
 		if err != nil {

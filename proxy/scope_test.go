@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // hookTransport runs hook once, on the first upstream round trip, before
@@ -31,7 +32,7 @@ func TestScopedKeyNeverFailsOverToAnAccountAddedMidRequest(t *testing.T) {
 	e := newEnv(t, func(_ *proxy.Config, d *proxy.Deps) { d.Transport = hook })
 	e.addKey("home", homeKey)
 	ctx := context.Background()
-	_, scoped, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "home-only", Accounts: []string{"home"}})
+	_, scoped, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "home-only", Accounts: []string{"home"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -24,7 +24,7 @@ func TestScopedKeyRetryAfterQuotesItsOwnAccounts(t *testing.T) {
 	for range 3 { // a serves; a fails over to b; b fails over to c
 		send(t, c)
 	}
-	_, scoped, err := e.svc.CreateKey(context.Background(), proxy.KeyOptions{Name: "a-and-c", Accounts: []string{"a", "c"}})
+	_, scoped, err := e.svc.CreateKey(context.Background(), api.KeyOptions{Name: "a-and-c", Accounts: []string{"a", "c"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestScopedKeyRetryAfterQuotesItsOwnAccounts(t *testing.T) {
 	if retry != "3600" {
 		t.Errorf("retry-after %q, want 3600 (c, the first of the key's own accounts to reset; b is not its)", retry)
 	}
-	when := headerReset(now.Add(time.Hour)).UTC().Format("2006-01-02 15:04:05 UTC")
+	when := headerReset(now.Add(time.Hour)).Local().Format("Mon 2 Jan 15:04 MST")
 	if !strings.Contains(got.Error.Message, when) || !strings.Contains(got.Error.Message, `key "a-and-c" may use`) {
 		t.Errorf("message %q does not name c's reset %s and the key's accounts", got.Error.Message, when)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/vault"
 )
@@ -26,7 +26,7 @@ func TestNoSecretAnywhereAfterAFullCycle(t *testing.T) {
 	if _, err := e.svc.AddCredential(ctx, "sub", vault.Credential{Kind: vault.KindOAuth, AccessToken: oauthAccess, RefreshToken: oauthRefresh}); err != nil {
 		t.Fatal(err)
 	}
-	_, other, err := e.svc.CreateKey(ctx, proxy.KeyOptions{Name: "gone"})
+	_, other, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "gone"})
 	if err != nil {
 		t.Fatal(err)
 	}

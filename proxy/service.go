@@ -14,9 +14,11 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 	"github.com/sluice-proxy/sluice/proxy/redact"
+	"github.com/sluice-proxy/sluice/proxy/usage"
 	"github.com/sluice-proxy/sluice/vault"
 )
 
@@ -48,6 +50,8 @@ type Deps struct {
 	Transport http.RoundTripper
 	// OAuth signs accounts in (Login); nil disables browser logins.
 	OAuth *vault.OAuth
+	// Prices costs requests (default: the embedded list prices, usage.Default).
+	Prices *usage.Table
 }
 
 // Service is the engine's API: the one thing the CLI, the tray and the
@@ -63,6 +67,8 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	transport http.RoundTripper
+	prices    *usage.Table
+	unpriced  sync.Map // models already logged as having no price (prices.go)
 	events    hub
 	handler   http.Handler
 	persist   *statePersister
@@ -110,6 +116,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		log:       deps.Logger,
 		now:       deps.Now,
 		transport: deps.Transport,
+		prices:    deps.Prices,
+	}
+	if s.prices == nil {
+		s.prices = usage.Default()
 	}
 	if s.tokens == nil {
 		s.tokens = keyringTokens{deps.Keyring}
@@ -159,7 +169,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	s.records = s.db.NewWriter(4096, s.log)
 	// The log and usage views re-read the journal on this event, so it
 	// goes out once the records are in it, not when the requests end.
-	s.records.OnWritten(func(int) { s.events.publish(Event{Kind: EventRequest, Time: s.now()}) })
+	s.records.OnWritten(func(int) { s.events.publish(api.Event{Kind: api.EventRequest, Time: s.now()}) })
 	s.handler = s.routes()
 	s.persist.start()
 	s.retention = s.startRetention()
@@ -170,15 +180,15 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 // (debounced, off the request path) and tell subscribers.
 func (s *Service) accountChanged(accountID string) {
 	s.persist.mark(accountID)
-	s.events.publish(Event{Kind: EventAccountState, AccountID: accountID, Time: s.now()})
+	s.events.publish(api.Event{Kind: api.EventAccountState, AccountID: accountID, Time: s.now()})
 	for _, w := range s.checkWarnings(accountID) {
-		s.events.publish(Event{Kind: EventWarning, AccountID: accountID, Time: w.Time, Warning: &w})
+		s.events.publish(api.Event{Kind: api.EventWarning, AccountID: accountID, Time: w.Time, Warning: &w})
 	}
 }
 
 // Subscribe returns a channel of events and a function that ends the
 // subscription. Events only say what changed; re-read through the methods.
-func (s *Service) Subscribe() (<-chan Event, func()) { return s.events.subscribe() }
+func (s *Service) Subscribe() (<-chan api.Event, func()) { return s.events.subscribe() }
 
 // Handler is the proxy's HTTP handler, guards included. StartProxy serves
 // it; tests and embedders may serve it themselves.

@@ -7,26 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
-
-// SessionView is one live client session: which account served its last
-// request. Claude Code sessions carry their own id; other clients are
-// told apart by a fingerprint of their User-Agent.
-type SessionView struct {
-	ID          string    `json:"id"`         // Claude Code's session id, or "client:<fingerprint>"
-	AccountID   string    `json:"account_id"` // the account that served the last request
-	AccountName string    `json:"account"`    // its name now ("" if it was removed)
-	Model       string    `json:"model"`      // the last request's model
-	Requests    int64     `json:"requests"`   // requests seen in this session
-	LastUsed    time.Time `json:"last_used"`  // when the last one finished
-	// WindowShare is the session's share of each window of its account
-	// in the window's current period (the quota ledger); absent for
-	// windows no header told of (API keys).
-	WindowShare map[string]float64 `json:"window_share,omitempty"`
-
-	shareResets map[string]time.Time // the period each share is of
-}
 
 // sessionTable remembers, per session key, the account serving it. It is
 // kept here rather than in the pool because what users ask about is the
@@ -34,7 +17,10 @@ type SessionView struct {
 // Sessions idle longer than the session TTL are forgotten.
 type sessionTable struct {
 	mu   sync.Mutex
-	byID map[string]*SessionView
+	byID map[string]*api.SessionView
+	// resets holds, per session key and window, the window period its
+	// WindowShare is of (the quota ledger).
+	resets map[string]map[string]time.Time
 }
 
 // observe records a finished request of the session key.
@@ -46,12 +32,12 @@ func (t *sessionTable) observe(key string, rec journal.Record, now time.Time, tt
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.byID == nil {
-		t.byID = make(map[string]*SessionView)
+		t.byID = make(map[string]*api.SessionView)
 	}
 	v := t.byID[key]
 	if v == nil {
 		t.sweep(now, ttl)
-		v = &SessionView{ID: sessionID(key)}
+		v = &api.SessionView{ID: sessionID(key)}
 		t.byID[key] = v
 	}
 	v.AccountID = rec.AccountID
@@ -60,7 +46,7 @@ func (t *sessionTable) observe(key string, rec journal.Record, now time.Time, tt
 	}
 	v.Requests++
 	v.LastUsed = now
-	v.add(rec.WindowShare, resets)
+	t.add(key, v, rec.WindowShare, resets)
 }
 
 // addShare adds a late part of a finished request's share to its session.
@@ -68,23 +54,36 @@ func (t *sessionTable) addShare(key string, resets map[string]time.Time, share m
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if v := t.byID[key]; v != nil {
-		v.add(share, resets)
+		t.add(key, v, share, resets)
 	}
 }
 
-// add counts share into the session's, starting a window's afresh when its
+// add counts share into session v's, starting a window's afresh when its
 // reset (resets, by window) is not the one its share so far was of.
-func (v *SessionView) add(share map[string]float64, resets map[string]time.Time) {
+// Called with the lock held.
+func (t *sessionTable) add(key string, v *api.SessionView, share map[string]float64, resets map[string]time.Time) {
 	for k, f := range share {
 		if v.WindowShare == nil {
-			v.WindowShare, v.shareResets = make(map[string]float64, 2), make(map[string]time.Time, 2)
+			v.WindowShare = make(map[string]float64, 2)
 		}
-		if r := resets[k]; !r.Equal(v.shareResets[k]) {
-			v.WindowShare[k], v.shareResets[k] = 0, r
+		if t.resets == nil {
+			t.resets = make(map[string]map[string]time.Time)
+		}
+		rs := t.resets[key]
+		if rs == nil {
+			rs = make(map[string]time.Time, 2)
+			t.resets[key] = rs
+		}
+		if r := resets[k]; !r.Equal(rs[k]) {
+			v.WindowShare[k], rs[k] = 0, r
 		}
 		v.WindowShare[k] += f
 	}
 }
+
+// shareReset is the window period session key's share of window is of.
+// Called with the lock held.
+func (t *sessionTable) shareReset(key, window string) time.Time { return t.resets[key][window] }
 
 // sweep drops idle sessions; called on insert so the table stays bounded
 // by the sessions of one TTL.
@@ -92,22 +91,23 @@ func (t *sessionTable) sweep(now time.Time, ttl time.Duration) {
 	for k, v := range t.byID {
 		if now.Sub(v.LastUsed) > ttl {
 			delete(t.byID, k)
+			delete(t.resets, k)
 		}
 	}
 }
 
-func (t *sessionTable) list(now time.Time, ttl time.Duration) []SessionView {
+func (t *sessionTable) list(now time.Time, ttl time.Duration) []api.SessionView {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]SessionView, 0, len(t.byID))
+	out := make([]api.SessionView, 0, len(t.byID))
 	for _, v := range t.byID {
 		if now.Sub(v.LastUsed) <= ttl {
 			c := *v
-			c.WindowShare, c.shareResets = maps.Clone(v.WindowShare), nil
+			c.WindowShare = maps.Clone(v.WindowShare) // a copy: the table keeps adding to its own
 			out = append(out, c)
 		}
 	}
-	slices.SortFunc(out, func(a, b SessionView) int { return b.LastUsed.Compare(a.LastUsed) })
+	slices.SortFunc(out, func(a, b api.SessionView) int { return b.LastUsed.Compare(a.LastUsed) })
 	return out
 }
 
@@ -120,7 +120,7 @@ func sessionID(key string) string {
 }
 
 // Sessions lists the live client sessions, most recently used first.
-func (s *Service) Sessions() []SessionView {
+func (s *Service) Sessions() []api.SessionView {
 	out := s.sessions.list(s.now(), s.proxySettings().SessionWindow)
 	names := map[string]string{}
 	for _, st := range s.pool.Snapshot() {

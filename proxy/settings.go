@@ -8,32 +8,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-)
 
-// Settings are the journal's user settings, kept in the database so the
-// window and the CLI edit the same values and they survive a restart.
-type Settings struct {
-	// RequestMaxAge is how long request records are kept; negative keeps
-	// them forever. Default: Config.Retention (30 days). Audit entries are
-	// kept as long, but at least AuditMinAge (90 days).
-	RequestMaxAge time.Duration `json:"request_max_age_ns"`
-	// PayloadMaxAge is how long captured payloads are kept; negative keeps
-	// them as long as their record. Default 7 days.
-	PayloadMaxAge time.Duration `json:"payload_max_age_ns"`
-	// MaxDBBytes caps the database: the oldest payloads, then the oldest
-	// records, go when it is exceeded. Negative: no cap. Default 500 MB.
-	MaxDBBytes int64 `json:"max_db_bytes"`
-	// Capture stores request and response bodies, redacted and encrypted.
-	// Off by default: prompts are private and large.
-	Capture bool `json:"capture"`
-	// CaptureMaxBytes caps each captured body (default 256 KB); longer ones
-	// are cut and marked truncated.
-	CaptureMaxBytes int `json:"capture_max_bytes"`
-	// QuotaWarnings are the window thresholds that raise a warning, in
-	// percent ("75,90"), or "off" (also turns off the pace warning); ""
-	// is DefaultQuotaWarnings (warnings.go).
-	QuotaWarnings string `json:"quota_warnings,omitempty"`
-}
+	"github.com/sluice-proxy/sluice/proxy/api"
+)
 
 // Setting defaults.
 const (
@@ -49,7 +26,7 @@ const settingsKey = "journal.settings"
 // journalState is the Service's journal-side state: the settings in force
 // and the payload key. Its zero value is ready (defaults, no key yet).
 type journalState struct {
-	settings atomic.Pointer[Settings]
+	settings atomic.Pointer[api.Settings]
 	update   sync.Mutex // serialises UpdateSettings
 
 	keyMu    sync.Mutex
@@ -58,8 +35,8 @@ type journalState struct {
 }
 
 // defaultSettings are the settings before the user changes any.
-func (s *Service) defaultSettings() Settings {
-	return Settings{
+func (s *Service) defaultSettings() api.Settings {
+	return api.Settings{
 		RequestMaxAge:   s.cfg.Retention,
 		PayloadMaxAge:   DefaultPayloadMaxAge,
 		MaxDBBytes:      DefaultMaxDBBytes,
@@ -87,7 +64,7 @@ func (s *Service) loadSettings(ctx context.Context) error {
 }
 
 // Settings returns the journal settings in force.
-func (s *Service) Settings() Settings {
+func (s *Service) Settings() api.Settings {
 	if p := s.jr.settings.Load(); p != nil {
 		return *p
 	}
@@ -98,8 +75,8 @@ func (s *Service) Settings() Settings {
 // once (capture on the next request; retention runs in the background
 // right after), and logs the change in the audit log. It returns the
 // settings now in force.
-func (s *Service) UpdateSettings(ctx context.Context, st Settings) (Settings, error) {
-	if err := st.validate(); err != nil {
+func (s *Service) UpdateSettings(ctx context.Context, st api.Settings) (api.Settings, error) {
+	if err := validateSettings(st); err != nil {
 		return s.Settings(), err
 	}
 	s.jr.update.Lock()
@@ -122,7 +99,7 @@ func (s *Service) UpdateSettings(ctx context.Context, st Settings) (Settings, er
 	return st, nil
 }
 
-func (st Settings) validate() error {
+func validateSettings(st api.Settings) error {
 	var errs []error
 	if st.RequestMaxAge == 0 || st.PayloadMaxAge == 0 || st.MaxDBBytes == 0 {
 		errs = append(errs, errors.New("retention limits must not be zero (negative means no limit)"))
@@ -140,7 +117,7 @@ func (st Settings) validate() error {
 }
 
 // settingsDiff says what changed, for the audit log.
-func settingsDiff(a, b Settings) string {
+func settingsDiff(a, b api.Settings) string {
 	var out string
 	add := func(name string, x, y any) {
 		if x != y {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // Sessions names the account that served each session, counts its
@@ -18,7 +19,7 @@ func TestSessionsTrackServingAccountAndExpire(t *testing.T) {
 		resp := e.do("POST", "/v1/messages", `{"model":"claude-x","max_tokens":1}`, map[string]string{"X-Claude-Code-Session-Id": s})
 		resp.Body.Close()
 	}
-	got := map[string]proxy.SessionView{}
+	got := map[string]api.SessionView{}
 	for _, s := range e.svc.Sessions() {
 		got[s.ID] = s
 	}
@@ -41,7 +42,7 @@ func TestStatusCountsTodayAndUnusable(t *testing.T) {
 	}
 	resp := e.do("POST", "/v1/messages", `{"model":"claude-x","max_tokens":1}`, nil)
 	resp.Body.Close()
-	var st proxy.Status
+	var st api.Status
 	waitFor(t, "the request to reach the journal", func() bool {
 		var err error
 		st, err = e.svc.Status(ctx)
@@ -54,7 +55,7 @@ func TestStatusCountsTodayAndUnusable(t *testing.T) {
 
 func TestLoginFinishUnknownID(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.svc.LoginFinish(context.Background(), "nope", ""); !errors.Is(err, proxy.ErrNoSuchLogin) {
+	if _, err := e.svc.LoginFinish(context.Background(), "nope", ""); !errors.Is(err, api.ErrNoSuchLogin) {
 		t.Fatalf("LoginFinish(unknown) = %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 	"github.com/sluice-proxy/sluice/vault"
 )
@@ -31,6 +32,15 @@ const (
 	// maxUsageHold caps the endpoint's retry-after, so a corrupt value cannot
 	// stop polling for days.
 	maxUsageHold = 24 * time.Hour
+	// maxReadsPerHour caps the reads of one account's usage in any hour,
+	// whatever asks (schedule, bench, reset, `sluice accounts refresh`):
+	// the endpoint's budget is shared with Claude Code's own /usage, and
+	// users of peer tools report about 30 reads an hour per account before
+	// it answers 429 (issue 16, 2026-12).
+	maxReadsPerHour = 20
+	// maxBenchedEvery is how far the benched cadence backs off while the
+	// answer does not change.
+	maxBenchedEvery = 10 * time.Minute
 )
 
 // usagePoller is the Service's usage-endpoint schedule. Its zero value is
@@ -41,9 +51,20 @@ type usagePoller struct {
 	hold map[string]time.Time // account id -> no poll before (the endpoint's retry-after)
 	fail map[string]int       // account id -> consecutive failed polls (benched cadence backoff)
 	last map[string]time.Time // account id -> last poll
-	sem  chan struct{}        // one poll pass at a time, so no account is polled twice
-	stop context.CancelFunc   // ends the running loop; nil when none runs
-	done chan struct{}        // closed when the running loop returned
+	// reads are each account's reads in the last hour, oldest first: the
+	// sliding-window budget (maxReadsPerHour).
+	reads map[string][]time.Time
+	// same counts the polls in a row whose answer did not change, and seen
+	// is the last answer (a digest of its windows): the benched cadence
+	// doubles with same.
+	same map[string]int
+	seen map[string]string
+	// reset is the end of an account's bench as last seen; the first pass
+	// after it polls once, to learn the new windows at once.
+	reset map[string]time.Time
+	sem   chan struct{}      // one poll pass at a time, so no account is polled twice
+	stop  context.CancelFunc // ends the running loop; nil when none runs
+	done  chan struct{}      // closed when the running loop returned
 }
 
 // PollUsage polls the usage endpoint now for every OAuth account that is not
@@ -100,7 +121,7 @@ func (s *Service) pollLoop(ctx context.Context, done chan struct{}) {
 		case <-wake.C:
 			wake.Reset(every)
 		case ev := <-events:
-			if ev.Kind != EventAccounts {
+			if ev.Kind != api.EventAccounts {
 				continue
 			}
 		}
@@ -129,8 +150,14 @@ func (s *Service) pollUsage(ctx context.Context, force bool) error {
 		var every time.Duration
 		if benched {
 			every = s.cfg.BenchedPollInterval
+			p.noteReset(a.ID, benchEnd(st, s.now()))
 		}
-		if a.NeedsLogin || st.State == pool.StateNeedsLogin || !p.mayPoll(a.ID, s.now(), force, every) {
+		now := s.now()
+		due := p.mayPoll(a.ID, now, force, every) || p.afterReset(a.ID, now)
+		// Headers from traffic first: an account whose limits a response
+		// refreshed since the last poll needs no regular read.
+		fresh := !force && !benched && p.polledBefore(a.ID, st.Limits.UpdatedAt) && now.Sub(st.Limits.UpdatedAt) < s.cfg.UsageInterval
+		if a.NeedsLogin || st.State == pool.StateNeedsLogin || !due || fresh || !p.withinBudget(a.ID, now) {
 			continue
 		}
 		if err := s.pollAccount(ctx, a, benched); err != nil {
@@ -155,7 +182,7 @@ func (s *Service) pollAccount(ctx context.Context, a pool.Account, benched bool)
 			fails := s.poller.result(a.ID, err == nil)
 			next := s.cfg.UsageInterval
 			if benched {
-				next = min(s.cfg.BenchedPollInterval<<min(fails, 16), s.cfg.UsageInterval)
+				next = min(s.cfg.BenchedPollInterval<<min(fails+s.poller.unchanged(a.ID), 16), maxBenchedEvery)
 			}
 			s.poller.polled(a.ID, s.now(), s.now().Add(next), hold)
 		}
@@ -180,6 +207,7 @@ func (s *Service) pollAccount(ctx context.Context, a pool.Account, benched bool)
 	req.Header.Set("Anthropic-Beta", oauthBeta)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "sluice/"+s.cfg.Version)
+	s.poller.read(a.ID, s.now())
 	resp, err := s.transport.RoundTrip(req)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -210,6 +238,7 @@ func (s *Service) pollAccount(ctx context.Context, a pool.Account, benched bool)
 		s.log.Warn("usage poll answer unreadable", "account", a.Name, "err", err)
 		return fmt.Errorf("usage of %q: %w", a.Name, err)
 	}
+	s.poller.answered(a.ID, usageDigest(l))
 	s.pool.ApplyUsage(a.ID, l)
 	s.log.Debug("usage polled", "account", a.Name, "five_hour", l.FiveHour.Utilization, "seven_day", l.SevenDay.Utilization)
 	return nil
@@ -261,7 +290,8 @@ func (p *usagePoller) mayPoll(id string, now time.Time, force bool, every time.D
 		return false
 	}
 	if every > 0 {
-		if last, ok := p.last[id]; ok && !now.Before(last.Add(every<<min(p.fail[id], 16))) {
+		every = min(every<<min(p.fail[id]+p.same[id], 16), maxBenchedEvery)
+		if last, ok := p.last[id]; ok && !now.Before(last.Add(every)) {
 			return true
 		}
 	}
@@ -310,6 +340,10 @@ func (p *usagePoller) forget(live map[string]bool) {
 			delete(p.hold, id)
 			delete(p.fail, id)
 			delete(p.last, id)
+			delete(p.reads, id)
+			delete(p.same, id)
+			delete(p.seen, id)
+			delete(p.reset, id)
 		}
 	}
 }

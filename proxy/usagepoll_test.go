@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/vault"
 )
@@ -81,17 +82,17 @@ func TestPollUsageShowsWindows(t *testing.T) {
 	acct := accountView(t, e.svc, "max")
 	for _, w := range []struct {
 		name string
-		got  proxy.Window
+		got  api.Window
 		want float64
 	}{{"5h", acct.FiveHour, 0.4}, {"7d", acct.SevenDay, 0.1}, {"7d sonnet", acct.SevenDaySonnet, 0.05}} {
 		if !near(w.got.Utilization, w.want) || w.got.ResetsAt.IsZero() {
 			t.Errorf("%s window %+v, want utilization %v with a reset", w.name, w.got, w.want)
 		}
 	}
-	if acct.SevenDayOpus != (proxy.Window{}) {
+	if acct.SevenDayOpus != (api.Window{}) {
 		t.Errorf("opus window %+v, want empty (null in the answer)", acct.SevenDayOpus)
 	}
-	if c := accountView(t, e.svc, "console"); c.FiveHour != (proxy.Window{}) {
+	if c := accountView(t, e.svc, "console"); c.FiveHour != (api.Window{}) {
 		t.Errorf("api-key account got usage windows %+v", c.FiveHour)
 	}
 	e.grepDataDir(oauthToken)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 )
 
@@ -15,11 +16,8 @@ import (
 // warning (an EventWarning, and a line in `sluice status`) when a window
 // crosses a threshold (default 75 % and 90 %), and a predictive one when
 // its pace says it will be spent more than PaceWarnLead before it resets.
-// Each fires once per window and reset. Settings.QuotaWarnings sets the
+// Each fires once per window and reset. api.Settings.QuotaWarnings sets the
 // thresholds or turns warnings off.
-
-// DefaultQuotaWarnings are the thresholds when none is set.
-const DefaultQuotaWarnings = "75,90"
 
 // PaceWarnLead is how much earlier than its reset a window must be
 // forecast to run out for a predictive warning.
@@ -29,26 +27,6 @@ const PaceWarnLead = 30 * time.Minute
 // response with limit headers changes them, and a check fits a pace.
 const warnEvery = 2 * time.Second
 
-// Warning kinds.
-const (
-	WarningThreshold = "threshold" // a window crossed a threshold
-	WarningPace      = "pace"      // at this pace a window runs out well before its reset
-)
-
-// Warning is one raised quota warning.
-type Warning struct {
-	AccountID   string    `json:"account_id"`
-	Account     string    `json:"account"`
-	Window      string    `json:"window"` // "5h", "7d", "7d_fable"
-	Kind        string    `json:"kind"`   // WarningThreshold or WarningPace
-	Threshold   float64   `json:"threshold,omitempty"`
-	Utilization float64   `json:"utilization"`
-	ResetsAt    time.Time `json:"resets_at,omitzero"`
-	RunsOutAt   time.Time `json:"runs_out_at,omitzero"`
-	Time        time.Time `json:"time"`
-	Message     string    `json:"message"`
-}
-
 // ParseQuotaWarnings reads the QuotaWarnings setting: "off", or percents
 // separated by commas ("75,90"); "" is the default. Thresholds come back
 // as fractions, ascending; nil when off.
@@ -56,7 +34,7 @@ func ParseQuotaWarnings(v string) ([]float64, error) {
 	v = strings.TrimSpace(v)
 	switch v {
 	case "":
-		v = DefaultQuotaWarnings
+		v = api.DefaultQuotaWarnings
 	case "off", "none":
 		return nil, nil
 	}
@@ -77,12 +55,12 @@ type warner struct {
 	mu      sync.Mutex
 	checked map[string]time.Time // account id -> last check
 	fired   map[string]bool      // account/window/reset/kind/threshold
-	active  []Warning
+	active  []api.Warning
 }
 
 // check raises the warnings accountID's windows call for now; it returns
 // the new ones. Called from the pool's OnChange hook.
-func (s *Service) checkWarnings(accountID string) []Warning {
+func (s *Service) checkWarnings(accountID string) []api.Warning {
 	now := s.now()
 	w := &s.warn
 	w.mu.Lock()
@@ -107,8 +85,8 @@ func (s *Service) checkWarnings(accountID string) []Warning {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	// Warnings of windows that have since reset are over.
-	w.active = slices.DeleteFunc(w.active, func(x Warning) bool { return !x.ResetsAt.IsZero() && !x.ResetsAt.After(now) })
-	var fresh []Warning
+	w.active = slices.DeleteFunc(w.active, func(x api.Warning) bool { return !x.ResetsAt.IsZero() && !x.ResetsAt.After(now) })
+	var fresh []api.Warning
 	for _, x := range raised {
 		k := fmt.Sprintf("%s/%s/%d/%s/%g", x.AccountID, x.Window, x.ResetsAt.Unix(), x.Kind, x.Threshold)
 		if w.fired[k] {
@@ -124,15 +102,15 @@ func (s *Service) checkWarnings(accountID string) []Warning {
 // warningsFor are the warnings an account's window paces call for: for
 // each window, the highest threshold it has reached, and the pace warning.
 // Pure, for tests.
-func warningsFor(accountID, name string, paces []pool.WindowPace, thresholds []float64, now time.Time) []Warning {
-	var out []Warning
+func warningsFor(accountID, name string, paces []pool.WindowPace, thresholds []float64, now time.Time) []api.Warning {
+	var out []api.Warning
 	for _, p := range paces {
-		base := Warning{AccountID: accountID, Account: name, Window: p.Key, Utilization: p.Utilization,
+		base := api.Warning{AccountID: accountID, Account: name, Window: p.Key, Utilization: p.Utilization,
 			ResetsAt: p.ResetsAt, RunsOutAt: p.RunsOutAt, Time: now}
 		for i := len(thresholds) - 1; i >= 0; i-- {
 			if p.Utilization >= thresholds[i] {
 				x := base
-				x.Kind, x.Threshold = WarningThreshold, thresholds[i]
+				x.Kind, x.Threshold = api.WarningThreshold, thresholds[i]
 				x.Message = fmt.Sprintf("%s: %s window at %.0f %%%s", name, p.Key, p.Utilization*100, resetText(p.ResetsAt))
 				out = append(out, x)
 				break
@@ -140,7 +118,7 @@ func warningsFor(accountID, name string, paces []pool.WindowPace, thresholds []f
 		}
 		if !p.RunsOutAt.IsZero() && p.Utilization < 1 && (p.ResetsAt.IsZero() || p.ResetsAt.Sub(p.RunsOutAt) > PaceWarnLead) {
 			x := base
-			x.Kind = WarningPace
+			x.Kind = api.WarningPace
 			x.Message = fmt.Sprintf("%s: at this pace the %s window runs out at %s%s", name, p.Key,
 				p.RunsOutAt.Local().Format("15:04"), resetText(p.ResetsAt))
 			out = append(out, x)
@@ -158,11 +136,11 @@ func resetText(t time.Time) string {
 
 // Warnings returns the quota warnings in force (their window has not
 // reset), oldest first.
-func (s *Service) Warnings() []Warning {
+func (s *Service) Warnings() []api.Warning {
 	s.warn.mu.Lock()
 	defer s.warn.mu.Unlock()
 	now := s.now()
-	var out []Warning
+	var out []api.Warning
 	for _, x := range s.warn.active {
 		if x.ResetsAt.IsZero() || x.ResetsAt.After(now) {
 			out = append(out, x)

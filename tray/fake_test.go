@@ -11,7 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // fakeEngine stands in for proxy.Service. When listen is set, "on" means a
@@ -23,16 +23,17 @@ type fakeEngine struct {
 	addr    string
 	listen  bool
 	ln      net.Listener
-	subs    map[chan proxy.Event]struct{}
+	subs    map[chan api.Event]struct{}
 	starts  int
 	stops   int
 	failing error // returned by Start and Stop when set
 	log     io.Writer
-	accts   []proxy.AccountView
+	accts   []api.AccountView
+	lost    error // returned by Snapshot when set: the engine cannot be reached
 }
 
 func newFakeEngine(addr string, running bool) *fakeEngine {
-	return &fakeEngine{addr: addr, running: running, subs: map[chan proxy.Event]struct{}{}}
+	return &fakeEngine{addr: addr, running: running, subs: map[chan api.Event]struct{}{}}
 }
 
 func (f *fakeEngine) StartProxy(context.Context) error {
@@ -96,10 +97,10 @@ func (f *fakeEngine) note(state string) {
 	if f.log != nil {
 		fmt.Fprintf(f.log, "ENGINE %s\n", state)
 	}
-	f.publish(proxy.Event{Kind: proxy.EventProxyState, Time: time.Now()})
+	f.publish(api.Event{Kind: api.EventProxyState, Time: time.Now()})
 }
 
-func (f *fakeEngine) publish(ev proxy.Event) {
+func (f *fakeEngine) publish(ev api.Event) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for ch := range f.subs {
@@ -122,22 +123,22 @@ func (f *fakeEngine) Addr() string {
 	return f.addr
 }
 
-func (f *fakeEngine) Accounts(context.Context) ([]proxy.AccountView, error) {
+func (f *fakeEngine) Accounts(context.Context) ([]api.AccountView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.accts), nil
 }
 
 // setAccounts replaces the accounts and publishes the change.
-func (f *fakeEngine) setAccounts(accts ...proxy.AccountView) {
+func (f *fakeEngine) setAccounts(accts ...api.AccountView) {
 	f.mu.Lock()
 	f.accts = accts
 	f.mu.Unlock()
-	f.publish(proxy.Event{Kind: proxy.EventAccountState, Time: time.Now()})
+	f.publish(api.Event{Kind: api.EventAccountState, Time: time.Now()})
 }
 
-func (f *fakeEngine) Subscribe() (<-chan proxy.Event, func()) {
-	ch := make(chan proxy.Event, 16)
+func (f *fakeEngine) Subscribe() (<-chan api.Event, func(), error) {
+	ch := make(chan api.Event, 16)
 	f.mu.Lock()
 	f.subs[ch] = struct{}{}
 	f.mu.Unlock()
@@ -149,7 +150,18 @@ func (f *fakeEngine) Subscribe() (<-chan proxy.Event, func()) {
 			f.mu.Unlock()
 			close(ch)
 		})
+	}, nil
+}
+
+func (f *fakeEngine) Snapshot(ctx context.Context) (api.Snapshot, error) {
+	f.mu.Lock()
+	lost := f.lost
+	f.mu.Unlock()
+	if lost != nil {
+		return api.Snapshot{}, lost
 	}
+	accts, err := f.Accounts(ctx)
+	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), Accounts: accts}, err
 }
 
 func (f *fakeEngine) counts() (starts, stops int) {

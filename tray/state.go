@@ -2,14 +2,12 @@ package tray
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"fyne.io/fyne/v2"
 
 	"github.com/sluice-proxy/sluice/assets"
-	"github.com/sluice-proxy/sluice/proxy"
-	"github.com/sluice-proxy/sluice/proxy/pool"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // Level is what the tray icon shows, worst first.
@@ -54,11 +52,6 @@ func (l Level) String() string {
 	return "off"
 }
 
-// Usable reports whether an account can take requests now.
-func Usable(a proxy.AccountView) bool {
-	return a.State == string(pool.StateOK) || a.State == string(pool.StateWarning)
-}
-
 // accountLine is one account as the menu shows it.
 type accountLine struct {
 	name, window, state string // window: "5h 42%", "rpm 4%", or "" when none is known
@@ -69,14 +62,16 @@ type accountLine struct {
 type state struct {
 	running  bool
 	addr     string
-	failed   bool // the last start or stop failed
+	failed   bool // the last start or stop failed, or the engine could not be read
+	lost     bool // the engine could not be read
 	accounts []accountLine
 	usable   int
+	limited  int // held back by a limit or a lost login; a paused account is neither
 }
 
 func (s state) equal(o state) bool {
-	if s.running != o.running || s.addr != o.addr || s.failed != o.failed ||
-		s.usable != o.usable || len(s.accounts) != len(o.accounts) {
+	if s.running != o.running || s.addr != o.addr || s.failed != o.failed || s.lost != o.lost ||
+		s.usable != o.usable || s.limited != o.limited || len(s.accounts) != len(o.accounts) {
 		return false
 	}
 	for i := range s.accounts {
@@ -94,9 +89,9 @@ func (s state) level() Level {
 		return LevelError
 	case !s.running:
 		return LevelOff
-	case len(s.accounts) > 0 && s.usable == 0:
+	case s.limited > 0 && s.usable == 0:
 		return LevelAllLimited
-	case s.usable < len(s.accounts):
+	case s.limited > 0:
 		return LevelSomeLimit
 	}
 	return LevelOn
@@ -104,6 +99,9 @@ func (s state) level() Level {
 
 // tooltip is the hover text: state, port, usable/total.
 func (s state) tooltip() string {
+	if s.lost {
+		return "Sluice: cannot reach the engine"
+	}
 	t := "Sluice: proxy " + s.level().String()
 	if s.running {
 		t += " at " + s.addr
@@ -112,54 +110,38 @@ func (s state) tooltip() string {
 }
 
 // lines turns accounts into menu lines.
-func lines(accts []proxy.AccountView, now time.Time) (out []accountLine, usable int) {
+func lines(accts []api.AccountView, now time.Time) (out []accountLine, usable, limited int) {
 	for _, a := range accts {
-		if Usable(a) {
+		if a.Usable() {
 			usable++
 		}
-		st := a.State
+		if a.Limited() {
+			limited++
+		}
+		st := string(a.State)
 		if !a.LimitedUntil.IsZero() && a.LimitedUntil.After(now) {
 			st += " until " + a.LimitedUntil.Local().Format("15:04")
 		}
 		out = append(out, accountLine{name: a.Name, window: windowFigure(a, now), state: st})
 	}
-	return out, usable
+	return out, usable, limited
 }
 
 // windowFigure is the window a menu line shows for an account: its 5-hour
 // window when it has one, else its fullest known window (an API key's
 // requests per minute, a weekly-only plan's week), else none.
-func windowFigure(a proxy.AccountView, now time.Time) string {
-	if p := Percent(Current(a.FiveHour, now)); p != "–" {
+func windowFigure(a api.AccountView, now time.Time) string {
+	if p := a.FiveHour.Current(now).Percent(); p != "–" {
 		return "5h " + p
 	}
-	var top proxy.Window
+	var top api.Window
 	for _, w := range a.Windows {
-		if w = Current(w, now); Percent(w) != "–" && w.Name != "" && (top.Name == "" || w.Utilization > top.Utilization) {
+		if w = w.Current(now); w.Known() && w.Name != "" && (top.Name == "" || w.Utilization > top.Utilization) {
 			top = w
 		}
 	}
 	if top.Name == "" {
 		return ""
 	}
-	return top.Name + " " + Percent(top)
-}
-
-// Current is w as of now: a window whose reset has passed started afresh
-// (the pool lifts its bench then too), so what the last answer said of it
-// shows as 0%, not as the stale figure.
-func Current(w proxy.Window, now time.Time) proxy.Window {
-	if !w.ResetsAt.IsZero() && !w.ResetsAt.After(now) && (w.Status != "" || w.Utilization != 0) {
-		w.Utilization, w.Status = 0, "allowed"
-	}
-	return w
-}
-
-// Percent shows a window's utilization; a window the engine has not heard
-// about yet (no status, nothing used) shows a dash rather than a false 0%.
-func Percent(w proxy.Window) string {
-	if w.Status == "" && w.Utilization == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%d%%", int(math.Round(w.Utilization*100)))
+	return top.Name + " " + top.Percent()
 }

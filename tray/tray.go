@@ -9,6 +9,7 @@ package tray
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -18,21 +19,20 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/systray"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
-// Engine is what the tray needs of the engine. *proxy.Service satisfies it.
+// Engine is what the tray needs of the engine: the control client, or
+// control.Local in the process that owns the engine. Every call can fail.
 type Engine interface {
 	StartProxy(ctx context.Context) error
 	StopProxy(ctx context.Context) error
-	ProxyRunning() bool
-	Addr() string
-	// Accounts lists the accounts with their live state, for the account
-	// lines and the icon.
-	Accounts(ctx context.Context) ([]proxy.AccountView, error)
+	// Snapshot reads the proxy's state and address and the accounts, for
+	// the icon, the tooltip and the account lines.
+	Snapshot(ctx context.Context) (api.Snapshot, error)
 	// Subscribe returns engine events and a function that ends the
 	// subscription and closes the channel.
-	Subscribe() (<-chan proxy.Event, func())
+	Subscribe() (<-chan api.Event, func(), error)
 }
 
 // Host is the system tray of a desktop app. fyne's desktop.App satisfies it.
@@ -147,7 +147,15 @@ func install(host Host, eng Engine, opts Options, h hooks) *Tray {
 	}
 	t := &Tray{host: host, eng: eng, opts: opts, done: make(chan struct{}),
 		setTooltip: h.setTooltip, do: h.do, menu: fyne.NewMenu("Sluice")}
-	events, cancel := eng.Subscribe()
+	events, cancel, err := eng.Subscribe()
+	if err != nil {
+		// No events: the tray shows the error state and what it read once.
+		opts.OnError(err)
+		t.failed.Store(true)
+		closed := make(chan api.Event)
+		close(closed)
+		events, cancel = closed, func() {}
+	}
 	t.cancel = cancel
 	t.render(t.read())
 	h.onTapped(t.Toggle)
@@ -173,7 +181,18 @@ func (t *Tray) Close() {
 // Toggle turns the proxy off if it is on and on if it is off, off the calling
 // goroutine. It is the left-click action.
 func (t *Tray) Toggle() {
-	t.set(!t.eng.ProxyRunning())
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), t.opts.Timeout)
+		snap, err := t.eng.Snapshot(ctx)
+		cancel()
+		if err != nil {
+			t.failed.Store(true)
+			t.opts.OnError(fmt.Errorf("read the proxy's state: %w", err))
+			t.refresh()
+			return
+		}
+		t.set(!snap.ProxyRunning)
+	}()
 }
 
 // set starts or stops the proxy in the background. A click while a previous
@@ -227,17 +246,18 @@ func Switch(ctx context.Context, eng Switcher, on bool) error {
 	return nil
 }
 
-// read asks the engine for what the tray shows. A failed account read
-// shows no account lines rather than stale ones.
+// read asks the engine for what the tray shows. A failed read shows the
+// error state with no account lines rather than stale ones.
 func (t *Tray) read() state {
-	s := state{running: t.eng.ProxyRunning(), addr: t.eng.Addr(), failed: t.failed.Load()}
 	ctx, cancel := context.WithTimeout(context.Background(), t.opts.Timeout)
 	defer cancel()
-	if accts, err := t.eng.Accounts(ctx); err == nil {
-		s.accounts, s.usable = lines(accts, time.Now())
-	} else {
-		slog.Warn("tray: read accounts", "err", err)
+	snap, err := t.eng.Snapshot(ctx)
+	if err != nil {
+		slog.Warn("tray: read the engine", "err", err)
+		return state{failed: true, lost: errors.Is(err, api.ErrUnreachable)}
 	}
+	s := state{running: snap.ProxyRunning, addr: snap.Addr, failed: t.failed.Load()}
+	s.accounts, s.usable, s.limited = lines(snap.Accounts, time.Now())
 	return s
 }
 
@@ -250,7 +270,7 @@ func (t *Tray) refresh() {
 // watch re-renders on engine events until the subscription ends. A busy
 // proxy sends an event per request, so a burst is coalesced into one
 // re-read per debounce interval.
-func (t *Tray) watch(events <-chan proxy.Event) {
+func (t *Tray) watch(events <-chan api.Event) {
 	defer close(t.done)
 	var due <-chan time.Time
 	for {

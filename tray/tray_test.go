@@ -3,6 +3,7 @@ package tray
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -12,11 +13,12 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/sluice-proxy/sluice/assets"
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
+	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 // The engine the tray is written against.
-var _ Engine = (*proxy.Service)(nil)
+var _ Engine = control.Local{}
 
 // waitFor polls cond until it holds or a deadline passes: state changes reach
 // the tray through goroutines, so there is no single moment to check at.
@@ -156,10 +158,10 @@ func TestAccountLinesAndIconFollowTheEngine(t *testing.T) {
 	in := setup(t, true, Options{})
 	reset := time.Now().Add(2 * time.Hour)
 	in.eng.setAccounts(
-		proxy.AccountView{Name: "work", State: "ok", FiveHour: proxy.Window{Status: "allowed", Utilization: 0.42}},
-		proxy.AccountView{Name: "home", State: "limited", LimitedUntil: reset, FiveHour: proxy.Window{Status: "rejected", Utilization: 1}},
+		api.AccountView{Name: "work", State: "ok", FiveHour: api.Window{Status: "allowed", Utilization: 0.42}},
+		api.AccountView{Name: "home", State: "limited", LimitedUntil: reset, FiveHour: api.Window{Status: "rejected", Utilization: 1}},
 		// An API key has no 5-hour window: its fullest per-minute one shows.
-		proxy.AccountView{Name: "ci", State: "ok", Windows: []proxy.Window{
+		api.AccountView{Name: "ci", State: "ok", Windows: []api.Window{
 			{Name: "rpm", Kind: "rpm", Status: "allowed", Utilization: 0.04},
 			{Name: "input_tpm", Kind: "input_tpm", Status: "allowed", Utilization: 0.11}}},
 	)
@@ -175,7 +177,7 @@ func TestAccountLinesAndIconFollowTheEngine(t *testing.T) {
 	if got, want := in.tip(), "Sluice: proxy on, some accounts limited at 127.0.0.1:8788, 2 of 3 accounts usable"; got != want {
 		t.Errorf("tooltip %q, want %q", got, want)
 	}
-	in.eng.setAccounts(proxy.AccountView{Name: "home", State: "limited"})
+	in.eng.setAccounts(api.AccountView{Name: "home", State: "limited"})
 	waitFor(t, "all-limited icon", func() bool {
 		_, _, icon, _ := in.host.snapshot()
 		return icon == assets.TrayAllLimited
@@ -250,22 +252,22 @@ func TestRebuildsOnlyWhenStateChanges(t *testing.T) {
 	in := setup(t, true, Options{})
 	_, _, _, before := in.host.snapshot()
 	// Events that change nothing the tray shows must not rebuild the menu.
-	in.eng.publish(proxy.Event{Kind: proxy.EventRequest})
-	in.eng.publish(proxy.Event{Kind: proxy.EventAccounts})
-	in.eng.publish(proxy.Event{Kind: proxy.EventProxyState})
+	in.eng.publish(api.Event{Kind: api.EventRequest})
+	in.eng.publish(api.Event{Kind: api.EventAccounts})
+	in.eng.publish(api.Event{Kind: api.EventProxyState})
 	// A change made elsewhere (the CLI, the window) reaches the tray by event.
 	in.eng.mu.Lock()
 	in.eng.running = false
 	in.eng.mu.Unlock()
-	in.eng.publish(proxy.Event{Kind: proxy.EventProxyState})
+	in.eng.publish(api.Event{Kind: api.EventProxyState})
 	waitFor(t, "menu to show the proxy off", func() bool {
 		labels, _, _, _ := in.host.snapshot()
 		return labels[1] == "Proxy: off"
 	})
 	// One more event, then a change: had the event rebuilt the menu, the
 	// count would be off by one once the change shows.
-	in.eng.publish(proxy.Event{Kind: proxy.EventProxyState})
-	in.eng.setAccounts(proxy.AccountView{Name: "a", State: "ok"})
+	in.eng.publish(api.Event{Kind: api.EventProxyState})
+	in.eng.setAccounts(api.AccountView{Name: "a", State: "ok"})
 	waitFor(t, "account line", func() bool {
 		labels, _, _, _ := in.host.snapshot()
 		return labels[3] == "a  ·  ok" // no window heard of yet
@@ -299,5 +301,31 @@ func TestToggleErrorIsReported(t *testing.T) {
 	waitFor(t, "error icon", func() bool {
 		labels, _, icon, _ := in.host.snapshot()
 		return labels[1] == "Proxy: on at 127.0.0.1:8788" && icon == assets.TrayError
+	})
+}
+
+// A tray that cannot read the engine (its socket gone) shows the error
+// icon and says so, rather than a proxy that is off; it recovers with the
+// engine.
+func TestLostEngineShowsTheErrorState(t *testing.T) {
+	in := setup(t, true, Options{})
+	in.eng.mu.Lock()
+	in.eng.lost = fmt.Errorf("talk to the running Sluice: %w", api.ErrUnreachable)
+	in.eng.mu.Unlock()
+	in.eng.publish(api.Event{Kind: api.EventProxyState})
+	waitFor(t, "error icon", func() bool {
+		_, _, icon, _ := in.host.snapshot()
+		return icon == assets.TrayError
+	})
+	if got := in.tip(); got != "Sluice: cannot reach the engine" {
+		t.Errorf("tooltip %q", got)
+	}
+	in.eng.mu.Lock()
+	in.eng.lost = nil
+	in.eng.mu.Unlock()
+	in.eng.publish(api.Event{Kind: api.EventProxyState})
+	waitFor(t, "on icon again", func() bool {
+		_, _, icon, _ := in.host.snapshot()
+		return icon == assets.TrayOn
 	})
 }

@@ -3,7 +3,7 @@ package control
 import (
 	"errors"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // The wire protocol is small on purpose: every Service method is
@@ -31,6 +31,7 @@ const (
 	mProxyRunning = "proxy.running"
 	mAddr         = "proxy.addr"
 	mStatus       = "status"
+	mSnapshot     = "snapshot"
 	mSessions     = "sessions"
 	mStatusline   = "statusline"
 	mShowWindow   = "show-window"
@@ -96,7 +97,7 @@ type (
 	portReq      struct{ Port int }
 	updateKeyReq struct {
 		Name    string
-		Options proxy.KeyOptions
+		Options api.KeyOptions
 	}
 	headroomReq struct {
 		Name, Kind string
@@ -108,14 +109,14 @@ type (
 	}
 	// createdKey is CreateKey's result: the key, and its secret, shown once.
 	createdKey struct {
-		Key    proxy.KeyView `json:"key"`
-		Secret string        `json:"secret"`
+		Key    api.KeyView `json:"key"`
+		Secret string      `json:"secret"`
 	}
 	// firstKey is FirstKey's result.
 	firstKey struct {
-		Key    proxy.KeyView `json:"key"`
-		Secret string        `json:"secret"`
-		OK     bool          `json:"ok"`
+		Key    api.KeyView `json:"key"`
+		Secret string      `json:"secret"`
+		OK     bool        `json:"ok"`
 	}
 	pathReq struct{ Path string }
 )
@@ -127,21 +128,21 @@ var codes = []struct {
 	code string
 	err  error
 }{
-	{"not_found", proxy.ErrNoSuchAccount},
-	{"exists", proxy.ErrAccountExists},
-	{"no_oauth", proxy.ErrNoOAuth},
-	{"no_login", proxy.ErrNoSuchLogin},
-	{"port_in_use", proxy.ErrPortInUse},
-	{"key_refused", proxy.ErrKeyRefused},
-	{"key_not_found", proxy.ErrKeyNotFound},
-	{"no_request", proxy.ErrNoSuchRequest},
+	{"not_found", api.ErrNoSuchAccount},
+	{"exists", api.ErrAccountExists},
+	{"no_oauth", api.ErrNoOAuth},
+	{"no_login", api.ErrNoSuchLogin},
+	{"port_in_use", api.ErrPortInUse},
+	{"key_refused", api.ErrKeyRefused},
+	{"key_not_found", api.ErrKeyNotFound},
+	{"no_request", api.ErrNoSuchRequest},
 }
 
 // Codes with no sentinel.
 const (
 	codeUsage  = "usage"  // the request was malformed or named no method
 	codeFailed = "failed" // any other failure; the message says what
-	// codeUnverified is a *proxy.KeyUnverifiedError: a key that could not
+	// codeUnverified is a *api.KeyUnverifiedError: a key that could not
 	// be checked, which callers save with a warning.
 	codeUnverified = "key_unverified"
 )
@@ -153,7 +154,7 @@ type errorBody struct {
 }
 
 func codeOf(err error) string {
-	var unverified *proxy.KeyUnverifiedError
+	var unverified *api.KeyUnverifiedError
 	if errors.As(err, &unverified) {
 		return codeUnverified
 	}
@@ -175,7 +176,7 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 // Unwrap returns the sentinel for e.Code, so errors.Is(err,
-// proxy.ErrNoSuchAccount) holds for a remote "not found".
+// api.ErrNoSuchAccount) holds for a remote "not found".
 func (e *Error) Unwrap() error {
 	for _, c := range codes {
 		if c.code == e.Code {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // Client calls a running owner's control API. Its methods mirror
@@ -55,7 +56,11 @@ func Dial(dataDir string) (*Client, error) {
 }
 
 // Close frees the client's idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+// It cannot fail; the error result lets every method of the client say so.
+func (c *Client) Close() error {
+	c.http.CloseIdleConnections()
+	return nil
+}
 
 // call sends one method call and decodes its result into Out.
 func call[Out any](ctx context.Context, c *Client, method string, in any) (Out, error) {
@@ -71,7 +76,7 @@ func call[Out any](ctx context.Context, c *Client, method string, in any) (Out, 
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return out, fmt.Errorf("talk to the running Sluice: %w", err)
+		return out, fmt.Errorf("talk to the running Sluice: %w", unreachable{err})
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
@@ -94,14 +99,14 @@ func do(ctx context.Context, c *Client, method string, in any) error {
 }
 
 // Accounts lists every account with its live state, by priority.
-func (c *Client) Accounts(ctx context.Context) ([]proxy.AccountView, error) {
-	return call[[]proxy.AccountView](ctx, c, mAccounts, none{})
+func (c *Client) Accounts(ctx context.Context) ([]api.AccountView, error) {
+	return call[[]api.AccountView](ctx, c, mAccounts, none{})
 }
 
 // AddAPIKey adds a Console API-key account; the key travels over the
 // private socket to the owner, which puts it in the keyring.
-func (c *Client) AddAPIKey(ctx context.Context, name, key string) (proxy.AccountView, error) {
-	return call[proxy.AccountView](ctx, c, mAddKey, addKeyReq{Name: name, Key: key})
+func (c *Client) AddAPIKey(ctx context.Context, name, key string) (api.AccountView, error) {
+	return call[api.AccountView](ctx, c, mAddKey, addKeyReq{Name: name, Key: key})
 }
 
 // RemoveAccount removes an account and its keyring item.
@@ -130,20 +135,18 @@ func (c *Client) RenameAccount(ctx context.Context, oldName, newName string) err
 }
 
 // LoginStart starts a sign-in run by the owner and returns its URL.
-func (c *Client) LoginStart(ctx context.Context, req proxy.LoginStartRequest) (proxy.LoginTicket, error) {
-	return call[proxy.LoginTicket](ctx, c, mLoginStart, req)
+func (c *Client) LoginStart(ctx context.Context, req api.LoginStartRequest) (api.LoginTicket, error) {
+	return call[api.LoginTicket](ctx, c, mLoginStart, req)
 }
 
 // LoginFinish submits the pasted code, or waits for the browser callback.
-func (c *Client) LoginFinish(ctx context.Context, id, code string) (proxy.AccountView, error) {
-	return call[proxy.AccountView](ctx, c, mLoginFinish, finishReq{ID: id, Code: code})
+func (c *Client) LoginFinish(ctx context.Context, id, code string) (api.AccountView, error) {
+	return call[api.AccountView](ctx, c, mLoginFinish, finishReq{ID: id, Code: code})
 }
 
 // LoginCancel abandons a started sign-in.
-func (c *Client) LoginCancel(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
-	defer cancel()
-	_ = do(ctx, c, mLoginCancel, finishReq{ID: id})
+func (c *Client) LoginCancel(ctx context.Context, id string) error {
+	return do(ctx, c, mLoginCancel, finishReq{ID: id})
 }
 
 // StartProxy turns the owner's proxy on.
@@ -152,49 +155,34 @@ func (c *Client) StartProxy(ctx context.Context) error { return do(ctx, c, mProx
 // StopProxy turns the owner's proxy off, waiting for requests in flight.
 func (c *Client) StopProxy(ctx context.Context) error { return do(ctx, c, mProxyOff, none{}) }
 
-// callTimeout bounds the calls whose engine method takes no context (so
-// the client keeps the engine's signature and answers a safe zero value).
-const callTimeout = 5 * time.Second
-
-// ProxyRunning reports whether the owner's proxy listens; false if the
-// owner cannot be reached.
-func (c *Client) ProxyRunning() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	on, _ := call[bool](ctx, c, mProxyRunning, none{})
-	return on
+// ProxyRunning reports whether the owner's proxy listens.
+func (c *Client) ProxyRunning(ctx context.Context) (bool, error) {
+	return call[bool](ctx, c, mProxyRunning, none{})
 }
 
 // Addr is where the owner's proxy listens (or will).
-func (c *Client) Addr() string {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	a, _ := call[string](ctx, c, mAddr, none{})
-	return a
+func (c *Client) Addr(ctx context.Context) (string, error) {
+	return call[string](ctx, c, mAddr, none{})
 }
 
 // Status reports the owner's state at a glance.
-func (c *Client) Status(ctx context.Context) (proxy.Status, error) {
-	return call[proxy.Status](ctx, c, mStatus, none{})
+func (c *Client) Status(ctx context.Context) (api.Status, error) {
+	return call[api.Status](ctx, c, mStatus, none{})
 }
 
-// Sessions lists the owner's live client sessions; nil if it cannot be
-// reached.
-func (c *Client) Sessions() []proxy.SessionView {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	s, _ := call[[]proxy.SessionView](ctx, c, mSessions, none{})
-	return s
+// Snapshot reads what the window and the tray draw, in one call.
+func (c *Client) Snapshot(ctx context.Context) (api.Snapshot, error) {
+	return call[api.Snapshot](ctx, c, mSnapshot, none{})
 }
 
-// SessionsContext is Sessions with a deadline and its error.
-func (c *Client) SessionsContext(ctx context.Context) ([]proxy.SessionView, error) {
-	return call[[]proxy.SessionView](ctx, c, mSessions, none{})
+// Sessions lists the owner's live client sessions.
+func (c *Client) Sessions(ctx context.Context) ([]api.SessionView, error) {
+	return call[[]api.SessionView](ctx, c, mSessions, none{})
 }
 
 // Statusline is what `sluice statusline` shows for a client session.
-func (c *Client) Statusline(ctx context.Context, session string) (proxy.StatuslineView, error) {
-	return call[proxy.StatuslineView](ctx, c, mStatusline, session)
+func (c *Client) Statusline(ctx context.Context, session string) (api.StatuslineView, error) {
+	return call[api.StatuslineView](ctx, c, mStatusline, session)
 }
 
 // ShowWindow asks the owner to show its window.
@@ -214,26 +202,27 @@ func (c *Client) ImportCCFlare(ctx context.Context, path string) (proxy.ImportRe
 
 // Subscribe streams the owner's events. The channel closes when the
 // returned function is called or the owner goes away. Events published
-// after Subscribe returns are not missed.
-func (c *Client) Subscribe() (<-chan proxy.Event, func()) {
+// after Subscribe returns are not missed. It fails when the owner cannot
+// be reached.
+func (c *Client) Subscribe() (<-chan api.Event, func(), error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	ch := make(chan proxy.Event, 64)
+	ch := make(chan api.Event, 64)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://sluice"+eventsPath, nil)
 	resp, err := c.http.Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		if err == nil {
-			resp.Body.Close()
-		}
+	if err == nil && resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		err = fmt.Errorf("the running Sluice answered %s", resp.Status)
+	}
+	if err != nil {
 		cancel()
-		close(ch)
-		return ch, func() {}
+		return nil, nil, fmt.Errorf("subscribe to the running Sluice's events: %w", unreachable{err})
 	}
 	go func() {
 		defer close(ch)
 		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
-			var e proxy.Event
+			var e api.Event
 			if json.Unmarshal(sc.Bytes(), &e) != nil {
 				continue
 			}
@@ -244,16 +233,16 @@ func (c *Client) Subscribe() (<-chan proxy.Event, func()) {
 			}
 		}
 	}()
-	return ch, cancel
+	return ch, cancel, nil
 }
 
 // Login runs a whole sign-in through the owner, the way proxy.Service's
 // Login does in-process: the URL goes to req.Out and req.OpenBrowser, and
 // with req.Paste the code is read from req.In.
-func (c *Client) Login(ctx context.Context, req proxy.LoginRequest) (proxy.AccountView, error) {
-	t, err := c.LoginStart(ctx, proxy.LoginStartRequest{Name: req.Name, Mode: req.Mode, Reauth: req.Reauth, Paste: req.Paste})
+func (c *Client) Login(ctx context.Context, req api.LoginRequest) (api.AccountView, error) {
+	t, err := c.LoginStart(ctx, api.LoginStartRequest{Name: req.Name, Mode: req.Mode, Reauth: req.Reauth, Paste: req.Paste})
 	if err != nil {
-		return proxy.AccountView{}, err
+		return api.AccountView{}, err
 	}
 	out := req.Out
 	if out == nil {
@@ -266,27 +255,33 @@ func (c *Client) Login(ctx context.Context, req proxy.LoginRequest) (proxy.Accou
 	code := ""
 	if req.Paste {
 		if req.In == nil {
-			c.LoginCancel(t.ID)
-			return proxy.AccountView{}, errors.New("paste mode needs In to read the code from")
+			return api.AccountView{}, errors.Join(errors.New("paste mode needs In to read the code from"), c.abandon(ctx, t.ID))
 		}
 		line, err := bufio.NewReader(req.In).ReadString('\n')
 		if err != nil && line == "" {
-			c.LoginCancel(t.ID)
-			return proxy.AccountView{}, fmt.Errorf("read pasted code: %w", err)
+			return api.AccountView{}, errors.Join(fmt.Errorf("read pasted code: %w", err), c.abandon(ctx, t.ID))
 		}
 		code = line
 	}
 	return c.LoginFinish(ctx, t.ID, code)
 }
 
+// abandon cancels a started sign-in after ctx may have ended, within
+// dialTimeout: the owner would drop it only at its own timeout.
+func (c *Client) abandon(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dialTimeout)
+	defer cancel()
+	return c.LoginCancel(ctx, id)
+}
+
 // CheckAPIKey asks the owner to check key against the upstream. A key that
-// could not be checked comes back as a *proxy.KeyUnverifiedError, as it
+// could not be checked comes back as a *api.KeyUnverifiedError, as it
 // would in process.
 func (c *Client) CheckAPIKey(ctx context.Context, key string) error {
 	err := do(ctx, c, mCheckKey, keyReq{key})
 	var e *Error
 	if errors.As(err, &e) && e.Code == codeUnverified {
-		return &proxy.KeyUnverifiedError{Err: errors.New(strings.TrimPrefix(e.Message, "the key could not be checked: "))}
+		return &api.KeyUnverifiedError{Err: errors.New(strings.TrimPrefix(e.Message, "the key could not be checked: "))}
 	}
 	return err
 }
@@ -305,3 +300,10 @@ func (c *Client) RecentRequests(ctx context.Context, limit int) ([]proxy.Request
 func (c *Client) SetPort(ctx context.Context, port int) error {
 	return do(ctx, c, mSetPort, portReq{port})
 }
+
+// unreachable is a failure to reach the owner at all: its text is the
+// cause's, and errors.Is(err, api.ErrUnreachable) holds.
+type unreachable struct{ err error }
+
+func (u unreachable) Error() string   { return u.err.Error() }
+func (u unreachable) Unwrap() []error { return []error{u.err, api.ErrUnreachable} }

@@ -4,22 +4,23 @@ import (
 	"context"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // Keys lists the client keys, revoked ones included.
-func (c *Client) Keys(ctx context.Context) ([]proxy.KeyView, error) {
-	return call[[]proxy.KeyView](ctx, c, mKeys, none{})
+func (c *Client) Keys(ctx context.Context) ([]api.KeyView, error) {
+	return call[[]api.KeyView](ctx, c, mKeys, none{})
 }
 
 // CreateKey makes a client key and returns its secret, shown only now.
-func (c *Client) CreateKey(ctx context.Context, o proxy.KeyOptions) (proxy.KeyView, string, error) {
+func (c *Client) CreateKey(ctx context.Context, o api.KeyOptions) (api.KeyView, string, error) {
 	r, err := call[createdKey](ctx, c, mCreateKey, o)
 	return r.Key, r.Secret, err
 }
 
 // UpdateKey changes a live key's name, scope or limits.
-func (c *Client) UpdateKey(ctx context.Context, name string, o proxy.KeyOptions) (proxy.KeyView, error) {
-	return call[proxy.KeyView](ctx, c, mUpdateKey, updateKeyReq{name, o})
+func (c *Client) UpdateKey(ctx context.Context, name string, o api.KeyOptions) (api.KeyView, error) {
+	return call[api.KeyView](ctx, c, mUpdateKey, updateKeyReq{name, o})
 }
 
 // RevokeKey revokes a key at once.
@@ -28,31 +29,20 @@ func (c *Client) RevokeKey(ctx context.Context, name string) error {
 }
 
 // FirstKey returns the key made on first start with its secret, until it
-// is dismissed; ok is false after that or when the owner cannot be reached.
-func (c *Client) FirstKey() (proxy.KeyView, string, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
+// is dismissed; ok is false after that.
+func (c *Client) FirstKey(ctx context.Context) (api.KeyView, string, bool, error) {
 	r, err := call[firstKey](ctx, c, mFirstKey, none{})
-	if err != nil {
-		return proxy.KeyView{}, "", false
-	}
-	return r.Key, r.Secret, r.OK
+	return r.Key, r.Secret, r.OK, err
 }
 
 // DismissFirstKey makes the owner forget the first key's secret.
-func (c *Client) DismissFirstKey() {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	_ = do(ctx, c, mDismissFirst, none{})
+func (c *Client) DismissFirstKey(ctx context.Context) error {
+	return do(ctx, c, mDismissFirst, none{})
 }
 
-// RequireKey reports whether the owner requires client keys; true when it
-// cannot be reached, the safe answer to show.
-func (c *Client) RequireKey() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	on, err := call[bool](ctx, c, mRequireKey, none{})
-	return on || err != nil
+// RequireKey reports whether the owner requires client keys.
+func (c *Client) RequireKey(ctx context.Context) (bool, error) {
+	return call[bool](ctx, c, mRequireKey, none{})
 }
 
 // SetRequireKey turns the key requirement on or off.
@@ -60,12 +50,9 @@ func (c *Client) SetRequireKey(ctx context.Context, on bool) error {
 	return do(ctx, c, mSetRequire, boolReq{on})
 }
 
-// GuardStats counts what the owner's guards refused; zero if unreachable.
-func (c *Client) GuardStats() proxy.GuardStats {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	g, _ := call[proxy.GuardStats](ctx, c, mGuardStats, none{})
-	return g
+// GuardStats counts what the owner's guards refused.
+func (c *Client) GuardStats(ctx context.Context) (proxy.GuardStats, error) {
+	return call[proxy.GuardStats](ctx, c, mGuardStats, none{})
 }
 
 // ClearLimit lifts an account's limit by hand.
@@ -84,11 +71,7 @@ func (c *Client) SetPlanGuard(ctx context.Context, name string, on bool) error {
 	return do(ctx, c, mPlanGuard, planGuardReq{name, on})
 }
 
-// ObservedAccounts lists the credentials seen in passthrough mode; nil if
-// the owner cannot be reached.
-func (c *Client) ObservedAccounts() []proxy.AccountView {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	v, _ := call[[]proxy.AccountView](ctx, c, mObserved, none{})
-	return v
+// ObservedAccounts lists the credentials seen in passthrough mode.
+func (c *Client) ObservedAccounts(ctx context.Context) ([]api.AccountView, error) {
+	return call[[]api.AccountView](ctx, c, mObserved, none{})
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/vault"
 )
@@ -128,23 +129,26 @@ func TestErrorsAndEventsCrossTheSocket(t *testing.T) {
 		t.Fatalf("owner %d %q", c.PID, c.Kind)
 	}
 	ctx := context.Background()
-	events, stop := c.Subscribe()
+	events, stop, err := c.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer stop()
 	if _, err := c.AddAPIKey(ctx, "work", "sk-ant-api03-SOCKET"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.AddAPIKey(ctx, "work", "sk-ant-api03-SOCKET"); !errors.Is(err, proxy.ErrAccountExists) {
+	if _, err := c.AddAPIKey(ctx, "work", "sk-ant-api03-SOCKET"); !errors.Is(err, api.ErrAccountExists) {
 		t.Fatalf("duplicate add: %v", err)
 	}
-	if err := c.PauseAccount(ctx, "nosuch"); !errors.Is(err, proxy.ErrNoSuchAccount) {
+	if err := c.PauseAccount(ctx, "nosuch"); !errors.Is(err, api.ErrNoSuchAccount) {
 		t.Fatalf("pause nosuch: %v", err)
 	}
 	if err := c.ShowWindow(ctx); err != nil {
 		t.Fatal(err)
 	}
-	seen := map[proxy.EventKind]bool{}
+	seen := map[api.EventKind]bool{}
 	timeout := time.After(10 * time.Second)
-	for !seen[proxy.EventAccounts] || !seen[proxy.EventShowWindow] {
+	for !seen[api.EventAccounts] || !seen[api.EventShowWindow] {
 		select {
 		case e := <-events:
 			seen[e.Kind] = true

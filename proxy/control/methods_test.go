@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // TestKeysJournalAndLimitsCrossTheSocket drives the methods the CLI's keys,
@@ -22,7 +22,7 @@ func TestKeysJournalAndLimitsCrossTheSocket(t *testing.T) {
 	defer c.Close()
 	ctx := context.Background()
 
-	k, secret, err := c.CreateKey(ctx, proxy.KeyOptions{Name: "laptop", RPM: 30})
+	k, secret, err := c.CreateKey(ctx, api.KeyOptions{Name: "laptop", RPM: 30})
 	if err != nil || !strings.HasPrefix(secret, "sk-sluice-") || k.Name != "laptop" {
 		t.Fatalf("CreateKey = %+v, secret of %d bytes, %v", k, len(secret), err)
 	}
@@ -37,28 +37,34 @@ func TestKeysJournalAndLimitsCrossTheSocket(t *testing.T) {
 	if !found {
 		t.Fatalf("the engine has no key laptop with rpm 30: %+v", local)
 	}
-	if err := c.RevokeKey(ctx, "nosuch"); !errors.Is(err, proxy.ErrKeyNotFound) {
+	if err := c.RevokeKey(ctx, "nosuch"); !errors.Is(err, api.ErrKeyNotFound) {
 		t.Fatalf("RevokeKey(nosuch) = %v, want ErrKeyNotFound", err)
 	}
 	if err := c.RevokeKey(ctx, "laptop"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SetRequireKey(ctx, false); err != nil || svc.RequireKey() || c.RequireKey() {
-		t.Fatalf("SetRequireKey(false): %v; engine %v, client %v", err, svc.RequireKey(), c.RequireKey())
+	if err := c.SetRequireKey(ctx, false); err != nil || svc.RequireKey() {
+		t.Fatalf("SetRequireKey(false): %v; engine %v", err, svc.RequireKey())
+	}
+	if on, err := c.RequireKey(ctx); err != nil || on {
+		t.Fatalf("client RequireKey: %v, %v", on, err)
 	}
 
-	st := c.Settings()
+	st, err := c.Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	st.Capture = true
 	if _, err := c.UpdateSettings(ctx, st); err != nil || !svc.Settings().Capture {
 		t.Fatalf("UpdateSettings(capture on): %v; engine has %+v", err, svc.Settings())
 	}
-	if _, err := c.Request(ctx, "nosuch"); !errors.Is(err, proxy.ErrNoSuchRequest) {
+	if _, err := c.Request(ctx, "nosuch"); !errors.Is(err, api.ErrNoSuchRequest) {
 		t.Fatalf("Request(nosuch) = %v, want ErrNoSuchRequest", err)
 	}
-	if _, err := c.Logs(ctx, proxy.LogFilter{Limit: 5}); err != nil {
+	if _, err := c.Logs(ctx, api.LogFilter{Limit: 5}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Usage(ctx, proxy.UsageQuery{}); err != nil {
+	if _, err := c.Usage(ctx, api.UsageQuery{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Doctor(ctx, false); err != nil {
@@ -71,7 +77,7 @@ func TestKeysJournalAndLimitsCrossTheSocket(t *testing.T) {
 	if err := c.SetPlanGuard(ctx, "work", true); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.ClearLimit(ctx, "nosuch"); !errors.Is(err, proxy.ErrNoSuchAccount) {
+	if err := c.ClearLimit(ctx, "nosuch"); !errors.Is(err, api.ErrNoSuchAccount) {
 		t.Fatalf("ClearLimit(nosuch) = %v", err)
 	}
 	if err := c.SetHeadroom(ctx, "work", "weekly", 80); err != nil {
@@ -81,7 +87,7 @@ func TestKeysJournalAndLimitsCrossTheSocket(t *testing.T) {
 	if err != nil || len(views) != 1 || views[0].Headroom["weekly"] != 80 {
 		t.Fatalf("accounts %+v %v; want work with an 80%% weekly headroom cap", views, err)
 	}
-	if got := c.Config().Port; got != svc.Config().Port {
-		t.Errorf("Config over the socket has port %d, the engine %d", got, svc.Config().Port)
+	if got, err := c.Config(ctx); err != nil || got.Port != svc.Config().Port {
+		t.Errorf("Config over the socket has port %d (%v), the engine %d", got.Port, err, svc.Config().Port)
 	}
 }

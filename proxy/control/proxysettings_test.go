@@ -20,7 +20,7 @@ func TestProxySettingsCrossTheSocket(t *testing.T) {
 	defer c.Close()
 	ctx := context.Background()
 
-	ps, err := c.ProxySettingsContext(ctx)
+	ps, err := c.ProxySettings(ctx)
 	if err != nil || ps.Strategy != svc.ProxySettings().Strategy || ps.SessionWindow != svc.ProxySettings().SessionWindow {
 		t.Fatalf("ProxySettings over the socket %+v, %v; the engine has %+v", ps, err, svc.ProxySettings())
 	}
@@ -34,7 +34,7 @@ func TestProxySettingsCrossTheSocket(t *testing.T) {
 		got.RetryDelay != 250*time.Millisecond || !slices.Equal(got.AllowedOrigins, []string{"https://app.example:8443"}) {
 		t.Fatalf("the engine has %+v after the update over the socket", got)
 	}
-	if back := c.ProxySettings(); back.Strategy != "drain-soonest" || back.RetryDelay != 250*time.Millisecond {
+	if back, err := c.ProxySettings(ctx); err != nil || back.Strategy != "drain-soonest" || back.RetryDelay != 250*time.Millisecond {
 		t.Errorf("read back over the socket: %+v", back)
 	}
 	ps.Strategy = "fastest"

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // method is one entry of the API: decode the request, call the engine.
@@ -35,10 +36,10 @@ func handle[In, Out any](f func(ctx context.Context, s *proxy.Service, in In) (O
 
 // methods is the whole API. Each line is one Service method.
 var methods = map[string]method{
-	mAccounts: handle(func(ctx context.Context, s *proxy.Service, _ none) ([]proxy.AccountView, error) {
+	mAccounts: handle(func(ctx context.Context, s *proxy.Service, _ none) ([]api.AccountView, error) {
 		return s.Accounts(ctx)
 	}),
-	mAddKey: handle(func(ctx context.Context, s *proxy.Service, r addKeyReq) (proxy.AccountView, error) {
+	mAddKey: handle(func(ctx context.Context, s *proxy.Service, r addKeyReq) (api.AccountView, error) {
 		return s.AddAPIKey(ctx, r.Name, r.Key)
 	}),
 	mRemove: handle(func(ctx context.Context, s *proxy.Service, r nameReq) (none, error) {
@@ -56,10 +57,10 @@ var methods = map[string]method{
 	mRename: handle(func(ctx context.Context, s *proxy.Service, r renameReq) (none, error) {
 		return none{}, s.RenameAccount(ctx, r.Old, r.New)
 	}),
-	mLoginStart: handle(func(ctx context.Context, s *proxy.Service, r proxy.LoginStartRequest) (proxy.LoginTicket, error) {
+	mLoginStart: handle(func(ctx context.Context, s *proxy.Service, r api.LoginStartRequest) (api.LoginTicket, error) {
 		return s.LoginStart(ctx, r)
 	}),
-	mLoginFinish: handle(func(ctx context.Context, s *proxy.Service, r finishReq) (proxy.AccountView, error) {
+	mLoginFinish: handle(func(ctx context.Context, s *proxy.Service, r finishReq) (api.AccountView, error) {
 		return s.LoginFinish(ctx, r.ID, r.Code)
 	}),
 	mLoginCancel: handle(func(_ context.Context, s *proxy.Service, r finishReq) (none, error) {
@@ -78,13 +79,16 @@ var methods = map[string]method{
 	mAddr: handle(func(_ context.Context, s *proxy.Service, _ none) (string, error) {
 		return s.Addr(), nil
 	}),
-	mStatus: handle(func(ctx context.Context, s *proxy.Service, _ none) (proxy.Status, error) {
+	mStatus: handle(func(ctx context.Context, s *proxy.Service, _ none) (api.Status, error) {
 		return s.Status(ctx)
 	}),
-	mSessions: handle(func(_ context.Context, s *proxy.Service, _ none) ([]proxy.SessionView, error) {
+	mSnapshot: handle(func(ctx context.Context, s *proxy.Service, _ none) (api.Snapshot, error) {
+		return s.Snapshot(ctx)
+	}),
+	mSessions: handle(func(_ context.Context, s *proxy.Service, _ none) ([]api.SessionView, error) {
 		return s.Sessions(), nil
 	}),
-	mStatusline: handle(func(_ context.Context, s *proxy.Service, session string) (proxy.StatuslineView, error) {
+	mStatusline: handle(func(_ context.Context, s *proxy.Service, session string) (api.StatuslineView, error) {
 		return s.Statusline(session), nil
 	}),
 	mShowWindow: handle(func(_ context.Context, s *proxy.Service, _ none) (none, error) {
@@ -106,28 +110,28 @@ var methods = map[string]method{
 	mRecent: handle(func(ctx context.Context, s *proxy.Service, r limitReq) ([]proxy.RequestView, error) {
 		return s.RecentRequests(ctx, r.Limit)
 	}),
-	mLogs: handle(func(ctx context.Context, s *proxy.Service, f proxy.LogFilter) (proxy.LogPage, error) {
+	mLogs: handle(func(ctx context.Context, s *proxy.Service, f api.LogFilter) (api.LogPage, error) {
 		return s.Logs(ctx, f)
 	}),
-	mRequest: handle(func(ctx context.Context, s *proxy.Service, r idReq) (proxy.RequestDetail, error) {
+	mRequest: handle(func(ctx context.Context, s *proxy.Service, r idReq) (api.RequestDetail, error) {
 		return s.Request(ctx, r.ID)
 	}),
-	mUsage: handle(func(ctx context.Context, s *proxy.Service, q proxy.UsageQuery) (proxy.UsageReport, error) {
+	mUsage: handle(func(ctx context.Context, s *proxy.Service, q api.UsageQuery) (api.UsageReport, error) {
 		return s.Usage(ctx, q)
 	}),
-	mCleanup: handle(func(ctx context.Context, s *proxy.Service, o proxy.CleanupOptions) (proxy.CleanupResult, error) {
+	mCleanup: handle(func(ctx context.Context, s *proxy.Service, o api.CleanupOptions) (api.CleanupResult, error) {
 		return s.Cleanup(ctx, o)
 	}),
-	mAudit: handle(func(ctx context.Context, s *proxy.Service, f proxy.AuditFilter) (proxy.AuditPage, error) {
+	mAudit: handle(func(ctx context.Context, s *proxy.Service, f api.AuditFilter) (api.AuditPage, error) {
 		return s.Audit(ctx, f)
 	}),
 	mDoctor: handle(func(ctx context.Context, s *proxy.Service, r compactReq) (proxy.DoctorReport, error) {
 		return s.Doctor(ctx, r.Compact)
 	}),
-	mSettings: handle(func(_ context.Context, s *proxy.Service, _ none) (proxy.Settings, error) {
+	mSettings: handle(func(_ context.Context, s *proxy.Service, _ none) (api.Settings, error) {
 		return s.Settings(), nil
 	}),
-	mSetSettings: handle(func(ctx context.Context, s *proxy.Service, st proxy.Settings) (proxy.Settings, error) {
+	mSetSettings: handle(func(ctx context.Context, s *proxy.Service, st api.Settings) (api.Settings, error) {
 		return s.UpdateSettings(ctx, st)
 	}),
 	mConfig: handle(func(_ context.Context, s *proxy.Service, _ none) (proxy.Config, error) {
@@ -136,14 +140,14 @@ var methods = map[string]method{
 	mHealth: handle(func(_ context.Context, s *proxy.Service, _ none) (proxy.Health, error) {
 		return s.Health(), nil
 	}),
-	mKeys: handle(func(ctx context.Context, s *proxy.Service, _ none) ([]proxy.KeyView, error) {
+	mKeys: handle(func(ctx context.Context, s *proxy.Service, _ none) ([]api.KeyView, error) {
 		return s.Keys(ctx)
 	}),
-	mCreateKey: handle(func(ctx context.Context, s *proxy.Service, o proxy.KeyOptions) (createdKey, error) {
+	mCreateKey: handle(func(ctx context.Context, s *proxy.Service, o api.KeyOptions) (createdKey, error) {
 		k, secret, err := s.CreateKey(ctx, o)
 		return createdKey{k, secret}, err
 	}),
-	mUpdateKey: handle(func(ctx context.Context, s *proxy.Service, r updateKeyReq) (proxy.KeyView, error) {
+	mUpdateKey: handle(func(ctx context.Context, s *proxy.Service, r updateKeyReq) (api.KeyView, error) {
 		return s.UpdateKey(ctx, r.Name, r.Options)
 	}),
 	mRevokeKey: handle(func(ctx context.Context, s *proxy.Service, r nameReq) (none, error) {
@@ -175,16 +179,16 @@ var methods = map[string]method{
 	mPlanGuard: handle(func(ctx context.Context, s *proxy.Service, r planGuardReq) (none, error) {
 		return none{}, s.SetPlanGuard(ctx, r.Name, r.On)
 	}),
-	mObserved: handle(func(_ context.Context, s *proxy.Service, _ none) ([]proxy.AccountView, error) {
+	mObserved: handle(func(_ context.Context, s *proxy.Service, _ none) ([]api.AccountView, error) {
 		return s.ObservedAccounts(), nil
 	}),
 	mSetPort: handle(func(ctx context.Context, s *proxy.Service, r portReq) (none, error) {
 		return none{}, s.SetPort(ctx, r.Port)
 	}),
-	mProxySet: handle(func(_ context.Context, s *proxy.Service, _ none) (proxy.ProxySettings, error) {
+	mProxySet: handle(func(_ context.Context, s *proxy.Service, _ none) (api.ProxySettings, error) {
 		return s.ProxySettings(), nil
 	}),
-	mSetProxySet: handle(func(ctx context.Context, s *proxy.Service, ps proxy.ProxySettings) (none, error) {
+	mSetProxySet: handle(func(ctx context.Context, s *proxy.Service, ps api.ProxySettings) (none, error) {
 		return none{}, s.UpdateProxySettings(ctx, ps)
 	}),
 }

@@ -89,7 +89,23 @@ type Behavior struct {
 	// Delay, when set, replaces Server.Delay between this credential's
 	// streamed events (slow streams for the load harness).
 	Delay time.Duration
+	// CacheWrite5m and CacheWrite1h are reported as cache writes in every
+	// answer's usage: cache_creation_input_tokens their sum, and the split
+	// in cache_creation.ephemeral_5m/1h_input_tokens as the API sends it.
+	CacheWrite5m, CacheWrite1h int64
+	// RefuseFamily answers requests whose model contains it with a 429
+	// that refuses that model family only, with RefuseCode (CodeCreditsRequired
+	// or CodeOrgLevelDisabled) as error.reason and in the message (the
+	// field that carries the code is not documented; users quote the
+	// message), and no rate-limit header.
+	RefuseFamily, RefuseCode string
 }
+
+// Codes of 429s that refuse one model family on an account.
+const (
+	CodeCreditsRequired  = "credits_required"
+	CodeOrgLevelDisabled = "org_level_disabled"
+)
 
 // BodyError is an error only the body explains.
 type BodyError struct {
@@ -243,6 +259,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	scopedHit := unified && b != nil && b.ScopedWindow != "" && b.ScopedUtilization >= 1 &&
 		strings.Contains(strings.ToLower(requestModel(body)), b.ScopedModel)
 	switch {
+	case b != nil && b.RefuseFamily != "" && strings.Contains(strings.ToLower(requestModel(body)), b.RefuseFamily):
+		for k := range w.Header() {
+			if strings.HasPrefix(strings.ToLower(k), "anthropic-ratelimit-") {
+				w.Header().Del(k)
+			}
+		}
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"type": "error", "error": map[string]string{
+			"type": "rate_limit_error", "reason": b.RefuseCode,
+			"message": "Usage credits are required for this model (" + b.RefuseCode + ")."}})
+		return
 	case b != nil && b.BodyError != nil:
 		be := b.BodyError
 		if be.RetryAfter > 0 {

@@ -47,10 +47,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, body []byte, b
 			"id": "msg_fake", "type": "message", "role": "assistant", "model": m,
 			"content":     []map[string]any{{"type": "text", "text": text}},
 			"stop_reason": "end_turn", "stop_sequence": nil,
-			"usage": map[string]any{
-				"input_tokens": inputTokens(body), "output_tokens": n * outputTokensPerChunk,
-				"cache_read_input_tokens": 0, "cache_creation_input_tokens": 0,
-			},
+			"usage": usageOf(inputTokens(body), n*outputTokensPerChunk, b),
 		})
 		return
 	}
@@ -112,8 +109,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, body []byte, m s
 	ok := send("message_start", map[string]any{"type": "message_start", "message": map[string]any{
 		"id": "msg_fake", "type": "message", "role": "assistant", "model": m, "content": []any{},
 		"stop_reason": nil, "stop_sequence": nil,
-		"usage": map[string]any{"input_tokens": inputTokens(body), "output_tokens": 1,
-			"cache_read_input_tokens": 0, "cache_creation_input_tokens": 0},
+		"usage": usageOf(inputTokens(body), 1, b),
 	}})
 	if !ok {
 		return
@@ -146,4 +142,18 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, body []byte, m s
 type sse struct {
 	event string
 	data  map[string]any
+}
+
+// usageOf is a Messages usage object; cache writes come from b, with the
+// 5-minute / 1-hour split the API reports in cache_creation.
+func usageOf(in int64, out int, b *Behavior) map[string]any {
+	var w5, w1 int64
+	if b != nil {
+		w5, w1 = b.CacheWrite5m, b.CacheWrite1h
+	}
+	return map[string]any{
+		"input_tokens": in, "output_tokens": out,
+		"cache_read_input_tokens": 0, "cache_creation_input_tokens": w5 + w1,
+		"cache_creation": map[string]any{"ephemeral_5m_input_tokens": w5, "ephemeral_1h_input_tokens": w1},
+	}
 }

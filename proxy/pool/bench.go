@@ -14,6 +14,7 @@ type scopedBench struct {
 	Reason string    `json:"reason,omitempty"`
 	Key    string    `json:"key,omitempty"` // the window's key, for early lifting
 	Util   float64   `json:"util,omitempty"`
+	Guard  bool      `json:"guard,omitempty"` // set by the plan guard: turning it off lifts it
 }
 
 // ScopedLimit is a model family an account is benched for.
@@ -21,6 +22,7 @@ type ScopedLimit struct {
 	Family string
 	Until  time.Time
 	Reason string
+	Guard  bool // the plan guard set it
 }
 
 // benchWindow benches the whole account until w resets, remembering w so a
@@ -35,13 +37,23 @@ func (p *Pool) benchWindow(e *entry, w Window, reason string) {
 // benchScope benches e for w's model family until until (never shortening a
 // longer bench). Called with the lock held.
 func (p *Pool) benchScope(e *entry, w Window, until time.Time, reason string) {
+	p.benchFamily(e, w.Scope, w, until, reason)
+}
+
+// benchFamily benches e for family until until, remembering w (the window
+// whose rejection caused it) so the window reopening lifts it. Called with
+// the lock held.
+func (p *Pool) benchFamily(e *entry, family string, w Window, until time.Time, reason string) {
+	if family == "" {
+		return
+	}
 	if e.scoped == nil {
 		e.scoped = make(map[string]scopedBench)
 	}
-	if old, ok := e.scoped[w.Scope]; ok && !until.After(old.Until) {
+	if old, ok := e.scoped[family]; ok && !until.After(old.Until) {
 		return
 	}
-	e.scoped[w.Scope] = scopedBench{Until: until, Reason: reason, Key: w.key(), Util: w.Utilization}
+	e.scoped[family] = scopedBench{Until: until, Reason: reason, Key: w.key(), Util: w.Utilization}
 }
 
 // scopedUntil is when e's bench for family ends (zero: none in force).
@@ -114,7 +126,7 @@ func (e *entry) scopedStatus(now time.Time) []ScopedLimit {
 	var out []ScopedLimit
 	for _, fam := range slices.Sorted(maps.Keys(e.scoped)) {
 		if b := e.scoped[fam]; b.Until.After(now) {
-			out = append(out, ScopedLimit{Family: fam, Until: b.Until, Reason: b.Reason})
+			out = append(out, ScopedLimit{Family: fam, Until: b.Until, Reason: b.Reason, Guard: b.Guard})
 		}
 	}
 	return out

@@ -89,7 +89,7 @@ func TestParseHeaders(t *testing.T) {
 				t.Errorf("extra %v", l.Extra)
 			}
 			// A window this package has no field for is kept as data.
-			if w, ok := l.Find(KindWeekly, "fable"); !ok || w.Name != "7d_oi" || w.Utilization != 0.27 {
+			if w, ok := l.Find(KindWeekly, "oi"); !ok || w.Name != "7d_oi" || w.Utilization != 0.27 {
 				t.Errorf("7d_oi window %+v %v in %+v", w, ok, l.Windows)
 			}
 		}},

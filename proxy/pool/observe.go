@@ -52,11 +52,16 @@ const maxLevel = 20
 //   - 401: the credential is refused; the account needs login until
 //     SetAccounts reports it logged in again or ClearNeedsLogin. Failover.
 //   - 403: refused for this request; nothing is recorded. Failover.
-//   - 429 with no limit header at all (only x-should-retry): a short-lived
-//     throttle; bench for MinBackoff without growing the backoff. Failover.
+//   - 429 with no rate-limit header and x-should-retry: true: transient;
+//     nothing is benched and the request is retried once on the same
+//     account (Retry, without avoiding it). A second such 429 within
+//     transientFor falls to the next rule.
+//   - 429 with no limit header at all: a short-lived throttle; bench for
+//     MinBackoff without growing the backoff. Failover.
 //   - 429 (or a non-2xx with unified status "rejected") where only
 //     model-scoped windows say rejected (e.g. 7d_oi): bench the account for
-//     those model families only, until each window's reset (else
+//     the refused request's model family, and for each family a window
+//     names (see benchRefused), until each window's reset (else
 //     retry-after, else backoff). Failover.
 //   - 429, 529, or a non-2xx with unified status "rejected" and no overage
 //     allowed (else the rejection was not why it failed): quarantine until
@@ -78,6 +83,12 @@ const maxLevel = 20
 // so they fall through to the next rule. A new quarantine never shortens a
 // longer one already in force.
 func (p *Pool) Observe(accountID string, status int, h http.Header) Verdict {
+	return p.ObserveFor(accountID, "", status, h)
+}
+
+// ObserveFor is Observe for an answer to a request for model, so a
+// rejection on a model-scoped window benches the family that was refused.
+func (p *Pool) ObserveFor(accountID, model string, status int, h http.Header) Verdict {
 	now := p.now()
 	l, mask := p.parseHeadersCached(accountID, h, now)
 	verdict := verdictFor(status, l)
@@ -98,12 +109,17 @@ func (p *Pool) Observe(accountID string, status int, h http.Header) Verdict {
 	case status == http.StatusForbidden:
 		// Often about the request (a model or beta the organisation may not
 		// use), not the credential: try the next account, bench nothing.
+	case status == http.StatusTooManyRequests && mask&^hasRetry == 0 && shouldRetry(h) && !e.transient.After(now):
+		// Anthropic says to retry and names no limit: a blip, not a
+		// bench. Once: a second one soon after is treated as a throttle.
+		e.transient = now.Add(transientFor)
+		verdict = Retry
 	case status == http.StatusTooManyRequests && mask == 0:
 		p.bench(e, now.Add(p.minB), "rate limited (no reset given)")
 		changed = true
 	case verdict == Failover && len(l.scopedRejected()) > 0 && !l.planExhausted():
-		// Only a model-scoped window refused: bench that family, keep the
-		// account for every other model.
+		// Only a model-scoped window refused: bench the refused family
+		// (and any the window names), keep the account for other models.
 		for _, w := range l.scopedRejected() {
 			until := w.ResetsAt
 			if until.IsZero() && l.RetryAfter > 0 {
@@ -112,7 +128,7 @@ func (p *Pool) Observe(accountID string, status int, h http.Header) Verdict {
 			if until.IsZero() {
 				until = now.Add(p.backoff(e.backoff))
 			}
-			p.benchScope(e, w, until, w.label()+" limit reached")
+			p.benchRefused(e, w, Family(model), until, w.label()+" limit reached")
 		}
 		changed = true
 	case verdict == Failover:
@@ -134,16 +150,23 @@ func (p *Pool) Observe(accountID string, status int, h http.Header) Verdict {
 			}
 			p.bench(e, t, reason)
 		}
-		// A scoped window the answer shows open again frees its family.
+		// A scoped window the answer shows open again frees the
+		// families it benched.
 		for _, w := range l.Windows {
-			if b, ok := e.scoped[w.Scope]; ok && w.Scope != "" && w.key() == b.Key && w.Status != statusReject && w.Utilization < 1 {
-				delete(e.scoped, w.Scope)
-				changed = true
+			if w.Scope == "" || w.Status == statusReject || w.Utilization >= 1 {
+				continue
+			}
+			for fam, b := range e.scoped {
+				if w.key() == b.Key {
+					delete(e.scoped, fam)
+					changed = true
+				}
 			}
 		}
 	}
 	if mask != 0 && e.acct.PlanGuard && e.limits.drawingOverage() {
-		p.quarantine(e, &e.limits, now, "plan limit reached; further requests would use extra usage")
+		p.quarantine(e, &e.limits, now, guardReason)
+		e.guardUntil = e.until
 	}
 	p.mu.Unlock()
 	if changed {

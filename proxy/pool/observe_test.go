@@ -55,7 +55,7 @@ func TestObserveVerdicts(t *testing.T) {
 			"anthropic-ratelimit-unified-status", "rejected",
 			"anthropic-ratelimit-unified-reset", unix(t0.Add(30*24*time.Hour)),
 		), Failover, StateLimited, time.Time{}, [2]time.Duration{500 * time.Millisecond, time.Second}},
-		{"bare 429", 429, hdr("x-should-retry", "true"), Failover, StateLimited, t0.Add(time.Second), [2]time.Duration{}},
+		{"bare 429", 429, hdr(), Failover, StateLimited, t0.Add(time.Second), [2]time.Duration{}},
 		{"529 backoff", 529, nil, Failover, StateLimited, time.Time{}, [2]time.Duration{500 * time.Millisecond, time.Second}},
 		{"rejected on other status", 400, hdr(
 			"anthropic-ratelimit-unified-status", "rejected",
@@ -96,7 +96,7 @@ func TestObserveVerdicts(t *testing.T) {
 func TestBareRateLimitDoesNotGrowBackoff(t *testing.T) {
 	p, c := newPool(t, "priority", three())
 	for range 5 {
-		p.Observe("a", 429, hdr("x-should-retry", "true"))
+		p.Observe("a", 429, hdr())
 		s, _ := p.Status("a")
 		if d := s.LimitedUntil.Sub(c.Now()); d != time.Second {
 			t.Fatalf("bare 429 bench %v, want 1s", d)

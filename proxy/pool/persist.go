@@ -25,6 +25,8 @@ type saved struct {
 	BenchUtil float64                `json:"bench_util,omitempty"`
 	Spend     bool                   `json:"spend_limited,omitempty"`
 	Scoped    map[string]scopedBench `json:"scoped,omitempty"`
+	// GuardUntil: the plan guard set the bench (turning it off lifts it).
+	GuardUntil time.Time `json:"guard_until,omitzero"`
 }
 
 // maxSpendAhead bounds a spend-limit bench, which lasts until the month turns.
@@ -40,6 +42,7 @@ func (p *Pool) Export() map[string][]byte {
 			Until: e.until, Reason: e.reason, Backoff: e.backoff, Limits: e.limits,
 			WinReq: e.winReq, WinTok: e.winTok, WinEnd: e.winEnd, LastUsed: e.lastUsed,
 			BenchKey: e.benchKey, BenchUtil: e.benchUtil, Spend: e.spendLimited, Scoped: e.scoped,
+			GuardUntil: e.guardUntil,
 		})
 		if err != nil { // only non-finite floats could do this; skip, never fail
 			continue
@@ -85,6 +88,7 @@ func (p *Pool) Import(states map[string][]byte) {
 		e.limits = s.Limits
 		e.limits.normalize() // state saved before windows were a list
 		e.benchKey, e.benchUtil, e.spendLimited, e.scoped = s.BenchKey, s.BenchUtil, s.Spend, s.Scoped
+		e.guardUntil = s.GuardUntil
 		e.winReq, e.winTok, e.winEnd = max(s.WinReq, 0), max(s.WinTok, 0), s.WinEnd
 		e.lastUsed = s.LastUsed
 		e.roll(now)

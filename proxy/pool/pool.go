@@ -156,6 +156,10 @@ type entry struct {
 	scoped       map[string]scopedBench // model family -> bench
 	backoff      int                    // consecutive backoff quarantines since the last success
 	avoid        time.Time              // after a 5xx or network error: other accounts first, until then
+	transient    time.Time              // a transient 429 was retried; until then, another is a throttle
+	// guardUntil is the bench the plan guard set (until, when nothing
+	// extended it since): turning the guard off lifts it (guard.go).
+	guardUntil time.Time
 
 	loginNeeded bool // the upstream answered 401/403
 	loginReason string
@@ -235,6 +239,9 @@ func (p *Pool) SetAccounts(accts []Account) {
 		}
 		if e.acct.NeedsLogin && !a.NeedsLogin {
 			e.loginNeeded, e.loginReason = false, ""
+		}
+		if e.acct.PlanGuard && !a.PlanGuard {
+			e.liftGuard()
 		}
 		e.acct = a
 		byID[a.ID] = e

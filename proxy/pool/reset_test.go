@@ -12,7 +12,7 @@ func TestEarliestResetAmongSomeAccounts(t *testing.T) {
 	p, _ := newPool(t, StrategyPriority, three())
 	limit429(p, "a", t0.Add(3*time.Hour))
 	limit429(p, "b", t0.Add(10*time.Minute)) // the earliest of all
-	p.Observe("c", http.StatusTooManyRequests, fableRejected(t0.Add(time.Hour)))
+	p.ObserveFor("c", "claude-fable-5", http.StatusTooManyRequests, fableRejected(t0.Add(time.Hour)))
 	notB := map[string]bool{"a": true, "c": true}
 
 	if until, id := p.EarliestReset("claude-fable-5", nil); id != "b" || !until.Equal(t0.Add(10*time.Minute)) {

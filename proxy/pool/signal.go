@@ -97,6 +97,9 @@ func (p *Pool) ObserveSignal(accountID string, status int, h http.Header, sig Si
 		// A policy answer does not go away in seconds: without a known
 		// reset, do not ask again for a while (ClearLimit lifts it).
 		p.bench(e, now.Add(signalFloor), reason)
+		if sig == SignalExtraUsage {
+			e.guardUntil = e.until // the guard's doing: off lifts it
+		}
 	}
 	p.mu.Unlock()
 	p.changed(accountID)

@@ -14,9 +14,9 @@ func weekly(p *Pool, id string, u float64, reset time.Time, fable float64) {
 		"anthropic-ratelimit-unified-7d-status", "allowed",
 		"anthropic-ratelimit-unified-7d-utilization", fmt.Sprint(u),
 		"anthropic-ratelimit-unified-7d-reset", unix(reset),
-		"anthropic-ratelimit-unified-7d_oi-status", "allowed",
-		"anthropic-ratelimit-unified-7d_oi-utilization", fmt.Sprint(fable),
-		"anthropic-ratelimit-unified-7d_oi-reset", unix(reset),
+		"anthropic-ratelimit-unified-7d_fable-status", "allowed",
+		"anthropic-ratelimit-unified-7d_fable-utilization", fmt.Sprint(fable),
+		"anthropic-ratelimit-unified-7d_fable-reset", unix(reset),
 	))
 }
 

@@ -221,11 +221,15 @@ func (p *Pool) ApplyUsage(accountID string, l Limits) {
 			if w.Utilization < 1 || w.ResetsAt.IsZero() {
 				continue
 			}
-			const why = "plan limit reached; further requests would use extra usage"
 			if w.Scope == "" {
-				p.benchWindow(e, w, why)
+				p.benchWindow(e, w, guardReason)
+				e.guardUntil = e.until
 			} else {
 				p.benchScope(e, w, w.ResetsAt, w.label()+" limit reached")
+				if b, ok := e.scoped[w.Scope]; ok {
+					b.Guard = true
+					e.scoped[w.Scope] = b
+				}
 			}
 		}
 	}

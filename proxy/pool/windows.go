@@ -63,10 +63,12 @@ func (w Window) util(now time.Time) float64 {
 func (w Window) rejected(now time.Time) bool { return w.Status == statusReject && w.live(now) }
 
 // scopeAliases maps header suffixes of model-scoped weekly windows to model
-// families. "oi" is what users of peer tools report for the Fable-only
-// weekly window (anthropic-ratelimit-unified-7d_oi-*); "o"/"s" are the
-// short forms seen for Opus and Sonnet. Unknown suffixes are their own family.
-var scopeAliases = map[string]string{"oi": "fable", "o": "opus", "s": "sonnet"}
+// families: "o"/"s" are the short forms seen for Opus and Sonnet. "oi"
+// (anthropic-ratelimit-unified-7d_oi-*) is deliberately absent: peers read
+// it as a Fable-only week or as "overage included", so it stays a scope of
+// its own, and a rejection on it benches the family of the request that was
+// refused (benchRefused) and the family the usage endpoint names.
+var scopeAliases = map[string]string{"o": "opus", "s": "sonnet"}
 
 // windowMeta derives kind and scope from a header or usage window name.
 func windowMeta(name string) (kind, scope string) {

@@ -86,8 +86,8 @@ func TestFamily(t *testing.T) {
 	}
 }
 
-// fableRejected is a 429 as peers record it when only the Fable-scoped
-// weekly window is spent: the unified status says rejected, 5h and 7d allow.
+// fableRejected is a 429 as peers record it when only a model-scoped
+// weekly window (7d_oi) is spent: the unified status says rejected, 5h and 7d allow.
 func fableRejected(reset time.Time) http.Header {
 	return hdr(
 		"anthropic-ratelimit-unified-status", "rejected",
@@ -105,7 +105,7 @@ func fableRejected(reset time.Time) http.Header {
 func TestScopedRejectionBenchesOnlyThatFamily(t *testing.T) {
 	p, _ := newPool(t, StrategyPriority, three())
 	reset := t0.Add(48 * time.Hour)
-	if v := p.Observe("a", http.StatusTooManyRequests, fableRejected(reset)); v != Failover {
+	if v := p.ObserveFor("a", "claude-fable-5", http.StatusTooManyRequests, fableRejected(reset)); v != Failover {
 		t.Fatalf("verdict %v, want failover", v)
 	}
 	if a, err := p.Pick("", "claude-sonnet-4-5", nil); err != nil || a.ID != "a" {
@@ -119,8 +119,8 @@ func TestScopedRejectionBenchesOnlyThatFamily(t *testing.T) {
 		t.Errorf("status %+v", s)
 	}
 	// Every account spent on Fable: the caller learns the earliest reset.
-	p.Observe("b", http.StatusTooManyRequests, fableRejected(reset.Add(time.Hour)))
-	p.Observe("c", http.StatusTooManyRequests, fableRejected(reset.Add(2*time.Hour)))
+	p.ObserveFor("b", "claude-fable-5", http.StatusTooManyRequests, fableRejected(reset.Add(time.Hour)))
+	p.ObserveFor("c", "claude-fable-5", http.StatusTooManyRequests, fableRejected(reset.Add(2*time.Hour)))
 	var le *LimitedError
 	if _, err := p.Pick("", "claude-fable-5", nil); !errors.As(err, &le) || !le.Until.Equal(reset) || le.AccountID != "a" {
 		t.Errorf("err %v, want LimitedError until %v from a", err, reset)

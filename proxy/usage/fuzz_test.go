@@ -30,7 +30,7 @@ func FuzzMeter(f *testing.F) {
 		if (whole.Err() == nil) != (split.Err() == nil) || (whole.Err() != nil && *whole.Err() != *split.Err()) {
 			t.Fatalf("chunking changed the error: %v vs %v", whole.Err(), split.Err())
 		}
-		_ = CostMicros(wc)
+		_, _ = Default().Cost(wc)
 	})
 }
 
@@ -45,6 +45,9 @@ func FuzzFromJSON(f *testing.F) {
 		if !ok && c.Total() != 0 {
 			t.Fatalf("no usage reported but counts %+v", c)
 		}
-		_ = CostMicros(c)
+		if c.CacheCreate1h < 0 || c.CacheCreate1h > max(c.CacheCreate, 0) {
+			t.Fatalf("1-hour cache writes %d outside 0..%d", c.CacheCreate1h, c.CacheCreate)
+		}
+		_ = Default().CapCost(c)
 	})
 }

@@ -13,8 +13,16 @@ type Counts struct {
 	InputTokens  int64
 	OutputTokens int64
 	CacheRead    int64 // cache_read_input_tokens
-	CacheCreate  int64 // cache_creation_input_tokens
+	CacheCreate  int64 // cache_creation_input_tokens: every cache write
+	// CacheCreate1h is the part of CacheCreate written to the 1-hour cache
+	// (cache_creation.ephemeral_1h_input_tokens), priced at 2x input where
+	// 5-minute writes are 1.25x; the rest of CacheCreate is 5-minute.
+	CacheCreate1h int64
 }
+
+// prompt is the request's prompt size as Anthropic counts it for long-prompt
+// tiers: input, cache reads and cache writes together.
+func (c Counts) prompt() int64 { return c.InputTokens + c.CacheRead + c.CacheCreate }
 
 // Total is every token the response drew on the account's limits.
 func (c Counts) Total() int64 {
@@ -27,6 +35,12 @@ type apiUsage struct {
 	OutputTokens *int64 `json:"output_tokens"`
 	CacheRead    *int64 `json:"cache_read_input_tokens"`
 	CacheCreate  *int64 `json:"cache_creation_input_tokens"`
+	// CacheCreation splits the cache writes by lifetime (Messages API
+	// usage.cache_creation); absent from older answers.
+	CacheCreation *struct {
+		Ephemeral5m *int64 `json:"ephemeral_5m_input_tokens"`
+		Ephemeral1h *int64 `json:"ephemeral_1h_input_tokens"`
+	} `json:"cache_creation"`
 }
 
 // merge takes every count the object carries. Counts in message_delta events
@@ -44,6 +58,21 @@ func (c *Counts) merge(u *apiUsage) {
 	set(&c.OutputTokens, u.OutputTokens)
 	set(&c.CacheRead, u.CacheRead)
 	set(&c.CacheCreate, u.CacheCreate)
+	if cc := u.CacheCreation; cc != nil {
+		set(&c.CacheCreate1h, cc.Ephemeral1h)
+		// The split is the authority when the total is missing.
+		if u.CacheCreate == nil && (cc.Ephemeral5m != nil || cc.Ephemeral1h != nil) {
+			c.CacheCreate = deref(cc.Ephemeral5m) + deref(cc.Ephemeral1h)
+		}
+	}
+	c.CacheCreate1h = min(c.CacheCreate1h, c.CacheCreate)
+}
+
+func deref(v *int64) int64 {
+	if v == nil {
+		return 0
+	}
+	return *v
 }
 
 // FromJSON reads the usage of a non-streamed Messages response.

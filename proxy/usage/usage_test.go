@@ -73,10 +73,13 @@ func TestCostMicros(t *testing.T) {
 		c    Counts
 		want int64
 	}{
-		// 1M input at $3 + 1M output at $15 = $18.
-		{Counts{Model: "claude-sonnet-4-5-20250929", InputTokens: 1_000_000, OutputTokens: 1_000_000}, 18_000_000},
-		// Cache: 1M reads at $0.30 + 1M writes at $3.75.
-		{Counts{Model: "claude-sonnet-4-20250514", CacheRead: 1_000_000, CacheCreate: 1_000_000}, 4_050_000},
+		// 100K input at $3 + 100K output at $15 = $1.80.
+		{Counts{Model: "claude-sonnet-4-5-20250929", InputTokens: 100_000, OutputTokens: 100_000}, 1_800_000},
+		// 1M input is past the 200K long-prompt tier: $6 + $22.50.
+		{Counts{Model: "claude-sonnet-4-5-20250929", InputTokens: 1_000_000, OutputTokens: 1_000_000}, 28_500_000},
+		// Cache: 100K reads at $0.30 + 50K 5-minute writes at $3.75 (under
+		// the 200K long-prompt tier).
+		{Counts{Model: "claude-sonnet-4-20250514", CacheRead: 100_000, CacheCreate: 50_000}, 217_500},
 		// Opus 4.5 is priced below Opus 4/4.1.
 		{Counts{Model: "claude-opus-4-5-20251101", InputTokens: 1000}, 5000},
 		{Counts{Model: "claude-opus-4-1-20250805", InputTokens: 1000}, 15000},
@@ -84,7 +87,7 @@ func TestCostMicros(t *testing.T) {
 		{Counts{Model: "some-future-model", InputTokens: 1000}, 0},
 	}
 	for _, tc := range cases {
-		if got := CostMicros(tc.c); got != tc.want {
+		if got, _ := Default().Cost(tc.c); got != tc.want {
 			t.Errorf("%s: cost %d, want %d", tc.c.Model, got, tc.want)
 		}
 	}

@@ -1,0 +1,16 @@
+package proxy
+
+import (
+	"context"
+
+	"github.com/sluice-proxy/sluice/proxy/api"
+)
+
+// Snapshot returns what the window and the tray draw, in one call.
+func (s *Service) Snapshot(ctx context.Context) (api.Snapshot, error) {
+	accts, err := s.Accounts(ctx)
+	if err != nil {
+		return api.Snapshot{}, err
+	}
+	return api.Snapshot{ProxyRunning: s.ProxyRunning(), Addr: s.Addr(), Keyring: s.cfg.Keyring, Accounts: accts}, nil
+}
