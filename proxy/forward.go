@@ -88,6 +88,7 @@ func (s *Service) attempt(w http.ResponseWriter, req *request) error {
 		if err != nil {
 			return errNotForwardable
 		}
+		s.beginCharge(req, acct.ID)
 		resp, err := s.roundTrip(up)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -54,6 +54,7 @@ type request struct {
 	// maxRetries is the retry budget, from the settings in force when
 	// the request arrived (proxysettings.go).
 	maxRetries int
+	charge     *pool.Charge // the quota ledger's charge of the current attempt (ledger.go)
 }
 
 // requestCtx carries a request's *request in its context.
@@ -125,10 +126,10 @@ func (s *Service) journal(req *request) {
 	if req.capture != nil {
 		s.finishCapture(rec, req.capture)
 	}
-	s.records.Add(*rec)
+	s.journalRecord(rec, req)
 	s.addKeyCost(req.key, rec.Time, rec.CostMicros)
 	if req.session != "" {
-		s.sessions.observe(req.session, *rec, s.now(), req.settings.SessionWindow)
+		s.sessions.observe(req.session, *rec, s.now(), req.settings.SessionWindow, s.shareResets(rec))
 	}
 }
 

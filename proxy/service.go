@@ -81,6 +81,8 @@ type Service struct {
 	px        proxyState          // strategy, session window, retries, origins (proxysettings.go)
 	sessions  sessionTable        // live client sessions (sessions.go)
 	logins    pendingLogins       // sign-ins split in start and finish (remotelogin.go)
+	ledger    ledgerState         // quota ledger ordering (ledger.go)
+	warn      warner              // quota warnings raised (warnings.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv and port
@@ -141,6 +143,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		SessionTTL: cfg.SessionTTL,
 		Now:        s.now,
 		OnChange:   s.accountChanged,
+		OnShare:    s.lateShare,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
@@ -178,6 +181,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 func (s *Service) accountChanged(accountID string) {
 	s.persist.mark(accountID)
 	s.events.publish(api.Event{Kind: api.EventAccountState, AccountID: accountID, Time: s.now()})
+	for _, w := range s.checkWarnings(accountID) {
+		s.events.publish(api.Event{Kind: api.EventWarning, AccountID: accountID, Time: w.Time, Warning: &w})
+	}
 }
 
 // Subscribe returns a channel of events and a function that ends the

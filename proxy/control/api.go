@@ -33,6 +33,7 @@ const (
 	mStatus       = "status"
 	mSnapshot     = "snapshot"
 	mSessions     = "sessions"
+	mStatusline   = "statusline"
 	mShowWindow   = "show-window"
 	mShowOnce     = "show-once"
 	mImport       = "import-ccflare"

@@ -88,6 +88,9 @@ var methods = map[string]method{
 	mSessions: handle(func(_ context.Context, s *proxy.Service, _ none) ([]api.SessionView, error) {
 		return s.Sessions(), nil
 	}),
+	mStatusline: handle(func(_ context.Context, s *proxy.Service, session string) (api.StatuslineView, error) {
+		return s.Statusline(session), nil
+	}),
 	mShowWindow: handle(func(_ context.Context, s *proxy.Service, _ none) (none, error) {
 		s.ShowWindow()
 		return none{}, nil

@@ -63,6 +63,10 @@ type Behavior struct {
 	// Utilization is the 5-hour utilization (0..1) reported in the headers
 	// and, x100, by the usage endpoint.
 	Utilization float64
+	// UtilizationStep is added to Utilization before each model request
+	// is answered (e.g. 0.01: +1 % of the 5-hour window per request, as a
+	// subscription's window fills), so the headers rise request by request.
+	UtilizationStep float64
 	// Overage marks the 5h window rejected while overage pays for requests.
 	Overage bool
 	// NoFiveHour leaves out the 5-hour window (weekly-only plans).
@@ -218,6 +222,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		scripted, b.Statuses = b.Statuses[0], b.Statuses[1:]
 	}
 	limited := b != nil && b.LimitAfter > 0 && s.served[cred] >= b.LimitAfter
+	hb := b // what the limit headers report: a copy taken under the lock
+	if b != nil {
+		if b.UtilizationStep > 0 && r.URL.Path == "/v1/messages" && !limited {
+			b.Utilization += b.UtilizationStep
+		}
+		c := *b
+		hb = &c
+	}
 	s.mu.Unlock()
 
 	if r.URL.Path == "/api/oauth/usage" {
@@ -235,7 +247,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	unified, now := unifiedFor(r, b), s.now()
 	var m minute
 	if unified {
-		s.limitHeaders(w.Header(), b, limited)
+		s.limitHeaders(w.Header(), hb, limited)
 	} else {
 		var in int64
 		if r.URL.Path == "/v1/messages" {
@@ -399,13 +411,15 @@ func (s *Server) usage(w http.ResponseWriter, b *Behavior, scripted int) {
 		}
 	}
 	reset := resetAt.UTC().Format(time.RFC3339)
+	// The week resets when the headers say it does (limitHeaders).
+	week := resetAt.Add(72 * time.Hour).UTC().Format(time.RFC3339)
 	if b != nil && b.LimitsOnly {
 		writeJSON(w, http.StatusOK, s.limitsUsage(b, util, resetAt))
 		return
 	}
 	body := map[string]any{
 		"five_hour":        map[string]any{"utilization": util, "resets_at": reset},
-		"seven_day":        map[string]any{"utilization": util / 4, "resets_at": reset},
+		"seven_day":        map[string]any{"utilization": util / 4, "resets_at": week},
 		"seven_day_opus":   nil,
 		"seven_day_sonnet": map[string]any{"utilization": util / 8, "resets_at": reset},
 	}
