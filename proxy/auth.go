@@ -181,12 +181,14 @@ func (s *Service) requireKey(next http.Handler) http.Handler {
 			// Anthropic credential: the client spends its own account,
 			// never one of the pool's, so no Sluice key is asked for.
 			if !s.keys.require.Load() || (fail == authAnthropic && s.cfg.Passthrough) {
+				admit(w, r)
 				next.ServeHTTP(w, r)
 				return
 			}
 			s.authFailed(w, r, fail)
 			return
 		}
+		admit(w, r)
 		s.keys.mu.RLock()
 		rec, lim := k.rec, k.limiter
 		s.keys.mu.RUnlock()
