@@ -82,7 +82,7 @@ func (e *env) login(ctx context.Context, eng Engine, name string, l loginFlags) 
 			eng.LoginCancel(t.ID)
 			return err
 		}
-		defer remove() // the login has ended, one way or another
+		defer remove()                             // the login has ended, one way or another
 		go func() { _ = e.io.OpenBrowser(page) }() // may block while the browser runs
 	}
 	code := ""
