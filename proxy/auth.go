@@ -284,7 +284,7 @@ func (s *Service) authFailed(w http.ResponseWriter, r *http.Request, f authFailu
 		writeError(w, http.StatusServiceUnavailable, errAPI, f.message())
 		return
 	}
-	if d := s.keys.peers.fail(peerOf(r), time.Now()); d > 0 {
+	if d := s.keys.peers.fail(throttlePeer(peerOf(r)), time.Now()); d > 0 {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:

@@ -175,3 +175,13 @@ func (c *cappedConn) Close() error {
 	c.caps.mu.Unlock()
 	return c.Conn.Close()
 }
+
+// throttlePeer is the address the brute-force delay counts failures under:
+// every loopback address is one peer, since any local program can dial
+// from 127.0.0.2, 127.0.0.3, ... and so start afresh at each.
+func throttlePeer(peer string) string {
+	if ip := net.ParseIP(peer); ip != nil && ip.IsLoopback() {
+		return "loopback"
+	}
+	return peer
+}

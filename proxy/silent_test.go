@@ -234,3 +234,30 @@ func TestProxyOffKeepsThePortAndAnswers503(t *testing.T) {
 		t.Fatalf("proxy on again: %d %s", code, body)
 	}
 }
+
+// The attack: a key guesser dials from a new loopback address for every
+// guess (127.0.0.2, 127.0.0.3, ...), each of which used to start the
+// brute-force delay afresh. All of loopback is one peer.
+func TestBruteForceDelayCoversAllOfLoopback(t *testing.T) {
+	e := newEnv(t)
+	addr := startOn(t, e)
+	var last time.Duration
+	for i := range 10 {
+		src := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			DialContext: (&net.Dialer{LocalAddr: src}).DialContext}}
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/messages", strings.NewReader(messageBody))
+		req.Header.Set("X-Api-Key", "sk-sluice-guess")
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		last = time.Since(start)
+	}
+	// Five free failures, then 100 ms more each: the tenth waits 500 ms.
+	if last < 400*time.Millisecond {
+		t.Fatalf("the tenth wrong key, from a tenth loopback address, was answered in %v: no delay", last)
+	}
+}
