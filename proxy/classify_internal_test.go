@@ -30,7 +30,7 @@ func TestRequestModel(t *testing.T) {
 
 // BenchmarkRequestModel reads the model of a Claude Code-sized body with
 // the model first and, as the official Python SDK orders the keys, after
-// the messages.
+// the messages; by the scan and by encoding/json's tokenizer as before.
 func BenchmarkRequestModel(b *testing.B) {
 	msgs := `"messages":[{"role":"user","content":[{"type":"text","text":"` + strings.Repeat(`lorem \"ipsum\" {dolor} [sit] amet `, 2_200) + `"}]}]`
 	for _, c := range []struct{ name, body string }{
@@ -38,15 +38,21 @@ func BenchmarkRequestModel(b *testing.B) {
 		{"sdk-order", `{"max_tokens":32000,` + msgs + `,"model":"claude-sonnet-4-5","stream":true}`},
 	} {
 		body := []byte(c.body)
-		b.Run(c.name, func(b *testing.B) {
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if requestModel(body) != "claude-sonnet-4-5" {
-					b.Fatal("no model")
+		for _, f := range []struct {
+			name string
+			read func([]byte) (string, bool)
+		}{{"scan", func(b []byte) (string, bool) { return requestModel(b), true }}, {"decoder", modelByDecoder}} {
+			// decoder is how the engine read the model before the scan.
+			b.Run(f.name+"/"+c.name, func(b *testing.B) {
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if m, _ := f.read(body); m != "claude-sonnet-4-5" {
+						b.Fatal("no model")
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
