@@ -30,6 +30,13 @@ type Config struct {
 	Fixed map[string]string `json:",omitempty"`
 	// Upstream is the Anthropic API base URL (default https://api.anthropic.com).
 	Upstream string
+	// UpstreamCAFile names a PEM bundle of certificate authorities the
+	// engine trusts for its upstream connections (the API and the usage
+	// endpoint) besides the system's: a corporate TLS-inspecting proxy's
+	// CA, or a test fake's (SLUICE_UPSTREAM_CA_FILE). Empty: the system's
+	// roots only. A file that cannot be read or holds no certificate stops
+	// the engine from starting.
+	UpstreamCAFile string
 	// UsageURL is the OAuth usage endpoint polled for subscription accounts.
 	UsageURL string
 	// UsageInterval is how often each subscription account's usage is

@@ -307,25 +307,6 @@ func (s *Service) newServer(l *listener) *http.Server {
 	}
 }
 
-// newTransport is tuned for one upstream host with many concurrent,
-// long-lived streams.
-func newTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 256
-	t.IdleConnTimeout = 90 * time.Second
-	t.ResponseHeaderTimeout = 10 * time.Minute // long thinking before the first byte is normal
-	t.ForceAttemptHTTP2 = true
-	// The write buffer stays at its 4 KiB default although a ~20 KB request
-	// then costs a short-lived copy buffer of its size (the transport wraps
-	// the body in a LimitReader): a 32 KiB buffer avoided that but is held
-	// by every upstream connection, idle or streaming, and took a thousand
-	// slow streams from ~86 to ~114 KiB each in the load harness. Over
-	// plain HTTP the copy buffer now comes from a pool (copyConn).
-	t.DialContext = pooledCopyDialer(t.DialContext)
-	return t
-}
-
 // rebind binds the port again after unbind, turning the proxy on if it was.
 func (s *Service) rebind(on bool) error {
 	if on {

@@ -135,7 +135,11 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		s.now = time.Now
 	}
 	if s.transport == nil {
-		s.transport = newTransport()
+		t, err := newTransport(cfg.UpstreamCAFile, upstreamIdle())
+		if err != nil {
+			return nil, err
+		}
+		s.transport = t
 	}
 	s.transport = scrubEcho{next: s.transport, log: s.log}
 	s.bodies = semaphore.NewWeighted(cfg.BodyMemory)

@@ -142,6 +142,11 @@ type Server struct {
 	// Forget, when set, keeps no copy of the requests (Received stays
 	// empty), so long load and soak runs do not grow the fake's memory.
 	Forget bool
+	// LoadLimits sizes every key's per-minute limits for load (2^40
+	// requests and tokens a minute unless a Behavior sets its own), so the
+	// load harness measures forwarding, not 429s. The per-minute headers
+	// are still sent, as the real API sends them. Set it before Start.
+	LoadLimits bool
 
 	mu        sync.Mutex
 	received  []Request
@@ -150,6 +155,7 @@ type Server struct {
 	minutes   map[string]*minute
 	clock     func() time.Time
 	count     atomic.Int64
+	tls       tlsCounts // StartTLS's listener (tls.go)
 }
 
 // New starts a fake API on loopback; it is closed when the test ends.
