@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"math"
 	"net"
@@ -11,49 +10,22 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/sluice-proxy/sluice/proxy/clientkey"
 )
 
-// authFailure says why a request's key was refused; each has its own
-// message, telling the user what to set.
-type authFailure int
+// The key guard's words and its reading of the headers, for the routes
+// that mirror them (dialect.go, passthrough.go).
+const setKeyHelp = clientkey.SetKeyHelp
 
-const (
-	authOK authFailure = iota
-	authMissing
-	authAnthropic // an Anthropic credential where a Sluice key belongs
-	authWrong
-	authRevoked
-	authUnavailable // the HMAC secret cannot be read from the keyring
-)
-
-// setKeyHelp is how to give Claude Code (or any Anthropic SDK) a key.
-const setKeyHelp = "Set ANTHROPIC_AUTH_TOKEN=sk-sluice-... (or ANTHROPIC_API_KEY) to a Sluice client key: the one shown when Sluice first started, or a new one from `sluice keys create NAME` or the Sluice window."
-
-func (f authFailure) message() string {
-	switch f {
-	case authMissing:
-		return "Sluice requires a client key and this request carried none. " + setKeyHelp
-	case authAnthropic:
-		return "This request carries an Anthropic credential (sk-ant-...), not a Sluice client key; Sluice uses its own accounts and does not forward yours. " + setKeyHelp
-	case authRevoked:
-		return "This Sluice client key was revoked. " + setKeyHelp
-	case authUnavailable:
-		return "Sluice cannot verify client keys: the keyring holding their secret could not be read. Unlock the keyring and retry."
-	default:
-		return "This Sluice client key is not valid. " + setKeyHelp
-	}
-}
-
-func (f authFailure) String() string {
-	return [...]string{"ok", "no key", "anthropic credential", "wrong key", "revoked key", "keyring unavailable"}[f]
-}
+func clientToken(r *http.Request) string { return clientkey.Token(r) }
 
 // keyCtx carries the authenticated key in a request's context.
 type keyCtx struct{}
 
 // requestKey returns the request's authenticated client key, or nil.
-func requestKey(ctx context.Context) *clientKey {
-	k, _ := ctx.Value(keyCtx{}).(*clientKey)
+func requestKey(ctx context.Context) *clientkey.Key {
+	k, _ := ctx.Value(keyCtx{}).(*clientkey.Key)
 	return k
 }
 
@@ -61,7 +33,7 @@ func requestKey(ctx context.Context) *clientKey {
 // the request's journal record.
 func keyID(ctx context.Context) string {
 	if k := requestKey(ctx); k != nil {
-		return k.id
+		return k.ID()
 	}
 	return ""
 }
@@ -90,19 +62,11 @@ func (s *Service) keyAllows(ctx context.Context, id string) bool {
 }
 
 // keyScope is the set of accounts k may use; nil when it may use all (or
-// no key was given). keyStore.set replaces the set whole and never changes
-// it in place, so the one read under the lock stays as it was.
-func (s *Service) keyScope(k *clientKey) map[string]bool {
-	if k == nil {
-		return nil
-	}
-	s.keys.mu.RLock()
-	defer s.keys.mu.RUnlock()
-	return k.allowed
-}
+// no key was given).
+func (s *Service) keyScope(k *clientkey.Key) map[string]bool { return s.keys.set.Scope(k) }
 
 // anyAllowed reports whether k may use at least one pooled account.
-func (s *Service) anyAllowed(k *clientKey) bool {
+func (s *Service) anyAllowed(k *clientkey.Key) bool {
 	allowed := s.keyScope(k)
 	if allowed == nil {
 		return true
@@ -115,59 +79,14 @@ func (s *Service) anyAllowed(k *clientKey) bool {
 	return false
 }
 
-// clientToken is the credential a client sent: x-api-key, or a Bearer
-// token (Claude Code sends one or the other, from ANTHROPIC_API_KEY or
-// ANTHROPIC_AUTH_TOKEN). A Sluice key wins if both are present.
-func clientToken(r *http.Request) string {
-	api := strings.TrimSpace(r.Header.Get("X-Api-Key"))
-	var bearer string
-	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-		bearer = strings.TrimSpace(a[7:])
+// verify finds the key token is (clientkey.Set.Verify), logging, rate
+// limited, a keyring that cannot be read.
+func (s *Service) verify(token string) (*clientkey.Key, clientkey.Failure) {
+	k, fail, err := s.keys.set.Verify(token)
+	if err != nil && s.keys.logs.Allow() {
+		s.log.Warn("client keys cannot be verified", "err", err)
 	}
-	if strings.HasPrefix(bearer, keyMarker) && !strings.HasPrefix(api, keyMarker) {
-		return bearer
-	}
-	if api != "" {
-		return api
-	}
-	return bearer
-}
-
-// verify finds the key token is. The digest is computed whatever the
-// token's prefix, and compared in constant time against every key sharing
-// the prefix, so timing tells nothing about the secret part.
-func (s *Service) verify(token string) (*clientKey, authFailure) {
-	switch {
-	case token == "":
-		return nil, authMissing
-	case strings.HasPrefix(token, "sk-ant-"):
-		return nil, authAnthropic
-	case len(token) != keyLen || !strings.HasPrefix(token, keyMarker):
-		return nil, authWrong
-	}
-	secret, err := s.hmacSecret()
-	if err != nil {
-		if s.keys.logs.Allow() {
-			s.log.Warn("client keys cannot be verified", "err", err)
-		}
-		return nil, authUnavailable
-	}
-	sum := digest(secret, token)
-	s.keys.mu.RLock()
-	defer s.keys.mu.RUnlock()
-	var found *clientKey
-	for _, k := range s.keys.byPrefix[token[len(keyMarker):len(keyMarker)+lookupLen]] {
-		if subtle.ConstantTimeCompare(k.rec.Hash, sum) == 1 {
-			found = k
-		}
-	}
-	switch {
-	case found == nil:
-		return nil, authWrong
-	case !found.rec.RevokedAt.IsZero():
-		return nil, authRevoked
-	}
-	return found, authOK
+	return k, fail
 }
 
 // requireKey authenticates a request and applies its key's limits. With
@@ -175,91 +94,40 @@ func (s *Service) verify(token string) (*clientKey, authFailure) {
 // and limited) but a missing or bad one is let through.
 func (s *Service) requireKey(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		k, fail := s.verify(clientToken(r))
-		if fail != authOK {
+		k, fail := s.verify(clientkey.Token(r))
+		if fail != clientkey.OK {
 			// Passthrough (off by default) forwards the client's own
 			// Anthropic credential: the client spends its own account,
 			// never one of the pool's, so no Sluice key is asked for.
-			if !s.keys.require.Load() || (fail == authAnthropic && s.cfg.Passthrough) {
+			if !s.keys.require.Load() || (fail == clientkey.Anthropic && s.cfg.Passthrough) {
 				next.ServeHTTP(w, r)
 				return
 			}
 			s.authFailed(w, r, fail)
 			return
 		}
-		s.keys.mu.RLock()
-		rec, lim := k.rec, k.limiter
-		s.keys.mu.RUnlock()
-		if rec.MaxConcurrent > 0 {
-			if k.inflight.Add(1) > int64(rec.MaxConcurrent) {
-				k.inflight.Add(-1)
-				tooMany(w, time.Second, fmt.Sprintf("Sluice client key %q already has %d requests in flight, its limit.", rec.Name, rec.MaxConcurrent))
-				return
-			}
-			defer k.inflight.Add(-1)
+		done, refused, err := s.keys.set.Admit(r.Context(), k, s.now())
+		if err != nil {
+			s.log.Warn("reading a client key's cost failed", "key", k.ID(), "err", err)
 		}
-		now := s.now()
-		if lim != nil {
-			res := lim.ReserveN(now, 1)
-			if d := res.DelayFrom(now); d > 0 {
-				res.CancelAt(now)
-				tooMany(w, d, fmt.Sprintf("Sluice client key %q is over its limit of %d requests per minute.", rec.Name, rec.RPM))
-				return
-			}
+		if refused != nil {
+			tooMany(w, refused.Wait, refused.Message)
+			return
 		}
-		if rec.DailyCostMicros > 0 {
-			day := startOfDay(now)
-			spent, err := s.costToday(r.Context(), k, day)
-			if err != nil {
-				s.log.Warn("reading a client key's cost failed", "key", rec.Name, "err", err)
-			} else if spent >= rec.DailyCostMicros {
-				tooMany(w, day.AddDate(0, 0, 1).Sub(now), fmt.Sprintf(
-					"Sluice client key %q reached its daily cost cap of $%.2f; it resets at midnight.", rec.Name, float64(rec.DailyCostMicros)/1e6))
-				return
-			}
-		}
+		defer done()
 		ctx := context.WithValue(r.Context(), keyCtx{}, k)
 		if !s.anyAllowed(k) {
 			writeError(w, http.StatusForbidden, errPermission, fmt.Sprintf(
-				"Sluice client key %q may only use accounts that are not in Sluice's pool; change its accounts with `sluice keys` or the Sluice window.", rec.Name))
+				"Sluice client key %q may only use accounts that are not in Sluice's pool; change its accounts with `sluice keys` or the Sluice window.", s.keys.set.Record(k).Name))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-func startOfDay(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
-}
-
-// costToday is k's cost since day began, read from the journal when the
-// day (or the process) is new.
-func (s *Service) costToday(ctx context.Context, k *clientKey, day time.Time) (int64, error) {
-	k.costMu.Lock()
-	defer k.costMu.Unlock()
-	if !k.costDay.Equal(day) {
-		spent, err := s.db.KeyCost(ctx, k.id, day)
-		if err != nil {
-			return 0, err
-		}
-		k.costDay, k.costSpent = day, spent
-	}
-	return k.costSpent, nil
-}
-
-// addKeyCost counts a finished request's cost toward its key's day, once
-// the day's total has been loaded (before that, the journal has it).
+// addKeyCost counts a finished request's cost toward its key's day.
 func (s *Service) addKeyCost(ctx context.Context, at time.Time, micros int64) {
-	k := requestKey(ctx)
-	if k == nil || micros == 0 {
-		return
-	}
-	k.costMu.Lock()
-	if k.costDay.Equal(startOfDay(at)) {
-		k.costSpent += micros
-	}
-	k.costMu.Unlock()
+	s.keys.set.Spent(requestKey(ctx), at, micros)
 }
 
 // tooMany answers 429 in Anthropic's shape with a retry-after in whole
@@ -271,15 +139,15 @@ func tooMany(w http.ResponseWriter, wait time.Duration, msg string) {
 
 // authFailed answers 401, counts it, logs it (rate limited) and, after
 // repeated failures from one peer, slows the answer down.
-func (s *Service) authFailed(w http.ResponseWriter, r *http.Request, f authFailure) {
+func (s *Service) authFailed(w http.ResponseWriter, r *http.Request, f clientkey.Failure) {
 	s.keys.failures.Add(1)
 	if s.logRefusal(r, "client key refused: "+f.String()) {
 		// Rate limited with the log line, and folded by the audit log
 		// itself: a client retrying a bad key adds one row, not thousands.
 		s.audit(r.Context(), AuditClientAuthFail, peerOf(r), f.String())
 	}
-	if f == authUnavailable {
-		writeError(w, http.StatusServiceUnavailable, errAPI, f.message())
+	if f == clientkey.Unavailable {
+		writeError(w, http.StatusServiceUnavailable, errAPI, f.Message())
 		return
 	}
 	if d := s.keys.peers.fail(peerOf(r), time.Now()); d > 0 {
@@ -293,7 +161,7 @@ func (s *Service) authFailed(w http.ResponseWriter, r *http.Request, f authFailu
 	// Retrying cannot help until the user sets a key; the Anthropic SDKs
 	// (Claude Code's included) honour this and show the message at once.
 	w.Header().Set("X-Should-Retry", "false")
-	writeError(w, http.StatusUnauthorized, errAuthentication, f.message())
+	writeError(w, http.StatusUnauthorized, errAuthentication, f.Message())
 }
 
 // logRefusal writes one info line per refused request, at most a handful

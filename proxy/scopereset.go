@@ -29,9 +29,7 @@ func (s *Service) limitFor(ctx context.Context, model string, limited *pool.Limi
 // or, for a scoped key, the ones it may use (others may well be free).
 func (s *Service) whoseAccounts(ctx context.Context) string {
 	if k := requestKey(ctx); k != nil {
-		s.keys.mu.RLock()
-		scoped, name := k.allowed != nil, k.rec.Name
-		s.keys.mu.RUnlock()
+		scoped, name := s.keyScope(k) != nil, s.keys.set.Record(k).Name
 		if scoped {
 			return fmt.Sprintf("All the accounts Sluice client key %q may use are", name)
 		}
