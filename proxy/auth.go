@@ -11,7 +11,11 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/sluice-proxy/sluice/proxy/clientkey"
+	"github.com/sluice-proxy/sluice/proxy/journal"
+	"github.com/sluice-proxy/sluice/proxy/usage"
 )
 
 // The key guard's words and its reading of the headers, for the routes
@@ -23,10 +27,19 @@ func clientToken(r *http.Request) string { return clientkey.Token(r) }
 // keyCtx carries the authenticated key in a request's context.
 type keyCtx struct{}
 
+// keyUse is a request's authenticated client key and the cost it holds
+// against the key's daily cap (reserveKeyCost).
+type keyUse struct {
+	k   *clientkey.Key
+	res *clientkey.Reservation
+}
+
 // requestKey returns the request's authenticated client key, or nil.
 func requestKey(ctx context.Context) *clientkey.Key {
-	k, _ := ctx.Value(keyCtx{}).(*clientkey.Key)
-	return k
+	if u, _ := ctx.Value(keyCtx{}).(*keyUse); u != nil {
+		return u.k
+	}
+	return nil
 }
 
 // keyID is the id of the request's client key, "" when none; it goes on
@@ -106,16 +119,19 @@ func (s *Service) requireKey(next http.Handler) http.Handler {
 			s.authFailed(w, r, fail)
 			return
 		}
-		done, refused, err := s.keys.set.Admit(r.Context(), k, s.now())
+		start := time.Now()
+		ctx := context.WithValue(r.Context(), keyCtx{}, &keyUse{k: k})
+		done, refused, err := s.keys.set.Admit(ctx, k, s.now())
 		if err != nil {
 			s.log.Warn("reading a client key's cost failed", "key", k.ID(), "err", err)
 		}
 		if refused != nil {
+			// Journaled, so `sluice logs` explains the client's 429.
+			s.journalRefusal(r.WithContext(ctx), start, "", http.StatusTooManyRequests, string(refused.Limit))
 			tooMany(w, refused.Wait, refused.Message)
 			return
 		}
 		defer done()
-		ctx := context.WithValue(r.Context(), keyCtx{}, k)
 		if !s.anyAllowed(k) {
 			writeError(w, http.StatusForbidden, errPermission, fmt.Sprintf(
 				"Sluice client key %q may only use accounts that are not in Sluice's pool; change its accounts with `sluice keys` or the Sluice window.", s.keys.set.Record(k).Name))
@@ -125,9 +141,48 @@ func (s *Service) requireKey(next http.Handler) http.Handler {
 	})
 }
 
-// addKeyCost counts a finished request's cost toward its key's day.
+// reserveKeyCost holds the request's worst-case cost against its key's
+// daily cap before it is forwarded, so parallel requests cannot spend past
+// the cap by more than one request. A refusal is answered and its reason
+// set on rec; false means stop.
+func (s *Service) reserveKeyCost(ctx context.Context, w http.ResponseWriter, model string, body []byte, rec *journal.Record) bool {
+	u, _ := ctx.Value(keyCtx{}).(*keyUse)
+	if u == nil {
+		return true
+	}
+	res, refused, err := s.keys.set.Reserve(ctx, u.k, s.now(), func() int64 { return worstCost(model, body) })
+	if err != nil {
+		s.log.Warn("reading a client key's cost failed", "key", u.k.ID(), "err", err)
+	}
+	if refused != nil {
+		rec.Status, rec.Error = http.StatusTooManyRequests, string(refused.Limit)
+		tooMany(w, refused.Wait, refused.Message)
+		return false
+	}
+	u.res = res
+	return true
+}
+
+// worstCost is the most a request may cost: its max_tokens of output at
+// its model's price. Input is left out: it is known only once counted,
+// and Settle puts the real cost in place of this.
+func worstCost(model string, body []byte) int64 {
+	out := gjson.GetBytes(body, "max_tokens").Int()
+	return usage.CostMicros(usage.Counts{Model: model, OutputTokens: max(out, 0)})
+}
+
+// addKeyCost counts a finished request's cost toward its key's day, in
+// place of what reserveKeyCost held for it.
 func (s *Service) addKeyCost(ctx context.Context, at time.Time, micros int64) {
-	s.keys.set.Spent(requestKey(ctx), at, micros)
+	u, _ := ctx.Value(keyCtx{}).(*keyUse)
+	switch {
+	case u == nil:
+	case u.res != nil:
+		u.res.Settle(micros)
+		u.res = nil
+	default:
+		s.keys.set.Spent(u.k, at, micros)
+	}
 }
 
 // tooMany answers 429 in Anthropic's shape with a retry-after in whole

@@ -86,6 +86,9 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
 	if modelName(a.model) {
 		rec.Model = a.model
 	}
+	if !s.reserveKeyCost(r.Context(), w, a.model, body, rec) {
+		return
+	}
 	if s.passThrough(w, a) {
 		return
 	}

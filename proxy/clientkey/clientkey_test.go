@@ -168,7 +168,7 @@ func TestReserveParallelSpendersOvershootByOneRequestAtMost(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	k, _ := create(t, s, journal.ClientKey{Name: "capped", DailyCostMicros: 10_000})
-	const worst = 60_000 // 4,000 output tokens at $15 per million
+	worst := func() int64 { return 60_000 } // 4,000 output tokens at $15 per million
 	var (
 		mu      sync.Mutex
 		through []*clientkey.Reservation

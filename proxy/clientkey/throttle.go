@@ -78,14 +78,14 @@ type Reservation struct {
 	micros int64
 }
 
-// Reserve holds worst (the request's cost were it to use every token it
-// may) against k's daily cap. It refuses when what the day has spent and
+// Reserve holds worst() (the request's cost were it to use every token it
+// may; called only for a key with a cap) against k's daily cap. It refuses when what the day has spent and
 // reserved already reaches the cap; otherwise the request goes ahead even
 // if worst alone passes the cap. So parallel requests overshoot the cap by
 // at most one request, and a request larger than the whole cap can still
 // run once a day. A nil k or a key without a cap reserves nothing but
 // still counts the cost at Settle.
-func (s *Set) Reserve(ctx context.Context, k *Key, now time.Time, worst int64) (*Reservation, *Refusal, error) {
+func (s *Set) Reserve(ctx context.Context, k *Key, now time.Time, worst func() int64) (*Reservation, *Refusal, error) {
 	if k == nil {
 		return nil, nil, nil
 	}
@@ -96,6 +96,7 @@ func (s *Set) Reserve(ctx context.Context, k *Key, now time.Time, worst int64) (
 	if rec.DailyCostMicros <= 0 {
 		return r, nil, nil
 	}
+	w := worst()
 	k.costMu.Lock()
 	defer k.costMu.Unlock()
 	if err := s.loadDay(ctx, k, now); err != nil {
@@ -104,7 +105,7 @@ func (s *Set) Reserve(ctx context.Context, k *Key, now time.Time, worst int64) (
 	if k.costSpent+k.reserved >= rec.DailyCostMicros {
 		return nil, dailyRefusal(rec.Name, rec.DailyCostMicros, now), nil
 	}
-	r.micros = max(worst, 1) // even an unpriced request holds the door for the next
+	r.micros = max(w, 1) // even an unpriced request holds the door for the next
 	k.reserved += r.micros
 	return r, nil, nil
 }
