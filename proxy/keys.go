@@ -62,6 +62,7 @@ type keyStore struct {
 	set *clientkey.Set
 
 	require  atomic.Bool
+	connMu   sync.Mutex // one ConnectionKey at a time (connkey.go)
 	firstMu  sync.Mutex
 	first    *KeyView // the key created on first start, until dismissed
 	firstSec string
@@ -111,6 +112,11 @@ func (s *Service) initKeys(ctx context.Context) error {
 	s.keys.firstMu.Lock()
 	s.keys.first, s.keys.firstSec = &view, secret
 	s.keys.firstMu.Unlock()
+	// The first key is also the one connection settings carry, so
+	// the banner and "Copy connection settings" agree.
+	if err := s.keepConnectionKey(secret); err != nil {
+		s.log.Warn("could not keep the first client key for connection settings", "err", err)
+	}
 	return s.db.SetSetting(ctx, settingFirstKey, "true")
 }
 

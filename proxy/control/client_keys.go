@@ -39,6 +39,14 @@ func (c *Client) FirstKey() (proxy.KeyView, string, bool) {
 	return r.Key, r.Secret, r.OK
 }
 
+// ConnectionKey returns the key connection settings carry and its secret;
+// minted reports that the owner had to make a new one (the one before was
+// revoked, or there was none).
+func (c *Client) ConnectionKey(ctx context.Context) (key proxy.KeyView, secret string, minted bool, err error) {
+	r, err := call[connKey](ctx, c, mConnKey, none{})
+	return r.Key, r.Secret, r.Minted, err
+}
+
 // DismissFirstKey makes the owner forget the first key's secret.
 func (c *Client) DismissFirstKey() {
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
