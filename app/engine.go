@@ -77,6 +77,9 @@ type ClientKeys interface {
 	// DismissFirstKey; the secret is never stored in plain text.
 	FirstKey() (proxy.KeyView, string, bool)
 	DismissFirstKey()
+	// ConnectionKey is the key connection settings carry, with its
+	// secret; minted: a new one was made (the last one was revoked).
+	ConnectionKey(ctx context.Context) (key proxy.KeyView, secret string, minted bool, err error)
 	RequireKey() bool
 	SetRequireKey(ctx context.Context, on bool) error
 }

@@ -35,6 +35,7 @@ type fakeEngine struct {
 
 	settings proxy.Settings
 	firstKey string // FirstKey's secret until dismissed; "" none
+	connKey  string // ConnectionKey's secret; "" until asked
 	reads    int    // Accounts calls
 
 	px proxy.ProxySettings // ProxySettings; UpdateProxySettings stores here

@@ -73,6 +73,20 @@ func (f *fakeEngine) DismissFirstKey() {
 	f.mu.Unlock()
 }
 
+// ConnectionKey hands out the first key, as the engine does, or mints one.
+func (f *fakeEngine) ConnectionKey(context.Context) (proxy.KeyView, string, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	minted := false
+	if f.connKey == "" {
+		f.connKey, minted = f.firstKey, f.firstKey == ""
+		if minted {
+			f.connKey = "sk-sluice-fake-connection"
+		}
+	}
+	return proxy.KeyView{Name: "connection", Hint: f.connKey[:14] + "…"}, f.connKey, minted, nil
+}
+
 func (f *fakeEngine) RequireKey() bool { return true }
 
 func (f *fakeEngine) SetRequireKey(context.Context, bool) error { return nil }

@@ -1,146 +1,220 @@
-package app
+// Package claudecode points Claude Code at Sluice by editing the env block
+// of ~/.claude/settings.json, and undoes it. It is shared by the window's
+// "Set up Claude Code" button and `sluice setup claude-code`, and imports
+// nothing of Sluice's (no Fyne, no engine).
+//
+// The user's file is edited surgically (tidwall/sjson): the two values
+// change and every other byte (key order, indentation, other keys) stays.
+package claudecode
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
-	"fyne.io/fyne/v2/dialog"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 )
 
-// ClaudeCodeSetup is what SetUpClaudeCode changed, to undo it.
-type ClaudeCodeSetup struct {
-	Path   string // ~/.claude/settings.json
-	Backup string // the copy made first; "" when there was no file
+// The variables Claude Code reads its endpoint and key from.
+const (
+	BaseURLVar = "ANTHROPIC_BASE_URL"
+	TokenVar   = "ANTHROPIC_AUTH_TOKEN"
+)
+
+// backupMark separates the settings file's name from a backup's stamp;
+// noFile ends a backup that records "there was no file" (undo removes it).
+const (
+	backupMark = ".sluice-backup-"
+	noFile     = ".none"
+)
+
+// Setup is what SetUp changed, to undo it.
+type Setup struct {
+	Path   string // ~/.claude/settings.json, as the user names it
+	Target string // the file written: Path, or where its symlink points
+	Backup string // the copy made first
 }
 
-// SetUpClaudeCode points Claude Code at Sluice: it sets ANTHROPIC_BASE_URL
-// and ANTHROPIC_AUTH_TOKEN in the env block of home/.claude/settings.json,
-// after copying the file aside. Every other key, in env and outside it, is
-// kept as it was. The file holds a secret, so it is written 0600.
-func SetUpClaudeCode(home, baseURL, token string) (ClaudeCodeSetup, error) {
-	s := ClaudeCodeSetup{Path: filepath.Join(home, ".claude", "settings.json")}
-	doc := map[string]json.RawMessage{}
-	old, err := os.ReadFile(s.Path)
+// SettingsPath is Claude Code's user settings file under home.
+func SettingsPath(home string) string { return filepath.Join(home, ".claude", "settings.json") }
+
+// SetUp sets ANTHROPIC_BASE_URL and ANTHROPIC_AUTH_TOKEN in the env block
+// of home/.claude/settings.json after backing the file up. A file that is
+// not a JSON object (null included), or whose env is not an object, is an
+// error and is left as it is. A symlinked file is written through to its
+// target. The file holds a secret: group and other lose their access.
+func SetUp(home, baseURL, token string) (Setup, error) {
+	s := Setup{Path: SettingsPath(home)}
+	target, err := filepath.EvalSymlinks(s.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return s, fmt.Errorf("read %s: %w", s.Path, err)
-	default:
-		if len(bytes.TrimSpace(old)) > 0 {
-			if err := json.Unmarshal(old, &doc); err != nil {
-				return s, fmt.Errorf("%s is not a JSON object, left as it is: %w", s.Path, err)
+		target = s.Path
+		if fi, lerr := os.Lstat(s.Path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			// A dangling link: create what it points to.
+			if dest, rerr := os.Readlink(s.Path); rerr == nil {
+				target = dest
+				if !filepath.IsAbs(dest) {
+					target = filepath.Join(filepath.Dir(s.Path), dest)
+				}
 			}
 		}
-		s.Backup = s.Path + ".sluice-backup-" + time.Now().Format("20060102-150405")
-		if err := os.WriteFile(s.Backup, old, 0o600); err != nil {
-			return s, fmt.Errorf("back up %s: %w", s.Path, err)
-		}
+	case err != nil:
+		return s, fmt.Errorf("read %s: %w", s.Path, err)
 	}
-	env := map[string]json.RawMessage{}
-	if raw, ok := doc["env"]; ok {
-		if err := json.Unmarshal(raw, &env); err != nil {
-			return s, fmt.Errorf("the env block of %s is not an object, left as it is: %w", s.Path, err)
-		}
+	s.Target = target
+	old, err := os.ReadFile(target)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return s, fmt.Errorf("read %s: %w", s.Path, err)
 	}
-	env["ANTHROPIC_BASE_URL"], _ = json.Marshal(baseURL)
-	env["ANTHROPIC_AUTH_TOKEN"], _ = json.Marshal(token)
-	doc["env"], _ = json.Marshal(env)
-	out, err := json.MarshalIndent(doc, "", "  ")
+	doc := old
+	if len(bytes.TrimSpace(doc)) == 0 {
+		doc = []byte("{}")
+	}
+	if !gjson.ValidBytes(doc) || !gjson.ParseBytes(doc).IsObject() {
+		return s, fmt.Errorf("%s is not a JSON object; it was left as it is: fix or remove it, then try again", s.Path)
+	}
+	if env := gjson.GetBytes(doc, "env"); env.Exists() && !env.IsObject() {
+		return s, fmt.Errorf("the env entry of %s is not an object; the file was left as it is", s.Path)
+	}
+	out, err := sjson.SetBytes(doc, "env."+BaseURLVar, baseURL)
+	if err == nil {
+		out, err = sjson.SetBytes(out, "env."+TokenVar, token)
+	}
 	if err != nil {
-		return s, fmt.Errorf("encode %s: %w", s.Path, err)
+		return s, fmt.Errorf("edit %s: %w", s.Path, err)
 	}
-	if err := writeAtomic(s.Path, append(out, '\n')); err != nil {
+	if len(old) == 0 || old[len(old)-1] == '\n' {
+		out = append(bytes.TrimRight(out, "\n"), '\n')
+	}
+	mode := fs.FileMode(0o600)
+	if exists {
+		if fi, err := os.Stat(target); err == nil {
+			mode = fi.Mode().Perm()&0o700 | 0o600
+		}
+	}
+	if s.Backup, err = backup(target, old, exists); err != nil {
+		return s, err
+	}
+	if err := writeAtomic(target, out, mode); err != nil {
 		return s, err
 	}
 	return s, nil
 }
 
-// Undo puts the file back as it was before SetUpClaudeCode: the backup,
-// or no file when there was none.
-func (s ClaudeCodeSetup) Undo() error {
-	if s.Backup == "" {
-		if err := os.Remove(s.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("undo: %w", err)
+// backup copies the file aside under a name no other backup has (a
+// nanosecond stamp, created exclusively), or records that there was none.
+func backup(target string, old []byte, exists bool) (string, error) {
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+		return "", fmt.Errorf("create %s: %w", filepath.Dir(target), err)
+	}
+	stamp := time.Now().Format("20060102-150405.000000000")
+	for i := 0; ; i++ {
+		name := target + backupMark + stamp
+		if i > 0 {
+			name += fmt.Sprintf("-%d", i)
 		}
-		return nil
+		if !exists {
+			name += noFile
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("back up %s: %w", target, err)
+		}
+		_, werr := f.Write(old)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			os.Remove(name)
+			return "", fmt.Errorf("back up %s: %w", target, werr)
+		}
+		return name, nil
 	}
-	old, err := os.ReadFile(s.Backup)
-	if err != nil {
-		return fmt.Errorf("undo: read the backup: %w", err)
-	}
-	return writeAtomic(s.Path, old)
 }
 
-// writeAtomic replaces path with data through a temporary file, so Claude
-// Code never reads half a file.
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+// Undo puts the file back as it was before SetUp: the backup's contents,
+// or no file when there was none. The backup is removed once restored.
+func (s Setup) Undo() error {
+	if strings.HasSuffix(s.Backup, noFile) {
+		if err := os.Remove(s.Target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("undo: %w", err)
+		}
+	} else {
+		old, err := os.ReadFile(s.Backup)
+		if err != nil {
+			return fmt.Errorf("undo: read the backup: %w", err)
+		}
+		mode := fs.FileMode(0o600)
+		if fi, err := os.Stat(s.Backup); err == nil {
+			mode = fi.Mode().Perm()
+		}
+		if err := writeAtomic(s.Target, old, mode); err != nil {
+			return fmt.Errorf("undo: %w", err)
+		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".settings-*.json")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := os.Remove(s.Backup); err != nil {
+		return fmt.Errorf("undo: remove the backup: %w", err)
 	}
 	return nil
 }
 
-// setUpClaudeCode writes Claude Code's settings with the known client key
-// and offers to undo it. UI goroutine only.
-func (v *view) setUpClaudeCode() {
-	if v.token == "" {
-		d := dialog.NewInformation("Create a client key first", NoKeyHint, v.win)
-		v.track(d)
-		d.Show()
-		return
+// Last returns the most recent set-up under home that can still be undone
+// (its backup is still there), for `sluice setup claude-code --undo`.
+func Last(home string) (Setup, error) {
+	s := Setup{Path: SettingsPath(home), Target: SettingsPath(home)}
+	if t, err := filepath.EvalSymlinks(s.Path); err == nil {
+		s.Target = t
 	}
-	home, err := os.UserHomeDir()
+	names, err := filepath.Glob(s.Target + backupMark + "*")
+	if err != nil || len(names) == 0 {
+		return s, fmt.Errorf("no Sluice backup of %s to restore", s.Path)
+	}
+	// Stamps sort by time; a "-N" suffix orders backups of one instant.
+	slices.SortFunc(names, func(a, b string) int {
+		return strings.Compare(strings.TrimSuffix(a, noFile), strings.TrimSuffix(b, noFile))
+	})
+	s.Backup = names[len(names)-1]
+	return s, nil
+}
+
+// writeAtomic replaces path with data through a temporary file in the same
+// directory and a rename, so Claude Code never reads half a file.
+func writeAtomic(path string, data []byte, mode fs.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".settings-*.json")
 	if err != nil {
-		v.showError(fmt.Errorf("set up Claude Code: %w", err))
-		return
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	addr := v.addr
-	if addr == "" {
-		addr = v.eng.Config().Addr()
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(mode)
 	}
-	s, err := SetUpClaudeCode(home, "http://"+addr, v.token)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
 	if err != nil {
-		v.showError(fmt.Errorf("set up Claude Code: %w", err))
-		return
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	msg := "Claude Code now uses Sluice (" + s.Path + ")."
-	if s.Backup != "" {
-		msg += "\nThe previous file is kept as " + s.Backup + "."
-	}
-	d := dialog.NewConfirm("Claude Code set up", msg+"\n\nUndo?", func(undo bool) {
-		if undo {
-			if err := s.Undo(); err != nil {
-				v.showError(err)
-			}
-		}
-	}, v.win)
-	d.SetConfirmText("Undo")
-	d.SetDismissText("Keep")
-	v.track(d)
-	d.Show()
+	return nil
 }
