@@ -42,6 +42,7 @@ type Engine interface {
 	UpdateKey(ctx context.Context, name string, o proxy.KeyOptions) (proxy.KeyView, error)
 	RevokeKey(ctx context.Context, name string) error
 	FirstKey() (proxy.KeyView, string, bool)
+	ConnectionKey(ctx context.Context) (key proxy.KeyView, secret string, minted bool, err error)
 	RequireKey() bool
 	SetRequireKey(ctx context.Context, on bool) error
 
