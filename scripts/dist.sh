@@ -47,7 +47,7 @@ cp scripts/dist/io.github.sluiceproxy.sluice.desktop README.md "$tdir/"
 cp assets/icon.png "$tdir/io.github.sluiceproxy.sluice.png"
 tar -C "$stage" -czf "dist/sluice-$version-linux-amd64.tar.gz" "sluice-$version-linux-amd64"
 
-SLUICE_VERSION=$deb_version SLUICE_BIN=$bin \
+SLUICE_VERSION=$deb_version \
   go run "$NFPM" package --config scripts/dist/nfpm.yaml --packager deb --target dist/ >/dev/null
 
 if [ -f dist/windows/sluice.exe ]; then
