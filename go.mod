@@ -6,6 +6,7 @@ require (
 	fyne.io/fyne/v2 v2.7.1
 	fyne.io/systray v1.12.2
 	github.com/99designs/keyring v1.2.2
+	github.com/Microsoft/go-winio v0.6.2
 	github.com/anthropics/anthropic-sdk-go v1.84.0
 	github.com/dvsekhvalnov/jose2go v1.8.0
 	github.com/godbus/dbus v0.0.0-20190726142602-4481cbc300e2

@@ -39,18 +39,17 @@ func Dial(dataDir string) (*Client, error) {
 	if err := checkSocketPath(path); err != nil {
 		return nil, err
 	}
-	c, err := net.DialTimeout("unix", path, dialTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+	c, err := dial(ctx, dataDir, path)
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("%w (%v)", ErrNotRunning, err)
 	}
 	_ = c.Close()
 	o := readOwner(dataDir)
-	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", path)
-	}
+	redial := func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx, dataDir, path) }
 	return &Client{
-		http: &http.Client{Transport: &http.Transport{DialContext: dial, MaxIdleConns: 2}},
+		http: &http.Client{Transport: &http.Transport{DialContext: redial, MaxIdleConns: 2}},
 		PID:  o.PID, Kind: o.Kind,
 	}, nil
 }

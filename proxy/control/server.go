@@ -10,8 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
@@ -209,8 +207,9 @@ type Server struct {
 // maxBody bounds a request: arguments are names, keys and paths.
 const maxBody = 1 << 20
 
-// SocketPath is the control socket of a data dir.
-func SocketPath(dataDir string) string { return filepath.Join(dataDir, socketFile) }
+// SocketPath is the control socket of a data dir: a Unix socket in it, or
+// on Windows a named pipe named for it (sock_windows.go).
+func SocketPath(dataDir string) string { return socketPath(dataDir) }
 
 // maxSocketPath is the longest path a Unix socket address holds
 // (sun_path is 108 bytes on Linux, 104 on macOS and the BSDs, with a NUL).
@@ -235,18 +234,9 @@ func Serve(l *Lock, svc *proxy.Service, log *slog.Logger) (*Server, error) {
 	if err := checkSocketPath(path); err != nil {
 		return nil, err
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("remove stale control socket: %w", err)
-	}
-	ln, err := net.Listen("unix", path)
+	ln, err := listen(path)
 	if err != nil {
-		return nil, fmt.Errorf("listen on the control socket: %w", err)
-	}
-	// Windows has no socket modes; the data dir's ACL (the user's
-	// profile) keeps others out there.
-	if err := os.Chmod(path, 0o600); err != nil && runtime.GOOS != "windows" {
-		_ = ln.Close()
-		return nil, fmt.Errorf("make the control socket private: %w", err)
+		return nil, err
 	}
 	base, stop := context.WithCancel(context.Background())
 	s := &Server{svc: svc, log: log, path: path, done: make(chan struct{}), stop: stop}

@@ -1,0 +1,38 @@
+//go:build !windows
+
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+)
+
+// socketPath is the Unix socket in the data dir (0700), itself 0600.
+func socketPath(dataDir string) string { return filepath.Join(dataDir, socketFile) }
+
+// listen replaces a socket left by a crashed owner (the caller holds the
+// lock, so no live owner serves it) and makes the new one private.
+func listen(path string) (net.Listener, error) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remove stale control socket: %w", err)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on the control socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("make the control socket private: %w", err)
+	}
+	return ln, nil
+}
+
+// dial connects to the socket; the server checks who we are (peer_linux.go).
+func dial(ctx context.Context, _, path string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "unix", path)
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# make test-deb: the .deb from `make dist` installs a sluice that starts.
+# What "clean Debian" means here: apt resolves the package's dependencies
+# against the configured Debian archive (apt-get install --simulate, which
+# needs no root and changes nothing), and the unpacked package (dpkg -x
+# into a temporary root, not this machine's /usr) runs `sluice version`
+# and the smoke test (serve, an account, a client key, one request, the
+# journal) with the system's libraries. No container: the libraries come
+# from this machine, which also has the build's -dev packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+deb=$(ls -t dist/sluice_*_amd64.deb 2>/dev/null | head -1)
+test -n "$deb" || { echo "test-deb: no dist/sluice_*_amd64.deb (run make dist)" >&2; exit 1; }
+
+echo "== $deb"
+dpkg-deb -f "$deb" Package Version Depends
+for f in /usr/bin/sluice /usr/share/applications/io.github.sluiceproxy.sluice.desktop \
+         /usr/share/icons/hicolor/512x512/apps/io.github.sluiceproxy.sluice.png; do
+  dpkg-deb -c "$deb" | grep -q " \.$f\$" || { echo "test-deb: $f missing from the package" >&2; exit 1; }
+done
+apt-get install --simulate -qq "./$deb" >/dev/null
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+dpkg -x "$deb" "$root"
+"$root/usr/bin/sluice" version
+want=$(dpkg-deb -f "$deb" Version)
+export DBUS_SESSION_BUS_ADDRESS=${DBUS_SESSION_BUS_ADDRESS:-unix:path=/nonexistent/sluice-no-bus}
+go test -tags smoke -count=1 -v ./scripts/smoke -exe "$root/usr/bin/sluice"
+echo "test-deb: $deb ($want) installs and serves"
