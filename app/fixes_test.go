@@ -2,6 +2,7 @@ package app
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -157,16 +158,21 @@ func TestCopyConnectionSettings(t *testing.T) {
 	}
 }
 
-// Without a known key the window does not copy a token that cannot work:
-// it says where keys come from.
+// Without a key it can show, the window asks the engine for the connection
+// key, which makes one when there is none (or it was revoked), copies it
+// and says a new key was made: never a token that cannot work, never a
+// dead end after a restart.
 func TestCopyConnectionSettingsWithoutAKey(t *testing.T) {
 	_, w, ui := shown(t, newFakeEngine(true))
 	ui.waitFor(t, "status", showing(w, "Proxy on at 127.0.0.1:8788"))
 	fyne.CurrentApp().Clipboard().SetContent("before")
 	test.Tap(button(t, w, "Copy connection settings"))
-	ui.waitFor(t, "the hint", showing(w, "Create a client key first"))
-	if got := fyne.CurrentApp().Clipboard().Content(); got != "before" {
-		t.Errorf("clipboard %q without a key", got)
+	ui.waitFor(t, "the new-key note", func() bool {
+		return slices.ContainsFunc(texts(w), func(s string) bool { return strings.HasPrefix(s, "Sluice made a new client key") })
+	})
+	want := "export ANTHROPIC_BASE_URL=http://127.0.0.1:8788\nexport ANTHROPIC_AUTH_TOKEN=sk-sluice-fake-connection\n"
+	if got := fyne.CurrentApp().Clipboard().Content(); got != want {
+		t.Errorf("clipboard %q, want %q", got, want)
 	}
 }
 
