@@ -37,8 +37,11 @@ func (s *Service) start() error {
 	}
 	lns, err := s.listen()
 	if err != nil {
+		s.startErr = err.Error()
+		s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now()})
 		return err
 	}
+	s.startErr = ""
 	l := &listener{srv: s.newServer(), addr: lns[0].Addr().String(), done: make(chan struct{})}
 	caps := newConnCaps(maxConnsTotal, maxConnsPerPeer, s.log)
 	var serving sync.WaitGroup
