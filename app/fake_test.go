@@ -38,6 +38,8 @@ type fakeEngine struct {
 	reads    int    // Accounts calls
 
 	px api.ProxySettings // ProxySettings; UpdateProxySettings stores here
+
+	startErr string // Snapshot.StartError: why the last start failed
 }
 
 func newFakeEngine(running bool, accounts ...api.AccountView) *fakeEngine {
