@@ -126,9 +126,10 @@ func (v *view) newCard() *card {
 		name := c.a.Name
 		v.act("clear the limit of "+name, func(ctx context.Context) error { return v.eng.ClearLimit(ctx, name) })
 	})
-	for _, b := range []*widget.Button{c.pause, c.up, c.down, c.rename, c.replace, c.again, c.clear, c.remove} {
+	for _, b := range []*widget.Button{c.pause, c.up, c.down, c.rename, c.replace, c.again, c.clear} {
 		b.Importance = widget.LowImportance
 	}
+	c.remove.Importance = widget.DangerImportance // it deletes the keyring item
 	head := container.NewHBox(c.name, c.kind, layout.NewSpacer(), c.state)
 	actions := container.NewHBox(c.pause, c.up, c.down, c.rename, c.replace, c.again, c.clear, layout.NewSpacer(), c.remove)
 	c.obj = widget.NewCard("", "", container.NewVBox(head, c.windows, c.stats, actions))
@@ -150,7 +151,7 @@ func (c *card) update(a api.AccountView, first, last bool, now time.Time) {
 			r = newWindowRow(w.Label)
 			c.bars[w.Label] = r
 		}
-		win := w.Window.Current(now)
+		win := shownWindow(a, w.Window, now)
 		r.figure.SetText(win.Percent())
 		r.reset.SetText(resetsIn(w.ResetsAt, now))
 		r.bar.set(win)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
 )
 
 // ClaudeCodeSetup is what SetUpClaudeCode changed, to undo it.
@@ -148,6 +149,7 @@ func (v *view) setUpClaudeCode() {
 		}
 	}, v.win)
 	d.SetConfirmText("Undo")
+	d.SetConfirmImportance(widget.MediumImportance) // keeping it is the usual answer
 	d.SetDismissText("Keep")
 	v.track(d)
 	d.Show()

@@ -40,12 +40,14 @@ func startProblem(err error, addr string) string {
 	return ""
 }
 
-// showConnect shows what a client needs to connect: the export lines only
-// while the proxy serves their address, so nobody copies a port that
-// answers nothing. UI goroutine only.
+// showConnect shows what a client needs to connect. After a failed start
+// the export lines are hidden: their port is not served (another program
+// holds it), and the reason shows under the status line instead. A proxy
+// merely turned off keeps them: that port is where it will listen. UI
+// goroutine only.
 func (v *view) showConnect() {
 	v.showToken()
-	v.shellLines.Hidden = !v.running
+	v.shellLines.Hidden = !v.running && v.startErr != ""
 	v.shellLines.Refresh()
 	v.empty.Refresh()
 }

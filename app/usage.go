@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"image/color"
 	"slices"
 	"sort"
@@ -118,7 +119,10 @@ func (u *usageTab) content() fyne.CanvasObject {
 	breakdown := container.NewGridWithColumns(2,
 		container.NewVBox(widget.NewLabelWithStyle("By account", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), u.byAccount),
 		container.NewVBox(widget.NewLabelWithStyle("By model", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), u.byModel))
-	return container.NewBorder(container.NewVBox(u.span, u.totals, u.legend), container.NewVBox(breakdown, u.note), nil, nil, u.chart)
+	// The chart and the legend scroll sideways when they are wider than
+	// the window (30 days, many accounts) rather than widen it.
+	return container.NewBorder(container.NewVBox(u.span, u.totals, container.NewHScroll(u.legend)),
+		container.NewVBox(breakdown, u.note), nil, nil, container.NewHScroll(u.chart))
 }
 
 // usageData is what one refresh reads.
@@ -159,11 +163,21 @@ func (u *usageTab) refresh() {
 	}()
 }
 
-// palette colours accounts in the chart, in order of first appearance.
+// palette colours accounts in the chart.
 var palette = []color.Color{
 	color.NRGBA{0x1a, 0x8f, 0x80, 0xff}, color.NRGBA{0xd9, 0x8c, 0x00, 0xff},
 	color.NRGBA{0x5c, 0x6b, 0xc0, 0xff}, color.NRGBA{0xc6, 0x28, 0x28, 0xff},
 	color.NRGBA{0x6d, 0x4c, 0x41, 0xff}, color.NRGBA{0x00, 0x83, 0x8f, 0xff},
+	color.NRGBA{0x8e, 0x24, 0xaa, 0xff}, color.NRGBA{0x55, 0x8b, 0x2f, 0xff},
+}
+
+// accountColour is an account's colour in the chart, from a hash of its
+// id: it stays the same when another account is added or renamed (by
+// their order, every colour after the new one shifted).
+func accountColour(id string) color.Color {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return palette[h.Sum32()%uint32(len(palette))]
 }
 
 // show draws d. UI goroutine only.
@@ -188,10 +202,14 @@ func (u *usageTab) show(d usageData, err error) {
 		}
 	}
 	sort.Strings(names)
+	ids := map[string]string{} // by name
+	for _, r := range d.days.Rows {
+		ids[r.AccountName] = r.AccountID
+	}
 	colours := map[string]color.Color{}
 	u.legend.RemoveAll()
-	for i, n := range names {
-		colours[n] = palette[i%len(palette)]
+	for _, n := range names {
+		colours[n] = accountColour(ids[n])
 		sw := canvas.NewRectangle(colours[n])
 		sw.SetMinSize(fyne.NewSize(12, 12))
 		u.legend.Add(container.NewHBox(container.NewCenter(sw), widget.NewLabel(orNone(n, "(no account)"))))

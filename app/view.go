@@ -120,7 +120,13 @@ func newView(eng Engine, do func(func())) *view {
 	v.toggle = widget.NewButton(tray.LabelTurnOn, nil)
 	v.toggle.Disable() // until the first snapshot says which way it goes
 	v.add = widget.NewButtonWithIcon("Add account", theme.ContentAddIcon(), v.showAddAccount)
-	v.copy = widget.NewButtonWithIcon(tray.LabelCopy, theme.ContentCopyIcon(), v.copySettings)
+	v.copy = widget.NewButtonWithIcon(tray.LabelCopy, theme.ContentCopyIcon(), nil)
+	v.copy.OnTapped = func() {
+		v.copySettings()
+		if v.token != "" { // else it said how to get a key
+			v.flashCopied(v.copy)
+		}
+	}
 	v.setup = widget.NewButtonWithIcon("Set up Claude Code", theme.DocumentSaveIcon(), v.setUpClaudeCode)
 	v.relogin = container.NewVBox()
 	v.empty = v.emptyState()
@@ -349,6 +355,29 @@ func (v *view) set(on bool) {
 		v.reload()
 	}()
 }
+
+// flashCopied says "Copied" on b for a moment: a copy is otherwise
+// invisible. UI goroutine only.
+func (v *view) flashCopied(b *widget.Button) {
+	if b.Text == copiedText {
+		return
+	}
+	label := b.Text
+	b.SetText(copiedText)
+	b.SetIcon(theme.ConfirmIcon())
+	time.AfterFunc(copiedFor, func() {
+		v.do(func() {
+			b.SetText(label)
+			b.SetIcon(theme.ContentCopyIcon())
+		})
+	})
+}
+
+// copiedText is a Copy button's label just after it copied.
+const copiedText = "Copied"
+
+// copiedFor is how long it says so.
+var copiedFor = 2 * time.Second
 
 // track makes Esc close d while it is the topmost open dialog.
 func (v *view) track(d dialog.Dialog) {
