@@ -171,4 +171,3 @@ func TestUsageThirtyDaysKeepsTheWindowWidth(t *testing.T) {
 		t.Fatalf("the window needs %v px wide on 30 days (it opens at %v)", got, WindowSize.Width)
 	}
 }
-
