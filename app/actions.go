@@ -91,6 +91,7 @@ func (v *view) showRename(a api.AccountView) {
 			}
 			v.act("rename "+a.Name, func(ctx context.Context) error { return v.eng.RenameAccount(ctx, a.Name, newName) })
 		}, v.win)
+	name.OnSubmitted = func(string) { d.Submit() } // Enter renames
 	d.Resize(fyne.NewSize(420, d.MinSize().Height))
 	v.track(d)
 	d.Show()

@@ -44,6 +44,7 @@ func newKeysSection(v *view) *keysSection {
 		v.act("require client keys", func(ctx context.Context) error { return v.eng.SetRequireKey(ctx, on) })
 	})
 	k.name.SetPlaceHolder("Name of the new key, e.g. laptop")
+	k.name.OnSubmitted = func(string) { k.create() } // Enter creates it
 	return k
 }
 

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -99,6 +100,8 @@ type view struct {
 	// (one taken during a port change) must not put the old state back.
 	reads   atomic.Uint64
 	applied uint64
+	// keys are the window's keyboard shortcuts (keyboard.go).
+	keys map[desktop.CustomShortcut]func()
 }
 
 func newView(eng Engine, do func(func())) *view {
@@ -393,10 +396,18 @@ func (v *view) track(d dialog.Dialog) {
 }
 
 // typedKey is the window canvas's key handler: Esc dismisses the topmost
-// dialog, as its Cancel would. UI goroutine only.
+// dialog, as its Cancel would; Enter confirms a topmost confirmation, as
+// its confirm button would. UI goroutine only.
 func (v *view) typedKey(ev *fyne.KeyEvent) {
-	if ev.Name == fyne.KeyEscape {
+	switch ev.Name {
+	case fyne.KeyEscape:
 		v.escape()
+	case fyne.KeyReturn, fyne.KeyEnter:
+		if len(v.dialogs) > 0 {
+			if c, ok := v.dialogs[len(v.dialogs)-1].(*dialog.ConfirmDialog); ok {
+				c.Confirm()
+			}
+		}
 	}
 }
 
