@@ -49,14 +49,22 @@ type settingsTab struct {
 	portMsg  *widget.Label // the outcome of a port change, under the field
 	// addrRow and keyringRow are the Proxy form's read-only rows.
 	addrRow, keyringRow *widget.Label
+	// filling is set while fill puts the engine's values in the fields:
+	// the capture box then reports no change of the user's.
+	filling bool
 	// px edits strategy, session window, retries, origins (proxysettings.go).
 	px *proxySection
 }
 
 func newSettingsTab(v *view) *settingsTab {
 	s := &settingsTab{v: v, proxyForm: widget.NewForm(), capture: widget.NewCheck("Capture request and response bodies (redacted, encrypted)", nil),
-		capMax: widget.NewEntry(), reqAge: widget.NewEntry(), payAge: widget.NewEntry(), maxDB: widget.NewEntry(),
+		capMax: shortEntry(), reqAge: shortEntry(), payAge: shortEntry(), maxDB: shortEntry(),
 		saved: widget.NewLabel(""), progress: widget.NewProgressBarInfinite()}
+	// One rule for the whole tab: a checkbox applies when it is ticked
+	// (as Start at login and Require a client key always did), typed
+	// values apply with their section's button, and each outcome shows
+	// next to what made it.
+	s.capture.OnChanged = s.setCapture
 	s.saved.Wrapping = fyne.TextWrapWord
 	s.saved.Hide() // until there is something to say: no gap above the keys
 	s.progress.Stop()
@@ -65,7 +73,7 @@ func newSettingsTab(v *view) *settingsTab {
 	s.keys = newKeysSection(v)
 	s.auto = newAutostart()
 	s.atLogin = widget.NewCheck("Start Sluice when I log in", s.setAtLogin)
-	s.port = widget.NewEntry()
+	s.port = shortEntry()
 	s.movePort = widget.NewButton("Change port", s.changePort)
 	s.portMsg = widget.NewLabel("")
 	s.portMsg.Wrapping = fyne.TextWrapWord
@@ -126,6 +134,36 @@ func (s *settingsTab) sayPort(text string, imp widget.Importance) {
 	s.portMsg.Show()
 }
 
+// setCapture turns payload capture on or off at once, keeping the other
+// journal settings as the engine has them (not what is half typed).
+func (s *settingsTab) setCapture(on bool) {
+	if s.filling {
+		return
+	}
+	st := s.journal
+	st.Capture = on
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.v.timeout)
+		defer cancel()
+		got, err := s.v.eng.UpdateSettings(ctx, st)
+		s.v.do(func() {
+			if err != nil {
+				s.filling = true
+				s.capture.SetChecked(!on)
+				s.filling = false
+				s.say("Not saved: "+err.Error(), widget.DangerImportance)
+				return
+			}
+			s.journal = got
+			if on {
+				s.say("Payload capture is on.", widget.SuccessImportance)
+			} else {
+				s.say("Payload capture is off.", widget.SuccessImportance)
+			}
+		})
+	}()
+}
+
 // setAtLogin adds or removes the login entry; on failure the box goes
 // back to what is true and the reason is shown.
 func (s *settingsTab) setAtLogin(on bool) {
@@ -148,7 +186,7 @@ func (s *settingsTab) content() fyne.CanvasObject {
 	)
 	save := widget.NewButton("Save", s.save)
 	save.Importance = widget.HighImportance
-	hint := widget.NewLabel("\"forever\" keeps requests or payloads as long as possible; \"none\" lifts the database cap. Changes apply at once.")
+	hint := widget.NewLabel("\"forever\" keeps requests or payloads as long as possible; \"none\" lifts the database cap. Ticking a box applies it at once; typed values apply with Save.")
 	hint.Importance = widget.LowImportance
 	hint.Wrapping = fyne.TextWrapWord
 	s.scroll = container.NewVScroll(clearOfScrollBar(container.NewVBox(
@@ -158,6 +196,16 @@ func (s *settingsTab) content() fyne.CanvasObject {
 		heading("Client keys"), s.keys.content(),
 	)))
 	return s.scroll
+}
+
+// shortEntry is an Entry for a short value (a number, a duration) that
+// lets the mouse wheel scroll the tab under it: a plain Entry scrolls its
+// own text and swallows the wheel, so the Settings tab stopped scrolling
+// whenever the pointer was over one of its fields.
+func shortEntry() *widget.Entry {
+	e := widget.NewEntry()
+	e.Wrapping, e.Scroll = fyne.TextWrapOff, fyne.ScrollNone
+	return e
 }
 
 // clearOfScrollBar keeps content out of the strip at the right where a
@@ -210,7 +258,9 @@ func (s *settingsTab) show(addr string) {
 
 // fill puts st in the editable fields.
 func (s *settingsTab) fill(st api.Settings) {
+	s.filling = true
 	s.capture.SetChecked(st.Capture)
+	s.filling = false
 	s.capMax.SetText(strconv.Itoa(st.CaptureMaxBytes >> 10))
 	s.reqAge.SetText(days(st.RequestMaxAge))
 	s.payAge.SetText(days(st.PayloadMaxAge))
@@ -279,6 +329,7 @@ func (s *settingsTab) save() {
 			if err != nil {
 				s.say("Not saved: "+err.Error(), widget.DangerImportance)
 			} else {
+				s.journal = got
 				s.fill(got)
 				s.say("Saved.", widget.SuccessImportance)
 			}

@@ -171,3 +171,28 @@ func TestUsageThirtyDaysKeepsTheWindowWidth(t *testing.T) {
 		t.Fatalf("the window needs %v px wide on 30 days (it opens at %v)", got, WindowSize.Width)
 	}
 }
+
+// The mouse wheel scrolls Settings while the pointer is over a field.
+func TestWheelScrollsSettingsOverAField(t *testing.T) {
+	v, w, ui := shown(t, newFakeEngine(true, work))
+	v.tabs.SelectIndex(3)
+	ui.waitFor(t, "settings", func() bool { return v.settings.port.Text != "" })
+	ui.settle()
+	d := fyne.CurrentApp().Driver()
+	tried := 0
+	for _, e := range []*widget.Entry{v.settings.port, v.settings.px.retries, v.settings.reqAge} {
+		v.settings.scroll.ScrollToTop()
+		pos := d.AbsolutePositionForObject(e).Add(fyne.NewPos(5, 5))
+		if pos.Y > w.Canvas().Size().Height {
+			continue // below the fold at this size
+		}
+		tried++
+		test.Scroll(w.Canvas(), pos, 0, -60)
+		if v.settings.scroll.Offset.Y == 0 {
+			t.Errorf("the wheel over the field at %v did not scroll Settings", pos)
+		}
+	}
+	if tried == 0 {
+		t.Fatal("no field above the fold")
+	}
+}
