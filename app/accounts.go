@@ -152,14 +152,14 @@ func (c *card) update(a api.AccountView, first, last bool, now time.Time) {
 			c.bars[w.Label] = r
 		}
 		win := shownWindow(a, w.Window, now)
-		r.figure.SetText(win.Percent())
-		r.reset.SetText(resetsIn(w.ResetsAt, now))
+		setText(r.figure, win.Percent())
+		setText(r.reset, resetsIn(w.ResetsAt, now))
 		r.bar.set(win)
 		rows = append(rows, r.obj)
 	}
 	c.windows.Objects = rows
 	c.windows.Refresh()
-	c.stats.SetText(statsLine(a))
+	setText(c.stats, statsLine(a))
 	if a.Paused {
 		c.pause.SetText("Resume")
 		c.pause.SetIcon(theme.MediaPlayIcon())
@@ -179,6 +179,14 @@ func (c *card) update(a api.AccountView, first, last bool, now time.Time) {
 	// reset the engine has not seen yet).
 	c.clear.Hidden = a.State != api.StateLimited && len(a.ScopedLimits) == 0
 	c.clear.Refresh()
+}
+
+// setText sets l's text only when it changed: SetText redraws even when
+// the text is the same, and cards are updated on every event.
+func setText(l *widget.Label, text string) {
+	if l.Text != text {
+		l.SetText(text)
+	}
 }
 
 func enable(b *widget.Button, on bool) {

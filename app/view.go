@@ -191,8 +191,15 @@ func (v *view) watch(events <-chan api.Event) {
 	v.reload()
 	var due <-chan time.Time
 	requestsOnly := true
+	// The countdowns ("resets in 2 h 14 m") are minutes: redrawn once a
+	// minute, and only the labels whose text changed (setText), so an idle
+	// window repaints nothing in between.
+	minute := time.NewTicker(time.Minute)
+	defer minute.Stop()
 	for {
 		select {
+		case <-minute.C:
+			v.do(v.showAccounts)
 		case e, ok := <-events:
 			if !ok {
 				return

@@ -151,8 +151,11 @@ func newBar() *bar {
 
 // set shows w. UI goroutine only.
 func (b *bar) set(w api.Window) {
-	b.frac = float32(min(max(w.Utilization, 0), 1))
-	b.fill.FillColor = levelOf(w).color()
+	frac, fill := float32(min(max(w.Utilization, 0), 1)), levelOf(w).color()
+	if frac == b.frac && fill == b.fill.FillColor {
+		return // unchanged: no repaint
+	}
+	b.frac, b.fill.FillColor = frac, fill
 	b.obj.Refresh()
 	b.Layout(b.obj.Objects, b.obj.Size())
 }
