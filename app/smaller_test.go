@@ -150,6 +150,11 @@ func TestUsageColoursStableWhenAnAccountIsAdded(t *testing.T) {
 	if before != after {
 		t.Errorf("work's colour changed from %v to %v when accounts were added", before, after)
 	}
+	three := []api.UsageRow{row("id-alpha", "alpha"), row("id-beta", "beta"), row("id-work", "work")}
+	a, b := colourOf(three, "alpha"), colourOf(three, "beta")
+	if a == b || a == after || b == after {
+		t.Errorf("two accounts share a colour: %v %v %v", a, b, after)
+	}
 }
 
 // Usage -> 30 days does not widen the window: the chart scrolls.
