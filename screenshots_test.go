@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -158,6 +159,29 @@ func TestScreenshots(t *testing.T) {
 		}
 		x.end(w)
 	}
+
+	// The light theme, as a desktop set to light gets it.
+	light := &xsession{t: t, env: append(x.env[:len(x.env):len(x.env)], "FYNE_THEME=light")}
+	w0 := light.open(bin)
+	light.shot(w0, "accounts-light")
+	light.end(w0)
+
+	// A failed start: another program took the proxy's port while it was
+	// off. The window says why, and offers no export lines for it.
+	if err := c.StopProxy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	squatter, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StartProxy(ctx); err == nil {
+		t.Fatal("the proxy started on a taken port")
+	}
+	w1 := x.open(bin)
+	x.shot(w1, "start-failed")
+	x.end(w1)
+	squatter.Close()
 
 	// What a new user sees first: `sluice serve` on a fresh data dir, its
 	// first client key not yet dismissed, and the window onto it.

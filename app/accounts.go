@@ -126,9 +126,10 @@ func (v *view) newCard() *card {
 		name := c.a.Name
 		v.act("clear the limit of "+name, func(ctx context.Context) error { return v.eng.ClearLimit(ctx, name) })
 	})
-	for _, b := range []*widget.Button{c.pause, c.up, c.down, c.rename, c.replace, c.again, c.clear, c.remove} {
+	for _, b := range []*widget.Button{c.pause, c.up, c.down, c.rename, c.replace, c.again, c.clear} {
 		b.Importance = widget.LowImportance
 	}
+	c.remove.Importance = widget.DangerImportance // it deletes the keyring item
 	head := container.NewHBox(c.name, c.kind, layout.NewSpacer(), c.state)
 	actions := container.NewHBox(c.pause, c.up, c.down, c.rename, c.replace, c.again, c.clear, layout.NewSpacer(), c.remove)
 	c.obj = widget.NewCard("", "", container.NewVBox(head, c.windows, c.stats, actions))
@@ -150,15 +151,15 @@ func (c *card) update(a api.AccountView, first, last bool, now time.Time) {
 			r = newWindowRow(w.Label)
 			c.bars[w.Label] = r
 		}
-		win := w.Window.Current(now)
-		r.figure.SetText(win.Percent())
-		r.reset.SetText(resetsIn(w.ResetsAt, now))
+		win := shownWindow(a, w.Window, now)
+		setText(r.figure, win.Percent())
+		setText(r.reset, resetsIn(w.ResetsAt, now))
 		r.bar.set(win)
 		rows = append(rows, r.obj)
 	}
 	c.windows.Objects = rows
 	c.windows.Refresh()
-	c.stats.SetText(statsLine(a))
+	setText(c.stats, statsLine(a))
 	if a.Paused {
 		c.pause.SetText("Resume")
 		c.pause.SetIcon(theme.MediaPlayIcon())
@@ -178,6 +179,14 @@ func (c *card) update(a api.AccountView, first, last bool, now time.Time) {
 	// reset the engine has not seen yet).
 	c.clear.Hidden = a.State != api.StateLimited && len(a.ScopedLimits) == 0
 	c.clear.Refresh()
+}
+
+// setText sets l's text only when it changed: SetText redraws even when
+// the text is the same, and cards are updated on every event.
+func setText(l *widget.Label, text string) {
+	if l.Text != text {
+		l.SetText(text)
+	}
 }
 
 func enable(b *widget.Button, on bool) {

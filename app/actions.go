@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
@@ -89,6 +91,7 @@ func (v *view) showRename(a api.AccountView) {
 			}
 			v.act("rename "+a.Name, func(ctx context.Context) error { return v.eng.RenameAccount(ctx, a.Name, newName) })
 		}, v.win)
+	name.OnSubmitted = func(string) { d.Submit() } // Enter renames
 	d.Resize(fyne.NewSize(420, d.MinSize().Height))
 	v.track(d)
 	d.Show()
@@ -106,6 +109,7 @@ func (v *view) confirmRemove(a api.AccountView) {
 			v.act("remove "+a.Name, func(ctx context.Context) error { return v.eng.RemoveAccount(ctx, a.Name) })
 		}
 	}, v.win)
+	d.SetConfirmImportance(widget.DangerImportance)
 	d.Resize(fyne.NewSize(460, d.MinSize().Height))
 	v.track(d)
 	d.Show()
@@ -120,6 +124,9 @@ type keyCheck struct {
 // checkKey asks the engine whether key works. Off the UI goroutine. The
 // key never reaches the screen, even inside an error.
 func (v *view) checkKey(key string) keyCheck {
+	if err := keyShape(key); err != nil {
+		return keyCheck{refused: err} // not sent upstream: it is no key
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
 	defer cancel()
 	err := v.eng.CheckAPIKey(ctx, key)
@@ -135,6 +142,23 @@ func (v *view) checkKey(key string) keyCheck {
 	return keyCheck{refused: redact(err, key)}
 }
 
+// keyShape refuses text that cannot be an Anthropic API key before it is
+// sent upstream to be checked: whatever is pasted (a word, a password from
+// another clipboard) would otherwise leave the machine.
+func keyShape(key string) error {
+	if !strings.HasPrefix(key, "sk-ant-") || len(key) == len("sk-ant-") || strings.ContainsFunc(key, unicode.IsSpace) {
+		return errors.New("this is not an Anthropic API key: they start with sk-ant- (create one at console.anthropic.com -> API keys)")
+	}
+	return nil
+}
+
+// problemSpace holds a dialog's problem line in a space kept for two
+// lines, so the dialog does not grow (and, centred, jump) when it appears.
+func problemSpace(problem *widget.Label) fyne.CanvasObject {
+	h := 2*fyne.MeasureText("M", theme.TextSize(), fyne.TextStyle{}).Height + 2*theme.InnerPadding()
+	return container.NewStack(container.NewGridWrap(fyne.NewSize(1, h)), problem)
+}
+
 // showReplaceKey asks for a new API key, checks it, and puts it in a's
 // keyring item. A refused key keeps the dialog open. UI goroutine only.
 func (v *view) showReplaceKey(a api.AccountView) {
@@ -143,15 +167,13 @@ func (v *view) showReplaceKey(a api.AccountView) {
 	problem := widget.NewLabel("")
 	problem.Importance = widget.DangerImportance
 	problem.Wrapping = fyne.TextWrapWord
-	problem.Hide()
-	key.OnChanged = func(string) { problem.Hide() }
+	key.OnChanged = func(string) { problem.SetText("") }
 	var d *dialog.CustomDialog
 	var save *widget.Button
 	submit := func() {
 		k := strings.TrimSpace(key.Text)
 		if k == "" {
 			problem.SetText("Paste the new API key.")
-			problem.Show()
 			return
 		}
 		save.Disable()
@@ -161,7 +183,6 @@ func (v *view) showReplaceKey(a api.AccountView) {
 				v.do(func() {
 					save.Enable()
 					problem.SetText(capitalize(res.refused.Error()))
-					problem.Show()
 				})
 				return
 			}
@@ -181,7 +202,7 @@ func (v *view) showReplaceKey(a api.AccountView) {
 	save.Importance = widget.HighImportance
 	key.OnSubmitted = func(string) { submit() }
 	form := widget.NewForm(widget.NewFormItem("New API key", key))
-	d = dialog.NewCustomWithoutButtons("Replace the key of "+a.Name, container.NewVBox(form, problem), v.win)
+	d = dialog.NewCustomWithoutButtons("Replace the key of "+a.Name, container.NewVBox(form, problemSpace(problem)), v.win)
 	d.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", func() {
 		key.SetText("")
 		d.Hide()

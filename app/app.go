@@ -90,11 +90,14 @@ func Run(eng Engine, opts Options) error {
 		})
 		// With a tray, closing the window leaves the proxy running behind it.
 		w.SetCloseIntercept(w.Hide)
+		v.shortcuts(w.Canvas(), w.Hide)
 	} else {
-		w.SetCloseIntercept(func() {
+		closeWin := func() {
 			w.Hide()
 			quit()
-		})
+		}
+		w.SetCloseIntercept(closeWin)
+		v.shortcuts(w.Canvas(), closeWin)
 	}
 
 	// One subscription; a second `sluice` start asks this one to come

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/sluice-proxy/sluice/claudecode"
 )
@@ -50,6 +51,7 @@ func (v *view) setUpClaudeCode() {
 		}
 	}, v.win)
 	d.SetConfirmText("Undo")
+	d.SetConfirmImportance(widget.MediumImportance) // keeping it is the usual answer
 	d.SetDismissText("Keep")
 	v.track(d)
 	d.Show()

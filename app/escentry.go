@@ -12,12 +12,13 @@ import (
 // that asks for something.
 type escEntry struct {
 	widget.Entry
-	onEsc func()
+	onEsc      func()
+	onShortcut func(fyne.Shortcut) bool // the window's shortcuts first
 }
 
 // newEntry is widget.NewEntry for dialogs: Esc closes the topmost one.
 func (v *view) newEntry() *escEntry {
-	e := &escEntry{onEsc: v.escape}
+	e := &escEntry{onEsc: v.escape, onShortcut: v.shortcut}
 	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
 	e.ExtendBaseWidget(e)
 	return e
@@ -39,4 +40,13 @@ func (e *escEntry) TypedKey(ev *fyne.KeyEvent) {
 		return
 	}
 	e.Entry.TypedKey(ev)
+}
+
+// TypedShortcut gives the window's shortcuts (Ctrl+1..4, Ctrl+F, Ctrl+W)
+// their turn before the Entry's own (copy, paste, ...).
+func (e *escEntry) TypedShortcut(s fyne.Shortcut) {
+	if e.onShortcut != nil && e.onShortcut(s) {
+		return
+	}
+	e.Entry.TypedShortcut(s)
 }

@@ -39,6 +39,9 @@ type fakeEngine struct {
 	reads    int    // Accounts calls
 
 	px api.ProxySettings // ProxySettings; UpdateProxySettings stores here
+
+	startErr string // Snapshot.StartError: why the last start failed
+	checks   int    // CheckAPIKey calls
 }
 
 func newFakeEngine(running bool, accounts ...api.AccountView) *fakeEngine {
@@ -251,7 +254,13 @@ func (f *fakeEngine) RemoveAccount(_ context.Context, name string) error {
 	return nil
 }
 
-func (f *fakeEngine) CheckAPIKey(context.Context, string) error { return nil }
+// CheckAPIKey accepts every key and counts the keys sent to be checked.
+func (f *fakeEngine) CheckAPIKey(context.Context, string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.checks++
+	return nil
+}
 
 func (f *fakeEngine) ReplaceAPIKey(_ context.Context, name, key string) error {
 	f.mu.Lock()

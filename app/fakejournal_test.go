@@ -51,7 +51,10 @@ func (f *fakeEngine) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	if err != nil {
 		return api.Snapshot{}, err
 	}
-	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), Accounts: accts}, nil
+	f.mu.Lock()
+	startErr := f.startErr
+	f.mu.Unlock()
+	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), Accounts: accts, StartError: startErr}, nil
 }
 
 func (f *fakeEngine) Keys(context.Context) ([]api.KeyView, error) { return nil, nil }

@@ -44,6 +44,7 @@ func newKeysSection(v *view) *keysSection {
 		v.act("require client keys", func(ctx context.Context) error { return v.eng.SetRequireKey(ctx, on) })
 	})
 	k.name.SetPlaceHolder("Name of the new key, e.g. laptop")
+	k.name.OnSubmitted = func(string) { k.create() } // Enter creates it
 	return k
 }
 
@@ -135,8 +136,10 @@ func (v *view) revealKey(name, secret string) {
 	s := widget.NewLabelWithStyle(secret, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	s.Selectable = true
 	note := widget.NewLabel("Copy it now: Sluice keeps only a hash and cannot show it again.")
-	copy := widget.NewButtonWithIcon("Copy key", theme.ContentCopyIcon(), func() {
+	var copy *widget.Button
+	copy = widget.NewButtonWithIcon("Copy key", theme.ContentCopyIcon(), func() {
 		fyne.CurrentApp().Clipboard().SetContent(secret)
+		v.flashCopied(copy)
 	})
 	d := dialog.NewCustom("Key "+name, "Done", container.NewVBox(note, s, copy), v.win)
 	v.track(d)
@@ -151,8 +154,10 @@ func (v *view) firstKeyBanner() fyne.CanvasObject {
 	title := widget.NewLabelWithStyle("Your client key (clients send it as ANTHROPIC_AUTH_TOKEN; copy it now, it is not shown again after Dismiss or a restart):",
 		fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.Wrapping = fyne.TextWrapWord
-	copy := widget.NewButtonWithIcon("Copy key", theme.ContentCopyIcon(), func() {
+	var copy *widget.Button
+	copy = widget.NewButtonWithIcon("Copy key", theme.ContentCopyIcon(), func() {
 		fyne.CurrentApp().Clipboard().SetContent(v.token)
+		v.flashCopied(copy)
 	})
 	dismiss := widget.NewButton("Dismiss", func() {
 		go func() {

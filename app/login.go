@@ -82,7 +82,7 @@ func (v *view) showAddAccount() {
 	f.name.SetPlaceHolder("e.g. work")
 	f.key.SetPlaceHolder("sk-ant-…")
 	f.problem.Importance = widget.DangerImportance
-	f.problem.Hide()
+	f.problem.Wrapping = fyne.TextWrapWord
 	f.ok = widget.NewButton("Sign in…", func() { v.submit(f) })
 	f.ok.Importance = widget.HighImportance
 	f.kind = widget.NewRadioGroup([]string{choiceMax, choiceConsole, choiceKey}, nil)
@@ -102,15 +102,15 @@ func (v *view) showAddAccount() {
 	f.name.OnSubmitted = func(string) { v.submit(f) }
 	f.key.OnSubmitted = func(string) { v.submit(f) }
 	// A refusal is about what was typed: editing makes it stale.
-	f.name.OnChanged = func(string) { f.problem.Hide() }
-	f.key.OnChanged = func(string) { f.problem.Hide() }
+	f.name.OnChanged = func(string) { f.problem.SetText("") }
+	f.key.OnChanged = func(string) { f.problem.SetText("") }
 	onKind := f.kind.OnChanged
 	f.kind.OnChanged = func(choice string) {
-		f.problem.Hide()
+		f.problem.SetText("")
 		onKind(choice)
 	}
 
-	f.dlg = dialog.NewCustomWithoutButtons("Add account", container.NewVBox(f.form, f.problem), v.win)
+	f.dlg = dialog.NewCustomWithoutButtons("Add account", container.NewVBox(f.form, problemSpace(f.problem)), v.win)
 	f.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", func() {
 		f.key.SetText("")
 		f.dlg.Hide()
@@ -127,7 +127,6 @@ func (v *view) submit(f *addForm) {
 	refuse := func(why string) {
 		f.problem.Importance = widget.DangerImportance
 		f.problem.SetText(why)
-		f.problem.Show()
 	}
 	name := strings.TrimSpace(f.name.Text)
 	if name == "" {
@@ -148,9 +147,8 @@ func (v *view) submit(f *addForm) {
 		// Checked before it is saved: a mistyped key is refused here, in
 		// the dialog, rather than failing every request later.
 		f.ok.Disable()
-		f.problem.SetText("Checking the key…")
 		f.problem.Importance = widget.MediumImportance
-		f.problem.Show()
+		f.problem.SetText("Checking the key…")
 		go func() {
 			res := v.checkKey(key)
 			v.do(func() {
@@ -160,7 +158,7 @@ func (v *view) submit(f *addForm) {
 					refuse(capitalize(res.refused.Error()))
 					return
 				}
-				f.problem.Hide()
+				f.problem.SetText("")
 				f.key.SetText("")
 				f.dlg.Hide()
 				go v.addKey(name, key, res.warning)
@@ -314,7 +312,9 @@ func (v *view) start(p *progress, paste bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	req := p.req
-	req.OpenBrowser = v.opener(p, n)
+	// The paste attempt shows its link rather than open a second browser
+	// window over the first: the user is already in a browser.
+	req.OpenBrowser = v.opener(p, n, !paste)
 	var pr *io.PipeReader
 	if paste {
 		pr, p.pw = io.Pipe()
@@ -401,9 +401,9 @@ func (v *view) sendCode(p *progress) {
 }
 
 // opener is attempt n's OpenBrowser: it shows the URL in p while n is the
-// current attempt, then opens the browser when there is a way to. Called
-// off the UI goroutine.
-func (v *view) opener(p *progress, n int) func(string) error {
+// current attempt, then, when auto, opens the browser if there is a way
+// to. Called off the UI goroutine.
+func (v *view) opener(p *progress, n int, auto bool) func(string) error {
 	show := func(url string, opened bool) {
 		v.do(func() {
 			if n == p.attempt {
@@ -413,6 +413,9 @@ func (v *view) opener(p *progress, n int) func(string) error {
 	}
 	return func(url string) error {
 		open := v.openBrowser
+		if !auto {
+			open = nil
+		}
 		show(url, open != nil)
 		if open == nil {
 			return errNoBrowser

@@ -3,11 +3,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
@@ -54,7 +57,15 @@ type logsTab struct {
 	loading bool   // a page is being read
 	stopped bool   // the last page ended where a text search stopped looking
 	gen     int    // bumped by a filter change: older reads are dropped
+	// picked is the ID of the request in the detail pane ("" none): the
+	// whole row is highlighted, and it follows the row as new requests
+	// come in on top, or is dropped when a filter excludes it.
+	picked string
+	shows  string // the ID of the request the detail pane shows
 }
+
+// noDetail is the detail pane with no request picked.
+const noDetail = "Select a request to see it in full."
 
 func newLogsTab(eng Journal, do func(func())) *logsTab {
 	l := &logsTab{eng: eng, do: do, model: widget.NewEntry(), filter: widget.NewEntry(),
@@ -74,10 +85,27 @@ func newLogsTab(eng Journal, do func(func())) *logsTab {
 	l.filter.OnChanged = func(string) { l.reset() }
 	l.table = widget.NewTableWithHeaders(
 		func() (int, int) { return len(l.rows), len(logColumns) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func() fyne.CanvasObject {
+			// A long account name ends in "…" inside its column rather
+			// than running over Model and Status.
+			lb := widget.NewLabel("")
+			lb.Truncation = fyne.TextTruncateEllipsis
+			return container.NewStack(canvas.NewRectangle(color.Transparent), lb)
+		},
 		func(id widget.TableCellID, o fyne.CanvasObject) {
+			cell := o.(*fyne.Container)
+			bg, lb := cell.Objects[0].(*canvas.Rectangle), cell.Objects[1].(*widget.Label)
 			if id.Row < len(l.rows) {
-				o.(*widget.Label).SetText(logCell(l.rows[id.Row], id.Col))
+				lb.SetText(logCell(l.rows[id.Row], id.Col))
+				// The table highlights one cell: paint the rest of the row.
+				var fill color.Color = color.Transparent
+				if l.picked != "" && l.rows[id.Row].ID == l.picked {
+					fill = theme.Color(theme.ColorNameSelection)
+				}
+				if bg.FillColor != fill {
+					bg.FillColor = fill
+					bg.Refresh()
+				}
 			}
 			if id.Row >= len(l.rows)-logPage/4 {
 				l.more()
@@ -96,10 +124,14 @@ func newLogsTab(eng Journal, do func(func())) *logsTab {
 	l.detail.Wrapping = fyne.TextWrapWord
 	l.detail.Selectable = true
 	l.detail.Importance = widget.LowImportance
-	l.detail.SetText("Select a request to see it in full.")
+	l.detail.SetText(noDetail)
 	l.table.OnSelected = func(id widget.TableCellID) {
 		if id.Row >= 0 && id.Row < len(l.rows) {
-			l.showDetail(l.rows[id.Row])
+			l.picked = l.rows[id.Row].ID
+			if l.shows != l.picked { // not when repick moves the selection
+				l.showDetail(l.rows[id.Row])
+			}
+			l.table.Refresh()
 		}
 	}
 	return l
@@ -163,6 +195,7 @@ func (l *logsTab) reset() {
 	l.gen++
 	l.read(l.query(), func(p api.LogPage, err error) {
 		l.rows, l.next, l.lastSeq, l.stopped = p.Entries, p.Next, p.LastSeq, p.SearchStopped
+		l.repick()
 		l.shown(err)
 	})
 }
@@ -199,9 +232,30 @@ func (l *logsTab) follow() {
 		if err == nil && len(p.Entries) > 0 {
 			l.rows = append(p.Entries, l.rows...)
 			l.lastSeq = max(l.lastSeq, p.LastSeq)
+			l.repick()
 		}
 		l.shown(err)
 	})
+}
+
+// repick keeps the picked request selected where the rows now have it (new
+// requests came in above it), or clears the selection and the detail pane
+// when the rows no longer hold it (a filter excludes it): the pane never
+// shows a request the table does not. UI goroutine only.
+func (l *logsTab) repick() {
+	if l.picked == "" {
+		return
+	}
+	for i, r := range l.rows {
+		if r.ID == l.picked {
+			l.table.Select(widget.TableCellID{Row: i, Col: 0})
+			return
+		}
+	}
+	l.picked, l.shows = "", ""
+	l.table.UnselectAll()
+	l.detail.Importance = widget.LowImportance
+	l.detail.SetText(noDetail)
 }
 
 // maxFollow bounds the new requests follow takes at once (the journal's
@@ -230,6 +284,7 @@ func (l *logsTab) shown(err error) {
 // showDetail shows r at once and its full record, with the captured
 // payload when there is one, as soon as the engine returns it.
 func (l *logsTab) showDetail(r api.LogEntry) {
+	l.shows = r.ID
 	l.detail.Importance = widget.MediumImportance
 	l.detail.SetText(logDetail(api.RequestDetail{LogEntry: r}))
 	go func() {
@@ -237,8 +292,8 @@ func (l *logsTab) showDetail(r api.LogEntry) {
 		defer cancel()
 		d, err := l.eng.Request(ctx, r.ID)
 		l.do(func() {
-			if err != nil {
-				return // pruned meanwhile: the row's own fields stay
+			if err != nil || l.shows != r.ID {
+				return // pruned meanwhile (the row's own fields stay), or another picked
 			}
 			l.detail.SetText(logDetail(d))
 		})

@@ -44,8 +44,8 @@ type proxySection struct {
 }
 
 func newProxySection(v *view) *proxySection {
-	p := &proxySection{v: v, describe: widget.NewLabel(""), window: widget.NewEntry(), retries: widget.NewEntry(),
-		delay: widget.NewEntry(), origins: widget.NewEntry(), fixed: widget.NewLabel(""), msg: widget.NewLabel("")}
+	p := &proxySection{v: v, describe: widget.NewLabel(""), window: shortEntry(), retries: shortEntry(),
+		delay: shortEntry(), origins: widget.NewEntry(), fixed: widget.NewLabel(""), msg: widget.NewLabel("")}
 	p.strategy = widget.NewSelect(api.StrategyNames(), func(name string) { p.describe.SetText(api.StrategyDescription(name)) })
 	p.describe.Wrapping = fyne.TextWrapWord
 	p.describe.Importance = widget.LowImportance

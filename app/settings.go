@@ -46,14 +46,25 @@ type settingsTab struct {
 	// port and movePort change the proxy's port (Service.SetPort).
 	port     *widget.Entry
 	movePort *widget.Button
+	portMsg  *widget.Label // the outcome of a port change, under the field
+	// addrRow and keyringRow are the Proxy form's read-only rows.
+	addrRow, keyringRow *widget.Label
+	// filling is set while fill puts the engine's values in the fields:
+	// the capture box then reports no change of the user's.
+	filling bool
 	// px edits strategy, session window, retries, origins (proxysettings.go).
 	px *proxySection
 }
 
 func newSettingsTab(v *view) *settingsTab {
 	s := &settingsTab{v: v, proxyForm: widget.NewForm(), capture: widget.NewCheck("Capture request and response bodies (redacted, encrypted)", nil),
-		capMax: widget.NewEntry(), reqAge: widget.NewEntry(), payAge: widget.NewEntry(), maxDB: widget.NewEntry(),
+		capMax: shortEntry(), reqAge: shortEntry(), payAge: shortEntry(), maxDB: shortEntry(),
 		saved: widget.NewLabel(""), progress: widget.NewProgressBarInfinite()}
+	// One rule for the whole tab: a checkbox applies when it is ticked
+	// (as Start at login and Require a client key always did), typed
+	// values apply with their section's button, and each outcome shows
+	// next to what made it.
+	s.capture.OnChanged = s.setCapture
 	s.saved.Wrapping = fyne.TextWrapWord
 	s.saved.Hide() // until there is something to say: no gap above the keys
 	s.progress.Stop()
@@ -62,40 +73,93 @@ func newSettingsTab(v *view) *settingsTab {
 	s.keys = newKeysSection(v)
 	s.auto = newAutostart()
 	s.atLogin = widget.NewCheck("Start Sluice when I log in", s.setAtLogin)
-	s.port = widget.NewEntry()
+	s.port = shortEntry()
 	s.movePort = widget.NewButton("Change port", s.changePort)
+	s.portMsg = widget.NewLabel("")
+	s.portMsg.Wrapping = fyne.TextWrapWord
+	s.portMsg.Hide()
 	s.px = newProxySection(v)
 	return s
 }
 
 // changePort moves the proxy to the port typed, off the UI goroutine: a
 // running proxy drains its requests first. Clients must then use the new
-// address, so the outcome says it.
+// address: the Address row and the export lines follow at once, the
+// outcome is said next to the field, and Claude Code's settings file, if
+// it names the old address, is offered the new one (portmove.go).
 func (s *settingsTab) changePort() {
 	p, err := strconv.Atoi(strings.TrimSpace(s.port.Text))
 	if err != nil || p < 1 || p > 65535 {
-		s.say("Port: a number from 1 to 65535.", widget.DangerImportance)
+		s.sayPort("Port: a number from 1 to 65535.", widget.DangerImportance)
 		return
 	}
 	s.movePort.Disable()
+	old := s.v.addr
 	go func() {
-		err := s.v.eng.SetPort(context.Background(), p)
-		var addr string
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), s.v.timeout)
-			var snap api.Snapshot
-			snap, err = s.v.eng.Snapshot(ctx)
-			cancel()
-			addr = snap.Addr
-		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.v.timeout)
+		defer cancel()
+		err := s.v.eng.SetPort(ctx, p)
+		seq := s.v.reads.Add(1)
+		snap, serr := s.v.eng.Snapshot(ctx)
 		s.v.do(func() {
 			s.movePort.Enable()
+			if serr == nil && seq >= s.v.applied {
+				s.v.applied = seq
+				s.v.addr = snap.Addr
+				s.v.running = snap.ProxyRunning
+				s.v.status.SetText(StatusText(snap.ProxyRunning, snap.Addr))
+				s.show(snap.Addr)
+				s.v.showConnect()
+			}
+			switch {
+			case err != nil:
+				s.sayPort(portProblem(err, p), widget.DangerImportance)
+			case serr != nil:
+				s.sayPort(capitalize(serr.Error()), widget.DangerImportance)
+			case !snap.ProxyRunning:
+				s.sayPort(fmt.Sprintf("Saved: the proxy will use port %d when it is turned on.", p), widget.SuccessImportance)
+			default:
+				s.sayPort(fmt.Sprintf("The proxy now uses port %d; clients need ANTHROPIC_BASE_URL=http://%s.", p, snap.Addr), widget.SuccessImportance)
+				s.v.offerClaudeCodeMove(old, snap.Addr)
+			}
+		})
+	}()
+}
+
+// sayPort shows the outcome of a port change under the Port field, where
+// the user is looking, rather than at the foot of the tab.
+func (s *settingsTab) sayPort(text string, imp widget.Importance) {
+	s.portMsg.Importance = imp
+	s.portMsg.SetText(text)
+	s.portMsg.Show()
+}
+
+// setCapture turns payload capture on or off at once, keeping the other
+// journal settings as the engine has them (not what is half typed).
+func (s *settingsTab) setCapture(on bool) {
+	if s.filling {
+		return
+	}
+	st := s.journal
+	st.Capture = on
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.v.timeout)
+		defer cancel()
+		got, err := s.v.eng.UpdateSettings(ctx, st)
+		s.v.do(func() {
 			if err != nil {
-				s.say(capitalize(err.Error()), widget.DangerImportance)
+				s.filling = true
+				s.capture.SetChecked(!on)
+				s.filling = false
+				s.say("Not saved: "+err.Error(), widget.DangerImportance)
 				return
 			}
-			s.say(fmt.Sprintf("The proxy now uses port %d; clients need ANTHROPIC_BASE_URL=http://%s.", p, addr), widget.SuccessImportance)
-			s.show(addr)
+			s.journal = got
+			if on {
+				s.say("Payload capture is on.", widget.SuccessImportance)
+			} else {
+				s.say("Payload capture is off.", widget.SuccessImportance)
+			}
 		})
 	}()
 }
@@ -122,7 +186,7 @@ func (s *settingsTab) content() fyne.CanvasObject {
 	)
 	save := widget.NewButton("Save", s.save)
 	save.Importance = widget.HighImportance
-	hint := widget.NewLabel("\"forever\" keeps requests or payloads as long as possible; \"none\" lifts the database cap. Changes apply at once.")
+	hint := widget.NewLabel("\"forever\" keeps requests or payloads as long as possible; \"none\" lifts the database cap. Ticking a box applies it at once; typed values apply with Save.")
 	hint.Importance = widget.LowImportance
 	hint.Wrapping = fyne.TextWrapWord
 	s.scroll = container.NewVScroll(clearOfScrollBar(container.NewVBox(
@@ -132,6 +196,16 @@ func (s *settingsTab) content() fyne.CanvasObject {
 		heading("Client keys"), s.keys.content(),
 	)))
 	return s.scroll
+}
+
+// shortEntry is an Entry for a short value (a number, a duration) that
+// lets the mouse wheel scroll the tab under it: a plain Entry scrolls its
+// own text and swallows the wheel, so the Settings tab stopped scrolling
+// whenever the pointer was over one of its fields.
+func shortEntry() *widget.Entry {
+	e := widget.NewEntry()
+	e.Wrapping, e.Scroll = fyne.TextWrapOff, fyne.ScrollNone
+	return e
 }
 
 // clearOfScrollBar keeps content out of the strip at the right where a
@@ -150,24 +224,23 @@ func heading(text string) *widget.Label {
 // fields are filled once, so a re-read never overwrites what is being
 // typed. UI goroutine only.
 func (s *settingsTab) show(addr string) {
-	rows := [][2]string{
-		{"Address", addr},
-		{"Keyring", orNone(s.keyring, "none")},
+	// The rows are made once and their labels set: a Form rebuilt with new
+	// items kept drawing the old Address after a port change.
+	if len(s.proxyForm.Items) == 0 {
+		s.addrRow, s.keyringRow = widget.NewLabel(""), widget.NewLabel("")
+		s.addrRow.Selectable, s.keyringRow.Selectable = true, true
+		s.proxyForm.Append("Address", s.addrRow)
+		s.proxyForm.Append("Keyring", s.keyringRow)
+		// A port is five digits: a field the width of the window made it
+		// look like a place for an address.
+		port := container.NewGridWrap(fyne.NewSize(120, s.port.MinSize().Height), s.port)
+		s.proxyForm.Append("Port", container.NewVBox(container.NewHBox(port, s.movePort), s.portMsg))
+		for _, it := range s.px.items() {
+			s.proxyForm.AppendItem(it)
+		}
 	}
-	s.proxyForm.Items = nil
-	for _, r := range rows {
-		l := widget.NewLabel(r[1])
-		l.Selectable = true
-		s.proxyForm.Append(r[0], l)
-	}
-	// A port is five digits: a field the width of the window made it look
-	// like a place for an address.
-	port := container.NewGridWrap(fyne.NewSize(120, s.port.MinSize().Height), s.port)
-	s.proxyForm.Append("Port", container.NewHBox(port, s.movePort))
-	for _, it := range s.px.items() {
-		s.proxyForm.AppendItem(it)
-	}
-	s.proxyForm.Refresh()
+	s.addrRow.SetText(addr)
+	s.keyringRow.SetText(orNone(s.keyring, "none"))
 	if !s.shown {
 		s.shown = true
 		s.px.update(s.proxy)
@@ -185,7 +258,9 @@ func (s *settingsTab) show(addr string) {
 
 // fill puts st in the editable fields.
 func (s *settingsTab) fill(st api.Settings) {
+	s.filling = true
 	s.capture.SetChecked(st.Capture)
+	s.filling = false
 	s.capMax.SetText(strconv.Itoa(st.CaptureMaxBytes >> 10))
 	s.reqAge.SetText(days(st.RequestMaxAge))
 	s.payAge.SetText(days(st.PayloadMaxAge))
@@ -254,6 +329,7 @@ func (s *settingsTab) save() {
 			if err != nil {
 				s.say("Not saved: "+err.Error(), widget.DangerImportance)
 			} else {
+				s.journal = got
 				s.fill(got)
 				s.say("Saved.", widget.SuccessImportance)
 			}

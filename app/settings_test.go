@@ -50,6 +50,23 @@ func TestRealEngineSettingsChangeReachesTheEngine(t *testing.T) {
 	})
 }
 
+// A box applies when ticked, as every checkbox of the tab does: payload
+// capture no longer waits for Save, and a half-typed field is not sent
+// with it.
+func TestRealEngineCaptureBoxAppliesAtOnce(t *testing.T) {
+	e := newRealEngine(t)
+	v, w, ui := shown(t, control.NewLocal(e.svc))
+	v.tabs.SelectIndex(3)
+	ui.waitFor(t, "settings", func() bool { return v.settings.capMax.Text != "" })
+	v.settings.reqAge.SetText("soon") // half typed: not for the engine
+	test.Tap(v.settings.capture)
+	ui.waitFor(t, "capture on in the engine", func() bool { return e.svc.Settings().Capture })
+	ui.waitFor(t, "said so", showing(w, "Payload capture is on."))
+	if e.svc.Settings().RequestMaxAge <= 0 {
+		t.Error("the half-typed retention went with the box")
+	}
+}
+
 func TestRealEngineCapturedPayloadInTheDetailPane(t *testing.T) {
 	e := newRealEngine(t)
 	e.fake.Script("sk-ant-a", fakeapi.Behavior{})

@@ -41,3 +41,14 @@ func luminance(c color.Color) float64 {
 	}
 	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
 }
+
+// The green "ok" of an account's state reads on either background.
+func TestSuccessTextIsReadable(t *testing.T) {
+	th := newTheme()
+	for _, v := range []fyne.ThemeVariant{theme.VariantDark, theme.VariantLight} {
+		bg := th.Color(theme.ColorNameBackground, v)
+		if c := contrast(th.Color(theme.ColorNameSuccess, v), bg); c < 4.5 {
+			t.Errorf("variant %d: success text contrast %.2f:1, want 4.5:1", v, c)
+		}
+	}
+}

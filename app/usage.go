@@ -1,8 +1,10 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"image/color"
 	"slices"
 	"sort"
@@ -118,7 +120,10 @@ func (u *usageTab) content() fyne.CanvasObject {
 	breakdown := container.NewGridWithColumns(2,
 		container.NewVBox(widget.NewLabelWithStyle("By account", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), u.byAccount),
 		container.NewVBox(widget.NewLabelWithStyle("By model", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), u.byModel))
-	return container.NewBorder(container.NewVBox(u.span, u.totals, u.legend), container.NewVBox(breakdown, u.note), nil, nil, u.chart)
+	// The chart and the legend scroll sideways when they are wider than
+	// the window (30 days, many accounts) rather than widen it.
+	return container.NewBorder(container.NewVBox(u.span, u.totals, container.NewHScroll(u.legend)),
+		container.NewVBox(breakdown, u.note), nil, nil, container.NewHScroll(u.chart))
 }
 
 // usageData is what one refresh reads.
@@ -159,11 +164,39 @@ func (u *usageTab) refresh() {
 	}()
 }
 
-// palette colours accounts in the chart, in order of first appearance.
+// palette colours accounts in the chart.
 var palette = []color.Color{
 	color.NRGBA{0x1a, 0x8f, 0x80, 0xff}, color.NRGBA{0xd9, 0x8c, 0x00, 0xff},
 	color.NRGBA{0x5c, 0x6b, 0xc0, 0xff}, color.NRGBA{0xc6, 0x28, 0x28, 0xff},
-	color.NRGBA{0x6d, 0x4c, 0x41, 0xff}, color.NRGBA{0x00, 0x83, 0x8f, 0xff},
+	color.NRGBA{0x6d, 0x4c, 0x41, 0xff}, color.NRGBA{0x1e, 0x88, 0xe5, 0xff},
+	color.NRGBA{0x8e, 0x24, 0xaa, 0xff}, color.NRGBA{0x9e, 0x9d, 0x24, 0xff},
+}
+
+// accountColours gives each account id its colour in the chart, from a
+// hash of the id, so it stays when another account is added or renamed
+// (by their order, every colour after a new one shifted). Two ids whose
+// hash picks the same colour: the one whose hash is smaller keeps it and
+// the other takes the next free one, so no two accounts share a colour
+// while there are colours left.
+func accountColours(ids []string) map[string]color.Color {
+	slot := func(id string) uint32 {
+		h := fnv.New32a()
+		h.Write([]byte(id))
+		return h.Sum32()
+	}
+	ids = slices.Clone(ids)
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(slot(a), slot(b)), cmp.Compare(a, b)) })
+	used := map[int]bool{}
+	out := map[string]color.Color{}
+	for _, id := range ids {
+		i := int(slot(id) % uint32(len(palette)))
+		for n := 0; used[i] && n < len(palette); n++ {
+			i = (i + 1) % len(palette)
+		}
+		used[i] = true
+		out[id] = palette[i]
+	}
+	return out
 }
 
 // show draws d. UI goroutine only.
@@ -188,10 +221,19 @@ func (u *usageTab) show(d usageData, err error) {
 		}
 	}
 	sort.Strings(names)
+	ids := map[string]string{} // by name
+	for _, r := range d.days.Rows {
+		ids[r.AccountName] = r.AccountID
+	}
+	var idList []string
+	for _, n := range names {
+		idList = append(idList, ids[n])
+	}
+	byID := accountColours(idList)
 	colours := map[string]color.Color{}
 	u.legend.RemoveAll()
-	for i, n := range names {
-		colours[n] = palette[i%len(palette)]
+	for _, n := range names {
+		colours[n] = byID[ids[n]]
 		sw := canvas.NewRectangle(colours[n])
 		sw.SetMinSize(fyne.NewSize(12, 12))
 		u.legend.Add(container.NewHBox(container.NewCenter(sw), widget.NewLabel(orNone(n, "(no account)"))))

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -39,7 +41,9 @@ type snapshot struct {
 	proxy       api.ProxySettings // strategy, retries... (proxysettings.go)
 	journal     api.Settings      // retention and capture (settings.go)
 	keyring     string
-	lost        bool // the engine could not be read at all
+	lost        bool   // the engine could not be read at all
+	startErr    string // why the proxy's last start failed (Snapshot.StartError)
+	seq         uint64 // the read's place in order (view.reads)
 }
 
 // view is the main window's content. Its widgets are touched only on the UI
@@ -82,6 +86,8 @@ type view struct {
 	setErr    error             // the last start or stop failed
 	setWant   bool              // what the failed start or stop wanted
 	addr      string
+	running   bool   // the proxy listens at addr, as last read
+	startErr  string // why its last start failed, "" if it did not
 	logs      *logsTab
 	usage     *usageTab
 	settings  *settingsTab
@@ -89,6 +95,13 @@ type view struct {
 	dialogs   []dialog.Dialog // open dialogs, topmost last: Esc closes it
 
 	busy atomic.Bool // a start or stop is in flight
+	// reads numbers the engine reads as they start; applied is the newest
+	// one shown. A slow read that started before a newer one finished
+	// (one taken during a port change) must not put the old state back.
+	reads   atomic.Uint64
+	applied uint64
+	// keys are the window's keyboard shortcuts (keyboard.go).
+	keys map[desktop.CustomShortcut]func()
 }
 
 func newView(eng Engine, do func(func())) *view {
@@ -110,7 +123,13 @@ func newView(eng Engine, do func(func())) *view {
 	v.toggle = widget.NewButton(tray.LabelTurnOn, nil)
 	v.toggle.Disable() // until the first snapshot says which way it goes
 	v.add = widget.NewButtonWithIcon("Add account", theme.ContentAddIcon(), v.showAddAccount)
-	v.copy = widget.NewButtonWithIcon(tray.LabelCopy, theme.ContentCopyIcon(), v.copySettings)
+	v.copy = widget.NewButtonWithIcon(tray.LabelCopy, theme.ContentCopyIcon(), nil)
+	v.copy.OnTapped = func() {
+		v.copySettings()
+		if v.token != "" { // else it said how to get a key
+			v.flashCopied(v.copy)
+		}
+	}
 	v.setup = widget.NewButtonWithIcon("Set up Claude Code", theme.DocumentSaveIcon(), v.setUpClaudeCode)
 	v.relogin = container.NewVBox()
 	v.empty = v.emptyState()
@@ -172,8 +191,15 @@ func (v *view) watch(events <-chan api.Event) {
 	v.reload()
 	var due <-chan time.Time
 	requestsOnly := true
+	// The countdowns ("resets in 2 h 14 m") are minutes: redrawn once a
+	// minute, and only the labels whose text changed (setText), so an idle
+	// window repaints nothing in between.
+	minute := time.NewTicker(time.Minute)
+	defer minute.Stop()
 	for {
 		select {
+		case <-minute.C:
+			v.do(v.showAccounts)
 		case e, ok := <-events:
 			if !ok {
 				return
@@ -202,7 +228,7 @@ func (v *view) watch(events <-chan api.Event) {
 func (v *view) reload() {
 	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
 	defer cancel()
-	var s snapshot
+	s := snapshot{seq: v.reads.Add(1)}
 	snap, err := v.eng.Snapshot(ctx)
 	if err != nil {
 		s.err, s.lost = fmt.Errorf("read accounts: %w", err), errors.Is(err, api.ErrUnreachable)
@@ -210,6 +236,7 @@ func (v *view) reload() {
 		return
 	}
 	s.running, s.addr, s.accounts, s.keyring = snap.ProxyRunning, snap.Addr, snap.Accounts, snap.Keyring
+	s.startErr = snap.StartError
 	var errs []error
 	if _, secret, ok, err := v.eng.FirstKey(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("read the first key: %w", err))
@@ -228,6 +255,10 @@ func (v *view) reload() {
 
 // apply shows s. UI goroutine only.
 func (v *view) apply(s snapshot) {
+	if s.seq < v.applied {
+		return // a newer read was shown already
+	}
+	v.applied = s.seq
 	if s.lost {
 		// Say so where the proxy's state shows, and keep the rest as it
 		// was: every action would fail until the engine is back.
@@ -242,13 +273,16 @@ func (v *view) apply(s snapshot) {
 		v.settings.show(s.addr)
 	}
 	v.settings.px.update(s.proxy) // changed from the CLI or another window
-	v.addr = s.addr
+	v.addr, v.running, v.startErr = s.addr, s.running, s.startErr
 	v.showFirstKey(s.firstSecret)
-	v.showToken()
+	v.showConnect()
 	if s.running {
 		v.notes.reset("start-failed")
 	}
 	v.status.SetText(StatusText(s.running, s.addr))
+	if !s.running && s.startErr != "" {
+		v.status.SetText("Proxy off: it could not start")
+	}
 	if s.running {
 		v.toggle.SetText(tray.LabelTurnOff)
 	} else {
@@ -287,12 +321,25 @@ func (v *view) send(title, body string) {
 // showProblems shows the current failures, or hides the line when there
 // are none. UI goroutine only.
 func (v *view) showProblems() {
-	err := errors.Join(v.setErr, v.readErr)
-	if err == nil {
+	var lines []string
+	switch {
+	case v.setErr != nil:
+		line := v.setErr.Error()
+		if v.setWant {
+			line = cmp.Or(startProblem(v.setErr, v.addr), line)
+		}
+		lines = append(lines, line)
+	case !v.running && v.startErr != "":
+		lines = append(lines, cmp.Or(startProblem(errors.New(v.startErr), v.addr), "The proxy could not start: "+v.startErr))
+	}
+	if v.readErr != nil {
+		lines = append(lines, v.readErr.Error())
+	}
+	if len(lines) == 0 {
 		v.problem.Hide()
 		return
 	}
-	v.problem.SetText(err.Error())
+	v.problem.SetText(strings.Join(lines, "\n"))
 	v.problem.Show()
 }
 
@@ -319,6 +366,29 @@ func (v *view) set(on bool) {
 	}()
 }
 
+// flashCopied says "Copied" on b for a moment: a copy is otherwise
+// invisible. UI goroutine only.
+func (v *view) flashCopied(b *widget.Button) {
+	if b.Text == copiedText {
+		return
+	}
+	label := b.Text
+	b.SetText(copiedText)
+	b.SetIcon(theme.ConfirmIcon())
+	time.AfterFunc(copiedFor, func() {
+		v.do(func() {
+			b.SetText(label)
+			b.SetIcon(theme.ContentCopyIcon())
+		})
+	})
+}
+
+// copiedText is a Copy button's label just after it copied.
+const copiedText = "Copied"
+
+// copiedFor is how long it says so.
+var copiedFor = 2 * time.Second
+
 // track makes Esc close d while it is the topmost open dialog.
 func (v *view) track(d dialog.Dialog) {
 	v.dialogs = append(v.dialogs, d)
@@ -333,10 +403,18 @@ func (v *view) track(d dialog.Dialog) {
 }
 
 // typedKey is the window canvas's key handler: Esc dismisses the topmost
-// dialog, as its Cancel would. UI goroutine only.
+// dialog, as its Cancel would; Enter confirms a topmost confirmation, as
+// its confirm button would. UI goroutine only.
 func (v *view) typedKey(ev *fyne.KeyEvent) {
-	if ev.Name == fyne.KeyEscape {
+	switch ev.Name {
+	case fyne.KeyEscape:
 		v.escape()
+	case fyne.KeyReturn, fyne.KeyEnter:
+		if len(v.dialogs) > 0 {
+			if c, ok := v.dialogs[len(v.dialogs)-1].(*dialog.ConfirmDialog); ok {
+				c.Confirm()
+			}
+		}
 	}
 }
 

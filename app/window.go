@@ -45,6 +45,7 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	w.Resize(WindowSize)
 	w.Canvas().SetOnTypedKey(v.typedKey)
 	w.SetCloseIntercept(a.Quit)
+	v.shortcuts(w.Canvas(), a.Quit)
 
 	// copyNow reads what the connection settings need from the owner, off
 	// the UI goroutine, and copies them on it.

@@ -58,6 +58,23 @@ func windowLabel(w api.Window) string {
 // Window.Known decides it.
 func known(w api.Window) bool { return w.Known() }
 
+// shownWindow is w as a's card draws it at now. A window past its reset
+// is empty (Window.Current). One that reads as unheard of but has a reset
+// time was heard of and reopened early: 0 %, not a dash. A spent or
+// refused window on an account that is not limited is a limit the user
+// cleared by hand (the limit reset before the engine heard): also 0 %, not
+// a red 100 % bar beside "ok"; the next answer brings the real figure.
+func shownWindow(a api.AccountView, w api.Window, now time.Time) api.Window {
+	w = w.Current(now)
+	switch {
+	case !w.Known() && !w.ResetsAt.IsZero():
+		w.Status = "allowed"
+	case (w.Status == "rejected" || w.Utilization >= 1) && !a.State.Limited() && a.State != api.StatePaused && len(a.ScopedLimits) == 0:
+		w.Utilization, w.Status = 0, "allowed"
+	}
+	return w
+}
+
 // resetsIn says when a window resets: "resets in 2 h 14 m".
 func resetsIn(at, now time.Time) string {
 	if at.IsZero() {
@@ -134,8 +151,11 @@ func newBar() *bar {
 
 // set shows w. UI goroutine only.
 func (b *bar) set(w api.Window) {
-	b.frac = float32(min(max(w.Utilization, 0), 1))
-	b.fill.FillColor = levelOf(w).color()
+	frac, fill := float32(min(max(w.Utilization, 0), 1)), levelOf(w).color()
+	if frac == b.frac && fill == b.fill.FillColor {
+		return // unchanged: no repaint
+	}
+	b.frac, b.fill.FillColor = frac, fill
 	b.obj.Refresh()
 	b.Layout(b.obj.Objects, b.obj.Size())
 }

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/spf13/pflag"
 
 	"github.com/sluice-proxy/sluice/proxy/control"
@@ -15,7 +19,8 @@ import (
 // parses the other commands' flags), yet has --help like every command.
 const windowHelp = `Open Sluice's window onto the running tray app or 'sluice serve' (the
 tray's "Open Sluice" starts it). Closing the window ends this process; the
-proxy keeps running.
+proxy keeps running. There is one window at most: when it is open already,
+this brings it to the front and exits.
 
 Usage:
   sluice window [--tab NAME] [--copy-settings] [--data-dir DIR]
@@ -81,12 +86,37 @@ func RunWindow(io IO, version string, args []string, run func(c *control.Client,
 		return ExitFailure
 	}
 	defer c.Close()
+	// One window per data dir, from any path (a second `sluice window`,
+	// the tray's "Open Sluice" beside one started by hand): the window
+	// holds a lock in the data dir, and a second one asks it through the
+	// engine (show-window, as a second `sluice` does) to come forward.
+	lock := flock.New(filepath.Join(set.DataDir, windowLockFile), flock.SetPermissions(0o600))
+	held, err := lock.TryLock()
+	if err != nil {
+		fmt.Fprintf(io.Err, "sluice: lock the window: %v\n", err)
+		return ExitFailure
+	}
+	if !held {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := c.ShowWindow(ctx); err != nil {
+			fmt.Fprintf(io.Err, "sluice: Sluice's window is already open, and it could not be brought forward: %v\n", err)
+			return ExitFailure
+		}
+		fmt.Fprintln(io.Out, "Sluice's window is already open: brought it to the front.")
+		return ExitOK
+	}
+	defer func() { _ = lock.Unlock() }()
 	if err := run(c, flags); err != nil {
 		fmt.Fprintln(io.Err, "sluice:", err)
 		return ExitFailure
 	}
 	return ExitOK
 }
+
+// windowLockFile is held by the open window in its data dir (the OS drops
+// it when the process ends, so a crash leaves nothing to clean up).
+const windowLockFile = "window.lock"
 
 // discard swallows pflag's own messages: RunWindow says what went wrong.
 type discard struct{}

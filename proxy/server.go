@@ -58,10 +58,15 @@ func (s *Service) start() error {
 	if s.srv == nil {
 		l, err := s.bind()
 		if err != nil {
+			// Kept for the Snapshot: the tray and the window say why the
+			// proxy is off.
+			s.startErr = err.Error()
+			s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now()})
 			return err
 		}
 		s.srv = l
 	}
+	s.startErr = ""
 	l := s.srv
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -87,9 +87,12 @@ type Service struct {
 	warn       warner              // quota warnings raised (warnings.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
-	mu        sync.Mutex // guards srv and port
+	mu        sync.Mutex // guards srv, port and startErr
 	srv       *listener
 	port      int // where the proxy listens: Config.Port or the one SetPort saved (port.go)
+	// startErr is why the last start failed, until a start succeeds
+	// (Snapshot.StartError): the faces explain an "off" with it.
+	startErr string
 }
 
 // keyringTokens reads credentials as stored: API keys need no refresh.

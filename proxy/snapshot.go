@@ -12,5 +12,8 @@ func (s *Service) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	if err != nil {
 		return api.Snapshot{}, err
 	}
-	return api.Snapshot{ProxyRunning: s.ProxyRunning(), Addr: s.Addr(), Keyring: s.cfg.Keyring, Accounts: accts}, nil
+	s.mu.Lock()
+	startErr := s.startErr
+	s.mu.Unlock()
+	return api.Snapshot{ProxyRunning: s.ProxyRunning(), Addr: s.Addr(), Keyring: s.cfg.Keyring, Accounts: accts, StartError: startErr}, nil
 }

@@ -75,6 +75,10 @@ type Snapshot struct {
 	// Keyring names the keyring backend holding the credentials.
 	Keyring  string        `json:"keyring,omitempty"`
 	Accounts []AccountView `json:"accounts"`
+	// StartError is why the proxy's last start failed ("cannot listen on
+	// 127.0.0.1:8788: port already in use ..."), until a start succeeds;
+	// "" when the last start worked or none was tried.
+	StartError string `json:"start_error,omitempty"`
 }
 
 // Usable counts the accounts that take requests now.

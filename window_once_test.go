@@ -1,0 +1,99 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOneWindowAtMost: `sluice window` twice gives one window. The second
+// asks the first to come forward (show-window through the engine, as a
+// second `sluice` start does) and exits 0; the tray's "Open Sluice" starts
+// the same `sluice window`, so it goes the same way beside a window opened
+// by hand.
+func TestOneWindowAtMost(t *testing.T) {
+	needDesktopTools(t, "Xvfb", "xwininfo")
+	dir := t.TempDir()
+	bin := buildSluice(t, dir)
+	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	data := filepath.Join(dir, "data")
+	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/sluice-no-bus",
+		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + data,
+		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=0", "SLUICE_UPSTREAM=http://127.0.0.1:9"}
+	start := func(args ...string) (<-chan struct{}, *syncBuf) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		out := &syncBuf{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			<-done
+			if t.Failed() && args[0] == "window" {
+				t.Logf("sluice window output:\n%s", out.String())
+			}
+		})
+		return done, out
+	}
+	// windows lists the Sluice windows shown on the display.
+	windows := func() []string {
+		x := func(args ...string) string {
+			cmd := exec.Command("xwininfo", args...)
+			cmd.Env = env
+			out, _ := cmd.Output()
+			return string(out)
+		}
+		var ids []string
+		for _, line := range strings.Split(x("-root", "-tree"), "\n") {
+			f := strings.Fields(line)
+			if len(f) > 1 && f[1] == `"Sluice":` && strings.Contains(x("-id", f[0]), "IsViewable") {
+				ids = append(ids, f[0])
+			}
+		}
+		return ids
+	}
+	start("serve")
+	waitFor(t, "serve's control socket", func() bool {
+		_, err := os.Stat(filepath.Join(data, "sluice.sock"))
+		return err == nil
+	})
+	firstDone, _ := start("window")
+	waitFor(t, "the first window", func() bool { return len(windows()) == 1 })
+	ids := windows()
+	second := exec.Command(bin, "window")
+	second.Env = env
+	done := make(chan error, 1)
+	var out []byte
+	go func() {
+		var err error
+		out, err = second.CombinedOutput()
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the second `sluice window`: %v\n%s", err, out)
+		}
+		if !strings.Contains(string(out), "already open") {
+			t.Errorf("the second `sluice window` said %q", out)
+		}
+	case <-time.After(60 * time.Second):
+		_ = second.Process.Kill()
+		t.Fatal("the second `sluice window` stayed up: a second window")
+	}
+	select {
+	case <-firstDone:
+		t.Fatal("the first window process ended")
+	default:
+	}
+	if got := windows(); len(got) != 1 || got[0] != ids[0] {
+		t.Fatalf("windows %v, want only the first, %s", got, ids[0])
+	}
+}
