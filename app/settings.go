@@ -27,6 +27,9 @@ type settingsTab struct {
 	keyring string
 	journal api.Settings
 	proxy   api.ProxySettings
+	// updates carries journal-settings changes to the one goroutine that
+	// applies them, in order (enqueue).
+	updates chan func()
 
 	proxyForm *widget.Form
 	capture   *widget.Check
@@ -140,12 +143,17 @@ func (s *settingsTab) setCapture(on bool) {
 	if s.filling {
 		return
 	}
-	st := s.journal
-	st.Capture = on
-	go func() {
+	s.enqueue(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), s.v.timeout)
 		defer cancel()
-		got, err := s.v.eng.UpdateSettings(ctx, st)
+		// The engine's settings as they are now, not as this tab last
+		// read them: a Save queued before this one has landed by now.
+		st, err := s.v.eng.Settings(ctx)
+		got := st
+		if err == nil {
+			st.Capture = on
+			got, err = s.v.eng.UpdateSettings(ctx, st)
+		}
 		s.v.do(func() {
 			if err != nil {
 				s.filling = true
@@ -161,7 +169,7 @@ func (s *settingsTab) setCapture(on bool) {
 				s.say("Payload capture is off.", widget.SuccessImportance)
 			}
 		})
-	}()
+	})
 }
 
 // setAtLogin adds or removes the login entry; on failure the box goes
@@ -321,7 +329,7 @@ func (s *settingsTab) save() {
 		s.say(capitalize(err.Error()), widget.DangerImportance)
 		return
 	}
-	go func() {
+	s.enqueue(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), s.v.timeout)
 		defer cancel()
 		got, err := s.v.eng.UpdateSettings(ctx, st)
@@ -334,7 +342,23 @@ func (s *settingsTab) save() {
 				s.say("Saved.", widget.SuccessImportance)
 			}
 		})
-	}()
+	})
+}
+
+// enqueue runs a change of the journal settings after the ones queued
+// before it, in the order the user made them: a ticked box and a Save in
+// quick succession must not land in the other order and undo each other.
+// UI goroutine only.
+func (s *settingsTab) enqueue(f func()) {
+	if s.updates == nil {
+		s.updates = make(chan func(), 64)
+		go func() {
+			for f := range s.updates {
+				f()
+			}
+		}()
+	}
+	s.updates <- f
 }
 
 // cleanUp applies the retention settings now and compacts the database,
