@@ -237,11 +237,10 @@ func tooMany(wait time.Duration, msg string) error {
 // answer (authError).
 func (s *Service) authFailed(r *http.Request, f authFailure) error {
 	s.keys.failures.Add(1)
-	if s.logRefusal(r, "client key refused: "+f.String()) {
-		// Rate limited with the log line, and folded by the audit log
-		// itself: a client retrying a bad key adds one row, not thousands.
-		s.audit(r.Context(), AuditClientAuthFail, peerOf(r), f.String())
-	}
+	s.logRefusal(r, "client key refused: "+f.String())
+	// Every refusal is counted for the audit, whatever the log line's
+	// limit: one row per minute and client, with a count (audit.go).
+	s.auditRefusal(r, AuditClientAuthFail, f.String())
 	if f != authUnavailable {
 		if d := s.keys.peers.fail(throttlePeer(peerOf(r)), time.Now()); d > 0 {
 			t := time.NewTimer(d)
@@ -268,10 +267,10 @@ func authError(f authFailure) error {
 }
 
 // logRefusal writes one info line per refused request, at most a handful
-// per ten seconds, so a flood of refusals cannot flood the log. It
-// reports whether it wrote one.
+// per ten seconds and reason, so a flood of refusals cannot flood the log
+// nor hide another kind. It reports whether it wrote one.
 func (s *Service) logRefusal(r *http.Request, reason string) bool {
-	if !s.keys.logs.Allow() {
+	if !s.refusals.allowLog(reason) {
 		return false
 	}
 	s.log.Info("request refused", "reason", reason, "peer", peerOf(r),
@@ -280,10 +279,11 @@ func (s *Service) logRefusal(r *http.Request, reason string) bool {
 	return true
 }
 
-// refuse counts and logs a request the Host, Origin or path guards refused.
+// refuse counts, logs and audits a request the Host, Origin or path guards refused.
 func (s *Service) refuse(r *http.Request, reason string) {
 	s.keys.refused.Add(1)
 	s.logRefusal(r, reason)
+	s.auditRefusal(r, AuditClientRefused, reason)
 }
 
 // peerOf is a request's peer address without its port.
