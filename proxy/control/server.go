@@ -238,6 +238,15 @@ func Serve(l *Lock, svc *proxy.Service, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on the control socket: %w", err)
 	}
+	// The chmod follows links: it is done only on the socket just
+	// created, never on a link planted at its name.
+	if fi, err := os.Lstat(path); err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("the control socket: %w", err)
+	} else if fi.Mode().Type() != os.ModeSocket && runtime.GOOS != "windows" {
+		_ = ln.Close()
+		return nil, fmt.Errorf("the control socket %s is not the socket Sluice created (%v)", path, fi.Mode().Type())
+	}
 	// Windows has no socket modes; the data dir's ACL (the user's
 	// profile) keeps others out there.
 	if err := os.Chmod(path, 0o600); err != nil && runtime.GOOS != "windows" {
