@@ -106,6 +106,11 @@ type Config struct {
 	// loopback (a test rig, a debugging proxy). Off, such an upstream is
 	// refused at start.
 	AllowInsecureUpstream bool
+	// JournalLinger is the longest a finished request's record waits in
+	// memory before it is committed, batched with others; so it bounds
+	// what a kill -9 or a power cut takes from the journal. Zero means
+	// journal.DefaultLinger (100 ms).
+	JournalLinger time.Duration
 }
 
 // Defaults for Config fields left zero.

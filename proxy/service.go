@@ -169,7 +169,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if err := s.loadProxySettings(ctx); err != nil {
 		return nil, err
 	}
-	s.records = s.db.NewWriter(4096, s.log)
+	s.records = s.db.NewWriterLinger(4096, cfg.JournalLinger, s.log)
 	// The log and usage views re-read the journal on this event, so it
 	// goes out once the records are in it, not when the requests end.
 	s.records.OnWritten(func(int) { s.events.publish(api.Event{Kind: api.EventRequest, Time: s.now()}) })
