@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -188,9 +189,18 @@ func (s *Service) requireKey(next http.Handler) http.Handler {
 			return
 		}
 		req.key, req.keyName, req.scope = k, rec.Name, scope
-		next.ServeHTTP(w, r)
+		// Revoking the key ends this request, a stream included.
+		ctx, cancel := context.WithCancelCause(r.Context())
+		defer cancel(nil)
+		stop := context.AfterFunc(k.revoked, func() { cancel(errKeyRevoked) })
+		defer stop()
+		req.r = req.r.WithContext(ctx)
+		next.ServeHTTP(w, req.r)
 	})
 }
+
+// errKeyRevoked is why a revoked key's request in flight was ended.
+var errKeyRevoked = errors.New("client key revoked")
 
 func startOfDay(t time.Time) time.Time {
 	y, m, d := t.Date()

@@ -55,6 +55,10 @@ type clientKey struct {
 	allowed  map[string]bool // nil: every account
 	limiter  *rate.Limiter   // nil: no RPM cap
 	inflight atomic.Int64
+	// revoked is done once the key is revoked: its requests in flight
+	// (a stream may run for minutes) end then, not when they finish.
+	revoked context.Context
+	revoke  context.CancelFunc
 
 	// Today's cost, for the daily cap: read from the journal's key_spend
 	// (which outlives pruned records) once a day (or after a restart),
@@ -388,6 +392,7 @@ func (s *Service) keyView(r journal.ClientKey) api.KeyView {
 // add indexes a stored key.
 func (ks *keyStore) add(r journal.ClientKey) {
 	k := &clientKey{id: r.ID}
+	k.revoked, k.revoke = context.WithCancel(context.Background())
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	ks.set(k, r, time.Now())
@@ -405,6 +410,9 @@ func (ks *keyStore) update(k *clientKey, r journal.ClientKey, now time.Time) {
 // set applies r to k; ks.mu is held.
 func (ks *keyStore) set(k *clientKey, r journal.ClientKey, now time.Time) {
 	k.rec = r
+	if !r.RevokedAt.IsZero() {
+		k.revoke()
+	}
 	// Replaced whole, never changed in place: see keyScope.
 	k.allowed = nil
 	if len(r.Accounts) > 0 {
