@@ -24,8 +24,9 @@ import (
 const lingerEnv = "SLUICE_TEST_LINGER"
 
 // lossSlack is what a record may take past the linger to be committed and
-// seen: the commit itself and the 10 ms poll, on a loaded machine.
-const lossSlack = 300 * time.Millisecond
+// seen: the commit itself and the 10 ms poll, on a loaded machine (more
+// under the race detector).
+const lossSlack = raceSlowdown * 300 * time.Millisecond
 
 // The bound of issue 20: kill -9 loses at most the journal's linger of
 // requests (~100 ms), not more. A paced stream (one request every 3 ms, far
