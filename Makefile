@@ -35,16 +35,22 @@ run: build
 serve: build
 	./sluice serve
 
+# The paths come from the environment, quoted, so a PREFIX with spaces,
+# quotes or $ stays one path; the Exec line is quoted as the Desktop Entry
+# spec asks (see desktop_exec), and a PREFIX with a line break is refused.
+install: export PREFIX := $(PREFIX)
 install: build
-	install -Dm755 sluice $(PREFIX)/bin/sluice
-	install -Dm644 assets/icon.png $(PREFIX)/share/icons/hicolor/512x512/apps/$(APP_ID).png
-	install -d $(PREFIX)/share/applications
+	@if [ "$$(printf '%s' "$$PREFIX" | tr -d '\n\r')" != "$$PREFIX" ]; then echo "PREFIX holds a line break, which a .desktop file cannot hold" >&2; exit 1; fi
+	install -Dm755 sluice "$$PREFIX/bin/sluice"
+	install -Dm644 assets/icon.png "$$PREFIX/share/icons/hicolor/512x512/apps/$(APP_ID).png"
+	install -d "$$PREFIX/share/applications"
+	exec_line=$$(printf '%s' "$$PREFIX/bin/sluice" | sed -e 's/[\\"`$$]/\\&/g' -e 's/%/%%/g' -e 's/\\/\\\\/g'); \
 	printf '%s\n' '[Desktop Entry]' 'Type=Application' 'Name=Sluice' \
 	  'GenericName=Claude account pool' 'Comment=Pool your Claude accounts behind one local endpoint' \
-	  'Exec=$(PREFIX)/bin/sluice' 'Icon=$(APP_ID)' 'Terminal=false' \
+	  "Exec=\"$$exec_line\"" 'Icon=$(APP_ID)' 'Terminal=false' \
 	  'Categories=Development;Network;' 'Keywords=claude;anthropic;proxy;api;' \
-	  > $(PREFIX)/share/applications/$(APP_ID).desktop
-	-update-desktop-database $(PREFIX)/share/applications 2>/dev/null
+	  > "$$PREFIX/share/applications/$(APP_ID).desktop"
+	-update-desktop-database "$$PREFIX/share/applications" 2>/dev/null
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -17,7 +17,7 @@ func (a autostart) entry() (string, error) {
 }
 
 // entryFile is the LaunchAgent that runs exe at login.
-func entryFile(exe string) string {
+func entryFile(exe string) (string, error) {
 	var b strings.Builder
 	_ = xml.EscapeText(&b, []byte(exe))
 	return `<?xml version="1.0" encoding="UTF-8"?>
@@ -27,5 +27,5 @@ func entryFile(exe string) string {
 <key>ProgramArguments</key><array><string>` + b.String() + `</string></array>
 <key>RunAtLoad</key><true/>
 </dict></plist>
-`
+`, nil
 }

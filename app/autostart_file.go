@@ -24,5 +24,9 @@ func (a autostart) Set(on bool) error {
 	if err != nil {
 		return fmt.Errorf("start at login: %w", err)
 	}
-	return writeFile(p, []byte(entryFile(exe)))
+	data, err := entryFile(exe)
+	if err != nil {
+		return err
+	}
+	return writeFile(p, []byte(data))
 }

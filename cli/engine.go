@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/datadir"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/usage"
 	"github.com/sluice-proxy/sluice/vault"
@@ -23,6 +24,9 @@ type Local struct {
 // Open opens the data dir's database and the keyring and builds the
 // service. Close releases them.
 func Open(ctx context.Context, s Settings, log *slog.Logger) (*Local, error) {
+	if err := datadir.Check(s.DataDir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}

@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -97,9 +99,18 @@ func (s *Service) requireKey(next http.Handler) http.Handler {
 			return
 		}
 		req.scope = scope
-		next.ServeHTTP(w, r)
+		// Revoking the key ends this request, a stream included.
+		ctx, cancel := context.WithCancelCause(r.Context())
+		defer cancel(nil)
+		stop := context.AfterFunc(k.Revoked(), func() { cancel(errKeyRevoked) })
+		defer stop()
+		req.r = req.r.WithContext(ctx)
+		next.ServeHTTP(w, req.r)
 	})
 }
+
+// errKeyRevoked is why a revoked key's request in flight was ended.
+var errKeyRevoked = errors.New("client key revoked")
 
 // reserveKeyCost holds the request's worst-case cost against its key's
 // daily cap before it is forwarded, so parallel requests cannot spend past
@@ -157,11 +168,10 @@ func keyRefusal(r *clientkey.Refusal) error {
 // answer (authError).
 func (s *Service) authFailed(r *http.Request, f clientkey.Failure) error {
 	s.keys.failures.Add(1)
-	if s.logRefusal(r, "client key refused: "+f.String()) {
-		// Rate limited with the log line, and folded by the audit log
-		// itself: a client retrying a bad key adds one row, not thousands.
-		s.audit(r.Context(), AuditClientAuthFail, peerOf(r), f.String())
-	}
+	s.logRefusal(r, "client key refused: "+f.String())
+	// Every refusal is counted for the audit, whatever the log line's
+	// limit: one row per minute and client, with a count (audit.go).
+	s.auditRefusal(r, AuditClientAuthFail, f.String())
 	if f != clientkey.Unavailable {
 		if d := s.keys.peers.fail(throttlePeer(peerOf(r)), time.Now()); d > 0 {
 			t := time.NewTimer(d)
@@ -188,10 +198,10 @@ func authError(f clientkey.Failure) error {
 }
 
 // logRefusal writes one info line per refused request, at most a handful
-// per ten seconds, so a flood of refusals cannot flood the log. It
-// reports whether it wrote one.
+// per ten seconds and reason, so a flood of refusals cannot flood the log
+// nor hide another kind. It reports whether it wrote one.
 func (s *Service) logRefusal(r *http.Request, reason string) bool {
-	if !s.keys.logs.Allow() {
+	if !s.refusals.allowLog(reason) {
 		return false
 	}
 	s.log.Info("request refused", "reason", reason, "peer", peerOf(r),
@@ -200,10 +210,11 @@ func (s *Service) logRefusal(r *http.Request, reason string) bool {
 	return true
 }
 
-// refuse counts and logs a request the Host, Origin or path guards refused.
+// refuse counts, logs and audits a request the Host, Origin or path guards refused.
 func (s *Service) refuse(r *http.Request, reason string) {
 	s.keys.refused.Add(1)
 	s.logRefusal(r, reason)
+	s.auditRefusal(r, AuditClientRefused, reason)
 }
 
 // peerOf is a request's peer address without its port.

@@ -113,6 +113,11 @@ type Config struct {
 	// loopback (a test rig, a debugging proxy). Off, such an upstream is
 	// refused at start.
 	AllowInsecureUpstream bool
+	// JournalLinger is the longest a finished request's record waits in
+	// memory before it is committed, batched with others; so it bounds
+	// what a kill -9 or a power cut takes from the journal. Zero means
+	// journal.DefaultLinger (100 ms).
+	JournalLinger time.Duration
 }
 
 // Defaults for Config fields left zero.
@@ -198,9 +203,13 @@ func (c Config) validate() error {
 		return fmt.Errorf("upstream %q is not an http(s) URL", c.Upstream)
 	}
 	// Plain http to another machine sends the accounts' credentials and
-	// every prompt in clear text.
-	if u.Scheme == "http" && !loopbackHost(u.Host) && !c.AllowInsecureUpstream {
-		return fmt.Errorf("upstream %q is plain http to another host, which would send your accounts' credentials unencrypted; use https (or allow it explicitly)", c.Upstream)
+	// every prompt in clear text. A name is not trusted for what it says:
+	// it is resolved, and every address it has must be loopback
+	// ("localhost" mapped to a LAN address in the hosts file is not).
+	if u.Scheme == "http" && !c.AllowInsecureUpstream {
+		if err := checkLoopbackUpstream(u.Hostname()); err != nil {
+			return fmt.Errorf("upstream %q is plain http to %v, which would send your accounts' credentials unencrypted; set SLUICE_UPSTREAM (or --upstream) to an https:// URL", c.Upstream, err)
+		}
 	}
 	if c.RetryBackoff < 1 {
 		return fmt.Errorf("retry backoff must be >= 1")
@@ -244,6 +253,28 @@ func loopbackIP(host string) (net.IP, error) {
 		}
 	}
 	return pick, nil
+}
+
+// checkLoopbackUpstream says why host is not a loopback upstream: an
+// address that is not loopback, or a name that does not resolve or
+// resolves to one.
+func checkLoopbackUpstream(host string) error {
+	if ip := net.ParseIP(host); ip != nil {
+		if !ip.IsLoopback() {
+			return fmt.Errorf("%s, not a loopback address", host)
+		}
+		return nil
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil || len(ips) == 0 {
+		return fmt.Errorf("%q, which does not resolve", host)
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return fmt.Errorf("%q, which resolves to %s, not loopback", host, ip)
+		}
+	}
+	return nil
 }
 
 // Addr is the host:port the proxy listens on.

@@ -85,14 +85,24 @@ func TestListenHostMustResolveToLoopback(t *testing.T) {
 func TestPlainHTTPUpstreamElsewhereRefused(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	for _, up := range []string{"http://api.example.com", "http://192.168.1.5:8080"} {
+	for _, up := range []string{"http://api.example.com", "http://192.168.1.5:8080", "http://sluice-upstream.invalid"} {
 		_, err := proxy.New(ctx, proxy.Config{Upstream: up}, proxy.Deps{Journal: e.db, Keyring: e.store})
-		if err == nil || !strings.Contains(err.Error(), "plain http") {
+		// The error names the setting the user can change.
+		if err == nil || !strings.Contains(err.Error(), "plain http") || !strings.Contains(err.Error(), "SLUICE_UPSTREAM (or --upstream)") {
 			t.Errorf("%s: %v", up, err)
 		}
 		svc, err := proxy.New(ctx, proxy.Config{Upstream: up, AllowInsecureUpstream: true}, proxy.Deps{Journal: e.db, Keyring: e.store})
 		if err != nil {
 			t.Errorf("%s allowed explicitly: %v", up, err)
+			continue
+		}
+		svc.Close(ctx)
+	}
+	// A loopback upstream is accepted by what it resolves to.
+	for _, up := range []string{"http://localhost:1", "http://127.0.0.1:1", "http://[::1]:1"} {
+		svc, err := proxy.New(ctx, proxy.Config{Upstream: up}, proxy.Deps{Journal: e.db, Keyring: e.store})
+		if err != nil {
+			t.Errorf("%s refused: %v", up, err)
 			continue
 		}
 		svc.Close(ctx)

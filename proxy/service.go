@@ -77,6 +77,7 @@ type Service struct {
 	poller     usagePoller         // usage-endpoint schedule (usagepoll.go)
 	passthru   passthrough         // credentials observed in passthrough mode (passthrough.go)
 	keys       *keyStore           // client keys and auth counters (keys.go, auth.go)
+	refusals   refusalAudit        // refused requests tallied for the audit log (audit.go)
 	bodies     *semaphore.Weighted // bytes of request bodies in flight (bodylimit.go)
 	bodyShares bodyShares          // each key's share of bodies (bodylimit.go)
 	jr         journalState        // journal settings and payload key (settings.go)
@@ -175,7 +176,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if err := s.loadProxySettings(ctx); err != nil {
 		return nil, err
 	}
-	s.records = s.db.NewWriter(4096, s.log)
+	s.records = s.db.NewWriterLinger(4096, cfg.JournalLinger, s.log)
 	// The log and usage views re-read the journal on this event, so it
 	// goes out once the records are in it, not when the requests end.
 	s.records.OnWritten(func(int) { s.events.publish(api.Event{Kind: api.EventRequest, Time: s.now()}) })
@@ -231,6 +232,7 @@ func (s *Service) Close(ctx context.Context) error {
 	s.retention.close()
 	flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
+	s.closeRefusals(flush)
 	errRec := s.records.Close(flush)
 	errState := s.persist.stop(flush)
 	return errors.Join(errStop, errRec, errState)

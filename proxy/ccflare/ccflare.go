@@ -213,9 +213,14 @@ func query(ctx context.Context, db *sql.DB, cols map[string]bool) ([]Account, er
 			sel = append(sel, zero(c))
 		}
 	}
-	order := "name"
+	if err := oversized(ctx, db, cols); err != nil {
+		return nil, err
+	}
+	// Sorted by the capped name: ORDER BY name would copy every name
+	// whole into the sorter.
+	order := fmt.Sprintf("substr(name, 1, %d)", maxName+1)
 	if cols["priority"] {
-		order = "coalesce(priority, 0), name"
+		order = "coalesce(priority, 0), " + order
 	}
 	rows, err := db.QueryContext(ctx, `SELECT `+strings.Join(sel, ", ")+` FROM accounts ORDER BY `+order+
 		` LIMIT `+strconv.Itoa(maxRows+1))
@@ -247,6 +252,36 @@ func query(ctx context.Context, db *sql.DB, cols map[string]bool) ([]Account, er
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// oversized refuses the file if a row holds a field over its cap,
+// naming the row and the column. octet_length reads a value's size from
+// the record header without loading the value (SQLite 3.43+), so a
+// 200 MB name is refused without being read: the caps in query alone
+// still copied each whole value once (coalesce, CAST) before cutting it.
+func oversized(ctx context.Context, db *sql.DB, cols map[string]bool) error {
+	for _, c := range slices.Concat(required, optional) {
+		if !cols[c] {
+			continue
+		}
+		limit := maxField
+		switch {
+		case c == "name":
+			limit = maxName * 4 // control characters are stripped after reading
+		case sqlType(c) == "INTEGER":
+			limit = 64 // SQLite columns hold any type: a blob "priority" too
+		}
+		var n int64
+		err := db.QueryRowContext(ctx, fmt.Sprintf(
+			`SELECT count(*) FROM (SELECT 1 FROM accounts WHERE octet_length(%s) > %d LIMIT 1)`, c, limit)).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("checking the size of %s: %w", c, classify(err))
+		}
+		if n > 0 {
+			return fmt.Errorf("an account's %s is longer than %d bytes: not a better-ccflare database Sluice will import", c, limit)
+		}
+	}
+	return nil
 }
 
 // cleanName strips control characters (terminal escapes, bidi overrides)

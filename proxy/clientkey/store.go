@@ -71,6 +71,10 @@ type Key struct {
 	allowed  map[string]bool // nil: every account
 	limiter  *rate.Limiter   // nil: no RPM cap
 	inflight atomic.Int64
+	// revoked is done once the key is revoked: its requests in flight
+	// (a stream may run for minutes) end then, not when they finish.
+	revoked context.Context
+	revoke  context.CancelFunc
 
 	// Today's cost, for the daily cap: read from the journal's key_spend
 	// (which outlives pruned records) once a day (or after a restart),
@@ -84,6 +88,9 @@ type Key struct {
 
 // ID is the key's id, as journal records name it.
 func (k *Key) ID() string { return k.id }
+
+// Revoked is done once the key is revoked, to end its requests in flight.
+func (k *Key) Revoked() context.Context { return k.revoked }
 
 // Set is the engine's set of client keys.
 type Set struct {
@@ -269,6 +276,7 @@ func (s *Set) Scope(k *Key) map[string]bool {
 // add indexes a stored key.
 func (s *Set) add(r journal.ClientKey) {
 	k := &Key{id: r.ID}
+	k.revoked, k.revoke = context.WithCancel(context.Background())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.set(k, r, time.Now())
@@ -278,6 +286,9 @@ func (s *Set) add(r journal.ClientKey) {
 // set applies r to k; s.mu is held.
 func (s *Set) set(k *Key, r journal.ClientKey, now time.Time) {
 	k.rec = r
+	if !r.RevokedAt.IsZero() {
+		k.revoke()
+	}
 	// Replaced whole, never changed in place: see Scope.
 	k.allowed = nil
 	if len(r.Accounts) > 0 {

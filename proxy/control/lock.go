@@ -10,10 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/gofrs/flock"
+
+	"github.com/sluice-proxy/sluice/proxy/datadir"
 )
 
 // Kind says what sort of process owns a data dir.
@@ -71,7 +74,15 @@ func Acquire(dataDir string, kind Kind) (*Lock, error) {
 	if err := privateDir(dataDir); err != nil {
 		return nil, err
 	}
-	fl := flock.New(filepath.Join(dataDir, lockFile), flock.SetPermissions(0o600))
+	// A link planted at sluice.lock or sluice.pid is refused, not
+	// followed (and the opens below use O_NOFOLLOW besides).
+	for _, name := range []string{lockFile, pidFile} {
+		if err := datadir.Regular(filepath.Join(dataDir, name)); err != nil {
+			return nil, fmt.Errorf("lock the data dir: %w", err)
+		}
+	}
+	fl := flock.New(filepath.Join(dataDir, lockFile), flock.SetPermissions(0o600),
+		flock.SetFlag(os.O_CREATE|os.O_RDONLY|datadir.NoFollow))
 	ok, err := fl.TryLock()
 	if err != nil {
 		return nil, fmt.Errorf("lock the data dir: %w", err)
@@ -107,6 +118,12 @@ func (l *Lock) Release() error {
 // privateDir creates dir 0700, or narrows it to 0700: it holds the
 // control socket, the database and maybe the file keyring.
 func privateDir(dir string) error {
+	// Another user's dir (or a link to one) is refused before anything
+	// is created in it: run as root, Sluice would follow what that user
+	// planted there.
+	if err := datadir.Check(dir); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
@@ -124,8 +141,20 @@ func privateDir(dir string) error {
 
 func writeOwner(dir string, o owner) error {
 	b, _ := json.Marshal(o)
+	// Written to a fresh file, never through a link planted at the
+	// temporary name; the rename then replaces whatever sits at
+	// sluice.pid (a link included) without following it.
 	tmp := filepath.Join(dir, pidFile+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+	_ = os.Remove(tmp)
+	f, err := datadir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("record the owner's PID: %w", err)
+	}
+	_, err = f.Write(append(b, '\n'))
+	if errc := f.Close(); err == nil {
+		err = errc
+	}
+	if err != nil {
 		return fmt.Errorf("record the owner's PID: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, pidFile)); err != nil {
@@ -137,10 +166,12 @@ func writeOwner(dir string, o owner) error {
 // readOwner reads who owns dir; the zero owner if unknown.
 func readOwner(dir string) owner {
 	var o owner
-	b, err := os.ReadFile(filepath.Join(dir, pidFile))
-	if err == nil {
-		_ = json.Unmarshal(b, &o)
+	f, err := datadir.OpenFile(filepath.Join(dir, pidFile), os.O_RDONLY, 0)
+	if err != nil {
+		return o
 	}
+	defer f.Close()
+	_ = json.NewDecoder(io.LimitReader(f, 4096)).Decode(&o)
 	return o
 }
 

@@ -24,6 +24,15 @@ func listen(path string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on the control socket: %w", err)
 	}
+	// The chmod follows links: it is done only on the socket just
+	// created, never on a link planted at its name.
+	if fi, err := os.Lstat(path); err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("the control socket: %w", err)
+	} else if fi.Mode().Type() != os.ModeSocket {
+		_ = ln.Close()
+		return nil, fmt.Errorf("the control socket %s is not the socket Sluice created (%v)", path, fi.Mode().Type())
+	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		_ = ln.Close()
 		return nil, fmt.Errorf("make the control socket private: %w", err)

@@ -94,3 +94,18 @@ func (db *DB) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
 	}
 	return out, nil
 }
+
+// AddAuditCount appends one entry that stands for n occurrences between
+// first and last, already counted by the caller: refusals are tallied in
+// memory and written once a minute, so a flood of them costs one row per
+// minute and client, not one write each.
+func (db *DB) AddAuditCount(ctx context.Context, first, last time.Time, n int64, kind, subject, detail string) error {
+	if n < 1 {
+		return nil
+	}
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO audit (time, last, n, kind, subject, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+		millis(first), millis(last), n, kind, subject, detail); err != nil {
+		return fmt.Errorf("journal: audit: %w", err)
+	}
+	return nil
+}

@@ -16,6 +16,8 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/sluice-proxy/sluice/proxy/datadir"
 )
 
 // ErrNotFound reports that no row matched.
@@ -170,13 +172,20 @@ func open(path string, migs []string) (*DB, error) {
 	}
 	// Create the file ourselves: SQLite would use 0644, and it gives the
 	// -wal and -shm files the main file's mode.
-	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	// Neither a link planted in its place nor another user's file is
+	// opened or chmod'ed: the mode is set on the file opened, not on
+	// whatever the name points at.
+	if err := datadir.Regular(abs); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	f, err := datadir.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("journal: create file: %w", err)
 	}
+	errMode := f.Chmod(0o600)
 	f.Close()
-	if err := os.Chmod(abs, 0o600); err != nil {
-		return nil, fmt.Errorf("journal: restrict file mode: %w", err)
+	if errMode != nil {
+		return nil, fmt.Errorf("journal: restrict file mode: %w", errMode)
 	}
 
 	w, err := sql.Open("sqlite", dsn(abs, "_pragma=busy_timeout(5000)", "_pragma=journal_mode(WAL)",

@@ -19,25 +19,30 @@ const maxBatch = 256
 // Past it a record is still queued, without its payload.
 const maxQueuedPayloads = 64 << 20
 
-// linger is how long the writer waits for more records after the first of
-// a batch. Each commit costs ~100-300 µs of CPU (WAL frames, checksums,
-// write syscalls): at one client's pace (~1,000 req/s) committing every
-// record alone was a quarter of the engine's CPU (load harness profile).
-// 20 ms turned that into one commit per dozens of requests, yet commits
-// were still 6% of the engine's CPU at 32 clients; 100 ms (or maxBatch
-// records, whichever comes first) makes them ~2%, while a record still
-// reaches the disk well within a human's glance.
-const linger = 100 * time.Millisecond
+// DefaultLinger is how long the writer waits for more records after the
+// first of a batch. Each commit costs ~100-300 µs of CPU (WAL frames,
+// checksums, write syscalls): at one client's pace (~1,000 req/s)
+// committing every record alone was a quarter of the engine's CPU (load
+// harness profile). 20 ms turned that into one commit per dozens of
+// requests, yet commits were still 6% of the engine's CPU at 32 clients;
+// 100 ms (or maxBatch records, whichever comes first) makes them ~2%.
+//
+// It is also what a kill -9 (or a power cut) can lose: a record reaches
+// the database at most linger after its request ended, plus the commit's
+// own time (TestKillDashNineLosesAtMostTheLinger). SIGTERM and Close flush
+// everything.
+const DefaultLinger = 100 * time.Millisecond
 
 // Writer appends records to the journal off the request path. Records wait
 // in a bounded queue; one goroutine takes whatever has queued (up to
 // maxBatch), waits up to linger for more, and writes the batch in one
 // transaction; under load batches also grow while the previous one commits.
 type Writer struct {
-	db   *DB
-	log  *slog.Logger
-	ch   chan Record
-	done chan struct{}
+	db     *DB
+	log    *slog.Logger
+	ch     chan Record
+	done   chan struct{}
+	linger time.Duration
 
 	mu     sync.RWMutex // guards closed against a send on a closed channel
 	closed bool
@@ -53,13 +58,23 @@ type Writer struct {
 // 1). log receives write failures; nil discards them. Close it before the
 // DB.
 func (db *DB) NewWriter(queue int, log *slog.Logger) *Writer {
+	return db.NewWriterLinger(queue, DefaultLinger, log)
+}
+
+// NewWriterLinger is NewWriter with the batch linger chosen (<= 0 means
+// DefaultLinger): the longest a record waits in memory, so the most
+// requests a kill -9 can take from the journal.
+func (db *DB) NewWriterLinger(queue int, linger time.Duration, log *slog.Logger) *Writer {
+	if linger <= 0 {
+		linger = DefaultLinger
+	}
 	if queue < 1 {
 		queue = 1
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w := &Writer{db: db, log: log, ch: make(chan Record, queue), done: make(chan struct{})}
+	w := &Writer{db: db, log: log, ch: make(chan Record, queue), done: make(chan struct{}), linger: linger}
 	go w.run()
 	return w
 }
@@ -67,7 +82,7 @@ func (db *DB) NewWriter(queue int, log *slog.Logger) *Writer {
 // OnWritten sets fn to be called, from the writer's goroutine, with the
 // number of records each committed batch held: whoever shows the journal
 // re-reads it then, not when a request ends and its record may still be
-// waiting for the batch (up to linger).
+// waiting for the batch (up to the linger).
 func (w *Writer) OnWritten(fn func(n int)) { w.written.Store(&fn) }
 
 // Add queues r and reports whether it was accepted. It never blocks: a
@@ -132,11 +147,11 @@ func (w *Writer) Close(ctx context.Context) error {
 func (w *Writer) run() {
 	defer close(w.done)
 	batch := make([]Record, 0, maxBatch)
-	timer := time.NewTimer(linger)
+	timer := time.NewTimer(w.linger)
 	timer.Stop()
 	for r := range w.ch {
 		batch = append(batch[:0], r)
-		timer.Reset(linger)
+		timer.Reset(w.linger)
 	fill:
 		for len(batch) < maxBatch {
 			select {
