@@ -30,11 +30,7 @@ type connLimit struct {
 // BSDs), so this reads the raised value; half is kept for the upstream
 // side, the journal and the rest of the process.
 func connLimits() connLimit {
-	nofile := uint64(1024)
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil && rl.Cur > 0 {
-		nofile = rl.Cur
-	}
+	nofile := fileLimit()
 	total := int(min(max(nofile/2, 64), 16384))
 	unauth := min(512, total/4)
 	return connLimit{Total: total, Unauth: unauth, UnauthPeer: max(unauth/2, 1)}
