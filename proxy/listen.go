@@ -37,8 +37,13 @@ func (s *Service) start() error {
 	}
 	lns, err := s.listen()
 	if err != nil {
+		// Kept for the Snapshot: the tray and the window show why the
+		// proxy is off, not just that it is.
+		s.startErr = err.Error()
+		s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now()})
 		return err
 	}
+	s.startErr = ""
 	l := &listener{srv: s.newServer(), addr: lns[0].Addr().String(), done: make(chan struct{})}
 	caps := newConnCaps(maxConnsTotal, maxConnsPerPeer, s.log)
 	var serving sync.WaitGroup
@@ -77,6 +82,7 @@ func (s *Service) stop(ctx context.Context) error {
 	s.stopPoller()
 	l := s.srv
 	s.srv = nil
+	s.startErr = "" // off on purpose: no longer a failed start
 	s.mu.Unlock()
 	if l == nil {
 		return nil
@@ -95,6 +101,13 @@ func (s *Service) stop(ctx context.Context) error {
 		return fmt.Errorf("stop proxy: %w", err)
 	}
 	return nil
+}
+
+// StartError says why the last start failed; "" after a start or a stop.
+func (s *Service) StartError() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.startErr
 }
 
 // ProxyRunning reports whether the proxy is listening.

@@ -83,8 +83,9 @@ type Service struct {
 	logins    pendingLogins       // sign-ins split in start and finish (remotelogin.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
-	mu        sync.Mutex // guards srv and port
+	mu        sync.Mutex // guards srv, startErr and port
 	srv       *listener
+	startErr  string // why the last start failed; "" after a start or a stop
 	port      int // where the proxy listens: Config.Port or the one SetPort saved (port.go)
 }
 

@@ -62,6 +62,12 @@ func (e *KeyUnverifiedError) Unwrap() error { return e.Err }
 type Snapshot struct {
 	ProxyRunning bool   `json:"proxy_running"`
 	Addr         string `json:"addr"` // where the proxy listens, or will
+	// StartError says why the proxy's last start failed ("port already in
+	// use"); "" once it starts or is stopped on purpose.
+	StartError string `json:"start_error,omitempty"`
+	// TrayWindow is the tray-window setting (ProxySettings.TrayWindow),
+	// never "": which window the tray's account lines show.
+	TrayWindow string `json:"tray_window,omitempty"`
 	// Keyring names the keyring backend holding the credentials.
 	Keyring  string        `json:"keyring,omitempty"`
 	Accounts []AccountView `json:"accounts"`
