@@ -86,7 +86,7 @@ type Service struct {
 	mu        sync.Mutex // guards srv, startErr and port
 	srv       *listener
 	startErr  string // why the last start failed; "" after a start or a stop
-	port      int // where the proxy listens: Config.Port or the one SetPort saved (port.go)
+	port      int    // where the proxy listens: Config.Port or the one SetPort saved (port.go)
 }
 
 // keyringTokens reads credentials as stored: API keys need no refresh.
