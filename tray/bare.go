@@ -45,7 +45,13 @@ func QuitBare() { systray.Quit() }
 // bareHost is a Host on systray's own calls. Renders are serialized by a
 // mutex in place of a UI goroutine; menu actions run on their own
 // goroutines, as systray delivers clicks.
-type bareHost struct{ mu sync.Mutex }
+type bareHost struct {
+	mu    sync.Mutex
+	check *fyne.MenuItem // the item shown as a check item, checked or not
+}
+
+// setCheckItem is the checkHost method.
+func (h *bareHost) setCheckItem(i *fyne.MenuItem) { h.check = i }
 
 func (h *bareHost) do(f func()) {
 	h.mu.Lock()
@@ -66,8 +72,8 @@ func (h *bareHost) SetSystemTrayMenu(m *fyne.Menu) {
 			continue
 		}
 		var item *systray.MenuItem
-		if i.Checked {
-			item = systray.AddMenuItemCheckbox(i.Label, "", true)
+		if i.Checked || i == h.check {
+			item = systray.AddMenuItemCheckbox(i.Label, "", i.Checked)
 		} else {
 			item = systray.AddMenuItem(i.Label, "")
 		}
