@@ -122,7 +122,8 @@ type Tray struct {
 	// re-applies it once the tray host is ready: were that a menu built
 	// for an older state, it would overwrite the current one and stay.
 	menu   *fyne.Menu
-	cancel func() // ends the event subscription
+	cancel func()        // ends the event subscription
+	quit   chan struct{} // closed by Close: ends watch on an owner's channel
 	done   chan struct{}
 }
 
@@ -157,7 +158,7 @@ func install(host Host, eng Engine, opts Options, h hooks) *Tray {
 	if h.do == nil {
 		h.do = fyne.Do
 	}
-	t := &Tray{host: host, eng: eng, opts: opts, done: make(chan struct{}),
+	t := &Tray{host: host, eng: eng, opts: opts, done: make(chan struct{}), quit: make(chan struct{}),
 		setTooltip: h.setTooltip, do: h.do, menu: fyne.NewMenu("Sluice")}
 	events, cancel, err := opts.Events, func() {}, error(nil)
 	if events == nil {
@@ -188,6 +189,7 @@ func (t *Tray) Close() {
 	t.closed = true
 	t.mu.Unlock()
 	if !was {
+		close(t.quit)
 		t.cancel()
 	}
 	<-t.done
@@ -310,6 +312,8 @@ func (t *Tray) watch(events <-chan api.Event) {
 		case <-due:
 			due = nil
 			t.refresh()
+		case <-t.quit:
+			return
 		}
 	}
 }
