@@ -73,7 +73,7 @@ func TestScreenshots(t *testing.T) {
 	x := &xsession{t: t, env: env}
 
 	startOwner(t, bin, env)
-	trayRegistered(t, registered)
+	item := trayRegistered(t, registered)
 	addr := "127.0.0.1:" + port
 	waitFor(t, "the proxy", func() bool { return send(addr, client) == http.StatusOK })
 
@@ -125,6 +125,7 @@ func TestScreenshots(t *testing.T) {
 	for range 4 {
 		send(addr, client)
 	}
+	trayMenuShot(t, item)
 
 	// The owner opened its window at start: the Accounts tab.
 	wid := x.window()

@@ -45,10 +45,15 @@ func trayEnv(t *testing.T, port string) ([]string, <-chan trayItem, <-chan *dbus
 	return env, registered, signals
 }
 
-// menuLabels reads the tray's menu over com.canonical.dbusmenu as a tray
-// host does: the top-level labels, the first one marked "[x]" or "[ ]"
-// when it is a check item.
-func menuLabels(item trayItem) ([]string, error) {
+// trayEntry is one top-level item of the tray's menu as a host reads it.
+type trayEntry struct {
+	label                              string
+	separator, check, checked, enabled bool
+}
+
+// menuEntries reads the tray's menu over com.canonical.dbusmenu as a tray
+// host does.
+func menuEntries(item trayItem) ([]trayEntry, error) {
 	obj := item.conn.Object(string(item.sender), item.path)
 	v, err := obj.GetProperty("org.kde.StatusNotifierItem.Menu")
 	if err != nil {
@@ -65,7 +70,7 @@ func menuLabels(item trayItem) ([]string, error) {
 	if err := call.Store(&revision, &root); err != nil {
 		return nil, err
 	}
-	var out []string
+	var out []trayEntry
 	for _, c := range root.Children {
 		f, ok := c.Value().([]any)
 		if !ok || len(f) != 3 {
@@ -75,17 +80,36 @@ func menuLabels(item trayItem) ([]string, error) {
 		if v, ok := props["visible"]; ok && v.Value() == false {
 			continue
 		}
-		label, _ := props["label"].Value().(string)
-		if props["type"].Value() == "separator" {
-			label = "---"
+		e := trayEntry{enabled: true}
+		e.label, _ = props["label"].Value().(string)
+		e.separator = props["type"].Value() == "separator"
+		e.check = props["toggle-type"].Value() == "checkmark"
+		st, _ := props["toggle-state"].Value().(int32)
+		e.checked = st == 1
+		if v, ok := props["enabled"]; ok {
+			e.enabled, _ = v.Value().(bool)
 		}
-		if props["toggle-type"].Value() == "checkmark" {
-			st, _ := props["toggle-state"].Value().(int32)
-			label = map[bool]string{true: "[x] ", false: "[ ] "}[st == 1] + label
-		}
-		out = append(out, label)
+		out = append(out, e)
 	}
 	return out, nil
+}
+
+// menuLabels is menuEntries as text: "---" for a separator, a check item
+// marked "[x] " or "[ ] ".
+func menuLabels(item trayItem) ([]string, error) {
+	entries, err := menuEntries(item)
+	var out []string
+	for _, e := range entries {
+		switch {
+		case e.separator:
+			out = append(out, "---")
+		case e.check:
+			out = append(out, map[bool]string{true: "[x] ", false: "[ ] "}[e.checked]+e.label)
+		default:
+			out = append(out, e.label)
+		}
+	}
+	return out, err
 }
 
 // The tray tells the truth from its first exported frame: no menu it
