@@ -140,6 +140,9 @@ func (o *owner) dispatch(events <-chan api.Event, toTray chan<- api.Event) {
 		case api.EventRequest, api.EventCopySettings:
 			// The journal's news and the window's request: not the tray's.
 		default:
+			if e.Proxy != nil && e.Proxy.Running {
+				o.notes.reset("start-failed") // told again should it fail again
+			}
 			select {
 			case toTray <- e:
 			default: // the tray is behind: the read it has pending sees this change too

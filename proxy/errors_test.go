@@ -243,8 +243,8 @@ func TestPortInUse(t *testing.T) {
 	}
 	select {
 	case ev := <-events:
-		if ev.Kind != api.EventProxyState {
-			t.Errorf("event %v after a failed start, want %v", ev.Kind, api.EventProxyState)
+		if ev.Kind != api.EventProxyState || ev.Proxy == nil || ev.Proxy.Running || !strings.Contains(ev.Proxy.StartError, "already in use") {
+			t.Errorf("event %+v after a failed start, want %v carrying the start error", ev, api.EventProxyState)
 		}
 	default:
 		t.Error("no event after a failed start")

@@ -40,7 +40,8 @@ func (s *Service) start() error {
 		// Kept for the Snapshot: the tray and the window show why the
 		// proxy is off, not just that it is.
 		s.startErr = err.Error()
-		s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now()})
+		s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now(),
+			Proxy: &api.ProxyState{Addr: net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.port)), StartError: s.startErr}})
 		return err
 	}
 	s.startErr = ""
@@ -61,7 +62,7 @@ func (s *Service) start() error {
 	s.srv = l
 	s.startPoller()
 	s.log.Info("proxy listening", "addr", l.addr, "upstream", s.cfg.Upstream)
-	s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now()})
+	s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now(), Proxy: &api.ProxyState{Running: true, Addr: l.addr}})
 	return nil
 }
 
@@ -96,7 +97,7 @@ func (s *Service) stop(ctx context.Context) error {
 	}
 	<-l.done
 	s.log.Info("proxy stopped")
-	s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now()})
+	s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now(), Proxy: &api.ProxyState{Addr: s.Addr()}})
 	if err != nil {
 		return fmt.Errorf("stop proxy: %w", err)
 	}

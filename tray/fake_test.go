@@ -32,6 +32,7 @@ type fakeEngine struct {
 	lost    error // returned by Snapshot when set: the engine cannot be reached
 	// startErr and trayWindow are the Snapshot's StartError and TrayWindow.
 	startErr, trayWindow string
+	reads                int // Snapshot calls
 }
 
 func newFakeEngine(addr string, running bool) *fakeEngine {
@@ -157,6 +158,7 @@ func (f *fakeEngine) Subscribe() (<-chan api.Event, func(), error) {
 
 func (f *fakeEngine) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	f.mu.Lock()
+	f.reads++
 	lost := f.lost
 	f.mu.Unlock()
 	if lost != nil {

@@ -126,3 +126,21 @@ func TestTooltipWording(t *testing.T) {
 		t.Errorf("tooltip %q, want %q", got, want)
 	}
 }
+
+// A proxy-state event carries the proxy's state: the tray shows it
+// without reading every account again, and a request event makes it read
+// nothing.
+func TestProxyEventNeedsNoRead(t *testing.T) {
+	in := setup(t, false, Options{})
+	reads := func() int { in.eng.mu.Lock(); defer in.eng.mu.Unlock(); return in.eng.reads }
+	before := reads()
+	in.eng.publish(api.Event{Kind: api.EventRequest})
+	in.eng.publish(api.Event{Kind: api.EventProxyState, Proxy: &api.ProxyState{Running: true, Addr: "127.0.0.1:9999"}})
+	waitFor(t, "the menu to show the event's state", func() bool {
+		labels, _, icon, _ := in.host.snapshot()
+		return labels[1] == "Proxy: on at 127.0.0.1:9999" && icon == assets.TrayOn
+	})
+	if n := reads() - before; n != 0 {
+		t.Errorf("%d Snapshot reads for a request and a proxy event, want 0", n)
+	}
+}

@@ -300,11 +300,13 @@ func (t *Tray) watch(events <-chan api.Event) {
 			if !ok {
 				return
 			}
-			switch e.Kind {
-			case api.EventProxyState:
+			switch {
+			case e.Kind == api.EventProxyState && e.Proxy != nil:
+				t.showProxy(*e.Proxy)
+			case e.Kind == api.EventProxyState:
 				due = nil
 				t.refresh()
-			case api.EventAccounts, api.EventAccountState, api.EventSettings:
+			case e.Kind == api.EventAccounts, e.Kind == api.EventAccountState, e.Kind == api.EventSettings:
 				if due == nil {
 					due = time.After(t.opts.Debounce)
 				}
@@ -316,6 +318,21 @@ func (t *Tray) watch(events <-chan api.Event) {
 			return
 		}
 	}
+}
+
+// showProxy shows the proxy's state an event carried over what the tray
+// shows of the accounts, without reading them again; with nothing shown
+// yet, or an engine that was lost, it reads everything.
+func (t *Tray) showProxy(p api.ProxyState) {
+	t.mu.Lock()
+	s, built := t.shown, t.built
+	t.mu.Unlock()
+	if !built || s.lost {
+		t.refresh()
+		return
+	}
+	s.running, s.addr, s.startErr, s.failed = p.Running, p.Addr, p.StartError, t.failed.Load()
+	t.do(func() { t.render(s) })
 }
 
 // render sets the icon, tooltip and menu for s unless they already show it.
