@@ -22,6 +22,7 @@ const notifyBurst = time.Second
 // the app is not news.
 type notifier struct {
 	burst time.Duration
+	now   func() time.Time // says whether a reset is today
 
 	mu      sync.Mutex
 	known   bool
@@ -34,7 +35,7 @@ type notifier struct {
 }
 
 func newNotifier() *notifier {
-	return &notifier{burst: notifyBurst, told: map[string]api.State{}, sent: map[string]bool{}}
+	return &notifier{burst: notifyBurst, now: time.Now, told: map[string]api.State{}, sent: map[string]bool{}}
 }
 
 // accounts takes a new snapshot of the accounts. What changed since the
@@ -96,13 +97,15 @@ func (n *notifier) message(accts []api.AccountView) (title, body string) {
 			back = append(back, a)
 		}
 	}
+	now := n.now()
+	when := func(t time.Time) string { return atTime(clock(t, now)) }
 	var lines []string
 	if len(limited) == 1 {
 		a := limited[0]
 		title = "Sluice: " + a.Name + " is limited"
 		line := a.Name + " reached a usage limit."
 		if !a.LimitedUntil.IsZero() {
-			line = fmt.Sprintf("%s reached a usage limit; it is back at %s.", a.Name, clock(a.LimitedUntil))
+			line = fmt.Sprintf("%s reached a usage limit; it is back %s.", a.Name, when(a.LimitedUntil))
 		}
 		lines = append(lines, line)
 	} else if len(limited) > 1 {
@@ -111,7 +114,7 @@ func (n *notifier) message(accts []api.AccountView) (title, body string) {
 		for i, a := range limited {
 			names[i] = a.Name
 			if !a.LimitedUntil.IsZero() {
-				names[i] += " (back " + clock(a.LimitedUntil) + ")"
+				names[i] += " (back " + clock(a.LimitedUntil, now) + ")"
 			}
 		}
 		lines = append(lines, fmt.Sprintf("%d accounts limited: %s", len(limited), strings.Join(names, ", ")))
@@ -131,7 +134,7 @@ func (n *notifier) message(accts []api.AccountView) (title, body string) {
 		title = "Sluice: every account is limited"
 		line := "No account can take requests."
 		if first := earliest(accts); !first.IsZero() {
-			line += " The first is back at " + clock(first) + "."
+			line += " The first is back " + when(first) + "."
 		}
 		lines = append(lines, line)
 	}
@@ -150,6 +153,14 @@ func names(accts []api.AccountView) string {
 	return strings.Join(n[:len(n)-1], ", ") + " and " + n[len(n)-1]
 }
 
+// atTime puts "at" before a time of day, not before a day ("Wed 17:00").
+func atTime(c string) string {
+	if len(c) == len("15:04") {
+		return "at " + c
+	}
+	return "on " + c
+}
+
 // plural picks the verb for one account or several.
 func plural(accts []api.AccountView, one, more string) string {
 	if len(accts) == 1 {
@@ -158,8 +169,15 @@ func plural(accts []api.AccountView, one, more string) string {
 	return more
 }
 
-// clock is a reset time as the user's clock shows it.
-func clock(t time.Time) string { return t.Local().Format("15:04") }
+// clock is a reset time as the user's clock shows it: "17:00" today,
+// "Wed 17:00" on another day (a weekly limit), never read as today's.
+func clock(t, now time.Time) string {
+	t, now = t.Local(), now.Local()
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		return t.Format("15:04")
+	}
+	return t.Format("Mon 15:04")
+}
 
 func states(accts []api.AccountView) map[string]api.State {
 	m := make(map[string]api.State, len(accts))

@@ -150,6 +150,7 @@ func TestOwnerNotifiesABurstOnce(t *testing.T) {
 		}}
 		sent := func() [][2]string { mu.Lock(); defer mu.Unlock(); return slices.Clone(bubbles) }
 		day := func(h, m int) time.Time { return time.Date(2026, 12, 7, h, m, 0, 0, time.Local) }
+		o.notes.now = func() time.Time { return day(15, 48) } // synctest's clock starts in 2000
 		accts := []api.AccountView{
 			{ID: "1", Name: "personal", State: api.StateOK},
 			{ID: "2", Name: "team", State: api.StateOK},
@@ -179,6 +180,31 @@ func TestOwnerNotifiesABurstOnce(t *testing.T) {
 		synctest.Wait()
 		if got := sent(); len(got) != 1 {
 			t.Errorf("the same state was told again: %q", got[1:])
+		}
+	})
+}
+
+// A limit that lifts on another day says the day: "at 17:00" would be
+// read as today's.
+func TestNotifierSaysTheDayOfALaterReset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := newNotifier()
+		monday := time.Date(2026, 12, 7, 15, 48, 0, 0, time.Local)
+		n.now = func() time.Time { return monday }
+		var mu sync.Mutex
+		var body string
+		send := func(_, b string) { mu.Lock(); defer mu.Unlock(); body = b }
+		a := api.AccountView{ID: "1", Name: "work", State: api.StateOK}
+		b := api.AccountView{ID: "2", Name: "home", State: api.StateOK}
+		n.accounts([]api.AccountView{a, b}, send)
+		a.State, a.LimitedUntil = api.StateLimited, monday.Add(49*time.Hour)
+		n.accounts([]api.AccountView{a, b}, send)
+		time.Sleep(notifyBurst)
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		if want := "work reached a usage limit; it is back on Wed 16:48."; body != want {
+			t.Errorf("body %q, want %q", body, want)
 		}
 	})
 }

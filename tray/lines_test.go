@@ -88,6 +88,9 @@ func TestAccountLineText(t *testing.T) {
 		{"closest", full, "full · 5h 100 % · back at 18:30"},
 		{"closest", paused, "spare · 5h 5 % · paused"},
 		{"closest", api.AccountView{Name: "new", State: api.StateOK}, "new · ok"},
+		// Spent for days: the day is said, not a time read as today's.
+		{"closest", api.AccountView{Name: "week", State: api.StateLimited, LimitedUntil: at(17, 0).Add(48 * time.Hour)},
+			"week · back Wed 17:00"},
 	} {
 		if got := line(tc.a, now, tc.pick).text(); got != tc.want {
 			t.Errorf("tray-window %q, %s: %q, want %q", tc.pick, tc.a.Name, got, tc.want)

@@ -165,7 +165,7 @@ func line(a api.AccountView, now time.Time, pick string) accountLine {
 	spent := ok && (w.Utilization >= 1 || w.Status == "rejected")
 	switch {
 	case a.State == api.StateLimited && a.LimitedUntil.After(now):
-		l.tail = "back at " + a.LimitedUntil.Local().Format("15:04")
+		l.tail = "back " + at(a.LimitedUntil, now)
 	case a.State == api.StateLimited:
 		l.tail = "limited"
 	case a.State == api.StateNeedsLogin:
@@ -173,13 +173,24 @@ func line(a api.AccountView, now time.Time, pick string) accountLine {
 	case a.State == api.StatePaused:
 		l.tail = "paused"
 	case spent && w.ResetsAt.After(now):
-		l.tail = "back at " + w.ResetsAt.Local().Format("15:04")
+		l.tail = "back " + at(w.ResetsAt, now)
 	case ok && w.ResetsAt.After(now):
 		l.tail = "resets " + countdown(w.ResetsAt.Sub(now))
 	case !ok:
 		l.tail = string(a.State)
 	}
 	return l
+}
+
+// at is when t comes in the user's local time: "at 17:00" today, "Tue
+// 17:00" on another day (a weekly window), so a time is never read as
+// today's when it is days away.
+func at(t, now time.Time) string {
+	t, now = t.Local(), now.Local()
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		return "at " + t.Format("15:04")
+	}
+	return t.Format("Mon 15:04")
 }
 
 // countdown is d as the menu says it: "2 d 3 h", "1 h 12 m", "12 m",
