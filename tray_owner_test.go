@@ -170,6 +170,11 @@ func TestTrayShowsAFailedStart(t *testing.T) {
 		Title, Text string
 	}
 	var got []byte
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last tooltip %q; icon is the error icon: %v", tip.Title, bytes.Equal(got, want))
+		}
+	})
 	waitFor(t, "the error icon and the reason", func() bool {
 		v, err := obj.GetProperty("org.kde.StatusNotifierItem.ToolTip")
 		if err != nil || v.Store(&tip) != nil {

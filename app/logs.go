@@ -261,7 +261,7 @@ func logDetail(d api.RequestDetail) string {
 		s += fmt.Sprintf("  ·  %d attempts", r.Attempts)
 	}
 	if r.Error != "" {
-		s += "\n" + r.Error
+		s += "\n" + string(r.Error)
 	}
 	switch {
 	case d.Payload != nil:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -48,47 +47,6 @@ func (f authFailure) String() string {
 	return [...]string{"ok", "no key", "anthropic credential", "wrong key", "revoked key", "keyring unavailable"}[f]
 }
 
-// keyCtx carries the authenticated key in a request's context.
-type keyCtx struct{}
-
-// requestKey returns the request's authenticated client key, or nil.
-func requestKey(ctx context.Context) *clientKey {
-	k, _ := ctx.Value(keyCtx{}).(*clientKey)
-	return k
-}
-
-// keyID is the id of the request's client key, "" when none; it goes on
-// the request's journal record.
-func keyID(ctx context.Context) string {
-	if k := requestKey(ctx); k != nil {
-		return k.id
-	}
-	return ""
-}
-
-// keyExclusions returns the accounts the request's key may not use, as the
-// pool's exclude set: a scoped key then fails over only among its own.
-func (s *Service) keyExclusions(ctx context.Context) map[string]bool {
-	ex := map[string]bool{}
-	allowed := s.keyScope(requestKey(ctx))
-	if allowed == nil {
-		return ex
-	}
-	for _, st := range s.pool.Snapshot() {
-		if !allowed[st.ID] {
-			ex[st.ID] = true
-		}
-	}
-	return ex
-}
-
-// keyAllows reports whether the request's key may use account id: the
-// exclusions taken at the request's start miss accounts added since.
-func (s *Service) keyAllows(ctx context.Context, id string) bool {
-	allowed := s.keyScope(requestKey(ctx))
-	return allowed == nil || allowed[id]
-}
-
 // keyScope is the set of accounts k may use; nil when it may use all (or
 // no key was given). keyStore.set replaces the set whole and never changes
 // it in place, so the one read under the lock stays as it was.
@@ -101,9 +59,9 @@ func (s *Service) keyScope(k *clientKey) map[string]bool {
 	return k.allowed
 }
 
-// anyAllowed reports whether k may use at least one pooled account.
-func (s *Service) anyAllowed(k *clientKey) bool {
-	allowed := s.keyScope(k)
+// anyAllowed reports whether a key scoped to allowed may use at least one
+// pooled account.
+func (s *Service) anyAllowed(allowed map[string]bool) bool {
 	if allowed == nil {
 		return true
 	}
@@ -170,30 +128,34 @@ func (s *Service) verify(token string) (*clientKey, authFailure) {
 	return found, authOK
 }
 
-// requireKey authenticates a request and applies its key's limits. With
-// keys off, a valid key is still recognised (its requests are attributed
-// and limited) but a missing or bad one is let through.
+// requireKey authenticates a request and applies its key's limits, and
+// puts the key and its scope on the request. With keys off, a valid key is
+// still recognised (its requests are attributed and limited) but a missing
+// or bad one is let through.
 func (s *Service) requireKey(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := requestOf(r)
 		k, fail := s.verify(clientToken(r))
 		if fail != authOK {
 			// Passthrough (off by default) forwards the client's own
 			// Anthropic credential: the client spends its own account,
 			// never one of the pool's, so no Sluice key is asked for.
 			if !s.keys.require.Load() || (fail == authAnthropic && s.cfg.Passthrough) {
+				admit(w, r)
 				next.ServeHTTP(w, r)
 				return
 			}
-			s.authFailed(w, r, fail)
+			req.err = s.authFailed(r, fail)
 			return
 		}
+		admit(w, r)
 		s.keys.mu.RLock()
-		rec, lim := k.rec, k.limiter
+		rec, lim, scope := k.rec, k.limiter, k.allowed
 		s.keys.mu.RUnlock()
 		if rec.MaxConcurrent > 0 {
 			if k.inflight.Add(1) > int64(rec.MaxConcurrent) {
 				k.inflight.Add(-1)
-				tooMany(w, time.Second, fmt.Sprintf("Sluice client key %q already has %d requests in flight, its limit.", rec.Name, rec.MaxConcurrent))
+				req.err = tooMany(time.Second, fmt.Sprintf("Sluice client key %q already has %d requests in flight, its limit.", rec.Name, rec.MaxConcurrent))
 				return
 			}
 			defer k.inflight.Add(-1)
@@ -203,7 +165,7 @@ func (s *Service) requireKey(next http.Handler) http.Handler {
 			res := lim.ReserveN(now, 1)
 			if d := res.DelayFrom(now); d > 0 {
 				res.CancelAt(now)
-				tooMany(w, d, fmt.Sprintf("Sluice client key %q is over its limit of %d requests per minute.", rec.Name, rec.RPM))
+				req.err = tooMany(d, fmt.Sprintf("Sluice client key %q is over its limit of %d requests per minute.", rec.Name, rec.RPM))
 				return
 			}
 		}
@@ -213,18 +175,20 @@ func (s *Service) requireKey(next http.Handler) http.Handler {
 			if err != nil {
 				s.log.Warn("reading a client key's cost failed", "key", rec.Name, "err", err)
 			} else if spent >= rec.DailyCostMicros {
-				tooMany(w, day.AddDate(0, 0, 1).Sub(now), fmt.Sprintf(
+				req.err = tooMany(day.AddDate(0, 0, 1).Sub(now), fmt.Sprintf(
 					"Sluice client key %q reached its daily cost cap of $%.2f; it resets at midnight.", rec.Name, float64(rec.DailyCostMicros)/1e6))
 				return
 			}
 		}
-		ctx := context.WithValue(r.Context(), keyCtx{}, k)
-		if !s.anyAllowed(k) {
-			writeError(w, http.StatusForbidden, errPermission, fmt.Sprintf(
-				"Sluice client key %q may only use accounts that are not in Sluice's pool; change its accounts with `sluice keys` or the Sluice window.", rec.Name))
+		if !s.anyAllowed(scope) {
+			// 403: the key is valid but may use nothing Sluice has; only
+			// the user can change that.
+			req.err = &httpError{status: http.StatusForbidden, kind: errPermission, msg: fmt.Sprintf(
+				"Sluice client key %q may only use accounts that are not in Sluice's pool; change its accounts with `sluice keys` or the Sluice window.", rec.Name)}
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		req.key, req.keyName, req.scope = k, rec.Name, scope
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -250,8 +214,7 @@ func (s *Service) costToday(ctx context.Context, k *clientKey, day time.Time) (i
 
 // addKeyCost counts a finished request's cost toward its key's day, once
 // the day's total has been loaded (before that, the journal has it).
-func (s *Service) addKeyCost(ctx context.Context, at time.Time, micros int64) {
-	k := requestKey(ctx)
+func (s *Service) addKeyCost(k *clientKey, at time.Time, micros int64) {
 	if k == nil || micros == 0 {
 		return
 	}
@@ -262,38 +225,46 @@ func (s *Service) addKeyCost(ctx context.Context, at time.Time, micros int64) {
 	k.costMu.Unlock()
 }
 
-// tooMany answers 429 in Anthropic's shape with a retry-after in whole
-// seconds (at least one).
-func tooMany(w http.ResponseWriter, wait time.Duration, msg string) {
-	w.Header().Set("Retry-After", fmt.Sprint(max(int64(math.Ceil(wait.Seconds())), 1)))
-	writeError(w, http.StatusTooManyRequests, errRateLimit, msg)
+// tooMany is a key's limit reached: 429, as the API answers a rate limit,
+// with a retry-after in whole seconds (at least one). Not journaled: the
+// request reached no route.
+func tooMany(wait time.Duration, msg string) error {
+	return &httpError{status: http.StatusTooManyRequests, kind: errRateLimit, msg: msg, retryAfter: max(wait, time.Nanosecond)}
 }
 
-// authFailed answers 401, counts it, logs it (rate limited) and, after
-// repeated failures from one peer, slows the answer down.
-func (s *Service) authFailed(w http.ResponseWriter, r *http.Request, f authFailure) {
+// authFailed counts a refused key, logs it (rate limited) and, after
+// repeated failures from one peer, slows the answer down; it returns the
+// answer (authError).
+func (s *Service) authFailed(r *http.Request, f authFailure) error {
 	s.keys.failures.Add(1)
 	if s.logRefusal(r, "client key refused: "+f.String()) {
 		// Rate limited with the log line, and folded by the audit log
 		// itself: a client retrying a bad key adds one row, not thousands.
 		s.audit(r.Context(), AuditClientAuthFail, peerOf(r), f.String())
 	}
-	if f == authUnavailable {
-		writeError(w, http.StatusServiceUnavailable, errAPI, f.message())
-		return
-	}
-	if d := s.keys.peers.fail(peerOf(r), time.Now()); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
+	if f != authUnavailable {
+		if d := s.keys.peers.fail(throttlePeer(peerOf(r)), time.Now()); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+			}
+			t.Stop()
 		}
-		t.Stop()
 	}
-	// Retrying cannot help until the user sets a key; the Anthropic SDKs
-	// (Claude Code's included) honour this and show the message at once.
-	w.Header().Set("X-Should-Retry", "false")
-	writeError(w, http.StatusUnauthorized, errAuthentication, f.message())
+	return authError(f)
+}
+
+// authError is the answer to a refused key: 503 when the keyring that
+// verifies keys is locked (the key may be fine; unlocking the keyring
+// helps), else 401. Retrying a 401 cannot help until the user sets a key;
+// the Anthropic SDKs (Claude Code's included) honour X-Should-Retry and
+// show the message at once.
+func authError(f authFailure) error {
+	if f == authUnavailable {
+		return &httpError{status: http.StatusServiceUnavailable, kind: errAPI, msg: f.message()}
+	}
+	return &httpError{status: http.StatusUnauthorized, kind: errAuthentication, msg: f.message(), noRetry: true}
 }
 
 // logRefusal writes one info line per refused request, at most a handful

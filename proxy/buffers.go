@@ -201,14 +201,15 @@ func pooledCopyDialer(dial func(ctx context.Context, network, addr string) (net.
 	}
 }
 
-// setBody gives an upstream request the attempt's body: a new reader of
+// setBody gives an upstream request the request's body: a new reader of
 // its buffer, and another for each time the transport asks to resend it.
-func (a *attempt) setBody(req *http.Request) {
-	req.ContentLength = int64(len(a.body))
-	if len(a.body) == 0 {
-		req.Body, req.GetBody = http.NoBody, nil
+func (req *request) setBody(up *http.Request) {
+	up.ContentLength = int64(len(req.body))
+	if len(req.body) == 0 {
+		up.Body, up.GetBody = http.NoBody, nil
 		return
 	}
-	req.Body = a.bb.reader()
-	req.GetBody = func() (io.ReadCloser, error) { return a.bb.reader(), nil }
+	bb := req.bb
+	up.Body = bb.reader()
+	up.GetBody = func() (io.ReadCloser, error) { return bb.reader(), nil }
 }

@@ -1,15 +1,11 @@
 package proxy
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sluice-proxy/sluice/proxy/openai"
 )
@@ -18,10 +14,6 @@ import (
 // none, and the Messages API reads no body without one.
 const anthropicVersion = "2023-06-01"
 
-// upstreamPathCtx carries the upstream endpoint of a translated request,
-// whose client asked for another path (see upstreamURL).
-type upstreamPathCtx struct{}
-
 // openaiRoutes registers the OpenAI dialect: Chat Completions, and the
 // model list for clients that are not Anthropic's (v1 serves those).
 // openaiDialect, in front of the guards, already chose the dialect.
@@ -29,7 +21,7 @@ func (s *Service) openaiRoutes(mux *http.ServeMux, v1 http.Handler) {
 	mux.Handle("POST /v1/chat/completions", s.requireKey(s.limitBody(http.HandlerFunc(s.chatCompletions))))
 	models := s.requireKey(s.limitBody(http.HandlerFunc(s.openaiModels)))
 	byDialect := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if dialectWriter(r) == nil {
+		if requestOf(r).ow == nil {
 			v1.ServeHTTP(w, r)
 			return
 		}
@@ -59,67 +51,58 @@ func isOpenAIRequest(r *http.Request) bool {
 // changes (and anthropic-version, which the body's dialect requires); the
 // client's headers go upstream as they came, as with any client.
 func (s *Service) chatCompletions(w http.ResponseWriter, r *http.Request) {
-	ow := dialectWriter(r)
-	start := time.Now()
+	req := requestOf(r)
+	req.err = s.chat(w, req)
+}
+
+func (s *Service) chat(w http.ResponseWriter, req *request) error {
+	r := req.r
+	rec := s.record(req)
 	bb, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
 	defer bb.drop() // the translation below is a copy
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.journalRefusal(r, start, "", http.StatusRequestEntityTooLarge, "request body too large")
-			writeError(w, http.StatusRequestEntityTooLarge, errTooLarge, fmt.Sprintf("request body exceeds Sluice's limit of %d bytes", s.cfg.BodyLimit))
-			return
-		}
-		s.journalRefusal(r, start, "", 499, "client body read failed")
-		writeError(w, http.StatusBadRequest, errInvalidRequest, "could not read the request body")
-		return
+		return bodyReadFailed(err)
 	}
 	msgs, opts, err := openai.ToMessages(bb.b)
 	if err != nil {
-		s.journalRefusal(r, start, requestModel(bb.b), http.StatusBadRequest, "not translatable: "+sanitize(err.Error()))
-		writeOpenAIError(w, err)
-		return
+		if m := requestModel(bb.b); modelName(m) {
+			rec.Model = m
+		}
+		return err // an *openai.RequestError: 400, naming the field
 	}
 	bb.drop() // msgs is a copy: a long stream need not hold the original
 	created := s.now().Unix()
+	ow := req.ow
 	ow.json = func(b []byte) ([]byte, error) { return openai.FromMessage(b, created) }
 	if opts.Stream {
 		ow.stream = &openai.Stream{Out: ow.w, IncludeUsage: opts.IncludeUsage, Created: created}
 	}
-	s.forward(w, translated(r, "/v1/messages", "", msgs))
-}
-
-// journalRefusal records a request Sluice answered itself before any
-// account was asked, as forward does for its own refusals: the log shows
-// every request a client made, the ones that went nowhere included.
-func (s *Service) journalRefusal(r *http.Request, start time.Time, model string, status int, reason string) {
-	rec := newRecord(r, s.now())
-	rec.ClientKeyID = keyID(r.Context())
-	rec.Status, rec.Error, rec.Duration = status, reason, time.Since(start)
-	if modelName(model) {
-		rec.Model = model
-	}
-	s.records.Add(*rec)
+	translate(req, "/v1/messages", "", msgs)
+	return s.forwardRequest(w, req)
 }
 
 // openaiModels lists the models the upstream lists, or describes one, in
 // OpenAI's shape.
 func (s *Service) openaiModels(w http.ResponseWriter, r *http.Request) {
+	req := requestOf(r)
 	if id := r.PathValue("id"); id != "" {
-		dialectWriter(r).json = openai.FromModel
-		s.forward(w, translated(r, "/v1/models/"+url.PathEscape(id), "", nil))
-		return
+		req.ow.json = openai.FromModel
+		translate(req, "/v1/models/"+url.PathEscape(id), "", nil)
+	} else {
+		req.ow.json = openai.FromModels
+		// The Models API pages 20 at a time by default; 1000 is its
+		// maximum and more than it lists.
+		translate(req, "/v1/models", "limit=1000", nil)
 	}
-	dialectWriter(r).json = openai.FromModels
-	// The Models API pages 20 at a time by default; 1000 is its maximum
-	// and more than it lists.
-	s.forward(w, translated(r, "/v1/models", "limit=1000", nil))
+	req.err = s.forwardRequest(w, req)
 }
 
-// translated is r carrying body for the upstream endpoint path. The
+// translate makes req carry body for the upstream endpoint path. The
 // journal keeps the path the client asked for.
-func translated(r *http.Request, path, query string, body []byte) *http.Request {
-	r2 := r.Clone(context.WithValue(r.Context(), upstreamPathCtx{}, path))
+func translate(req *request, path, query string, body []byte) {
+	req.upstreamPath = path
+	r2 := req.r.Clone(req.r.Context())
+	req.r = r2
 	r2.URL.RawQuery = query
 	if r2.Header.Get("Anthropic-Version") == "" {
 		r2.Header.Set("Anthropic-Version", anthropicVersion)
@@ -127,27 +110,10 @@ func translated(r *http.Request, path, query string, body []byte) *http.Request 
 	r2.Header.Del("Content-Length")
 	if body == nil {
 		r2.Body, r2.ContentLength = http.NoBody, 0
-		return r2
+		return
 	}
 	r2.Body, r2.ContentLength = &drainedBody{b: body}, int64(len(body))
 	r2.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	return r2
-}
-
-// writeOpenAIError answers a request the translation refused, naming the
-// offending field as OpenAI does.
-func writeOpenAIError(w http.ResponseWriter, err error) {
-	e := openai.NewError(errInvalidRequest, err.Error())
-	var re *openai.RequestError
-	if errors.As(err, &re) && re.Param != "" {
-		e.Param = &re.Param
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("x-sluice-error", "1")
-	ownHeaders(h)
-	w.WriteHeader(http.StatusBadRequest)
-	_, _ = w.Write(openai.ErrorBody(e))
 }
 
 // drainedBody reads b once and lets go of it at the end: forward reads the

@@ -3,48 +3,22 @@ package proxy
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 )
 
 // requestModel reads the top-level "model" of a JSON request body, "" when
 // there is none or the body is not a JSON object.
 func requestModel(body []byte) string {
-	if len(body) == 0 || !bytes.Contains(body, []byte(`"model"`)) {
-		return ""
-	}
-	// Walk the top-level keys and stop at "model": clients put it first,
-	// and decoding a whole 80 KB Claude Code body for one field was 37% of
-	// the engine's CPU per request (load harness profile).
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return ""
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		if key, _ := t.(string); key == "model" {
-			var m string
-			if dec.Decode(&m) != nil {
-				return ""
-			}
-			return m
-		}
-		var skip json.RawMessage
-		if dec.Decode(&skip) != nil {
-			return ""
-		}
-	}
-	return ""
+	// Scanned, not decoded, whatever the keys' order (bodyscan.go).
+	m, _ := topLevelString(body, "model")
+	return m
 }
 
 // maxSignalBody bounds what is read of a 400/429 body to classify it; API
@@ -95,14 +69,14 @@ func classifyBody(status int, h http.Header, body []byte) pool.Signal {
 
 // observe hands an upstream answer to the pool, reading and classifying the
 // body of a 400 or 429 first (the body is put back for relaying). A request
-// the plan guard stopped is remembered in a, so the client learns why if no
+// the plan guard stopped is remembered in req, so the client learns why if no
 // account is left.
-func (s *Service) observe(a *attempt, acct pool.Account, resp *http.Response) pool.Verdict {
+func (s *Service) observe(req *request, acct pool.Account, resp *http.Response) pool.Verdict {
 	if l := laneOf(resp.Header); l != "" {
-		a.rec.Lane = l
+		req.rec.Lane = l
 	}
 	if resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusTooManyRequests {
-		return s.pool.ObserveFor(acct.ID, a.model, resp.StatusCode, resp.Header)
+		return s.pool.ObserveFor(acct.ID, req.model, resp.StatusCode, resp.Header)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSignalBody))
 	rest := resp.Body
@@ -111,51 +85,43 @@ func (s *Service) observe(a *attempt, acct pool.Account, resp *http.Response) po
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(body), rest), rest}
 	if err != nil {
-		return s.pool.ObserveFor(acct.ID, a.model, resp.StatusCode, resp.Header)
+		return s.pool.ObserveFor(acct.ID, req.model, resp.StatusCode, resp.Header)
 	}
 	if why := familyRefusal(resp.StatusCode, body); why != "" {
-		s.log.Info("upstream refused the model family", "account", acct.Name, "model", a.model, "reason", why)
-		return s.pool.ObserveRefusedFamily(acct.ID, a.model, resp.Header, why)
+		s.log.Info("upstream refused the model family", "account", acct.Name, "model", req.model, "reason", why)
+		return s.pool.ObserveRefusedFamily(acct.ID, req.model, resp.Header, why)
 	}
 	sig := classifyBody(resp.StatusCode, resp.Header, body)
-	v := s.pool.ObserveFor(acct.ID, a.model, resp.StatusCode, resp.Header)
+	v := s.pool.ObserveFor(acct.ID, req.model, resp.StatusCode, resp.Header)
 	if sig != pool.SignalNone {
 		v = s.pool.ObserveSignal(acct.ID, resp.StatusCode, resp.Header, sig)
 	}
 	if sig != pool.SignalNone {
-		a.rec.Lane = sig.String()
+		req.rec.Lane = sig.String()
 		s.log.Info("upstream limit signal", "account", acct.Name, "status", resp.StatusCode, "signal", sig.String(), "verdict", v.String())
 		if v == pool.Failover && sig != pool.SignalSpendLimit {
-			a.guard = sig
+			req.guard = sig
 		}
 	}
 	return v
 }
 
-// guardRefused answers a request the plan guard stopped on every account: a
-// 429 in Anthropic's shape saying so, instead of a bare rate limit.
-func (s *Service) guardRefused(w http.ResponseWriter, a *attempt, err error) bool {
-	if a.guard == pool.SignalNone {
-		return false
-	}
+// guardRefused is the failure of a request the plan guard stopped on every
+// account: 429, in Anthropic's shape, saying so instead of a bare rate
+// limit. limited, when set, is when the first of the client's accounts
+// frees up.
+func (s *Service) guardRefused(req *request, limited *pool.LimitedError) error {
 	msg := "Sluice's plan guard stopped this request: every account that could serve it would have drawn paid extra usage, or has none left."
-	if a.guard == pool.SignalExtraUsageRequest {
+	if req.guard == pool.SignalExtraUsageRequest {
 		msg = "Sluice's plan guard stopped this request: Anthropic requires extra usage for it (long context), and the guard keeps requests within plan limits."
 	}
-	var limited *pool.LimitedError
-	if errors.As(err, &limited) {
-		limited = s.limitFor(a.r.Context(), a.model, limited)
-	}
+	e := &httpError{status: http.StatusTooManyRequests, kind: errRateLimit, reason: journal.ReasonPlanGuard.With(req.guard.String())}
 	if limited != nil {
-		wait := max(limited.Until.Sub(s.now()), time.Second)
-		w.Header().Set("Retry-After", fmt.Sprint(int64(math.Ceil(wait.Seconds()))))
+		e.retryAfter = max(limited.Until.Sub(s.now()), time.Second)
 		msg += fmt.Sprintf(" The first account frees up at %s.", localTime(limited.Until))
 	}
-	msg += s.guardOffHint()
-	a.rec.AccountID = ""
-	a.rec.Status, a.rec.Error = http.StatusTooManyRequests, "plan guard: "+a.guard.String()
-	writeError(w, http.StatusTooManyRequests, errRateLimit, msg)
-	return true
+	e.msg = msg + s.guardOffHint()
+	return e
 }
 
 // laneOf says from the unified headers whether a request drew on the plan

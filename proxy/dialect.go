@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"net/http"
 
@@ -18,16 +17,13 @@ const openaiKeyHelp = "Set your OpenAI client's API key (OPENAI_API_KEY, or the 
 
 var errTooBigToTranslate = errors.New("proxy: answer too large to translate")
 
-// dialectCtx carries an OpenAI route's writer in its request's context, so
-// the handler behind the guards can say how to translate the answer.
-type dialectCtx struct{}
-
-// openaiWriter stands between the engine and an OpenAI client. Everything
-// Sluice or the upstream writes passes through it: errors (Sluice's own,
-// the guards' included, and the upstream's, all in Claude's shape) are
-// rewritten into OpenAI's with the same status, a Messages answer into a
-// chat.completion, an event stream into chat.completion.chunk events. The
-// forward path writes to it as to any client, so it needs no change.
+// openaiWriter stands between the engine and an OpenAI client (serve puts
+// it on the request). What the upstream writes passes through it: its
+// errors, in Claude's shape, are rewritten into OpenAI's with the same
+// status, a Messages answer into a chat.completion, an event stream into
+// chat.completion.chunk events. The forward path writes to it as to any
+// client, so it needs no change. Sluice's own errors do not pass through
+// it: the one exit writes them in OpenAI's shape (failure.go).
 type openaiWriter struct {
 	w http.ResponseWriter
 	// json translates a 2xx JSON answer; nil relays it untouched.
@@ -40,28 +36,6 @@ type openaiWriter struct {
 	tooBig   bool // the buffered body outgrew maxTranslated
 	streamed bool // the body goes through stream
 	buf      bytes.Buffer
-}
-
-// openaiDialect answers requests in OpenAI's dialect (isOpenAIRequest)
-// through an openaiWriter: errors, the guards' and the key check's
-// included, come in OpenAI's shape, and the handler may ask for its
-// answers to be translated too (see chatCompletions).
-func (s *Service) openaiDialect(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isOpenAIRequest(r) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		ow := &openaiWriter{w: w}
-		next.ServeHTTP(ow, r.WithContext(context.WithValue(r.Context(), dialectCtx{}, ow)))
-		ow.finish()
-	})
-}
-
-// dialectWriter is the OpenAI writer of r, or nil off OpenAI routes.
-func dialectWriter(r *http.Request) *openaiWriter {
-	ow, _ := r.Context().Value(dialectCtx{}).(*openaiWriter)
-	return ow
 }
 
 func (o *openaiWriter) Header() http.Header { return o.w.Header() }
@@ -129,9 +103,6 @@ func (o *openaiWriter) finish() {
 		status = http.StatusBadGateway
 		body = openai.ErrorBody(openai.NewError("api_error", "The Anthropic API's answer was too large to translate for an OpenAI client (Sluice)."))
 	} else if status >= 400 {
-		// Sluice's 401s tell Anthropic clients which variable to set;
-		// an OpenAI client takes its key elsewhere.
-		body = bytes.Replace(body, []byte(setKeyHelp), []byte(openaiKeyHelp), 1)
 		body = openai.TranslateError(status, body)
 	} else if out, err := o.json(body); err == nil {
 		body = out

@@ -19,29 +19,36 @@ type openaiErrorBody struct {
 	} `json:"error"`
 }
 
-// Every error Sluice writes itself on the forward path reaches an OpenAI
-// client in OpenAI's shape, with its status and headers kept.
-func TestOpenAIWriterShapesSluiceErrors(t *testing.T) {
+// Every error Sluice writes itself reaches an OpenAI client in OpenAI's
+// shape, with its status and headers kept, written by the one exit at once:
+// nothing of it passes through the writer that rewrites the upstream's
+// answers.
+func TestOneExitWritesSluiceErrorsInOpenAIShape(t *testing.T) {
+	s := &Service{}
 	rte := &RoundTripError{Err: &timeoutErr{}, Sent: true}
 	cases := []struct {
 		name   string
-		write  func(w http.ResponseWriter)
+		err    error
 		status int
 		typ    string
 		header string // a header that must survive, if any
 	}{
-		{"413", func(w http.ResponseWriter) { writeError(w, 413, errTooLarge, "too big") }, 413, "invalid_request_error", ""},
-		{"400 bad JSON", func(w http.ResponseWriter) { writeError(w, 400, errInvalidRequest, "not JSON") }, 400, "invalid_request_error", ""},
-		{"429 key limit", func(w http.ResponseWriter) { tooMany(w, 3*time.Second, "over its limit") }, 429, "rate_limit_error", "Retry-After"},
-		{"502", func(w http.ResponseWriter) { writeError(w, 502, errAPI, "broke") }, 502, "server_error", ""},
-		{"504", func(w http.ResponseWriter) { f := sentFailure(rte); writeError(w, f.status, f.typ, f.msg) }, 504, "server_error", ""},
-		{"503 no account", func(w http.ResponseWriter) { writeError(w, 503, errOverloaded, "no usable account") }, 503, "server_error", ""},
+		{"413", &http.MaxBytesError{Limit: 10}, 413, "invalid_request_error", ""},
+		{"400 bad JSON", &httpError{status: 400, kind: errInvalidRequest, msg: "not JSON"}, 400, "invalid_request_error", ""},
+		{"429 key limit", tooMany(3*time.Second, "over its limit"), 429, "rate_limit_error", "Retry-After"},
+		{"401", authError(authMissing), 401, "invalid_request_error", "X-Should-Retry"},
+		{"502", &httpError{status: 502, kind: errAPI, msg: "broke"}, 502, "server_error", ""},
+		{"504", rte, 504, "server_error", ""},
+		{"503 no account", &httpError{status: 503, kind: errOverloaded, msg: "no usable account"}, 503, "server_error", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
 			ow := &openaiWriter{w: rec, json: func([]byte) ([]byte, error) { t.Fatal("error body translated as an answer"); return nil, nil }}
-			tc.write(ow)
+			s.fail(ow, &request{ow: ow, err: tc.err})
+			if ow.status != 0 || ow.buf.Len() != 0 {
+				t.Fatalf("the error went through the OpenAI writer (status %d, %d bytes buffered)", ow.status, ow.buf.Len())
+			}
 			ow.finish()
 			var got openaiErrorBody
 			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
@@ -49,6 +56,9 @@ func TestOpenAIWriterShapesSluiceErrors(t *testing.T) {
 			}
 			if rec.Code != tc.status || got.Error.Type != tc.typ || got.Error.Message == "" || strings.Contains(rec.Body.String(), `"type":"error"`) {
 				t.Errorf("status %d body %s", rec.Code, rec.Body)
+			}
+			if strings.Contains(got.Error.Message, "ANTHROPIC_") {
+				t.Errorf("an OpenAI client is told to set an Anthropic variable: %s", got.Error.Message)
 			}
 			if tc.header != "" && rec.Header().Get(tc.header) == "" {
 				t.Errorf("%s lost", tc.header)

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -54,10 +53,11 @@ func familyRefusal(status int, body []byte) string {
 // the earliest reset, and for benches the plan guard set, how to allow
 // extra usage. Claude Code shows it as is and gives up at once on a
 // retry-after of 61 s or more (README), so the message must carry the wait.
-func (s *Service) limitedMessage(ctx context.Context, model string, limited *pool.LimitedError) string {
-	blocks := s.pool.Blocked(model, s.keyScope(requestKey(ctx)))
+func (s *Service) limitedMessage(req *request, limited *pool.LimitedError) string {
+	model := req.model
+	blocks := s.pool.Blocked(model, req.scope)
 	var b strings.Builder
-	b.WriteString(s.whoseAccounts(ctx))
+	b.WriteString(whoseAccounts(req))
 	b.WriteString(" rate limited")
 	if fam := pool.Family(model); fam != "" {
 		fmt.Fprintf(&b, " for %s (%s)", familyTitle(fam), model)

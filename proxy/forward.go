@@ -2,8 +2,6 @@ package proxy
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,171 +15,119 @@ import (
 	"github.com/sluice-proxy/sluice/vault"
 )
 
-// attempt is the state of one client request across upstream attempts.
-type attempt struct {
-	r       *http.Request
-	body    []byte   // nil once an answer is being relayed
-	bb      *bodyBuf // body's pooled buffer: upstream requests read it through bb.reader
-	session string
-	model   string          // the body's "model", for model-scoped limits
-	guard   pool.Signal     // the plan guard stopped this request on an account (classify.go)
-	exclude map[string]bool // accounts that failed over: not tried again
-	last    *refusal        // the last refusal kept for the client, if any
-	retries int
-	delay   time.Duration
-	// maxRetries is the retry budget, from the settings in force when
-	// the request arrived (proxysettings.go).
-	maxRetries int
-	rec        *journal.Record
-	start      time.Time
-	capture    *capture // bodies being captured; nil when capture is off
-}
-
 // forward sends a /v1/* request upstream with an account's credential,
 // failing over to the next account while nothing has reached the client.
+// A failure is left on the request for the one exit (failure.go).
 func (s *Service) forward(w http.ResponseWriter, r *http.Request) {
-	if bad := badPath(r.URL.Path); bad != "" {
-		writeError(w, http.StatusNotFound, errNotFound, bad)
-		return
+	req := requestOf(r)
+	req.err = s.forwardRequest(w, req)
+}
+
+func (s *Service) forwardRequest(w http.ResponseWriter, req *request) error {
+	r := req.r
+	if r.URL.Path == "/v1/" {
+		// 404: unclean paths were refused by the guard already; this one
+		// is clean but names no endpoint. Not journaled, as the guards'.
+		return &httpError{status: http.StatusNotFound, kind: errNotFound, msg: "no API endpoint at /v1/"}
 	}
-	start := time.Now()
-	rec := newRecord(r, s.now())
-	rec.ClientKeyID = keyID(r.Context())
-	var capt *capture
-	ps := s.proxySettings() // one snapshot for the whole request
-	session := sessionKey(r)
-	defer func() {
-		rec.Duration = time.Since(start)
-		if capt != nil {
-			s.finishCapture(rec, capt)
-		}
-		s.records.Add(*rec)
-		s.addKeyCost(r.Context(), rec.Time, rec.CostMicros)
-		s.sessions.observe(session, *rec, s.now(), ps.SessionWindow)
-	}()
+	s.record(req)
+	req.settings = s.proxySettings() // one snapshot for the whole request
+	req.session = sessionKey(r)
 	bb, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
 	defer bb.drop()
-	body := bb.b
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			rec.Status, rec.Error = http.StatusRequestEntityTooLarge, "request body too large"
-			writeError(w, rec.Status, errTooLarge, fmt.Sprintf("request body exceeds Sluice's limit of %d bytes", s.cfg.BodyLimit))
-			return
-		}
-		rec.Status, rec.Error = 499, "client body read failed"
-		writeError(w, http.StatusBadRequest, errInvalidRequest, "could not read the request body")
-		return
+		return bodyReadFailed(err)
 	}
-	capt = s.startCapture(body)
-	a := &attempt{
-		r: r, body: body, bb: bb, session: session, model: requestModel(body), exclude: s.keyExclusions(r.Context()),
-		delay: ps.RetryDelay, maxRetries: ps.RetryAttempts, rec: rec, start: start, capture: capt,
+	req.body, req.bb = bb.b, bb
+	req.setModel(requestModel(req.body))
+	req.capture = s.startCapture(req.body)
+	req.delay, req.maxRetries = req.settings.RetryDelay, req.settings.RetryAttempts
+	if handled, err := s.passThrough(w, req); handled {
+		return err
 	}
-	// The model the client asked for, so a request refused before any
-	// account answered (every account limited, a key over its cap) is
-	// still journaled under its model; the upstream's answer names the
-	// model it used and replaces this. Only a name shaped like a model's:
-	// each model is a row in the usage rollups, not free text.
-	if modelName(a.model) {
-		rec.Model = a.model
-	}
-	if s.passThrough(w, a) {
-		return
-	}
-	s.attempt(w, a)
+	return s.attempt(w, req)
 }
 
-// badPath rejects /v1 paths that name no endpoint (unclean paths were
-// refused by the guard already).
-func badPath(p string) string {
-	if p == "/v1/" {
-		return "no API endpoint at /v1/"
+// bodyReadFailed is the failure of a request whose body could not be read:
+// too large (413), or broken off or stalled (400). The 400 is journaled as
+// answered: a stalled client is still there to read it, and a client that
+// went away is not told apart reliably here (a read deadline cancels the
+// request's context too).
+func bodyReadFailed(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return err
 	}
-	return ""
+	return &httpError{status: http.StatusBadRequest, kind: errInvalidRequest, reason: journal.ReasonBodyReadFailed,
+		msg: "could not read the request body"}
 }
 
-// sessionKey identifies a client session for account affinity: Claude
-// Code's session header when present, else a coarse fingerprint of the
-// client, so one program keeps one account and its prompt cache.
-func sessionKey(r *http.Request) string {
-	if id := r.Header.Get("X-Claude-Code-Session-Id"); id != "" {
-		return "cc:" + id
-	}
-	sum := sha256.Sum256([]byte(r.Header.Get("User-Agent")))
-	return "fp:" + hex.EncodeToString(sum[:8])
-}
-
-func (s *Service) attempt(w http.ResponseWriter, a *attempt) {
-	ctx := a.r.Context()
+// attempt tries accounts until one answers, and relays that answer.
+func (s *Service) attempt(w http.ResponseWriter, req *request) error {
+	ctx := req.r.Context()
+	rec := req.rec
+	req.exclude = map[string]bool{}
 	for {
-		// The pool prefers accounts that did not just fail transiently
-		// (5xx, network) and falls back to them when nothing else is usable.
-		acct, err := s.pool.Pick(a.session, a.model, a.exclude)
+		// The pool picks among the accounts the client's key may use, and
+		// prefers accounts that did not just fail transiently (5xx,
+		// network), falling back to them when nothing else is usable.
+		acct, err := s.pool.PickAmong(req.session, req.model, req.scope, req.exclude)
 		if err != nil {
-			s.noAccount(w, a, err)
-			return
+			return s.noAccount(req, err)
 		}
-		if !s.keyAllows(ctx, acct.ID) {
-			// Added to the pool after the key's exclusions were taken.
-			a.exclude[acct.ID] = true
-			continue
-		}
-		a.rec.Attempts++
-		a.rec.AccountID = acct.ID
+		rec.Attempts++
+		rec.AccountID = acct.ID
 		cred, err := s.tokens.Credential(ctx, acct.ID)
 		if err != nil {
 			s.credentialFailed(ctx, acct, err)
-			a.exclude[acct.ID] = true
-			a.rec.Failovers++
+			req.exclude[acct.ID] = true
+			rec.Failovers++
 			continue
 		}
-		req, err := s.upstreamRequest(ctx, a, cred)
+		up, err := s.upstreamRequest(ctx, req, cred)
 		if err != nil {
-			a.rec.Status, a.rec.Error = http.StatusBadRequest, "request not forwardable"
-			writeError(w, http.StatusBadRequest, errInvalidRequest, "Sluice cannot forward this request: its URL is not valid")
-			return
+			return errNotForwardable
 		}
-		resp, err := s.roundTrip(req)
+		s.beginCharge(req, acct.ID)
+		resp, err := s.roundTrip(up)
 		if err != nil {
 			if ctx.Err() != nil {
-				a.rec.Status, a.rec.Error = 499, "client went away"
-				return
+				return errClientGone
 			}
 			s.log.Warn("upstream request failed", "account", acct.Name, "err", err)
 			s.pool.ObserveNetworkError(acct.ID)
 			rte := &RoundTripError{Err: err, Sent: true} // unknown: assume sent
 			errors.As(err, &rte)
-			if !rte.Replayable() {
-				// The upstream may be processing it: a replay could
-				// run (and bill) the request twice.
-				a.fail(w, sentFailure(rte))
-				return
-			}
-			if s.backoff(ctx, a) {
+			// A request that may have reached the upstream is never sent
+			// again: a replay could run (and bill) it twice.
+			if rte.Replayable() && s.backoff(ctx, req) {
 				continue
 			}
-			a.fail(w, unsentFailure(rte))
-			return
+			return rte
 		}
-		switch s.observe(a, acct, resp) {
+		switch s.observe(req, acct, resp) {
 		case pool.Failover:
 			s.log.Info("account unavailable, failing over", "account", acct.Name, "status", resp.StatusCode)
-			a.keepRefusal(resp)
-			a.exclude[acct.ID] = true
-			a.rec.Failovers++
+			req.keepRefusal(resp)
+			req.exclude[acct.ID] = true
+			rec.Failovers++
 			continue
 		case pool.Retry:
-			if s.backoff(ctx, a) {
+			if s.backoff(ctx, req) {
 				s.log.Info("upstream error, retrying", "account", acct.Name, "status", resp.StatusCode)
 				discardBody(resp)
 				continue
 			}
 		}
-		s.relay(w, a, acct, resp)
-		return
+		s.relay(w, req, acct, resp)
+		return nil
 	}
 }
+
+// errNotForwardable: 400, the client's URL cannot be made into an
+// upstream one; sending it again will not help.
+var errNotForwardable = &httpError{status: http.StatusBadRequest, kind: errInvalidRequest, reason: journal.ReasonNotForwardable,
+	msg: "Sluice cannot forward this request: its URL is not valid"}
 
 // refusal is an upstream answer that made the request fail over but is the
 // truest thing to tell the client if no account can serve it.
@@ -191,31 +137,33 @@ type refusal struct {
 	body   []byte
 }
 
+func (r *refusal) Error() string { return fmt.Sprintf("refused by every account (%d)", r.status) }
+
 // maxRefusal bounds the refusal body kept: API error bodies are small.
 const maxRefusal = 64 << 10
 
 // keepRefusal closes resp, keeping a 403 (refused for this request, not for
 // the account) to relay if every account refuses. Rate limits and 401s are
 // answered by Sluice itself, with the reset time or the accounts to fix.
-func (a *attempt) keepRefusal(resp *http.Response) {
+func (req *request) keepRefusal(resp *http.Response) {
 	if resp.StatusCode != http.StatusForbidden {
 		discardBody(resp)
 		return
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxRefusal))
 	_ = resp.Body.Close()
-	a.last = &refusal{status: resp.StatusCode, header: resp.Header.Clone(), body: body}
+	req.last = &refusal{status: resp.StatusCode, header: resp.Header.Clone(), body: body}
 }
 
 // backoff waits before a retry, if retries are left; false means give up.
-func (s *Service) backoff(ctx context.Context, a *attempt) bool {
-	if a.retries >= a.maxRetries {
+func (s *Service) backoff(ctx context.Context, req *request) bool {
+	if req.retries >= req.maxRetries {
 		return false
 	}
-	a.retries++
-	t := time.NewTimer(a.delay)
+	req.retries++
+	t := time.NewTimer(req.delay)
 	defer t.Stop()
-	a.delay = time.Duration(math.Min(float64(a.delay)*s.cfg.RetryBackoff, float64(time.Minute)))
+	req.delay = time.Duration(math.Min(float64(req.delay)*s.cfg.RetryBackoff, float64(time.Minute)))
 	select {
 	case <-t.C:
 		return true
@@ -224,25 +172,26 @@ func (s *Service) backoff(ctx context.Context, a *attempt) bool {
 	}
 }
 
-func (s *Service) upstreamRequest(ctx context.Context, a *attempt, cred vault.Credential) (*http.Request, error) {
+func (s *Service) upstreamRequest(ctx context.Context, req *request, cred vault.Credential) (*http.Request, error) {
 	// The body was read once; each attempt reads it through a new reader
 	// without copying it.
-	req, err := http.NewRequestWithContext(ctx, a.r.Method, s.upstreamURL(a.r), http.NoBody)
+	up, err := http.NewRequestWithContext(ctx, req.r.Method, s.upstreamURL(req), http.NoBody)
 	if err != nil {
 		return nil, fmt.Errorf("build upstream request: %w", err)
 	}
-	req.Header = upstreamHeader(a.r.Header, cred)
-	a.setBody(req)
-	return req, nil
+	up.Header = upstreamHeader(req.r.Header, cred)
+	req.setBody(up)
+	return up, nil
 }
 
 // upstreamURL is the upstream address of a client request. The escaped
 // path: %2F, %3F and %23 reach the upstream as the client wrote them, not
 // decoded into a different request.
-func (s *Service) upstreamURL(r *http.Request) string {
+func (s *Service) upstreamURL(req *request) string {
+	r := req.r
 	p := r.URL.EscapedPath()
-	if tp, ok := r.Context().Value(upstreamPathCtx{}).(string); ok {
-		p = tp // a translated request's endpoint (chat.go)
+	if req.upstreamPath != "" {
+		p = req.upstreamPath // a translated request's endpoint (chat.go)
 	}
 	u := strings.TrimSuffix(s.cfg.Upstream, "/") + p
 	if r.URL.RawQuery != "" {
@@ -263,40 +212,45 @@ func (s *Service) credentialFailed(ctx context.Context, acct pool.Account, err e
 	s.log.Warn("account credential unavailable", "account", acct.Name, "err", err)
 }
 
-// noAccount answers when the pool has no account left for this request.
-func (s *Service) noAccount(w http.ResponseWriter, a *attempt, err error) {
-	if s.guardRefused(w, a, err) {
-		return
-	}
+// noAccount is the failure of a request the pool has no account left for.
+// The pool's earliest reset already counts only the accounts the client's
+// key may use.
+func (s *Service) noAccount(req *request, err error) error {
+	req.rec.AccountID = ""
 	var limited *pool.LimitedError
-	if errors.As(err, &limited) {
-		limited = s.limitFor(a.r.Context(), a.model, limited)
+	errors.As(err, &limited)
+	if req.guard != pool.SignalNone {
+		return s.guardRefused(req, limited)
 	}
-	a.rec.AccountID = ""
 	switch {
 	case limited != nil:
+		// 429, as the API answers a rate limit, with the wait until the
+		// first of the client's accounts frees up.
 		wait := max(limited.Until.Sub(s.now()), time.Second)
-		secs := int64(math.Ceil(wait.Seconds()))
-		w.Header().Set("Retry-After", fmt.Sprint(secs))
-		a.rec.Status, a.rec.Error = http.StatusTooManyRequests, "all accounts rate limited"
-		writeError(w, http.StatusTooManyRequests, errRateLimit, s.limitedMessage(a.r.Context(), a.model, limited))
-	case a.last != nil:
-		// Every account refused this request itself: relay the upstream's
-		// own answer, which says why.
-		a.rec.Status, a.rec.Error = a.last.status, "refused by every account"
-		copyResponseHeader(w.Header(), a.last.header)
-		w.Header().Set("Content-Length", fmt.Sprint(len(a.last.body)))
-		w.WriteHeader(a.last.status)
-		_, _ = w.Write(a.last.body)
-	case len(a.exclude) > 0:
-		a.rec.Status, a.rec.Error = http.StatusServiceUnavailable, "every account failed"
-		writeError(w, http.StatusServiceUnavailable, errOverloaded,
-			"Every Sluice account was tried and none could serve this request."+s.loginHint()+" See `sluice accounts list`.")
-	default:
-		a.rec.Status, a.rec.Error = http.StatusServiceUnavailable, "no usable account"
-		writeError(w, http.StatusServiceUnavailable, errOverloaded,
-			"Sluice has no usable account."+s.loginHint()+" Add one with `sluice accounts add-key NAME` (a Console API key, read from stdin) or `sluice accounts login NAME`, or resume a paused one.")
+		return &httpError{status: http.StatusTooManyRequests, kind: errRateLimit, reason: journal.ReasonAllLimited,
+			retryAfter: wait, msg: s.limitedMessage(req, limited)}
+	case req.last != nil:
+		// Every account refused this request itself: the upstream's own
+		// answer says why, and is relayed.
+		return req.last
+	case len(req.exclude) > 0:
+		// 503, as the API's overloaded: every account was tried and
+		// failed; a later retry may find one recovered.
+		return &httpError{status: http.StatusServiceUnavailable, kind: errOverloaded, reason: journal.ReasonEveryAccountFailed,
+			msg: "Every Sluice account was tried and none could serve this request." + s.loginHint() + " See `sluice accounts list`."}
 	}
+	// 503: nothing to try at all; the message says how to add one.
+	return &httpError{status: http.StatusServiceUnavailable, kind: errOverloaded, reason: journal.ReasonNoAccount,
+		msg: "Sluice has no usable account." + s.loginHint() + " Add one with `sluice accounts add-key NAME` (a Console API key, read from stdin) or `sluice accounts login NAME`, or resume a paused one."}
+}
+
+// whoseAccounts opens the "all limited" message: all of Sluice's accounts,
+// or, for a scoped key, the ones it may use (others may well be free).
+func whoseAccounts(req *request) string {
+	if req.scope != nil {
+		return fmt.Sprintf("All the accounts Sluice client key %q may use are", req.keyName)
+	}
+	return "All Sluice accounts are"
 }
 
 // loginHint names the accounts waiting for a new sign-in, if any.

@@ -189,7 +189,7 @@ func TestBodySignalsWithGuard(t *testing.T) {
 			waitFor(t, "the guard's record", func() bool {
 				recs, _ := e.db.Records(context.Background(), journal.Query{})
 				for _, r := range recs {
-					if strings.HasPrefix(r.Error, "plan guard") && r.Lane != "" && r.Status == 429 {
+					if strings.HasPrefix(string(r.Error), "plan guard") && r.Lane != "" && r.Status == 429 {
 						return true
 					}
 				}

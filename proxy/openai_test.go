@@ -280,7 +280,7 @@ func TestOpenAIErrorsInOpenAIShape(t *testing.T) {
 	waitFor(t, "the untranslatable request journaled", func() bool {
 		p, _ := e.svc.Logs(ctx, api.LogFilter{Limit: 50})
 		return slices.ContainsFunc(p.Entries, func(r api.LogEntry) bool {
-			return r.Path == "/v1/chat/completions" && r.Status == 400 && strings.HasPrefix(r.Error, "not translatable: ")
+			return r.Path == "/v1/chat/completions" && r.Status == 400 && strings.HasPrefix(string(r.Error), "not translatable: ")
 		})
 	})
 	// A key over its rate: 429 with retry-after, in OpenAI's shape.

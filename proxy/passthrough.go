@@ -69,49 +69,46 @@ func (s *Service) observed(id string) *pool.Pool {
 // credential, when passthrough mode is on: with that credential and the
 // client's headers unchanged (hop-by-hop fields aside), nothing added, no
 // failover. Sluice only observes: the journal record and the credential's
-// limit windows. It reports whether it answered.
-func (s *Service) passThrough(w http.ResponseWriter, a *attempt) bool {
+// limit windows. It reports whether it handled the request, and the
+// failure to answer if it failed: the same as the pooled path's for the
+// same fault (a timeout after the request was sent is 504 on both).
+func (s *Service) passThrough(w http.ResponseWriter, req *request) (bool, error) {
 	if !s.cfg.Passthrough {
-		return false
+		return false, nil
 	}
-	cred := clientCredential(a.r)
+	cred := clientCredential(req.r)
 	if cred == "" {
-		return false
+		return false, nil
 	}
 	id := observedID(cred)
-	a.rec.AccountID, a.rec.Attempts = id, 1
-	req, err := http.NewRequestWithContext(a.r.Context(), a.r.Method, s.upstreamURL(a.r), http.NoBody)
+	req.rec.AccountID, req.rec.Attempts = id, 1
+	up, err := http.NewRequestWithContext(req.r.Context(), req.r.Method, s.upstreamURL(req), http.NoBody)
 	if err != nil {
-		a.rec.Status, a.rec.Error = http.StatusBadRequest, "request not forwardable"
-		writeError(w, http.StatusBadRequest, errInvalidRequest, "Sluice cannot forward this request: its URL is not valid")
-		return true
+		return true, errNotForwardable
 	}
-	req.Header = a.r.Header.Clone()
-	removeHop(req.Header)
+	up.Header = req.r.Header.Clone()
+	removeHop(up.Header)
 	// The client's own credential goes as it came; Sluice's project tag
 	// stays here, and bodies come uncompressed as on the pooled path, so
 	// the usage meter and the OpenAI translation read plain text.
-	req.Header.Del(projectHeader)
-	req.Header.Set("Accept-Encoding", "identity")
-	a.setBody(req)
-	resp, err := s.transport.RoundTrip(req)
+	up.Header.Del(projectHeader)
+	up.Header.Set("Accept-Encoding", "identity")
+	req.setBody(up)
+	resp, err := s.roundTrip(up)
 	if err != nil {
-		if a.r.Context().Err() != nil {
-			a.rec.Status, a.rec.Error = 499, "client went away"
-			return true
+		if req.r.Context().Err() != nil {
+			return true, errClientGone
 		}
-		a.rec.Status, a.rec.Error = http.StatusBadGateway, "upstream unreachable"
-		writeError(w, http.StatusBadGateway, errAPI, "Sluice could not reach the Anthropic API: "+netReason(err))
-		return true
+		return true, err // a *RoundTripError, answered as the pooled path's
 	}
 	// A credential the upstream refused is not kept: any local program may
 	// send made-up sk-ant- strings, which must not grow the observed pool.
 	if resp.StatusCode != http.StatusUnauthorized {
 		s.observed(id).Observe(id, resp.StatusCode, resp.Header)
 	}
-	a.rec.Lane = laneOf(resp.Header)
-	s.relay(w, a, pool.Account{ID: id, Name: id, Kind: observedKind}, resp)
-	return true
+	req.rec.Lane = laneOf(resp.Header)
+	s.relay(w, req, pool.Account{ID: id, Name: id, Kind: observedKind}, resp)
+	return true, nil
 }
 
 // ObservedAccounts lists the credentials seen in passthrough mode, by

@@ -10,12 +10,12 @@ import (
 // family's most expensive known price, so a new model cannot slip past a
 // cap. On subscription accounts the figure is API-equivalent value: what
 // the tokens would cost at list price, not a bill.
-func (s *Service) price(a *attempt, c usage.Counts) {
+func (s *Service) price(req *request, c usage.Counts) {
 	if c.Model == "" {
-		c.Model = a.rec.Model
+		c.Model = req.rec.Model
 	}
 	v, ok := s.prices.Cost(c)
-	a.rec.CostMicros = v
+	req.rec.CostMicros = v
 	if ok {
 		return
 	}
@@ -24,7 +24,7 @@ func (s *Service) price(a *attempt, c usage.Counts) {
 		s.log.Info("model has no price; counted against key caps at its family's highest price",
 			"model", c.Model, "unpriced", true, "cap_cost_micros", capCost)
 	}
-	s.addKeyCost(a.r.Context(), a.rec.Time, capCost)
+	s.addKeyCost(req.key, req.rec.Time, capCost)
 }
 
 // Priced reports whether the price table knows model, for faces that show

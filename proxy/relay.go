@@ -33,17 +33,17 @@ var (
 // flushed after every read, so each event leaves as soon as it arrives.
 // Once the first byte is written there is no failover: an upstream that
 // dies mid-stream ends the stream with a clean error event.
-func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, resp *http.Response) {
+func (s *Service) relay(w http.ResponseWriter, req *request, acct pool.Account, resp *http.Response) {
 	defer resp.Body.Close()
-	a.body = nil
-	a.bb.drop() // no attempt follows: a stream need not keep its request
+	req.body = nil
+	req.bb.drop() // no attempt follows: a stream need not keep its request
 	copyResponseHeader(w.Header(), resp.Header)
 	w.WriteHeader(resp.StatusCode)
-	a.rec.Status = resp.StatusCode
-	a.rec.RequestID = truncate(resp.Header.Get("Request-Id"), maxRecordField)
+	req.rec.Status = resp.StatusCode
+	req.rec.RequestID = truncate(resp.Header.Get("Request-Id"), maxRecordField)
 	rc := http.NewResponseController(w)
 	stream := isEventStream(resp.Header.Get("Content-Type"))
-	a.rec.Stream = stream
+	req.rec.Stream = stream
 
 	var meter usage.Meter
 	var capture []byte
@@ -64,11 +64,11 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 		if n > 0 {
 			chunk := buf[:n]
 			if first {
-				a.rec.FirstByte = time.Since(a.start)
+				req.rec.FirstByte = time.Since(req.start)
 				first = false
 			}
-			if a.capture != nil {
-				a.capture.resp.write(chunk)
+			if req.capture != nil {
+				req.capture.resp.write(chunk)
 			}
 			if !untranslatable {
 				_, werr := w.Write(chunk)
@@ -103,16 +103,16 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 	case untranslatable:
 		// The client gets a 502 from the OpenAI writer; the journal says
 		// why (the upstream did answer, and bill, the request).
-		a.rec.Status, a.rec.Error = http.StatusBadGateway, "answer too large to translate"
-	case clientGone || (readErr != nil && a.r.Context().Err() != nil):
+		req.rec.Status, req.rec.Error = http.StatusBadGateway, journal.ReasonTooLargeToTranslate
+	case clientGone || (readErr != nil && req.r.Context().Err() != nil):
 		// The client hung up (Esc in Claude Code): not the upstream's
 		// fault, and nobody is left to tell. Usage seen so far still counts.
-		a.rec.Error = "client went away"
-		a.rec.EndReason = journal.EndClientCancelled
+		req.rec.Error = journal.ReasonClientGone
+		req.rec.EndReason = journal.EndClientCancelled
 	case readErr != nil:
 		s.log.Warn("upstream response cut short", "account", acct.Name, "err", readErr)
-		a.rec.Error = "upstream response cut short"
-		a.rec.EndReason = journal.EndTruncated
+		req.rec.Error = journal.ReasonCutShort
+		req.rec.EndReason = journal.EndTruncated
 		if !stream {
 			// A truncated JSON body cannot be mended; abort so the client
 			// sees a broken response rather than a short one.
@@ -124,35 +124,42 @@ func (s *Service) relay(w http.ResponseWriter, a *attempt, acct pool.Account, re
 		_, _ = io.WriteString(w, "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"The upstream connection was lost mid-stream (relayed by Sluice).\"}}\n\n")
 		_ = rc.Flush()
 	}
-	if a.rec.EndReason == "" {
-		a.rec.EndReason = journal.EndComplete
+	if req.rec.EndReason == "" {
+		req.rec.EndReason = journal.EndComplete
 		if resp.StatusCode >= 400 {
-			a.rec.EndReason = journal.EndUpstreamError
+			req.rec.EndReason = journal.EndUpstreamError
 		}
 	}
+	s.countUsage(req, acct, resp.StatusCode, stream, &meter, capture)
+}
+
+// countUsage puts a relayed answer's token counts and cost on its record
+// and the account's usage: from the stream's events, or from a 2xx JSON
+// body (capture). A stream's error event marks the record too.
+func (s *Service) countUsage(req *request, acct pool.Account, status int, stream bool, meter *usage.Meter, capture []byte) {
 	var counts usage.Counts
 	var ok bool
 	if stream {
 		counts, ok = meter.Counts()
 		if e := meter.Err(); e != nil {
-			a.rec.Error = "stream error: " + e.Type
-			if a.rec.EndReason == journal.EndComplete {
-				a.rec.EndReason = journal.EndUpstreamError
+			req.rec.Error = journal.ReasonStreamError.With(e.Type)
+			if req.rec.EndReason == journal.EndComplete {
+				req.rec.EndReason = journal.EndUpstreamError
 			}
 			s.pool.ObserveStreamError(acct.ID, e.Type)
 		}
-	} else if resp.StatusCode < 300 {
+	} else if status < 300 {
 		counts, ok = usage.FromJSON(capture)
 	}
 	if ok {
 		if counts.Model != "" {
-			a.rec.Model = counts.Model
+			req.rec.Model = counts.Model
 		}
-		a.rec.InputTokens = counts.InputTokens
-		a.rec.OutputTokens = counts.OutputTokens
-		a.rec.CacheRead = counts.CacheRead
-		a.rec.CacheCreate = counts.CacheCreate
-		s.price(a, counts)
+		req.rec.InputTokens = counts.InputTokens
+		req.rec.OutputTokens = counts.OutputTokens
+		req.rec.CacheRead = counts.CacheRead
+		req.rec.CacheCreate = counts.CacheCreate
+		s.price(req, counts)
 		s.pool.AddUsage(acct.ID, counts.Total())
 	}
 }

@@ -116,7 +116,7 @@ func TestStallAfterRequestSentIsNotReplayed(t *testing.T) {
 		t.Fatalf("upstream received %d requests, want exactly 1: a sent request was replayed", n)
 	}
 	rec := lastRecord(t, e, 1)
-	if rec.Status != http.StatusGatewayTimeout || !strings.Contains(rec.Error, "timed out after the request was sent") {
+	if rec.Status != http.StatusGatewayTimeout || !strings.Contains(string(rec.Error), "timed out after the request was sent") {
 		t.Errorf("journal: status %d error %q", rec.Status, rec.Error)
 	}
 }
@@ -135,7 +135,7 @@ func TestResetAfterRequestSentIsNotReplayed(t *testing.T) {
 		t.Fatalf("upstream received %d requests, want exactly 1: a sent request was replayed", n)
 	}
 	rec := lastRecord(t, e, 1)
-	if rec.Status != http.StatusBadGateway || !strings.Contains(rec.Error, "lost after the request was sent") {
+	if rec.Status != http.StatusBadGateway || !strings.Contains(string(rec.Error), "lost after the request was sent") {
 		t.Errorf("journal: status %d error %q", rec.Status, rec.Error)
 	}
 }

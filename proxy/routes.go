@@ -22,14 +22,17 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("/api/event_logging/", discard)
 	mux.HandleFunc("/api/claude_code/metrics", discard)
 	mux.Handle("/", s.requireKey(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, errNotFound, "Sluice does not serve "+r.Method+" "+sanitize(r.URL.Path)+"; API requests go to /v1/...")
+		// 404, as the API answers a path it does not serve.
+		requestOf(r).err = &httpError{status: http.StatusNotFound, kind: errNotFound,
+			msg: "Sluice does not serve " + r.Method + " " + sanitize(r.URL.Path) + "; API requests go to /v1/..."}
 	})))
-	return s.openaiDialect(s.guard(mux))
+	return s.serve(s.guard(mux))
 }
 
 // guard applies the checks every request passes before routing.
 func (s *Service) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := requestOf(r)
 		// Every response, the upstream's included, is data, never a
 		// document a browser should sniff into something runnable.
 		w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -37,15 +40,18 @@ func (s *Service) guard(next http.Handler) http.Handler {
 		// 127.0.0.1 reaches us with Host: evil.example. Only loopback
 		// names are ours.
 		if !loopbackHost(r.Host) {
+			// 421 Misdirected Request: this server is not the one the
+			// Host header names.
 			s.refuse(r, "Host is not loopback")
-			writeError(w, http.StatusMisdirectedRequest, errPermission, "Sluice only answers requests addressed to localhost or a loopback address")
+			req.err = &httpError{status: http.StatusMisdirectedRequest, kind: errPermission,
+				msg: "Sluice only answers requests addressed to localhost or a loopback address"}
 			return
 		}
 		// Unclean paths (//, /./, /../) are refused rather than cleaned
 		// and redirected: nothing odd is forwarded under an account.
 		if p := r.URL.Path; p == "" || path.Clean(p) != p && p != path.Clean(p)+"/" {
 			s.refuse(r, "malformed path")
-			writeError(w, http.StatusNotFound, errNotFound, "malformed path "+sanitize(r.URL.Path))
+			req.err = &httpError{status: http.StatusNotFound, kind: errNotFound, msg: "malformed path " + sanitize(r.URL.Path)}
 			return
 		}
 		// Browsers mark requests a web page makes to another site, even
@@ -54,14 +60,16 @@ func (s *Service) guard(next http.Handler) http.Handler {
 		allowed := s.proxySettings().AllowedOrigins // changed live (proxysettings.go)
 		if site := r.Header.Get("Sec-Fetch-Site"); (site == "cross-site" || site == "same-site") &&
 			!slices.Contains(allowed, r.Header.Get("Origin")) {
+			// 403: a web page may not use the user's accounts.
 			s.refuse(r, "cross-site request")
-			writeError(w, http.StatusForbidden, errPermission, "requests from web pages are not allowed")
+			req.err = &httpError{status: http.StatusForbidden, kind: errPermission, msg: "requests from web pages are not allowed"}
 			return
 		}
 		if origin := r.Header.Get("Origin"); origin != "" {
 			if !slices.Contains(allowed, origin) {
 				s.refuse(r, "foreign Origin")
-				writeError(w, http.StatusForbidden, errPermission, "cross-origin requests from "+sanitize(origin)+" are not allowed")
+				req.err = &httpError{status: http.StatusForbidden, kind: errPermission,
+					msg: "cross-origin requests from " + sanitize(origin) + " are not allowed"}
 				return
 			}
 			h := w.Header()

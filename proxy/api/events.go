@@ -16,6 +16,9 @@ const (
 	// EventRequest: requests finished and their records are in the
 	// journal (the log and usage views refresh); one per batch written.
 	EventRequest EventKind = "request"
+	// EventWarning: an account's window crossed a warning threshold, or
+	// its pace says it runs out well before its reset (Event.Warning).
+	EventWarning EventKind = "warning"
 )
 
 // Event tells subscribers what changed; what an event does not carry they
@@ -23,10 +26,11 @@ const (
 type Event struct {
 	Kind      EventKind
 	AccountID string // for account events
+	Time      time.Time
+	Warning   *Warning `json:",omitempty"` // for EventWarning
 	// Proxy is the proxy's state after the change, for EventProxyState:
 	// the tray shows it without reading the accounts again.
 	Proxy *ProxyState `json:",omitempty"`
-	Time  time.Time
 }
 
 // ProxyState is the proxy's state as a proxy-state event carries it.

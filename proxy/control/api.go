@@ -33,12 +33,12 @@ const (
 	mStatus       = "status"
 	mSnapshot     = "snapshot"
 	mSessions     = "sessions"
+	mStatusline   = "statusline"
 	mShowWindow   = "show-window"
 	mShowOnce     = "show-once"
 	mImport       = "import-ccflare"
 	mCheckKey     = "accounts.check-key"
 	mReplaceKey   = "accounts.replace-key"
-	mRecent       = "requests.recent"
 	mLogs         = "logs"
 	mRequest      = "logs.show"
 	mUsage        = "usage"
@@ -89,7 +89,6 @@ type (
 	}
 	keyReq       struct{ Key string }
 	replaceReq   struct{ Name, Key string }
-	limitReq     struct{ Limit int }
 	idReq        struct{ ID string }
 	boolReq      struct{ On bool }
 	compactReq   struct{ Compact bool }

@@ -180,6 +180,11 @@ func (c *Client) Sessions(ctx context.Context) ([]api.SessionView, error) {
 	return call[[]api.SessionView](ctx, c, mSessions, none{})
 }
 
+// Statusline is what `sluice statusline` shows for a client session.
+func (c *Client) Statusline(ctx context.Context, session string) (api.StatuslineView, error) {
+	return call[api.StatuslineView](ctx, c, mStatusline, session)
+}
+
 // ShowWindow asks the owner to show its window.
 func (c *Client) ShowWindow(ctx context.Context) error { return do(ctx, c, mShowWindow, none{}) }
 
@@ -284,11 +289,6 @@ func (c *Client) CheckAPIKey(ctx context.Context, key string) error {
 // ReplaceAPIKey replaces an API-key account's key in the keyring.
 func (c *Client) ReplaceAPIKey(ctx context.Context, name, key string) error {
 	return do(ctx, c, mReplaceKey, replaceReq{name, key})
-}
-
-// RecentRequests returns the newest request records.
-func (c *Client) RecentRequests(ctx context.Context, limit int) ([]proxy.RequestView, error) {
-	return call[[]proxy.RequestView](ctx, c, mRecent, limitReq{limit})
 }
 
 // SetPort moves the owner's proxy to another port and keeps it.

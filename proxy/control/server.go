@@ -88,6 +88,9 @@ var methods = map[string]method{
 	mSessions: handle(func(_ context.Context, s *proxy.Service, _ none) ([]api.SessionView, error) {
 		return s.Sessions(), nil
 	}),
+	mStatusline: handle(func(_ context.Context, s *proxy.Service, session string) (api.StatuslineView, error) {
+		return s.Statusline(session), nil
+	}),
 	mShowWindow: handle(func(_ context.Context, s *proxy.Service, _ none) (none, error) {
 		s.ShowWindow()
 		return none{}, nil
@@ -103,9 +106,6 @@ var methods = map[string]method{
 	}),
 	mReplaceKey: handle(func(ctx context.Context, s *proxy.Service, r replaceReq) (none, error) {
 		return none{}, s.ReplaceAPIKey(ctx, r.Name, r.Key)
-	}),
-	mRecent: handle(func(ctx context.Context, s *proxy.Service, r limitReq) ([]proxy.RequestView, error) {
-		return s.RecentRequests(ctx, r.Limit)
 	}),
 	mLogs: handle(func(ctx context.Context, s *proxy.Service, f api.LogFilter) (api.LogPage, error) {
 		return s.Logs(ctx, f)

@@ -26,7 +26,7 @@ func TestWriterDiskFullCountsDroppedAndRecovers(t *testing.T) {
 	const n = 200
 	start := time.Now()
 	for i := range n {
-		if !w.Add(Record{Time: time.UnixMilli(int64(i + 1)), Error: big}) {
+		if !w.Add(Record{Time: time.UnixMilli(int64(i + 1)), Error: Reason(big)}) {
 			t.Fatalf("record %d refused: the queue should hold them all", i)
 		}
 	}

@@ -60,7 +60,7 @@ type Record struct {
 	CacheRead    int64         `json:"cache_read"`
 	CacheCreate  int64         `json:"cache_create"`
 	CostMicros   int64         `json:"cost_micros"`       // estimated cost in millionths of a US dollar
-	Error        string        `json:"error,omitempty"`   // short, secret-free description when it failed
+	Error        Reason        `json:"error,omitempty"`   // why it failed, "" when it did not
 	Session      string        `json:"session,omitempty"` // the client's session id (X-Claude-Code-Session-Id)
 	UserAgent    string        `json:"user_agent,omitempty"`
 	RequestID    string        `json:"request_id,omitempty"` // the upstream's request-id header
@@ -68,11 +68,51 @@ type Record struct {
 	Project      string        `json:"project,omitempty"`    // the client's X-Sluice-Project tag
 	Lane         string        `json:"lane,omitempty"`       // plan, extra-usage, or the limit signal of an error body; empty when unknown
 	HasPayload   bool          `json:"has_payload"`          // a captured payload is stored (set on read)
+	// WindowShare is the fraction of each window of its account the request
+	// spent, by window ("5h", "7d", "7d_fable"), where limit headers said
+	// so (the quota ledger, package pool). ShareEstimate: the change was
+	// divided among concurrent requests by their tokens.
+	WindowShare   map[string]float64 `json:"window_share,omitempty"`
+	ShareEstimate bool               `json:"share_estimate,omitempty"`
+	// Amend marks a later part of the stored record ID's window share: only
+	// WindowShare and ShareEstimate are added to it (and to the rollups, under
+	// the record's Time, AccountID, Model, Project, ClientKeyID and Session,
+	// which must be the stored record's); nothing else is written.
+	Amend bool `json:"-"`
 
 	// Payload, when set, is stored with the record. Its bodies must already
 	// be redacted and sealed: the journal writes them as given.
 	Payload *Payload `json:"-"`
 }
+
+// Reason says why a request failed (Record.Error): one of the constants
+// below, some with a detail after a colon (With). The strings are what the
+// journal has always stored, so older records read the same.
+type Reason string
+
+// Why a request failed, as the journal keeps it.
+const (
+	ReasonBodyTooLarge        Reason = "request body too large"
+	ReasonBodyReadFailed      Reason = "client body read failed"
+	ReasonNotForwardable      Reason = "request not forwardable"
+	ReasonNotTranslatable     Reason = "not translatable" // With the translation's complaint
+	ReasonClientGone          Reason = "client went away"
+	ReasonAllLimited          Reason = "all accounts rate limited"
+	ReasonPlanGuard           Reason = "plan guard" // With the limit signal
+	ReasonRefusedByEvery      Reason = "refused by every account"
+	ReasonEveryAccountFailed  Reason = "every account failed"
+	ReasonNoAccount           Reason = "no usable account"
+	ReasonUpstreamUnreachable Reason = "upstream unreachable"
+	ReasonUpstreamTimeout     Reason = "upstream timed out after the request was sent"
+	ReasonUpstreamLost        Reason = "upstream connection lost after the request was sent"
+	ReasonCutShort            Reason = "upstream response cut short"
+	ReasonStreamError         Reason = "stream error" // With the error event's type
+	ReasonTooLargeToTranslate Reason = "answer too large to translate"
+	ReasonInternal            Reason = "internal error"
+)
+
+// With is r followed by a detail ("plan guard: extra-usage").
+func (r Reason) With(detail string) Reason { return r + ": " + Reason(detail) }
 
 // How a relayed response ended (Record.EndReason).
 const (

@@ -109,6 +109,10 @@ type Options struct {
 	// gives no reset: MinBackoff doubles per consecutive failure up to
 	// MaxBackoff, with jitter. Defaults 1s and 30min.
 	MinBackoff, MaxBackoff time.Duration
+	// OnShare receives the parts of a request's window share that settled
+	// after its End (ledger.go), with the ref given to End; never called
+	// with the pool's lock held.
+	OnShare func(ref any, s Share)
 }
 
 // Pool chooses accounts and tracks their limits. Create it with New.
@@ -117,6 +121,7 @@ type Pool struct {
 	now      func() time.Time
 	rand     func() float64
 	onChange func(string)
+	onShare  func(any, Share)
 	minB     time.Duration
 	maxB     time.Duration
 	strategy Strategy
@@ -162,6 +167,9 @@ type entry struct {
 	winReq, winTok int64
 	winEnd         time.Time
 	lastUsed       time.Time
+
+	inflight []*Charge        // requests begun and not ended (ledger.go)
+	pace     map[string]*ring // recent samples by WindowKey (pace.go)
 }
 
 // New returns an empty Pool; add accounts with SetAccounts.
@@ -170,6 +178,7 @@ func New(opts Options) (*Pool, error) {
 		now:      opts.Now,
 		rand:     opts.Rand,
 		onChange: opts.OnChange,
+		onShare:  opts.OnShare,
 		minB:     opts.MinBackoff,
 		maxB:     opts.MaxBackoff,
 		byID:     make(map[string]*entry),
@@ -260,6 +269,15 @@ func (p *Pool) SetAccounts(accts []Account) {
 // Accounts that just answered 5xx or failed on the network are used only
 // when no other account is available, so a retry lands elsewhere if it can.
 func (p *Pool) Pick(sessionKey, model string, exclude map[string]bool) (Account, error) {
+	return p.PickAmong(sessionKey, model, nil, exclude)
+}
+
+// PickAmong is Pick among the accounts in among (by id; nil: all), the ones
+// a client key may use: an account outside it is neither chosen nor
+// counted, so a *LimitedError names when the first of these frees up.
+// among is a set, not a callback, so nothing of the caller's runs under
+// the pool's lock.
+func (p *Pool) PickAmong(sessionKey, model string, among, exclude map[string]bool) (Account, error) {
 	p.mu.Lock()
 	now := p.now()
 	family := Family(model)
@@ -271,7 +289,7 @@ func (p *Pool) Pick(sessionKey, model string, exclude map[string]bool) (Account,
 	p.cands, p.candEnt = p.cands[:0], p.candEnt[:0]
 	for pass := 0; pass < 2 && len(p.cands) == 0; pass++ {
 		for _, e := range p.order {
-			if e.acct.Paused || e.acct.NeedsLogin || e.loginNeeded {
+			if e.acct.Paused || e.acct.NeedsLogin || e.loginNeeded || (among != nil && !among[e.acct.ID]) {
 				continue
 			}
 			// A limited account counts toward the earliest reset even when

@@ -12,37 +12,6 @@ import (
 	"github.com/sluice-proxy/sluice/vault"
 )
 
-// Reauthenticate replaces an existing account's credential after a new
-// login, keeping its id, settings and history, and clears needs-login.
-func (s *Service) Reauthenticate(ctx context.Context, name string, c vault.Credential) error {
-	a, err := s.account(ctx, name)
-	if err != nil {
-		return err
-	}
-	if string(c.Kind) != a.Kind {
-		return fmt.Errorf("account %q holds a %s credential; this login produced a %s one (remove and add it instead)", name, a.Kind, c.Kind)
-	}
-	if err := s.keyring.Put(a.ID, c); err != nil {
-		return fmt.Errorf("store credential in keyring: %w", err)
-	}
-	s.pool.ClearNeedsLogin(a.ID)
-	if a.NeedsLogin {
-		return s.setNeedsLogin(ctx, a.ID, false)
-	}
-	return s.accountsChanged(ctx, a.ID)
-}
-
-// ShowOnce reports whether the one-time notice named key is still to be
-// shown, and records that it now has been.
-func (s *Service) ShowOnce(ctx context.Context, key string) (bool, error) {
-	k := "notice." + key
-	_, seen, err := s.db.Setting(ctx, k)
-	if err != nil || seen {
-		return false, err
-	}
-	return true, s.db.SetSetting(ctx, k, s.now().UTC().Format("2006-01-02T15:04:05Z"))
-}
-
 // ImportReport says what an import did.
 type ImportReport struct {
 	Imported []string // names added
