@@ -3,6 +3,7 @@ package tray
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/systray"
@@ -30,6 +31,16 @@ func RunBare(eng Engine, opts Options, ready func(*Tray)) {
 			do:         host.do,
 		})
 		tr.Store(t)
+		// systray v1.12.2 runs this function while it still exports its
+		// properties: an icon or tooltip set after it read them for the
+		// export but before it publishes them is kept in memory and never
+		// exported (nativeStart: createPropSpec, then props is nil until
+		// the end). A failed start, which changes nothing after, then
+		// showed the off icon for good under load. Set them again once the
+		// export is surely over.
+		for _, d := range []time.Duration{time.Second, 5 * time.Second} {
+			time.AfterFunc(d, func() { host.do(t.reapply) })
+		}
 		if ready != nil {
 			ready(t)
 		}

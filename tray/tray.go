@@ -357,6 +357,18 @@ func (t *Tray) render(s state) {
 	t.host.SetSystemTrayMenu(t.menu)
 }
 
+// reapply sets the icon and tooltip of what the tray shows again (see
+// RunBare). It runs where render does.
+func (t *Tray) reapply() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || !t.built {
+		return
+	}
+	t.host.SetSystemTrayIcon(t.shown.level().Icon())
+	t.setTooltip(t.shown.tooltip())
+}
+
 // checkHost is a Host that shows an unchecked check item as one (bare
 // systray). Fyne's tray driver makes a check item only of a checked
 // item, so an unchecked "Proxy on" would read as a command.
