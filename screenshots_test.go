@@ -74,7 +74,7 @@ func TestScreenshots(t *testing.T) {
 	x := &xsession{t: t, env: env}
 
 	startOwner(t, bin, env)
-	trayRegistered(t, registered)
+	item := trayRegistered(t, registered)
 	addr := "127.0.0.1:" + port
 	waitFor(t, "the proxy", func() bool { return send(addr, client) == http.StatusOK })
 
@@ -126,6 +126,7 @@ func TestScreenshots(t *testing.T) {
 	for range 4 {
 		send(addr, client)
 	}
+	trayMenuShot(t, item)
 
 	// The owner opened its window at start: the Accounts tab.
 	wid := x.window()

@@ -67,6 +67,8 @@ func Run(eng Engine, opts Options) error {
 	w.Canvas().SetOnTypedKey(v.typedKey)
 
 	var t *tray.Tray
+	// One subscription per process: the view and the tray share it.
+	toTray := make(chan api.Event, 16)
 	quit := func() {
 		go func() { // stopping drains in-flight requests: not on the UI goroutine
 			stopProxy(eng, opts.StopTimeout)
@@ -75,6 +77,7 @@ func Run(eng Engine, opts Options) error {
 	}
 	if desk, ok := a.(desktop.App); ok && trayHost(os.Getenv, 0) {
 		t = tray.Install(desk, eng, tray.Options{
+			Events: toTray,
 			OpenWindow: func() {
 				w.Show()
 				w.RequestFocus()
@@ -102,11 +105,12 @@ func Run(eng Engine, opts Options) error {
 
 	// One subscription; a second `sluice` start asks this one to come
 	// forward.
-	events := make(chan api.Event, 64)
-	sub, err := subscribe(eng, events, map[api.EventKind]func(){api.EventShowWindow: comeForward(w)}, nil)
+	events, all := make(chan api.Event, 64), make(chan api.Event, 64)
+	sub, err := subscribe(eng, all, map[api.EventKind]func(){api.EventShowWindow: comeForward(w)}, nil)
 	if err != nil {
 		return err
 	}
+	go fanOut(all, events, toTray)
 	go v.watch(events)
 	if on, err := proxyRunning(eng, v.timeout); opts.StartProxy && err == nil && !on {
 		v.set(true)
@@ -124,6 +128,24 @@ func Run(eng Engine, opts Options) error {
 	}
 	stopProxy(eng, opts.StopTimeout)
 	return nil
+}
+
+// fanOut hands each event to every sink that has room (each coalesces
+// what it gets) and closes them when in ends.
+func fanOut(in <-chan api.Event, sinks ...chan<- api.Event) {
+	defer func() {
+		for _, s := range sinks {
+			close(s)
+		}
+	}()
+	for e := range in {
+		for _, s := range sinks {
+			select {
+			case s <- e:
+			default:
+			}
+		}
+	}
 }
 
 // stopProxy stops the proxy if it runs, logging a failure: at quit there is

@@ -3,7 +3,10 @@ package app
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -121,22 +124,33 @@ func TestAddDialogRefusalClearsOnEdit(t *testing.T) {
 }
 
 func TestNotifierSendsEachChangeOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := newNotifier()
+		var mu sync.Mutex // the burst's timer sends on a goroutine of its own
+		var sent []string
+		send := func(title, _ string) { mu.Lock(); defer mu.Unlock(); sent = append(sent, title) }
+		read := func(accts ...api.AccountView) {
+			n.accounts(accts, send)
+			time.Sleep(notifyBurst) // each change its own burst
+			synctest.Wait()
+		}
+		a := api.AccountView{ID: "1", Name: "a", State: "limited"}
+		b := api.AccountView{ID: "2", Name: "b", State: "ok"}
+		read(a, b) // baseline: nothing
+		read(a, b) // no change: nothing
+		b.State = "needs-login"
+		read(a, b) // one bubble: b signed out, and so every account is down
+		read(a, b)
+		a.State = "ok"
+		read(a, b)
+		want := []string{"Sluice: every account is limited", "Sluice: a is usable again"}
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(sent, want) {
+			t.Errorf("sent %q, want %q", sent, want)
+		}
+	})
 	n := newNotifier()
-	var sent []string
-	send := func(title, _ string) { sent = append(sent, title) }
-	a := api.AccountView{ID: "1", Name: "a", State: "limited"}
-	b := api.AccountView{ID: "2", Name: "b", State: "ok"}
-	n.accounts([]api.AccountView{a, b}, send) // baseline: nothing
-	n.accounts([]api.AccountView{a, b}, send) // no change: nothing
-	b.State = "needs-login"
-	n.accounts([]api.AccountView{a, b}, send)
-	n.accounts([]api.AccountView{a, b}, send)
-	a.State = "ok"
-	n.accounts([]api.AccountView{a, b}, send)
-	want := []string{"Sluice: sign in to b again", "Sluice: every account is limited", "Sluice: a is usable again"}
-	if !slices.Equal(sent, want) {
-		t.Errorf("sent %q, want %q", sent, want)
-	}
 	var starts int
 	for range 3 {
 		n.once("start-failed", func() { starts++ })

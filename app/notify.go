@@ -2,72 +2,210 @@ package app
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
+// notifyBurst is how long the notifier gathers changes into one bubble:
+// two accounts hitting a limit together gave three bubbles in 41 ms.
+const notifyBurst = time.Second
+
 // notifier turns account state changes into desktop notifications, once
 // per change: an account became limited, every account is limited, an
-// account recovered, a sign-in is needed. The first snapshot only sets the
-// baseline: starting the app is not news.
+// account recovered, a sign-in is needed. Changes within one burst go out
+// as one bubble ("2 accounts limited: personal (back 17:00), team (back
+// 18:30)"), judged by the states at its end, so a change undone within the
+// burst says nothing. The first snapshot only sets the baseline: starting
+// the app is not news.
 type notifier struct {
+	burst time.Duration
+	now   func() time.Time // says whether a reset is today
+
 	mu      sync.Mutex
 	known   bool
-	states  map[string]api.State // by account id
-	allDown bool
-	sent    map[string]bool // once-only keys
+	told    map[string]api.State // by account id: the states last told (or the baseline)
+	allDown bool                 // as last told
+	latest  []api.AccountView    // the newest snapshot, told at the burst's end
+	send    func(title, body string)
+	timer   *time.Timer // the pending burst; nil when none
+	sent    map[string]bool
 }
 
 func newNotifier() *notifier {
-	return &notifier{states: map[string]api.State{}, sent: map[string]bool{}}
+	return &notifier{burst: notifyBurst, now: time.Now, told: map[string]api.State{}, sent: map[string]bool{}}
 }
 
-// accounts compares accts with the last snapshot and sends what changed.
+// accounts takes a new snapshot of the accounts. What changed since the
+// last notification goes to send once the burst it opened is over.
 func (n *notifier) accounts(accts []api.AccountView, send func(title, body string)) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	prev, first := n.states, !n.known
-	n.states, n.known = map[string]api.State{}, true
-	usable := 0
-	var earliest time.Time
+	if !n.known {
+		n.known = true
+		n.told, n.allDown = states(accts), allDown(accts)
+		return
+	}
+	n.latest, n.send = accts, send
+	if n.timer == nil && n.differs(accts) {
+		n.timer = time.AfterFunc(n.burst, n.flush)
+	}
+}
+
+// differs reports whether accts differ from what was last told.
+func (n *notifier) differs(accts []api.AccountView) bool {
+	if allDown(accts) != n.allDown {
+		return true
+	}
 	for _, a := range accts {
-		n.states[a.ID] = a.State
-		if a.Usable() {
-			usable++
+		if was, ok := n.told[a.ID]; ok && was != a.State {
+			return true
 		}
-		if !a.LimitedUntil.IsZero() && (earliest.IsZero() || a.LimitedUntil.Before(earliest)) {
-			earliest = a.LimitedUntil
+	}
+	return false
+}
+
+// flush ends a burst: one bubble for what changed during it.
+func (n *notifier) flush() {
+	n.mu.Lock()
+	accts, send := n.latest, n.send
+	title, body := n.message(accts)
+	n.told, n.allDown, n.timer = states(accts), allDown(accts), nil
+	n.mu.Unlock()
+	if title != "" && send != nil {
+		send(title, body)
+	}
+}
+
+// message words the changes from n.told to accts; "" when there is
+// nothing to say. n.mu is held.
+func (n *notifier) message(accts []api.AccountView) (title, body string) {
+	var limited, login, back []api.AccountView
+	for _, a := range accts {
+		was, ok := n.told[a.ID]
+		if !ok || was == a.State {
+			continue // a new account is not news; its state is
 		}
-		was, ok := prev[a.ID]
-		if first || !ok || was == a.State {
-			continue
+		switch {
+		case a.State == api.StateLimited:
+			limited = append(limited, a)
+		case a.State == api.StateNeedsLogin:
+			login = append(login, a)
+		case a.Usable() && was.Limited():
+			back = append(back, a)
 		}
-		switch a.State {
-		case api.StateLimited:
-			body := a.Name + " reached a usage limit."
+	}
+	now := n.now()
+	when := func(t time.Time) string { return atTime(clock(t, now)) }
+	var lines []string
+	if len(limited) == 1 {
+		a := limited[0]
+		title = "Sluice: " + a.Name + " is limited"
+		line := a.Name + " reached a usage limit."
+		if !a.LimitedUntil.IsZero() {
+			line = fmt.Sprintf("%s reached a usage limit; it is back %s.", a.Name, when(a.LimitedUntil))
+		}
+		lines = append(lines, line)
+	} else if len(limited) > 1 {
+		title = fmt.Sprintf("Sluice: %d accounts limited", len(limited))
+		names := make([]string, len(limited))
+		for i, a := range limited {
+			names[i] = a.Name
 			if !a.LimitedUntil.IsZero() {
-				body = fmt.Sprintf("%s reached a usage limit; it resets at %s.", a.Name, a.LimitedUntil.Local().Format("15:04"))
-			}
-			send("Sluice: "+a.Name+" is limited", body)
-		case api.StateNeedsLogin:
-			send("Sluice: sign in to "+a.Name+" again", a.Name+" was signed out. Open Sluice and choose Sign in again.")
-		case api.StateOK, api.StateWarning:
-			if was.Limited() {
-				send("Sluice: "+a.Name+" is usable again", a.Name+" takes requests again.")
+				names[i] += " (back " + clock(a.LimitedUntil, now) + ")"
 			}
 		}
+		lines = append(lines, fmt.Sprintf("%d accounts limited: %s", len(limited), strings.Join(names, ", ")))
 	}
-	down := len(accts) > 0 && usable == 0
-	if down && !n.allDown && !first {
-		body := "No account can take requests."
-		if !earliest.IsZero() {
-			body += " The first resets at " + earliest.Local().Format("15:04") + "."
+	if len(login) > 0 {
+		title = "Sluice: sign in to " + names(login) + " again"
+		lines = append(lines, names(login)+plural(login, " was", " were")+" signed out. Open Sluice and choose Sign in again.")
+	}
+	if len(back) > 0 {
+		title = "Sluice: " + names(back) + plural(back, " is", " are") + " usable again"
+		lines = append(lines, names(back)+plural(back, " takes", " take")+" requests again.")
+	}
+	if len(lines) > 1 {
+		title = "Sluice: accounts changed"
+	}
+	if down := allDown(accts); down && !n.allDown {
+		title = "Sluice: every account is limited"
+		line := "No account can take requests."
+		if first := earliest(accts); !first.IsZero() {
+			line += " The first is back " + when(first) + "."
 		}
-		send("Sluice: every account is limited", body)
+		lines = append(lines, line)
 	}
-	n.allDown = down
+	return title, strings.Join(lines, "\n")
+}
+
+// names lists account names: "a", "a and b", "a, b and c".
+func names(accts []api.AccountView) string {
+	n := make([]string, len(accts))
+	for i, a := range accts {
+		n[i] = a.Name
+	}
+	if len(n) == 1 {
+		return n[0]
+	}
+	return strings.Join(n[:len(n)-1], ", ") + " and " + n[len(n)-1]
+}
+
+// atTime puts "at" before a time of day, not before a day ("Wed 17:00").
+func atTime(c string) string {
+	if len(c) == len("15:04") {
+		return "at " + c
+	}
+	return "on " + c
+}
+
+// plural picks the verb for one account or several.
+func plural(accts []api.AccountView, one, more string) string {
+	if len(accts) == 1 {
+		return one
+	}
+	return more
+}
+
+// clock is a reset time as the user's clock shows it: "17:00" today,
+// "Wed 17:00" on another day (a weekly limit), never read as today's.
+func clock(t, now time.Time) string {
+	t, now = t.Local(), now.Local()
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		return t.Format("15:04")
+	}
+	return t.Format("Mon 15:04")
+}
+
+func states(accts []api.AccountView) map[string]api.State {
+	m := make(map[string]api.State, len(accts))
+	for _, a := range accts {
+		m[a.ID] = a.State
+	}
+	return m
+}
+
+// allDown reports whether there are accounts and none takes requests.
+func allDown(accts []api.AccountView) bool {
+	for _, a := range accts {
+		if a.Usable() {
+			return false
+		}
+	}
+	return len(accts) > 0
+}
+
+// earliest is the first time a limited account is back; zero if unknown.
+func earliest(accts []api.AccountView) time.Time {
+	var first time.Time
+	for _, a := range accts {
+		if !a.LimitedUntil.IsZero() && (first.IsZero() || a.LimitedUntil.Before(first)) {
+			first = a.LimitedUntil
+		}
+	}
+	return first
 }
 
 // once runs f the first time key is seen, until reset.

@@ -61,12 +61,21 @@ func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to the engine's events: %w", err)
 	}
+	// The proxy first, then the tray: the tray's first frame is read
+	// after the start, so it never says "off" while the proxy listens,
+	// and a failed start shows as the error state from the first frame.
+	if on, err := proxyRunning(eng, 15*time.Second); opts.StartProxy && err == nil && !on {
+		o.start()
+	}
+	toTray := make(chan api.Event, 16)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		o.watch(events)
+		o.dispatch(events, toTray)
 	}()
 	tray.RunBare(eng, tray.Options{
+		Events:       toTray,
+		OnRead:       o.read,
 		OpenWindow:   func() { o.openWindow() },
 		CopySettings: o.copySettings,
 		Quit: func() {
@@ -85,10 +94,6 @@ func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 			}
 		},
 	}, func(*tray.Tray) {
-		// The tray first, then the proxy: the tray follows the start's event.
-		if on, err := proxyRunning(eng, 15*time.Second); opts.StartProxy && err == nil && !on {
-			go o.start()
-		}
 		if showAtStart(opts) {
 			o.openWindow()
 		}
@@ -128,43 +133,39 @@ func (o *owner) start() {
 	}
 }
 
-// watch sends notifications as accounts change and opens the window when
-// a second `sluice` start asks for it, until the subscription ends.
-func (o *owner) watch(events <-chan api.Event) {
-	read := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		snap, err := o.eng.Snapshot(ctx)
-		if err != nil {
-			slog.Warn("owner: read the engine", "err", err)
-			return
-		}
-		o.notes.accounts(snap.Accounts, o.notify)
-		if snap.ProxyRunning {
-			o.notes.reset("start-failed")
+// dispatch is the owner process's one event loop, until the subscription
+// ends: a second `sluice` start's request opens the window; the proxy's,
+// the accounts' and the settings' changes go to the tray, whose reads
+// also feed the notifier (read); requests change nothing the owner shows.
+func (o *owner) dispatch(events <-chan api.Event, toTray chan<- api.Event) {
+	defer close(toTray)
+	for e := range events {
+		switch e.Kind {
+		case api.EventShowWindow:
+			// A running window process got the same event and comes
+			// forward by itself.
+			o.startWindow()
+		case api.EventRequest, api.EventCopySettings:
+			// The journal's news and the window's request: not the tray's.
+		default:
+			if e.Proxy != nil && e.Proxy.Running {
+				o.notes.reset("start-failed") // told again should it fail again
+			}
+			select {
+			case toTray <- e:
+			default: // the tray is behind: the read it has pending sees this change too
+			}
 		}
 	}
-	read()
-	var due <-chan time.Time
-	for {
-		select {
-		case e, ok := <-events:
-			if !ok {
-				return
-			}
-			if e.Kind == api.EventShowWindow {
-				// A second `sluice` start: a running window process got the
-				// same event and comes forward by itself.
-				o.startWindow()
-				continue
-			}
-			if due == nil && e.Kind != api.EventRequest {
-				due = time.After(time.Second)
-			}
-		case <-due:
-			due = nil
-			read()
-		}
+}
+
+// read is what the owner does with each Snapshot the tray read: the
+// notifier compares the accounts with the last ones, and a proxy that
+// runs ends a failed start.
+func (o *owner) read(snap api.Snapshot) {
+	o.notes.accounts(snap.Accounts, o.notify)
+	if snap.ProxyRunning {
+		o.notes.reset("start-failed")
 	}
 }
 
@@ -173,7 +174,7 @@ func (o *owner) watch(events <-chan api.Event) {
 func (o *owner) openWindow(args ...string) {
 	if !o.startWindow(args...) {
 		// The window process follows engine events. The owner's own
-		// watch sees this event too and finds the window running.
+		// dispatch sees this event too and finds the window running.
 		o.eng.ShowWindow()
 	}
 }

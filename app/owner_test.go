@@ -2,9 +2,11 @@ package app
 
 import (
 	"os/exec"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
@@ -67,7 +69,8 @@ func TestOwnerKeepsOneWindowProcess(t *testing.T) {
 	// before it, so nothing below races the owner's own reaction.
 	feed := make(chan api.Event)
 	done := make(chan struct{})
-	go func() { defer close(done); o.watch(feed) }()
+	toTray := make(chan api.Event, 16)
+	go func() { defer close(done); o.dispatch(feed, toTray) }()
 	defer func() { close(feed); <-done }()
 	settle := func() { feed <- api.Event{Kind: api.EventRequest} }
 
@@ -109,28 +112,99 @@ func TestOwnerKeepsOneWindowProcess(t *testing.T) {
 	}
 }
 
-func TestOwnerNotifiesOncePerChange(t *testing.T) {
-	a := api.AccountView{ID: "a1", Name: "work", State: "ok"}
-	eng := &ownerEngine{fakeEngine: newFakeEngine(true, a)}
-	o, _, sent := newTestOwner(t, eng)
-	events, cancel, _ := eng.Subscribe()
+// The owner's one event loop hands the tray what it shows (proxy,
+// accounts, settings) and nothing else: a request event made the tray
+// re-read every account.
+func TestOwnerDispatchesByKind(t *testing.T) {
+	o := &owner{notes: newNotifier()}
+	feed, toTray := make(chan api.Event), make(chan api.Event, 16)
 	done := make(chan struct{})
-	go func() { defer close(done); o.watch(events) }()
-	defer func() { cancel(); <-done }()
-
-	eventually(t, "the baseline read", func() bool { o.notes.mu.Lock(); defer o.notes.mu.Unlock(); return o.notes.known })
-	eng.change(func(f *fakeEngine) { f.accounts[0].State = "limited" })
-	eng.publish(api.EventAccountState)
-	eng.publish(api.EventAccountState)
-	eventually(t, "the limited notification", func() bool { return len(sent()) >= 2 })
-	// Another event re-reads the same state: nothing new to say.
-	reads := func() int { eng.mu.Lock(); defer eng.mu.Unlock(); return eng.reads }
-	before := reads()
-	eng.publish(api.EventAccountState)
-	eventually(t, "the re-read", func() bool { return reads() > before })
-	want := []string{"Sluice: work is limited", "Sluice: every account is limited"}
-	got := sent()
-	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
-		t.Errorf("sent %q, want %q", got, want)
+	go func() { defer close(done); o.dispatch(feed, toTray) }()
+	for _, k := range []api.EventKind{api.EventRequest, api.EventProxyState, api.EventCopySettings,
+		api.EventAccountState, api.EventRequest, api.EventAccounts, api.EventSettings} {
+		feed <- api.Event{Kind: k}
 	}
+	close(feed)
+	<-done
+	var got []api.EventKind
+	for e := range toTray { // closed by dispatch
+		got = append(got, e.Kind)
+	}
+	want := []api.EventKind{api.EventProxyState, api.EventAccountState, api.EventAccounts, api.EventSettings}
+	if !slices.Equal(got, want) {
+		t.Errorf("the tray got %v, want %v", got, want)
+	}
+}
+
+// Two accounts limited at once make one bubble, through the owner's reads
+// (fed by the tray): "2 accounts limited: personal (back 17:00), team
+// (back 18:30)"; the same state read again says nothing more.
+func TestOwnerNotifiesABurstOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex // the burst's timer sends on a goroutine of its own
+		var bubbles [][2]string
+		o := &owner{notes: newNotifier(), notify: func(title, body string) {
+			mu.Lock()
+			defer mu.Unlock()
+			bubbles = append(bubbles, [2]string{title, body})
+		}}
+		sent := func() [][2]string { mu.Lock(); defer mu.Unlock(); return slices.Clone(bubbles) }
+		day := func(h, m int) time.Time { return time.Date(2026, 12, 7, h, m, 0, 0, time.Local) }
+		o.notes.now = func() time.Time { return day(15, 48) } // synctest's clock starts in 2000
+		accts := []api.AccountView{
+			{ID: "1", Name: "personal", State: api.StateOK},
+			{ID: "2", Name: "team", State: api.StateOK},
+			{ID: "3", Name: "work", State: api.StateOK},
+		}
+		snap := func() api.Snapshot {
+			return api.Snapshot{ProxyRunning: true, Accounts: slices.Clone(accts)}
+		}
+		o.read(snap()) // the baseline: starting is not news
+		accts[0].State, accts[0].LimitedUntil = api.StateLimited, day(17, 0)
+		o.read(snap())
+		time.Sleep(40 * time.Millisecond) // the second limit lands within the burst
+		accts[1].State, accts[1].LimitedUntil = api.StateLimited, day(18, 30)
+		o.read(snap())
+		synctest.Wait()
+		if got := sent(); len(got) != 0 {
+			t.Fatalf("sent %q before the burst was over", got)
+		}
+		time.Sleep(notifyBurst)
+		synctest.Wait()
+		want := [][2]string{{"Sluice: 2 accounts limited", "2 accounts limited: personal (back 17:00), team (back 18:30)"}}
+		if got := sent(); !slices.Equal(got, want) {
+			t.Fatalf("sent %q, want %q", got, want)
+		}
+		o.read(snap()) // the same state again
+		time.Sleep(2 * notifyBurst)
+		synctest.Wait()
+		if got := sent(); len(got) != 1 {
+			t.Errorf("the same state was told again: %q", got[1:])
+		}
+	})
+}
+
+// A limit that lifts on another day says the day: "at 17:00" would be
+// read as today's.
+func TestNotifierSaysTheDayOfALaterReset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := newNotifier()
+		monday := time.Date(2026, 12, 7, 15, 48, 0, 0, time.Local)
+		n.now = func() time.Time { return monday }
+		var mu sync.Mutex
+		var body string
+		send := func(_, b string) { mu.Lock(); defer mu.Unlock(); body = b }
+		a := api.AccountView{ID: "1", Name: "work", State: api.StateOK}
+		b := api.AccountView{ID: "2", Name: "home", State: api.StateOK}
+		n.accounts([]api.AccountView{a, b}, send)
+		a.State, a.LimitedUntil = api.StateLimited, monday.Add(49*time.Hour)
+		n.accounts([]api.AccountView{a, b}, send)
+		time.Sleep(notifyBurst)
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		if want := "work reached a usage limit; it is back on Wed 16:48."; body != want {
+			t.Errorf("body %q, want %q", body, want)
+		}
+	})
 }

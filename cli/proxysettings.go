@@ -61,6 +61,11 @@ var proxySettingKeys = []struct {
 		}
 		return nil
 	}},
+	{api.SettingTrayWindow, "the window the tray's account lines show: closest (the one nearest its limit), 5h, 7d, or a window's kind such as 7d_opus", func(p *api.ProxySettings, v string) error {
+		tw, err := api.ParseTrayWindow(v)
+		p.TrayWindow = tw
+		return err
+	}},
 }
 
 // proxySettingKey returns the index of key in proxySettingKeys, or -1.
@@ -114,6 +119,7 @@ func printProxySettings(w io.Writer, ps api.ProxySettings) {
 		{api.SettingRetries, strconv.Itoa(ps.RetryAttempts)},
 		{api.SettingRetryDelay, ps.RetryDelay.String()},
 		{api.SettingAllowedOrigins, origins},
+		{api.SettingTrayWindow, ps.TrayWindow},
 	} {
 		line := fmt.Sprintf("%-19s %s", r[0], r[1])
 		if by := ps.Fixed[r[0]]; by != "" {

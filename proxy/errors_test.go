@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy"
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
 
@@ -230,9 +231,32 @@ func TestPortInUse(t *testing.T) {
 	busy := strings.TrimPrefix(e.srv.URL, "http://")
 	_, port, _ := strings.Cut(busy, ":")
 	e2 := newEnv(t, withConfig(func(c *proxy.Config) { c.Port = atoi(t, port) }))
+	events, stop := e2.svc.Subscribe()
+	defer stop()
 	err := e2.svc.StartProxy(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "already in use") {
 		t.Fatalf("StartProxy on a busy port: %v", err)
+	}
+	// The tray and the window show why the proxy is off: the Snapshot
+	// carries the reason, and an event tells them to read it.
+	snap, err := e2.svc.Snapshot(context.Background())
+	if err != nil || !strings.Contains(snap.StartError, "already in use") || snap.ProxyRunning {
+		t.Errorf("Snapshot after a failed start: running %v, StartError %q, %v", snap.ProxyRunning, snap.StartError, err)
+	}
+	select {
+	case ev := <-events:
+		if ev.Kind != api.EventProxyState || ev.Proxy == nil || ev.Proxy.Running || !strings.Contains(ev.Proxy.StartError, "already in use") {
+			t.Errorf("event %+v after a failed start, want %v carrying the start error", ev, api.EventProxyState)
+		}
+	default:
+		t.Error("no event after a failed start")
+	}
+	// Turned off on purpose, the proxy has no start error to show.
+	if err := e2.svc.StopProxy(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if snap, _ := e2.svc.Snapshot(context.Background()); snap.StartError != "" {
+		t.Errorf("StartError %q after a stop", snap.StartError)
 	}
 }
 

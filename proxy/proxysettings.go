@@ -33,6 +33,7 @@ func (s *Service) configProxySettings() api.ProxySettings {
 		SessionWindow: s.cfg.SessionTTL,
 		RetryAttempts: max(s.cfg.RetryAttempts, 0), // Config: negative means none
 		RetryDelay:    s.cfg.RetryDelay,
+		TrayWindow:    api.TrayWindowClosest,
 	}
 	for _, o := range s.cfg.AllowedOrigins {
 		if c, err := api.ParseOrigin(o); err == nil {
@@ -198,6 +199,11 @@ func normalize(ps api.ProxySettings) (api.ProxySettings, error) {
 	if free(api.SettingRetryDelay) && (ps.RetryDelay < api.MinRetryDelay || ps.RetryDelay > api.MaxRetryDelay) {
 		errs = append(errs, fmt.Errorf("the first retry delay must be between %s and %s, not %s", api.MinRetryDelay, api.MaxRetryDelay, ps.RetryDelay))
 	}
+	if tw, err := api.ParseTrayWindow(ps.TrayWindow); err != nil {
+		errs = append(errs, err)
+	} else {
+		ps.TrayWindow = tw
+	}
 	if !free(api.SettingAllowedOrigins) {
 		return ps, errors.Join(errs...)
 	}
@@ -248,6 +254,7 @@ func proxySettingsDiff(a, b api.ProxySettings) string {
 	add(api.SettingRetries, a.RetryAttempts, b.RetryAttempts)
 	add(api.SettingRetryDelay, a.RetryDelay, b.RetryDelay)
 	add(api.SettingAllowedOrigins, originsText(a.AllowedOrigins), originsText(b.AllowedOrigins))
+	add(api.SettingTrayWindow, a.TrayWindow, b.TrayWindow)
 	return strings.Join(parts, ", ")
 }
 

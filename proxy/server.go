@@ -58,10 +58,11 @@ func (s *Service) start() error {
 	if s.srv == nil {
 		l, err := s.bind()
 		if err != nil {
-			// Kept for the Snapshot: the tray and the window say why the
-			// proxy is off.
+			// Kept for the Snapshot: the tray and the window show why the
+			// proxy is off, not just that it is.
 			s.startErr = err.Error()
-			s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now()})
+			s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now(),
+				Proxy: &api.ProxyState{Addr: net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.port)), StartError: s.startErr}})
 			return err
 		}
 		s.srv = l
@@ -77,7 +78,7 @@ func (s *Service) start() error {
 	l.gen = &generation{ctx: ctx, cancel: cancel}
 	s.startPoller()
 	s.log.Info("proxy listening", "addr", l.addr, "upstream", s.cfg.Upstream)
-	s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now()})
+	s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now(), Proxy: &api.ProxyState{Running: true, Addr: l.addr}})
 	return nil
 }
 
@@ -119,6 +120,7 @@ func (s *Service) StopProxy(ctx context.Context) error {
 // stop is StopProxy with s.switching held.
 func (s *Service) stop(ctx context.Context) error {
 	s.mu.Lock()
+	s.startErr = "" // off on purpose: no longer a failed start
 	l := s.srv
 	if l == nil {
 		s.mu.Unlock()
@@ -151,7 +153,7 @@ func (s *Service) stop(ctx context.Context) error {
 	g.cancel()
 	<-finished
 	s.log.Info("proxy off (the port stays bound)")
-	s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now()})
+	s.events.publish(api.Event{Kind: api.EventProxyState, Time: s.now(), Proxy: &api.ProxyState{Addr: l.addr}})
 	if err != nil {
 		return fmt.Errorf("stop proxy: %w", err)
 	}
@@ -176,6 +178,13 @@ func (s *Service) unbind(ctx context.Context) error {
 	}
 	<-l.done
 	return err
+}
+
+// StartError says why the last start failed; "" after a start or a stop.
+func (s *Service) StartError() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.startErr
 }
 
 // ProxyRunning reports whether the proxy is on (serving requests).

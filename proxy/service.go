@@ -88,12 +88,10 @@ type Service struct {
 	warn       warner              // quota warnings raised (warnings.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
-	mu        sync.Mutex // guards srv, port and startErr
+	mu        sync.Mutex // guards srv, startErr and port
 	srv       *listener
-	port      int // where the proxy listens: Config.Port or the one SetPort saved (port.go)
-	// startErr is why the last start failed, until a start succeeds
-	// (Snapshot.StartError): the faces explain an "off" with it.
-	startErr string
+	startErr  string // why the last start failed; "" after a start or a stop
+	port      int    // where the proxy listens: Config.Port or the one SetPort saved (port.go)
 }
 
 // keyringTokens reads credentials as stored: API keys need no refresh.

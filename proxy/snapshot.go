@@ -12,8 +12,7 @@ func (s *Service) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	if err != nil {
 		return api.Snapshot{}, err
 	}
-	s.mu.Lock()
-	startErr := s.startErr
-	s.mu.Unlock()
-	return api.Snapshot{ProxyRunning: s.ProxyRunning(), Addr: s.Addr(), Keyring: s.cfg.Keyring, Accounts: accts, StartError: startErr}, nil
+	tw, _ := api.ParseTrayWindow(s.proxySettings().TrayWindow) // checked when saved
+	return api.Snapshot{ProxyRunning: s.ProxyRunning(), Addr: s.Addr(), StartError: s.StartError(),
+		TrayWindow: tw, Keyring: s.cfg.Keyring, Accounts: accts}, nil
 }

@@ -3,6 +3,7 @@ package tray
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/systray"
@@ -30,6 +31,16 @@ func RunBare(eng Engine, opts Options, ready func(*Tray)) {
 			do:         host.do,
 		})
 		tr.Store(t)
+		// systray v1.12.2 runs this function while it still exports its
+		// properties: an icon or tooltip set after it read them for the
+		// export but before it publishes them is kept in memory and never
+		// exported (nativeStart: createPropSpec, then props is nil until
+		// the end). A failed start, which changes nothing after, then
+		// showed the off icon for good under load. Set them again once the
+		// export is surely over.
+		for _, d := range []time.Duration{time.Second, 5 * time.Second} {
+			time.AfterFunc(d, func() { host.do(t.reapply) })
+		}
 		if ready != nil {
 			ready(t)
 		}
@@ -45,7 +56,13 @@ func QuitBare() { systray.Quit() }
 // bareHost is a Host on systray's own calls. Renders are serialized by a
 // mutex in place of a UI goroutine; menu actions run on their own
 // goroutines, as systray delivers clicks.
-type bareHost struct{ mu sync.Mutex }
+type bareHost struct {
+	mu    sync.Mutex
+	check *fyne.MenuItem // the item shown as a check item, checked or not
+}
+
+// setCheckItem is the checkHost method.
+func (h *bareHost) setCheckItem(i *fyne.MenuItem) { h.check = i }
 
 func (h *bareHost) do(f func()) {
 	h.mu.Lock()
@@ -66,8 +83,8 @@ func (h *bareHost) SetSystemTrayMenu(m *fyne.Menu) {
 			continue
 		}
 		var item *systray.MenuItem
-		if i.Checked {
-			item = systray.AddMenuItemCheckbox(i.Label, "", true)
+		if i.Checked || i == h.check {
+			item = systray.AddMenuItemCheckbox(i.Label, "", i.Checked)
 		} else {
 			item = systray.AddMenuItem(i.Label, "")
 		}

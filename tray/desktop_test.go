@@ -342,6 +342,7 @@ type menuItem struct {
 	separator bool
 	enabled   bool
 	checked   bool // a checkmark item whose toggle-state is on
+	checkItem bool // toggle-type is "checkmark", checked or not
 }
 
 // layout reads the item's menu with com.canonical.dbusmenu.GetLayout.
@@ -374,6 +375,9 @@ func layout(obj dbus.BusObject) ([]menuItem, error) {
 		}
 		if v, ok := props["enabled"]; ok {
 			it.enabled, _ = v.Value().(bool)
+		}
+		if v, ok := props["toggle-type"]; ok {
+			it.checkItem = v.Value() == "checkmark"
 		}
 		if v, ok := props["toggle-state"]; ok {
 			st, _ := v.Value().(int32)

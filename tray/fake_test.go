@@ -30,6 +30,9 @@ type fakeEngine struct {
 	log     io.Writer
 	accts   []api.AccountView
 	lost    error // returned by Snapshot when set: the engine cannot be reached
+	// startErr and trayWindow are the Snapshot's StartError and TrayWindow.
+	startErr, trayWindow string
+	reads                int // Snapshot calls
 }
 
 func newFakeEngine(addr string, running bool) *fakeEngine {
@@ -155,13 +158,17 @@ func (f *fakeEngine) Subscribe() (<-chan api.Event, func(), error) {
 
 func (f *fakeEngine) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	f.mu.Lock()
+	f.reads++
 	lost := f.lost
 	f.mu.Unlock()
 	if lost != nil {
 		return api.Snapshot{}, lost
 	}
 	accts, err := f.Accounts(ctx)
-	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), Accounts: accts}, err
+	f.mu.Lock()
+	startErr, tw := f.startErr, f.trayWindow
+	f.mu.Unlock()
+	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), StartError: startErr, TrayWindow: tw, Accounts: accts}, err
 }
 
 func (f *fakeEngine) counts() (starts, stops int) {

@@ -1,7 +1,9 @@
 package tray
 
 import (
+	"cmp"
 	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -54,7 +56,18 @@ func (l Level) String() string {
 
 // accountLine is one account as the menu shows it.
 type accountLine struct {
-	name, window, state string // window: "5h 42%", "rpm 4%", or "" when none is known
+	name, window, tail string // window: "5h 72 %", or "" when none is known; tail: "resets 1 h 12 m", "back at 17:00", "paused"
+}
+
+// text is the menu line: "personal · 5h 72 % · resets 1 h 12 m".
+func (a accountLine) text() string {
+	t := a.name
+	for _, p := range []string{a.window, a.tail} {
+		if p != "" {
+			t += " · " + p
+		}
+	}
+	return t
 }
 
 // state is what the tray shows; the menu is rebuilt only when it changes,
@@ -62,15 +75,16 @@ type accountLine struct {
 type state struct {
 	running  bool
 	addr     string
-	failed   bool // the last start or stop failed, or the engine could not be read
-	lost     bool // the engine could not be read
+	startErr string // why the proxy could not start, from the engine
+	failed   bool   // the last start or stop failed, or the engine could not be read
+	lost     bool   // the engine could not be read
 	accounts []accountLine
 	usable   int
 	limited  int // held back by a limit or a lost login; a paused account is neither
 }
 
 func (s state) equal(o state) bool {
-	if s.running != o.running || s.addr != o.addr || s.failed != o.failed || s.lost != o.lost ||
+	if s.running != o.running || s.addr != o.addr || s.startErr != o.startErr || s.failed != o.failed || s.lost != o.lost ||
 		s.usable != o.usable || s.limited != o.limited || len(s.accounts) != len(o.accounts) {
 		return false
 	}
@@ -85,7 +99,7 @@ func (s state) equal(o state) bool {
 // level picks the icon for s.
 func (s state) level() Level {
 	switch {
-	case s.failed:
+	case s.failed, s.startErr != "" && !s.running:
 		return LevelError
 	case !s.running:
 		return LevelOff
@@ -97,20 +111,36 @@ func (s state) level() Level {
 	return LevelOn
 }
 
-// tooltip is the hover text: state, port, usable/total.
+// tooltip is the hover text: the proxy's state and address (or why it is
+// off), then the accounts. The address follows "on" only: "some accounts
+// limited at 127.0.0.1:8788" read as if the address were limited.
 func (s state) tooltip() string {
-	if s.lost {
+	switch {
+	case s.lost:
 		return "Sluice: cannot reach the engine"
+	case s.startErr != "" && !s.running:
+		return "Sluice: the proxy could not start: " + s.startErr
 	}
-	t := "Sluice: proxy " + s.level().String()
+	t := "Sluice: proxy off"
 	if s.running {
-		t += " at " + s.addr
+		t = "Sluice: proxy on at " + s.addr
 	}
-	return t + fmt.Sprintf(", %d of %d accounts usable", s.usable, len(s.accounts))
+	if s.failed {
+		t += " (the last command failed)"
+	}
+	if len(s.accounts) == 0 {
+		return t + ", no accounts yet"
+	}
+	t += fmt.Sprintf(", %d of %d accounts usable", s.usable, len(s.accounts))
+	if s.limited > 0 {
+		t += fmt.Sprintf(", %d limited", s.limited)
+	}
+	return t
 }
 
-// lines turns accounts into menu lines.
-func lines(accts []api.AccountView, now time.Time) (out []accountLine, usable, limited int) {
+// lines turns accounts into menu lines, each showing the window pick
+// names (api.ParseTrayWindow's values; "" is closest).
+func lines(accts []api.AccountView, now time.Time, pick string) (out []accountLine, usable, limited int) {
 	for _, a := range accts {
 		if a.Usable() {
 			usable++
@@ -118,30 +148,98 @@ func lines(accts []api.AccountView, now time.Time) (out []accountLine, usable, l
 		if a.Limited() {
 			limited++
 		}
-		st := string(a.State)
-		if !a.LimitedUntil.IsZero() && a.LimitedUntil.After(now) {
-			st += " until " + a.LimitedUntil.Local().Format("15:04")
-		}
-		out = append(out, accountLine{name: a.Name, window: windowFigure(a, now), state: st})
+		out = append(out, line(a, now, pick))
 	}
 	return out, usable, limited
 }
 
-// windowFigure is the window a menu line shows for an account: its 5-hour
-// window when it has one, else its fullest known window (an API key's
-// requests per minute, a weekly-only plan's week), else none.
-func windowFigure(a api.AccountView, now time.Time) string {
-	if p := a.FiveHour.Current(now).Percent(); p != "–" {
-		return "5h " + p
+// line is one account's menu line: its window's figure, then when it
+// resets ("resets 1 h 12 m"), when the account is back if it is spent
+// ("back at 17:00", local time), or why it takes no requests.
+func line(a api.AccountView, now time.Time, pick string) accountLine {
+	l := accountLine{name: a.Name}
+	w, ok := chooseWindow(a, now, pick)
+	if ok {
+		l.window = w.Name + " " + strings.TrimSuffix(w.Percent(), "%") + " %"
 	}
-	var top api.Window
-	for _, w := range a.Windows {
-		if w = w.Current(now); w.Known() && w.Name != "" && (top.Name == "" || w.Utilization > top.Utilization) {
-			top = w
+	spent := ok && (w.Utilization >= 1 || w.Status == "rejected")
+	switch {
+	case a.State == api.StateLimited && a.LimitedUntil.After(now):
+		l.tail = "back " + at(a.LimitedUntil, now)
+	case a.State == api.StateLimited:
+		l.tail = "limited"
+	case a.State == api.StateNeedsLogin:
+		l.tail = "sign in again"
+	case a.State == api.StatePaused:
+		l.tail = "paused"
+	case spent && w.ResetsAt.After(now):
+		l.tail = "back " + at(w.ResetsAt, now)
+	case ok && w.ResetsAt.After(now):
+		l.tail = "resets " + countdown(w.ResetsAt.Sub(now))
+	case !ok:
+		l.tail = string(a.State)
+	}
+	return l
+}
+
+// at is when t comes in the user's local time: "at 17:00" today, "Tue
+// 17:00" on another day (a weekly window), so a time is never read as
+// today's when it is days away.
+func at(t, now time.Time) string {
+	t, now = t.Local(), now.Local()
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		return "at " + t.Format("15:04")
+	}
+	return t.Format("Mon 15:04")
+}
+
+// countdown is d as the menu says it: "2 d 3 h", "1 h 12 m", "12 m",
+// "< 1 m". Minutes are rounded up: "resets 0 m" would be wrong until it has.
+func countdown(d time.Duration) string {
+	m := int((d + time.Minute - 1) / time.Minute)
+	switch {
+	case d < time.Minute:
+		return "< 1 m"
+	case m >= 24*60:
+		return fmt.Sprintf("%d d %d h", m/(24*60), m%(24*60)/60)
+	case m >= 60:
+		return fmt.Sprintf("%d h %d m", m/60, m%60)
+	}
+	return fmt.Sprintf("%d m", m)
+}
+
+// chooseWindow is the window a menu line shows for an account, as of now:
+// the one pick names (5h: the session window; 7d: the account-wide week;
+// else a window's name, kind or model scope), or, for closest or when the
+// account has no such window, the known window nearest its limit.
+func chooseWindow(a api.AccountView, now time.Time, pick string) (api.Window, bool) {
+	windows := a.Windows
+	if len(windows) == 0 { // a view with only the classic pair filled in
+		fh, sd := a.FiveHour, a.SevenDay
+		fh.Name, fh.Kind = cmp.Or(fh.Name, "5h"), cmp.Or(fh.Kind, "session")
+		sd.Name, sd.Kind = cmp.Or(sd.Name, "7d"), cmp.Or(sd.Kind, "weekly")
+		windows = []api.Window{fh, sd}
+	}
+	if pick != "" && pick != api.TrayWindowClosest {
+		for _, w := range windows {
+			match := w.Name == pick || w.Kind == pick || w.Scope == pick
+			switch pick {
+			case "5h":
+				match = match || w.Kind == "session"
+			case "7d":
+				match = match || w.Kind == "weekly" && w.Scope == ""
+			}
+			if w = w.Current(now); match && w.Known() && w.Name != "" {
+				return w, true
+			}
 		}
 	}
-	if top.Name == "" {
-		return ""
+	var top api.Window
+	found := false
+	for _, w := range windows {
+		if w = w.Current(now); w.Known() && w.Name != "" && (!found || w.Utilization > top.Utilization) {
+			top, found = w, true
+		}
 	}
-	return top.Name + " " + top.Percent()
+	return top, found
 }

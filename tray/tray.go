@@ -64,15 +64,27 @@ type Options struct {
 	OnSwitched func(on bool)
 	// Timeout bounds one StartProxy or StopProxy call. Zero means 15s.
 	Timeout time.Duration
-	// Debounce coalesces bursts of engine events into one re-read. Zero
-	// means 1s: systray re-exports the whole menu on each change.
+	// Debounce coalesces bursts of account events into one re-read. Zero
+	// means 1s: systray re-exports the whole menu on each change. A
+	// proxy-state event is read at once; request events are not read at
+	// all (what the tray shows comes with account events).
 	Debounce time.Duration
+	// Events, when set, is the process's one event subscription, fed by
+	// its owner (app.RunOwner's loop); the tray then does not subscribe
+	// itself. It ends the tray's watch when closed.
+	Events <-chan api.Event
+	// OnRead, when set, gets each Snapshot the tray read, on any
+	// goroutine: the owner's notifier shares the tray's reads.
+	OnRead func(api.Snapshot)
 }
 
 // Labels of the menu items. The tray's end-to-end test and the app's window
 // share them so that what a user reads is asserted in one place.
 const (
-	LabelProxy   = "Proxy on" // the checked item that toggles the proxy
+	// LabelProxy is the check item that toggles the proxy (checked: on).
+	// Where the host can show only a checked item as a check item
+	// (Fyne's tray driver), the unchecked toggle reads LabelTurnOn.
+	LabelProxy   = "Proxy on"
 	LabelCopy    = "Copy connection settings"
 	LabelOpen    = "Open Sluice"
 	LabelQuit    = "Quit"
@@ -110,7 +122,8 @@ type Tray struct {
 	// re-applies it once the tray host is ready: were that a menu built
 	// for an older state, it would overwrite the current one and stay.
 	menu   *fyne.Menu
-	cancel func() // ends the event subscription
+	cancel func()        // ends the event subscription
+	quit   chan struct{} // closed by Close: ends watch on an owner's channel
 	done   chan struct{}
 }
 
@@ -145,9 +158,12 @@ func install(host Host, eng Engine, opts Options, h hooks) *Tray {
 	if h.do == nil {
 		h.do = fyne.Do
 	}
-	t := &Tray{host: host, eng: eng, opts: opts, done: make(chan struct{}),
+	t := &Tray{host: host, eng: eng, opts: opts, done: make(chan struct{}), quit: make(chan struct{}),
 		setTooltip: h.setTooltip, do: h.do, menu: fyne.NewMenu("Sluice")}
-	events, cancel, err := eng.Subscribe()
+	events, cancel, err := opts.Events, func() {}, error(nil)
+	if events == nil {
+		events, cancel, err = eng.Subscribe()
+	}
 	if err != nil {
 		// No events: the tray shows the error state and what it read once.
 		opts.OnError(err)
@@ -173,6 +189,7 @@ func (t *Tray) Close() {
 	t.closed = true
 	t.mu.Unlock()
 	if !was {
+		close(t.quit)
 		t.cancel()
 	}
 	<-t.done
@@ -256,8 +273,11 @@ func (t *Tray) read() state {
 		slog.Warn("tray: read the engine", "err", err)
 		return state{failed: true, lost: errors.Is(err, api.ErrUnreachable)}
 	}
-	s := state{running: snap.ProxyRunning, addr: snap.Addr, failed: t.failed.Load()}
-	s.accounts, s.usable, s.limited = lines(snap.Accounts, time.Now())
+	if t.opts.OnRead != nil {
+		t.opts.OnRead(snap)
+	}
+	s := state{running: snap.ProxyRunning, addr: snap.Addr, startErr: snap.StartError, failed: t.failed.Load()}
+	s.accounts, s.usable, s.limited = lines(snap.Accounts, time.Now(), snap.TrayWindow)
 	return s
 }
 
@@ -267,26 +287,52 @@ func (t *Tray) refresh() {
 	t.do(func() { t.render(s) })
 }
 
-// watch re-renders on engine events until the subscription ends. A busy
-// proxy sends an event per request, so a burst is coalesced into one
-// re-read per debounce interval.
+// watch re-renders on engine events until the subscription ends, by
+// kind: the proxy's state at once (a start is news the user waits for);
+// account and settings changes, which a busy proxy sends per request,
+// coalesced into one re-read per debounce interval; requests not at all.
 func (t *Tray) watch(events <-chan api.Event) {
 	defer close(t.done)
 	var due <-chan time.Time
 	for {
 		select {
-		case _, ok := <-events:
+		case e, ok := <-events:
 			if !ok {
 				return
 			}
-			if due == nil {
-				due = time.After(t.opts.Debounce)
+			switch {
+			case e.Kind == api.EventProxyState && e.Proxy != nil:
+				t.showProxy(*e.Proxy)
+			case e.Kind == api.EventProxyState:
+				due = nil
+				t.refresh()
+			case e.Kind == api.EventAccounts, e.Kind == api.EventAccountState, e.Kind == api.EventSettings:
+				if due == nil {
+					due = time.After(t.opts.Debounce)
+				}
 			}
 		case <-due:
 			due = nil
 			t.refresh()
+		case <-t.quit:
+			return
 		}
 	}
+}
+
+// showProxy shows the proxy's state an event carried over what the tray
+// shows of the accounts, without reading them again; with nothing shown
+// yet, or an engine that was lost, it reads everything.
+func (t *Tray) showProxy(p api.ProxyState) {
+	t.mu.Lock()
+	s, built := t.shown, t.built
+	t.mu.Unlock()
+	if !built || s.lost {
+		t.refresh()
+		return
+	}
+	s.running, s.addr, s.startErr, s.failed = p.Running, p.Addr, p.StartError, t.failed.Load()
+	t.do(func() { t.render(s) })
 }
 
 // render sets the icon, tooltip and menu for s unless they already show it.
@@ -305,7 +351,30 @@ func (t *Tray) render(s state) {
 	t.host.SetSystemTrayIcon(s.level().Icon())
 	t.setTooltip(s.tooltip())
 	t.menu.Items = t.items(s)
+	if ch, ok := t.host.(checkHost); ok {
+		ch.setCheckItem(t.menu.Items[0])
+	}
 	t.host.SetSystemTrayMenu(t.menu)
+}
+
+// reapply sets the icon and tooltip of what the tray shows again (see
+// RunBare). It runs where render does.
+func (t *Tray) reapply() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || !t.built {
+		return
+	}
+	t.host.SetSystemTrayIcon(t.shown.level().Icon())
+	t.setTooltip(t.shown.tooltip())
+}
+
+// checkHost is a Host that shows an unchecked check item as one (bare
+// systray). Fyne's tray driver makes a check item only of a checked
+// item, so an unchecked "Proxy on" would read as a command.
+type checkHost interface {
+	// setCheckItem names the item of the next menu that is a check item.
+	setCheckItem(*fyne.MenuItem)
 }
 
 // items builds the menu for s. The toggle does what it showed rather than
@@ -314,6 +383,9 @@ func (t *Tray) render(s state) {
 func (t *Tray) items(s state) []*fyne.MenuItem {
 	toggle := fyne.NewMenuItem(LabelProxy, func() { t.set(!s.running) })
 	toggle.Checked = s.running
+	if _, ok := t.host.(checkHost); !ok && !s.running {
+		toggle.Label = LabelTurnOn
+	}
 
 	status := fyne.NewMenuItem(StatusLine(s.running, s.addr), nil)
 	status.Disabled = true
@@ -325,11 +397,7 @@ func (t *Tray) items(s state) []*fyne.MenuItem {
 		items = append(items, none)
 	}
 	for _, a := range s.accounts {
-		text := a.name + "  ·  " + a.state
-		if a.window != "" {
-			text = a.name + "  ·  " + a.window + "  ·  " + a.state
-		}
-		line := fyne.NewMenuItem(text, nil)
+		line := fyne.NewMenuItem(a.text(), nil)
 		line.Disabled = true
 		items = append(items, line)
 	}

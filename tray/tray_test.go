@@ -97,9 +97,11 @@ func TestInstallShowsProxyState(t *testing.T) {
 		tooltip string
 	}{
 		{true, []string{LabelProxy, "Proxy: on at 127.0.0.1:8788", "---", "No accounts yet", "---", LabelCopy, LabelOpen, LabelQuit},
-			assets.TrayOn, "Sluice: proxy on at 127.0.0.1:8788, 0 of 0 accounts usable"},
-		{false, []string{LabelProxy, "Proxy: off", "---", "No accounts yet", "---", LabelCopy, LabelOpen, LabelQuit},
-			assets.TrayOff, "Sluice: proxy off, 0 of 0 accounts usable"},
+			assets.TrayOn, "Sluice: proxy on at 127.0.0.1:8788, no accounts yet"},
+		// Fyne's tray driver shows an unchecked item as a plain command:
+		// off, the toggle says what it does.
+		{false, []string{LabelTurnOn, "Proxy: off", "---", "No accounts yet", "---", LabelCopy, LabelOpen, LabelQuit},
+			assets.TrayOff, "Sluice: proxy off, no accounts yet"},
 	} {
 		in := setup(t, tc.running, Options{})
 		labels, items, icon, _ := in.host.snapshot()
@@ -166,15 +168,15 @@ func TestAccountLinesAndIconFollowTheEngine(t *testing.T) {
 			{Name: "input_tpm", Kind: "input_tpm", Status: "allowed", Utilization: 0.11}}},
 	)
 	want := []string{
-		"work  ·  5h 42%  ·  ok",
-		"home  ·  5h 100%  ·  limited until " + reset.Local().Format("15:04"),
-		"ci  ·  input_tpm 11%  ·  ok",
+		"work · 5h 42 %",
+		"home · 5h 100 % · back at " + reset.Local().Format("15:04"),
+		"ci · input_tpm 11 %",
 	}
 	waitFor(t, "account lines", func() bool {
 		labels, _, icon, _ := in.host.snapshot()
 		return len(labels) == 10 && reflect.DeepEqual(labels[3:6], want) && icon == assets.TraySomeLimited
 	})
-	if got, want := in.tip(), "Sluice: proxy on, some accounts limited at 127.0.0.1:8788, 2 of 3 accounts usable"; got != want {
+	if got, want := in.tip(), "Sluice: proxy on at 127.0.0.1:8788, 2 of 3 accounts usable, 1 limited"; got != want {
 		t.Errorf("tooltip %q, want %q", got, want)
 	}
 	in.eng.setAccounts(api.AccountView{Name: "home", State: "limited"})
@@ -199,7 +201,7 @@ func TestMenuToggleDoesWhatItSays(t *testing.T) {
 	if in.eng.ProxyRunning() {
 		t.Fatal("stale click on a checked Proxy on turned the proxy on")
 	}
-	item(t, in, LabelProxy).Action()
+	item(t, in, LabelTurnOn).Action()
 	waitFor(t, "menu to show the proxy on", func() bool {
 		labels, items, icon, _ := in.host.snapshot()
 		return labels[1] == "Proxy: on at 127.0.0.1:8788" && items[0].Checked && icon == assets.TrayOn
@@ -270,7 +272,7 @@ func TestRebuildsOnlyWhenStateChanges(t *testing.T) {
 	in.eng.setAccounts(api.AccountView{Name: "a", State: "ok"})
 	waitFor(t, "account line", func() bool {
 		labels, _, _, _ := in.host.snapshot()
-		return labels[3] == "a  ·  ok" // no window heard of yet
+		return labels[3] == "a · ok" // no window heard of yet
 	})
 	if _, _, _, after := in.host.snapshot(); after != before+2 {
 		t.Errorf("menu built %d times for two changes", after-before)

@@ -21,13 +21,23 @@ const (
 	EventWarning EventKind = "warning"
 )
 
-// Event tells subscribers that something changed; they re-read what they
-// show through the Service's methods. Events carry no secrets.
+// Event tells subscribers what changed; what an event does not carry they
+// re-read through the Service's methods. Events carry no secrets.
 type Event struct {
 	Kind      EventKind
 	AccountID string // for account events
 	Time      time.Time
 	Warning   *Warning `json:",omitempty"` // for EventWarning
+	// Proxy is the proxy's state after the change, for EventProxyState:
+	// the tray shows it without reading the accounts again.
+	Proxy *ProxyState `json:",omitempty"`
+}
+
+// ProxyState is the proxy's state as a proxy-state event carries it.
+type ProxyState struct {
+	Running    bool
+	Addr       string // where it listens, or will
+	StartError string // why the last start failed; "" after a start or a stop
 }
 
 // EventShowWindow asks the desktop app owning this engine to show and focus

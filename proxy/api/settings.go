@@ -28,6 +28,10 @@ type ProxySettings struct {
 	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed
 	// to call the proxy; empty allows none.
 	AllowedOrigins []string `json:"allowed_origins"`
+	// TrayWindow picks the usage window the tray's account lines show:
+	// TrayWindowClosest (the default; "" reads as it), "5h", "7d", or a
+	// window's kind or name ("7d_opus", "rpm"). See ParseTrayWindow.
+	TrayWindow string `json:"tray_window,omitempty"`
 	// Fixed maps the key (SettingStrategy, ...) of each setting fixed on
 	// the command line to the variable or flag fixing it. Read only:
 	// UpdateProxySettings refuses to change a fixed value.
@@ -42,7 +46,26 @@ const (
 	SettingRetries        = "retries"
 	SettingRetryDelay     = "retry-delay"
 	SettingAllowedOrigins = "allowed-origins"
+	SettingTrayWindow     = "tray-window"
 )
+
+// TrayWindowClosest is the tray-window setting that shows, per account,
+// the window closest to its limit.
+const TrayWindowClosest = "closest"
+
+// ParseTrayWindow checks a tray-window value: "closest", "5h", "7d", or
+// the kind or name of a window as the engine reports it (the limit
+// headers name new windows, so any such token is taken). "" is "closest".
+func ParseTrayWindow(v string) (string, error) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if v == "" {
+		return TrayWindowClosest, nil
+	}
+	if len(v) > 32 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != "" {
+		return "", fmt.Errorf("tray window %q: want closest, 5h, 7d or a window's kind such as 7d_opus", v)
+	}
+	return v, nil
+}
 
 // Bounds of the proxy settings. A session window under a minute is no
 // affinity at all; over a week it outlives every usage window. Retries

@@ -72,13 +72,15 @@ func (e *KeyUnverifiedError) Unwrap() error { return e.Err }
 type Snapshot struct {
 	ProxyRunning bool   `json:"proxy_running"`
 	Addr         string `json:"addr"` // where the proxy listens, or will
+	// StartError says why the proxy's last start failed ("port already in
+	// use"); "" once it starts or is stopped on purpose.
+	StartError string `json:"start_error,omitempty"`
+	// TrayWindow is the tray-window setting (ProxySettings.TrayWindow),
+	// never "": which window the tray's account lines show.
+	TrayWindow string `json:"tray_window,omitempty"`
 	// Keyring names the keyring backend holding the credentials.
 	Keyring  string        `json:"keyring,omitempty"`
 	Accounts []AccountView `json:"accounts"`
-	// StartError is why the proxy's last start failed ("cannot listen on
-	// 127.0.0.1:8788: port already in use ..."), until a start succeeds;
-	// "" when the last start worked or none was tried.
-	StartError string `json:"start_error,omitempty"`
 }
 
 // Usable counts the accounts that take requests now.

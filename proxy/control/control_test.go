@@ -124,12 +124,19 @@ func TestErrorsAndEventsCrossTheSocket(t *testing.T) {
 	if err := c.ShowWindow(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.StartProxy(ctx); err != nil {
+		t.Fatal(err)
+	}
 	seen := map[api.EventKind]bool{}
 	timeout := time.After(10 * time.Second)
-	for !seen[api.EventAccounts] || !seen[api.EventShowWindow] {
+	for !seen[api.EventAccounts] || !seen[api.EventShowWindow] || !seen[api.EventProxyState] {
 		select {
 		case e := <-events:
 			seen[e.Kind] = true
+			// The proxy's state travels with its event.
+			if e.Kind == api.EventProxyState && (e.Proxy == nil || !e.Proxy.Running || e.Proxy.Addr == "") {
+				t.Errorf("proxy-state event %+v does not carry the running proxy", e)
+			}
 		case <-timeout:
 			t.Fatalf("events seen: %v", seen)
 		}
