@@ -14,7 +14,14 @@ func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
 	v1 := s.requireKey(s.limitBody(http.HandlerFunc(s.forward)))
-	mux.Handle("/v1/", v1)
+	local := s.requireKey(http.HandlerFunc(s.notServedHandler))
+	mux.Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if notServed(r) { // OpenAI paths Sluice does not translate: never forwarded
+			local.ServeHTTP(w, r)
+			return
+		}
+		v1.ServeHTTP(w, r)
+	}))
 	s.openaiRoutes(mux, v1)
 	// Claude Code reports telemetry to its base URL. Sluice answers and
 	// discards it: forwarding it would send the user's usage data to

@@ -98,6 +98,7 @@ const (
 	ReasonStreamError         Reason = "stream error" // With the error event's type
 	ReasonTooLargeToTranslate Reason = "answer too large to translate"
 	ReasonInternal            Reason = "internal error"
+	ReasonNotServed           Reason = "path not served" // With the path
 )
 
 // With is r followed by a detail ("plan guard: extra-usage").
