@@ -58,6 +58,9 @@ func (s *Service) chatCompletions(w http.ResponseWriter, r *http.Request) {
 func (s *Service) chat(w http.ResponseWriter, req *request) error {
 	r := req.r
 	rec := s.record(req)
+	if err := s.openaiScope(req); err != nil {
+		return err
+	}
 	bb, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
 	defer bb.drop() // the translation below is a copy
 	if err != nil {

@@ -246,7 +246,10 @@ func (s *Service) noAccount(req *request, err error) error {
 // whoseAccounts opens the "all limited" message: all of Sluice's accounts,
 // or, for a scoped key, the ones it may use (others may well be free).
 func whoseAccounts(req *request) string {
-	if req.scope != nil {
+	switch {
+	case req.apiKeysOnly:
+		return "All the API-key accounts this client may use are"
+	case req.scope != nil:
 		return fmt.Sprintf("All the accounts Sluice client key %q may use are", req.keyName)
 	}
 	return "All Sluice accounts are"

@@ -248,6 +248,7 @@ func proxySettingsDiff(a, b api.ProxySettings) string {
 	add(api.SettingRetries, a.RetryAttempts, b.RetryAttempts)
 	add(api.SettingRetryDelay, a.RetryDelay, b.RetryDelay)
 	add(api.SettingAllowedOrigins, originsText(a.AllowedOrigins), originsText(b.AllowedOrigins))
+	add(api.SettingOpenAISubscriptions, a.OpenAISubscriptions, b.OpenAISubscriptions)
 	return strings.Join(parts, ", ")
 }
 

@@ -27,6 +27,9 @@ type request struct {
 	key     *clientKey
 	keyName string
 	scope   map[string]bool
+	// apiKeysOnly: scope was narrowed to the accounts that are not
+	// subscriptions (an OpenAI-style request, openaiaccounts.go).
+	apiKeysOnly bool
 
 	// ow is the OpenAI dialect's writer, nil for Anthropic clients. The
 	// handler sets how it translates a 2xx answer (chat.go).

@@ -28,6 +28,11 @@ type ProxySettings struct {
 	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed
 	// to call the proxy; empty allows none.
 	AllowedOrigins []string `json:"allowed_origins"`
+	// OpenAISubscriptions lets OpenAI-style requests (/v1/chat/completions)
+	// use subscription accounts. Off by default: Anthropic bills
+	// third-party traffic on a subscription as extra usage, or refuses it,
+	// so these requests go to API-key accounts only.
+	OpenAISubscriptions bool `json:"openai_subscriptions,omitempty"`
 	// Fixed maps the key (SettingStrategy, ...) of each setting fixed on
 	// the command line to the variable or flag fixing it. Read only:
 	// UpdateProxySettings refuses to change a fixed value.
@@ -42,6 +47,8 @@ const (
 	SettingRetries        = "retries"
 	SettingRetryDelay     = "retry-delay"
 	SettingAllowedOrigins = "allowed-origins"
+	// SettingOpenAISubscriptions is OpenAISubscriptions (on or off).
+	SettingOpenAISubscriptions = "openai-subscriptions"
 )
 
 // Bounds of the proxy settings. A session window under a minute is no

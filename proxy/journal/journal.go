@@ -99,6 +99,7 @@ const (
 	ReasonTooLargeToTranslate Reason = "answer too large to translate"
 	ReasonInternal            Reason = "internal error"
 	ReasonNotServed           Reason = "path not served" // With the path
+	ReasonNoAPIKeyAccount     Reason = "no API-key account"
 )
 
 // With is r followed by a detail ("plan guard: extra-usage").
