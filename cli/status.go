@@ -84,6 +84,9 @@ func printStatus(w io.Writer, st api.Status, running bool) {
 	default:
 		fmt.Fprintf(w, "Proxy:     not running (start the app with `sluice`, or `sluice serve`)\n")
 	}
+	if st.UpstreamError != "" {
+		fmt.Fprintf(w, "Upstream:  unreachable since %s (%s)\n", st.UpstreamErrorSince.Local().Format(time.DateTime), st.UpstreamError)
+	}
 	fmt.Fprintf(w, "Today:     %d request(s), %s\n", st.RequestsToday, dollars(st.CostTodayMicros))
 	fmt.Fprintf(w, "Accounts:  %d usable of %d\n", st.Usable, st.Accounts)
 	for _, u := range st.Unusable {

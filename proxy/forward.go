@@ -93,10 +93,22 @@ func (s *Service) attempt(w http.ResponseWriter, req *request) error {
 			if ctx.Err() != nil {
 				return errClientGone
 			}
-			s.log.Warn("upstream request failed", "account", acct.Name, "err", err)
-			s.pool.ObserveNetworkError(acct.ID)
 			rte := &RoundTripError{Err: err, Sent: true} // unknown: assume sent
 			errors.As(err, &rte)
+			if cause, ok := unreachableCause(rte); ok {
+				// Every account goes to the same host: one quick retry
+				// (on another account if there is one), then the client
+				// is told at once, with no backoff loop.
+				if !req.quickRetried {
+					req.quickRetried = true
+					s.pool.ObserveNetworkError(acct.ID)
+					continue
+				}
+				s.upstreamFailed(cause)
+				return &unreachableError{host: s.upstreamHost(), cause: cause}
+			}
+			s.log.Warn("upstream request failed", "account", acct.Name, "err", err)
+			s.pool.ObserveNetworkError(acct.ID)
 			// A request that may have reached the upstream is never sent
 			// again: a replay could run (and bill) it twice.
 			if rte.Replayable() && s.backoff(ctx, req) {
@@ -104,6 +116,7 @@ func (s *Service) attempt(w http.ResponseWriter, req *request) error {
 			}
 			return rte
 		}
+		s.upstreamReached()
 		switch s.observe(req, acct, resp) {
 		case pool.Failover:
 			s.log.Info("account unavailable, failing over", "account", acct.Name, "status", resp.StatusCode)

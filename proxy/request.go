@@ -53,7 +53,10 @@ type request struct {
 	exclude map[string]bool // accounts that failed over: not tried again
 	last    *refusal        // the last refusal kept for the client, if any
 	retries int
-	delay   time.Duration
+	// quickRetried: the one immediate retry of an unreachable upstream
+	// was spent (unreachable.go).
+	quickRetried bool
+	delay        time.Duration
 	// maxRetries is the retry budget, from the settings in force when
 	// the request arrived (proxysettings.go).
 	maxRetries int

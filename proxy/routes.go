@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 )
 
 // routes builds the handler: guards first, then the dialect routes.
@@ -124,6 +125,10 @@ type Health struct {
 	// (queue full, disk full, database read-only) since start: requests
 	// are served regardless, so this is how the loss shows.
 	DroppedRecords int64 `json:"dropped_records"`
+	// UpstreamError says why the Anthropic API cannot be reached, since
+	// UpstreamErrorSince (status "degraded"), until a request gets through.
+	UpstreamError      string    `json:"upstream_error,omitempty"`
+	UpstreamErrorSince time.Time `json:"upstream_error_since,omitzero"`
 }
 
 // Health reports the engine's state.
@@ -131,8 +136,12 @@ func (s *Service) Health() Health {
 	snap := s.pool.Snapshot()
 	h := Health{Status: "ok", Version: s.cfg.Version, Accounts: len(snap), UsableAccounts: s.UsableAccounts(),
 		DroppedRecords: s.records.Dropped()}
-	if h.UsableAccounts == 0 {
+	h.UpstreamError, h.UpstreamErrorSince = s.UpstreamError()
+	switch {
+	case h.UsableAccounts == 0:
 		h.Status = "no_usable_accounts"
+	case h.UpstreamError != "":
+		h.Status = "degraded"
 	}
 	return h
 }

@@ -81,6 +81,7 @@ type Service struct {
 	px        proxyState          // strategy, session window, retries, origins (proxysettings.go)
 	sessions  sessionTable        // live client sessions (sessions.go)
 	logins    pendingLogins       // sign-ins split in start and finish (remotelogin.go)
+	upstream  upstreamState       // whether the upstream can be reached (unreachable.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv and port

@@ -12,5 +12,7 @@ func (s *Service) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	if err != nil {
 		return api.Snapshot{}, err
 	}
-	return api.Snapshot{ProxyRunning: s.ProxyRunning(), Addr: s.Addr(), Keyring: s.cfg.Keyring, Accounts: accts}, nil
+	snap := api.Snapshot{ProxyRunning: s.ProxyRunning(), Addr: s.Addr(), Keyring: s.cfg.Keyring, Accounts: accts}
+	snap.UpstreamError, snap.UpstreamErrorSince = s.UpstreamError()
+	return snap, nil
 }

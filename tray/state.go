@@ -67,10 +67,11 @@ type state struct {
 	accounts []accountLine
 	usable   int
 	limited  int // held back by a limit or a lost login; a paused account is neither
+	upstream string // why the Anthropic API cannot be reached; "" while it can
 }
 
 func (s state) equal(o state) bool {
-	if s.running != o.running || s.addr != o.addr || s.failed != o.failed || s.lost != o.lost ||
+	if s.running != o.running || s.addr != o.addr || s.failed != o.failed || s.lost != o.lost || s.upstream != o.upstream ||
 		s.usable != o.usable || s.limited != o.limited || len(s.accounts) != len(o.accounts) {
 		return false
 	}
@@ -85,7 +86,7 @@ func (s state) equal(o state) bool {
 // level picks the icon for s.
 func (s state) level() Level {
 	switch {
-	case s.failed:
+	case s.failed, s.running && s.upstream != "":
 		return LevelError
 	case !s.running:
 		return LevelOff
@@ -101,6 +102,9 @@ func (s state) level() Level {
 func (s state) tooltip() string {
 	if s.lost {
 		return "Sluice: cannot reach the engine"
+	}
+	if s.running && s.upstream != "" {
+		return "Sluice: " + s.upstream
 	}
 	t := "Sluice: proxy " + s.level().String()
 	if s.running {

@@ -256,7 +256,7 @@ func (t *Tray) read() state {
 		slog.Warn("tray: read the engine", "err", err)
 		return state{failed: true, lost: errors.Is(err, api.ErrUnreachable)}
 	}
-	s := state{running: snap.ProxyRunning, addr: snap.Addr, failed: t.failed.Load()}
+	s := state{running: snap.ProxyRunning, addr: snap.Addr, failed: t.failed.Load(), upstream: snap.UpstreamError}
 	s.accounts, s.usable, s.limited = lines(snap.Accounts, time.Now())
 	return s
 }

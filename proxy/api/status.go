@@ -17,6 +17,10 @@ type Status struct {
 	// RequestsToday and CostTodayMicros sum the journal since local midnight.
 	RequestsToday   int64 `json:"requests_today"`
 	CostTodayMicros int64 `json:"cost_today_micros"` // millionths of a US dollar
+	// UpstreamError says why the Anthropic API cannot be reached, since
+	// UpstreamErrorSince, until a request gets through; "" while it can.
+	UpstreamError      string    `json:"upstream_error,omitempty"`
+	UpstreamErrorSince time.Time `json:"upstream_error_since,omitzero"`
 }
 
 // UnusableAccount is an account left out of routing, and why.
@@ -65,6 +69,9 @@ type Snapshot struct {
 	// Keyring names the keyring backend holding the credentials.
 	Keyring  string        `json:"keyring,omitempty"`
 	Accounts []AccountView `json:"accounts"`
+	// UpstreamError and UpstreamErrorSince are Status's.
+	UpstreamError      string    `json:"upstream_error,omitempty"`
+	UpstreamErrorSince time.Time `json:"upstream_error_since,omitzero"`
 }
 
 // Usable counts the accounts that take requests now.
