@@ -134,7 +134,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if s.transport == nil {
 		s.transport = newTransport()
 	}
-	s.transport = scrubEcho{next: s.transport, log: s.log}
+	s.transport = scrubEcho{next: s.transport, log: s.log, forms: &formCache{}}
 	s.bodies = semaphore.NewWeighted(cfg.BodyMemory)
 	s.persist = newStatePersister(s)
 	p, err := pool.New(pool.Options{
