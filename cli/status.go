@@ -238,6 +238,11 @@ func (e *env) statusline(ctx context.Context) string {
 // statusText is e.g. "work · 5h 42% (resets 15:04) · 7d 13% (resets Mon 09:00)".
 func statusText(a api.AccountView, now time.Time) string {
 	parts := []string{a.Name}
+	if a.State == api.StateNeedsLogin {
+		// The one thing that helps, as the statusline is what the user
+		// looks at.
+		return a.Name + " · needs sign-in: run `sluice accounts login " + a.Name + " --reauth`"
+	}
 	for _, w := range limitWindows(a) {
 		if !known(w) {
 			continue

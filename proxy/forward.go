@@ -89,6 +89,9 @@ func (s *Service) attempt(w http.ResponseWriter, req *request) error {
 			return errNotForwardable
 		}
 		resp, err := s.roundTrip(up)
+		if err == nil && resp.StatusCode == http.StatusUnauthorized && cred.Kind == vault.KindOAuth {
+			resp, err = s.retryRefused(ctx, req, acct, cred, resp)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return errClientGone
@@ -314,4 +317,35 @@ func modelName(m string) bool {
 		}
 	}
 	return true
+}
+
+// refresher is what Tokens offers when it can refresh an access token the
+// API refused before it expired (vault.Refresher).
+type refresher interface {
+	Rejected(ctx context.Context, accountID, token string) (vault.Credential, error)
+}
+
+// retryRefused answers an OAuth 401: the access token may have been
+// revoked or rotated elsewhere before its expiry. The token is refreshed
+// once (one refresh per account however many requests were refused) and
+// the request, which the upstream refused and so did not run, is sent
+// again on the same account. Only if that fails does the 401 go on to
+// mark the account as needing a new sign-in.
+func (s *Service) retryRefused(ctx context.Context, req *request, acct pool.Account, cred vault.Credential, resp *http.Response) (*http.Response, error) {
+	rf, ok := s.tokens.(refresher)
+	if !ok {
+		return resp, nil
+	}
+	fresh, err := rf.Rejected(ctx, acct.ID, cred.AccessToken)
+	if err != nil {
+		s.log.Warn("refreshing a refused token failed", "account", acct.Name, "err", err)
+		return resp, nil
+	}
+	discardBody(resp)
+	s.log.Info("the API refused an access token; refreshed it and sent the request again", "account", acct.Name)
+	up, err := s.upstreamRequest(ctx, req, fresh)
+	if err != nil {
+		return nil, err
+	}
+	return s.roundTrip(up)
 }
