@@ -29,7 +29,8 @@ type fakeEngine struct {
 	failing error // returned by Start and Stop when set
 	log     io.Writer
 	accts   []api.AccountView
-	lost    error // returned by Snapshot when set: the engine cannot be reached
+	lost    error  // returned by Snapshot when set: the engine cannot be reached
+	upErr   string // Snapshot's UpstreamError
 }
 
 func newFakeEngine(addr string, running bool) *fakeEngine {
@@ -155,13 +156,13 @@ func (f *fakeEngine) Subscribe() (<-chan api.Event, func(), error) {
 
 func (f *fakeEngine) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	f.mu.Lock()
-	lost := f.lost
+	lost, upErr := f.lost, f.upErr
 	f.mu.Unlock()
 	if lost != nil {
 		return api.Snapshot{}, lost
 	}
 	accts, err := f.Accounts(ctx)
-	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), Accounts: accts}, err
+	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), Accounts: accts, UpstreamError: upErr}, err
 }
 
 func (f *fakeEngine) counts() (starts, stops int) {

@@ -66,7 +66,7 @@ type state struct {
 	lost     bool // the engine could not be read
 	accounts []accountLine
 	usable   int
-	limited  int // held back by a limit or a lost login; a paused account is neither
+	limited  int    // held back by a limit or a lost login; a paused account is neither
 	upstream string // why the Anthropic API cannot be reached; "" while it can
 }
 
