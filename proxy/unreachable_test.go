@@ -104,3 +104,28 @@ func healthOf(t *testing.T, e *env) proxy.Health {
 	}
 	return h
 }
+
+// Each way the upstream cannot be reached is answered at once, naming
+// the cause.
+func TestUpstreamUnreachableCauses(t *testing.T) {
+	plain := fakeapi.New(t) // speaks HTTP: a TLS client fails its handshake
+	rows := []struct{ name, upstream, cause string }{
+		{"DNS failure", "https://sluice-test.invalid", "does not resolve"},
+		{"TLS error", "https://" + strings.TrimPrefix(plain.URL, "http://"), "TLS"},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			e := newEnv(t, withUpstream(r.upstream))
+			e.addKey("work", accountKey)
+			start := time.Now()
+			got := readError(t, e.do("POST", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":10,"messages":[]}`, nil),
+				http.StatusBadGateway, "api_error")
+			if took := time.Since(start); took > 3*time.Second {
+				t.Errorf("answered after %s", took)
+			}
+			if !strings.Contains(got.Error.Message, r.cause) {
+				t.Errorf("message %q does not name the cause (%s)", got.Error.Message, r.cause)
+			}
+		})
+	}
+}
