@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,7 +48,7 @@ func (e *env) auditCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(e.io.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "TIME\tKIND\tSUBJECT\tCOUNT\tDETAIL")
 			for _, a := range p.Entries {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", a.Last.Local().Format(time.DateTime), a.Kind, orDash(a.Subject), a.N, a.Detail)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", a.Last.Local().Format(time.DateTime), term(a.Kind), term(orDash(a.Subject)), a.N, term(a.Detail))
 			}
 			return tw.Flush()
 		}),
@@ -180,6 +181,13 @@ var settingsKeys = []struct {
 		s.PayloadMaxAge, err = parseRetention(v)
 		return err
 	}},
+	{"quota-warnings", "warn when a window reaches these percents (and when its pace runs it out early): e.g. 75,90, or off", func(s *api.Settings, v string) error {
+		if _, err := proxy.ParseQuotaWarnings(v); err != nil {
+			return err
+		}
+		s.QuotaWarnings = v
+		return nil
+	}},
 	{"max-db-size", "the database size cap, e.g. 500MB or 2GB, or none", func(s *api.Settings, v string) error {
 		if v == "none" || v == "off" {
 			s.MaxDBBytes = -1
@@ -287,6 +295,7 @@ func printSettings(w io.Writer, s api.Settings) {
 	fmt.Fprintf(w, "request-retention   %s\n", ageText(s.RequestMaxAge))
 	fmt.Fprintf(w, "payload-retention   %s\n", ageText(s.PayloadMaxAge))
 	fmt.Fprintf(w, "max-db-size         %s\n", capText(s.MaxDBBytes))
+	fmt.Fprintf(w, "quota-warnings      %s\n", cmp.Or(s.QuotaWarnings, api.DefaultQuotaWarnings))
 }
 
 // parseRetention reads a max age: "30d", "12h", or "forever" (negative).

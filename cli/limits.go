@@ -122,10 +122,16 @@ func windowsText(v api.AccountView) string {
 		if w.Status == "rejected" {
 			p += " rejected"
 		}
+		if !w.RunsOutAt.IsZero() {
+			p += " (runs out " + w.RunsOutAt.Local().Format("15:04") + ")"
+		}
 		parts = append(parts, p)
 	}
 	if len(parts) == 0 {
 		return "-"
+	}
+	if v.Kind == "api-key" {
+		parts = append(parts, "per-minute buckets, no window share")
 	}
 	return strings.Join(parts, " · ")
 }

@@ -146,8 +146,8 @@ func printLogs(w io.Writer, es []api.LogEntry, header bool) {
 	}
 	for _, en := range es {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d/%d\t%s\t%s\t%s\n",
-			en.Time.Local().Format(time.DateTime), en.ID, orDash(en.AccountName), orDash(en.Model), en.Status,
-			en.InputTokens, en.OutputTokens, costText(en.CostMicros, en.Unpriced, "%.4f"), en.Duration.Round(time.Millisecond), en.Error)
+			en.Time.Local().Format(time.DateTime), term(en.ID), term(orDash(en.AccountName)), term(orDash(en.Model)), en.Status,
+			en.InputTokens, en.OutputTokens, costText(en.CostMicros, en.Unpriced, "%.4f"), en.Duration.Round(time.Millisecond), term(string(en.Error)))
 	}
 	_ = tw.Flush()
 }
@@ -204,7 +204,7 @@ func printRequest(w io.Writer, d api.RequestDetail, key string, payload bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k string, v any) {
 		if s := fmt.Sprint(v); s != "" && s != "0" && s != "0s" {
-			fmt.Fprintf(tw, "%s:\t%s\n", k, s)
+			fmt.Fprintf(tw, "%s:\t%s\n", k, term(s))
 		}
 	}
 	row("ID", d.ID)
@@ -238,7 +238,7 @@ func printRequest(w io.Writer, d api.RequestDetail, key string, payload bool) {
 			fmt.Fprintln(w, "A payload was captured: add --payload to see it.")
 		}
 	case d.PayloadError != "":
-		fmt.Fprintf(w, "\nThe captured payload could not be read: %s\n", d.PayloadError)
+		fmt.Fprintf(w, "\nThe captured payload could not be read: %s\n", term(d.PayloadError))
 	case d.Payload == nil:
 		fmt.Fprintln(w, "\nNo payload was captured for this request (turn capture on with `sluice settings set capture on`).")
 	default:
@@ -248,8 +248,8 @@ func printRequest(w io.Writer, d api.RequestDetail, key string, payload bool) {
 			}
 			return ""
 		}
-		fmt.Fprintf(w, "\n--- request body%s ---\n%s\n", cut(d.Payload.RequestTruncated), d.Payload.Request)
-		fmt.Fprintf(w, "--- response body%s ---\n%s\n", cut(d.Payload.ResponseTruncated), d.Payload.Response)
+		fmt.Fprintf(w, "\n--- request body%s ---\n%s\n", cut(d.Payload.RequestTruncated), termText(d.Payload.Request))
+		fmt.Fprintf(w, "--- response body%s ---\n%s\n", cut(d.Payload.ResponseTruncated), termText(d.Payload.Response))
 	}
 }
 
@@ -303,9 +303,15 @@ func (e *env) usageCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "usage",
-		Short: "Tokens, requests, errors and cost by account, model, day or project",
+		Short: "Tokens, requests, errors, cost and window share by account, model, day, project, session or key",
 		Long: `Sum tokens, requests, errors and estimated cost from the daily rollups
-(whole UTC days). Totals outlive the request records: a cleanup keeps them.`,
+(whole UTC days). Totals outlive the request records: a cleanup keeps them.
+
+WINDOW SHARE is the part of each subscription window (5h, 7d, ...) the group
+spent, from the change in the limit headers after each request (the quota
+ledger; see README). It is shown only where headers were seen: API-key
+accounts have per-minute buckets, not windows, and get no share ("-").
+"(estimate)" marks shares divided among concurrent requests by their tokens.`,
 		Args: noArgs,
 		RunE: e.withEngine(func(ctx context.Context, eng Engine, _ []string) error {
 			d, err := parseAge(since)
@@ -318,8 +324,8 @@ func (e *env) usageCmd() *cobra.Command {
 				if b = strings.TrimSpace(b); b == "" {
 					continue
 				}
-				if !slices.Contains([]string{"account", "model", "day", "project"}, b) {
-					return usagef("--by %q: want account, model, day or project", b)
+				if !slices.Contains([]string{"account", "model", "day", "project", "session", "key"}, b) {
+					return usagef("--by %q: want account, model, day, project, session or key", b)
 				}
 				q.By = append(q.By, b)
 			}
@@ -340,10 +346,11 @@ func (e *env) usageCmd() *cobra.Command {
 	fs := cmd.Flags()
 	fs.BoolVar(&jsonOut, "json", false, "print JSON")
 	fs.StringVar(&since, "since", "7d", "the last period, e.g. 7d or 24h")
-	fs.StringVar(&by, "by", "account", "group by account, model, day or project (comma-separated for several)")
+	fs.StringVar(&by, "by", "account", "group by account, model, day, project, session or key (comma-separated for several)")
 	fs.StringVar(&q.Account, "account", "", "only this account")
 	fs.StringVar(&q.Model, "model", "", "only this model")
 	fs.StringVar(&q.Project, "project", "", "only this project")
+	fs.StringVar(&q.Session, "session", "", "only this client session")
 	return cmd
 }
 
@@ -353,10 +360,11 @@ func printUsage(w io.Writer, rep api.UsageReport, by []string) {
 	for _, b := range by {
 		head = append(head, strings.ToUpper(b))
 	}
-	fmt.Fprintln(tw, strings.Join(append(head, "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "COST"), "\t"))
+	fmt.Fprintln(tw, strings.Join(append(head, "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "COST", "WINDOW SHARE"), "\t"))
 	line := func(cols []string, t api.UsageRow) {
-		fmt.Fprintf(tw, "%s%d\t%d\t%d\t%d\t%d\t%d\t%s\n", strings.Join(cols, ""), t.Requests, t.Errors,
-			t.InputTokens, t.OutputTokens, t.CacheRead, t.CacheCreate, unpricedOr(t.Unpriced, dollars(t.CostMicros)))
+		fmt.Fprintf(tw, "%s%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", strings.Join(cols, ""), t.Requests, t.Errors,
+			t.InputTokens, t.OutputTokens, t.CacheRead, t.CacheCreate, unpricedOr(t.Unpriced, dollars(t.CostMicros)),
+			shareText(t.WindowShare, t.ShareEstimate))
 	}
 	for _, r := range rep.Rows {
 		var cols []string
@@ -371,8 +379,12 @@ func printUsage(w io.Writer, rep api.UsageReport, by []string) {
 				v = r.Day.Format(time.DateOnly)
 			case "project":
 				v = r.Project
+			case "session":
+				v = r.Session
+			case "key":
+				v = r.KeyName
 			}
-			cols = append(cols, orDash(v)+"\t")
+			cols = append(cols, term(orDash(v))+"\t")
 		}
 		line(cols, r)
 	}

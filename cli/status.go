@@ -45,6 +45,7 @@ func (e *env) statusCmd() *cobra.Command {
 			for _, v := range views {
 				fmt.Fprintf(e.io.Out, "  %s: %s\n", v.Name, windowsText(v))
 			}
+			printPace(e.io.Out, st)
 			if out.RequireKey {
 				fmt.Fprintln(e.io.Out, "Keys:      required")
 			} else {
@@ -158,7 +159,7 @@ func (e *env) sessionsCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(e.io.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SESSION\tACCOUNT\tMODEL\tREQUESTS\tLAST USE")
 			for _, s := range ss {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", s.ID, orDash(s.AccountName), orDash(s.Model), s.Requests, s.LastUsed.Local().Format(time.DateTime))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", term(s.ID), term(orDash(s.AccountName)), term(orDash(s.Model)), s.Requests, s.LastUsed.Local().Format(time.DateTime))
 			}
 			return tw.Flush()
 		}),
@@ -226,9 +227,12 @@ func (e *env) statusline(ctx context.Context) string {
 		if err != nil {
 			return ""
 		}
+		// The session's share and the pool's runway (the quota ledger);
+		// an older owner without them still gets its line.
+		v, _ := c.Statusline(ctx, in.SessionID)
 		for _, a := range accts {
 			if a.ID == s.AccountID {
-				return statusText(a, time.Now())
+				return statusText(a, v, time.Now())
 			}
 		}
 	}
@@ -236,7 +240,7 @@ func (e *env) statusline(ctx context.Context) string {
 }
 
 // statusText is e.g. "work · 5h 42% (resets 15:04) · 7d 13% (resets Mon 09:00)".
-func statusText(a api.AccountView, now time.Time) string {
+func statusText(a api.AccountView, v api.StatuslineView, now time.Time) string {
 	parts := []string{a.Name}
 	if a.State == api.StateNeedsLogin {
 		// The one thing that helps, as the statusline is what the user
@@ -253,7 +257,7 @@ func statusText(a api.AccountView, now time.Time) string {
 		}
 		parts = append(parts, p)
 	}
-	return strings.Join(parts, " · ")
+	return strings.Join(withLedger(parts, v), " · ")
 }
 
 func resetText(t, now time.Time) string {

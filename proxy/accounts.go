@@ -206,8 +206,9 @@ func (s *Service) view(a journal.Account) api.AccountView {
 	v.LimitedUntil = st.LimitedUntil
 	v.Reason = st.Reason
 	v.Windows = make([]api.Window, 0, len(st.Limits.Windows))
+	paces := s.pool.Pace(a.ID)
 	for _, w := range st.Limits.Windows {
-		v.Windows = append(v.Windows, window(w))
+		v.Windows = append(v.Windows, withPace(window(w), w, paces))
 	}
 	for _, sl := range st.Scoped {
 		v.ScopedLimits = append(v.ScopedLimits, api.ScopedLimit{Family: sl.Family, Until: sl.Until, Reason: sl.Reason})
@@ -218,7 +219,7 @@ func (s *Service) view(a journal.Account) api.AccountView {
 		}
 		v.Headroom[k] = f * 100
 	}
-	v.FiveHour = window(st.Limits.FiveHour)
+	v.FiveHour = withPace(window(st.Limits.FiveHour), st.Limits.FiveHour, paces)
 	v.SevenDay = window(st.Limits.SevenDay)
 	v.SevenDayOpus = window(st.Limits.SevenDayOpus)
 	v.SevenDaySonnet = window(st.Limits.SevenDaySonnet)

@@ -150,7 +150,7 @@ func (s *Service) Request(ctx context.Context, id string) (api.RequestDetail, er
 
 // Usage aggregates requests, errors, tokens by kind and cost over a range.
 func (s *Service) Usage(ctx context.Context, q api.UsageQuery) (api.UsageReport, error) {
-	jq := journal.UsageQuery{Since: q.Since, Until: q.Until, Model: q.Model, Project: q.Project, By: q.By}
+	jq := journal.UsageQuery{Since: q.Since, Until: q.Until, Model: q.Model, Project: q.Project, Session: q.Session, By: q.By}
 	if q.Account != "" {
 		id, err := s.accountID(ctx, q.Account)
 		if err != nil {
@@ -168,6 +168,9 @@ func (s *Service) Usage(ctx context.Context, q api.UsageQuery) (api.UsageReport,
 		rep.Rows[i] = api.UsageRow{UsageRow: r, Unpriced: s.unpricedCost(r.Model, r.CostMicros, r.InputTokens+r.OutputTokens)}
 		if r.AccountID != "" {
 			rep.Rows[i].AccountName = nameOf(names, r.AccountID)
+		}
+		if r.ClientKey != "" {
+			rep.Rows[i].KeyName = s.keyNameOf(ctx, r.ClientKey)
 		}
 		rep.Total.Add(r.Totals)
 	}

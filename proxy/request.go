@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
+	"github.com/sluice-proxy/sluice/proxy/clientkey"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 )
@@ -24,7 +25,8 @@ type request struct {
 	// The client key (requireKey): nil when none was given (keys off, or
 	// passthrough). scope is the set of accounts it may use, nil for all;
 	// pool.Pick applies it.
-	key     *clientKey
+	key     *clientkey.Key
+	keyRes  *clientkey.Reservation // its daily-cost reservation (reserveKeyCost)
 	keyName string
 	scope   map[string]bool
 	// apiKeysOnly: scope was narrowed to the accounts that are not
@@ -60,6 +62,7 @@ type request struct {
 	// maxRetries is the retry budget, from the settings in force when
 	// the request arrived (proxysettings.go).
 	maxRetries int
+	charge     *pool.Charge // the quota ledger's charge of the current attempt (ledger.go)
 }
 
 // requestCtx carries a request's *request in its context.
@@ -102,7 +105,7 @@ func (s *Service) record(req *request) *journal.Record {
 	if req.rec == nil {
 		req.rec = newRecord(req.r, s.now())
 		if req.key != nil {
-			req.rec.ClientKeyID = req.key.id
+			req.rec.ClientKeyID = req.key.ID()
 		}
 	}
 	return req.rec
@@ -131,10 +134,10 @@ func (s *Service) journal(req *request) {
 	if req.capture != nil {
 		s.finishCapture(rec, req.capture)
 	}
-	s.records.Add(*rec)
-	s.addKeyCost(req.key, rec.Time, rec.CostMicros)
+	s.journalRecord(rec, req)
+	s.addKeyCost(req, rec.Time, rec.CostMicros)
 	if req.session != "" {
-		s.sessions.observe(req.session, *rec, s.now(), req.settings.SessionWindow)
+		s.sessions.observe(req.session, *rec, s.now(), req.settings.SessionWindow, s.shareResets(rec))
 	}
 }
 

@@ -107,6 +107,9 @@ func validateSettings(st api.Settings) error {
 	if st.MaxDBBytes > 0 && st.MaxDBBytes < 1<<20 {
 		errs = append(errs, errors.New("the database size cap must be at least 1 MB"))
 	}
+	if _, err := ParseQuotaWarnings(st.QuotaWarnings); err != nil {
+		errs = append(errs, err)
+	}
 	if st.CaptureMaxBytes < 1 || st.CaptureMaxBytes > maxCaptureMaxBytes {
 		errs = append(errs, fmt.Errorf("the capture cap must be between 1 byte and %d bytes", maxCaptureMaxBytes))
 	}
@@ -129,5 +132,6 @@ func settingsDiff(a, b api.Settings) string {
 	add("max_db_bytes", a.MaxDBBytes, b.MaxDBBytes)
 	add("capture", a.Capture, b.Capture)
 	add("capture_max_bytes", a.CaptureMaxBytes, b.CaptureMaxBytes)
+	add("quota_warnings", a.QuotaWarnings, b.QuotaWarnings)
 	return out
 }

@@ -24,6 +24,7 @@ func (s *Service) Status(ctx context.Context) (api.Status, error) {
 			st.Unusable = append(st.Unusable, api.UnusableAccount{Name: v.Name, State: v.State, Until: v.LimitedUntil, Reason: v.Reason})
 		}
 	}
+	st.Runway, st.Warnings = s.runway(views), s.Warnings()
 	now := s.now()
 	y, m, d := now.Date()
 	// From the records, not the rollups: those hold UTC days, and local

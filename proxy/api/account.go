@@ -81,6 +81,12 @@ type Window struct {
 	Severity    string    `json:"severity,omitempty"` // normal, warning, ... (usage endpoint)
 	Utilization float64   `json:"utilization"`        // 0..1
 	ResetsAt    time.Time `json:"resets_at,omitzero"`
+	// PerHour is the window's recent burn rate (utilization per hour over
+	// the last 30 minutes, weighted to the recent), 0 when unknown;
+	// RunsOutAt is when, at this pace, the window is spent, set only when
+	// that comes before its reset (pool.Pace).
+	PerHour   float64   `json:"per_hour,omitempty"`
+	RunsOutAt time.Time `json:"runs_out_at,omitzero"`
 }
 
 // ScopedLimit is a model family an account is benched for while it keeps

@@ -16,6 +16,9 @@ const (
 	// EventRequest: requests finished and their records are in the
 	// journal (the log and usage views refresh); one per batch written.
 	EventRequest EventKind = "request"
+	// EventWarning: an account's window crossed a warning threshold, or
+	// its pace says it runs out well before its reset (Event.Warning).
+	EventWarning EventKind = "warning"
 )
 
 // Event tells subscribers that something changed; they re-read what they
@@ -24,6 +27,7 @@ type Event struct {
 	Kind      EventKind
 	AccountID string // for account events
 	Time      time.Time
+	Warning   *Warning `json:",omitempty"` // for EventWarning
 }
 
 // EventShowWindow asks the desktop app owning this engine to show and focus

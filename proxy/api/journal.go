@@ -83,15 +83,21 @@ type UsageQuery struct {
 	Account string    `json:"account,omitempty"` // name or id
 	Model   string    `json:"model,omitempty"`
 	Project string    `json:"project,omitempty"`
-	// By groups the rows: any of "day", "account", "model", "project".
+	Session string    `json:"session,omitempty"` // a client session id
+	// By groups the rows: any of "day", "account", "model", "project",
+	// "session", "key".
 	By []string `json:"by,omitempty"`
 }
 
-// UsageRow is one group's usage, with the account's current name when
-// grouped by account.
+// UsageRow is one group's usage, with the account's and client key's
+// current names when grouped by them. Its WindowShare (the quota ledger)
+// is the fraction of each window the group spent, summed over the
+// requests whose limit headers said so: never for API-key accounts, whose
+// limits are per-minute buckets, not windows.
 type UsageRow struct {
 	journal.UsageRow
 	AccountName string `json:"account,omitempty"`
+	KeyName     string `json:"key,omitempty"`
 	// Unpriced: the row's model has no price; its cost is unknown, not 0.
 	Unpriced bool `json:"unpriced,omitempty"`
 }
@@ -157,4 +163,8 @@ type Settings struct {
 	// CaptureMaxBytes caps each captured body (default 256 KB); longer ones
 	// are cut and marked truncated.
 	CaptureMaxBytes int `json:"capture_max_bytes"`
+	// QuotaWarnings are the window thresholds that raise a warning, in
+	// percent ("75,90"), or "off" (also turns off the pace warning); ""
+	// is DefaultQuotaWarnings.
+	QuotaWarnings string `json:"quota_warnings,omitempty"`
 }

@@ -17,6 +17,12 @@ type Status struct {
 	// RequestsToday and CostTodayMicros sum the journal since local midnight.
 	RequestsToday   int64 `json:"requests_today"`
 	CostTodayMicros int64 `json:"cost_today_micros"` // millionths of a US dollar
+	// Runway says, per model family ("" for any model), when at the
+	// current pace every account that can serve it is spent; only the
+	// families forecast to run out are listed.
+	Runway []Runway `json:"runway,omitempty"`
+	// Warnings are the quota warnings in force.
+	Warnings []Warning `json:"warnings,omitempty"`
 	// UpstreamError says why the Anthropic API cannot be reached, since
 	// UpstreamErrorSince, until a request gets through; "" while it can.
 	UpstreamError      string    `json:"upstream_error,omitempty"`
@@ -41,6 +47,10 @@ type SessionView struct {
 	Model       string    `json:"model"`      // the last request's model
 	Requests    int64     `json:"requests"`   // requests seen in this session
 	LastUsed    time.Time `json:"last_used"`  // when the last one finished
+	// WindowShare is the session's share of each window of its account
+	// in the window's current period (the quota ledger); absent for
+	// windows no header told of (API keys).
+	WindowShare map[string]float64 `json:"window_share,omitempty"`
 }
 
 // ErrKeyRefused reports that the upstream refused an API key (401 or 403):

@@ -180,6 +180,11 @@ func (c *Client) Sessions(ctx context.Context) ([]api.SessionView, error) {
 	return call[[]api.SessionView](ctx, c, mSessions, none{})
 }
 
+// Statusline is what `sluice statusline` shows for a client session.
+func (c *Client) Statusline(ctx context.Context, session string) (api.StatuslineView, error) {
+	return call[api.StatuslineView](ctx, c, mStatusline, session)
+}
+
 // ShowWindow asks the owner to show its window.
 func (c *Client) ShowWindow(ctx context.Context) error { return do(ctx, c, mShowWindow, none{}) }
 

@@ -88,6 +88,9 @@ var methods = map[string]method{
 	mSessions: handle(func(_ context.Context, s *proxy.Service, _ none) ([]api.SessionView, error) {
 		return s.Sessions(), nil
 	}),
+	mStatusline: handle(func(_ context.Context, s *proxy.Service, session string) (api.StatuslineView, error) {
+		return s.Statusline(session), nil
+	}),
 	mShowWindow: handle(func(_ context.Context, s *proxy.Service, _ none) (none, error) {
 		s.ShowWindow()
 		return none{}, nil
@@ -150,6 +153,10 @@ var methods = map[string]method{
 	mFirstKey: handle(func(_ context.Context, s *proxy.Service, _ none) (firstKey, error) {
 		k, secret, ok := s.FirstKey()
 		return firstKey{k, secret, ok}, nil
+	}),
+	mConnKey: handle(func(ctx context.Context, s *proxy.Service, _ none) (connKey, error) {
+		k, secret, minted, err := s.ConnectionKey(ctx)
+		return connKey{k, secret, minted}, err
 	}),
 	mDismissFirst: handle(func(_ context.Context, s *proxy.Service, _ none) (none, error) {
 		s.DismissFirstKey()

@@ -64,6 +64,10 @@ type Behavior struct {
 	// Utilization is the 5-hour utilization (0..1) reported in the headers
 	// and, x100, by the usage endpoint.
 	Utilization float64
+	// UtilizationStep is added to Utilization before each model request
+	// is answered (e.g. 0.01: +1 % of the 5-hour window per request, as a
+	// subscription's window fills), so the headers rise request by request.
+	UtilizationStep float64
 	// Overage marks the 5h window rejected while overage pays for requests.
 	Overage bool
 	// NoFiveHour leaves out the 5-hour window (weekly-only plans).
@@ -139,6 +143,11 @@ type Server struct {
 	// Forget, when set, keeps no copy of the requests (Received stays
 	// empty), so long load and soak runs do not grow the fake's memory.
 	Forget bool
+	// LoadLimits sizes every key's per-minute limits for load (2^40
+	// requests and tokens a minute unless a Behavior sets its own), so the
+	// load harness measures forwarding, not 429s. The per-minute headers
+	// are still sent, as the real API sends them. Set it before Start.
+	LoadLimits bool
 
 	mu        sync.Mutex
 	received  []Request
@@ -147,6 +156,7 @@ type Server struct {
 	minutes   map[string]*minute
 	clock     func() time.Time
 	count     atomic.Int64
+	tls       tlsCounts // StartTLS's listener (tls.go)
 }
 
 // New starts a fake API on loopback; it is closed when the test ends.
@@ -219,6 +229,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		scripted, b.Statuses = b.Statuses[0], b.Statuses[1:]
 	}
 	limited := b != nil && b.LimitAfter > 0 && s.served[cred] >= b.LimitAfter
+	hb := b // what the limit headers report: a copy taken under the lock
+	if b != nil {
+		if b.UtilizationStep > 0 && r.URL.Path == "/v1/messages" && !limited {
+			b.Utilization += b.UtilizationStep
+		}
+		c := *b
+		hb = &c
+	}
 	s.mu.Unlock()
 
 	if r.URL.Path == "/api/oauth/usage" {
@@ -236,7 +254,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	unified, now := unifiedFor(r, b), s.now()
 	var m minute
 	if unified {
-		s.limitHeaders(w.Header(), b, limited)
+		s.limitHeaders(w.Header(), hb, limited)
 	} else {
 		var in int64
 		if r.URL.Path == "/v1/messages" {
@@ -400,13 +418,15 @@ func (s *Server) usage(w http.ResponseWriter, b *Behavior, scripted int) {
 		}
 	}
 	reset := resetAt.UTC().Format(time.RFC3339)
+	// The week resets when the headers say it does (limitHeaders).
+	week := resetAt.Add(72 * time.Hour).UTC().Format(time.RFC3339)
 	if b != nil && b.LimitsOnly {
 		writeJSON(w, http.StatusOK, s.limitsUsage(b, util, resetAt))
 		return
 	}
 	body := map[string]any{
 		"five_hour":        map[string]any{"utilization": util, "resets_at": reset},
-		"seven_day":        map[string]any{"utilization": util / 4, "resets_at": reset},
+		"seven_day":        map[string]any{"utilization": util / 4, "resets_at": week},
 		"seven_day_opus":   nil,
 		"seven_day_sonnet": map[string]any{"utilization": util / 8, "resets_at": reset},
 	}

@@ -68,6 +68,17 @@ type Record struct {
 	Project      string        `json:"project,omitempty"`    // the client's X-Sluice-Project tag
 	Lane         string        `json:"lane,omitempty"`       // plan, extra-usage, or the limit signal of an error body; empty when unknown
 	HasPayload   bool          `json:"has_payload"`          // a captured payload is stored (set on read)
+	// WindowShare is the fraction of each window of its account the request
+	// spent, by window ("5h", "7d", "7d_fable"), where limit headers said
+	// so (the quota ledger, package pool). ShareEstimate: the change was
+	// divided among concurrent requests by their tokens.
+	WindowShare   map[string]float64 `json:"window_share,omitempty"`
+	ShareEstimate bool               `json:"share_estimate,omitempty"`
+	// Amend marks a later part of the stored record ID's window share: only
+	// WindowShare and ShareEstimate are added to it (and to the rollups, under
+	// the record's Time, AccountID, Model, Project, ClientKeyID and Session,
+	// which must be the stored record's); nothing else is written.
+	Amend bool `json:"-"`
 
 	// Payload, when set, is stored with the record. Its bodies must already
 	// be redacted and sealed: the journal writes them as given.

@@ -188,6 +188,45 @@ var migrations = []string{
 		WHERE client_key_id != '' AND cost_micros != 0 AND time >= 0 GROUP BY 1, 2;
 	 DROP INDEX client_keys_cost;
 	 CREATE INDEX records_session ON records(substr(session, -6), time)`,
+	// 10: the quota ledger (ledger.go). Each
+	// record keeps its share of the windows it spent (a JSON object by
+	// window, "" for none); sessions and client keys get rollups of their
+	// own, with their shares beside them: one row per day, account, model,
+	// project, key and session, and one per such group and window.
+	`ALTER TABLE records ADD COLUMN window_share TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE records ADD COLUMN share_estimate INTEGER NOT NULL DEFAULT 0;
+	 CREATE TABLE session_rollups (
+		day           INTEGER NOT NULL,
+		account_id    TEXT NOT NULL,
+		model         TEXT NOT NULL,
+		project       TEXT NOT NULL,
+		client_key_id TEXT NOT NULL,
+		session       TEXT NOT NULL,
+		requests      INTEGER NOT NULL DEFAULT 0,
+		errors        INTEGER NOT NULL DEFAULT 0,
+		input_tokens  INTEGER NOT NULL DEFAULT 0,
+		output_tokens INTEGER NOT NULL DEFAULT 0,
+		cache_read    INTEGER NOT NULL DEFAULT 0,
+		cache_create  INTEGER NOT NULL DEFAULT 0,
+		cost_micros   INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (day, account_id, model, project, client_key_id, session)
+	 ) WITHOUT ROWID;
+	 INSERT INTO session_rollups SELECT CASE WHEN time >= 0 THEN time / 86400000 ELSE (time - 86399999) / 86400000 END,
+		account_id, model, project, client_key_id, session, count(*),
+		sum(status >= 400 OR error != ''), sum(input_tokens), sum(output_tokens), sum(cache_read),
+		sum(cache_create), sum(cost_micros) FROM records GROUP BY 1, 2, 3, 4, 5, 6;
+	 CREATE TABLE share_rollups (
+		day           INTEGER NOT NULL,
+		account_id    TEXT NOT NULL,
+		model         TEXT NOT NULL,
+		project       TEXT NOT NULL,
+		client_key_id TEXT NOT NULL,
+		session       TEXT NOT NULL,
+		win           TEXT NOT NULL,
+		share         REAL NOT NULL DEFAULT 0,
+		estimate      INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (day, account_id, model, project, client_key_id, session, win)
+	 ) WITHOUT ROWID`,
 }
 
 // migrate applies the migrations the database has not seen yet, each in its

@@ -150,9 +150,12 @@ const (
 	ByAccount = "account"
 	ByModel   = "model"
 	ByProject = "project"
+	BySession = "session" // session_rollups (ledger.go)
+	ByKey     = "key"     // the client key; session_rollups
 )
 
-var byColumn = map[string]string{ByDay: "day", ByAccount: "account_id", ByModel: "model", ByProject: "project"}
+var byColumn = map[string]string{ByDay: "day", ByAccount: "account_id", ByModel: "model", ByProject: "project",
+	BySession: "session", ByKey: "client_key_id"}
 
 // UsageQuery selects and groups the daily rollups. Zero fields do not
 // filter; Since and Until are taken to their UTC day.
@@ -162,8 +165,12 @@ type UsageQuery struct {
 	AccountID string
 	Model     string
 	Project   string
+	// Session and ClientKeyID filter by a client session or key (read from
+	// the session rollups, like grouping by them).
+	Session     string
+	ClientKeyID string
 	// By lists the dimensions to group by (ByDay, ByAccount, ByModel,
-	// ByProject); none sums everything into one row.
+	// ByProject, BySession, ByKey); none sums everything into one row.
 	By []string
 }
 
@@ -173,12 +180,31 @@ type UsageRow struct {
 	AccountID string    `json:"account_id,omitempty"`
 	Model     string    `json:"model,omitempty"`
 	Project   string    `json:"project,omitempty"`
+	Session   string    `json:"session,omitempty"`
+	ClientKey string    `json:"client_key_id,omitempty"`
 	Totals
+	// WindowShare is the group's share of each window (a fraction of it,
+	// by window name), summed over the requests whose headers said so;
+	// absent when none did. ShareEstimate: part of it was divided among
+	// concurrent requests by their tokens.
+	WindowShare   map[string]float64 `json:"window_share,omitempty"`
+	ShareEstimate bool               `json:"share_estimate,omitempty"`
 }
 
 // Usage aggregates the rollups q selects, groups in the order of q.By's
 // columns, days oldest first.
 func (db *DB) Usage(ctx context.Context, q UsageQuery) ([]UsageRow, error) {
+	if q.bySession() {
+		return db.sessionUsage(ctx, q)
+	}
+	rows, err := db.rollupUsage(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return rows, db.addShares(ctx, q, rows)
+}
+
+func (db *DB) rollupUsage(ctx context.Context, q UsageQuery) ([]UsageRow, error) {
 	query, args, group, err := q.sql()
 	if err != nil {
 		return nil, err

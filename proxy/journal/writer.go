@@ -168,8 +168,9 @@ func (w *Writer) run() {
 
 const insertRecord = `INSERT OR IGNORE INTO records (id, time, account_id, client_key_id, method, path, model,
 	status, stream, attempts, duration_us, first_byte_us, input_tokens, output_tokens, cache_read,
-	cache_create, cost_micros, error, session, user_agent, request_id, end_reason, failovers, project, lane)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	cache_create, cost_micros, error, session, user_agent, request_id, end_reason, failovers, project, lane,
+	window_share, share_estimate)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const insertPayload = `INSERT INTO payloads (seq, time, request, response, req_truncated, resp_truncated)
 	VALUES (?, ?, ?, ?, ?, ?)`
@@ -191,15 +192,23 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 	defer stmt.Close()
 	sums := make(map[rollupKey]*Totals, 8)
 	spend := make(map[spendKey]int64)
+	var ledger ledgerSums
 	for i := range rs {
 		r := &rs[i]
+		if r.Amend {
+			if err := db.amend(ctx, tx, r, &ledger); err != nil {
+				return err
+			}
+			continue
+		}
 		if r.ID == "" {
 			r.ID = NewID(r.Time)
 		}
 		res, err := stmt.ExecContext(ctx, r.ID, millis(r.Time), r.AccountID, r.ClientKeyID, r.Method, r.Path,
 			r.Model, r.Status, r.Stream, r.Attempts, r.Duration.Microseconds(), r.FirstByte.Microseconds(),
 			r.InputTokens, r.OutputTokens, r.CacheRead, r.CacheCreate, r.CostMicros, r.Error,
-			r.Session, r.UserAgent, r.RequestID, r.EndReason, r.Failovers, r.Project, r.Lane)
+			r.Session, r.UserAgent, r.RequestID, r.EndReason, r.Failovers, r.Project, r.Lane,
+			shareJSON(r.WindowShare), r.ShareEstimate)
 		if err != nil {
 			return fmt.Errorf("journal: insert records: %w", err)
 		}
@@ -208,6 +217,7 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 		}
 		addRollup(sums, r)
 		addSpend(spend, r)
+		ledger.addRecord(r)
 		if p := r.Payload; p != nil {
 			seq, err := res.LastInsertId()
 			if err != nil {
@@ -223,6 +233,9 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 		return err
 	}
 	if err := upsertSpend(ctx, tx, spend); err != nil {
+		return err
+	}
+	if err := ledger.upsert(ctx, tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

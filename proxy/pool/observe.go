@@ -312,5 +312,7 @@ func (p *Pool) setLimits(e *entry, l Limits, now time.Time) {
 	if r := l.FiveHour.ResetsAt; r.After(now) {
 		e.winEnd = r
 	}
+	e.ledgerSee(l, now)
+	e.paceSee(l, now)
 	e.limits = l
 }

@@ -109,6 +109,10 @@ type Options struct {
 	// gives no reset: MinBackoff doubles per consecutive failure up to
 	// MaxBackoff, with jitter. Defaults 1s and 30min.
 	MinBackoff, MaxBackoff time.Duration
+	// OnShare receives the parts of a request's window share that settled
+	// after its End (ledger.go), with the ref given to End; never called
+	// with the pool's lock held.
+	OnShare func(ref any, s Share)
 }
 
 // Pool chooses accounts and tracks their limits. Create it with New.
@@ -117,6 +121,7 @@ type Pool struct {
 	now      func() time.Time
 	rand     func() float64
 	onChange func(string)
+	onShare  func(any, Share)
 	minB     time.Duration
 	maxB     time.Duration
 	strategy Strategy
@@ -162,6 +167,9 @@ type entry struct {
 	winReq, winTok int64
 	winEnd         time.Time
 	lastUsed       time.Time
+
+	inflight []*Charge        // requests begun and not ended (ledger.go)
+	pace     map[string]*ring // recent samples by WindowKey (pace.go)
 }
 
 // New returns an empty Pool; add accounts with SetAccounts.
@@ -170,6 +178,7 @@ func New(opts Options) (*Pool, error) {
 		now:      opts.Now,
 		rand:     opts.Rand,
 		onChange: opts.OnChange,
+		onShare:  opts.OnShare,
 		minB:     opts.MinBackoff,
 		maxB:     opts.MaxBackoff,
 		byID:     make(map[string]*entry),

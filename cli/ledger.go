@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/sluice-proxy/sluice/proxy/api"
+)
+
+// shareText is a window share for people: "5h 3.0 %, 7d 0.4 %", with
+// "(estimate)" when divided among concurrent requests; "-" for none.
+func shareText(share map[string]float64, estimate bool) string {
+	if len(share) == 0 {
+		return "-"
+	}
+	keys := make([]string, 0, len(share))
+	for k := range share {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, windowOrder)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %.1f %%", k, share[k]*100)
+	}
+	s := strings.Join(parts, ", ")
+	if estimate {
+		s += " (estimate)"
+	}
+	return s
+}
+
+// windowOrder puts the 5-hour window first, then the week, then the rest
+// by name.
+func windowOrder(a, b string) int {
+	rank := func(k string) int {
+		switch k {
+		case "5h":
+			return 0
+		case "7d":
+			return 1
+		}
+		return 2
+	}
+	if ra, rb := rank(a), rank(b); ra != rb {
+		return ra - rb
+	}
+	return strings.Compare(a, b)
+}
+
+// printPace prints the pool's runway and the quota warnings in force.
+func printPace(w io.Writer, st api.Status) {
+	for _, r := range st.Runway {
+		what := "the pool"
+		if r.Family != "" {
+			what += " for " + r.Family
+		}
+		line := fmt.Sprintf("Runway:    at this pace %s runs out at %s", what, r.RunsOutAt.Local().Format("15:04"))
+		if !r.Until.IsZero() {
+			line += " until " + r.Until.Local().Format("15:04") + " (another account or a Console API key would help)"
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, x := range st.Warnings {
+		fmt.Fprintln(w, "Warning:   "+x.Message)
+	}
+}
+
+// withLedger adds to an account's status line the session's share of its
+// 5-hour window and the pool's runway, when known:
+// "personal · 5h 41% (this session 3 %) (resets 15:04) · ... · runs out 15:40".
+func withLedger(parts []string, v api.StatuslineView) []string {
+	if v.HasShare {
+		for i, p := range parts {
+			if rest, ok := strings.CutPrefix(p, "5h "); ok {
+				pct, tail, _ := strings.Cut(rest, " ")
+				parts[i] = strings.TrimSpace(fmt.Sprintf("5h %s (this session %.0f %%) %s", pct, v.SessionShare*100, tail))
+			}
+		}
+	}
+	if !v.RunsOutAt.IsZero() {
+		parts = append(parts, "runs out "+v.RunsOutAt.Local().Format("15:04"))
+	}
+	return parts
+}

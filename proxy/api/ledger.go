@@ -1,0 +1,48 @@
+package api
+
+import "time"
+
+// DefaultQuotaWarnings are the warning thresholds when none is set.
+const DefaultQuotaWarnings = "75,90"
+
+// Warning kinds.
+const (
+	WarningThreshold = "threshold" // a window crossed a threshold
+	WarningPace      = "pace"      // at this pace a window runs out well before its reset
+)
+
+// Warning is one raised quota warning.
+type Warning struct {
+	AccountID   string    `json:"account_id"`
+	Account     string    `json:"account"`
+	Window      string    `json:"window"` // "5h", "7d", "7d_fable"
+	Kind        string    `json:"kind"`   // WarningThreshold or WarningPace
+	Threshold   float64   `json:"threshold,omitempty"`
+	Utilization float64   `json:"utilization"`
+	ResetsAt    time.Time `json:"resets_at,omitzero"`
+	RunsOutAt   time.Time `json:"runs_out_at,omitzero"`
+	Time        time.Time `json:"time"`
+	Message     string    `json:"message"`
+}
+
+// Runway is when the pool runs out for a model family at this pace, and
+// when the first account comes back.
+type Runway struct {
+	Family    string    `json:"family"` // "" for every model
+	RunsOutAt time.Time `json:"runs_out_at"`
+	Until     time.Time `json:"until,omitzero"`
+}
+
+// StatuslineView is one client session's footing in its account's 5-hour
+// window and the pool's runway, for `sluice statusline`. Zero fields are
+// unknown.
+type StatuslineView struct {
+	Account     string  `json:"account,omitempty"`     // the account serving the session
+	Utilization float64 `json:"utilization,omitempty"` // its 5-hour window now
+	HasWindow   bool    `json:"has_window,omitempty"`  // a 5-hour window is known
+	// SessionShare is the session's share of that window in its current
+	// period; HasShare is false where no header said (API keys).
+	SessionShare float64   `json:"session_share,omitempty"`
+	HasShare     bool      `json:"has_share,omitempty"`
+	RunsOutAt    time.Time `json:"runs_out_at,omitzero"` // the pool, for the session's model family
+}

@@ -1,0 +1,78 @@
+package journal
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+)
+
+// Window shares are kept with each record and in the rollups; a late part
+// (Amend) adds to the stored record and its groups, and a share for a
+// record that is not stored changes nothing.
+func TestWindowSharesInRecordsAndRollups(t *testing.T) {
+	db := newDB(t)
+	ctx := context.Background()
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	recs := []Record{
+		{ID: "a1", Time: at, AccountID: "acc", Model: "m", Project: "p", ClientKeyID: "k1", Session: "s1", Status: 200,
+			WindowShare: map[string]float64{"5h": 0.02, "7d": 0.005}},
+		{ID: "a2", Time: at, AccountID: "acc", Model: "m", Project: "p", ClientKeyID: "k1", Session: "s1", Status: 200,
+			WindowShare: map[string]float64{"5h": 0.01}, ShareEstimate: true},
+		{ID: "b1", Time: at, AccountID: "acc", Model: "m", Project: "q", ClientKeyID: "k2", Session: "s2", Status: 200},
+		{ID: "key", Time: at, AccountID: "apikey", Model: "m", Session: "s3", Status: 200},
+	}
+	if err := db.insertRecords(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	late := []Record{
+		{ID: "b1", Time: at, AccountID: "acc", Model: "m", Project: "q", ClientKeyID: "k2", Session: "s2", Amend: true,
+			WindowShare: map[string]float64{"5h": 0.03}, ShareEstimate: true},
+		{ID: "gone", Time: at, AccountID: "acc", Model: "m", Session: "s9", Amend: true, WindowShare: map[string]float64{"5h": 0.5}},
+	}
+	if err := db.insertRecords(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	r, err := db.Record(ctx, "b1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !nearly(r.WindowShare["5h"], 0.03) || !r.ShareEstimate {
+		t.Errorf("amended record: %+v", r)
+	}
+	rows, err := db.Usage(ctx, UsageQuery{By: []string{BySession}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]UsageRow{}
+	for _, u := range rows {
+		got[u.Session] = u
+	}
+	if len(rows) != 3 || got["s1"].Requests != 2 || !nearly(got["s1"].WindowShare["5h"], 0.03) ||
+		!nearly(got["s1"].WindowShare["7d"], 0.005) || !got["s1"].ShareEstimate {
+		t.Errorf("by session: %+v", rows)
+	}
+	if !nearly(got["s2"].WindowShare["5h"], 0.03) || got["s3"].WindowShare != nil {
+		t.Errorf("by session: s2 %+v, s3 %+v", got["s2"], got["s3"])
+	}
+	// The existing groupings carry the shares too, from their own rollups.
+	rows, err = db.Usage(ctx, UsageQuery{By: []string{ByProject}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range rows {
+		want := map[string]float64{"p": 0.03, "q": 0.03, "": 0}[u.Project]
+		if !nearly(u.WindowShare["5h"], want) {
+			t.Errorf("project %q: 5h %v, want %v", u.Project, u.WindowShare["5h"], want)
+		}
+	}
+	rows, err = db.Usage(ctx, UsageQuery{By: []string{ByKey}, Session: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].ClientKey != "k1" || rows[0].Requests != 2 {
+		t.Errorf("by key for session s1: %+v", rows)
+	}
+}
+
+func nearly(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
