@@ -66,6 +66,17 @@ var proxySettingKeys = []struct {
 		p.TrayWindow = tw
 		return err
 	}},
+	{api.SettingOpenAISubscriptions, "on: OpenAI-style requests may use subscription accounts (billed as extra usage); off: API-key accounts only", func(p *api.ProxySettings, v string) error {
+		switch strings.ToLower(v) {
+		case "on":
+			p.OpenAISubscriptions = true
+		case "off":
+			p.OpenAISubscriptions = false
+		default:
+			return errors.New("want on or off")
+		}
+		return nil
+	}},
 }
 
 // proxySettingKey returns the index of key in proxySettingKeys, or -1.
@@ -120,6 +131,7 @@ func printProxySettings(w io.Writer, ps api.ProxySettings) {
 		{api.SettingRetryDelay, ps.RetryDelay.String()},
 		{api.SettingAllowedOrigins, origins},
 		{api.SettingTrayWindow, ps.TrayWindow},
+		{api.SettingOpenAISubscriptions, onOff(ps.OpenAISubscriptions)},
 	} {
 		line := fmt.Sprintf("%-19s %s", r[0], r[1])
 		if by := ps.Fixed[r[0]]; by != "" {
@@ -127,4 +139,11 @@ func printProxySettings(w io.Writer, ps api.ProxySettings) {
 		}
 		fmt.Fprintln(w, line)
 	}
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

@@ -61,7 +61,7 @@ func TestProxySettingsThroughServe(t *testing.T) {
 	mustRun(t, env, keyB+"\n", "accounts", "add-key", "b")
 
 	help := mustRun(t, env, "", "settings", "--help").out
-	for _, k := range []string{"strategy", "session-window", "retries", "retry-delay", "allowed-origins"} {
+	for _, k := range []string{"strategy", "session-window", "retries", "retry-delay", "allowed-origins", "openai-subscriptions"} {
 		if !strings.Contains(help, "\n  "+k+" ") {
 			t.Errorf("settings --help does not list %s:\n%s", k, help)
 		}
@@ -108,6 +108,12 @@ func TestProxySettingsThroughServe(t *testing.T) {
 	if !strings.Contains(out, "retry-delay         250ms") || !strings.Contains(out, "session-window      1h30m") {
 		t.Errorf("settings set prints:\n%s", out)
 	}
+	if out := mustRun(t, env, "", setArgs(t, env, "openai-subscriptions", "on")...).out; !strings.Contains(out, "openai-subscriptions on") {
+		t.Errorf("settings set openai-subscriptions on prints:\n%s", out)
+	}
+	if r := sluice(t, env, "", setArgs(t, env, "openai-subscriptions", "maybe")...); r.code != 2 || !strings.Contains(r.err, "on or off") {
+		t.Errorf("openai-subscriptions maybe: %d %q", r.code, r.err)
+	}
 	if r := sluice(t, env, "", setArgs(t, env, "strategy", "random")...); r.code == 0 || !strings.Contains(r.err, "unknown strategy") {
 		t.Errorf("an unknown strategy: %d %q", r.code, r.err)
 	}
@@ -121,7 +127,8 @@ func TestProxySettingsThroughServe(t *testing.T) {
 	}
 	jsonOf(t, env, &all, "settings", "--json")
 	if all.Strategy != "round-robin" || all.SessionWindow != 90*time.Minute || all.RetryAttempts != 2 ||
-		all.RetryDelay != 250*time.Millisecond || len(all.AllowedOrigins) != 0 || all.CaptureMaxBytes == 0 {
+		all.RetryDelay != 250*time.Millisecond || len(all.AllowedOrigins) != 0 || all.CaptureMaxBytes == 0 ||
+		!all.OpenAISubscriptions {
 		t.Fatalf("settings --json: %+v", all)
 	}
 

@@ -85,6 +85,9 @@ func printStatus(w io.Writer, st api.Status, running bool) {
 	default:
 		fmt.Fprintf(w, "Proxy:     not running (start the app with `sluice`, or `sluice serve`)\n")
 	}
+	if st.UpstreamError != "" {
+		fmt.Fprintf(w, "Upstream:  unreachable since %s (%s)\n", st.UpstreamErrorSince.Local().Format(time.DateTime), st.UpstreamError)
+	}
 	fmt.Fprintf(w, "Today:     %d request(s), %s\n", st.RequestsToday, dollars(st.CostTodayMicros))
 	fmt.Fprintf(w, "Accounts:  %d usable of %d\n", st.Usable, st.Accounts)
 	for _, u := range st.Unusable {
@@ -239,6 +242,11 @@ func (e *env) statusline(ctx context.Context) string {
 // statusText is e.g. "work · 5h 42% (resets 15:04) · 7d 13% (resets Mon 09:00)".
 func statusText(a api.AccountView, v api.StatuslineView, now time.Time) string {
 	parts := []string{a.Name}
+	if a.State == api.StateNeedsLogin {
+		// The one thing that helps, as the statusline is what the user
+		// looks at.
+		return a.Name + " · needs sign-in: run `sluice accounts login " + a.Name + " --reauth`"
+	}
 	for _, w := range limitWindows(a) {
 		if !known(w) {
 			continue

@@ -32,15 +32,15 @@ func (s *Service) openaiRoutes(mux *http.ServeMux, v1 http.Handler) {
 }
 
 // isOpenAIRequest reports whether r is in OpenAI's dialect. Both dialects
-// list models at /v1/models: Anthropic's clients always send
-// anthropic-version (the API refuses requests without it) and often
-// x-api-key; OpenAI's send neither, only a Bearer key.
+// list models at /v1/models, and OpenAI paths Sluice answers locally
+// (notserved.go) are answered in the dialect of the client's headers
+// (anthropicClient).
 func isOpenAIRequest(r *http.Request) bool {
 	switch p := r.URL.Path; {
 	case p == "/v1/chat/completions":
 		return true
-	case p == "/v1/models" || strings.HasPrefix(p, "/v1/models/"):
-		return r.Header.Get("Anthropic-Version") == "" && len(r.Header.Values("X-Api-Key")) == 0
+	case p == "/v1/models" || strings.HasPrefix(p, "/v1/models/") || notServed(r):
+		return !anthropicClient(r)
 	}
 	return false
 }
@@ -58,6 +58,9 @@ func (s *Service) chatCompletions(w http.ResponseWriter, r *http.Request) {
 func (s *Service) chat(w http.ResponseWriter, req *request) error {
 	r := req.r
 	rec := s.record(req)
+	if err := s.openaiScope(req); err != nil {
+		return err
+	}
 	bb, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit), r.ContentLength, s.cfg.BodyLimit)
 	defer bb.drop() // the translation below is a copy
 	if err != nil {

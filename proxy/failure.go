@@ -65,6 +65,7 @@ func failureOf(err error) *httpError {
 		tooBig  *http.MaxBytesError
 		transl  *openai.RequestError
 		refused *refusal
+		unreach *unreachableError
 	)
 	switch {
 	case errors.As(err, &he):
@@ -74,6 +75,14 @@ func failureOf(err error) *httpError {
 	case errors.Is(err, context.Canceled):
 		// The client hung up: there is no one to answer.
 		return errClientGone
+	case errors.As(err, &unreach):
+		// 502 at once: the upstream cannot be reached at all (refused,
+		// unresolvable, TLS), so nothing was sent. No retry header: an
+		// SDK's silent retries would hide the cause for minutes.
+		return &httpError{status: http.StatusBadGateway, kind: errAPI, noRetry: true,
+			reason: journal.ReasonUpstreamUnreachable.With(unreach.cause),
+			msg: "Sluice cannot reach the Anthropic API at " + unreach.host + ": " + unreach.cause +
+				". Check the network connection (and any proxy or firewall); `sluice status` says when it is reachable again."}
 	case errors.As(err, &rte) && rte.Sent && rte.Timeout():
 		// 504: the upstream took too long. The request may still be
 		// running there, so Sluice does not send it again and leaves a

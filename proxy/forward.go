@@ -93,14 +93,29 @@ func (s *Service) attempt(w http.ResponseWriter, req *request) error {
 		}
 		s.beginCharge(req, acct.ID)
 		resp, err := s.roundTrip(up)
+		if err == nil && resp.StatusCode == http.StatusUnauthorized && cred.Kind == vault.KindOAuth {
+			resp, err = s.retryRefused(ctx, req, acct, cred, resp)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return errClientGone
 			}
-			s.log.Warn("upstream request failed", "account", acct.Name, "err", err)
-			s.pool.ObserveNetworkError(acct.ID)
 			rte := &RoundTripError{Err: err, Sent: true} // unknown: assume sent
 			errors.As(err, &rte)
+			if cause, ok := unreachableCause(rte); ok {
+				// Every account goes to the same host: one quick retry
+				// (on another account if there is one), then the client
+				// is told at once, with no backoff loop.
+				if !req.quickRetried {
+					req.quickRetried = true
+					s.pool.ObserveNetworkError(acct.ID)
+					continue
+				}
+				s.upstreamFailed(cause)
+				return &unreachableError{host: s.upstreamHost(), cause: cause}
+			}
+			s.log.Warn("upstream request failed", "account", acct.Name, "err", err)
+			s.pool.ObserveNetworkError(acct.ID)
 			// A request that may have reached the upstream is never sent
 			// again: a replay could run (and bill) it twice.
 			if rte.Replayable() && s.backoff(ctx, req) {
@@ -108,6 +123,7 @@ func (s *Service) attempt(w http.ResponseWriter, req *request) error {
 			}
 			return rte
 		}
+		s.upstreamReached()
 		switch s.observe(req, acct, resp) {
 		case pool.Failover:
 			s.log.Info("account unavailable, failing over", "account", acct.Name, "status", resp.StatusCode)
@@ -250,7 +266,10 @@ func (s *Service) noAccount(req *request, err error) error {
 // whoseAccounts opens the "all limited" message: all of Sluice's accounts,
 // or, for a scoped key, the ones it may use (others may well be free).
 func whoseAccounts(req *request) string {
-	if req.scope != nil {
+	switch {
+	case req.apiKeysOnly:
+		return "All the API-key accounts this client may use are"
+	case req.scope != nil:
 		return fmt.Sprintf("All the accounts Sluice client key %q may use are", req.keyName)
 	}
 	return "All Sluice accounts are"
@@ -302,4 +321,35 @@ func modelName(m string) bool {
 		}
 	}
 	return true
+}
+
+// refresher is what Tokens offers when it can refresh an access token the
+// API refused before it expired (vault.Refresher).
+type refresher interface {
+	Rejected(ctx context.Context, accountID, token string) (vault.Credential, error)
+}
+
+// retryRefused answers an OAuth 401: the access token may have been
+// revoked or rotated elsewhere before its expiry. The token is refreshed
+// once (one refresh per account however many requests were refused) and
+// the request, which the upstream refused and so did not run, is sent
+// again on the same account. Only if that fails does the 401 go on to
+// mark the account as needing a new sign-in.
+func (s *Service) retryRefused(ctx context.Context, req *request, acct pool.Account, cred vault.Credential, resp *http.Response) (*http.Response, error) {
+	rf, ok := s.tokens.(refresher)
+	if !ok {
+		return resp, nil
+	}
+	fresh, err := rf.Rejected(ctx, acct.ID, cred.AccessToken)
+	if err != nil {
+		s.log.Warn("refreshing a refused token failed", "account", acct.Name, "err", err)
+		return resp, nil
+	}
+	discardBody(resp)
+	s.log.Info("the API refused an access token; refreshed it and sent the request again", "account", acct.Name)
+	up, err := s.upstreamRequest(ctx, req, fresh)
+	if err != nil {
+		return nil, err
+	}
+	return s.roundTrip(up)
 }

@@ -255,6 +255,7 @@ func proxySettingsDiff(a, b api.ProxySettings) string {
 	add(api.SettingRetryDelay, a.RetryDelay, b.RetryDelay)
 	add(api.SettingAllowedOrigins, originsText(a.AllowedOrigins), originsText(b.AllowedOrigins))
 	add(api.SettingTrayWindow, a.TrayWindow, b.TrayWindow)
+	add(api.SettingOpenAISubscriptions, a.OpenAISubscriptions, b.OpenAISubscriptions)
 	return strings.Join(parts, ", ")
 }
 

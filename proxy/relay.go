@@ -100,6 +100,10 @@ func (s *Service) relay(w http.ResponseWriter, req *request, acct pool.Account, 
 		}
 	}
 	switch {
+	case stream && meter.Done():
+		// The last event reached the client: the answer is complete,
+		// whoever closed first. An OpenAI SDK closes its connection as
+		// soon as it reads [DONE], often before the upstream's own end.
 	case untranslatable:
 		// The client gets a 502 from the OpenAI writer; the journal says
 		// why (the upstream did answer, and bill, the request).

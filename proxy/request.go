@@ -29,6 +29,9 @@ type request struct {
 	keyRes  *clientkey.Reservation // its daily-cost reservation (reserveKeyCost)
 	keyName string
 	scope   map[string]bool
+	// apiKeysOnly: scope was narrowed to the accounts that are not
+	// subscriptions (an OpenAI-style request, openaiaccounts.go).
+	apiKeysOnly bool
 
 	// ow is the OpenAI dialect's writer, nil for Anthropic clients. The
 	// handler sets how it translates a 2xx answer (chat.go).
@@ -52,7 +55,10 @@ type request struct {
 	exclude map[string]bool // accounts that failed over: not tried again
 	last    *refusal        // the last refusal kept for the client, if any
 	retries int
-	delay   time.Duration
+	// quickRetried: the one immediate retry of an unreachable upstream
+	// was spent (unreachable.go).
+	quickRetried bool
+	delay        time.Duration
 	// maxRetries is the retry budget, from the settings in force when
 	// the request arrived (proxysettings.go).
 	maxRetries int

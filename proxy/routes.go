@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 )
 
 // routes builds the handler: guards first, then the dialect routes.
@@ -14,7 +15,14 @@ func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
 	v1 := s.requireKey(s.limitBody(http.HandlerFunc(s.forward)))
-	mux.Handle("/v1/", v1)
+	local := s.requireKey(http.HandlerFunc(s.notServedHandler))
+	mux.Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if notServed(r) { // OpenAI paths Sluice does not translate: never forwarded
+			local.ServeHTTP(w, r)
+			return
+		}
+		v1.ServeHTTP(w, r)
+	}))
 	s.openaiRoutes(mux, v1)
 	// Claude Code reports telemetry to its base URL. Sluice answers and
 	// discards it: forwarding it would send the user's usage data to
@@ -117,6 +125,10 @@ type Health struct {
 	// (queue full, disk full, database read-only) since start: requests
 	// are served regardless, so this is how the loss shows.
 	DroppedRecords int64 `json:"dropped_records"`
+	// UpstreamError says why the Anthropic API cannot be reached, since
+	// UpstreamErrorSince (status "degraded"), until a request gets through.
+	UpstreamError      string    `json:"upstream_error,omitempty"`
+	UpstreamErrorSince time.Time `json:"upstream_error_since,omitzero"`
 }
 
 // Health reports the engine's state.
@@ -124,8 +136,12 @@ func (s *Service) Health() Health {
 	snap := s.pool.Snapshot()
 	h := Health{Status: "ok", Version: s.cfg.Version, Accounts: len(snap), UsableAccounts: s.UsableAccounts(),
 		DroppedRecords: s.records.Dropped()}
-	if h.UsableAccounts == 0 {
+	h.UpstreamError, h.UpstreamErrorSince = s.UpstreamError()
+	switch {
+	case h.UsableAccounts == 0:
 		h.Status = "no_usable_accounts"
+	case h.UpstreamError != "":
+		h.Status = "degraded"
 	}
 	return h
 }

@@ -86,6 +86,7 @@ type Service struct {
 	logins     pendingLogins       // sign-ins split in start and finish (remotelogin.go)
 	ledger     ledgerState         // quota ledger ordering (ledger.go)
 	warn       warner              // quota warnings raised (warnings.go)
+	upstream   upstreamState       // whether the upstream can be reached (unreachable.go)
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv, startErr and port
@@ -143,7 +144,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		}
 		s.transport = t
 	}
-	s.transport = scrubEcho{next: s.transport, log: s.log}
+	s.transport = scrubEcho{next: s.transport, log: s.log, forms: &formCache{}}
 	s.bodies = semaphore.NewWeighted(cfg.BodyMemory)
 	s.persist = newStatePersister(s)
 	p, err := pool.New(pool.Options{

@@ -13,6 +13,8 @@ func (s *Service) Snapshot(ctx context.Context) (api.Snapshot, error) {
 		return api.Snapshot{}, err
 	}
 	tw, _ := api.ParseTrayWindow(s.proxySettings().TrayWindow) // checked when saved
-	return api.Snapshot{ProxyRunning: s.ProxyRunning(), Addr: s.Addr(), StartError: s.StartError(),
-		TrayWindow: tw, Keyring: s.cfg.Keyring, Accounts: accts}, nil
+	snap := api.Snapshot{ProxyRunning: s.ProxyRunning(), Addr: s.Addr(), StartError: s.StartError(),
+		TrayWindow: tw, Keyring: s.cfg.Keyring, Accounts: accts}
+	snap.UpstreamError, snap.UpstreamErrorSince = s.UpstreamError()
+	return snap, nil
 }

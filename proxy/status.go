@@ -16,6 +16,7 @@ func (s *Service) Status(ctx context.Context) (api.Status, error) {
 		return api.Status{}, err
 	}
 	st := api.Status{ProxyRunning: s.ProxyRunning(), Addr: s.Addr(), Accounts: len(views)}
+	st.UpstreamError, st.UpstreamErrorSince = s.UpstreamError()
 	for _, v := range views {
 		if v.Usable() {
 			st.Usable++

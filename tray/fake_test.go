@@ -32,7 +32,8 @@ type fakeEngine struct {
 	lost    error // returned by Snapshot when set: the engine cannot be reached
 	// startErr and trayWindow are the Snapshot's StartError and TrayWindow.
 	startErr, trayWindow string
-	reads                int // Snapshot calls
+	reads                int    // Snapshot calls
+	upErr                string // Snapshot's UpstreamError
 }
 
 func newFakeEngine(addr string, running bool) *fakeEngine {
@@ -159,7 +160,7 @@ func (f *fakeEngine) Subscribe() (<-chan api.Event, func(), error) {
 func (f *fakeEngine) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	f.mu.Lock()
 	f.reads++
-	lost := f.lost
+	lost, upErr := f.lost, f.upErr
 	f.mu.Unlock()
 	if lost != nil {
 		return api.Snapshot{}, lost
@@ -168,7 +169,7 @@ func (f *fakeEngine) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	f.mu.Lock()
 	startErr, tw := f.startErr, f.trayWindow
 	f.mu.Unlock()
-	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), StartError: startErr, TrayWindow: tw, Accounts: accts}, err
+	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), StartError: startErr, TrayWindow: tw, Accounts: accts, UpstreamError: upErr}, err
 }
 
 func (f *fakeEngine) counts() (starts, stops int) {

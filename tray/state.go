@@ -80,11 +80,12 @@ type state struct {
 	lost     bool   // the engine could not be read
 	accounts []accountLine
 	usable   int
-	limited  int // held back by a limit or a lost login; a paused account is neither
+	limited  int    // held back by a limit or a lost login; a paused account is neither
+	upstream string // why the Anthropic API cannot be reached; "" while it can
 }
 
 func (s state) equal(o state) bool {
-	if s.running != o.running || s.addr != o.addr || s.startErr != o.startErr || s.failed != o.failed || s.lost != o.lost ||
+	if s.running != o.running || s.addr != o.addr || s.startErr != o.startErr || s.failed != o.failed || s.lost != o.lost || s.upstream != o.upstream ||
 		s.usable != o.usable || s.limited != o.limited || len(s.accounts) != len(o.accounts) {
 		return false
 	}
@@ -99,7 +100,7 @@ func (s state) equal(o state) bool {
 // level picks the icon for s.
 func (s state) level() Level {
 	switch {
-	case s.failed, s.startErr != "" && !s.running:
+	case s.failed, s.startErr != "" && !s.running, s.running && s.upstream != "":
 		return LevelError
 	case !s.running:
 		return LevelOff
@@ -120,6 +121,8 @@ func (s state) tooltip() string {
 		return "Sluice: cannot reach the engine"
 	case s.startErr != "" && !s.running:
 		return "Sluice: the proxy could not start: " + s.startErr
+	case s.running && s.upstream != "":
+		return "Sluice: " + s.upstream
 	}
 	t := "Sluice: proxy off"
 	if s.running {

@@ -276,7 +276,7 @@ func (t *Tray) read() state {
 	if t.opts.OnRead != nil {
 		t.opts.OnRead(snap)
 	}
-	s := state{running: snap.ProxyRunning, addr: snap.Addr, startErr: snap.StartError, failed: t.failed.Load()}
+	s := state{running: snap.ProxyRunning, addr: snap.Addr, startErr: snap.StartError, failed: t.failed.Load(), upstream: snap.UpstreamError}
 	s.accounts, s.usable, s.limited = lines(snap.Accounts, time.Now(), snap.TrayWindow)
 	return s
 }

@@ -331,3 +331,27 @@ func TestLostEngineShowsTheErrorState(t *testing.T) {
 		return icon == assets.TrayOn
 	})
 }
+
+func TestUnreachableUpstreamShowsTheErrorState(t *testing.T) {
+	in := setup(t, true, Options{})
+	in.eng.setAccounts(api.AccountView{Name: "work", State: "ok"})
+	in.eng.mu.Lock()
+	in.eng.upErr = "cannot reach api.anthropic.com: the connection was refused"
+	in.eng.mu.Unlock()
+	in.eng.publish(api.Event{Kind: api.EventUpstream})
+	waitFor(t, "error icon", func() bool {
+		_, _, icon, _ := in.host.snapshot()
+		return icon == assets.TrayError
+	})
+	if got := in.tip(); got != "Sluice: cannot reach api.anthropic.com: the connection was refused" {
+		t.Errorf("tooltip %q", got)
+	}
+	in.eng.mu.Lock()
+	in.eng.upErr = ""
+	in.eng.mu.Unlock()
+	in.eng.publish(api.Event{Kind: api.EventUpstream})
+	waitFor(t, "on icon again", func() bool {
+		_, _, icon, _ := in.host.snapshot()
+		return icon == assets.TrayOn
+	})
+}

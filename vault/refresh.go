@@ -92,7 +92,7 @@ func (r *Refresher) Credential(ctx context.Context, accountID string) (Credentia
 	if !ok {
 		f = &flight{done: make(chan struct{})}
 		r.inFlight[accountID] = f
-		go r.run(context.WithoutCancel(ctx), accountID, c.RefreshToken, f)
+		go r.run(context.WithoutCancel(ctx), accountID, c.RefreshToken, "", f)
 	}
 	r.mu.Unlock()
 
@@ -102,6 +102,47 @@ func (r *Refresher) Credential(ctx context.Context, accountID string) (Credentia
 			return r.fallback(c, f.err)
 		}
 		return f.cred, nil
+	case <-ctx.Done():
+		return Credential{}, fmt.Errorf("vault: waiting for the token refresh of %q: %w", accountID, ctx.Err())
+	}
+}
+
+// Rejected refreshes an account's access token that the API refused (a
+// 401) although it had not expired, and returns the new credential for a
+// retry. Several requests refused at once share one refresh (the same
+// single flight as Credential's); a token another caller already replaced
+// is not refreshed again. A refused refresh token yields an error
+// wrapping ErrNeedsLogin; within a failure's backoff the same error is
+// returned without a new request.
+func (r *Refresher) Rejected(ctx context.Context, accountID, token string) (Credential, error) {
+	c, err := r.store.Get(accountID)
+	if err != nil {
+		return Credential{}, err
+	}
+	if c.Kind != KindOAuth || c.RefreshToken == "" {
+		return Credential{}, fmt.Errorf("vault: %q has no token to refresh: %w", accountID, ErrNeedsLogin)
+	}
+	if c.AccessToken != token && !r.needsRefresh(c) {
+		return c, nil // replaced already
+	}
+	r.mu.Lock()
+	if f, ok := r.failures[accountID]; ok && f.refreshToken == c.RefreshToken && r.now().Before(f.until) {
+		r.mu.Unlock()
+		return Credential{}, f.err
+	}
+	f, ok := r.inFlight[accountID]
+	if !ok {
+		f = &flight{done: make(chan struct{})}
+		r.inFlight[accountID] = f
+		go r.run(context.WithoutCancel(ctx), accountID, c.RefreshToken, token, f)
+	}
+	r.mu.Unlock()
+	select {
+	case <-f.done:
+		if f.err == nil && f.cred.AccessToken == token {
+			return Credential{}, fmt.Errorf("vault: %q: the refused token was not replaced", accountID)
+		}
+		return f.cred, f.err
 	case <-ctx.Done():
 		return Credential{}, fmt.Errorf("vault: waiting for the token refresh of %q: %w", accountID, ctx.Err())
 	}
@@ -129,11 +170,13 @@ func (r *Refresher) fallback(c Credential, err error) (Credential, error) {
 }
 
 // run performs one refresh and publishes its result to the waiters.
-// callerToken is the refresh token the caller saw (from the cache).
-func (r *Refresher) run(ctx context.Context, accountID, callerToken string, f *flight) {
+// callerToken is the refresh token the caller saw (from the cache);
+// rejected, when set, is an access token the API refused, refreshed even
+// if it has not expired.
+func (r *Refresher) run(ctx context.Context, accountID, callerToken, rejected string, f *flight) {
 	ctx, cancel := context.WithTimeout(ctx, r.RefreshTimeout)
 	defer cancel()
-	c, usedToken, err := r.refresh(ctx, accountID, callerToken)
+	c, usedToken, err := r.refresh(ctx, accountID, callerToken, rejected)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -160,12 +203,12 @@ func (r *Refresher) run(ctx context.Context, accountID, callerToken string, f *f
 // bookkeeping: the one it tried, or callerToken when the keyring could not
 // be read (a locked or hung keyring must not be read again by every request
 // within the window), or "" when there was nothing to refresh.
-func (r *Refresher) refresh(ctx context.Context, accountID, callerToken string) (Credential, string, error) {
+func (r *Refresher) refresh(ctx context.Context, accountID, callerToken, rejected string) (Credential, string, error) {
 	c, err := r.store.getFresh(accountID)
 	if err != nil {
 		return Credential{}, callerToken, err
 	}
-	if !r.needsRefresh(c) {
+	if !r.needsRefresh(c) && (rejected == "" || c.AccessToken != rejected) {
 		return c, "", nil
 	}
 	fresh, err := r.oauth.Refresh(ctx, c.RefreshToken)
@@ -173,7 +216,7 @@ func (r *Refresher) refresh(ctx context.Context, accountID, callerToken string) 
 		// Another Sluice process may have rotated the token between our
 		// read and our request: then the keyring holds its valid result.
 		if stored, gerr := r.store.getFresh(accountID); gerr == nil &&
-			stored.RefreshToken != c.RefreshToken && !r.needsRefresh(stored) {
+			stored.RefreshToken != c.RefreshToken && !r.needsRefresh(stored) && stored.AccessToken != rejected {
 			return stored, "", nil
 		}
 	}

@@ -50,6 +50,10 @@ const EventShowWindow EventKind = "show-window"
 // new window process would be a second one).
 const EventCopySettings EventKind = "copy-settings"
 
+// EventUpstream: the upstream became unreachable, or reachable again
+// (Snapshot.UpstreamError).
+const EventUpstream EventKind = "upstream"
+
 // EventSettings: the proxy settings changed (the window and the tray
 // re-read them).
 const EventSettings EventKind = "settings"

@@ -32,6 +32,11 @@ type ProxySettings struct {
 	// TrayWindowClosest (the default; "" reads as it), "5h", "7d", or a
 	// window's kind or name ("7d_opus", "rpm"). See ParseTrayWindow.
 	TrayWindow string `json:"tray_window,omitempty"`
+	// OpenAISubscriptions lets OpenAI-style requests (/v1/chat/completions)
+	// use subscription accounts. Off by default: Anthropic bills
+	// third-party traffic on a subscription as extra usage, or refuses it,
+	// so these requests go to API-key accounts only.
+	OpenAISubscriptions bool `json:"openai_subscriptions,omitempty"`
 	// Fixed maps the key (SettingStrategy, ...) of each setting fixed on
 	// the command line to the variable or flag fixing it. Read only:
 	// UpdateProxySettings refuses to change a fixed value.
@@ -47,6 +52,8 @@ const (
 	SettingRetryDelay     = "retry-delay"
 	SettingAllowedOrigins = "allowed-origins"
 	SettingTrayWindow     = "tray-window"
+	// SettingOpenAISubscriptions is OpenAISubscriptions (on or off).
+	SettingOpenAISubscriptions = "openai-subscriptions"
 )
 
 // TrayWindowClosest is the tray-window setting that shows, per account,

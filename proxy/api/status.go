@@ -23,6 +23,10 @@ type Status struct {
 	Runway []Runway `json:"runway,omitempty"`
 	// Warnings are the quota warnings in force.
 	Warnings []Warning `json:"warnings,omitempty"`
+	// UpstreamError says why the Anthropic API cannot be reached, since
+	// UpstreamErrorSince, until a request gets through; "" while it can.
+	UpstreamError      string    `json:"upstream_error,omitempty"`
+	UpstreamErrorSince time.Time `json:"upstream_error_since,omitzero"`
 }
 
 // UnusableAccount is an account left out of routing, and why.
@@ -81,6 +85,9 @@ type Snapshot struct {
 	// Keyring names the keyring backend holding the credentials.
 	Keyring  string        `json:"keyring,omitempty"`
 	Accounts []AccountView `json:"accounts"`
+	// UpstreamError and UpstreamErrorSince are Status's.
+	UpstreamError      string    `json:"upstream_error,omitempty"`
+	UpstreamErrorSince time.Time `json:"upstream_error_since,omitzero"`
 }
 
 // Usable counts the accounts that take requests now.

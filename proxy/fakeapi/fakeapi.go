@@ -23,6 +23,7 @@ import (
 type Request struct {
 	Method     string
 	Path       string
+	Query      string // the raw query (?beta=true, ?limit=1000)
 	Header     http.Header
 	Body       []byte
 	Credential string // the x-api-key value, or the Bearer token
@@ -219,7 +220,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if !s.Forget {
 		s.received = append(s.received, Request{
-			Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Credential: cred,
+			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, Credential: cred,
 		})
 	}
 	b := s.behaviors[cred]

@@ -111,6 +111,8 @@ const (
 	ReasonStreamError         Reason = "stream error" // With the error event's type
 	ReasonTooLargeToTranslate Reason = "answer too large to translate"
 	ReasonInternal            Reason = "internal error"
+	ReasonNotServed           Reason = "path not served" // With the path
+	ReasonNoAPIKeyAccount     Reason = "no API-key account"
 )
 
 // With is r followed by a detail ("plan guard: extra-usage").

@@ -108,6 +108,7 @@ type Meter struct {
 	counts Counts
 	seen   bool
 	err    *StreamError
+	done   bool // message_stop was seen: the answer is whole
 	line   []byte
 	skip   bool // inside an over-long line
 	event  string
@@ -152,6 +153,8 @@ func (m *Meter) endLine() {
 	case bytes.HasPrefix(line, []byte("event:")):
 		m.event = string(bytes.TrimSpace(line[len("event:"):]))
 	case bytes.HasPrefix(line, []byte("data:")):
+		// message_stop's data line, whole: the last event was delivered.
+		m.done = m.done || m.event == "message_stop"
 		m.data(bytes.TrimSpace(line[len("data:"):]))
 	}
 }
@@ -192,6 +195,10 @@ func (m *Meter) data(d []byte) {
 
 // Counts returns the usage seen so far and whether any was reported.
 func (m *Meter) Counts() (Counts, bool) { return m.counts, m.seen }
+
+// Done reports whether the stream's last event, message_stop, was seen:
+// whatever happens to either connection after it, the answer was whole.
+func (m *Meter) Done() bool { return m.done }
 
 // Err returns the error event seen in the stream, if any.
 func (m *Meter) Err() *StreamError { return m.err }
