@@ -49,6 +49,9 @@ type Record struct {
 	Method       string        `json:"method"`
 	Path         string        `json:"path"`
 	Model        string        `json:"model,omitempty"`
+	// ModelAsked is the model the client asked for when a compatible
+	// upstream's map sent Model instead; "" when it sent what was asked.
+	ModelAsked string `json:"model_asked,omitempty"`
 	Status       int           `json:"status"`
 	Stream       bool          `json:"stream"`
 	Attempts     int           `json:"attempts"`      // upstream attempts, failovers included
