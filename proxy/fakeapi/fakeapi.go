@@ -142,6 +142,9 @@ type Server struct {
 	// Forget, when set, keeps no copy of the requests (Received stays
 	// empty), so long load and soak runs do not grow the fake's memory.
 	Forget bool
+	// Compatible, when set before the first request, makes the fake stand
+	// in for an Anthropic-compatible endpoint other than Anthropic's.
+	Compatible *Compatible
 
 	mu        sync.Mutex
 	received  []Request
@@ -208,12 +211,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read body", http.StatusBadRequest)
 		return
 	}
+	path := r.URL.Path
+	if c := s.Compatible; c != nil {
+		rest, ok := strings.CutPrefix(path, c.Prefix)
+		if !ok || (c.NoModelList && rest == "/v1/models") {
+			http.Error(w, "404 page not found", http.StatusNotFound)
+			return
+		}
+		r.URL.Path = rest
+	}
 	cred := credentialOf(r)
 	s.count.Add(1)
 	s.mu.Lock()
 	if !s.Forget {
 		s.received = append(s.received, Request{
-			Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Credential: cred,
+			Method: r.Method, Path: path, Header: r.Header.Clone(), Body: body, Credential: cred,
 		})
 	}
 	b := s.behaviors[cred]
@@ -242,6 +254,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.RefuseUnknown && b == nil {
 		writeError(w, http.StatusUnauthorized, "authentication_error", "invalid x-api-key")
+		return
+	}
+	if s.Compatible != nil {
+		s.compatible(w, r, body, b, scripted)
 		return
 	}
 	unified, now := unifiedFor(r, b), s.now()
