@@ -217,7 +217,7 @@ func TestAddUpstreamChecks(t *testing.T) {
 		t.Error("an upstream with no map and no model accepted")
 	}
 
-	compat.RefuseUnknown = true
+	compat.Script(compatKey, fakeBehaviorStatuses(http.StatusUnauthorized))
 	_, err := e.svc.AddUpstream(ctx, api.UpstreamAccount{Name: "x", BaseURL: compat.URL + "/api/anthropic", Maps: maps}, compatKey)
 	if !errors.Is(err, api.ErrKeyRefused) || strings.Contains(err.Error(), compatKey) {
 		t.Errorf("refused key: %v", err)
