@@ -246,3 +246,27 @@ func TestAddUpstreamChecks(t *testing.T) {
 		t.Errorf("unreachable: %+v, %v; want added unverified", res, err)
 	}
 }
+
+// The OpenAI route reaches a compatible upstream like any account: the
+// translated Messages request goes to its base URL with the mapped model.
+func TestChatCompletionsThroughCompatibleUpstream(t *testing.T) {
+	e := newEnv(t)
+	compat := newCompat(t)
+	addCompat(t, e, compat)
+	resp := e.do("POST", "/v1/chat/completions",
+		`{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"Hello"}]}`,
+		map[string]string{"Authorization": "Bearer " + e.key})
+	defer resp.Body.Close()
+	var out struct {
+		Object  string
+		Model   string
+		Choices []struct{ Message struct{ Content string } }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || out.Object != "chat.completion" || len(out.Choices) != 1 {
+		t.Fatalf("status %d, answer %+v, %v", resp.StatusCode, out, err)
+	}
+	got := compat.Received()
+	if last := got[len(got)-1]; last.Path != "/api/anthropic/v1/messages" || !strings.Contains(string(last.Body), `"model":"glm-4.6"`) {
+		t.Errorf("upstream got %s %s", last.Path, last.Body)
+	}
+}
