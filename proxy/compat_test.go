@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -268,5 +269,27 @@ func TestChatCompletionsThroughCompatibleUpstream(t *testing.T) {
 	got := compat.Received()
 	if last := got[len(got)-1]; last.Path != "/api/anthropic/v1/messages" || !strings.Contains(string(last.Body), `"model":"glm-4.6"`) {
 		t.Errorf("upstream got %s %s", last.Path, last.Body)
+	}
+}
+
+// A stream through a compatible upstream is relayed and metered like any:
+// its usage is journaled under the model sent, unpriced when no price
+// table row knows it.
+func TestStreamThroughCompatibleUpstreamIsMetered(t *testing.T) {
+	e := newEnv(t)
+	compat := newCompat(t)
+	addCompat(t, e, compat)
+	resp := e.do("POST", "/v1/messages", strings.Replace(sonnetBody, `"max_tokens":64`, `"max_tokens":64,"stream":true`, 1), nil)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "event: message_stop") {
+		t.Fatalf("status %d, stream %q", resp.StatusCode, b)
+	}
+	rec := lastRecord(t, e, 1)
+	if !rec.Stream || rec.Model != "glm-4.6" || rec.ModelAsked != "claude-sonnet-4-5" || rec.OutputTokens == 0 || rec.CostMicros != 0 {
+		t.Errorf("journaled %+v; want the stream's tokens under glm-4.6, unpriced", rec)
+	}
+	if e.svc.Priced("glm-4.6") {
+		t.Error("glm-4.6 priced without a user row")
 	}
 }

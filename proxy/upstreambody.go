@@ -39,8 +39,8 @@ func replaceModel(body []byte, model string) ([]byte, bool) {
 			spans = append(spans, [2]int{start, end})
 		}
 	}
-	if len(spans) == 0 {
-		return nil, false
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') || len(spans) == 0 {
+		return nil, false // cut short, or no model to replace
 	}
 	q, _ := json.Marshal(model)
 	out := make([]byte, 0, len(body)+len(spans)*len(q))
