@@ -103,7 +103,7 @@ func (s *Service) addAccountWith(ctx context.Context, name string, c vault.Crede
 	}
 	a := journal.Account{
 		ID: id, Name: name, Kind: string(c.Kind), Priority: prio,
-		PlanGuard: c.Kind == vault.KindOAuth, CreatedAt: s.now(),
+		PlanGuard: api.Kind(c.Kind).Subscription(), CreatedAt: s.now(),
 	}
 	if err := s.db.InsertAccount(ctx, a); err != nil {
 		_ = s.keyring.Delete(id)
