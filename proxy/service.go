@@ -74,17 +74,19 @@ type Service struct {
 	handler   http.Handler
 	persist   *statePersister
 	retention *retention
-	poller    usagePoller                    // usage-endpoint schedule (usagepoll.go)
-	passthru  passthrough                    // credentials observed in passthrough mode (passthrough.go)
-	keys      *keyStore                      // client keys and auth counters (keys.go, auth.go)
-	bodies    *semaphore.Weighted            // bytes of request bodies in flight (bodylimit.go)
-	jr        journalState                   // journal settings and payload key (settings.go)
-	px        proxyState                     // strategy, session window, retries, origins (proxysettings.go)
-	sessions  sessionTable                   // live client sessions (sessions.go)
-	logins    pendingLogins                  // sign-ins split in start and finish (remotelogin.go)
-	ledger    ledgerState                    // quota ledger ordering (ledger.go)
-	warn      warner                         // quota warnings raised (warnings.go)
-	upRoutes  atomic.Pointer[upstreamRoutes] // compatible upstream accounts' routes (upstreams.go)
+	poller    usagePoller         // usage-endpoint schedule (usagepoll.go)
+	passthru  passthrough         // credentials observed in passthrough mode (passthrough.go)
+	keys      *keyStore           // client keys and auth counters (keys.go, auth.go)
+	bodies    *semaphore.Weighted // bytes of request bodies in flight (bodylimit.go)
+	jr        journalState        // journal settings and payload key (settings.go)
+	px        proxyState          // strategy, session window, retries, origins (proxysettings.go)
+	sessions  sessionTable        // live client sessions (sessions.go)
+	logins    pendingLogins       // sign-ins split in start and finish (remotelogin.go)
+	ledger    ledgerState         // quota ledger ordering (ledger.go)
+	warn      warner              // quota warnings raised (warnings.go)
+
+	// upRoutes are the compatible upstream accounts' routes (upstreams.go).
+	upRoutes atomic.Pointer[upstreamRoutes]
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv and port

@@ -41,17 +41,14 @@ type Account struct {
 // no client key, only the key's id. Time is kept to the millisecond and the
 // durations to the microsecond (in JSON, nanoseconds).
 type Record struct {
-	Seq         int64     `json:"seq"`                  // storage order, set on read; with Time, the paging cursor
-	ID          string    `json:"id"`                   // filled in by the Writer when empty; unique
-	Time        time.Time `json:"time"`                 // when the request arrived
-	AccountID   string    `json:"account_id,omitempty"` // empty when no account served it
-	ClientKeyID string    `json:"client_key_id,omitempty"`
-	Method      string    `json:"method"`
-	Path        string    `json:"path"`
-	Model       string    `json:"model,omitempty"`
-	// ModelAsked is the model the client asked for when a compatible
-	// upstream's map sent Model instead; "" when it sent what was asked.
-	ModelAsked   string        `json:"model_asked,omitempty"`
+	Seq          int64         `json:"seq"`                  // storage order, set on read; with Time, the paging cursor
+	ID           string        `json:"id"`                   // filled in by the Writer when empty; unique
+	Time         time.Time     `json:"time"`                 // when the request arrived
+	AccountID    string        `json:"account_id,omitempty"` // empty when no account served it
+	ClientKeyID  string        `json:"client_key_id,omitempty"`
+	Method       string        `json:"method"`
+	Path         string        `json:"path"`
+	Model        string        `json:"model,omitempty"`
 	Status       int           `json:"status"`
 	Stream       bool          `json:"stream"`
 	Attempts     int           `json:"attempts"`      // upstream attempts, failovers included
@@ -77,6 +74,9 @@ type Record struct {
 	// divided among concurrent requests by their tokens.
 	WindowShare   map[string]float64 `json:"window_share,omitempty"`
 	ShareEstimate bool               `json:"share_estimate,omitempty"`
+	// ModelAsked is the model the client asked for when a compatible
+	// upstream's map sent Model instead; "" when it sent what was asked.
+	ModelAsked string `json:"model_asked,omitempty"`
 	// Amend marks a later part of the stored record ID's window share: only
 	// WindowShare and ShareEstimate are added to it (and to the rollups, under
 	// the record's Time, AccountID, Model, Project, ClientKeyID and Session,
