@@ -91,7 +91,7 @@ FUZZTIME ?=
 FUZZ_TARGETS := FuzzMeter:./proxy/usage:800000x FuzzFromJSON:./proxy/usage:800000x \
 	FuzzParseHeaders:./proxy/pool:400000x FuzzObserveHeaders:./proxy/pool:400000x \
 	FuzzParseUsage:./proxy/pool:400000x FuzzRead:./proxy/ccflare:3000x \
-	FuzzStream:./proxy/openai:150000x
+	FuzzStream:./proxy/openai:150000x FuzzRequestModel:./proxy:400000x
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -101,10 +101,13 @@ fuzz:
 	  go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$budget -fuzzminimizetime 500x $$pkg; \
 	done
 
-# The load harness: a real engine in its own process against the fake API,
-# direct and through Sluice in interleaved rounds (docs/BENCHMARKS.md).
+# The load harness: a real engine in its own process against the fake API
+# over plain HTTP and over TLS + HTTP/2, direct, through Sluice and through
+# nginx (when installed) in interleaved rounds (docs/BENCHMARKS.md). It
+# fails on any error, empty case, non-finite ratio or dropped journal
+# record; a short case of it (TestLoadHarnessShort) runs in `make test`.
 bench-load:
-	go test -tags loadharness -run '^TestLoadRatios$$' -count=1 -v -timeout 15m ./proxy/
+	go test -tags loadharness -run '^TestLoadRatios$$' -count=1 -v -timeout 30m ./proxy/
 
 # Mixed traffic with faults for SOAKTIME, RSS/goroutines/fds every minute.
 SOAKTIME ?= 30m

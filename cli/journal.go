@@ -48,7 +48,7 @@ func (e *env) auditCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(e.io.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "TIME\tKIND\tSUBJECT\tCOUNT\tDETAIL")
 			for _, a := range p.Entries {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", a.Last.Local().Format(time.DateTime), a.Kind, orDash(a.Subject), a.N, a.Detail)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", a.Last.Local().Format(time.DateTime), term(a.Kind), term(orDash(a.Subject)), a.N, term(a.Detail))
 			}
 			return tw.Flush()
 		}),

@@ -76,7 +76,13 @@ func (e *env) login(ctx context.Context, eng Engine, name string, l loginFlags) 
 		fmt.Fprintf(e.io.Err, "Open this URL in a browser to sign in:\n\n  %s\n\n", t.URL)
 	} else {
 		fmt.Fprintf(e.io.Err, "Opening a browser window to sign in. If it does not appear, open:\n\n  %s\n\n", t.URL)
-		go func() { _ = e.io.OpenBrowser(t.URL) }() // may block while the browser runs
+		page, remove, err := signInPage(e.set.DataDir, t.URL)
+		if err != nil {
+			_ = eng.LoginCancel(context.WithoutCancel(ctx), t.ID)
+			return err
+		}
+		defer remove()                             // the login has ended, one way or another
+		go func() { _ = e.io.OpenBrowser(page) }() // may block while the browser runs
 	}
 	code := ""
 	if l.paste {

@@ -146,8 +146,8 @@ func printLogs(w io.Writer, es []api.LogEntry, header bool) {
 	}
 	for _, en := range es {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d/%d\t%s\t%s\t%s\n",
-			en.Time.Local().Format(time.DateTime), en.ID, orDash(en.AccountName), orDash(en.Model), en.Status,
-			en.InputTokens, en.OutputTokens, costText(en.CostMicros, en.Unpriced, "%.4f"), en.Duration.Round(time.Millisecond), en.Error)
+			en.Time.Local().Format(time.DateTime), term(en.ID), term(orDash(en.AccountName)), term(orDash(en.Model)), en.Status,
+			en.InputTokens, en.OutputTokens, costText(en.CostMicros, en.Unpriced, "%.4f"), en.Duration.Round(time.Millisecond), term(string(en.Error)))
 	}
 	_ = tw.Flush()
 }
@@ -204,7 +204,7 @@ func printRequest(w io.Writer, d api.RequestDetail, key string, payload bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k string, v any) {
 		if s := fmt.Sprint(v); s != "" && s != "0" && s != "0s" {
-			fmt.Fprintf(tw, "%s:\t%s\n", k, s)
+			fmt.Fprintf(tw, "%s:\t%s\n", k, term(s))
 		}
 	}
 	row("ID", d.ID)
@@ -239,7 +239,7 @@ func printRequest(w io.Writer, d api.RequestDetail, key string, payload bool) {
 			fmt.Fprintln(w, "A payload was captured: add --payload to see it.")
 		}
 	case d.PayloadError != "":
-		fmt.Fprintf(w, "\nThe captured payload could not be read: %s\n", d.PayloadError)
+		fmt.Fprintf(w, "\nThe captured payload could not be read: %s\n", term(d.PayloadError))
 	case d.Payload == nil:
 		fmt.Fprintln(w, "\nNo payload was captured for this request (turn capture on with `sluice settings set capture on`).")
 	default:
@@ -249,8 +249,8 @@ func printRequest(w io.Writer, d api.RequestDetail, key string, payload bool) {
 			}
 			return ""
 		}
-		fmt.Fprintf(w, "\n--- request body%s ---\n%s\n", cut(d.Payload.RequestTruncated), d.Payload.Request)
-		fmt.Fprintf(w, "--- response body%s ---\n%s\n", cut(d.Payload.ResponseTruncated), d.Payload.Response)
+		fmt.Fprintf(w, "\n--- request body%s ---\n%s\n", cut(d.Payload.RequestTruncated), termText(d.Payload.Request))
+		fmt.Fprintf(w, "--- response body%s ---\n%s\n", cut(d.Payload.ResponseTruncated), termText(d.Payload.Response))
 	}
 }
 
@@ -385,7 +385,7 @@ func printUsage(w io.Writer, rep api.UsageReport, by []string) {
 			case "key":
 				v = r.KeyName
 			}
-			cols = append(cols, orDash(v)+"\t")
+			cols = append(cols, term(orDash(v))+"\t")
 		}
 		line(cols, r)
 	}

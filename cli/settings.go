@@ -66,6 +66,7 @@ func LoadSettings(env Env, version string) (Settings, error) {
 	override(&s.OAuth.APIKeyURL, "SLUICE_OAUTH_API_KEY_URL")
 	override(&s.OAuth.ManualRedirectURL, "SLUICE_OAUTH_MANUAL_REDIRECT_URL")
 	override(&s.OAuth.ClientID, "SLUICE_OAUTH_CLIENT_ID")
+	override(&s.Proxy.UpstreamCAFile, "SLUICE_UPSTREAM_CA_FILE")
 
 	var errs []error
 	parse := func(name string, fn func(string) error) {

@@ -156,7 +156,7 @@ func (e *env) sessionsCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(e.io.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SESSION\tACCOUNT\tMODEL\tREQUESTS\tLAST USE")
 			for _, s := range ss {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", s.ID, orDash(s.AccountName), orDash(s.Model), s.Requests, s.LastUsed.Local().Format(time.DateTime))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", term(s.ID), term(orDash(s.AccountName)), term(orDash(s.Model)), s.Requests, s.LastUsed.Local().Format(time.DateTime))
 			}
 			return tw.Flush()
 		}),

@@ -141,12 +141,14 @@ func (s *Service) requireKey(next http.Handler) http.Handler {
 			// Anthropic credential: the client spends its own account,
 			// never one of the pool's, so no Sluice key is asked for.
 			if !s.keys.require.Load() || (fail == authAnthropic && s.cfg.Passthrough) {
+				admit(w, r)
 				next.ServeHTTP(w, r)
 				return
 			}
 			req.err = s.authFailed(r, fail)
 			return
 		}
+		admit(w, r)
 		s.keys.mu.RLock()
 		rec, lim, scope := k.rec, k.limiter, k.allowed
 		s.keys.mu.RUnlock()
@@ -241,7 +243,7 @@ func (s *Service) authFailed(r *http.Request, f authFailure) error {
 		s.audit(r.Context(), AuditClientAuthFail, peerOf(r), f.String())
 	}
 	if f != authUnavailable {
-		if d := s.keys.peers.fail(peerOf(r), time.Now()); d > 0 {
+		if d := s.keys.peers.fail(throttlePeer(peerOf(r)), time.Now()); d > 0 {
 			t := time.NewTimer(d)
 			select {
 			case <-t.C:

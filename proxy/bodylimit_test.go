@@ -40,9 +40,9 @@ func sendSlowly(t *testing.T, e *env, gap time.Duration, stopAfter int) int {
 }
 
 // A body that stops arriving is dropped after BodyReadTimeout; one that
-// keeps arriving, however slowly overall, is not.
+// keeps arriving above the minimum rate, however slowly overall, is not.
 func TestBodyReadDeadlineFollowsProgress(t *testing.T) {
-	e := newEnv(t, withConfig(func(c *proxy.Config) { c.BodyReadTimeout = time.Second }))
+	e := newEnv(t, withConfig(func(c *proxy.Config) { c.BodyReadTimeout, c.BodyMinRate = time.Second, 1 }))
 	e.addKey("work", accountKey)
 	start := time.Now()
 	if st := sendSlowly(t, e, 0, 5); st == 200 {

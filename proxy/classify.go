@@ -16,34 +16,9 @@ import (
 // requestModel reads the top-level "model" of a JSON request body, "" when
 // there is none or the body is not a JSON object.
 func requestModel(body []byte) string {
-	if len(body) == 0 || !bytes.Contains(body, []byte(`"model"`)) {
-		return ""
-	}
-	// Walk the top-level keys and stop at "model": clients put it first,
-	// and decoding a whole 80 KB Claude Code body for one field was 37% of
-	// the engine's CPU per request (load harness profile).
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return ""
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		if key, _ := t.(string); key == "model" {
-			var m string
-			if dec.Decode(&m) != nil {
-				return ""
-			}
-			return m
-		}
-		var skip json.RawMessage
-		if dec.Decode(&skip) != nil {
-			return ""
-		}
-	}
-	return ""
+	// Scanned, not decoded, whatever the keys' order (bodyscan.go).
+	m, _ := topLevelString(body, "model")
+	return m
 }
 
 // maxSignalBody bounds what is read of a 400/429 body to classify it; API

@@ -30,6 +30,13 @@ type Config struct {
 	Fixed map[string]string `json:",omitempty"`
 	// Upstream is the Anthropic API base URL (default https://api.anthropic.com).
 	Upstream string
+	// UpstreamCAFile names a PEM bundle of certificate authorities the
+	// engine trusts for its upstream connections (the API and the usage
+	// endpoint) besides the system's: a corporate TLS-inspecting proxy's
+	// CA, or a test fake's (SLUICE_UPSTREAM_CA_FILE). Empty: the system's
+	// roots only. A file that cannot be read or holds no certificate stops
+	// the engine from starting.
+	UpstreamCAFile string
 	// UsageURL is the OAuth usage endpoint polled for subscription accounts.
 	UsageURL string
 	// UsageInterval is how often each subscription account's usage is
@@ -68,6 +75,16 @@ type Config struct {
 	// BodyReadTimeout is how long a request body may go without a byte
 	// arriving before the request is dropped (default 30s).
 	BodyReadTimeout time.Duration
+	// BodyMinRate is the slowest a request body may arrive on average, in
+	// bytes per second, once BodyReadTimeout has passed (default 1 KiB/s):
+	// a byte every few seconds no longer holds a share of the body budget
+	// for hours.
+	BodyMinRate int64
+	// UnauthTimeout bounds how long a request may take, from its headers
+	// to its answer's end, until its client key is found good: refused
+	// requests and the unauthenticated routes (/health, telemetry) cannot
+	// hold a connection by trickling a body (default 5s).
+	UnauthTimeout time.Duration
 	// ReadHeaderTimeout bounds how long a client may take to send its
 	// request headers (default 10s), so idle or slow-loris connections
 	// cannot pile up.
@@ -146,6 +163,12 @@ func (c Config) withDefaults() Config {
 	c.BodyMemory = max(c.BodyMemory, c.BodyLimit)
 	if c.BodyReadTimeout <= 0 {
 		c.BodyReadTimeout = 30 * time.Second
+	}
+	if c.BodyMinRate <= 0 {
+		c.BodyMinRate = 1 << 10
+	}
+	if c.UnauthTimeout <= 0 {
+		c.UnauthTimeout = 5 * time.Second
 	}
 	if c.Retention == 0 {
 		c.Retention = 30 * 24 * time.Hour

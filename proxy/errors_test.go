@@ -189,13 +189,15 @@ func TestGracefulStopLetsStreamsFinish(t *testing.T) {
 	defer resp.Body.Close()
 	stopped := make(chan error, 1)
 	go func() { stopped <- e.svc.StopProxy(context.Background()) }()
-	// The stream is mid-flight: the proxy must wait for it.
-	waitFor(t, "listener closed", func() bool {
+	// The stream is mid-flight: the proxy must wait for it, while new
+	// requests hear that it is off (the port stays bound).
+	waitFor(t, "the proxy answering as off", func() bool {
 		c, err := http.Get("http://" + addr + "/health")
-		if err == nil {
-			c.Body.Close()
+		if err != nil {
+			return false
 		}
-		return err != nil
+		c.Body.Close()
+		return c.StatusCode == http.StatusServiceUnavailable
 	})
 	done := make(chan struct{})
 	defer close(done)

@@ -1,5 +1,3 @@
-//go:build loadharness
-
 package proxy_test
 
 import (
@@ -21,7 +19,7 @@ import (
 // upstream, so Sluice's CPU per
 // request and memory can be set beside a proxy that is the goal. Without
 // nginx the harness runs as before and says nginx was skipped; nothing in
-// CI depends on it (the harness is not part of `make test`).
+// CI depends on it (the short harness test runs without nginx).
 
 // nginxConf is a minimal, fair reverse proxy: loopback only, keepalive to
 // the upstream, no response buffering (so streams flow event by event, as
@@ -52,8 +50,8 @@ http {
 		client_body_buffer_size 256k;
 		keepalive_requests 100000;
 		location / {
-			proxy_pass http://fake;
-			proxy_http_version 1.1;
+			proxy_pass %[5]s://fake;
+			proxy_http_version 1.1;%[6]s
 			proxy_set_header Connection "";
 			proxy_buffering off;
 			proxy_read_timeout 60s;
@@ -61,6 +59,18 @@ http {
 	}
 }
 `
+
+// nginxTLS is the upstream half of nginxConf for a fake over TLS: the
+// fake's certificate trusted and verified (httptest's is for
+// example.com), sessions resumed. nginx speaks HTTP/1.1 to upstreams, one
+// request per connection at a time (keepalive reuses them), where Sluice
+// multiplexes streams over HTTP/2.
+const nginxTLS = `
+			proxy_ssl_trusted_certificate %s;
+			proxy_ssl_verify on;
+			proxy_ssl_name example.com;
+			proxy_ssl_server_name on;
+			proxy_ssl_session_reuse on;`
 
 // nginxWorkers is worker_processes: one per core of this machine, as
 // Sluice's engine gets one P per core.
@@ -92,9 +102,10 @@ func nginxPath() string {
 }
 
 // startNginx writes a config in a temp dir and runs nginx in the
-// foreground in front of upstream (a URL), failing the test if it does not
-// listen within 10 s. It is stopped at the end of the test.
-func startNginx(t *testing.T, bin, upstream string) *nginxProxy {
+// foreground in front of upstream (a URL; https with ca, the PEM file of
+// the certificate it must trust), failing the test if it does not listen
+// within 10 s. It is stopped at the end of the test.
+func startNginx(t *testing.T, bin, upstream, ca string) *nginxProxy {
 	t.Helper()
 	u, err := url.Parse(upstream)
 	if err != nil {
@@ -109,8 +120,12 @@ func startNginx(t *testing.T, bin, upstream string) *nginxProxy {
 	addr := l.Addr().String()
 	_ = l.Close()
 	dir := t.TempDir()
+	tlsConf := ""
+	if u.Scheme == "https" {
+		tlsConf = fmt.Sprintf(nginxTLS, ca)
+	}
 	conf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConf, nginxWorkers, dir, u.Host, addr), 0o600); err != nil {
+	if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConf, nginxWorkers, dir, u.Host, addr, u.Scheme, tlsConf), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// -e: the error log before the config is read (not /var/log/nginx).

@@ -45,19 +45,20 @@ func (s *Service) SetPort(ctx context.Context, port int) error {
 	}
 	s.switching.Lock()
 	defer s.switching.Unlock()
+	on := s.ProxyRunning()
 	s.mu.Lock()
-	old, running := s.port, s.srv != nil
+	old, bound := s.port, s.srv != nil
 	s.port = port
 	s.mu.Unlock()
-	if running && port != old {
-		if err := s.stop(ctx); err != nil {
+	if bound && port != old {
+		if err := s.unbind(ctx); err != nil {
 			s.log.Warn("stopping the proxy to change its port", "err", err)
 		}
-		if err := s.start(); err != nil {
+		if err := s.rebind(on); err != nil {
 			s.mu.Lock()
 			s.port = old
 			s.mu.Unlock()
-			if err2 := s.start(); err2 != nil {
+			if err2 := s.rebind(on); err2 != nil {
 				return errors.Join(fmt.Errorf("change port: %w", err), fmt.Errorf("and the old port could not be taken back: %w", err2))
 			}
 			return fmt.Errorf("change port: %w", err)

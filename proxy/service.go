@@ -58,32 +58,34 @@ type Deps struct {
 // Service is the engine's API: the one thing the CLI, the tray and the
 // window talk to. Its methods are safe for concurrent use.
 type Service struct {
-	cfg       Config
-	db        *journal.DB
-	records   *journal.Writer
-	keyring   Keyring
-	tokens    Tokens
-	oauth     *vault.OAuth
-	pool      *pool.Pool
-	log       *slog.Logger
-	now       func() time.Time
-	transport http.RoundTripper
-	prices    *usage.Table
-	unpriced  sync.Map // models already logged as having no price (prices.go)
-	events    hub
-	handler   http.Handler
-	persist   *statePersister
-	retention *retention
-	poller    usagePoller         // usage-endpoint schedule (usagepoll.go)
-	passthru  passthrough         // credentials observed in passthrough mode (passthrough.go)
-	keys      *keyStore           // client keys and auth counters (keys.go, auth.go)
-	bodies    *semaphore.Weighted // bytes of request bodies in flight (bodylimit.go)
-	jr        journalState        // journal settings and payload key (settings.go)
-	px        proxyState          // strategy, session window, retries, origins (proxysettings.go)
-	sessions  sessionTable        // live client sessions (sessions.go)
-	logins    pendingLogins       // sign-ins split in start and finish (remotelogin.go)
-	ledger    ledgerState         // quota ledger ordering (ledger.go)
-	warn      warner              // quota warnings raised (warnings.go)
+	cfg        Config
+	db         *journal.DB
+	records    *journal.Writer
+	keyring    Keyring
+	tokens     Tokens
+	oauth      *vault.OAuth
+	pool       *pool.Pool
+	log        *slog.Logger
+	now        func() time.Time
+	transport  http.RoundTripper
+	prices     *usage.Table
+	unpriced   sync.Map // models already logged as having no price (prices.go)
+	events     hub
+	handler    http.Handler
+	offHandler http.Handler // answers while the proxy is off (server.go)
+	persist    *statePersister
+	retention  *retention
+	poller     usagePoller         // usage-endpoint schedule (usagepoll.go)
+	passthru   passthrough         // credentials observed in passthrough mode (passthrough.go)
+	keys       *keyStore           // client keys and auth counters (keys.go, auth.go)
+	bodies     *semaphore.Weighted // bytes of request bodies in flight (bodylimit.go)
+	bodyShares bodyShares          // each key's share of bodies (bodylimit.go)
+	jr         journalState        // journal settings and payload key (settings.go)
+	px         proxyState          // strategy, session window, retries, origins (proxysettings.go)
+	sessions   sessionTable        // live client sessions (sessions.go)
+	logins     pendingLogins       // sign-ins split in start and finish (remotelogin.go)
+	ledger     ledgerState         // quota ledger ordering (ledger.go)
+	warn       warner              // quota warnings raised (warnings.go)
 
 	// upRoutes are the compatible upstream accounts' routes (upstreams.go).
 	upRoutes atomic.Pointer[upstreamRoutes]
@@ -137,7 +139,11 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		s.now = time.Now
 	}
 	if s.transport == nil {
-		s.transport = newTransport()
+		t, err := newTransport(cfg.UpstreamCAFile, upstreamIdle())
+		if err != nil {
+			return nil, err
+		}
+		s.transport = t
 	}
 	s.transport = scrubEcho{next: s.transport, log: s.log}
 	s.bodies = semaphore.NewWeighted(cfg.BodyMemory)
@@ -175,6 +181,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	// goes out once the records are in it, not when the requests end.
 	s.records.OnWritten(func(int) { s.events.publish(api.Event{Kind: api.EventRequest, Time: s.now()}) })
 	s.handler = s.routes()
+	s.offHandler = s.offRoutes()
 	s.persist.start()
 	s.retention = s.startRetention()
 	return s, nil
@@ -218,7 +225,9 @@ func (s *Service) Config() Config {
 // seconds: a stream that used up ctx while the proxy drained must not cost
 // the records and quarantines still queued.
 func (s *Service) Close(ctx context.Context) error {
-	errStop := s.StopProxy(ctx)
+	s.switching.Lock()
+	errStop := s.unbind(ctx)
+	s.switching.Unlock()
 	s.logins.cancelAll()
 	s.retention.close()
 	flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)

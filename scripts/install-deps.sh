@@ -8,7 +8,7 @@ set -euo pipefail
 
 want_go=$(awk '/^go /{print $2; exit}' "$(dirname "$0")/../go.mod")
 pkgs=(gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev xvfb xauth libgl1-mesa-dri
-      dbus gnome-keyring xclip ca-certificates git)
+      dbus dbus-x11 gnome-keyring xclip ca-certificates git)
 
 sudo_() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

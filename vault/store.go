@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/99designs/keyring"
+
+	// First, before keyring's init can autolaunch a session bus.
+	_ "github.com/sluice-proxy/sluice/vault/nobus"
 )
 
 // Backend names accepted in Config.Backend.

@@ -145,6 +145,11 @@ type Server struct {
 	// Compatible, when set before the first request, makes the fake stand
 	// in for an Anthropic-compatible endpoint other than Anthropic's.
 	Compatible *Compatible
+	// LoadLimits sizes every key's per-minute limits for load (2^40
+	// requests and tokens a minute unless a Behavior sets its own), so the
+	// load harness measures forwarding, not 429s. The per-minute headers
+	// are still sent, as the real API sends them. Set it before Start.
+	LoadLimits bool
 
 	mu        sync.Mutex
 	received  []Request
@@ -153,6 +158,7 @@ type Server struct {
 	minutes   map[string]*minute
 	clock     func() time.Time
 	count     atomic.Int64
+	tls       tlsCounts // StartTLS's listener (tls.go)
 }
 
 // New starts a fake API on loopback; it is closed when the test ends.

@@ -16,6 +16,10 @@ const (
 	DefaultOutputTPM = 16000
 )
 
+// loadLimit is every per-minute limit of a fake with LoadLimits: far above
+// what a load run sends (a million 20 KB requests a minute).
+const loadLimit = 1 << 40
+
 // Tiers whose exhaustion a Behavior may script (LimitTier); each names its
 // anthropic-ratelimit-<tier>-* header group.
 const (
@@ -77,6 +81,9 @@ func (s *Server) admitMinute(cred string, b *Behavior, in int64, limited bool, n
 		s.minutes[cred] = m
 	}
 	m.rpm, m.inTPM, m.outTPM = DefaultRPM, DefaultInputTPM, DefaultOutputTPM
+	if s.LoadLimits {
+		m.rpm, m.inTPM, m.outTPM = loadLimit, loadLimit, loadLimit
+	}
 	if b != nil {
 		m.rpm, m.inTPM, m.outTPM = cmpOr64(b.RPM, m.rpm), cmpOr64(b.InputTPM, m.inTPM), cmpOr64(b.OutputTPM, m.outTPM)
 	}

@@ -1,0 +1,150 @@
+package proxy_test
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy/fakeapi"
+)
+
+// The harness's tables: every case against every target, then the slow
+// streams.
+
+// cases runs every case of the run against direct, Sluice and nginx (when
+// installed and asked for), writes the tables and lists what is invalid.
+func (h *harnessRun) cases(t *testing.T, out *strings.Builder, problems *[]string) {
+	scheme := "plain HTTP/1.1"
+	if h.o.tls {
+		scheme = "TLS + HTTP/2 (the fake's CA trusted through UpstreamCAFile)"
+	}
+	order := "SDK order (max_tokens, messages, model, stream)"
+	if h.o.modelFirst {
+		order = "model first"
+	}
+	fmt.Fprintf(out, "upstream: %s; body keys: %s; load average %s\n", scheme, order, loadAvg())
+	targets := []harnessTarget{
+		{name: "direct", base: h.fake.URL},
+		{name: "Sluice", base: "http://" + h.addr, pids: func() []int { return []int{h.pid} }},
+	}
+	if bin := nginxPath(); h.o.nginx && bin != "" {
+		ng := startNginx(t, bin, h.fake.URL, h.ca)
+		targets = append(targets, harnessTarget{name: "nginx", base: "http://" + ng.addr, pids: func() []int { return ng.pids(t) }})
+		fmt.Fprintf(out, "nginx: %s, %d workers\n", bin, nginxWorkers)
+	} else if h.o.nginx {
+		fmt.Fprintf(out, "nginx: not installed or SLUICE_NGINX=off, skipped (SLUICE_NGINX=PATH names one)\n")
+	}
+	idle := readProc(t, h.pid)
+	fmt.Fprintf(out, "engine idle: RssAnon %d KiB, RssFile %d KiB\n", idle.rssAnon, idle.rssFile)
+	fmt.Fprintf(out, "| case | load avg | direct req/s | through req/s | ratio | added p50 | p50 d/t | p90 d/t | p99 d/t | TTFB p50 d/t | errors d/t | CPU/req | RssAnon max | RssFile |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	var ngOut, tlsOut strings.Builder
+	for _, cs := range h.o.cases {
+		mode, cstr, _ := strings.Cut(cs, "/")
+		conc, _ := strconv.Atoi(cstr)
+		res := h.runCase(t, targets, conc, harnessBody(mode == "stream", h.o.modelFirst))
+		la := loadAvg()
+		*problems = append(*problems, checkCase(cs, targets, res)...)
+		d, s := res[0], res[1]
+		fmt.Fprintf(out, "| %s c=%d | %s | %.0f | %.0f | **%.2fx** | %+.2f ms | %.2f/%.2f | %.2f/%.2f | %.2f/%.2f | %.2f/%.2f | %d/%d | %d µs | %.1f MiB | %.1f MiB |\n",
+			mode, conc, la, d.rate(), s.rate(), s.rate()/d.rate(), msf(pct(s.lat, 50)-pct(d.lat, 50)),
+			msf(pct(d.lat, 50)), msf(pct(s.lat, 50)), msf(pct(d.lat, 90)), msf(pct(s.lat, 90)),
+			msf(pct(d.lat, 99)), msf(pct(s.lat, 99)), msf(pct(d.ttfb, 50)), msf(pct(s.ttfb, 50)),
+			d.errs, s.errs, s.cpuPer().Microseconds(), float64(s.anonMax)/1024, float64(readProc(t, h.pid).rssFile)/1024)
+		if h.o.tls {
+			fmt.Fprintf(&tlsOut, "| %s c=%d |", mode, conc)
+			for i := range targets {
+				fmt.Fprintf(&tlsOut, " %.4f / %d |", float64(res[i].handshakes)/float64(max(res[i].ok, 1)), res[i].connsMax)
+			}
+			tlsOut.WriteString("\n")
+		}
+		if len(res) > 2 {
+			n := res[2]
+			cpuRatio := float64(s.cpuPer()) / float64(n.cpuPer())
+			if !finite(cpuRatio) {
+				*problems = append(*problems, fmt.Sprintf("%s: Sluice/nginx CPU ratio %v", cs, cpuRatio))
+			}
+			fmt.Fprintf(&ngOut, "| %s c=%d | %s | %.0f | **%.2fx** | %.2fx | %+.2f ms | %+.2f ms | %d | %d µs | %d µs | **%.2fx** | %.1f MiB | %.1f MiB |\n",
+				mode, conc, la, n.rate(), n.rate()/d.rate(), s.rate()/d.rate(), msf(pct(n.lat, 50)-pct(d.lat, 50)),
+				msf(pct(n.ttfb, 50)-pct(d.ttfb, 50)), n.errs, n.cpuPer().Microseconds(), s.cpuPer().Microseconds(),
+				cpuRatio, float64(n.anonMax)/1024, float64(s.anonMax)/1024)
+		}
+	}
+	if ngOut.Len() > 0 {
+		fmt.Fprintf(out, "nginx in the same rounds (CPU and RssAnon: master + workers):\n")
+		fmt.Fprintf(out, "| case | load avg | nginx req/s | nginx ratio | Sluice ratio | nginx added p50 | nginx TTFB added | errors | nginx CPU/req | Sluice CPU/req | Sluice/nginx CPU | nginx RssAnon max | Sluice RssAnon max |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		out.WriteString(ngOut.String())
+	}
+	if tlsOut.Len() > 0 {
+		fmt.Fprintf(out, "at the fake's TLS listener, per target: handshakes per request / connections open (peak)\n| case |")
+		for _, tg := range targets {
+			fmt.Fprintf(out, " %s |", tg.name)
+		}
+		fmt.Fprintf(out, "\n|---|%s\n", strings.Repeat("---|", len(targets)))
+		out.WriteString(tlsOut.String())
+	}
+}
+
+// slowStreams holds n streams open at once through the engine (20 events,
+// 100 ms apart: 2 s each) and reports the engine's memory per stream.
+func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[]string) {
+	n := h.o.slow
+	for _, k := range loadAccounts {
+		h.fake.Script(k, fakeapi.Behavior{Delay: 100 * time.Millisecond})
+	}
+	defer func() {
+		for _, k := range loadAccounts {
+			h.fake.Script(k, fakeapi.Behavior{})
+		}
+	}()
+	before := readProc(t, h.pid) // after the earlier cases: the heap they grew is reused
+
+	tr := &http.Transport{MaxIdleConnsPerHost: n}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: time.Minute}
+	body := harnessBody(true, h.o.modelFirst)
+	var errs atomic.Int64
+	var first atomic.Value
+	var peak, conns atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		tk := time.NewTicker(50 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tk.C:
+				peak.Store(max(peak.Load(), readProc(t, h.pid).rssAnon))
+				_, open, _ := h.fake.TLSStats()
+				conns.Store(max(conns.Load(), open))
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if _, _, err := harnessCall(c, "http://"+h.addr, h.key, fmt.Sprint("slow-", i), body); err != nil {
+				if errs.Add(1) == 1 {
+					first.Store(err.Error())
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	per := float64(peak.Load()-before.rssAnon) / float64(n)
+	fmt.Fprintf(out, "%d concurrent slow streams (load average %s): %d errors; engine RssAnon %.1f -> peak %.1f MiB: %.0f KiB per stream",
+		n, loadAvg(), errs.Load(), float64(before.rssAnon)/1024, float64(peak.Load())/1024, per)
+	if h.o.tls {
+		fmt.Fprintf(out, "; connections open at the fake, peak %d", conns.Load())
+	}
+	out.WriteString("\n")
+	if errs.Load() > 0 {
+		*problems = append(*problems, fmt.Sprintf("slow streams: %d errors (first: %v)", errs.Load(), first.Load()))
+	}
+}
