@@ -11,36 +11,53 @@ import (
 )
 
 // replaceModel returns body with the value of its top-level "model" key
-// replaced by model, the rest byte for byte as the client sent it (no
-// re-encoding of an 80 KB prompt). Every top-level "model" is replaced:
-// a duplicate key must not smuggle a model past the account's map. false
-// when body is not an object with a string "model".
+// replaced by model, the rest byte for byte as the client sent it: no
+// re-encoding of an 80 KB prompt. It walks the top level with the body
+// scanner (bodyscan.go) that finds the model. Every top-level "model" is
+// replaced: a duplicate key must not smuggle a model past the account's
+// map. false when body is not a whole object with a string "model".
 func replaceModel(body []byte, model string) ([]byte, bool) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
 		return nil, false
 	}
 	var spans [][2]int
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
+	for i++; ; i++ {
+		i = skipSpace(body, i)
+		if i >= len(body) || body[i] != '"' {
 			return nil, false
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		end := stringEnd(body, i)
+		if end < 0 {
 			return nil, false
 		}
-		if key, _ := t.(string); key == "model" {
-			end := int(dec.InputOffset())
-			start := end - len(raw)
-			if len(raw) == 0 || raw[0] != '"' || start < 0 || !bytes.Equal(body[start:end], raw) {
+		match := keyEquals(body[i:end], "model")
+		if i = skipSpace(body, end); i >= len(body) || body[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(body, i+1)
+		vend := valueEnd(body, i)
+		if vend < 0 {
+			return nil, false
+		}
+		if match {
+			if body[i] != '"' {
 				return nil, false
 			}
-			spans = append(spans, [2]int{start, end})
+			spans = append(spans, [2]int{i, vend})
+		}
+		if i = skipSpace(body, vend); i >= len(body) {
+			return nil, false // cut short
+		}
+		if body[i] == '}' {
+			break
+		}
+		if body[i] != ',' {
+			return nil, false
 		}
 	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') || len(spans) == 0 {
-		return nil, false // cut short, or no model to replace
+	if len(spans) == 0 {
+		return nil, false
 	}
 	q, _ := json.Marshal(model)
 	out := make([]byte, 0, len(body)+len(spans)*len(q))

@@ -84,3 +84,59 @@ func TestAnthropicShaped(t *testing.T) {
 		t.Errorf("a long body was not bounded: %d bytes", len(long))
 	}
 }
+
+// replaceModel agrees with encoding/json on where the model is: the
+// result decodes to the same object with only "model" changed.
+func FuzzReplaceModel(f *testing.F) {
+	f.Add([]byte(`{"max_tokens":1,"messages":[{"role":"user","content":"{\"model\":1}"}],"model":"claude-sonnet-4-5"}`))
+	f.Add([]byte(`{"mo\u0064el":"x","model":"y"}`))
+	f.Add([]byte(`{"model":1,"model":"y"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var in map[string]any
+		if json.Unmarshal(body, &in) != nil {
+			return
+		}
+		out, ok := replaceModel(body, "glm-4.6")
+		if _, isString := in["model"].(string); !isString {
+			if ok {
+				t.Fatalf("rewrote %s without a string model", body)
+			}
+			return
+		}
+		if !ok && modelKeys(body) > 1 {
+			return // duplicates, one not a string: refused (encoding/json keeps the last)
+		}
+		var got map[string]any
+		if !ok || json.Unmarshal(out, &got) != nil || got["model"] != "glm-4.6" {
+			t.Fatalf("replaceModel(%s) = %s, %v", body, out, ok)
+		}
+		delete(in, "model")
+		delete(got, "model")
+		a, _ := json.Marshal(in)
+		b, _ := json.Marshal(got)
+		if string(a) != string(b) {
+			t.Fatalf("the rest changed: %s -> %s", a, b)
+		}
+	})
+}
+
+// modelKeys counts the top-level "model" keys of a valid JSON object.
+func modelKeys(body []byte) int {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	_, _ = dec.Token()
+	n := 0
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return n
+		}
+		if t == "model" {
+			n++
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return n
+		}
+	}
+	return n
+}
