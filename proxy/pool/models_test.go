@@ -30,7 +30,7 @@ func TestMatchModel(t *testing.T) {
 // An account with a model set is picked only for the models it serves,
 // ahead of its priority; for any other, the pool passes it by.
 func TestPickSkipsAccountsThatCannotServeTheModel(t *testing.T) {
-	p, err := New(Options{})
+	p, err := New(Options{Strategy: "priority"})
 	if err != nil {
 		t.Fatal(err)
 	}
