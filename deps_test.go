@@ -26,7 +26,9 @@ func TestDeps(t *testing.T) {
 		denied  []string
 	}{
 		// The window also hosts the tray in the owner process.
-		{pkg: "app", allowed: append([]string{"app/locale", "tray"}, faces...)},
+		{pkg: "app", allowed: append([]string{"app/locale", "tray", "claudecode"}, faces...)},
+		// Claude Code's settings file, edited by the window and the CLI.
+		{pkg: "claudecode", allowed: []string{}},
 		{pkg: "tray", allowed: faces},
 		// vault/nobus keeps the keyring library from launching a D-Bus
 		// daemon; it is part of vault and imports nothing of ours.

@@ -32,14 +32,16 @@ func main() {
 		},
 		OpenBrowser: browser.OpenURL,
 	}
-	if len(os.Args) < 2 {
+	if len(os.Args) < 2 || (len(os.Args) == 2 && os.Args[1] == app.BackgroundFlag) {
 		// No signal handling here: SIGTERM ends the tray app as it always
-		// did (the OS releases the data dir's lock).
+		// did (the OS releases the data dir's lock). --background (the
+		// autostart entry) starts the tray only, with no window.
+		hidden := len(os.Args) == 2
 		os.Exit(cli.RunDesktop(context.Background(), stdio, version, cli.Desktop{
 			CheckDisplay: app.CheckDisplay,
 			ShowError:    app.ShowStartupError,
 			Run: func(svc *proxy.Service) error {
-				return app.RunOwner(control.NewLocal(svc), app.OwnerOptions{Options: app.Options{StartProxy: true, OpenBrowser: browser.OpenURL}})
+				return app.RunOwner(control.NewLocal(svc), app.OwnerOptions{Options: app.Options{StartProxy: true, OpenBrowser: browser.OpenURL, Hidden: hidden}})
 			},
 		}))
 	}

@@ -21,11 +21,12 @@ func (a autostart) entry() (string, error) {
 // entryFile is the autostart entry that runs exe.
 func entryFile(exe string) string { return desktopEntry(exe) }
 
-// desktopEntry is the autostart entry that runs exe. Exec quotes the path
+// desktopEntry is the autostart entry that runs exe with BackgroundFlag:
+// started at login, Sluice sits in the tray and opens no window. Exec quotes the path
 // as the Desktop Entry spec asks (a path with spaces stays one argument).
 func desktopEntry(exe string) string {
 	q := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "`", "\\`", "$", `\$`).Replace(exe)
 	return "[Desktop Entry]\nType=Application\nName=Sluice\n" +
 		"Comment=Pools your Claude accounts behind one local endpoint\n" +
-		"Exec=\"" + q + "\"\nIcon=" + ID + "\nTerminal=false\nX-GNOME-Autostart-enabled=true\n"
+		"Exec=\"" + q + "\" " + BackgroundFlag + "\nIcon=" + ID + "\nTerminal=false\nX-GNOME-Autostart-enabled=true\n"
 }

@@ -32,7 +32,7 @@ func TestStartAtLoginWritesTheAutostartEntry(t *testing.T) {
 		t.Fatalf("no autostart entry after ticking the box: %v", err)
 	}
 	exe, _ := os.Executable()
-	if !strings.Contains(string(data), "\nExec=\""+exe+"\"\n") || !strings.Contains(string(data), "Type=Application") {
+	if !strings.Contains(string(data), "\nExec=\""+exe+"\" --background\n") || !strings.Contains(string(data), "Type=Application") {
 		t.Fatalf("autostart entry does not run %s:\n%s", exe, data)
 	}
 	if fi, err := os.Stat(entry); err != nil || fi.Mode().Perm() != 0o600 {
@@ -46,7 +46,18 @@ func TestStartAtLoginWritesTheAutostartEntry(t *testing.T) {
 
 func TestDesktopEntryQuotesThePath(t *testing.T) {
 	got := desktopEntry(`/opt/my apps/$sl"uice`)
-	if !strings.Contains(got, "Exec=\"/opt/my apps/\\$sl\\\"uice\"\n") {
+	if !strings.Contains(got, "Exec=\"/opt/my apps/\\$sl\\\"uice\" --background\n") {
 		t.Fatalf("Exec line not quoted per the Desktop Entry spec:\n%s", got)
+	}
+}
+
+// Started with --background (as at login), the owner opens no window:
+// the tray only. Started plainly it shows the window.
+func TestBackgroundStartShowsNoWindow(t *testing.T) {
+	if showAtStart(OwnerOptions{Options: Options{Hidden: true}}) {
+		t.Fatal("a --background start would open the window")
+	}
+	if !showAtStart(OwnerOptions{}) {
+		t.Fatal("a plain start would not open the window")
 	}
 }

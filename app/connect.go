@@ -1,6 +1,9 @@
 package app
 
 import (
+	"context"
+	"fmt"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
@@ -26,18 +29,40 @@ func ConnectionSettings(addr, token string) string {
 		"export ANTHROPIC_AUTH_TOKEN=" + token + "\n"
 }
 
-// copySettings puts the connection settings on the clipboard, or says how
-// to get a key when the window knows none. UI goroutine only.
+// copySettings puts the connection settings, with the engine's connection
+// key, on the clipboard. UI goroutine only.
 func (v *view) copySettings() {
-	if v.token == "" {
-		d := dialog.NewInformation("Create a client key first", NoKeyHint, v.win)
-		v.track(d)
-		d.Show()
+	token, note, ok := v.connectionKey()
+	if !ok {
 		return
 	}
 	if a := fyne.CurrentApp(); a != nil {
-		a.Clipboard().SetContent(ConnectionSettings(v.addr, v.token))
+		a.Clipboard().SetContent(ConnectionSettings(v.addr, token))
 	}
+	if note != "" {
+		d := dialog.NewInformation("Connection settings copied", note, v.win)
+		v.track(d)
+		d.Show()
+	}
+}
+
+// connectionKey asks the engine for the key connection settings carry
+// (kept across restarts, never a revoked one). note says so when the
+// engine had to make a new key. UI goroutine only.
+func (v *view) connectionKey() (token, note string, ok bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
+	defer cancel()
+	k, secret, minted, err := v.eng.ConnectionKey(ctx)
+	if err != nil {
+		v.showError(fmt.Errorf("connection key: %w", err))
+		return "", "", false
+	}
+	v.token = secret
+	v.showToken()
+	if minted {
+		note = fmt.Sprintf("Sluice made a new client key, %q, for these settings: the one they used before was revoked or is unknown. Clients still using the old key must be given the new one.", k.Name)
+	}
+	return secret, note, true
 }
 
 // emptyState teaches a new user what to do: add an account, then point a

@@ -78,6 +78,9 @@ type ClientKeys interface {
 	FirstKey(ctx context.Context) (api.KeyView, string, bool, error)
 	DismissFirstKey(ctx context.Context) error
 	RequireKey(ctx context.Context) (bool, error)
+	// ConnectionKey is the key connection settings carry, with its
+	// secret; minted: a new one was made (the last one was revoked).
+	ConnectionKey(ctx context.Context) (key api.KeyView, secret string, minted bool, err error)
 	SetRequireKey(ctx context.Context, on bool) error
 }
 

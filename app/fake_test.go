@@ -35,6 +35,7 @@ type fakeEngine struct {
 
 	settings api.Settings
 	firstKey string // FirstKey's secret until dismissed; "" none
+	connKey  string // ConnectionKey's secret; "" until asked
 	reads    int    // Accounts calls
 
 	px api.ProxySettings // ProxySettings; UpdateProxySettings stores here

@@ -80,6 +80,20 @@ func (f *fakeEngine) DismissFirstKey(context.Context) error {
 
 func (f *fakeEngine) RequireKey(context.Context) (bool, error) { return true, nil }
 
+// ConnectionKey hands out the first key, as the engine does, or mints one.
+func (f *fakeEngine) ConnectionKey(context.Context) (api.KeyView, string, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	minted := false
+	if f.connKey == "" {
+		f.connKey, minted = f.firstKey, f.firstKey == ""
+		if minted {
+			f.connKey = "sk-sluice-fake-connection"
+		}
+	}
+	return api.KeyView{Name: "connection", Hint: f.connKey[:14] + "…"}, f.connKey, minted, nil
+}
+
 func (f *fakeEngine) SetRequireKey(context.Context, bool) error { return nil }
 
 func (f *fakeEngine) ClearLimit(_ context.Context, name string) error {

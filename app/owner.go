@@ -89,7 +89,7 @@ func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 		if on, err := proxyRunning(eng, 15*time.Second); opts.StartProxy && err == nil && !on {
 			go o.start()
 		}
-		if !opts.Hidden {
+		if showAtStart(opts) {
 			o.openWindow()
 		}
 	})
@@ -99,6 +99,14 @@ func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 	stopProxy(eng, opts.StopTimeout)
 	return nil
 }
+
+// BackgroundFlag starts the tray app with no window (`sluice
+// --background`): how the autostart entry starts it at login.
+const BackgroundFlag = "--background"
+
+// showAtStart decides whether the owner opens the window when it starts:
+// not when started in the background (OwnerOptions.Hidden).
+func showAtStart(opts OwnerOptions) bool { return !opts.Hidden }
 
 // owner is RunOwner's state: the window process and the notifications.
 type owner struct {

@@ -46,6 +46,7 @@ type Engine interface {
 	RevokeKey(ctx context.Context, name string) error
 	FirstKey(ctx context.Context) (api.KeyView, string, bool, error)
 	RequireKey(ctx context.Context) (bool, error)
+	ConnectionKey(ctx context.Context) (key api.KeyView, secret string, minted bool, err error)
 	SetRequireKey(ctx context.Context, on bool) error
 
 	// The journal (issue 9).

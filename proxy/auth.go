@@ -1,8 +1,6 @@
 package proxy
 
 import (
-	"context"
-	"crypto/subtle"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,53 +8,27 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/sluice-proxy/sluice/proxy/clientkey"
+	"github.com/sluice-proxy/sluice/proxy/journal"
+	"github.com/sluice-proxy/sluice/proxy/usage"
 )
 
-// authFailure says why a request's key was refused; each has its own
-// message, telling the user what to set.
-type authFailure int
+// The key guard's words and its reading of the headers, for the routes
+// that mirror them (dialect.go, passthrough.go).
+const setKeyHelp = clientkey.SetKeyHelp
 
-const (
-	authOK authFailure = iota
-	authMissing
-	authAnthropic // an Anthropic credential where a Sluice key belongs
-	authWrong
-	authRevoked
-	authUnavailable // the HMAC secret cannot be read from the keyring
-)
-
-// setKeyHelp is how to give Claude Code (or any Anthropic SDK) a key.
-const setKeyHelp = "Set ANTHROPIC_AUTH_TOKEN=sk-sluice-... (or ANTHROPIC_API_KEY) to a Sluice client key: the one shown when Sluice first started, or a new one from `sluice keys create NAME` or the Sluice window."
-
-func (f authFailure) message() string {
-	switch f {
-	case authMissing:
-		return "Sluice requires a client key and this request carried none. " + setKeyHelp
-	case authAnthropic:
-		return "This request carries an Anthropic credential (sk-ant-...), not a Sluice client key; Sluice uses its own accounts and does not forward yours. " + setKeyHelp
-	case authRevoked:
-		return "This Sluice client key was revoked. " + setKeyHelp
-	case authUnavailable:
-		return "Sluice cannot verify client keys: the keyring holding their secret could not be read. Unlock the keyring and retry."
-	default:
-		return "This Sluice client key is not valid. " + setKeyHelp
-	}
-}
-
-func (f authFailure) String() string {
-	return [...]string{"ok", "no key", "anthropic credential", "wrong key", "revoked key", "keyring unavailable"}[f]
-}
+func clientToken(r *http.Request) string { return clientkey.Token(r) }
 
 // keyScope is the set of accounts k may use; nil when it may use all (or
-// no key was given). keyStore.set replaces the set whole and never changes
-// it in place, so the one read under the lock stays as it was.
-func (s *Service) keyScope(k *clientKey) map[string]bool {
+// no key was given).
+func (s *Service) keyScope(k *clientkey.Key) map[string]bool {
 	if k == nil {
 		return nil
 	}
-	s.keys.mu.RLock()
-	defer s.keys.mu.RUnlock()
-	return k.allowed
+	return s.keys.set.Scope(k)
 }
 
 // anyAllowed reports whether a key scoped to allowed may use at least one
@@ -73,59 +45,14 @@ func (s *Service) anyAllowed(allowed map[string]bool) bool {
 	return false
 }
 
-// clientToken is the credential a client sent: x-api-key, or a Bearer
-// token (Claude Code sends one or the other, from ANTHROPIC_API_KEY or
-// ANTHROPIC_AUTH_TOKEN). A Sluice key wins if both are present.
-func clientToken(r *http.Request) string {
-	api := strings.TrimSpace(r.Header.Get("X-Api-Key"))
-	var bearer string
-	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-		bearer = strings.TrimSpace(a[7:])
+// verify finds the key token is (clientkey.Set.Verify), logging, rate
+// limited, a keyring that cannot be read.
+func (s *Service) verify(token string) (*clientkey.Key, clientkey.Failure) {
+	k, fail, err := s.keys.set.Verify(token)
+	if err != nil && s.keys.logs.Allow() {
+		s.log.Warn("client keys cannot be verified", "err", err)
 	}
-	if strings.HasPrefix(bearer, keyMarker) && !strings.HasPrefix(api, keyMarker) {
-		return bearer
-	}
-	if api != "" {
-		return api
-	}
-	return bearer
-}
-
-// verify finds the key token is. The digest is computed whatever the
-// token's prefix, and compared in constant time against every key sharing
-// the prefix, so timing tells nothing about the secret part.
-func (s *Service) verify(token string) (*clientKey, authFailure) {
-	switch {
-	case token == "":
-		return nil, authMissing
-	case strings.HasPrefix(token, "sk-ant-"):
-		return nil, authAnthropic
-	case len(token) != keyLen || !strings.HasPrefix(token, keyMarker):
-		return nil, authWrong
-	}
-	secret, err := s.hmacSecret()
-	if err != nil {
-		if s.keys.logs.Allow() {
-			s.log.Warn("client keys cannot be verified", "err", err)
-		}
-		return nil, authUnavailable
-	}
-	sum := digest(secret, token)
-	s.keys.mu.RLock()
-	defer s.keys.mu.RUnlock()
-	var found *clientKey
-	for _, k := range s.keys.byPrefix[token[len(keyMarker):len(keyMarker)+lookupLen]] {
-		if subtle.ConstantTimeCompare(k.rec.Hash, sum) == 1 {
-			found = k
-		}
-	}
-	switch {
-	case found == nil:
-		return nil, authWrong
-	case !found.rec.RevokedAt.IsZero():
-		return nil, authRevoked
-	}
-	return found, authOK
+	return k, fail
 }
 
 // requireKey authenticates a request and applies its key's limits, and
@@ -135,12 +62,12 @@ func (s *Service) verify(token string) (*clientKey, authFailure) {
 func (s *Service) requireKey(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := requestOf(r)
-		k, fail := s.verify(clientToken(r))
-		if fail != authOK {
+		k, fail := s.verify(clientkey.Token(r))
+		if fail != clientkey.OK {
 			// Passthrough (off by default) forwards the client's own
 			// Anthropic credential: the client spends its own account,
 			// never one of the pool's, so no Sluice key is asked for.
-			if !s.keys.require.Load() || (fail == authAnthropic && s.cfg.Passthrough) {
+			if !s.keys.require.Load() || (fail == clientkey.Anthropic && s.cfg.Passthrough) {
 				admit(w, r)
 				next.ServeHTTP(w, r)
 				return
@@ -149,100 +76,93 @@ func (s *Service) requireKey(next http.Handler) http.Handler {
 			return
 		}
 		admit(w, r)
-		s.keys.mu.RLock()
-		rec, lim, scope := k.rec, k.limiter, k.allowed
-		s.keys.mu.RUnlock()
-		if rec.MaxConcurrent > 0 {
-			if k.inflight.Add(1) > int64(rec.MaxConcurrent) {
-				k.inflight.Add(-1)
-				req.err = tooMany(time.Second, fmt.Sprintf("Sluice client key %q already has %d requests in flight, its limit.", rec.Name, rec.MaxConcurrent))
-				return
-			}
-			defer k.inflight.Add(-1)
+		name, scope := s.keys.set.Record(k).Name, s.keyScope(k)
+		done, refused, err := s.keys.set.Admit(r.Context(), k, s.now())
+		if err != nil {
+			s.log.Warn("reading a client key's cost failed", "key", k.ID(), "err", err)
 		}
-		now := s.now()
-		if lim != nil {
-			res := lim.ReserveN(now, 1)
-			if d := res.DelayFrom(now); d > 0 {
-				res.CancelAt(now)
-				req.err = tooMany(d, fmt.Sprintf("Sluice client key %q is over its limit of %d requests per minute.", rec.Name, rec.RPM))
-				return
-			}
+		req.key, req.keyName = k, name
+		if refused != nil {
+			// Journaled, so `sluice logs` explains the client's 429.
+			s.record(req)
+			req.err = keyRefusal(refused)
+			return
 		}
-		if rec.DailyCostMicros > 0 {
-			day := startOfDay(now)
-			spent, err := s.costToday(r.Context(), k, day)
-			if err != nil {
-				s.log.Warn("reading a client key's cost failed", "key", rec.Name, "err", err)
-			} else if spent >= rec.DailyCostMicros {
-				req.err = tooMany(day.AddDate(0, 0, 1).Sub(now), fmt.Sprintf(
-					"Sluice client key %q reached its daily cost cap of $%.2f; it resets at midnight.", rec.Name, float64(rec.DailyCostMicros)/1e6))
-				return
-			}
-		}
+		defer done()
 		if !s.anyAllowed(scope) {
 			// 403: the key is valid but may use nothing Sluice has; only
 			// the user can change that.
 			req.err = &httpError{status: http.StatusForbidden, kind: errPermission, msg: fmt.Sprintf(
-				"Sluice client key %q may only use accounts that are not in Sluice's pool; change its accounts with `sluice keys` or the Sluice window.", rec.Name)}
+				"Sluice client key %q may only use accounts that are not in Sluice's pool; change its accounts with `sluice keys` or the Sluice window.", name)}
 			return
 		}
-		req.key, req.keyName, req.scope = k, rec.Name, scope
+		req.scope = scope
 		next.ServeHTTP(w, r)
 	})
 }
 
-func startOfDay(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+// reserveKeyCost holds the request's worst-case cost against its key's
+// daily cap before it is forwarded, so parallel requests cannot spend past
+// the cap by more than one request; the refusal, if any, is returned.
+func (s *Service) reserveKeyCost(req *request) error {
+	if req.key == nil {
+		return nil
+	}
+	res, refused, err := s.keys.set.Reserve(req.r.Context(), req.key, s.now(), func() int64 { return s.worstCost(req.model, req.body) })
+	if err != nil {
+		s.log.Warn("reading a client key's cost failed", "key", req.key.ID(), "err", err)
+	}
+	if refused != nil {
+		return keyRefusal(refused)
+	}
+	req.keyRes = res
+	return nil
 }
 
-// costToday is k's cost since day began, read from the journal when the
-// day (or the process) is new.
-func (s *Service) costToday(ctx context.Context, k *clientKey, day time.Time) (int64, error) {
-	k.costMu.Lock()
-	defer k.costMu.Unlock()
-	if !k.costDay.Equal(day) {
-		spent, err := s.db.KeyCost(ctx, k.id, day)
-		if err != nil {
-			return 0, err
-		}
-		k.costDay, k.costSpent = day, spent
+// worstCost is the most a request may cost: its max_tokens of output at
+// its model's price (an unpriced model at its family's highest). Input is
+// left out: it is known only once counted, and Settle puts the real cost
+// in place of this.
+func (s *Service) worstCost(model string, body []byte) int64 {
+	out := gjson.GetBytes(body, "max_tokens").Int()
+	c := usage.Counts{Model: model, OutputTokens: max(out, 0)}
+	if v, ok := s.prices.Cost(c); ok {
+		return v
 	}
-	return k.costSpent, nil
+	return s.prices.CapCost(c)
 }
 
-// addKeyCost counts a finished request's cost toward its key's day, once
-// the day's total has been loaded (before that, the journal has it).
-func (s *Service) addKeyCost(k *clientKey, at time.Time, micros int64) {
-	if k == nil || micros == 0 {
-		return
+// addKeyCost counts a finished request's cost toward its key's day, in
+// place of what reserveKeyCost held for it.
+func (s *Service) addKeyCost(req *request, at time.Time, micros int64) {
+	switch {
+	case req.key == nil:
+	case req.keyRes != nil:
+		req.keyRes.Settle(micros)
+		req.keyRes = nil
+	case micros != 0:
+		s.keys.set.Spent(req.key, at, micros)
 	}
-	k.costMu.Lock()
-	if k.costDay.Equal(startOfDay(at)) {
-		k.costSpent += micros
-	}
-	k.costMu.Unlock()
 }
 
-// tooMany is a key's limit reached: 429, as the API answers a rate limit,
-// with a retry-after in whole seconds (at least one). Not journaled: the
-// request reached no route.
-func tooMany(wait time.Duration, msg string) error {
-	return &httpError{status: http.StatusTooManyRequests, kind: errRateLimit, msg: msg, retryAfter: max(wait, time.Nanosecond)}
+// keyRefusal is a key's own limit reached (rate, requests in flight, daily
+// cost): 429 with the wait, journaled with the limit as its reason.
+func keyRefusal(r *clientkey.Refusal) error {
+	return &httpError{status: http.StatusTooManyRequests, kind: errRateLimit, msg: r.Message,
+		retryAfter: max(r.Wait, time.Nanosecond), reason: journal.Reason(r.Limit)}
 }
 
 // authFailed counts a refused key, logs it (rate limited) and, after
 // repeated failures from one peer, slows the answer down; it returns the
 // answer (authError).
-func (s *Service) authFailed(r *http.Request, f authFailure) error {
+func (s *Service) authFailed(r *http.Request, f clientkey.Failure) error {
 	s.keys.failures.Add(1)
 	if s.logRefusal(r, "client key refused: "+f.String()) {
 		// Rate limited with the log line, and folded by the audit log
 		// itself: a client retrying a bad key adds one row, not thousands.
 		s.audit(r.Context(), AuditClientAuthFail, peerOf(r), f.String())
 	}
-	if f != authUnavailable {
+	if f != clientkey.Unavailable {
 		if d := s.keys.peers.fail(throttlePeer(peerOf(r)), time.Now()); d > 0 {
 			t := time.NewTimer(d)
 			select {
@@ -260,11 +180,11 @@ func (s *Service) authFailed(r *http.Request, f authFailure) error {
 // helps), else 401. Retrying a 401 cannot help until the user sets a key;
 // the Anthropic SDKs (Claude Code's included) honour X-Should-Retry and
 // show the message at once.
-func authError(f authFailure) error {
-	if f == authUnavailable {
-		return &httpError{status: http.StatusServiceUnavailable, kind: errAPI, msg: f.message()}
+func authError(f clientkey.Failure) error {
+	if f == clientkey.Unavailable {
+		return &httpError{status: http.StatusServiceUnavailable, kind: errAPI, msg: f.Message()}
 	}
-	return &httpError{status: http.StatusUnauthorized, kind: errAuthentication, msg: f.message(), noRetry: true}
+	return &httpError{status: http.StatusUnauthorized, kind: errAuthentication, msg: f.Message(), noRetry: true}
 }
 
 // logRefusal writes one info line per refused request, at most a handful

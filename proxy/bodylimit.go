@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/semaphore"
+
+	"github.com/sluice-proxy/sluice/proxy/clientkey"
 )
 
 // limitBody bounds what a request body can cost before forward reads it:
@@ -114,10 +116,10 @@ type bodyShares struct {
 }
 
 // of returns the share of k; requests without a key (keys off) share one.
-func (b *bodyShares) of(k *clientKey, size int64) *semaphore.Weighted {
+func (b *bodyShares) of(k *clientkey.Key, size int64) *semaphore.Weighted {
 	id := ""
 	if k != nil {
-		id = k.id
+		id = k.ID()
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -133,7 +135,7 @@ func (b *bodyShares) of(k *clientKey, size int64) *semaphore.Weighted {
 }
 
 // keyOf is the client key r was admitted with, nil when none.
-func keyOf(r *http.Request) *clientKey {
+func keyOf(r *http.Request) *clientkey.Key {
 	if req := requestOf(r); req != nil {
 		return req.key
 	}

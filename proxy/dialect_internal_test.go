@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/proxy/clientkey"
 	"github.com/sluice-proxy/sluice/proxy/openai"
 )
 
@@ -35,8 +36,8 @@ func TestOneExitWritesSluiceErrorsInOpenAIShape(t *testing.T) {
 	}{
 		{"413", &http.MaxBytesError{Limit: 10}, 413, "invalid_request_error", ""},
 		{"400 bad JSON", &httpError{status: 400, kind: errInvalidRequest, msg: "not JSON"}, 400, "invalid_request_error", ""},
-		{"429 key limit", tooMany(3*time.Second, "over its limit"), 429, "rate_limit_error", "Retry-After"},
-		{"401", authError(authMissing), 401, "invalid_request_error", "X-Should-Retry"},
+		{"429 key limit", keyRefusal(&clientkey.Refusal{Limit: clientkey.LimitRPM, Wait: 3 * time.Second, Message: "over its limit"}), 429, "rate_limit_error", "Retry-After"},
+		{"401", authError(clientkey.Missing), 401, "invalid_request_error", "X-Should-Retry"},
 		{"502", &httpError{status: 502, kind: errAPI, msg: "broke"}, 502, "server_error", ""},
 		{"504", rte, 504, "server_error", ""},
 		{"503 no account", &httpError{status: 503, kind: errOverloaded, msg: "no usable account"}, 503, "server_error", ""},

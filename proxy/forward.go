@@ -42,6 +42,9 @@ func (s *Service) forwardRequest(w http.ResponseWriter, req *request) error {
 	req.setModel(requestModel(req.body))
 	req.capture = s.startCapture(req.body)
 	req.delay, req.maxRetries = req.settings.RetryDelay, req.settings.RetryAttempts
+	if err := s.reserveKeyCost(req); err != nil {
+		return err
+	}
 	if handled, err := s.passThrough(w, req); handled {
 		return err
 	}

@@ -24,7 +24,7 @@ func (s *Service) price(req *request, c usage.Counts) {
 		s.log.Info("model has no price; counted against key caps at its family's highest price",
 			"model", c.Model, "unpriced", true, "cap_cost_micros", capCost)
 	}
-	s.addKeyCost(req.key, req.rec.Time, capCost)
+	s.addKeyCost(req, req.rec.Time, capCost)
 }
 
 // Priced reports whether the price table knows model, for faces that show

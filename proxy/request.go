@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
+	"github.com/sluice-proxy/sluice/proxy/clientkey"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/proxy/pool"
 )
@@ -24,7 +25,8 @@ type request struct {
 	// The client key (requireKey): nil when none was given (keys off, or
 	// passthrough). scope is the set of accounts it may use, nil for all;
 	// pool.Pick applies it.
-	key     *clientKey
+	key     *clientkey.Key
+	keyRes  *clientkey.Reservation // its daily-cost reservation (reserveKeyCost)
 	keyName string
 	scope   map[string]bool
 
@@ -97,7 +99,7 @@ func (s *Service) record(req *request) *journal.Record {
 	if req.rec == nil {
 		req.rec = newRecord(req.r, s.now())
 		if req.key != nil {
-			req.rec.ClientKeyID = req.key.id
+			req.rec.ClientKeyID = req.key.ID()
 		}
 	}
 	return req.rec
@@ -127,7 +129,7 @@ func (s *Service) journal(req *request) {
 		s.finishCapture(rec, req.capture)
 	}
 	s.journalRecord(rec, req)
-	s.addKeyCost(req.key, rec.Time, rec.CostMicros)
+	s.addKeyCost(req, rec.Time, rec.CostMicros)
 	if req.session != "" {
 		s.sessions.observe(req.session, *rec, s.now(), req.settings.SessionWindow, s.shareResets(rec))
 	}

@@ -55,6 +55,7 @@ const (
 	mRevokeKey    = "keys.revoke"
 	mFirstKey     = "keys.first"
 	mDismissFirst = "keys.first.dismiss"
+	mConnKey      = "keys.connection"
 	mRequireKey   = "keys.required"
 	mSetRequire   = "keys.required.set"
 	mGuardStats   = "guard-stats"
@@ -109,6 +110,12 @@ type (
 	createdKey struct {
 		Key    api.KeyView `json:"key"`
 		Secret string      `json:"secret"`
+	}
+	// connKey is ConnectionKey's result.
+	connKey struct {
+		Key    api.KeyView `json:"key"`
+		Secret string      `json:"secret"`
+		Minted bool        `json:"minted"`
 	}
 	// firstKey is FirstKey's result.
 	firstKey struct {

@@ -35,6 +35,14 @@ func (c *Client) FirstKey(ctx context.Context) (api.KeyView, string, bool, error
 	return r.Key, r.Secret, r.OK, err
 }
 
+// ConnectionKey returns the key connection settings carry and its secret;
+// minted reports that the owner had to make a new one (the one before was
+// revoked, or there was none).
+func (c *Client) ConnectionKey(ctx context.Context) (key api.KeyView, secret string, minted bool, err error) {
+	r, err := call[connKey](ctx, c, mConnKey, none{})
+	return r.Key, r.Secret, r.Minted, err
+}
+
 // DismissFirstKey makes the owner forget the first key's secret.
 func (c *Client) DismissFirstKey(ctx context.Context) error {
 	return do(ctx, c, mDismissFirst, none{})

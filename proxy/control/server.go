@@ -157,6 +157,10 @@ var methods = map[string]method{
 		k, secret, ok := s.FirstKey()
 		return firstKey{k, secret, ok}, nil
 	}),
+	mConnKey: handle(func(ctx context.Context, s *proxy.Service, _ none) (connKey, error) {
+		k, secret, minted, err := s.ConnectionKey(ctx)
+		return connKey{k, secret, minted}, err
+	}),
 	mDismissFirst: handle(func(_ context.Context, s *proxy.Service, _ none) (none, error) {
 		s.DismissFirstKey()
 		return none{}, nil
