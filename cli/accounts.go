@@ -68,6 +68,7 @@ func (e *env) accountsCmd() *cobra.Command {
 				return e.addKey(ctx, eng, args[0])
 			}),
 		},
+		e.addUpstreamCmd(),
 		e.loginCmd(),
 		simple("remove", "Remove an account and its keyring item", "Removed %s.", Engine.RemoveAccount),
 		simple("pause", "Stop routing to an account until resumed", "Paused %s.", Engine.PauseAccount),
@@ -144,14 +145,23 @@ func listAccounts(ctx context.Context, eng Engine, jsonOut bool, out io.Writer) 
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tPRIO\tSTATE\tWINDOWS\tGUARD\tREQUESTS\tTOKENS")
+	upstreams := slices.ContainsFunc(views, func(v api.AccountView) bool { return v.Upstream != nil })
+	head := "NAME\tKIND\tPRIO\tSTATE\tWINDOWS\tGUARD\tREQUESTS\tTOKENS"
+	if upstreams {
+		head += "\tUPSTREAM" // host and maps of compatible upstream accounts
+	}
+	fmt.Fprintln(tw, head)
 	for _, v := range views {
 		state := string(v.State)
 		if !v.LimitedUntil.IsZero() && v.State == api.StateLimited {
 			state += " until " + v.LimitedUntil.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\n", v.Name, v.Kind, v.Priority, state,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d", v.Name, v.Kind, v.Priority, state,
 			windowsText(v), guardText(v), v.WindowRequests, v.WindowTokens)
+		if upstreams {
+			fmt.Fprintf(tw, "\t%s", upstreamText(v))
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
 }

@@ -213,6 +213,7 @@ func printRequest(w io.Writer, d api.RequestDetail, key string, payload bool) {
 	row("Status", d.Status)
 	row("Account", d.AccountName)
 	row("Model", d.Model)
+	row("Model asked", d.ModelAsked) // a compatible upstream's map sent Model instead
 	row("Stream", strconv.FormatBool(d.Stream))
 	row("Attempts", d.Attempts)
 	row("Failovers", d.Failovers)

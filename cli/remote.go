@@ -18,6 +18,7 @@ import (
 type Engine interface {
 	Accounts(ctx context.Context) ([]api.AccountView, error)
 	AddAPIKey(ctx context.Context, name, key string) (api.AccountView, error)
+	AddUpstream(ctx context.Context, u api.UpstreamAccount, key string) (api.UpstreamAdded, error)
 	RemoveAccount(ctx context.Context, name string) error
 	PauseAccount(ctx context.Context, name string) error
 	ResumeAccount(ctx context.Context, name string) error

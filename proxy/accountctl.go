@@ -115,13 +115,14 @@ func (s *Service) ReplaceAPIKey(ctx context.Context, name, key string) error {
 	if err != nil {
 		return err
 	}
-	if a.Kind != string(vault.KindAPIKey) {
+	kind := vault.Kind(a.Kind) // a compatible upstream's key is replaced the same way
+	if kind != vault.KindAPIKey && kind != vault.KindUpstream {
 		return fmt.Errorf("account %q signs in with a subscription, not an API key: sign in again instead", name)
 	}
 	if err := checkAPIKey(key); err != nil {
 		return err
 	}
-	return s.Reauthenticate(ctx, name, vault.Credential{Kind: vault.KindAPIKey, APIKey: key})
+	return s.Reauthenticate(ctx, name, vault.Credential{Kind: kind, APIKey: key})
 }
 
 // headroomSetting is the journal setting holding every account's headroom

@@ -57,11 +57,18 @@ func (s *Service) AddCredential(ctx context.Context, name string, c vault.Creden
 }
 
 func (s *Service) addAccount(ctx context.Context, name string, c vault.Credential) (api.AccountView, error) {
+	return s.addAccountWith(ctx, name, c, nil)
+}
+
+// addAccountWith is addAccount with save, when not nil, storing what else
+// goes with the new account (an upstream's configuration) before the pool
+// sees it; the account is removed again if save fails.
+func (s *Service) addAccountWith(ctx context.Context, name string, c vault.Credential, save func(ctx context.Context, id string) error) (api.AccountView, error) {
 	if err := checkName(name); err != nil {
 		return api.AccountView{}, err
 	}
 	switch c.Kind {
-	case vault.KindAPIKey:
+	case vault.KindAPIKey, vault.KindUpstream:
 		if err := checkAPIKey(c.APIKey); err != nil {
 			return api.AccountView{}, err
 		}
@@ -96,7 +103,7 @@ func (s *Service) addAccount(ctx context.Context, name string, c vault.Credentia
 	}
 	a := journal.Account{
 		ID: id, Name: name, Kind: string(c.Kind), Priority: prio,
-		PlanGuard: c.Kind == vault.KindOAuth, CreatedAt: s.now(),
+		PlanGuard: api.Kind(c.Kind).Subscription(), CreatedAt: s.now(),
 	}
 	if err := s.db.InsertAccount(ctx, a); err != nil {
 		_ = s.keyring.Delete(id)
@@ -104,6 +111,13 @@ func (s *Service) addAccount(ctx context.Context, name string, c vault.Credentia
 			return api.AccountView{}, fmt.Errorf("%q: %w", name, api.ErrAccountExists)
 		}
 		return api.AccountView{}, fmt.Errorf("save account: %w", err)
+	}
+	if save != nil {
+		if err := save(ctx, id); err != nil {
+			_ = s.db.DeleteAccount(ctx, id)
+			_ = s.keyring.Delete(id)
+			return api.AccountView{}, fmt.Errorf("save account: %w", err)
+		}
 	}
 	s.audit(ctx, AuditAccountAdded, name, string(c.Kind))
 	if err := s.accountsChanged(ctx, id); err != nil {
@@ -178,6 +192,9 @@ func (s *Service) syncPool(ctx context.Context) error {
 		pa.Headroom = headroomFractions(caps[a.ID])
 		accts = append(accts, pa)
 	}
+	if err := s.loadRoutes(ctx, accts); err != nil {
+		return err
+	}
 	s.pool.SetAccounts(accts)
 	return nil
 }
@@ -195,6 +212,7 @@ func (s *Service) view(a journal.Account) api.AccountView {
 		ID: a.ID, Name: a.Name, Kind: api.Kind(a.Kind), Priority: a.Priority,
 		Paused: a.Paused, PlanGuard: a.PlanGuard, CreatedAt: a.CreatedAt, State: api.StateOK,
 	}
+	v.Upstream = s.upstreamView(a.ID)
 	st, ok := s.pool.Status(a.ID)
 	if !ok {
 		if a.Paused {

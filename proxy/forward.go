@@ -88,6 +88,9 @@ func (s *Service) attempt(w http.ResponseWriter, req *request) error {
 			continue
 		}
 		up, err := s.upstreamRequest(ctx, req, cred)
+		if err == nil {
+			err = s.toUpstream(up, req, acct, cred) // a compatible upstream's URL, key, model (upstreams.go)
+		}
 		if err != nil {
 			return errNotForwardable
 		}
@@ -124,6 +127,9 @@ func (s *Service) attempt(w http.ResponseWriter, req *request) error {
 			return rte
 		}
 		s.upstreamReached()
+		if s.route(acct.ID) != nil {
+			resp = anthropicShaped(resp, cred.APIKey) // relayed and classified in Anthropic's shape
+		}
 		switch s.observe(req, acct, resp) {
 		case pool.Failover:
 			s.log.Info("account unavailable, failing over", "account", acct.Name, "status", resp.StatusCode)

@@ -3,8 +3,8 @@ package proxy
 import (
 	"net/http"
 
+	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
-	"github.com/sluice-proxy/sluice/vault"
 )
 
 // errNoAPIKeyAccount: 403, an OpenAI-style request with no account it may
@@ -29,7 +29,7 @@ func (s *Service) openaiScope(req *request) error {
 	}
 	among := map[string]bool{}
 	for _, st := range s.pool.Snapshot() {
-		if st.Kind != string(vault.KindOAuth) && (req.scope == nil || req.scope[st.ID]) {
+		if !api.Kind(st.Kind).Subscription() && (req.scope == nil || req.scope[st.ID]) {
 			among[st.ID] = true
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -87,6 +88,9 @@ type Service struct {
 	ledger     ledgerState         // quota ledger ordering (ledger.go)
 	warn       warner              // quota warnings raised (warnings.go)
 	upstream   upstreamState       // whether the upstream can be reached (unreachable.go)
+
+	// upRoutes are the compatible upstream accounts' routes (upstreams.go).
+	upRoutes atomic.Pointer[upstreamRoutes]
 
 	switching sync.Mutex // serialises StartProxy and StopProxy
 	mu        sync.Mutex // guards srv, startErr and port

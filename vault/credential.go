@@ -17,6 +17,10 @@ const (
 	// KindOAuth is a Claude subscription login: an access token sent as a
 	// Bearer token, refreshed with its refresh token.
 	KindOAuth Kind = "oauth"
+	// KindUpstream is the API key of an Anthropic-compatible endpoint
+	// other than Anthropic's (APIKey holds it); how it is sent is the
+	// account's business, not the credential's.
+	KindUpstream Kind = "upstream"
 )
 
 // ErrNotFound reports that the keyring holds no credential for an account.
@@ -58,7 +62,7 @@ func (c Credential) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String
 // validate checks that the credential holds the secret its kind needs.
 func (c Credential) validate() error {
 	switch c.Kind {
-	case KindAPIKey:
+	case KindAPIKey, KindUpstream:
 		if c.APIKey == "" {
 			return errors.New("api-key credential without a key")
 		}

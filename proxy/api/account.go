@@ -128,4 +128,6 @@ type AccountView struct {
 	SevenDaySonnet Window `json:"seven_day_sonnet,omitzero"`
 	WindowRequests int64  `json:"window_requests"`
 	WindowTokens   int64  `json:"window_tokens"`
+	// Upstream is set for a compatible upstream account (KindUpstream).
+	Upstream *UpstreamView `json:"upstream,omitempty"`
 }

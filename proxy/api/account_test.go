@@ -50,3 +50,11 @@ func TestCurrentAfterReset(t *testing.T) {
 		t.Errorf("a window never heard of became known: %+v", w)
 	}
 }
+
+func TestOnlyOAuthIsASubscription(t *testing.T) {
+	for k, want := range map[Kind]bool{KindOAuth: true, KindAPIKey: false, KindUpstream: false} {
+		if k.Subscription() != want {
+			t.Errorf("%s.Subscription() = %v", k, !want)
+		}
+	}
+}

@@ -40,6 +40,9 @@ var methods = map[string]method{
 	mAddKey: handle(func(ctx context.Context, s *proxy.Service, r addKeyReq) (api.AccountView, error) {
 		return s.AddAPIKey(ctx, r.Name, r.Key)
 	}),
+	mAddUpstream: handle(func(ctx context.Context, s *proxy.Service, r addUpstreamReq) (api.UpstreamAdded, error) {
+		return s.AddUpstream(ctx, r.Account, r.Key)
+	}),
 	mRemove: handle(func(ctx context.Context, s *proxy.Service, r nameReq) (none, error) {
 		return none{}, s.RemoveAccount(ctx, r.Name)
 	}),

@@ -143,6 +143,9 @@ type Server struct {
 	// Forget, when set, keeps no copy of the requests (Received stays
 	// empty), so long load and soak runs do not grow the fake's memory.
 	Forget bool
+	// Compatible, when set before the first request, makes the fake stand
+	// in for an Anthropic-compatible endpoint other than Anthropic's.
+	Compatible *Compatible
 	// LoadLimits sizes every key's per-minute limits for load (2^40
 	// requests and tokens a minute unless a Behavior sets its own), so the
 	// load harness measures forwarding, not 429s. The per-minute headers
@@ -215,12 +218,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read body", http.StatusBadRequest)
 		return
 	}
+	path := r.URL.Path
+	if c := s.Compatible; c != nil {
+		rest, ok := strings.CutPrefix(path, c.Prefix)
+		if !ok || (c.NoModelList && rest == "/v1/models") {
+			http.Error(w, "404 page not found", http.StatusNotFound)
+			return
+		}
+		r.URL.Path = rest
+	}
 	cred := credentialOf(r)
 	s.count.Add(1)
 	s.mu.Lock()
 	if !s.Forget {
 		s.received = append(s.received, Request{
-			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, Credential: cred,
+			Method: r.Method, Path: path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, Credential: cred,
 		})
 	}
 	b := s.behaviors[cred]
@@ -249,6 +261,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.RefuseUnknown && b == nil {
 		writeError(w, http.StatusUnauthorized, "authentication_error", "invalid x-api-key")
+		return
+	}
+	if s.Compatible != nil {
+		s.compatible(w, r, body, b, scripted)
 		return
 	}
 	unified, now := unifiedFor(r, b), s.now()

@@ -76,6 +76,9 @@ type Record struct {
 	// divided among concurrent requests by their tokens.
 	WindowShare   map[string]float64 `json:"window_share,omitempty"`
 	ShareEstimate bool               `json:"share_estimate,omitempty"`
+	// ModelAsked is the model the client asked for when a compatible
+	// upstream's map sent Model instead; "" when it sent what was asked.
+	ModelAsked string `json:"model_asked,omitempty"`
 	// Amend marks a later part of the stored record ID's window share: only
 	// WindowShare and ShareEstimate are added to it (and to the rollups, under
 	// the record's Time, AccountID, Model, Project, ClientKeyID and Session,

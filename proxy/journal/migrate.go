@@ -227,6 +227,16 @@ var migrations = []string{
 		estimate      INTEGER NOT NULL DEFAULT 0,
 		PRIMARY KEY (day, account_id, model, project, client_key_id, session, win)
 	 ) WITHOUT ROWID`,
+	// 11: compatible upstream accounts (proxy/upstreams.go). Their base URL,
+	// auth style, model maps and models, as JSON, go with the account;
+	// their key stays in the keyring. A record keeps the model the client
+	// asked for when a map sent another (model is what the upstream ran,
+	// which the price and the rollups follow); "" when they are the same.
+	`CREATE TABLE account_upstreams (
+		account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+		config     TEXT NOT NULL
+	 );
+	 ALTER TABLE records ADD COLUMN model_asked TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrate applies the migrations the database has not seen yet, each in its

@@ -123,7 +123,7 @@ var likeEscape = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 const recordCols = `seq, id, time, account_id, client_key_id, method, path, model, status, stream, attempts,
 	duration_us, first_byte_us, input_tokens, output_tokens, cache_read, cache_create, cost_micros, error,
 	session, user_agent, request_id, end_reason, failovers, project, lane, window_share, share_estimate,
-	EXISTS (SELECT 1 FROM payloads p WHERE p.seq = records.seq)`
+	model_asked, EXISTS (SELECT 1 FROM payloads p WHERE p.seq = records.seq)`
 
 type scanner interface{ Scan(...any) error }
 
@@ -134,7 +134,7 @@ func scanRecord(sc scanner) (Record, error) {
 	if err := sc.Scan(&r.Seq, &r.ID, &at, &r.AccountID, &r.ClientKeyID, &r.Method, &r.Path, &r.Model,
 		&r.Status, &r.Stream, &r.Attempts, &dur, &fb, &r.InputTokens, &r.OutputTokens, &r.CacheRead,
 		&r.CacheCreate, &r.CostMicros, &r.Error, &r.Session, &r.UserAgent, &r.RequestID, &r.EndReason,
-		&r.Failovers, &r.Project, &r.Lane, &share, &r.ShareEstimate, &r.HasPayload); err != nil {
+		&r.Failovers, &r.Project, &r.Lane, &share, &r.ShareEstimate, &r.ModelAsked, &r.HasPayload); err != nil {
 		return Record{}, err
 	}
 	r.Time = fromMillis(at)

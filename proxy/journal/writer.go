@@ -184,8 +184,8 @@ func (w *Writer) run() {
 const insertRecord = `INSERT OR IGNORE INTO records (id, time, account_id, client_key_id, method, path, model,
 	status, stream, attempts, duration_us, first_byte_us, input_tokens, output_tokens, cache_read,
 	cache_create, cost_micros, error, session, user_agent, request_id, end_reason, failovers, project, lane,
-	window_share, share_estimate)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	window_share, share_estimate, model_asked)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const insertPayload = `INSERT INTO payloads (seq, time, request, response, req_truncated, resp_truncated)
 	VALUES (?, ?, ?, ?, ?, ?)`
@@ -223,7 +223,7 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 			r.Model, r.Status, r.Stream, r.Attempts, r.Duration.Microseconds(), r.FirstByte.Microseconds(),
 			r.InputTokens, r.OutputTokens, r.CacheRead, r.CacheCreate, r.CostMicros, r.Error,
 			r.Session, r.UserAgent, r.RequestID, r.EndReason, r.Failovers, r.Project, r.Lane,
-			shareJSON(r.WindowShare), r.ShareEstimate)
+			shareJSON(r.WindowShare), r.ShareEstimate, r.ModelAsked)
 		if err != nil {
 			return fmt.Errorf("journal: insert records: %w", err)
 		}

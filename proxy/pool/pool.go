@@ -34,6 +34,10 @@ type Account struct {
 	// that window resets, so the user keeps room for their own use of the
 	// subscription. Nil or no entry: no cap. Shared, never modified.
 	Headroom map[string]float64
+	// Models, when not nil, are the only models the account serves
+	// (patterns, see MatchModel): a compatible upstream's. Pick skips it
+	// for any other. Shared, never modified.
+	Models []string
 }
 
 // State is an account's condition as the UI shows it.
@@ -290,6 +294,9 @@ func (p *Pool) PickAmong(sessionKey, model string, among, exclude map[string]boo
 	for pass := 0; pass < 2 && len(p.cands) == 0; pass++ {
 		for _, e := range p.order {
 			if e.acct.Paused || e.acct.NeedsLogin || e.loginNeeded || (among != nil && !among[e.acct.ID]) {
+				continue
+			}
+			if !e.acct.Serves(model) {
 				continue
 			}
 			// A limited account counts toward the earliest reset even when
