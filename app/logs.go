@@ -311,7 +311,7 @@ func logDetail(d api.RequestDetail) string {
 	r := d.LogEntry
 	s := fmt.Sprintf("%s  %s %s  ·  account %s  ·  model %s  ·  status %d\n%d input and %d output tokens  ·  %s  ·  %s, first byte after %s",
 		r.Time.Local().Format("2006-01-02 15:04:05"), r.Method, r.Path, logCell(r, 1), r.Model, r.Status,
-		r.InputTokens, r.OutputTokens, dollars(r.CostMicros), millis(r.Duration), millis(r.FirstByte))
+		r.InputTokens, r.OutputTokens, cost(r.CostMicros, r.Unpriced), millis(r.Duration), millis(r.FirstByte))
 	if r.Attempts > 1 {
 		s += fmt.Sprintf("  ·  %d attempts", r.Attempts)
 	}
@@ -357,7 +357,7 @@ func logCell(r api.LogEntry, col int) string {
 	case "Tokens in/out":
 		return tokens(r.InputTokens) + " / " + tokens(r.OutputTokens)
 	case "Cost":
-		return dollars(r.CostMicros)
+		return cost(r.CostMicros, r.Unpriced)
 	case "Latency":
 		return millis(r.Duration)
 	case "TTFB":
@@ -369,6 +369,20 @@ func logCell(r api.LogEntry, col int) string {
 // dollars shows millionths of a dollar as $0.0123.
 func dollars(micros int64) string {
 	return fmt.Sprintf("$%.4f", float64(micros)/1e6)
+}
+
+// cost is a request's or a row's cost: "unpriced" when its model has no
+// price (its cost is unknown, never $0), a part priced and a part not
+// with a "+".
+func cost(micros int64, unpriced bool) string {
+	switch {
+	case !unpriced:
+		return dollars(micros)
+	case micros == 0:
+		return "unpriced"
+	default:
+		return dollars(micros) + " + unpriced"
+	}
 }
 
 func millis(d time.Duration) string {

@@ -240,7 +240,8 @@ func (u *usageTab) show(d usageData, err error) {
 	}
 	t := d.days.Total
 	u.totals.SetText(fmt.Sprintf("%s tokens (%s in, %s out) in %d requests, %d failed  ·  %s estimated cost",
-		tokens(t.InputTokens+t.OutputTokens), tokens(t.InputTokens), tokens(t.OutputTokens), t.Requests, t.Errors, dollars(t.CostMicros)))
+		tokens(t.InputTokens+t.OutputTokens), tokens(t.InputTokens), tokens(t.OutputTokens), t.Requests, t.Errors,
+		cost(t.CostMicros, slices.ContainsFunc(d.models.Rows, func(r api.UsageRow) bool { return r.Unpriced }))))
 	// A request no account served (all limited, all failed) has none; one the
 	// upstream never named a model for has no model.
 	u.byAccount.SetText(breakdown(d.accounts.Rows, func(r api.UsageRow) string { return orNone(r.AccountName, "(no account)") }))
@@ -270,7 +271,7 @@ func breakdown(rows []api.UsageRow, name func(api.UsageRow) string) string {
 	})
 	var b strings.Builder
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%-22.22s %4d req %6s tok %s\n", name(r), r.Requests, tokens(r.InputTokens+r.OutputTokens), dollars(r.CostMicros))
+		fmt.Fprintf(&b, "%-22.22s %4d req %6s tok %s\n", name(r), r.Requests, tokens(r.InputTokens+r.OutputTokens), cost(r.CostMicros, r.Unpriced))
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }
