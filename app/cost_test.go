@@ -32,7 +32,7 @@ func TestUnpricedCostsAreNotShownAsZero(t *testing.T) {
 	if d := logDetail(api.RequestDetail{LogEntry: e}); !strings.Contains(d, "unpriced") || strings.Contains(d, "$0.0000") {
 		t.Errorf("request pane says %q", d)
 	}
-	rows := []api.UsageRow{{UsageRow: journal.UsageRow{Model: "claude-opus-9", Requests: 2}, Unpriced: true}}
+	rows := []api.UsageRow{{UsageRow: journal.UsageRow{Model: "claude-opus-9", Totals: journal.Totals{Requests: 2}}, Unpriced: true}}
 	if got := breakdown(rows, func(r api.UsageRow) string { return r.Model }); !strings.Contains(got, "unpriced") || strings.Contains(got, "$0.0000") {
 		t.Errorf("breakdown %q", got)
 	}
