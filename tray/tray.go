@@ -303,7 +303,8 @@ func (t *Tray) watch(events <-chan api.Event) {
 			switch {
 			case e.Kind == api.EventProxyState && e.Proxy != nil:
 				t.showProxy(*e.Proxy)
-			case e.Kind == api.EventProxyState:
+			case e.Kind == api.EventProxyState, e.Kind == api.EventUpstream:
+				// The upstream lost or back changes the icon: shown at once.
 				due = nil
 				t.refresh()
 			case e.Kind == api.EventAccounts, e.Kind == api.EventAccountState, e.Kind == api.EventSettings:
