@@ -44,7 +44,7 @@ func RunDesktop(ctx context.Context, io IO, version string, d Desktop) int {
 	if errors.As(err, &owned) {
 		if owned.Kind == control.KindTray {
 			if err := showRunning(ctx, set.DataDir); err != nil {
-				return fail(fmt.Errorf("Sluice already runs (PID %d) but did not answer: %w", owned.PID, err), ExitFailure)
+				return fail(fmt.Errorf("the running Sluice (PID %d) did not answer: %w", owned.PID, err), ExitFailure)
 			}
 			return ExitOK
 		}

@@ -31,7 +31,7 @@ func signInPage(dir, link string) (string, func(), error) {
 		`<meta http-equiv="refresh" content="0;url=` + q + `"><title>Sluice sign-in</title>` +
 		`<script>location.replace("` + js + `")</script><a href="` + q + `">Continue to sign in</a>`
 	// CreateTemp makes the file 0600 already; Chmod in case a umask or ACL did not.
-	if err := f.Chmod(0o600); err == nil {
+	if err = f.Chmod(0o600); err == nil {
 		_, err = f.WriteString(page)
 	}
 	if cerr := f.Close(); err == nil && cerr != nil {

@@ -29,7 +29,7 @@ func sdkClient(e *env, opts ...option.RequestOption) anthropic.Client {
 
 func params() anthropic.MessageNewParams {
 	return anthropic.MessageNewParams{
-		Model:     anthropic.ModelClaudeSonnet4_5,
+		Model:     anthropic.ModelClaudeSonnet5_5,
 		MaxTokens: 256,
 		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Hello"))},
 	}

@@ -58,7 +58,7 @@ func checkSecretService(collection string) error {
 	}
 	var locked bool
 	if err := getProperty(ctx, conn.Object("org.freedesktop.secrets", found), "org.freedesktop.Secret.Collection.Locked", &locked); err != nil {
-		return fmt.Errorf("Secret Service collection %q: %w", collection, err)
+		return fmt.Errorf("the Secret Service collection %q: %w", collection, err)
 	}
 	if locked {
 		return fmt.Errorf("%w: the Secret Service collection %q is locked: unlock it (log in to the desktop, or open Seahorse "+
