@@ -142,11 +142,9 @@ func TestSmoke(t *testing.T) {
 	waitFor(t, time.Minute, served, func() bool {
 		rec = nil
 		out := w.run(t, exePath, env, "", "logs", "--json")
-		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			var m map[string]any
-			if json.Unmarshal([]byte(line), &m) == nil {
-				rec = append(rec, m)
-			}
+		// `sluice logs --json` prints the page as one JSON array.
+		if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &rec); err != nil {
+			return false
 		}
 		return len(rec) > 0
 	})
