@@ -27,6 +27,9 @@ deps:
 
 build: deps
 	go build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o sluice .
+	# The status line for Claude Code without the GUI libraries (static:
+	# no dynamic loader either); see README "Claude Code status line".
+	CGO_ENABLED=0 go build -o sluice-statusline ./cmd/sluice-statusline
 
 run: build
 	./sluice
@@ -36,6 +39,7 @@ serve: build
 
 install: build
 	install -Dm755 sluice $(PREFIX)/bin/sluice
+	install -Dm755 sluice-statusline $(PREFIX)/bin/sluice-statusline
 	install -Dm644 assets/icon.png $(PREFIX)/share/icons/hicolor/512x512/apps/$(APP_ID).png
 	install -d $(PREFIX)/share/applications
 	printf '%s\n' '[Desktop Entry]' 'Type=Application' 'Name=Sluice' \
