@@ -28,6 +28,9 @@ deps:
 
 build: deps
 	go build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o sluice .
+	# The status line for Claude Code without the GUI libraries (static:
+	# no dynamic loader either); see README "Claude Code status line".
+	CGO_ENABLED=0 go build -o sluice-statusline ./cmd/sluice-statusline
 
 run: build
 	./sluice
@@ -42,6 +45,7 @@ install: export PREFIX := $(PREFIX)
 install: build
 	@if [ "$$(printf '%s' "$$PREFIX" | tr -d '\n\r')" != "$$PREFIX" ]; then echo "PREFIX holds a line break, which a .desktop file cannot hold" >&2; exit 1; fi
 	install -Dm755 sluice "$$PREFIX/bin/sluice"
+	install -Dm755 sluice-statusline "$$PREFIX/bin/sluice-statusline"
 	install -Dm644 assets/icon.png "$$PREFIX/share/icons/hicolor/512x512/apps/$(APP_ID).png"
 	install -d "$$PREFIX/share/applications"
 	exec_line=$$(printf '%s' "$$PREFIX/bin/sluice" | sed -e 's/[\\"`$$]/\\&/g' -e 's/%/%%/g' -e 's/\\/\\\\/g'); \

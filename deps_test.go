@@ -35,6 +35,10 @@ func TestDeps(t *testing.T) {
 		{pkg: "vault", allowed: []string{"vault/nobus"}},
 		{pkg: "vault/nobus", allowed: []string{}},
 		{pkg: "proxy/api", allowed: []string{"proxy/journal", "proxy/pool"}},
+		// Claude Code runs sluice-statusline on every redraw: no GUI, no
+		// engine, only the views it decodes (docs/BENCHMARKS.md).
+		{pkg: "cli/statusline", allowed: []string{"proxy/api"}},
+		{pkg: "cmd/sluice-statusline", allowed: []string{"cli/statusline"}},
 		{pkg: "proxy/...", denied: []string{"app", "tray", "cli", "main"}},
 	}
 	for _, goos := range []string{"linux", "darwin", "windows"} {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sluice-proxy/sluice/cli/statusline"
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
@@ -187,16 +188,9 @@ func guardText(v api.AccountView) string {
 	return strings.Join(p, ",")
 }
 
-func known(w api.Window) bool {
-	return w.Status != "" || w.Utilization != 0 || !w.ResetsAt.IsZero()
-}
+func known(w api.Window) bool { return statusline.Known(w) }
 
-func percent(w api.Window) string {
-	if !known(w) {
-		return "-"
-	}
-	return fmt.Sprintf("%.0f%%", w.Utilization*100)
-}
+func percent(w api.Window) string { return statusline.Percent(w) }
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

@@ -66,21 +66,3 @@ func printPace(w io.Writer, st api.Status) {
 		fmt.Fprintln(w, "Warning:   "+x.Message)
 	}
 }
-
-// withLedger adds to an account's status line the session's share of its
-// 5-hour window and the pool's runway, when known:
-// "personal · 5h 41% (this session 3 %) (resets 15:04) · ... · runs out 15:40".
-func withLedger(parts []string, v api.StatuslineView) []string {
-	if v.HasShare {
-		for i, p := range parts {
-			if rest, ok := strings.CutPrefix(p, "5h "); ok {
-				pct, tail, _ := strings.Cut(rest, " ")
-				parts[i] = strings.TrimSpace(fmt.Sprintf("5h %s (this session %.0f %%) %s", pct, v.SessionShare*100, tail))
-			}
-		}
-	}
-	if !v.RunsOutAt.IsZero() {
-		parts = append(parts, "runs out "+v.RunsOutAt.Local().Format("15:04"))
-	}
-	return parts
-}

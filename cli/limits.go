@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sluice-proxy/sluice/cli/statusline"
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
@@ -93,26 +93,11 @@ func accountHint(err error) error {
 }
 
 // limitWindows returns every window known for an account, account-wide
-// ones first: the one place that decides which windows the CLI shows.
-func limitWindows(v api.AccountView) []api.Window {
-	ws := slices.Clone(v.Windows)
-	slices.SortStableFunc(ws, func(a, b api.Window) int {
-		return strings.Compare(a.Scope, b.Scope) // "" (account-wide) first
-	})
-	return ws
-}
+// ones first (statusline.Windows decides for every command).
+func limitWindows(v api.AccountView) []api.Window { return statusline.Windows(v) }
 
-// windowLabel names a window as the headers and the usage endpoint do
-// ("5h", "7d", "7d_oi"), else by its kind and scope.
-func windowLabel(w api.Window) string {
-	if w.Name != "" {
-		return w.Name
-	}
-	if w.Scope != "" {
-		return w.Kind + ":" + w.Scope
-	}
-	return w.Kind
-}
+// windowLabel names a window ("5h", "7d", "7d_oi", else kind:scope).
+func windowLabel(w api.Window) string { return statusline.Label(w) }
 
 // windowsText is e.g. "5h 42% · 7d 13% · 7d_oi 80% rejected", "-" if none.
 func windowsText(v api.AccountView) string {

@@ -2,15 +2,14 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sluice-proxy/sluice/cli/statusline"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/control"
 )
@@ -175,10 +174,6 @@ func orDash(s string) string {
 	return s
 }
 
-// statuslineBudget bounds the whole statusline: Claude Code redraws it
-// often, and a slow one stalls the prompt.
-const statuslineBudget = 250 * time.Millisecond
-
 func (e *env) statuslineCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "statusline",
@@ -188,7 +183,10 @@ session and its 5-hour and weekly use. It reads the JSON Claude Code writes
 on stdin and prints nothing (exit 0) when it has nothing to say. In
 ~/.claude/settings.json:
 
-  {"statusLine": {"type": "command", "command": "sluice statusline"}}`,
+  {"statusLine": {"type": "command", "command": "sluice-statusline"}}
+
+(sluice-statusline, installed next to sluice, prints the same line without
+loading the GUI libraries.)`,
 		Args: cobra.ArbitraryArgs,
 		// Silent on any error, a bad setting included.
 		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
@@ -202,69 +200,10 @@ on stdin and prints nothing (exit 0) when it has nothing to say. In
 
 // statusline returns the line to print, "" on any failure.
 func (e *env) statusline(ctx context.Context) string {
-	var in struct {
-		SessionID string `json:"session_id"`
-	}
-	if json.NewDecoder(io.LimitReader(e.io.In, 1<<20)).Decode(&in) != nil || in.SessionID == "" || e.setErr != nil {
+	if e.setErr != nil {
 		return ""
 	}
-	c, err := control.Dial(e.set.DataDir)
-	if err != nil {
-		return ""
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, statuslineBudget)
-	defer cancel()
-	ss, err := c.Sessions(ctx)
-	if err != nil {
-		return ""
-	}
-	for _, s := range ss {
-		if s.ID != in.SessionID {
-			continue
-		}
-		accts, err := c.Accounts(ctx)
-		if err != nil {
-			return ""
-		}
-		// The session's share and the pool's runway (the quota ledger);
-		// an older owner without them still gets its line.
-		v, _ := c.Statusline(ctx, in.SessionID)
-		for _, a := range accts {
-			if a.ID == s.AccountID {
-				return statusText(a, v, time.Now())
-			}
-		}
-	}
-	return ""
-}
-
-// statusText is e.g. "work · 5h 42% (resets 15:04) · 7d 13% (resets Mon 09:00)".
-func statusText(a api.AccountView, v api.StatuslineView, now time.Time) string {
-	parts := []string{a.Name}
-	if a.State == api.StateNeedsLogin {
-		// The one thing that helps, as the statusline is what the user
-		// looks at.
-		return a.Name + " · needs sign-in: run `sluice accounts login " + a.Name + " --reauth`"
-	}
-	for _, w := range limitWindows(a) {
-		if !known(w) {
-			continue
-		}
-		p := fmt.Sprintf("%s %s", windowLabel(w), percent(w))
-		if !w.ResetsAt.IsZero() {
-			p += " (resets " + resetText(w.ResetsAt.Local(), now) + ")"
-		}
-		parts = append(parts, p)
-	}
-	return strings.Join(withLedger(parts, v), " · ")
-}
-
-func resetText(t, now time.Time) string {
-	if t.Sub(now) < 24*time.Hour {
-		return t.Format("15:04")
-	}
-	return t.Format("Mon 15:04")
+	return statusline.Line(ctx, e.io.In, e.set.DataDir, time.Now())
 }
 
 // dollars formats an estimated cost in millionths of a dollar: to the cent,

@@ -172,3 +172,16 @@ func BenchmarkUsageYear(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInsertOne writes batches of one record, as the writer does when
+// requests come one at a time (the load harness's c=1).
+func BenchmarkInsertOne(b *testing.B) {
+	db := newDB(b)
+	t0 := time.UnixMilli(1_700_000_000_000)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := db.insertRecords(context.Background(), []Record{realistic(i, t0.Add(time.Duration(i)*time.Millisecond))}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -151,9 +151,11 @@ const readers = 4
 // read-only pool so that a long Records query never waits behind the writer
 // (WAL lets them run side by side).
 type DB struct {
-	w    *sql.DB // the one writer connection
-	r    *sql.DB // read-only pool
-	path string  // absolute, for file sizes
+	w *sql.DB // the one writer connection
+	// stmts are writeStmts prepared on w (read-only after open).
+	stmts map[string]*sql.Stmt
+	r     *sql.DB // read-only pool
+	path  string  // absolute, for file sizes
 	// scanRows bounds a text search (TextScanRows; tests lower it).
 	scanRows int
 }
@@ -226,7 +228,8 @@ func open(path string, migs []string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("journal: open readers: %w", err)
 	}
-	return &DB{w: w, r: r, path: abs, scanRows: TextScanRows}, nil
+	stmts := prepareWrites(context.Background(), w)
+	return &DB{w: w, r: r, stmts: stmts, path: abs, scanRows: TextScanRows}, nil
 }
 
 // incrementalVacuum turns on auto_vacuum=INCREMENTAL, so that retention
@@ -264,7 +267,7 @@ func dsn(abs string, params ...string) string {
 // Close closes the database. Close every Writer first: records still
 // queued in one are lost once the database is closed.
 func (db *DB) Close() error {
-	return errors.Join(db.r.Close(), db.w.Close())
+	return errors.Join(closeStmts(db.stmts), db.r.Close(), db.w.Close())
 }
 
 // sqliteCode returns the extended SQLite result code carried by err, or 0.

@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -38,12 +37,15 @@ func addSpend(spend map[spendKey]int64, r *Record) {
 	spend[spendKey{r.ClientKeyID, slotOf(millis(r.Time))}] += r.CostMicros
 }
 
+// upsertKeySpend adds to a key's spend in one slot.
+const upsertKeySpend = `INSERT INTO key_spend (client_key_id, slot, cost_micros) VALUES (?, ?, ?)
+	ON CONFLICT (client_key_id, slot) DO UPDATE SET cost_micros = cost_micros + excluded.cost_micros`
+
 // upsertSpend adds a batch's per-key spend, in the batch's transaction, so
 // it always equals the cost of the records written (pruned ones included).
-func upsertSpend(ctx context.Context, tx *sql.Tx, spend map[spendKey]int64) error {
+func upsertSpend(ctx context.Context, tx writeTx, spend map[spendKey]int64) error {
 	for k, c := range spend {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO key_spend (client_key_id, slot, cost_micros) VALUES (?, ?, ?)
-			ON CONFLICT (client_key_id, slot) DO UPDATE SET cost_micros = cost_micros + excluded.cost_micros`,
+		if _, err := tx.ExecContext(ctx, upsertKeySpend,
 			k.key, k.slot, c); err != nil {
 			return fmt.Errorf("journal: update key spend: %w", err)
 		}

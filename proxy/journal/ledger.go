@@ -98,7 +98,7 @@ const (
 )
 
 // upsert adds the batch's sums in its transaction.
-func (l *ledgerSums) upsert(ctx context.Context, tx *sql.Tx) error {
+func (l *ledgerSums) upsert(ctx context.Context, tx writeTx) error {
 	for k, s := range l.groups {
 		if _, err := tx.ExecContext(ctx, upsertGroup, k.day, k.account, k.model, k.project, k.key, k.session,
 			s.Requests, s.Errors, s.InputTokens, s.OutputTokens, s.CacheRead, s.CacheCreate, s.CostMicros); err != nil {
@@ -141,7 +141,7 @@ func parseShare(s string) map[string]float64 {
 // amend adds r's late window share to the stored record r.ID and to the
 // share rollups; a record that is not stored (dropped, pruned) is left be,
 // so the rollups stay a recount of the records written.
-func (db *DB) amend(ctx context.Context, tx *sql.Tx, r *Record, sums *ledgerSums) error {
+func (db *DB) amend(ctx context.Context, tx writeTx, r *Record, sums *ledgerSums) error {
 	var cur string
 	err := tx.QueryRowContext(ctx, `SELECT window_share FROM records WHERE id = ?`, r.ID).Scan(&cur)
 	if errors.Is(err, sql.ErrNoRows) {

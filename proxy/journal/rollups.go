@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -77,7 +76,7 @@ const upsertDay = `INSERT INTO rollup_days (day, account_id, requests, errors, i
 // upsertRollups adds a batch's sums to the daily rollups, their 16-day
 // blocks and the days' per-account totals, in the batch's transaction: one
 // statement per day x account x model x project, not per record.
-func upsertRollups(ctx context.Context, tx *sql.Tx, sums map[rollupKey]*Totals) error {
+func upsertRollups(ctx context.Context, tx writeTx, sums map[rollupKey]*Totals) error {
 	days := map[rollupKey]*Totals{}
 	for k, s := range sums {
 		dk := rollupKey{day: k.day, account: k.account}

@@ -195,16 +195,16 @@ const insertPayload = `INSERT INTO payloads (seq, time, request, response, req_t
 // every record ever written. A record whose id is already stored is
 // skipped, so writing a batch twice never doubles it.
 func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+	sqlTx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("journal: insert records: %w", err)
 	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, insertRecord)
+	defer sqlTx.Rollback()
+	tx := writeTx{sqlTx, db.stmts}
+	stmt, err := tx.stmt(ctx, insertRecord)
 	if err != nil {
 		return fmt.Errorf("journal: insert records: %w", err)
 	}
-	defer stmt.Close()
 	sums := make(map[rollupKey]*Totals, 8)
 	spend := make(map[spendKey]int64)
 	var ledger ledgerSums
