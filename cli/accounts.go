@@ -188,8 +188,6 @@ func guardText(v api.AccountView) string {
 	return strings.Join(p, ",")
 }
 
-func known(w api.Window) bool { return statusline.Known(w) }
-
 func percent(w api.Window) string { return statusline.Percent(w) }
 
 func writeJSON(w io.Writer, v any) error {
