@@ -178,6 +178,8 @@ vet-cross:
 # dist/: the Linux tarball, the .deb and the Windows zip (scripts/dist.sh).
 dist: deps windows
 	go build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS) -s -w" -o dist/linux/sluice .
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o dist/linux/sluice-statusline ./cmd/sluice-statusline
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "-s -w" -o dist/windows/sluice-statusline.exe ./cmd/sluice-statusline
 	VERSION=$(VERSION) scripts/dist.sh
 
 # The .deb installs a sluice that starts and serves (scripts/test-deb.sh).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make dist: the release artifacts, into dist/.
-#   sluice-VERSION-linux-amd64.tar.gz   binary, .desktop entry, icon, README
+#   sluice-VERSION-linux-amd64.tar.gz   binaries, .desktop entry, icon, README
 #   sluice_DEBVERSION_amd64.deb         the same installed under /usr
 #   sluice-VERSION-windows-amd64.zip    sluice.exe (built by `make windows`)
 # VERSION is `git describe`; the .deb's must start with a digit, so a
@@ -43,6 +43,7 @@ trap 'rm -rf "$stage"' EXIT
 tdir="$stage/sluice-$version-linux-amd64"
 mkdir -p "$tdir"
 cp "$bin" "$tdir/sluice"
+cp dist/linux/sluice-statusline "$tdir/sluice-statusline"
 cp scripts/dist/io.github.sluiceproxy.sluice.desktop README.md "$tdir/"
 cp assets/icon.png "$tdir/io.github.sluiceproxy.sluice.png"
 tar -C "$stage" -czf "dist/sluice-$version-linux-amd64.tar.gz" "sluice-$version-linux-amd64"
@@ -53,7 +54,7 @@ SLUICE_VERSION=$deb_version \
 if [ -f dist/windows/sluice.exe ]; then
   wdir="$stage/sluice-$version-windows-amd64"
   mkdir -p "$wdir"
-  cp dist/windows/sluice.exe README.md "$wdir/"
+  cp dist/windows/sluice.exe dist/windows/sluice-statusline.exe README.md "$wdir/"
   zip="$PWD/dist/sluice-$version-windows-amd64.zip"
   rm -f "$zip"
   (cd "$stage" && zip -qr "$zip" "sluice-$version-windows-amd64")

@@ -14,7 +14,7 @@ test -n "$deb" || { echo "test-deb: no dist/sluice_*_amd64.deb (run make dist)" 
 
 echo "== $deb"
 dpkg-deb -f "$deb" Package Version Depends
-for f in /usr/bin/sluice /usr/share/applications/io.github.sluiceproxy.sluice.desktop \
+for f in /usr/bin/sluice /usr/bin/sluice-statusline /usr/share/applications/io.github.sluiceproxy.sluice.desktop \
          /usr/share/icons/hicolor/512x512/apps/io.github.sluiceproxy.sluice.png; do
   dpkg-deb -c "$deb" | grep -q " \.$f\$" || { echo "test-deb: $f missing from the package" >&2; exit 1; }
 done
