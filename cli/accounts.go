@@ -107,13 +107,14 @@ func (e *env) accountsCmd() *cobra.Command {
 	return cmd
 }
 
-// addKey reads the key from stdin, never from the command line, where it
-// would land in shell history and the process list.
-func (e *env) addKey(ctx context.Context, eng Engine, name string) error {
+// readKey reads an account's key from stdin, never from the command line,
+// where it would land in shell history and the process list: hidden when
+// stdin is a terminal, else one line (its newline optional).
+func (e *env) readKey(what, name string) (string, error) {
 	var key string
 	var err error
 	if e.io.IsTerminal != nil && e.io.IsTerminal() && e.io.ReadSecret != nil {
-		fmt.Fprintf(e.io.Err, "Paste the Console API key for %s (input hidden), then press Enter: ", name)
+		fmt.Fprintf(e.io.Err, "Paste the %s for %s (input hidden), then press Enter: ", what, name)
 		key, err = e.io.ReadSecret()
 		fmt.Fprintln(e.io.Err)
 	} else {
@@ -123,9 +124,18 @@ func (e *env) addKey(ctx context.Context, eng Engine, name string) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("read the API key from stdin: %w", err)
+		return "", fmt.Errorf("read the API key from stdin: %w", err)
 	}
-	v, err := eng.AddAPIKey(ctx, name, strings.TrimSpace(key))
+	return strings.TrimSpace(key), nil
+}
+
+// addKey adds a Console API-key account, its key read by readKey.
+func (e *env) addKey(ctx context.Context, eng Engine, name string) error {
+	key, err := e.readKey("Console API key", name)
+	if err != nil {
+		return err
+	}
+	v, err := eng.AddAPIKey(ctx, name, key)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"strings"
@@ -66,22 +65,11 @@ not serve that, a one-token POST /v1/messages; a refused key is not added.`,
 
 // addUpstream reads the key from stdin and adds the account.
 func (e *env) addUpstream(ctx context.Context, eng Engine, u api.UpstreamAccount) error {
-	var key string
-	var err error
-	if e.io.IsTerminal != nil && e.io.IsTerminal() && e.io.ReadSecret != nil {
-		fmt.Fprintf(e.io.Err, "Paste the API key for %s (input hidden), then press Enter: ", u.Name)
-		key, err = e.io.ReadSecret()
-		fmt.Fprintln(e.io.Err)
-	} else {
-		key, err = bufio.NewReader(e.io.In).ReadString('\n')
-		if err != nil && key != "" {
-			err = nil // a key without a trailing newline is fine
-		}
-	}
+	key, err := e.readKey("API key", u.Name)
 	if err != nil {
-		return fmt.Errorf("read the API key from stdin: %w", err)
+		return err
 	}
-	res, err := eng.AddUpstream(ctx, u, strings.TrimSpace(key))
+	res, err := eng.AddUpstream(ctx, u, key)
 	if err != nil {
 		return err
 	}
