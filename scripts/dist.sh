@@ -15,7 +15,9 @@ version=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo de
 # (later than 1.2.3), abc1234-dirty -> 0.0.0~gitabc1234.dirty.
 debversion() {
   local v=${1#v}
-  if [[ $v =~ ^[0-9] ]]; then
+  # A release tag (1.2 or 1.2.3...); a bare commit hash may start with a
+  # digit too, so a dot must follow the first number.
+  if [[ $v =~ ^[0-9]+\.[0-9] ]]; then
     local head=${v%%-*} rest=${v#*-}
     [ "$rest" = "$v" ] && { echo "$head"; return; }
     echo "$head+${rest//-/.}"

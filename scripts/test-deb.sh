@@ -14,9 +14,12 @@ test -n "$deb" || { echo "test-deb: no dist/sluice_*_amd64.deb (run make dist)" 
 
 echo "== $deb"
 dpkg-deb -f "$deb" Package Version Depends
+# The listing is read whole first: grep -q closing the pipe early would
+# kill dpkg-deb with SIGPIPE, which pipefail reports as a missing file.
+listing=$(dpkg-deb -c "$deb")
 for f in /usr/bin/sluice /usr/bin/sluice-statusline /usr/share/applications/io.github.sluiceproxy.sluice.desktop \
          /usr/share/icons/hicolor/512x512/apps/io.github.sluiceproxy.sluice.png; do
-  dpkg-deb -c "$deb" | grep -q " \.$f\$" || { echo "test-deb: $f missing from the package" >&2; exit 1; }
+  grep -q " \.$f\$" <<<"$listing" || { echo "test-deb: $f missing from the package" >&2; exit 1; }
 done
 apt-get install --simulate -qq "./$deb" >/dev/null
 
