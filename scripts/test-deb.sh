@@ -30,4 +30,14 @@ dpkg -x "$deb" "$root"
 want=$(dpkg-deb -f "$deb" Version)
 export DBUS_SESSION_BUS_ADDRESS=${DBUS_SESSION_BUS_ADDRESS:-unix:path=/nonexistent/sluice-no-bus}
 go test -tags smoke -count=1 -v ./scripts/smoke -exe "$root/usr/bin/sluice"
+# As root, the real thing too: dpkg -i puts sluice in /usr/bin, it starts,
+# and dpkg -r takes it away again.
+if [ "$(id -u)" -eq 0 ] && ! dpkg-query -W sluice >/dev/null 2>&1; then
+  dpkg -i "$deb" >/dev/null
+  trap 'dpkg -r sluice >/dev/null 2>&1; rm -rf "$root"' EXIT
+  test "$(/usr/bin/sluice version)" = "$("$root/usr/bin/sluice" version)"
+  /usr/bin/sluice-statusline </dev/null
+  test -f /usr/share/applications/io.github.sluiceproxy.sluice.desktop
+  echo "test-deb: dpkg -i installed /usr/bin/sluice, which starts"
+fi
 echo "test-deb: $deb ($want) installs and serves"
