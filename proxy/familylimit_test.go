@@ -135,3 +135,29 @@ func TestUnpricedModelCountsAgainstCostCap(t *testing.T) {
 		t.Errorf("message %q", got.Error.Message)
 	}
 }
+
+// The cap charge of an unpriced model outlives a restart the same day: the
+// journal keeps it in key_spend though the record's cost stays unknown.
+func TestUnpricedCapChargeSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnvAt(t, dir, fakeapi.New(t))
+	e.addKey("work", accountKey)
+	_, key, err := e.svc.CreateKey(context.Background(), api.KeyOptions{Name: "capped", DailyCostMicros: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"model":"claude-opus-9","max_tokens":5,"messages":[]}`
+	resp := e.do("POST", "/v1/messages", body, keyed("x-api-key", key))
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("first request: %d", resp.StatusCode)
+	}
+	e.logsN(1) // committed
+	fake := e.fake
+	e.close()
+	e2 := newEnvAt(t, dir, fake)
+	resp = e2.do("POST", "/v1/messages", body, keyed("x-api-key", key))
+	if got := readError(t, resp, 429, "rate_limit_error"); !strings.Contains(got.Error.Message, "daily cost cap") {
+		t.Errorf("after restart: message %q", got.Error.Message)
+	}
+}

@@ -20,6 +20,9 @@ func (s *Service) price(req *request, c usage.Counts) {
 		return
 	}
 	capCost := s.prices.CapCost(c)
+	// The journal's key_spend keeps the cap cost, so the cap still holds
+	// after a restart the same day.
+	req.rec.CapCostMicros = capCost
 	if _, seen := s.unpriced.LoadOrStore(c.Model, true); !seen {
 		s.log.Info("model has no price; counted against key caps at its family's highest price",
 			"model", c.Model, "unpriced", true, "cap_cost_micros", capCost)

@@ -61,15 +61,20 @@ type Record struct {
 	OutputTokens int64         `json:"output_tokens"`
 	CacheRead    int64         `json:"cache_read"`
 	CacheCreate  int64         `json:"cache_create"`
-	CostMicros   int64         `json:"cost_micros"`       // estimated cost in millionths of a US dollar
-	Error        Reason        `json:"error,omitempty"`   // why it failed, "" when it did not
-	Session      string        `json:"session,omitempty"` // the client's session id (X-Claude-Code-Session-Id)
-	UserAgent    string        `json:"user_agent,omitempty"`
-	RequestID    string        `json:"request_id,omitempty"` // the upstream's request-id header
-	EndReason    string        `json:"end_reason,omitempty"` // EndComplete...; empty when nothing was relayed
-	Project      string        `json:"project,omitempty"`    // the client's X-Sluice-Project tag
-	Lane         string        `json:"lane,omitempty"`       // plan, extra-usage, or the limit signal of an error body; empty when unknown
-	HasPayload   bool          `json:"has_payload"`          // a captured payload is stored (set on read)
+	CostMicros   int64         `json:"cost_micros"` // estimated cost in millionths of a US dollar
+	// CapCostMicros, when not zero, is what the request counts against its
+	// client key's daily cost cap instead of CostMicros: an unpriced model
+	// is journaled with no cost but capped at its family's highest price.
+	// It is kept in key_spend only, never in the record.
+	CapCostMicros int64  `json:"-"`
+	Error         Reason `json:"error,omitempty"`   // why it failed, "" when it did not
+	Session       string `json:"session,omitempty"` // the client's session id (X-Claude-Code-Session-Id)
+	UserAgent     string `json:"user_agent,omitempty"`
+	RequestID     string `json:"request_id,omitempty"` // the upstream's request-id header
+	EndReason     string `json:"end_reason,omitempty"` // EndComplete...; empty when nothing was relayed
+	Project       string `json:"project,omitempty"`    // the client's X-Sluice-Project tag
+	Lane          string `json:"lane,omitempty"`       // plan, extra-usage, or the limit signal of an error body; empty when unknown
+	HasPayload    bool   `json:"has_payload"`          // a captured payload is stored (set on read)
 	// WindowShare is the fraction of each window of its account the request
 	// spent, by window ("5h", "7d", "7d_fable"), where limit headers said
 	// so (the quota ledger, package pool). ShareEstimate: the change was

@@ -30,11 +30,17 @@ func slotOf(ms int64) int64 {
 }
 
 // addSpend counts r's cost toward its client key's slot.
+// An unpriced model counts at its cap cost (CapCostMicros), so a restart
+// does not forget what it spent.
 func addSpend(spend map[spendKey]int64, r *Record) {
-	if r.ClientKeyID == "" || r.CostMicros == 0 {
+	c := r.CostMicros
+	if r.CapCostMicros != 0 {
+		c = r.CapCostMicros
+	}
+	if r.ClientKeyID == "" || c == 0 {
 		return
 	}
-	spend[spendKey{r.ClientKeyID, slotOf(millis(r.Time))}] += r.CostMicros
+	spend[spendKey{r.ClientKeyID, slotOf(millis(r.Time))}] += c
 }
 
 // upsertKeySpend adds to a key's spend in one slot.
