@@ -123,6 +123,9 @@ type refusalAudit struct {
 	tally   map[refusalKey]*refusalTally
 	pending *time.Timer // the flush of the current window, nil when empty
 	closed  bool
+	// flushing is held while tallied rows are written, so Close waits for
+	// a window's flush that is under way before the journal goes away.
+	flushing sync.Mutex
 	// logs limits refusal log lines per reason, so five junk requests
 	// cannot hide the revoked key used after them. Reasons are a fixed
 	// set of constants, so the map stays small.
@@ -177,6 +180,8 @@ func (s *Service) auditRefusal(r *http.Request, kind, reason string) {
 // new window.
 func (s *Service) flushRefusals(ctx context.Context) {
 	a := &s.refusals
+	a.flushing.Lock()
+	defer a.flushing.Unlock()
 	a.mu.Lock()
 	tally := a.tally
 	a.tally = nil
