@@ -41,9 +41,11 @@ func claudeBin(t *testing.T) string {
 
 // shellEnv is the environment of the terminal a user pastes into: their
 // HOME and PATH (with claude on it), none of the Anthropic variables, and
-// Claude Code kept off every host but the one it is pointed at.
-func shellEnv(home, claude string) []string {
-	return []string{"HOME=" + home, "PATH=" + filepath.Dir(claude) + ":" + os.Getenv("PATH"), "LANG=C.UTF-8",
+// Claude Code kept off every host but the one it is pointed at. dirs go on
+// PATH after claude's.
+func shellEnv(home, claude string, dirs ...string) []string {
+	path := strings.Join(append([]string{filepath.Dir(claude)}, append(dirs, os.Getenv("PATH"))...), ":")
+	return []string{"HOME=" + home, "PATH=" + path, "LANG=C.UTF-8",
 		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", "DISABLE_AUTOUPDATER=1"}
 }
 
