@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/godbus/dbus/v5"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
@@ -86,7 +89,9 @@ func runSluice(t *testing.T, bin string, env []string, stdin string, args ...str
 // and run `claude`. The tray copies with its own clipboard program (no
 // window opens for it), the key it hands out is the one from before the
 // restart, `sluice env` prints the same lines, and both pastes get Claude
-// Code an answer that Sluice journaled.
+// Code an answer that Sluice journaled. Once that key is revoked, Copy
+// hands out a new one, says so in a notification, and Claude Code is
+// served with it.
 func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	claude := claudeBin(t)
 	needDesktopTools(t, "Xvfb", "dbus-daemon", "xclip", "bash")
@@ -98,6 +103,7 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
 	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
 	registered := watch(t, bus)
+	notes := notificationDaemon(t, bus)
 	home := filepath.Join(dir, "home")
 	port := freePort(t)
 	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
@@ -191,6 +197,57 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	if upstream == 0 {
 		t.Error("no Messages request reached the upstream with the account's key")
 	}
+
+	// The user revokes that key (issue 17's first item): Copy then hands
+	// out a fresh one and says so, and Claude Code is served with it.
+	runSluice(t, bin, env, "", "keys", "revoke", keys[0].Name)
+	clickUntil(t, item, tray.LabelCopy, func() bool {
+		c := clipboard()
+		return c != copied && strings.Contains(c, "ANTHROPIC_AUTH_TOKEN=")
+	})
+	recopied := clipboard()
+	if !strings.HasPrefix(recopied, want) {
+		t.Fatalf("after revoking, the clipboard holds %q", redactKey(recopied))
+	}
+	waitFor(t, "a notification of the new key", func() bool { return strings.Contains(notes.String(), "new key") })
+	if printed := runSluice(t, bin, env, "", "env"); printed != recopied {
+		t.Errorf("after revoking, sluice env printed %q, the tray copied %q", redactKey(printed), redactKey(recopied))
+	}
+	if out := pasteAndRun(t, recopied, shellEnv(home, claude)); !strings.Contains(out, "chunk chunk chunk") {
+		t.Fatalf("with the new key, claude did not print the fake API's answer:\n%s", out)
+	}
+}
+
+// notifications is a desktop notification daemon
+// (org.freedesktop.Notifications) that keeps what it is sent.
+type notifications struct{ got syncBuf }
+
+// Notify is the daemon's D-Bus method; the summary and body are kept, one
+// line each.
+func (n *notifications) Notify(_ string, _ uint32, _, summary, body string, _ []string, _ map[string]dbus.Variant, _ int32) (uint32, *dbus.Error) {
+	fmt.Fprintf(&n.got, "%s\n%s\n", summary, body)
+	return 1, nil
+}
+
+// String is every notification received so far.
+func (n *notifications) String() string { return n.got.String() }
+
+// notificationDaemon serves org.freedesktop.Notifications on bus.
+func notificationDaemon(t *testing.T, bus string) *notifications {
+	t.Helper()
+	conn, err := dbus.Connect(bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	n := &notifications{}
+	if err := conn.Export(n, "/org/freedesktop/Notifications", "org.freedesktop.Notifications"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.RequestName("org.freedesktop.Notifications", dbus.NameFlagDoNotQueue); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // redactKey hides a client key's secret in test output.
