@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
+	"github.com/sluice-proxy/sluice/vault/oauthtest"
 )
 
 // Claude Code runs its statusLine command only in its interactive screen,
@@ -39,11 +41,22 @@ func startScreen(t *testing.T, dir string, env []string, command string) tmuxScr
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, out)
 	}
+	out, err := exec.Command("tmux", "-S", s.socket, "display-message", "-p", "#{pane_pid}").Output()
+	if err != nil {
+		t.Fatalf("tmux display-message: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("tmux's pane pid %q: %v", out, err)
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("the screen:\n%s", s.text())
 		}
 		_ = exec.Command("tmux", "-S", s.socket, "kill-server").Run()
+		// The command ends on the hang-up after tmux has; until it has,
+		// it may still write in the test's temporary HOME.
+		waitFor(t, "the command in tmux to end", func() bool { return syscall.Kill(pid, 0) != nil })
 	})
 	return s
 }
@@ -82,9 +95,9 @@ var sessionShareRE = regexp.MustCompile(`work · 5h (\d+)% \(this session (\d+) 
 
 // TestStatuslineShowsTheSessionsShareInClaudeCode is issue 18's "done
 // means": the statusline shows the session's share in the real Claude
-// Code footer. A user runs `sluice serve`, `sluice setup claude-code`, and
-// sets the statusLine as the README says; the account's 5-hour window
-// rises 1 % per request. After a prompt in claude's interactive screen
+// Code footer. A user runs `sluice serve`, signs in a subscription, runs
+// `sluice setup claude-code` and sets the statusLine as the README says;
+// the account's 5-hour window rises 1 % per request. After a prompt in claude's interactive screen
 // the footer shows the account's window and the session's share of it,
 // the same share the journal holds for that session.
 func TestStatuslineShowsTheSessionsShareInClaudeCode(t *testing.T) {
@@ -99,10 +112,8 @@ func TestStatuslineShowsTheSessionsShareInClaudeCode(t *testing.T) {
 		t.Fatalf("build sluice-statusline: %v\n%s", err, out)
 	}
 	fake := fakeapi.New(t)
-	fake.RefuseUnknown = true
-	// A key answered with a subscription's windows (the ledger reads the
-	// windows the headers name): 10 %, +1 % per request.
-	fake.Script(accountKey, fakeapi.Behavior{Unified: true, Utilization: 0.10, UtilizationStep: 0.01, ResetAt: time.Now().Add(3 * time.Hour)})
+	auth := oauthtest.New(t)
+	ep := auth.Endpoints()
 
 	// Sluice and Claude Code share the user's HOME: the data dir is the
 	// default one under it, where sluice-statusline looks too.
@@ -110,8 +121,9 @@ func TestStatuslineShowsTheSessionsShareInClaudeCode(t *testing.T) {
 	port := freePort(t)
 	env := []string{"PATH=" + tools + ":" + os.Getenv("PATH"), "LANG=en_US.UTF-8", "HOME=" + home,
 		"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/sluice-no-bus",
-		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=" + port, "SLUICE_UPSTREAM=" + fake.URL}
-	runSluice(t, bin, env, accountKey+"\n", "accounts", "add-key", "work")
+		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=" + port, "SLUICE_UPSTREAM=" + fake.URL,
+		"SLUICE_USAGE_URL=" + fake.URL + "/api/oauth/usage", "SLUICE_OAUTH_AUTHORIZE_URL=" + ep.MaxAuthorizeURL,
+		"SLUICE_OAUTH_TOKEN_URL=" + ep.TokenURL, "SLUICE_OAUTH_MANUAL_REDIRECT_URL=" + ep.ManualRedirectURL}
 	serve := exec.Command(bin, "serve")
 	serve.Env = env
 	var serveOut syncBuf
@@ -127,10 +139,22 @@ func TestStatuslineShowsTheSessionsShareInClaudeCode(t *testing.T) {
 			t.Logf("sluice serve:\n%s", serveOut.String())
 		}
 	})
-	// One request before Claude Code's: the ledger's baseline for the
-	// window (a first observation has nothing to compare with).
+	waitFor(t, "sluice serve's control socket", func() bool { return strings.Contains(serveOut.String(), "sluice.sock") })
+	signIn(t, bin, env, "work")
+
+	// The subscription's 5-hour window: 10 %, +1 % per request. Two
+	// requests before Claude Code's: the first tells the credential to
+	// script, the second is the ledger's baseline for the scripted window
+	// (a first observation has nothing to compare with).
 	token := strings.TrimPrefix(strings.Split(runSluice(t, bin, env, "", "env"), "\n")[1], "export ANTHROPIC_AUTH_TOKEN=")
-	waitFor(t, "the proxy serving", func() bool { return send("127.0.0.1:"+port, token) == http.StatusOK })
+	if status := send("127.0.0.1:"+port, token); status != http.StatusOK {
+		t.Fatalf("a request through the proxy got %d", status)
+	}
+	recv := fake.Received()
+	fake.Script(recv[len(recv)-1].Credential, fakeapi.Behavior{Utilization: 0.10, UtilizationStep: 0.01, ResetAt: time.Now().Add(3 * time.Hour)})
+	if status := send("127.0.0.1:"+port, token); status != http.StatusOK {
+		t.Fatalf("a request through the proxy got %d", status)
+	}
 
 	// Claude Code as a user has it: onboarding done and this folder
 	// trusted (~/.claude.json), the status line as the README gives it,
@@ -210,5 +234,39 @@ func writeJSON(t *testing.T, path string, v any) {
 	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(fmt.Errorf("write %s: %w", path, err))
+	}
+}
+
+// signIn adds the subscription account name as a user on this machine
+// does: `sluice accounts login NAME --no-browser` prints the sign-in URL,
+// the user opens it, the sign-in page (the fake authorize endpoint, which
+// approves at once) redirects to the engine's loopback callback.
+func signIn(t *testing.T, bin string, env []string, name string) {
+	t.Helper()
+	cmd := exec.Command(bin, "accounts", "login", name, "--no-browser")
+	cmd.Env = env
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuf
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var printed []string
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		printed = append(printed, lines.Text())
+		if u := strings.TrimSpace(lines.Text()); strings.HasPrefix(u, "http") {
+			resp, err := http.Get(u)
+			if err != nil {
+				t.Fatalf("open the sign-in URL: %v", err)
+			}
+			resp.Body.Close()
+		}
+	}
+	if err := cmd.Wait(); err != nil || !strings.HasPrefix(out.String(), "Added "+name) {
+		t.Fatalf("sluice accounts login: %v %q\n%s", err, out.String(), strings.Join(printed, "\n"))
 	}
 }
