@@ -124,9 +124,13 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 		}
 	})
 
-	// The restart, then Copy from the tray.
+	// The restart, then Copy from the tray (the watcher may still hold a
+	// late registration of the first tray: the new one is on another
+	// connection).
 	owner := startOwner(t, bin, env, "--background")
-	item = trayRegistered(t, registered)
+	for old := item.sender; item.sender == old; {
+		item = trayRegistered(t, registered)
+	}
 	clipboard := func() string {
 		cmd := exec.Command("xclip", "-selection", "clipboard", "-o")
 		cmd.Env = []string{"DISPLAY=" + display, "PATH=" + os.Getenv("PATH")}
