@@ -43,12 +43,13 @@ type ownerProc struct {
 	exited chan struct{} // closed when the process has ended
 }
 
-// startOwner starts bin as the tray owner with env, in a process group of
-// its own so that the cleanup ends its window processes too; its output is
+// startOwner starts bin as the tray owner with env (and args, e.g.
+// --background as the autostart entry runs it), in a process group of its
+// own so that the cleanup ends its window processes too; its output is
 // logged when the test failed.
-func startOwner(t *testing.T, bin string, env []string) *ownerProc {
+func startOwner(t *testing.T, bin string, env []string, args ...string) *ownerProc {
 	t.Helper()
-	o := &ownerProc{Cmd: exec.Command(bin), out: &syncBuf{}, exited: make(chan struct{})}
+	o := &ownerProc{Cmd: exec.Command(bin, args...), out: &syncBuf{}, exited: make(chan struct{})}
 	o.Env = env
 	o.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	o.Stdout, o.Stderr = o.out, o.out

@@ -224,17 +224,22 @@ func (o *owner) closeWindow() {
 // copySettings puts the connection settings on the clipboard without
 // Fyne. On X11 a clipboard lives only as long as the process that owns it,
 // so the copy goes through wl-copy, xclip or xsel, which stay behind to
-// serve it; without one, or without a known key, the window copies them
-// itself (it lives until closed) or says how to get a key: a new window
-// process, or the open one.
+// serve it; without one, or when the engine fails, the window copies them
+// itself (it lives until closed) or says what went wrong: a new window
+// process, or the open one. The key is the connection key, kept across
+// restarts (the first key's secret is gone after one).
 func (o *owner) copySettings() {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	_, secret, ok, err := o.eng.FirstKey(ctx)
+	k, secret, minted, err := o.eng.ConnectionKey(ctx)
 	snap, serr := o.eng.Snapshot(ctx)
-	if err == nil && serr == nil && ok {
+	if err == nil && serr == nil {
 		text := ConnectionSettings(snap.Addr, secret)
 		if err := clipboardTool(text); err == nil {
+			if minted {
+				o.notify("Sluice: connection settings copied with a new key",
+					fmt.Sprintf("The key they used before was revoked or is unknown; clients still using it must be given the new one, %q.", k.Name))
+			}
 			return
 		}
 	}

@@ -2,13 +2,14 @@
 # Installs what building, running and testing Sluice needs on Debian/Ubuntu:
 # the C toolchain and X11/GL headers for Fyne, Xvfb + D-Bus + gnome-keyring
 # (and xclip, with which a test reads the clipboard) for the headless
-# desktop tests, and a Go toolchain new enough for go.mod.
+# desktop tests, tmux (the terminal in which a test runs Claude Code's
+# interactive screen), and a Go toolchain new enough for go.mod.
 # Only what is missing is installed; safe to run again.
 set -euo pipefail
 
 want_go=$(awk '/^go /{print $2; exit}' "$(dirname "$0")/../go.mod")
 pkgs=(gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev xvfb xauth libgl1-mesa-dri
-      dbus dbus-x11 gnome-keyring xclip ca-certificates git)
+      dbus dbus-x11 gnome-keyring xclip tmux ca-certificates git)
 
 sudo_() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
