@@ -31,6 +31,16 @@ func shareName(r api.UsageRow, by string) string {
 	return orNone(r.AccountName, "(no account)")
 }
 
+// shorten shortens s to n runes, the last one an ellipsis when it was cut (a
+// Claude Code session id is a 36-character UUID; its start tells it).
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
 // windowOrder puts the 5-hour window first, then the week, then the rest
 // by name, as `sluice usage` does.
 func windowOrder(a, b string) int {
@@ -77,7 +87,7 @@ func shareLines(rows []api.UsageRow, by string) string {
 	})
 	var b strings.Builder
 	for _, r := range rows {
-		line := fmt.Sprintf("%-24.24s %4d req  %s", shareName(r, by), r.Requests, shareText(r.WindowShare))
+		line := fmt.Sprintf("%-24s %4d req  %s", shorten(shareName(r, by), 24), r.Requests, shareText(r.WindowShare))
 		if r.ShareEstimate {
 			line += "  estimate"
 		}
