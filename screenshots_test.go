@@ -275,8 +275,8 @@ func history(t *testing.T, data string, fake *fakeapi.Server) string {
 	for day := range 6 {
 		// The subscriptions' windows rise 1 % a request: the quota ledger
 		// gives each session its share (the Usage tab's breakdown).
-		fake.Script("tok-personal", fakeapi.Behavior{Utilization: 0.2, UtilizationStep: 0.01, ResetAt: now().Add(2 * time.Hour)})
-		fake.Script("tok-team", fakeapi.Behavior{Utilization: 0.3, UtilizationStep: 0.01, ResetAt: now().Add(2 * time.Hour)})
+		fake.Script("tok-personal", fakeapi.Behavior{UtilizationStep: 0.01, ResetAt: now().Add(2 * time.Hour)})
+		fake.Script("tok-team", fakeapi.Behavior{UtilizationStep: 0.015, ResetAt: now().Add(2 * time.Hour)})
 		fake.Script("sk-ant-ci", fakeapi.Behavior{ResetAt: now().Add(2 * time.Hour)})
 		for i, name := range names {
 			for _, other := range names {

@@ -118,9 +118,8 @@ func newWindowRow(label string) *windowRow {
 	return r
 }
 
-// setPace shows w's pace line, or hides it when w has no forecast.
-func (r *windowRow) setPace(w limitWindow, now time.Time) {
-	text := paceLine(w, now)
+// setPace shows a window's pace line, or hides the row when text is "".
+func (r *windowRow) setPace(text string) {
 	setText(r.pace, text)
 	switch {
 	case text == "" && r.paceRow.Visible():
@@ -181,7 +180,13 @@ func (c *card) update(a api.AccountView, first, last bool, now time.Time) {
 		setText(r.figure, win.Percent())
 		setText(r.reset, resetsIn(w.ResetsAt, now))
 		r.bar.set(win)
-		r.setPace(w, now)
+		// A limited account spends nothing until its limit ends: a
+		// forecast from the burst that led there would only be noise.
+		pace := ""
+		if !a.Limited() {
+			pace = paceLine(w, now)
+		}
+		r.setPace(pace)
 		rows = append(rows, r.obj)
 	}
 	c.windows.Objects = rows

@@ -37,7 +37,8 @@ func countPrefix(got []string, prefix string) int {
 
 // A window forecast to run out before its reset gets a pace line on its
 // card; a window without a forecast, and an API key's per-minute buckets,
-// get none; the line goes when the forecast does.
+// get none, nor the windows of a limited account (it spends nothing until
+// its limit ends); the line goes when the forecast does.
 func TestCardShowsPaceLineOnlyWithAForecast(t *testing.T) {
 	now := time.Now()
 	reset := now.Add(2 * time.Hour).Truncate(time.Minute)
@@ -47,13 +48,16 @@ func TestCardShowsPaceLineOnlyWithAForecast(t *testing.T) {
 		{Name: "7d", Kind: "weekly", Status: "allowed", Utilization: 0.1, ResetsAt: now.Add(72 * time.Hour), PerHour: 0.001}}}
 	key := api.AccountView{ID: "k1", Name: "console", Kind: api.KindAPIKey, State: api.StateOK, Windows: []api.Window{
 		{Name: "rpm", Kind: "rpm", Status: "allowed", Utilization: 0.9, ResetsAt: now.Add(30 * time.Second), RunsOutAt: now.Add(10 * time.Second)}}}
-	eng := newFakeEngine(true, sub, key)
+	limited := api.AccountView{ID: "t1", Name: "team", Kind: api.KindOAuth, State: api.StateLimited, LimitedUntil: reset, Windows: []api.Window{
+		{Name: "5h", Kind: "session", Status: "rejected", Utilization: 1, ResetsAt: reset, RunsOutAt: now.Add(-time.Minute)},
+		{Name: "7d", Kind: "weekly", Status: "allowed", Utilization: 0.25, ResetsAt: now.Add(72 * time.Hour), RunsOutAt: now.Add(time.Hour)}}}
+	eng := newFakeEngine(true, sub, key, limited)
 	v, w, ui := shown(t, eng)
 
 	want := "at this pace: runs out " + hhmm(runs, now) + ", 50 min before reset"
 	ui.waitFor(t, "the 5-hour pace line", showing(w, want, "Requests / min"))
 	if n := countPrefix(texts(w), "at this pace"); n != 1 {
-		t.Errorf("%d pace lines, want 1 (the 5-hour window only): %q", n, texts(w))
+		t.Errorf("%d pace lines, want 1 (personal's 5-hour window only): %q", n, texts(w))
 	}
 
 	// The pace slowed: no forecast, no line.

@@ -126,7 +126,8 @@ func (u *usageTab) content() fyne.CanvasObject {
 	breakdown := container.NewGridWithColumns(2,
 		container.NewVBox(widget.NewLabelWithStyle("By account", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), u.byAccount),
 		container.NewVBox(widget.NewLabelWithStyle("By model", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), u.byModel))
-	shareNote := widget.NewLabel("Each group's part of each limit window, summed over the range, from the limit headers after its requests; " +
+	shareNote := widget.NewLabel("Each group's use of each limit window, in percent of one window, summed over the range " +
+		"(over 100 %: more than one window's worth), from the limit headers after its requests; " +
 		"\"estimate\": split by tokens among requests that ran at once on one account.")
 	shareNote.Importance = widget.LowImportance
 	shareNote.Wrapping = fyne.TextWrapWord

@@ -174,13 +174,14 @@ func (b *bar) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(160, 
 // paceLine is what a window's pace forecasts, for its card: "at this
 // pace: runs out 15:40, 50 min before reset", or "" when the window is not
 // forecast to run out before it resets (the engine sets RunsOutAt only
-// then). An API key's per-minute buckets have no forecast: their bars show
+// then), or already spent (its bar says so). An API key's per-minute buckets have no forecast: their bars show
 // the pressure of the current minute.
 func paceLine(w limitWindow, now time.Time) string {
 	if _, minute := minuteLabels[w.Kind]; minute {
 		return ""
 	}
-	if w.RunsOutAt.IsZero() || w.ResetsAt.IsZero() || !w.ResetsAt.After(now) || !w.RunsOutAt.Before(w.ResetsAt) {
+	if w.RunsOutAt.IsZero() || w.ResetsAt.IsZero() || !w.ResetsAt.After(now) || !w.RunsOutAt.Before(w.ResetsAt) ||
+		w.Status == "rejected" || w.Utilization >= 1 {
 		return ""
 	}
 	at := w.RunsOutAt
