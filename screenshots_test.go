@@ -78,7 +78,10 @@ func TestScreenshots(t *testing.T) {
 	startOwner(t, bin, env)
 	item := trayRegistered(t, registered)
 	addr := "127.0.0.1:" + port
-	waitFor(t, "the proxy", func() bool { return send(addr, client) == http.StatusOK })
+	// Every request comes from a Claude Code session, so the Usage tab's
+	// share by session has no "(no session)" row taking today's jump
+	// from the history's windows to the figures scripted above.
+	waitFor(t, "the proxy", func() bool { return sendIn(addr, client, sessions[1]) == http.StatusOK })
 
 	// Today's traffic through the owner's proxy, and the team account
 	// benched by a 429 it gets while it is the only one in service.
@@ -129,7 +132,7 @@ func TestScreenshots(t *testing.T) {
 		return false
 	})
 	for range 4 {
-		send(addr, client)
+		sendIn(addr, client, sessions[2])
 	}
 	trayMenuShot(t, item)
 
