@@ -60,7 +60,9 @@ func TestScreenshots(t *testing.T) {
 	client := history(t, data, fake)
 	reset := time.Now().Add(2*time.Hour + 14*time.Minute)
 	fake.Script("sk-ant-ci", fakeapi.Behavior{ResetAt: reset})
-	fake.Script("tok-personal", fakeapi.Behavior{Utilization: 0.42, ResetAt: reset})
+	// personal's 5-hour window rises with each request, fast enough that
+	// at this pace it runs out before its reset: its card shows the pace.
+	fake.Script("tok-personal", fakeapi.Behavior{Utilization: 0.42, UtilizationStep: 0.003, ResetAt: reset})
 	fake.Script("tok-team", fakeapi.Behavior{Utilization: 0.71, ResetAt: reset.Add(time.Hour)})
 
 	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
@@ -76,7 +78,10 @@ func TestScreenshots(t *testing.T) {
 	startOwner(t, bin, env)
 	item := trayRegistered(t, registered)
 	addr := "127.0.0.1:" + port
-	waitFor(t, "the proxy", func() bool { return send(addr, client) == http.StatusOK })
+	// Every request comes from a Claude Code session, so the Usage tab's
+	// share by session has no "(no session)" row taking today's jump
+	// from the history's windows to the figures scripted above.
+	waitFor(t, "the proxy", func() bool { return sendIn(addr, client, sessions[1]) == http.StatusOK })
 
 	// Today's traffic through the owner's proxy, and the team account
 	// benched by a 429 it gets while it is the only one in service.
@@ -86,7 +91,7 @@ func TestScreenshots(t *testing.T) {
 	}
 	defer c.Close()
 	ctx := context.Background()
-	only := func(name string, requests int) {
+	only := func(name string, requests int, every time.Duration) {
 		for _, other := range []string{"personal", "team", "ci"} {
 			if other != name {
 				if err := c.PauseAccount(ctx, other); err != nil {
@@ -97,15 +102,18 @@ func TestScreenshots(t *testing.T) {
 		if err := c.ResumeAccount(ctx, name); err != nil {
 			t.Fatal(err)
 		}
-		for range requests {
-			send(addr, client)
+		for i := range requests {
+			if i > 0 {
+				time.Sleep(every) // the pace is a rate over minutes of real time
+			}
+			sendIn(addr, client, sessions[0])
 		}
 	}
-	only("personal", 5)
-	only("team", 3)
+	only("personal", 4, 22*time.Second)
+	only("team", 3, 0)
 	served := fake.Served()["tok-team"]
 	fake.Script("tok-team", fakeapi.Behavior{Utilization: 1, LimitAfter: served, ResetAt: reset.Add(time.Hour)})
-	only("team", 1)
+	only("team", 1, 0)
 	for _, name := range []string{"personal", "ci"} {
 		if err := c.ResumeAccount(ctx, name); err != nil {
 			t.Fatal(err)
@@ -124,7 +132,7 @@ func TestScreenshots(t *testing.T) {
 		return false
 	})
 	for range 4 {
-		send(addr, client)
+		sendIn(addr, client, sessions[2])
 	}
 	trayMenuShot(t, item)
 
@@ -268,8 +276,10 @@ func history(t *testing.T, data string, fake *fakeapi.Server) string {
 	// window, not in today's.
 	names := []string{"personal", "team", "ci"}
 	for day := range 6 {
-		fake.Script("tok-personal", fakeapi.Behavior{Utilization: 0.2, ResetAt: now().Add(2 * time.Hour)})
-		fake.Script("tok-team", fakeapi.Behavior{Utilization: 0.3, ResetAt: now().Add(2 * time.Hour)})
+		// The subscriptions' windows rise 1 % a request: the quota ledger
+		// gives each session its share (the Usage tab's breakdown).
+		fake.Script("tok-personal", fakeapi.Behavior{UtilizationStep: 0.01, ResetAt: now().Add(2 * time.Hour)})
+		fake.Script("tok-team", fakeapi.Behavior{UtilizationStep: 0.015, ResetAt: now().Add(2 * time.Hour)})
 		fake.Script("sk-ant-ci", fakeapi.Behavior{ResetAt: now().Add(2 * time.Hour)})
 		for i, name := range names {
 			for _, other := range names {
@@ -278,8 +288,8 @@ func history(t *testing.T, data string, fake *fakeapi.Server) string {
 				}
 			}
 			_ = svc.ResumeAccount(ctx, name)
-			for range 2 + (day*3+i*5)%7 {
-				if status := send(svc.Addr(), secret); status != http.StatusOK {
+			for j := range 2 + (day*3+i*5)%7 {
+				if status := sendIn(svc.Addr(), secret, sessions[(day+i+j/3)%len(sessions)]); status != http.StatusOK {
 					t.Fatalf("history request on %s: %d", name, status)
 				}
 			}
@@ -292,6 +302,30 @@ func history(t *testing.T, data string, fake *fakeapi.Server) string {
 		_ = svc.ResumeAccount(ctx, name)
 	}
 	return secret
+}
+
+// sessions are the Claude Code sessions the screenshots' requests come
+// from (Claude Code sends a UUID per session).
+var sessions = []string{
+	"6f0c1d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f",
+	"a3e9b7c1-52d4-4f8e-9a61-7c2b0d8e1f34",
+	"1d4b8e2a-9c7f-4a36-b5e0-3f6a2c9d8b17",
+}
+
+// sendIn is send from a Claude Code session.
+func sendIn(addr, key, session string) int {
+	body := `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("x-api-key", key)
+	req.Header.Set("X-Claude-Code-Session-Id", session)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // xsession drives windows on the test's display with xdotool and captures

@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
@@ -86,22 +88,45 @@ type card struct {
 	obj     fyne.CanvasObject
 }
 
-// windowRow is one usage window's line: label, bar, figure and reset.
+// windowRow is one usage window's line: label, bar, figure and reset,
+// and under it the pace line when the window is forecast to run out.
 type windowRow struct {
 	label, figure, reset *widget.Label
+	pace                 *widget.Label
+	paceRow              *fyne.Container // hidden without a forecast
 	bar                  *bar
 	obj                  fyne.CanvasObject
 }
 
 func newWindowRow(label string) *windowRow {
-	r := &windowRow{label: widget.NewLabel(label), figure: widget.NewLabel(""), reset: widget.NewLabel(""), bar: newBar()}
+	r := &windowRow{label: widget.NewLabel(label), figure: widget.NewLabel(""), reset: widget.NewLabel(""),
+		pace: widget.NewLabel(""), bar: newBar()}
 	r.reset.Importance = widget.LowImportance
-	r.obj = container.NewBorder(nil, nil,
+	r.pace.Importance = widget.WarningImportance
+	line := container.NewBorder(nil, nil,
 		container.NewGridWrap(fyne.NewSize(160, r.label.MinSize().Height), r.label),
 		container.NewHBox(container.NewGridWrap(fyne.NewSize(56, r.figure.MinSize().Height), r.figure),
 			container.NewGridWrap(fyne.NewSize(170, r.reset.MinSize().Height), r.reset)),
 		container.NewVBox(layout.NewSpacer(), r.bar.obj, layout.NewSpacer()))
+	// The pace line sits under the bar, indented to it: it is about that
+	// window. Hidden, it takes no room in the box.
+	indent := canvas.NewRectangle(color.Transparent)
+	indent.SetMinSize(fyne.NewSize(160, 0))
+	r.paceRow = container.NewBorder(nil, nil, indent, nil, r.pace)
+	r.paceRow.Hide()
+	r.obj = container.NewVBox(line, r.paceRow)
 	return r
+}
+
+// setPace shows a window's pace line, or hides the row when text is "".
+func (r *windowRow) setPace(text string) {
+	setText(r.pace, text)
+	switch {
+	case text == "" && r.paceRow.Visible():
+		r.paceRow.Hide()
+	case text != "" && !r.paceRow.Visible():
+		r.paceRow.Show()
+	}
 }
 
 func (v *view) newCard() *card {
@@ -155,6 +180,13 @@ func (c *card) update(a api.AccountView, first, last bool, now time.Time) {
 		setText(r.figure, win.Percent())
 		setText(r.reset, resetsIn(w.ResetsAt, now))
 		r.bar.set(win)
+		// A limited account spends nothing until its limit ends: a
+		// forecast from the burst that led there would only be noise.
+		pace := ""
+		if !a.Limited() {
+			pace = paceLine(w, now)
+		}
+		r.setPace(pace)
 		rows = append(rows, r.obj)
 	}
 	c.windows.Objects = rows
@@ -197,10 +229,29 @@ func enable(b *widget.Button, on bool) {
 	}
 }
 
-// showAccounts lays the cards out for v.rows, reusing each account's card.
-// UI goroutine only.
+// runwayLabel is the line above the cards that says when, at this pace,
+// the whole pool runs out; hidden while it does not.
+func (v *view) runwayLabel() fyne.CanvasObject {
+	v.runway = widget.NewLabel("")
+	v.runway.Importance = widget.WarningImportance
+	v.runway.Wrapping = fyne.TextWrapWord
+	v.runway.Hide()
+	return v.runway
+}
+
+// showAccounts lays the cards out for v.rows, reusing each account's card,
+// with the pool's runway above them. UI goroutine only.
 func (v *view) showAccounts() {
 	now := time.Now()
+	if v.runway != nil {
+		line := runwayLine(v.runways, now)
+		setText(v.runway, line)
+		if line == "" {
+			v.runway.Hide()
+		} else {
+			v.runway.Show()
+		}
+	}
 	keep := map[string]*card{}
 	objs := make([]fyne.CanvasObject, 0, len(v.rows))
 	for i, a := range v.rows {

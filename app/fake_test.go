@@ -40,8 +40,9 @@ type fakeEngine struct {
 
 	px api.ProxySettings // ProxySettings; UpdateProxySettings stores here
 
-	startErr string // Snapshot.StartError: why the last start failed
-	checks   int    // CheckAPIKey calls
+	startErr string       // Snapshot.StartError: why the last start failed
+	runway   []api.Runway // Snapshot.Runway: when the pool runs out
+	checks   int          // CheckAPIKey calls
 }
 
 func newFakeEngine(running bool, accounts ...api.AccountView) *fakeEngine {

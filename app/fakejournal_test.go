@@ -52,9 +52,9 @@ func (f *fakeEngine) Snapshot(ctx context.Context) (api.Snapshot, error) {
 		return api.Snapshot{}, err
 	}
 	f.mu.Lock()
-	startErr := f.startErr
+	startErr, runway := f.startErr, f.runway
 	f.mu.Unlock()
-	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), Accounts: accts, StartError: startErr}, nil
+	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), Accounts: accts, StartError: startErr, Runway: runway}, nil
 }
 
 func (f *fakeEngine) Keys(context.Context) ([]api.KeyView, error) { return nil, nil }

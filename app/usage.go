@@ -84,6 +84,8 @@ type usageTab struct {
 	totals    *widget.Label
 	byAccount *widget.Label
 	byModel   *widget.Label
+	shareBy   *widget.Select // the window share's grouping (usageshare.go)
+	shares    *widget.Label
 	note      *widget.Label
 	// gen counts refreshes (UI goroutine only): a read that finishes after
 	// a newer one started is dropped, so a slow 30-day read cannot replace
@@ -106,6 +108,10 @@ func newUsageTab(eng Journal, do func(func())) *usageTab {
 	u.byAccount.TextStyle.Monospace = true
 	u.byModel.TextStyle.Monospace = true
 	u.note.Importance = widget.LowImportance
+	u.shares = widget.NewLabel("")
+	u.shares.TextStyle.Monospace = true
+	u.shareBy = widget.NewSelect(shareGroups, func(string) { u.refresh() })
+	u.shareBy.Selected = shareGroups[0]
 	var labels []string
 	for _, r := range usageRanges {
 		labels = append(labels, r.label)
@@ -120,10 +126,18 @@ func (u *usageTab) content() fyne.CanvasObject {
 	breakdown := container.NewGridWithColumns(2,
 		container.NewVBox(widget.NewLabelWithStyle("By account", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), u.byAccount),
 		container.NewVBox(widget.NewLabelWithStyle("By model", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), u.byModel))
+	shareNote := widget.NewLabel("Each group's use of each limit window, in percent of one window, summed over the range " +
+		"(over 100 %: more than one window's worth), from the limit headers after its requests; " +
+		"\"estimate\": split by tokens among requests that ran at once on one account.")
+	shareNote.Importance = widget.LowImportance
+	shareNote.Wrapping = fyne.TextWrapWord
+	share := container.NewVBox(
+		container.NewHBox(widget.NewLabelWithStyle("Share of the limit windows by", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), u.shareBy),
+		u.shares, shareNote)
 	// The chart and the legend scroll sideways when they are wider than
 	// the window (30 days, many accounts) rather than widen it.
 	return container.NewBorder(container.NewVBox(u.span, u.totals, container.NewHScroll(u.legend)),
-		container.NewVBox(breakdown, u.note), nil, nil, container.NewHScroll(u.chart))
+		container.NewVBox(breakdown, share, u.note), nil, nil, container.NewHScroll(u.chart))
 }
 
 // usageData is what one refresh reads.
@@ -132,6 +146,8 @@ type usageData struct {
 	days       api.UsageReport // by day and account
 	accounts   api.UsageReport
 	models     api.UsageReport
+	shares     api.UsageReport // grouped by shareBy
+	shareBy    string
 }
 
 // refresh reads the selected range off the UI goroutine and shows it.
@@ -143,17 +159,20 @@ func (u *usageTab) refresh() {
 			days = r.days
 		}
 	}
+	by := cmp.Or(u.shareBy.Selected, shareGroups[0])
 	u.gen++
 	gen := u.gen
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		now := time.Now()
-		d := usageData{since: rangeSince(days, now), now: now}
+		d := usageData{since: rangeSince(days, now), now: now, shareBy: by}
 		var err error
 		if d.days, err = u.eng.Usage(ctx, api.UsageQuery{Since: d.since, By: []string{"day", "account"}}); err == nil {
 			if d.accounts, err = u.eng.Usage(ctx, api.UsageQuery{Since: d.since, By: []string{"account"}}); err == nil {
-				d.models, err = u.eng.Usage(ctx, api.UsageQuery{Since: d.since, By: []string{"model"}})
+				if d.models, err = u.eng.Usage(ctx, api.UsageQuery{Since: d.since, By: []string{"model"}}); err == nil {
+					d.shares, err = u.eng.Usage(ctx, api.UsageQuery{Since: d.since, By: []string{by}})
+				}
 			}
 		}
 		u.do(func() {
@@ -246,6 +265,7 @@ func (u *usageTab) show(d usageData, err error) {
 	// upstream never named a model for has no model.
 	u.byAccount.SetText(breakdown(d.accounts.Rows, func(r api.UsageRow) string { return orNone(r.AccountName, "(no account)") }))
 	u.byModel.SetText(breakdown(d.models.Rows, func(r api.UsageRow) string { return orNone(r.Model, "(unknown)") }))
+	u.shares.SetText(shareLines(d.shares.Rows, d.shareBy))
 	u.chart.RemoveAll()
 	for _, day := range days {
 		u.chart.Add(dayColumn(day, names, colours, peak, len(days) <= 7))

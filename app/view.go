@@ -35,7 +35,8 @@ type snapshot struct {
 	running  bool
 	addr     string
 	accounts []api.AccountView
-	err      error // reading the accounts failed
+	runway   []api.Runway // when the pool runs out at this pace
+	err      error        // reading the accounts failed
 	// firstSecret is the key made on first start, until it is dismissed.
 	firstSecret string
 	proxy       api.ProxySettings // strategy, retries... (proxysettings.go)
@@ -80,6 +81,8 @@ type view struct {
 	cardList  *fyne.Container
 	cards     map[string]*card  // by account id
 	rows      []api.AccountView // what the cards show
+	runways   []api.Runway      // the pool's runway (runwayLine)
+	runway    *widget.Label     // shows it above the cards
 	relogin   *fyne.Container   // a row per account that needs a new sign-in
 	stale     []string          // the names relogin shows
 	readErr   error             // the last re-read failed
@@ -151,7 +154,7 @@ func (v *view) content() fyne.CanvasObject {
 	hint := widget.NewLabel(AddAccountHint)
 	hint.TextStyle.Italic = true
 	hint.Importance = widget.LowImportance
-	accounts := container.NewBorder(nil, hint, nil, nil,
+	accounts := container.NewBorder(v.runwayLabel(), hint, nil, nil,
 		container.NewStack(container.NewVScroll(clearOfScrollBar(v.cardList)), v.empty))
 	v.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Accounts", theme.AccountIcon(), accounts),
@@ -235,7 +238,7 @@ func (v *view) reload() {
 		v.do(func() { v.apply(s) })
 		return
 	}
-	s.running, s.addr, s.accounts, s.keyring = snap.ProxyRunning, snap.Addr, snap.Accounts, snap.Keyring
+	s.running, s.addr, s.accounts, s.keyring, s.runway = snap.ProxyRunning, snap.Addr, snap.Accounts, snap.Keyring, snap.Runway
 	s.startErr = snap.StartError
 	var errs []error
 	if _, secret, ok, err := v.eng.FirstKey(ctx); err != nil {
@@ -306,7 +309,7 @@ func (v *view) apply(s snapshot) {
 	}
 	v.logs.setAccounts(s.accounts)
 	v.notes.accounts(s.accounts, v.send)
-	v.rows = s.accounts
+	v.rows, v.runways = s.accounts, s.runway
 	v.showStale()
 	v.showAccounts()
 }

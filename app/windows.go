@@ -170,3 +170,77 @@ func (b *bar) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 
 // MinSize is the bar's fyne.Layout minimum.
 func (b *bar) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(160, 10) }
+
+// paceLine is what a window's pace forecasts, for its card: "at this
+// pace: runs out 15:40, 50 min before reset", or "" when the window is not
+// forecast to run out before it resets (the engine sets RunsOutAt only
+// then), or already spent (its bar says so). An API key's per-minute buckets have no forecast: their bars show
+// the pressure of the current minute.
+func paceLine(w limitWindow, now time.Time) string {
+	if _, minute := minuteLabels[w.Kind]; minute {
+		return ""
+	}
+	if w.RunsOutAt.IsZero() || w.ResetsAt.IsZero() || !w.ResetsAt.After(now) || !w.RunsOutAt.Before(w.ResetsAt) ||
+		w.Status == "rejected" || w.Utilization >= 1 {
+		return ""
+	}
+	at := w.RunsOutAt
+	if at.Before(now) {
+		at = now
+	}
+	return fmt.Sprintf("at this pace: runs out %s, %s before reset", clockAt(at, now), span(w.ResetsAt.Sub(at)))
+}
+
+// clockAt is t on the local clock, with the weekday when it is not today.
+func clockAt(t, now time.Time) string {
+	t, now = t.Local(), now.Local()
+	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
+		return t.Format("15:04")
+	}
+	return t.Format("Mon 15:04")
+}
+
+// span is a duration in words, to the minute: "50 min", "2 h 10 min", "3 d 4 h".
+func span(d time.Duration) string {
+	d = d.Round(time.Minute)
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	switch {
+	case d < time.Minute:
+		return "< 1 min"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", m)
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d d %d h", h/24, h%24)
+	case m == 0:
+		return fmt.Sprintf("%d h", h)
+	}
+	return fmt.Sprintf("%d h %d min", h, m)
+}
+
+// runwayLine says when, at this pace, the pool is spent for each model
+// family the engine forecasts it for, and what would help; "" when it is
+// not forecast to run out.
+func runwayLine(rws []api.Runway, now time.Time) string {
+	var lines []string
+	for _, r := range rws {
+		if r.RunsOutAt.IsZero() {
+			continue
+		}
+		who := "every account"
+		if r.Family != "" {
+			who += " that serves " + strings.ToUpper(r.Family[:1]) + r.Family[1:]
+		}
+		line := "At this pace " + who + " is spent at " + clockAt(r.RunsOutAt, now)
+		if !r.RunsOutAt.After(now) {
+			line = capitalize(who) + " is spent now"
+		}
+		if !r.Until.IsZero() {
+			line += ", until " + clockAt(r.Until, now) + " when the first resets"
+		}
+		lines = append(lines, line+".")
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return strings.Join(lines, "\n") + "\nAnother account, or a Console API key (no 5-hour window), would keep requests going."
+}

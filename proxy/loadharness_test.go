@@ -45,6 +45,7 @@ var (
 	harnessCases    = flag.String("harness.cases", "json/1,stream/1,json/32,stream/32,json/256,stream/256", "mode/concurrency list")
 	harnessUpstream = flag.String("harness.upstream", "plain,tls", "upstream modes: plain (HTTP/1.1) and/or tls (TLS + HTTP/2, the real API's)")
 	harnessOrder    = flag.String("harness.order", "sdk", "request keys' order: sdk (max_tokens, messages, model, as the official Python SDK) or model-first")
+	harnessUnified  = flag.Bool("harness.unified", false, "answer with a subscription's unified 5h/7d headers, the 5-hour window rising per request (what the quota ledger and pace follow)")
 )
 
 const harnessChildEnv = "SLUICE_HARNESS_ENGINE_DIR"
@@ -151,6 +152,14 @@ func runHarness(t *testing.T, o harnessOpts) (string, []string) {
 		fake.Start()
 	}
 	defer fake.Close()
+	if *harnessUnified {
+		// A fixed reset: one that moved with the clock would read as a
+		// new window every few minutes.
+		reset := time.Now().Add(4 * time.Hour)
+		for _, k := range loadAccounts {
+			fake.Script(k, fakeapi.Behavior{Unified: true, Utilization: 0.1, UtilizationStep: 1e-6, ResetAt: reset})
+		}
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^"+o.test+"$")
 	cmd.Env = append(os.Environ(), harnessChildEnv+"="+t.TempDir(), "SLUICE_TEST_UPSTREAM="+fake.URL,
 		"SLUICE_HARNESS_CA="+ca, "SLUICE_HARNESS_CPUPROFILE="+*harnessCPUProf,

@@ -14,7 +14,7 @@ func (s *Service) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	}
 	tw, _ := api.ParseTrayWindow(s.proxySettings().TrayWindow) // checked when saved
 	snap := api.Snapshot{ProxyRunning: s.ProxyRunning(), Addr: s.Addr(), StartError: s.StartError(),
-		TrayWindow: tw, Keyring: s.cfg.Keyring, Accounts: accts}
+		TrayWindow: tw, Keyring: s.cfg.Keyring, Accounts: accts, Runway: s.runway(accts)}
 	snap.UpstreamError, snap.UpstreamErrorSince = s.UpstreamError()
 	return snap, nil
 }

@@ -85,6 +85,8 @@ type Snapshot struct {
 	// Keyring names the keyring backend holding the credentials.
 	Keyring  string        `json:"keyring,omitempty"`
 	Accounts []AccountView `json:"accounts"`
+	// Runway is Status's: when, at this pace, the pool runs out.
+	Runway []Runway `json:"runway,omitempty"`
 	// UpstreamError and UpstreamErrorSince are Status's.
 	UpstreamError      string    `json:"upstream_error,omitempty"`
 	UpstreamErrorSince time.Time `json:"upstream_error_since,omitzero"`

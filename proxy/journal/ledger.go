@@ -164,3 +164,53 @@ func (db *DB) amend(ctx context.Context, tx writeTx, r *Record, sums *ledgerSums
 	sums.addShare(r)
 	return nil
 }
+
+// coalesceAmends merges the late shares of one record within a batch into
+// one, at the place of its first: with n requests in flight on an account,
+// each record receives up to n-1 late parts, and each costs amend a read
+// and an update (23 % of the engine's CPU at 32 concurrent requests in the
+// load harness before this). rs is left as it was (a failed batch is
+// written again); a batch without two parts for one record is returned
+// as is.
+func coalesceAmends(rs []Record) []Record {
+	var seen map[string]bool // allocated at the first late share only
+	dup := false
+	for i := range rs {
+		if rs[i].Amend {
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			if seen[rs[i].ID] {
+				dup = true
+				break
+			}
+			seen[rs[i].ID] = true
+		}
+	}
+	if !dup {
+		return rs
+	}
+	out := make([]Record, 0, len(rs))
+	at := make(map[string]int, len(seen)) // id -> its amendment in out
+	for _, r := range rs {
+		if !r.Amend {
+			out = append(out, r)
+			continue
+		}
+		j, ok := at[r.ID]
+		if !ok {
+			at[r.ID] = len(out)
+			out = append(out, r)
+			continue
+		}
+		m := make(map[string]float64, len(out[j].WindowShare)+len(r.WindowShare))
+		for k, v := range out[j].WindowShare {
+			m[k] += v
+		}
+		for k, v := range r.WindowShare {
+			m[k] += v
+		}
+		out[j].WindowShare, out[j].ShareEstimate = m, out[j].ShareEstimate || r.ShareEstimate
+	}
+	return out
+}

@@ -76,3 +76,40 @@ func TestWindowSharesInRecordsAndRollups(t *testing.T) {
 }
 
 func nearly(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// Late parts of one record in a batch are written as one, summed, where
+// the first one was; the batch given is left as it was.
+func TestLateSharesOfOneRecordAreWrittenOnce(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	part := func(id string, f float64, est bool) Record {
+		return Record{ID: id, Time: at, Amend: true, WindowShare: map[string]float64{"5h": f}, ShareEstimate: est}
+	}
+	rs := []Record{{ID: "r0", Time: at}, part("b1", 0.01, false), part("c1", 0.02, false), {ID: "r1", Time: at},
+		part("b1", 0.03, true), part("b1", 0.04, false)}
+	out := coalesceAmends(rs)
+	if len(out) != 4 || out[0].ID != "r0" || out[1].ID != "b1" || out[2].ID != "c1" || out[3].ID != "r1" {
+		t.Fatalf("coalesced batch: %+v", out)
+	}
+	if !nearly(out[1].WindowShare["5h"], 0.08) || !out[1].ShareEstimate {
+		t.Errorf("b1's parts sum to %+v, want 5h 0.08, estimate", out[1])
+	}
+	if len(rs) != 6 || !nearly(rs[1].WindowShare["5h"], 0.01) || rs[1].ShareEstimate {
+		t.Errorf("the batch given was changed: %+v", rs)
+	}
+	// Written, the record holds the sum.
+	db := newDB(t)
+	ctx := context.Background()
+	if err := db.insertRecords(ctx, []Record{{ID: "b1", Time: at, AccountID: "acc", Session: "s", Status: 200}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.insertRecords(ctx, rs[1:]); err != nil {
+		t.Fatal(err)
+	}
+	r, err := db.Record(ctx, "b1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !nearly(r.WindowShare["5h"], 0.08) || !r.ShareEstimate {
+		t.Errorf("stored b1: %+v", r)
+	}
+}

@@ -209,15 +209,18 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 	spend := make(map[spendKey]int64)
 	var ledger ledgerSums
 	for i := range rs {
+		if rs[i].ID == "" && !rs[i].Amend {
+			rs[i].ID = NewID(rs[i].Time) // in rs: a batch written again keeps its ids
+		}
+	}
+	rs = coalesceAmends(rs)
+	for i := range rs {
 		r := &rs[i]
 		if r.Amend {
 			if err := db.amend(ctx, tx, r, &ledger); err != nil {
 				return err
 			}
 			continue
-		}
-		if r.ID == "" {
-			r.ID = NewID(r.Time)
 		}
 		res, err := stmt.ExecContext(ctx, r.ID, millis(r.Time), r.AccountID, r.ClientKeyID, r.Method, r.Path,
 			r.Model, r.Status, r.Stream, r.Attempts, r.Duration.Microseconds(), r.FirstByte.Microseconds(),
