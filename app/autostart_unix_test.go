@@ -167,14 +167,3 @@ func parseExec(t *testing.T, entry string) ([]string, error) {
 	}
 	return argv, nil
 }
-
-// Started with --background (as at login), the owner opens no window:
-// the tray only. Started plainly it shows the window.
-func TestBackgroundStartShowsNoWindow(t *testing.T) {
-	if showAtStart(OwnerOptions{Options: Options{Hidden: true}}) {
-		t.Fatal("a --background start would open the window")
-	}
-	if !showAtStart(OwnerOptions{}) {
-		t.Fatal("a plain start would not open the window")
-	}
-}
