@@ -26,7 +26,9 @@ func TestDeps(t *testing.T) {
 		denied  []string
 	}{
 		// The window also hosts the tray in the owner process.
-		{pkg: "app", allowed: append([]string{"app/locale", "tray", "claudecode", "owner"}, faces...)},
+		{pkg: "app", allowed: append([]string{"app/locale", "tray", "claudecode", "owner", "programs"}, faces...)},
+		// Where the programs are installed (beside each other), for all.
+		{pkg: "programs", allowed: []string{}},
 		// The owner's desktop face: tray, window launcher, notifications.
 		{pkg: "owner", allowed: append([]string{"tray"}, faces...)},
 		// The window program: the window as a client of the engine.

@@ -2,43 +2,19 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
+
+	"github.com/sluice-proxy/sluice/programs"
 )
 
-// WindowProgram is the window's own program. Fyne and its GL driver live
-// there alone, so the process that runs all day (the tray app with the
-// engine) and every CLI command load neither: the window is started on
-// demand and its process ends when it is closed.
-const WindowProgram = "sluice-window"
-
-// WindowPath finds the window program: beside this executable first, where
-// `make install` and the packages put both, then on PATH.
+// WindowPath finds the window program (programs.Window): beside this
+// executable first, then on PATH.
 func WindowPath() (string, error) {
-	name := WindowProgram
-	if runtime.GOOS == "windows" {
-		name += ".exe"
+	p, err := programs.Path(programs.Window)
+	if err != nil {
+		return "", fmt.Errorf("the window program %w (it ships beside sluice; `sluice serve` and every other command work without it)", err)
 	}
-	self, err := os.Executable()
-	if err == nil {
-		if self, err = filepath.EvalSymlinks(self); err == nil {
-			beside := filepath.Join(filepath.Dir(self), name)
-			if info, err := os.Stat(beside); err == nil && !info.IsDir() {
-				return beside, nil
-			}
-		}
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	where := "beside this program"
-	if self != "" {
-		where = "in " + filepath.Dir(self)
-	}
-	return "", fmt.Errorf("the window program %s is not installed: not found %s nor on PATH "+
-		"(it ships beside sluice; `sluice serve` and every other command work without it)", name, where)
+	return p, nil
 }
 
 // WindowCommand is the window program run with args. When the program
@@ -46,7 +22,7 @@ func WindowPath() (string, error) {
 func WindowCommand(args ...string) *exec.Cmd {
 	path, err := WindowPath()
 	if err != nil {
-		cmd := exec.Command(WindowProgram, args...)
+		cmd := exec.Command(programs.Window, args...)
 		cmd.Err = err
 		return cmd
 	}

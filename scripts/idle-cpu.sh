@@ -27,7 +27,8 @@ fi
 go build -o "$tmp/snwatcher" scripts/snwatcher/main.go
 hz=$(getconf CLK_TCK)
 
-Xvfb :77 -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+# A free display number (another run may hold one): Xvfb writes it to fd 3.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$tmp/display" >/dev/null 2>&1 &
 xvfb=$!
 bus_out=$tmp/bus
 dbus-daemon --session --nofork --print-address=1 >"$bus_out" &
@@ -35,7 +36,8 @@ bus=$!
 owner= watch=
 trap 'kill $owner $watch $xvfb $bus 2>/dev/null; rm -rf "$tmp"' EXIT
 sleep 2
-export DISPLAY=:77 DBUS_SESSION_BUS_ADDRESS="$(head -n1 "$bus_out")"
+until [ -s "$tmp/display" ]; do sleep 0.1; done
+export DISPLAY=":$(head -n1 "$tmp/display")" DBUS_SESSION_BUS_ADDRESS="$(head -n1 "$bus_out")"
 "$tmp/snwatcher" >"$tmp/watcher.log" 2>&1 & # the tray host's registry
 watch=$!
 export HOME=$tmp/home SLUICE_DATA_DIR=$tmp/data SLUICE_KEYRING=file SLUICE_KEYRING_PASSWORD=idle \
@@ -61,14 +63,26 @@ for _ in $(seq 21); do
 done
 echo "sluice version, start to exit: median $(echo $runs | tr ' ' '\n' | sort -n | sed -n 11p) ms of 21 runs"
 
-t0=$(ms)
+# Start to the tray registered with the watcher, 7 times (started as at
+# login, --background: no window), each owner ended before the next.
+registered() { grep -c registered "$tmp/watcher.log" || true; }
+runs=
+for _ in $(seq 7); do
+	n=$(registered)
+	t0=$(ms)
+	"$bin" --background >>"$tmp/log" 2>&1 &
+	owner=$!
+	until [ "$(registered)" -gt "$n" ]; do
+		[ $(($(ms) - t0)) -lt 60000 ] || { echo "the tray never registered with the watcher"; cat "$tmp/log"; exit 1; }
+		sleep 0.01
+	done
+	runs="$runs $(($(ms) - t0))"
+	{ kill $owner; wait $owner; } 2>/dev/null || true
+done
+echo "start to tray registered (--background): median $(echo $runs | tr ' ' '\n' | sort -n | sed -n 4p) ms of 7 runs ($runs )"
+
 "$bin" >"$tmp/log" 2>&1 &
 owner=$!
-until grep -q registered "$tmp/watcher.log"; do
-	[ $(($(ms) - t0)) -lt 60000 ] || { echo "the tray never registered with the watcher"; cat "$tmp/log"; exit 1; }
-	sleep 0.01
-done
-echo "start to tray registered: $(($(ms) - t0)) ms"
 sleep 8 # start-up is not idle
 window=$(pgrep -P "$owner" | head -n1 || true)
 [ -n "$window" ] || { echo "no window process"; cat "$tmp/log"; exit 1; }
