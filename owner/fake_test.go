@@ -2,6 +2,7 @@ package owner
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,11 +14,12 @@ import (
 // event hub, and ShowWindow and CopySettingsInWindow, which publish their
 // events as the real engine does.
 type ownerEngine struct {
-	mu      sync.Mutex
-	running bool
-	stops   int
-	subs    map[chan api.Event]struct{}
-	shows   atomic.Int32
+	mu       sync.Mutex
+	running  bool
+	stops    int
+	accounts []api.AccountView
+	subs     map[chan api.Event]struct{}
+	shows    atomic.Int32
 }
 
 func newOwnerEngine(running bool) *ownerEngine {
@@ -42,7 +44,7 @@ func (e *ownerEngine) StopProxy(context.Context) error {
 func (e *ownerEngine) Snapshot(context.Context) (api.Snapshot, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return api.Snapshot{ProxyRunning: e.running, Addr: "127.0.0.1:8788"}, nil
+	return api.Snapshot{ProxyRunning: e.running, Addr: "127.0.0.1:8788", Accounts: slices.Clone(e.accounts)}, nil
 }
 
 func (e *ownerEngine) FirstKey(context.Context) (api.KeyView, string, bool, error) {

@@ -91,10 +91,7 @@ func Run(eng Engine, opts Options) error {
 	if TrayHost(os.Getenv, 3*time.Second) {
 		o.runTray(toTray)
 	} else {
-		go func() { // nothing reads the tray's share of the events
-			for range toTray {
-			}
-		}()
+		go o.readOnEvents(toTray) // the notifier's reads, which the tray does otherwise
 		err = o.runWindowOnly()
 	}
 	unsubscribe()
@@ -145,6 +142,33 @@ func (o *owner) runWindowOnly() error {
 	o.mu.Unlock()
 	<-exited
 	return nil
+}
+
+// readOnEvents reads a Snapshot for the notifier at start and after each
+// burst of the tray's events (proxy, accounts, settings) when no tray
+// reads them: the window process sends no notifications.
+func (o *owner) readOnEvents(events <-chan api.Event) {
+	read := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if snap, err := o.eng.Snapshot(ctx); err == nil {
+			o.read(snap)
+		}
+	}
+	read() // the baseline: starting is not news
+	for range events {
+		for more := true; more; { // what queued meanwhile is one read
+			select {
+			case _, ok := <-events:
+				if !ok {
+					return
+				}
+			default:
+				more = false
+			}
+		}
+		read()
+	}
 }
 
 // BackgroundFlag starts the tray app with no window (`sluice

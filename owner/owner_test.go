@@ -279,3 +279,38 @@ func TestWithoutATrayAMissingWindowProgramIsAnError(t *testing.T) {
 		t.Error("the proxy still runs")
 	}
 }
+
+// Without a tray, which reads the accounts for the notifier otherwise, the
+// owner reads them on the engine's events: an account that hits its limit
+// is still told in a notification.
+func TestWithoutATrayAccountsAreStillNotified(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newOwnerEngine(true)
+		eng.accounts = []api.AccountView{{ID: "1", Name: "work", State: api.StateOK}, {ID: "2", Name: "home", State: api.StateOK}}
+		var mu sync.Mutex
+		var titles []string
+		o := &owner{eng: eng, notes: NewNotifier(), notify: func(title, _ string) {
+			mu.Lock()
+			defer mu.Unlock()
+			titles = append(titles, title)
+		}}
+		events := make(chan api.Event, 16)
+		done := make(chan struct{})
+		go func() { defer close(done); o.readOnEvents(events) }()
+		synctest.Wait() // the baseline read
+		eng.mu.Lock()
+		eng.accounts[0].State = api.StateLimited
+		eng.mu.Unlock()
+		events <- api.Event{Kind: api.EventAccountState, AccountID: "1"}
+		synctest.Wait()
+		time.Sleep(notifyBurst)
+		synctest.Wait()
+		close(events)
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(titles, []string{"Sluice: work is limited"}) {
+			t.Errorf("notified %q, want work's limit", titles)
+		}
+	})
+}
