@@ -18,16 +18,23 @@ CLAUDE_BIN := .cache/claude-code/node_modules/.bin/claude
 .PHONY: deps build run serve test vet bench claude-code install fuzz bench-load soak screenshots \
 	windows-deps windows test-windows vet-cross dist test-deb
 
-# Where `make install` puts the binary, the launcher entry and the icon
+# Where `make install` puts the programs, the launcher entry and the icon
 # (the XDG user directories; ~/.local/bin is on PATH in most desktops).
 PREFIX ?= $(HOME)/.local
 APP_ID := io.github.sluiceproxy.sluice
+
+# Two programs: sluice (engine, tray on bare systray, CLI), which runs all
+# day, and sluice-window (the Fyne window, cgo + GL), started on demand
+# and found beside sluice. On Linux systray speaks D-Bus in pure Go, so
+# sluice links no C at all (static); on macOS systray needs cgo.
+OWNER_CGO := $(if $(filter Linux,$(shell uname -s)),0,1)
 
 deps:
 	@scripts/install-deps.sh
 
 build: deps
-	go build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o sluice .
+	CGO_ENABLED=$(OWNER_CGO) go build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o sluice .
+	go build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o sluice-window ./cmd/sluice-window
 	# The status line for Claude Code without the GUI libraries (static:
 	# no dynamic loader either); see README "Claude Code status line".
 	CGO_ENABLED=0 go build -o sluice-statusline ./cmd/sluice-statusline
@@ -45,6 +52,7 @@ install: export PREFIX := $(PREFIX)
 install: build
 	@if [ "$$(printf '%s' "$$PREFIX" | tr -d '\n\r')" != "$$PREFIX" ]; then echo "PREFIX holds a line break, which a .desktop file cannot hold" >&2; exit 1; fi
 	install -Dm755 sluice "$$PREFIX/bin/sluice"
+	install -Dm755 sluice-window "$$PREFIX/bin/sluice-window"
 	install -Dm755 sluice-statusline "$$PREFIX/bin/sluice-statusline"
 	install -Dm644 assets/icon.png "$$PREFIX/share/icons/hicolor/512x512/apps/$(APP_ID).png"
 	install -d "$$PREFIX/share/applications"
@@ -141,9 +149,11 @@ soak:
 
 # --- Other platforms and packages (README "Install") ---
 
-# Windows: cgo cross-build with Debian's mingw-w64, as a GUI program (no
-# console window for the tray; subcommands attach to the console they were
-# started from, see console_windows.go).
+# Windows: sluice.exe needs no cgo (systray calls the Win32 API directly);
+# sluice-window.exe is a cgo cross-build with Debian's mingw-w64 (GLFW).
+# Both are GUI programs (no console window for the tray or the window;
+# sluice's subcommands attach to the console they were started from, see
+# console_windows.go).
 WINDOWS_CC ?= x86_64-w64-mingw32-gcc
 WINDOWS_ENV := CC=$(WINDOWS_CC) CGO_ENABLED=1 GOOS=windows GOARCH=amd64
 # Wine 8.0 (Debian 12) lacks bcryptprimitives.dll, which Go >= 1.22 needs at
@@ -155,7 +165,8 @@ windows-deps:
 	@scripts/install-windows-deps.sh
 
 windows: windows-deps
-	$(WINDOWS_ENV) go build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS) -H=windowsgui" -o dist/windows/sluice.exe .
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS) -H=windowsgui" -o dist/windows/sluice.exe .
+	$(WINDOWS_ENV) go build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS) -H=windowsgui" -o dist/windows/sluice-window.exe ./cmd/sluice-window
 
 $(WINE_SHIM): scripts/winetest/bcryptprimitives.c
 	@mkdir -p $(dir $@)
@@ -172,16 +183,19 @@ test-windows: windows $(WINE_SHIM)
 	WINEPREFIX=$(WINEPREFIX_DIR) WINEDEBUG=-all /usr/lib/wine/wine64 .cache/wine/control.test.exe -test.count=1 -test.v
 
 # go vet for macOS and Windows of every package that builds without cgo
-# (not app/, tray/ or main: Fyne's GLFW driver and the systray need cgo,
-# and on macOS Xcode).
+# (not app/, tray/ or main: Fyne's GLFW driver and, on macOS, the systray
+# need cgo, and on macOS Xcode). The sluice program itself builds for
+# Windows without cgo.
 CROSS_VET_PKGS := ./proxy/... ./vault/... ./cli/... ./app/locale/
 vet-cross:
 	CGO_ENABLED=0 GOOS=darwin GOARCH=arm64 go vet -tags $(TAGS) $(CROSS_VET_PKGS)
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go vet -tags $(TAGS) $(CROSS_VET_PKGS)
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -tags $(TAGS) -o /dev/null .
 
 # dist/: the Linux tarball, the .deb and the Windows zip (scripts/dist.sh).
 dist: deps windows
-	go build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS) -s -w" -o dist/linux/sluice .
+	CGO_ENABLED=0 go build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS) -s -w" -o dist/linux/sluice .
+	go build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS) -s -w" -o dist/linux/sluice-window ./cmd/sluice-window
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o dist/linux/sluice-statusline ./cmd/sluice-statusline
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "-s -w" -o dist/windows/sluice-statusline.exe ./cmd/sluice-statusline
 	VERSION=$(VERSION) scripts/dist.sh

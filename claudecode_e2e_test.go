@@ -96,7 +96,7 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	claude := claudeBin(t)
 	needDesktopTools(t, "Xvfb", "dbus-daemon", "xclip", "bash")
 	dir := t.TempDir()
-	bin := buildSluice(t, dir)
+	bin := buildSluice(t)
 	fake := fakeapi.New(t)
 	fake.RefuseUnknown = true
 	fake.Script(accountKey, fakeapi.Behavior{})

@@ -33,7 +33,7 @@ import (
 func TestTrayCopiesThroughTheWindow(t *testing.T) {
 	needDesktopTools(t, "Xvfb", "dbus-daemon", "xclip")
 	dir := t.TempDir()
-	bin := buildSluice(t, dir)
+	bin := buildSluice(t)
 	fake := fakeapi.New(t)
 	fake.RefuseUnknown = true
 	fake.Script("sk-ant-ci", fakeapi.Behavior{})
@@ -97,7 +97,7 @@ func TestTrayCopiesThroughTheWindow(t *testing.T) {
 
 	// The owner opened its window at start; with it closed, Copy starts
 	// one that copies.
-	windows := func() []int { return children(owner.Process.Pid, "window") }
+	windows := func() []int { return children(owner.Process.Pid, "sluice-window") }
 	waitFor(t, "the window at start", func() bool { return len(windows()) == 1 })
 	if err := syscall.Kill(windows()[0], syscall.SIGTERM); err != nil {
 		t.Fatal(err)

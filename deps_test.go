@@ -26,7 +26,15 @@ func TestDeps(t *testing.T) {
 		denied  []string
 	}{
 		// The window also hosts the tray in the owner process.
-		{pkg: "app", allowed: append([]string{"app/locale", "tray", "claudecode"}, faces...)},
+		{pkg: "app", allowed: append([]string{"app/locale", "tray", "claudecode", "owner", "programs"}, faces...)},
+		// Where the programs are installed (beside each other), for all.
+		{pkg: "programs", allowed: []string{}},
+		// The owner's desktop face: tray, window launcher, notifications.
+		{pkg: "owner", allowed: append([]string{"tray"}, faces...)},
+		// The window program: the window as a client of the engine.
+		{pkg: "cmd/sluice-window", allowed: []string{"app", "app/locale", "cli", "proxy/control"}},
+		// The owner program links no Fyne window (TestOwnerLinksNoFyneDriver).
+		{pkg: "main", denied: []string{"app"}},
 		// Claude Code's settings file, edited by the window and the CLI.
 		{pkg: "claudecode", allowed: []string{}},
 		{pkg: "tray", allowed: faces},
@@ -104,4 +112,29 @@ func importGraph(t *testing.T, goos string) map[string][]string {
 		}
 	}
 	return graph
+}
+
+// TestOwnerLinksNoFyneDriver: the sluice program (engine, tray, CLI), which
+// runs all day, links no Fyne driver, GL or window code: those live in
+// sluice-window alone (docs/BENCHMARKS.md, "Desktop app at rest"). The
+// tray's menu is built from the types of Fyne's root package, which is
+// pure Go and loads nothing; any other Fyne package is refused.
+func TestOwnerLinksNoFyneDriver(t *testing.T) {
+	for _, goos := range []string{"linux", "darwin", "windows"} {
+		cmd := exec.Command("go", "list", "-tags", "migrated_fynedo", "-deps", ".")
+		cmd.Env = append(os.Environ(), "GOOS="+goos, "CGO_ENABLED=1")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("GOOS=%s go list -deps: %v", goos, err)
+		}
+		deps := strings.Fields(string(out))
+		if !slices.Contains(deps, "fyne.io/systray") {
+			t.Fatalf("GOOS=%s: fyne.io/systray missing from the deps; the list cannot be checked", goos)
+		}
+		for _, d := range deps {
+			if strings.HasPrefix(d, "fyne.io/fyne/v2/") || strings.HasPrefix(d, "github.com/go-gl/") || d == module+"/app" {
+				t.Errorf("GOOS=%s: sluice links %s; the window's code belongs in cmd/sluice-window", goos, d)
+			}
+		}
+	}
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,14 +28,45 @@ func needDesktopTools(t *testing.T, tools ...string) {
 	}
 }
 
-// buildSluice builds the binary into dir and returns its path.
-func buildSluice(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "sluice")
-	if out, err := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+// built holds the programs the tests run, built once per test binary
+// (a cgo link of the window takes a while): sluice, and sluice-window
+// beside it, where sluice looks for it as an install puts it.
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// TestMain removes the built programs at the end.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
 	}
-	return bin
+	os.Exit(code)
+}
+
+// buildSluice builds sluice and sluice-window once and returns the path
+// of sluice.
+func buildSluice(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "sluice-test-bin-")
+		if built.err != nil {
+			return
+		}
+		for _, b := range [][2]string{{"sluice", "."}, {"sluice-window", "./cmd/sluice-window"}} {
+			out, err := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", filepath.Join(built.dir, b[0]), b[1]).CombinedOutput()
+			if err != nil {
+				built.err = fmt.Errorf("build %s: %v\n%s", b[0], err, out)
+				return
+			}
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return filepath.Join(built.dir, "sluice")
 }
 
 // ownerProc is a tray owner (`sluice` with no arguments) a test started.

@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,11 +23,7 @@ var (
 // it (Fyne's lang package logs from its init, which runs for every
 // command; the locale package normalises the environment first).
 func TestVersionIsOneLineUnderCLocales(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "sluice")
-	build := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildSluice(t)
 	base := []string{}
 	for _, kv := range os.Environ() {
 		switch strings.SplitN(kv, "=", 2)[0] {

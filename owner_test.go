@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,13 +17,13 @@ import (
 
 // TestOwnerRunsTheWindowAsItsOwnProcess runs the real binary as a user's
 // desktop would: `sluice` registers its tray with the StatusNotifierWatcher
-// and starts `sluice window` as a child; a second `sluice` start exits at
+// and starts the window program (sluice-window) as a child; a second `sluice` start exits at
 // once and leaves one window process; closing the window (its process
 // ending) leaves the tray running.
 func TestOwnerRunsTheWindowAsItsOwnProcess(t *testing.T) {
 	needDesktopTools(t, "Xvfb", "dbus-daemon")
 	dir := t.TempDir()
-	bin := buildSluice(t, dir)
+	bin := buildSluice(t)
 	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
 	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
 	registered := watch(t, bus)
@@ -32,9 +33,15 @@ func TestOwnerRunsTheWindowAsItsOwnProcess(t *testing.T) {
 		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=0", "SLUICE_UPSTREAM=http://127.0.0.1:9"}
 	owner := startOwner(t, bin, env)
 	trayRegistered(t, registered)
-	windows := func() []int { return children(owner.Process.Pid, "window") }
+	windows := func() []int { return children(owner.Process.Pid, "sluice-window") }
 	waitFor(t, "one window process", func() bool { return len(windows()) == 1 })
 	first := windows()[0]
+	// The process that runs all day maps no GL or X11 library; the
+	// window's process does (which shows the check can see them).
+	if libs := glLibraries(t, owner.Process.Pid); len(libs) > 0 {
+		t.Errorf("the owner maps %v", libs)
+	}
+	waitFor(t, "the window process to map GL", func() bool { return len(glLibraries(t, first)) > 0 })
 
 	second := exec.Command(bin)
 	second.Env = env
@@ -58,8 +65,8 @@ func TestOwnerRunsTheWindowAsItsOwnProcess(t *testing.T) {
 	}
 }
 
-// children lists the PIDs of pid's children whose command line has arg.
-func children(pid int, arg string) []int {
+// children lists the PIDs of pid's children that run the program name.
+func children(pid int, name string) []int {
 	var out []int
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -76,11 +83,32 @@ func children(pid int, arg string) []int {
 			continue
 		}
 		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if strings.Contains(string(cmdline), "\x00"+arg) {
+		if argv0, _, _ := strings.Cut(string(cmdline), "\x00"); filepath.Base(argv0) == name {
 			out = append(out, n)
 		}
 	}
 	return out
+}
+
+// glLibraries lists the GL and X11 libraries pid has mapped.
+func glLibraries(t *testing.T, pid int) []string {
+	t.Helper()
+	maps, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var libs []string
+	for _, line := range strings.Split(string(maps), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 {
+			continue
+		}
+		name := filepath.Base(f[5])
+		if (strings.HasPrefix(name, "libGL") || strings.HasPrefix(name, "libX11")) && !slices.Contains(libs, name) {
+			libs = append(libs, name)
+		}
+	}
+	return libs
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

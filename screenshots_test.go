@@ -51,7 +51,7 @@ func TestScreenshots(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	bin := buildSluice(t, dir)
+	bin := buildSluice(t)
 
 	fake := fakeapi.New(t)
 	fake.RefuseUnknown = true

@@ -104,7 +104,7 @@ func TestStatuslineShowsTheSessionsShareInClaudeCode(t *testing.T) {
 	claude := claudeBin(t)
 	needTool(t, "tmux")
 	dir := t.TempDir()
-	bin := buildSluice(t, dir)
+	bin := buildSluice(t)
 	tools := filepath.Join(dir, "bin")
 	build := exec.Command("go", "build", "-o", filepath.Join(tools, "sluice-statusline"), "./cmd/sluice-statusline")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -117,7 +117,7 @@ func menuLabels(item trayItem) ([]string, error) {
 // toggle is a check item, checked.
 func TestTrayTellsTheTruthFromItsFirstFrame(t *testing.T) {
 	env, registered, signals := trayEnv(t, "0")
-	bin := buildSluice(t, t.TempDir())
+	bin := buildSluice(t)
 	startOwner(t, bin, env)
 	item := trayRegistered(t, registered)
 	var frames [][]string
@@ -155,7 +155,7 @@ func TestTrayShowsAFailedStart(t *testing.T) {
 	defer taken.Close()
 	port := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
 	env, registered, _ := trayEnv(t, port)
-	bin := buildSluice(t, t.TempDir())
+	bin := buildSluice(t)
 	startOwner(t, bin, env)
 	item := trayRegistered(t, registered)
 	obj := item.conn.Object(string(item.sender), item.path)

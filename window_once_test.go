@@ -17,7 +17,7 @@ import (
 func TestOneWindowAtMost(t *testing.T) {
 	needDesktopTools(t, "Xvfb", "xwininfo")
 	dir := t.TempDir()
-	bin := buildSluice(t, dir)
+	bin := buildSluice(t)
 	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
 	data := filepath.Join(dir, "data")
 	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/sluice-no-bus",

@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"errors"
+	"github.com/sluice-proxy/sluice/owner"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"log/slog"
 	"os"
@@ -23,6 +24,9 @@ import (
 // ID is the application ID; it must match FyneApp.toml, which packaging uses.
 // Fyne keys preferences and storage on it.
 const ID = "io.github.sluiceproxy.sluice"
+
+// BackgroundFlag starts the tray app with no window; see owner.BackgroundFlag.
+const BackgroundFlag = owner.BackgroundFlag
 
 // Options tune Run. The zero value starts with the proxy as the engine has
 // it and the window shown.
@@ -47,7 +51,7 @@ type Options struct {
 // It returns CheckDisplay's error, without starting anything, when there is
 // no display.
 func Run(eng Engine, opts Options) error {
-	if err := CheckDisplay(); err != nil {
+	if err := owner.CheckDisplay(); err != nil {
 		return err
 	}
 	if opts.StopTimeout <= 0 {
@@ -75,7 +79,7 @@ func Run(eng Engine, opts Options) error {
 			fyne.Do(a.Quit)
 		}()
 	}
-	if desk, ok := a.(desktop.App); ok && trayHost(os.Getenv, 0) {
+	if desk, ok := a.(desktop.App); ok && owner.TrayHost(os.Getenv, 0) {
 		t = tray.Install(desk, eng, tray.Options{
 			Events: toTray,
 			OpenWindow: func() {

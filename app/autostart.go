@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/sluice-proxy/sluice/programs"
 )
 
 // autostart turns "start Sluice when I log in" on and off: an XDG autostart
@@ -19,9 +21,10 @@ type autostart struct {
 	home, config func() (string, error)
 }
 
-// newAutostart returns the autostart of this user and binary.
+// newAutostart returns the autostart of this user and binary. The window
+// runs as sluice-window: what starts at login is sluice, installed beside it.
 func newAutostart() autostart {
-	return autostart{exe: os.Executable, home: os.UserHomeDir, config: os.UserConfigDir}
+	return autostart{exe: func() (string, error) { return programs.Path(programs.Sluice) }, home: os.UserHomeDir, config: os.UserConfigDir}
 }
 
 // writeFile writes an autostart file (0600: it names the binary to run at

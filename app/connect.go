@@ -9,25 +9,14 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/sluice-proxy/sluice/owner"
 )
 
 // NoKeyHint is said where a client key's secret would go but none is
 // known: the engine stores only a hash of each key, so a secret can be
 // shown only when it is made.
 const NoKeyHint = "No client key to show: create one in Settings -> Client keys (its secret is shown once; Sluice keeps only a hash)."
-
-// ConnectionSettings are the two shell lines that point a client such as
-// Claude Code at Sluice listening on addr with the client key token.
-func ConnectionSettings(addr, token string) string {
-	if addr == "" {
-		addr = "127.0.0.1:8788" // proxy.DefaultHost and DefaultPort
-	}
-	if token == "" {
-		token = "<your client key>"
-	}
-	return "export ANTHROPIC_BASE_URL=http://" + addr + "\n" +
-		"export ANTHROPIC_AUTH_TOKEN=" + token + "\n"
-}
 
 // copySettings puts the connection settings, with the engine's connection
 // key, on the clipboard. UI goroutine only.
@@ -37,7 +26,7 @@ func (v *view) copySettings() {
 		return
 	}
 	if a := fyne.CurrentApp(); a != nil {
-		a.Clipboard().SetContent(ConnectionSettings(v.addr, token))
+		a.Clipboard().SetContent(owner.ConnectionSettings(v.addr, token))
 	}
 	if note != "" {
 		d := dialog.NewInformation("Connection settings copied", note, v.win)
@@ -72,7 +61,7 @@ func (v *view) emptyState() fyne.CanvasObject {
 	add := widget.NewButtonWithIcon("Add an account", theme.ContentAddIcon(), func() { v.showAddAccount() })
 	add.Importance = widget.HighImportance
 	then := widget.NewLabelWithStyle("Then, in the shell you start Claude Code from:", fyne.TextAlignCenter, fyne.TextStyle{})
-	v.shellLines = widget.NewLabelWithStyle(ConnectionSettings("", ""), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	v.shellLines = widget.NewLabelWithStyle(owner.ConnectionSettings("", ""), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	v.shellLines.Selectable = true
 	v.noKey = widget.NewLabelWithStyle(NoKeyHint, fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	v.noKey.Wrapping = fyne.TextWrapWord
@@ -85,7 +74,7 @@ func (v *view) emptyState() fyne.CanvasObject {
 // showToken updates what depends on the known client key. UI goroutine
 // only.
 func (v *view) showToken() {
-	v.shellLines.SetText(ConnectionSettings(v.addr, v.token))
+	v.shellLines.SetText(owner.ConnectionSettings(v.addr, v.token))
 	v.noKey.Hidden = v.token != ""
 	v.noKey.Refresh()
 	v.empty.Refresh() // the lines' width changed: lay the state out again

@@ -1,52 +1,12 @@
 package app
 
 import (
-	"errors"
 	"os"
 	"regexp"
-	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/sluice-proxy/sluice/proxy/control"
 )
-
-func TestCheckDisplay(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("display variables only matter on Linux and the BSDs")
-	}
-	for _, tc := range []struct {
-		display, wayland string
-		ok               bool
-	}{
-		{"", "", false},
-		{":0", "", true},
-		{"", "wayland-0", true},
-		{":1", "wayland-0", true},
-	} {
-		t.Setenv("DISPLAY", tc.display)
-		t.Setenv("WAYLAND_DISPLAY", tc.wayland)
-		err := CheckDisplay()
-		if tc.ok && err != nil {
-			t.Errorf("DISPLAY=%q WAYLAND_DISPLAY=%q: %v", tc.display, tc.wayland, err)
-		}
-		if !tc.ok && (!errors.Is(err, ErrNoDisplay) || !strings.Contains(err.Error(), "sluice serve")) {
-			t.Errorf("DISPLAY and WAYLAND_DISPLAY unset: %v, want ErrNoDisplay naming sluice serve", err)
-		}
-	}
-}
-
-func TestCheckDisplayElsewhere(t *testing.T) {
-	none := func(string) string { return "" }
-	for _, goos := range []string{"darwin", "windows"} {
-		if err := checkDisplay(goos, none); err != nil {
-			t.Errorf("%s: %v", goos, err)
-		}
-	}
-	if err := checkDisplay("freebsd", none); err == nil {
-		t.Error("freebsd without a display: no error")
-	}
-}
 
 // TestIDMatchesFyneApp keeps the ID the binary uses in step with the one
 // packaging uses: preferences are keyed on it.

@@ -3,10 +3,7 @@ package app
 import (
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"testing/synctest"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -120,43 +117,6 @@ func TestAddDialogRefusalClearsOnEdit(t *testing.T) {
 	test.Type(entry, "w")
 	if slices.Contains(texts(w), "Enter a name for the account.") {
 		t.Error("the refusal stays after the name was edited")
-	}
-}
-
-func TestNotifierSendsEachChangeOnce(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		n := newNotifier()
-		var mu sync.Mutex // the burst's timer sends on a goroutine of its own
-		var sent []string
-		send := func(title, _ string) { mu.Lock(); defer mu.Unlock(); sent = append(sent, title) }
-		read := func(accts ...api.AccountView) {
-			n.accounts(accts, send)
-			time.Sleep(notifyBurst) // each change its own burst
-			synctest.Wait()
-		}
-		a := api.AccountView{ID: "1", Name: "a", State: "limited"}
-		b := api.AccountView{ID: "2", Name: "b", State: "ok"}
-		read(a, b) // baseline: nothing
-		read(a, b) // no change: nothing
-		b.State = "needs-login"
-		read(a, b) // one bubble: b signed out, and so every account is down
-		read(a, b)
-		a.State = "ok"
-		read(a, b)
-		want := []string{"Sluice: every account is limited", "Sluice: a is usable again"}
-		mu.Lock()
-		defer mu.Unlock()
-		if !slices.Equal(sent, want) {
-			t.Errorf("sent %q, want %q", sent, want)
-		}
-	})
-	n := newNotifier()
-	var starts int
-	for range 3 {
-		n.once("start-failed", func() { starts++ })
-	}
-	if starts != 1 {
-		t.Errorf("start failure notified %d times", starts)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/sluice-proxy/sluice/owner"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/tray"
 )
@@ -57,7 +58,7 @@ type view struct {
 	openBrowser func(url string) error
 	// notify sends a desktop notification; nil sends none.
 	notify   func(title, body string)
-	notes    *notifier
+	notes    *owner.Notifier
 	timeout  time.Duration
 	debounce time.Duration
 
@@ -117,7 +118,7 @@ func newView(eng Engine, do func(func())) *view {
 		problem:  widget.NewLabel(""),
 		cards:    map[string]*card{},
 		cardList: container.NewVBox(),
-		notes:    newNotifier(),
+		notes:    owner.NewNotifier(),
 	}
 	v.status.TextStyle.Bold = true
 	v.problem.Importance = widget.DangerImportance
@@ -280,7 +281,7 @@ func (v *view) apply(s snapshot) {
 	v.showFirstKey(s.firstSecret)
 	v.showConnect()
 	if s.running {
-		v.notes.reset("start-failed")
+		v.notes.Reset("start-failed")
 	}
 	v.status.SetText(StatusText(s.running, s.addr))
 	if !s.running && s.startErr != "" {
@@ -308,7 +309,7 @@ func (v *view) apply(s snapshot) {
 		return // keep showing the accounts we had
 	}
 	v.logs.setAccounts(s.accounts)
-	v.notes.accounts(s.accounts, v.send)
+	v.notes.Accounts(s.accounts, v.send)
 	v.rows, v.runways = s.accounts, s.runway
 	v.showStale()
 	v.showAccounts()
@@ -362,7 +363,7 @@ func (v *view) set(on bool) {
 		err := tray.Switch(ctx, v.eng, on)
 		v.do(func() { v.setErr, v.setWant = err, on })
 		if err != nil && on {
-			v.notes.once("start-failed", func() { v.send("Sluice: the proxy could not start", capitalize(err.Error())) })
+			v.notes.Once("start-failed", func() { v.send("Sluice: the proxy could not start", capitalize(err.Error())) })
 		}
 		v.busy.Store(false)
 		v.reload()

@@ -9,6 +9,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/sluice-proxy/sluice/assets"
+	"github.com/sluice-proxy/sluice/owner"
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
@@ -30,7 +31,7 @@ type WindowOptions struct {
 // the window, so the tray's process never loads GL. It neither starts nor
 // stops the proxy and sends no notifications: the owner does both.
 func RunWindow(eng Engine, opts WindowOptions) error {
-	if err := CheckDisplay(); err != nil {
+	if err := owner.CheckDisplay(); err != nil {
 		return err
 	}
 	a := fyneapp.NewWithID(ID)

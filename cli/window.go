@@ -52,29 +52,9 @@ type WindowFlags struct {
 // package, which cli does not import.
 func RunWindow(io IO, version string, args []string, run func(c *control.Client, flags WindowFlags) error) int {
 	set, setErr := LoadSettings(io.Env, version)
-	fs := pflag.NewFlagSet("sluice window", pflag.ContinueOnError)
-	fs.SetOutput(discard{})
-	var flags WindowFlags
-	var help bool
-	fs.BoolVar(&flags.CopySettings, "copy-settings", false, "")
-	fs.StringVar(&flags.Tab, "tab", "", "")
-	fs.BoolVarP(&help, "help", "h", false, "")
-	fs.StringVar(&set.DataDir, "data-dir", set.DataDir, "")
-	err := fs.Parse(args)
-	if err == nil && fs.NArg() > 0 {
-		err = fmt.Errorf("unknown argument %q", fs.Arg(0))
-	}
-	flags.Tab = strings.ToLower(flags.Tab)
-	if err == nil && flags.Tab != "" && !slices.Contains(WindowTabs, flags.Tab) {
-		err = fmt.Errorf("--tab %q: must be one of %s", flags.Tab, strings.Join(WindowTabs, ", "))
-	}
-	if err != nil {
-		fmt.Fprintf(io.Err, "sluice window: %v\nRun 'sluice window --help' for usage.\n", err)
-		return ExitUsage
-	}
-	if help {
-		fmt.Fprint(io.Out, windowHelp)
-		return ExitOK
+	flags, done, code := parseWindowArgs(io, args, &set.DataDir)
+	if done {
+		return code
 	}
 	if setErr != nil {
 		fmt.Fprintln(io.Err, "sluice:", setErr)
@@ -112,6 +92,36 @@ func RunWindow(io IO, version string, args []string, run func(c *control.Client,
 		return ExitFailure
 	}
 	return ExitOK
+}
+
+// parseWindowArgs reads `sluice window`'s arguments, the data dir's flag
+// into dataDir. done says the command is over (help printed, or a usage
+// error told) with exit code.
+func parseWindowArgs(io IO, args []string, dataDir *string) (flags WindowFlags, done bool, code int) {
+	fs := pflag.NewFlagSet("sluice window", pflag.ContinueOnError)
+	fs.SetOutput(discard{})
+	var help bool
+	fs.BoolVar(&flags.CopySettings, "copy-settings", false, "")
+	fs.StringVar(&flags.Tab, "tab", "", "")
+	fs.BoolVarP(&help, "help", "h", false, "")
+	fs.StringVar(dataDir, "data-dir", *dataDir, "")
+	err := fs.Parse(args)
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unknown argument %q", fs.Arg(0))
+	}
+	flags.Tab = strings.ToLower(flags.Tab)
+	if err == nil && flags.Tab != "" && !slices.Contains(WindowTabs, flags.Tab) {
+		err = fmt.Errorf("--tab %q: must be one of %s", flags.Tab, strings.Join(WindowTabs, ", "))
+	}
+	if err != nil {
+		fmt.Fprintf(io.Err, "sluice window: %v\nRun 'sluice window --help' for usage.\n", err)
+		return flags, true, ExitUsage
+	}
+	if help {
+		fmt.Fprint(io.Out, windowHelp)
+		return flags, true, ExitOK
+	}
+	return flags, false, 0
 }
 
 // windowLockFile is held by the open window in its data dir (the OS drops

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make dist: the release artifacts, into dist/.
-#   sluice-VERSION-linux-amd64.tar.gz   binaries, .desktop entry, icon, README
+#   sluice-VERSION-linux-amd64.tar.gz   sluice, sluice-window, sluice-statusline,
+#                                       .desktop entry, icon, README
 #   sluice_DEBVERSION_amd64.deb         the same installed under /usr
-#   sluice-VERSION-windows-amd64.zip    sluice.exe (built by `make windows`)
+#   sluice-VERSION-windows-amd64.zip    sluice.exe, sluice-window.exe (built by
+#                                       `make windows`), sluice-statusline.exe
 # VERSION is `git describe`; the .deb's must start with a digit, so a
 # describe without a tag becomes 0.0.0~git<hash>.
 set -euo pipefail
@@ -28,24 +30,24 @@ debversion() {
 deb_version=$(debversion "$version")
 
 mkdir -p dist
-bin=dist/linux/sluice
-test -x "$bin" || { echo "dist: $bin missing (make dist builds it)" >&2; exit 1; }
-
-# Every library the binary needs must come from a package the .deb depends on.
-for lib in $(objdump -p "$bin" | awk '/NEEDED/{print $2}'); do
-  pkg=$(dpkg -S "*/$lib" 2>/dev/null | grep -v -- '-dev' | head -1 | cut -d: -f1)
-  if [ -z "$pkg" ] || ! grep -qx "  - $pkg" scripts/dist/nfpm.yaml; then
-    echo "dist: $bin needs $lib (package '${pkg:-unknown}'), not in scripts/dist/nfpm.yaml's depends" >&2
-    exit 1
-  fi
+for bin in dist/linux/sluice dist/linux/sluice-window dist/linux/sluice-statusline; do
+  test -x "$bin" || { echo "dist: $bin missing (make dist builds it)" >&2; exit 1; }
+  # Every library a program needs must come from a package the .deb depends
+  # on (sluice and sluice-statusline are static: only the window links GL).
+  for lib in $(objdump -p "$bin" | awk '/NEEDED/{print $2}'); do
+    pkg=$(dpkg -S "*/$lib" 2>/dev/null | grep -v -- '-dev' | head -1 | cut -d: -f1)
+    if [ -z "$pkg" ] || ! grep -qx "  - $pkg" scripts/dist/nfpm.yaml; then
+      echo "dist: $bin needs $lib (package '${pkg:-unknown}'), not in scripts/dist/nfpm.yaml's depends" >&2
+      exit 1
+    fi
+  done
 done
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 tdir="$stage/sluice-$version-linux-amd64"
 mkdir -p "$tdir"
-cp "$bin" "$tdir/sluice"
-cp dist/linux/sluice-statusline "$tdir/sluice-statusline"
+cp dist/linux/sluice dist/linux/sluice-window dist/linux/sluice-statusline "$tdir/"
 cp scripts/dist/io.github.sluiceproxy.sluice.desktop README.md "$tdir/"
 cp assets/icon.png "$tdir/io.github.sluiceproxy.sluice.png"
 tar -C "$stage" -czf "dist/sluice-$version-linux-amd64.tar.gz" "sluice-$version-linux-amd64"
@@ -56,7 +58,7 @@ SLUICE_VERSION=$deb_version \
 if [ -f dist/windows/sluice.exe ]; then
   wdir="$stage/sluice-$version-windows-amd64"
   mkdir -p "$wdir"
-  cp dist/windows/sluice.exe dist/windows/sluice-statusline.exe README.md "$wdir/"
+  cp dist/windows/sluice.exe dist/windows/sluice-window.exe dist/windows/sluice-statusline.exe README.md "$wdir/"
   zip="$PWD/dist/sluice-$version-windows-amd64.zip"
   rm -f "$zip"
   (cd "$stage" && zip -qr "$zip" "sluice-$version-windows-amd64")

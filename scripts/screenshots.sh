@@ -4,8 +4,9 @@
 # StatusNotifierWatcher, the tray owner `sluice` in front of proxy/fakeapi
 # with three accounts (a Console API key, a subscription with its usage
 # windows, a subscription benched by a 429) and a week of requests, and the
-# real `sluice window` process, driven with xdotool and captured with
-# ImageMagick's `import` (screenshots_test.go, build tag `screenshots`).
+# real window program (sluice-window, which `sluice window` runs), driven
+# with xdotool and captured with ImageMagick's `import`
+# (screenshots_test.go, build tag `screenshots`).
 # Needs: xvfb dbus xdotool imagemagick (apt-get install them). Look at
 # every picture after.
 set -eu

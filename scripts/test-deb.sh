@@ -17,7 +17,7 @@ dpkg-deb -f "$deb" Package Version Depends
 # The listing is read whole first: grep -q closing the pipe early would
 # kill dpkg-deb with SIGPIPE, which pipefail reports as a missing file.
 listing=$(dpkg-deb -c "$deb")
-for f in /usr/bin/sluice /usr/bin/sluice-statusline /usr/share/applications/io.github.sluiceproxy.sluice.desktop \
+for f in /usr/bin/sluice /usr/bin/sluice-window /usr/bin/sluice-statusline /usr/share/applications/io.github.sluiceproxy.sluice.desktop \
          /usr/share/icons/hicolor/512x512/apps/io.github.sluiceproxy.sluice.png; do
   grep -q " \.$f\$" <<<"$listing" || { echo "test-deb: $f missing from the package" >&2; exit 1; }
 done

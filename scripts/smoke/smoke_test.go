@@ -68,6 +68,18 @@ func TestSmoke(t *testing.T) {
 		fmt.Sprintf("SLUICE_PORT=%d", port),
 	}
 
+	// The window program ships beside sluice: `sluice window` finds it and
+	// hands over, and it says that nothing runs yet (it dials the engine
+	// before it opens a window, so this needs no display).
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	win := w.command(exePath, env, "window")
+	win = exec.CommandContext(ctx, win.Path, win.Args[1:]...)
+	win.Env = append(append([]string(nil), w.env...), env...)
+	if out, err := win.CombinedOutput(); err == nil || !strings.Contains(string(out), "Sluice is not running for") {
+		t.Errorf("sluice window with no owner: %v %q; want the window program's \"Sluice is not running\"", err, out)
+	}
+
 	// The owner, as a user starts it.
 	var serveErr lockedBuffer
 	serve := w.command(exePath, env, "serve")

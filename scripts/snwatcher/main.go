@@ -2,7 +2,7 @@
 
 // snwatcher is a minimal org.kde.StatusNotifierWatcher, the tray host's
 // registry, for scripts/idle-cpu.sh: with it on the session bus `sluice`
-// runs as a tray (without one it shows its window in-process instead).
+// runs as a tray (without one it starts its window and quits with it).
 // It prints each registration and runs until killed.
 //
 //	go run scripts/snwatcher/main.go

@@ -1,4 +1,4 @@
-package app
+package owner
 
 import (
 	"os"
@@ -27,13 +27,13 @@ func sessionBus(getenv func(string) string) bool {
 // watcherName is the StatusNotifierWatcher, the tray host's registry.
 const watcherName = "org.kde.StatusNotifierWatcher"
 
-// trayHost reports whether a tray host is there to show the icon, waiting
+// TrayHost reports whether a tray host is there to show the icon, waiting
 // up to wait for one (at login the panel may start after Sluice). On Linux
 // and the BSDs the tray is a StatusNotifierItem on the D-Bus session bus:
 // without a bus fyne.io/systray never connects and then panics when the
 // app quits, and without a watcher a tray-only app would be invisible, so
 // Sluice runs window-only instead. Elsewhere the tray is native.
-func trayHost(getenv func(string) string, wait time.Duration) bool {
+func TrayHost(getenv func(string) string, wait time.Duration) bool {
 	switch runtime.GOOS {
 	case "darwin", "windows":
 		return true

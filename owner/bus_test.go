@@ -1,4 +1,4 @@
-package app
+package owner
 
 import (
 	"bufio"
@@ -81,7 +81,7 @@ func TestTrayHostNeedsAWatcher(t *testing.T) {
 		}
 		return ""
 	}
-	if trayHost(get, 300*time.Millisecond) {
+	if TrayHost(get, 300*time.Millisecond) {
 		t.Fatal("a tray host without a watcher")
 	}
 	conn, err := dbus.Connect(addr)
@@ -92,7 +92,7 @@ func TestTrayHostNeedsAWatcher(t *testing.T) {
 	if reply, err := conn.RequestName(watcherName, dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
 		t.Fatalf("own the watcher name: %v %v", reply, err)
 	}
-	if !trayHost(get, 0) {
+	if !TrayHost(get, 0) {
 		t.Error("no tray host with a watcher on the bus")
 	}
 }

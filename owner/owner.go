@@ -1,4 +1,9 @@
-package app
+// Package owner is the desktop face of the process that owns the engine
+// (the tray app): the tray on bare fyne.io/systray, the window started as
+// a program of its own (sluice-window) on demand, and desktop notifications
+// over D-Bus. It links no Fyne driver and no GL, so the process that runs
+// all day stays small; the window process links them and ends when closed.
+package owner
 
 import (
 	"context"
@@ -17,46 +22,57 @@ import (
 	"github.com/sluice-proxy/sluice/tray"
 )
 
-// OwnerEngine is what the owner process needs of its engine: the window's
-// Engine plus ShowWindow, which reaches a running window process.
-type OwnerEngine interface {
-	Engine
+// Engine is what the owner process needs of its engine (control.Local):
+// the tray's calls, the connection key for "Copy connection settings",
+// and the two events that reach a running window process.
+type Engine interface {
+	tray.Engine
+	// ConnectionKey is the key "Copy connection settings" hands out, kept
+	// across restarts; minted is true when it had to be made anew (the one
+	// before was revoked or unknown).
+	ConnectionKey(ctx context.Context) (key api.KeyView, secret string, minted bool, err error)
+	// ShowWindow asks a running window process to come forward.
 	ShowWindow()
 	// CopySettingsInWindow asks a running window process to copy the
 	// connection settings.
 	CopySettingsInWindow()
 }
 
-// OwnerOptions tune RunOwner.
-type OwnerOptions struct {
-	Options
-	// WindowCommand starts the window process with extra arguments: by
-	// default this executable with "window" and them.
+// Options tune Run.
+type Options struct {
+	// StartProxy turns the proxy on at launch; a failure is told in a
+	// notification and by the tray's icon rather than ending the app.
+	StartProxy bool
+	// Hidden starts with only the tray icon (BackgroundFlag). Ignored
+	// without a tray host, where the window is the only way in.
+	Hidden bool
+	// StopTimeout bounds the graceful stop of the proxy when quitting.
+	// Zero means 10s.
+	StopTimeout time.Duration
+	// WindowCommand is the window process with extra arguments (the
+	// sluice-window program, cli.WindowCommand). A command whose Err is
+	// set (the program is missing) is told as a notification. Required.
 	WindowCommand func(args ...string) *exec.Cmd
 }
 
-// RunOwner runs the desktop app of the process that owns the engine. With
-// a tray host on the session bus it runs the tray on bare
-// systray, with no Fyne app and no GL, so the tray idles at zero, and
-// starts the window as a separate `sluice window` process on demand; the
-// window ends with its process. Without a tray host the window is the only
-// way in, so it runs here as before (Run). It blocks until Quit.
-func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
+// Run runs the desktop face of the process that owns the engine, which
+// links no Fyne and no GL: with a tray host on the session bus the tray on
+// bare systray, which idles at zero, and the window as a process of its
+// own, started on demand and ended with its process. Without a tray host
+// the window is the only way in: Run starts it and returns once it is
+// closed. Either way Run stops the proxy before it returns. Call it on the
+// main goroutine.
+func Run(eng Engine, opts Options) error {
 	if err := CheckDisplay(); err != nil {
 		return err
 	}
-	if !trayHost(os.Getenv, 3*time.Second) {
-		// No tray to come back through: the window is the app, and
-		// closing it quits (Run without a tray).
-		return Run(eng, opts.Options)
+	if opts.WindowCommand == nil {
+		return errors.New("owner: no window command")
 	}
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = 10 * time.Second
 	}
-	if opts.WindowCommand == nil {
-		opts.WindowCommand = selfCommand
-	}
-	o := &owner{eng: eng, opts: opts, notes: newNotifier(), notify: dbusNotify}
+	o := &owner{eng: eng, opts: opts, notes: NewNotifier(), notify: Notify}
 	events, unsubscribe, err := eng.Subscribe()
 	if err != nil {
 		return fmt.Errorf("subscribe to the engine's events: %w", err)
@@ -73,14 +89,29 @@ func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 		defer close(done)
 		o.dispatch(events, toTray)
 	}()
-	tray.RunBare(eng, tray.Options{
+	if TrayHost(os.Getenv, 3*time.Second) {
+		o.runTray(toTray)
+	} else {
+		go o.readOnEvents(toTray) // the notifier's reads, which the tray does otherwise
+		err = o.runWindowOnly()
+	}
+	unsubscribe()
+	<-done
+	o.closeWindow()
+	stopProxy(eng, opts.StopTimeout)
+	return err
+}
+
+// runTray shows the tray until its Quit.
+func (o *owner) runTray(toTray chan api.Event) {
+	tray.RunBare(o.eng, tray.Options{
 		Events:       toTray,
 		OnRead:       o.read,
 		OpenWindow:   func() { o.openWindow() },
 		CopySettings: o.copySettings,
 		Quit: func() {
 			go func() { // stopping drains in-flight requests
-				stopProxy(eng, opts.StopTimeout)
+				stopProxy(o.eng, o.opts.StopTimeout)
 				tray.QuitBare()
 			}()
 		},
@@ -94,15 +125,51 @@ func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 			}
 		},
 	}, func(*tray.Tray) {
-		if showAtStart(opts) {
+		if showAtStart(o.opts) {
 			o.openWindow()
 		}
 	})
-	unsubscribe()
-	<-done
-	o.closeWindow()
-	stopProxy(eng, opts.StopTimeout)
+}
+
+// runWindowOnly is the app without a tray: the window process, until the
+// user closes it (closing it quits, as there is no tray to come back
+// through). A second `sluice` start meanwhile brings it forward.
+func (o *owner) runWindowOnly() error {
+	if err := o.launch(); err != nil {
+		return err
+	}
+	o.mu.Lock()
+	exited := o.exited
+	o.mu.Unlock()
+	<-exited
 	return nil
+}
+
+// readOnEvents reads a Snapshot for the notifier at start and after each
+// burst of the tray's events (proxy, accounts, settings) when no tray
+// reads them: the window process sends no notifications.
+func (o *owner) readOnEvents(events <-chan api.Event) {
+	read := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if snap, err := o.eng.Snapshot(ctx); err == nil {
+			o.read(snap)
+		}
+	}
+	read() // the baseline: starting is not news
+	for range events {
+		for more := true; more; { // what queued meanwhile is one read
+			select {
+			case _, ok := <-events:
+				if !ok {
+					return
+				}
+			default:
+				more = false
+			}
+		}
+		read()
+	}
 }
 
 // BackgroundFlag starts the tray app with no window (`sluice
@@ -110,18 +177,19 @@ func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 const BackgroundFlag = "--background"
 
 // showAtStart decides whether the owner opens the window when it starts:
-// not when started in the background (OwnerOptions.Hidden).
-func showAtStart(opts OwnerOptions) bool { return !opts.Hidden }
+// not when started in the background (Options.Hidden).
+func showAtStart(opts Options) bool { return !opts.Hidden }
 
-// owner is RunOwner's state: the window process and the notifications.
+// owner is Run's state: the window process and the notifications.
 type owner struct {
-	eng    OwnerEngine
-	opts   OwnerOptions
-	notes  *notifier
+	eng    Engine
+	opts   Options
+	notes  *Notifier
 	notify func(title, body string)
 
 	mu     sync.Mutex
-	window *exec.Cmd // the running window process; nil when none
+	window *exec.Cmd     // the running window process; nil when none
+	exited chan struct{} // closed when that process has ended
 }
 
 func (o *owner) start() {
@@ -129,7 +197,7 @@ func (o *owner) start() {
 	defer cancel()
 	if err := tray.Switch(ctx, o.eng, true); err != nil {
 		slog.Error("start proxy", "err", err)
-		o.notes.once("start-failed", func() { o.notify("Sluice: the proxy could not start", capitalize(err.Error())) })
+		o.notes.Once("start-failed", func() { o.notify("Sluice: the proxy could not start", capitalize(err.Error())) })
 	}
 }
 
@@ -149,7 +217,7 @@ func (o *owner) dispatch(events <-chan api.Event, toTray chan<- api.Event) {
 			// The journal's news and the window's request: not the tray's.
 		default:
 			if e.Proxy != nil && e.Proxy.Running {
-				o.notes.reset("start-failed") // told again should it fail again
+				o.notes.Reset("start-failed") // told again should it fail again
 			}
 			select {
 			case toTray <- e:
@@ -163,9 +231,9 @@ func (o *owner) dispatch(events <-chan api.Event, toTray chan<- api.Event) {
 // notifier compares the accounts with the last ones, and a proxy that
 // runs ends a failed start.
 func (o *owner) read(snap api.Snapshot) {
-	o.notes.accounts(snap.Accounts, o.notify)
+	o.notes.Accounts(snap.Accounts, o.notify)
 	if snap.ProxyRunning {
-		o.notes.reset("start-failed")
+		o.notes.Reset("start-failed")
 	}
 }
 
@@ -180,21 +248,33 @@ func (o *owner) openWindow(args ...string) {
 }
 
 // startWindow starts the window process unless one runs; it reports
-// whether it started one.
+// whether it started one. A failure is told in a notification.
 func (o *owner) startWindow(args ...string) bool {
+	err := o.launch(args...)
+	if err != nil && !errors.Is(err, errWindowRuns) {
+		slog.Error("start the window", "err", err)
+		o.notify("Sluice: the window could not open", capitalize(err.Error()))
+	}
+	return err == nil
+}
+
+// errWindowRuns is launch's answer when a window process runs already.
+var errWindowRuns = errors.New("the window is open")
+
+// launch starts the window process unless one runs.
+func (o *owner) launch(args ...string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.window != nil {
-		return false
+		return errWindowRuns
 	}
 	cmd := o.opts.WindowCommand(args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
-		slog.Error("start the window", "err", err)
-		o.notify("Sluice: the window could not open", capitalize(err.Error()))
-		return false
+		return fmt.Errorf("start the window: %w", err)
 	}
-	o.window = cmd
+	exited := make(chan struct{})
+	o.window, o.exited = cmd, exited
 	go func() {
 		err := cmd.Wait()
 		if err != nil {
@@ -203,8 +283,9 @@ func (o *owner) startWindow(args ...string) bool {
 		o.mu.Lock()
 		o.window = nil
 		o.mu.Unlock()
+		close(exited)
 	}()
-	return true
+	return nil
 }
 
 // closeWindow ends the window process at quit.
@@ -269,19 +350,10 @@ func clipboardTool(text string) error {
 	return errors.New("no clipboard program (wl-copy, xclip, xsel)")
 }
 
-// selfCommand is this executable run as `sluice window ARGS`.
-func selfCommand(args ...string) *exec.Cmd {
-	exe, err := os.Executable()
-	if err != nil {
-		exe = os.Args[0]
-	}
-	return exec.Command(exe, append([]string{"window"}, args...)...)
-}
-
-// dbusNotify sends a desktop notification through the session bus's
+// Notify sends a desktop notification through the session bus's
 // org.freedesktop.Notifications, which needs no Fyne app. Failures are
 // logged: a desktop without a notification daemon is no error.
-func dbusNotify(title, body string) {
+func Notify(title, body string) {
 	conn, err := dbus.SessionBus()
 	if err != nil {
 		slog.Warn("notify", "err", err)
@@ -297,4 +369,39 @@ func dbusNotify(title, body string) {
 
 // assetsIconName names the notification icon; the packaged .desktop file
 // installs the app icon under the app's ID.
-const assetsIconName = ID
+const assetsIconName = AppID
+
+// AppID is the application ID: Fyne keys the window's preferences on it
+// (app.ID), and the .desktop file and the icon are installed under it. It
+// must match FyneApp.toml, which packaging uses.
+const AppID = "io.github.sluiceproxy.sluice"
+
+// stopProxy stops the proxy if it runs, logging a failure: at quit there is
+// no one left to show it to.
+func stopProxy(eng tray.Engine, timeout time.Duration) {
+	if on, err := proxyRunning(eng, timeout); err == nil && !on {
+		return // a failed read still tries to stop it
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := eng.StopProxy(ctx); err != nil {
+		slog.Error("stop proxy at quit", "err", err)
+	}
+}
+
+// proxyRunning asks the engine whether the proxy listens, within timeout.
+func proxyRunning(eng tray.Engine, timeout time.Duration) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	s, err := eng.Snapshot(ctx)
+	return s.ProxyRunning, err
+}
+
+// capitalize starts a wrapped error's message ("turn proxy on: ...") as a
+// sentence for the notification.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

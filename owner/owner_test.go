@@ -1,31 +1,23 @@
-package app
+package owner
 
 import (
+	"context"
+	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
-
-// ownerEngine is the fake engine with ShowWindow, which publishes the
-// event as the real one does.
-type ownerEngine struct {
-	*fakeEngine
-	shows atomic.Int32
-}
-
-// CopySettingsInWindow publishes the event a window process acts on.
-func (e *ownerEngine) CopySettingsInWindow() { e.publish(api.EventCopySettings) }
-
-func (e *ownerEngine) ShowWindow() {
-	e.shows.Add(1)
-	e.publish(api.EventShowWindow)
-}
 
 // eventually polls cond until it holds or 10 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -46,9 +38,9 @@ func newTestOwner(t *testing.T, eng *ownerEngine) (*owner, *atomic.Int32, func()
 	var starts atomic.Int32
 	var mu sync.Mutex
 	var sent []string
-	o := &owner{eng: eng, notes: newNotifier(),
+	o := &owner{eng: eng, notes: NewNotifier(),
 		notify: func(title, _ string) { mu.Lock(); sent = append(sent, title); mu.Unlock() },
-		opts: OwnerOptions{WindowCommand: func(args ...string) *exec.Cmd {
+		opts: Options{WindowCommand: func(args ...string) *exec.Cmd {
 			starts.Add(1)
 			return exec.Command("sleep", "30")
 		}}}
@@ -60,7 +52,7 @@ func newTestOwner(t *testing.T, eng *ownerEngine) (*owner, *atomic.Int32, func()
 }
 
 func TestOwnerKeepsOneWindowProcess(t *testing.T) {
-	eng := &ownerEngine{fakeEngine: newFakeEngine(true)}
+	eng := newOwnerEngine(true)
 	o, starts, _ := newTestOwner(t, eng)
 	events, cancel, _ := eng.Subscribe()
 	defer cancel()
@@ -116,7 +108,7 @@ func TestOwnerKeepsOneWindowProcess(t *testing.T) {
 // accounts, settings) and nothing else: a request event made the tray
 // re-read every account.
 func TestOwnerDispatchesByKind(t *testing.T) {
-	o := &owner{notes: newNotifier()}
+	o := &owner{notes: NewNotifier()}
 	feed, toTray := make(chan api.Event), make(chan api.Event, 16)
 	done := make(chan struct{})
 	go func() { defer close(done); o.dispatch(feed, toTray) }()
@@ -143,7 +135,7 @@ func TestOwnerNotifiesABurstOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex // the burst's timer sends on a goroutine of its own
 		var bubbles [][2]string
-		o := &owner{notes: newNotifier(), notify: func(title, body string) {
+		o := &owner{notes: NewNotifier(), notify: func(title, body string) {
 			mu.Lock()
 			defer mu.Unlock()
 			bubbles = append(bubbles, [2]string{title, body})
@@ -188,7 +180,7 @@ func TestOwnerNotifiesABurstOnce(t *testing.T) {
 // read as today's.
 func TestNotifierSaysTheDayOfALaterReset(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := newNotifier()
+		n := NewNotifier()
 		monday := time.Date(2026, 12, 7, 15, 48, 0, 0, time.Local)
 		n.now = func() time.Time { return monday }
 		var mu sync.Mutex
@@ -196,15 +188,129 @@ func TestNotifierSaysTheDayOfALaterReset(t *testing.T) {
 		send := func(_, b string) { mu.Lock(); defer mu.Unlock(); body = b }
 		a := api.AccountView{ID: "1", Name: "work", State: api.StateOK}
 		b := api.AccountView{ID: "2", Name: "home", State: api.StateOK}
-		n.accounts([]api.AccountView{a, b}, send)
+		n.Accounts([]api.AccountView{a, b}, send)
 		a.State, a.LimitedUntil = api.StateLimited, monday.Add(49*time.Hour)
-		n.accounts([]api.AccountView{a, b}, send)
+		n.Accounts([]api.AccountView{a, b}, send)
 		time.Sleep(notifyBurst)
 		synctest.Wait()
 		mu.Lock()
 		defer mu.Unlock()
 		if want := "work reached a usage limit; it is back on Wed 16:48."; body != want {
 			t.Errorf("body %q, want %q", body, want)
+		}
+	})
+}
+
+// Started with --background (as at login), the owner opens no window:
+// the tray only. Started plainly it shows the window.
+func TestBackgroundStartShowsNoWindow(t *testing.T) {
+	if showAtStart(Options{Hidden: true}) {
+		t.Fatal("a --background start would open the window")
+	}
+	if !showAtStart(Options{}) {
+		t.Fatal("a plain start would not open the window")
+	}
+}
+
+// Without a tray host the window is the app: Run starts the proxy and the
+// window process, and returns once the user closed the window, with the
+// proxy stopped.
+func TestWithoutATrayTheWindowIsTheApp(t *testing.T) {
+	t.Setenv("DISPLAY", ":0")
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/sluice-no-bus")
+	eng := newOwnerEngine(false)
+	pidFile := filepath.Join(t.TempDir(), "window.pid")
+	var calls atomic.Int32
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(eng, Options{StartProxy: true, WindowCommand: func(args ...string) *exec.Cmd {
+			calls.Add(1)
+			return exec.Command("sh", "-c", `echo $$ > "$0"; exec sleep 30`, pidFile)
+		}})
+	}()
+	var pid int
+	eventually(t, "the window process", func() bool {
+		b, err := os.ReadFile(pidFile)
+		if err == nil && strings.HasSuffix(string(b), "\n") {
+			pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		}
+		return err == nil && pid > 0
+	})
+	eventually(t, "the proxy on", func() bool { s, _ := eng.Snapshot(context.Background()); return s.ProxyRunning })
+	select {
+	case err := <-done:
+		t.Fatalf("Run returned while the window was open: %v", err)
+	default:
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil { // the user closes the window
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return once the window was closed")
+	}
+	if s, _ := eng.Snapshot(context.Background()); s.ProxyRunning {
+		t.Error("the proxy still runs after the window-only app ended")
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d window processes, want 1", n)
+	}
+}
+
+// A missing window program ends the window-only app with an error that
+// names it, rather than leaving an invisible engine running.
+func TestWithoutATrayAMissingWindowProgramIsAnError(t *testing.T) {
+	t.Setenv("DISPLAY", ":0")
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/sluice-no-bus")
+	eng := newOwnerEngine(false)
+	err := Run(eng, Options{StartProxy: true, WindowCommand: func(args ...string) *exec.Cmd {
+		cmd := exec.Command("sluice-window")
+		cmd.Err = errors.New("sluice-window not found")
+		return cmd
+	}})
+	if err == nil || !strings.Contains(err.Error(), "sluice-window not found") {
+		t.Fatalf("Run: %v, want the missing program named", err)
+	}
+	if s, _ := eng.Snapshot(context.Background()); s.ProxyRunning {
+		t.Error("the proxy still runs")
+	}
+}
+
+// Without a tray, which reads the accounts for the notifier otherwise, the
+// owner reads them on the engine's events: an account that hits its limit
+// is still told in a notification.
+func TestWithoutATrayAccountsAreStillNotified(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newOwnerEngine(true)
+		eng.accounts = []api.AccountView{{ID: "1", Name: "work", State: api.StateOK}, {ID: "2", Name: "home", State: api.StateOK}}
+		var mu sync.Mutex
+		var titles []string
+		o := &owner{eng: eng, notes: NewNotifier(), notify: func(title, _ string) {
+			mu.Lock()
+			defer mu.Unlock()
+			titles = append(titles, title)
+		}}
+		events := make(chan api.Event, 16)
+		done := make(chan struct{})
+		go func() { defer close(done); o.readOnEvents(events) }()
+		synctest.Wait() // the baseline read
+		eng.mu.Lock()
+		eng.accounts[0].State = api.StateLimited
+		eng.mu.Unlock()
+		events <- api.Event{Kind: api.EventAccountState, AccountID: "1"}
+		synctest.Wait()
+		time.Sleep(notifyBurst)
+		synctest.Wait()
+		close(events)
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(titles, []string{"Sluice: work is limited"}) {
+			t.Errorf("notified %q, want work's limit", titles)
 		}
 	})
 }

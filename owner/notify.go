@@ -1,4 +1,4 @@
-package app
+package owner
 
 import (
 	"fmt"
@@ -13,14 +13,14 @@ import (
 // two accounts hitting a limit together gave three bubbles in 41 ms.
 const notifyBurst = time.Second
 
-// notifier turns account state changes into desktop notifications, once
+// Notifier turns account state changes into desktop notifications, once
 // per change: an account became limited, every account is limited, an
 // account recovered, a sign-in is needed. Changes within one burst go out
 // as one bubble ("2 accounts limited: personal (back 17:00), team (back
 // 18:30)"), judged by the states at its end, so a change undone within the
 // burst says nothing. The first snapshot only sets the baseline: starting
 // the app is not news.
-type notifier struct {
+type Notifier struct {
 	burst time.Duration
 	now   func() time.Time // says whether a reset is today
 
@@ -34,13 +34,13 @@ type notifier struct {
 	sent    map[string]bool
 }
 
-func newNotifier() *notifier {
-	return &notifier{burst: notifyBurst, now: time.Now, told: map[string]api.State{}, sent: map[string]bool{}}
+func NewNotifier() *Notifier {
+	return &Notifier{burst: notifyBurst, now: time.Now, told: map[string]api.State{}, sent: map[string]bool{}}
 }
 
-// accounts takes a new snapshot of the accounts. What changed since the
+// Accounts takes a new snapshot of the accounts. What changed since the
 // last notification goes to send once the burst it opened is over.
-func (n *notifier) accounts(accts []api.AccountView, send func(title, body string)) {
+func (n *Notifier) Accounts(accts []api.AccountView, send func(title, body string)) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if !n.known {
@@ -55,7 +55,7 @@ func (n *notifier) accounts(accts []api.AccountView, send func(title, body strin
 }
 
 // differs reports whether accts differ from what was last told.
-func (n *notifier) differs(accts []api.AccountView) bool {
+func (n *Notifier) differs(accts []api.AccountView) bool {
 	if allDown(accts) != n.allDown {
 		return true
 	}
@@ -68,7 +68,7 @@ func (n *notifier) differs(accts []api.AccountView) bool {
 }
 
 // flush ends a burst: one bubble for what changed during it.
-func (n *notifier) flush() {
+func (n *Notifier) flush() {
 	n.mu.Lock()
 	accts, send := n.latest, n.send
 	title, body := n.message(accts)
@@ -81,7 +81,7 @@ func (n *notifier) flush() {
 
 // message words the changes from n.told to accts; "" when there is
 // nothing to say. n.mu is held.
-func (n *notifier) message(accts []api.AccountView) (title, body string) {
+func (n *Notifier) message(accts []api.AccountView) (title, body string) {
 	var limited, login, back []api.AccountView
 	for _, a := range accts {
 		was, ok := n.told[a.ID]
@@ -208,8 +208,8 @@ func earliest(accts []api.AccountView) time.Time {
 	return first
 }
 
-// once runs f the first time key is seen, until reset.
-func (n *notifier) once(key string, f func()) {
+// Once runs f the first time key is seen, until reset.
+func (n *Notifier) Once(key string, f func()) {
 	n.mu.Lock()
 	sent := n.sent[key]
 	n.sent[key] = true
@@ -219,8 +219,8 @@ func (n *notifier) once(key string, f func()) {
 	}
 }
 
-// reset lets key's notification be sent again.
-func (n *notifier) reset(key string) {
+// Reset lets key's notification be sent again.
+func (n *Notifier) Reset(key string) {
 	n.mu.Lock()
 	delete(n.sent, key)
 	n.mu.Unlock()
