@@ -137,9 +137,13 @@ func (o *owner) start() {
 // ends: a second `sluice` start's request opens the window; the proxy's,
 // the accounts' and the settings' changes go to the tray, whose reads
 // also feed the notifier (read); requests change nothing the owner shows.
-func (o *owner) dispatch(events <-chan api.Event, toTray chan<- api.Event) {
+func (o *owner) dispatch(events <-chan api.Event, toTray chan api.Event) {
 	defer close(toTray)
+	var seq api.Sequence
 	for e := range events {
+		if !seq.Follows(e) { // the engine dropped some: the tray reads them
+			deliver(toTray, api.Event{Kind: api.EventResync})
+		}
 		switch e.Kind {
 		case api.EventShowWindow:
 			// A running window process got the same event and comes
@@ -151,10 +155,7 @@ func (o *owner) dispatch(events <-chan api.Event, toTray chan<- api.Event) {
 			if e.Proxy != nil && e.Proxy.Running {
 				o.notes.reset("start-failed") // told again should it fail again
 			}
-			select {
-			case toTray <- e:
-			default: // the tray is behind: the read it has pending sees this change too
-			}
+			deliver(toTray, e) // a tray that is behind gets a resync instead
 		}
 	}
 }

@@ -1,0 +1,127 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sluice-proxy/sluice/proxy/api"
+	"github.com/sluice-proxy/sluice/proxy/control"
+	"github.com/sluice-proxy/sluice/proxy/fakeapi"
+)
+
+// readCounter is the real engine's in-process client that counts the
+// reads of the engine's state the window makes (the journal's pages are
+// not counted: request events re-read them on purpose).
+type readCounter struct {
+	Engine
+	reads atomic.Int64
+}
+
+func (c *readCounter) Snapshot(ctx context.Context) (api.Snapshot, error) {
+	c.reads.Add(1)
+	return c.Engine.Snapshot(ctx)
+}
+
+func (c *readCounter) FirstKey(ctx context.Context) (api.KeyView, string, bool, error) {
+	c.reads.Add(1)
+	return c.Engine.FirstKey(ctx)
+}
+
+func (c *readCounter) ProxySettings(ctx context.Context) (api.ProxySettings, error) {
+	c.reads.Add(1)
+	return c.Engine.ProxySettings(ctx)
+}
+
+func (c *readCounter) Settings(ctx context.Context) (api.Settings, error) {
+	c.reads.Add(1)
+	return c.Engine.Settings(ctx)
+}
+
+// TestWindowAppliesWhatEventsCarry drives the real engine: answers that
+// raise an account's 5-hour window, a pause, and a strategy change from
+// elsewhere; each reaches the window from its event alone, with no read
+// of the engine's state per event.
+func TestWindowAppliesWhatEventsCarry(t *testing.T) {
+	e := newRealEngine(t)
+	e.fake.Script("sk-ant-a", fakeapi.Behavior{Unified: true, Utilization: 0.10, UtilizationStep: 0.10, ResetAt: time.Now().Add(2 * time.Hour)})
+	ctx := context.Background()
+	if _, err := e.svc.AddAPIKey(ctx, "a", "sk-ant-a"); err != nil {
+		t.Fatal(err)
+	}
+	events, stop := e.svc.Subscribe()
+	defer stop()
+	var published atomic.Int64 // account and settings events
+	go func() {
+		for ev := range events {
+			if ev.Kind == api.EventAccountState || ev.Kind == api.EventAccounts || ev.Kind == api.EventSettings {
+				published.Add(1)
+			}
+		}
+	}()
+	eng := &readCounter{Engine: control.NewLocal(e.svc)}
+	v, w, ui := shown(t, eng)
+	ui.waitFor(t, "the card", showing(w, "a", "ok"))
+	before := eng.reads.Load()
+
+	for _, want := range []string{"20%", "30%", "40%"} {
+		if got := e.message(t); got != http.StatusOK {
+			t.Fatalf("request: %d", got)
+		}
+		ui.waitFor(t, "5-hour at "+want, showing(w, "5-hour", want))
+	}
+	if err := e.svc.PauseAccount(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	ui.waitFor(t, "paused", showing(w, "paused"))
+	ps := e.svc.ProxySettings()
+	ps.Strategy = "round-robin"
+	if err := e.svc.UpdateProxySettings(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	ui.waitFor(t, "the strategy", func() bool { return v.settings.proxy.Strategy == "round-robin" })
+
+	reads, n := eng.reads.Load()-before, published.Load()
+	t.Logf("%d account and settings events: %d reads of the engine's state by the window, %.2f per event", n, reads, float64(reads)/float64(max(n, 1)))
+	if reads != 0 {
+		t.Errorf("the window read the engine's state %d times for %d events that carried what changed", reads, n)
+	}
+}
+
+// A view's channel that is full loses its oldest event to a resync, so a
+// view that applies what events carry reads the engine rather than miss
+// a change for good.
+func TestAFullViewGetsAResync(t *testing.T) {
+	ch := make(chan api.Event, 2)
+	deliver(ch, api.Event{Kind: api.EventAccountState, Seq: 1})
+	deliver(ch, api.Event{Kind: api.EventAccountState, Seq: 2})
+	deliver(ch, api.Event{Kind: api.EventAccountState, Seq: 3})
+	if got := []api.Event{<-ch, <-ch}; got[0].Seq != 2 || got[1].Kind != api.EventResync {
+		t.Errorf("a full channel holds %+v; want event 2, then a resync in place of 1 and 3", got)
+	}
+}
+
+// The owner's loop tells the tray to resync where the engine dropped
+// events for it (a gap in Seq).
+func TestOwnerSendsAResyncOnAGap(t *testing.T) {
+	o := &owner{notes: newNotifier()}
+	feed, toTray := make(chan api.Event), make(chan api.Event, 16)
+	done := make(chan struct{})
+	go func() { defer close(done); o.dispatch(feed, toTray) }()
+	for _, seq := range []uint64{1, 2, 5} {
+		feed <- api.Event{Kind: api.EventAccountState, Seq: seq}
+	}
+	close(feed)
+	<-done
+	var got []api.EventKind
+	for e := range toTray {
+		got = append(got, e.Kind)
+	}
+	want := []api.EventKind{api.EventAccountState, api.EventAccountState, api.EventResync, api.EventAccountState}
+	if !slices.Equal(got, want) {
+		t.Errorf("the tray got %v, want %v", got, want)
+	}
+}
