@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,5 +93,48 @@ func TestSubscriberThatFallsBehindSeesAGap(t *testing.T) {
 	e.svc.ShowWindow()
 	if seq.Follows(<-events) {
 		t.Error("the event after 36 dropped ones follows the last one held")
+	}
+}
+
+// A burst on the only account: the pace warning says how long before the
+// reset it runs out, and the pool's warning (every account spent) comes
+// once per reset and says what would help.
+func TestPoolRunOutWarnsOnceWithWhatHelps(t *testing.T) {
+	e := newEnv(t)
+	reset := e.clock.Now().Add(4 * time.Hour).Truncate(time.Second)
+	e.fake.Script(burstKey, fakeapi.Behavior{Unified: true, Utilization: 0.20, UtilizationStep: 0.02, ResetAt: reset})
+	e.addKey("sub", burstKey)
+	events, stop := e.svc.Subscribe()
+	defer stop()
+	var warned []api.Warning
+	for range 30 {
+		resp := e.do(http.MethodPost, "/v1/messages", `{"model":"claude-test","max_tokens":1}`, nil)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		e.clock.Advance(time.Minute)
+	drain:
+		for {
+			select {
+			case ev := <-events:
+				if ev.Kind == api.EventWarning {
+					warned = append(warned, *ev.Warning)
+				}
+			default:
+				break drain
+			}
+		}
+	}
+	kinds := map[string][]api.Warning{}
+	for _, x := range warned {
+		if x.Window != "7d" { // the week runs out days before its reset too
+			kinds[x.Kind] = append(kinds[x.Kind], x)
+		}
+	}
+	if p := kinds[api.WarningPool]; len(p) != 1 || !strings.Contains(p[0].Message, "Another account, or a Console API key") ||
+		p[0].RunsOutAt.IsZero() || !p[0].ResetsAt.Equal(reset) {
+		t.Errorf("pool warnings %+v; want one, saying when and what would help, until the reset %v", p, reset)
+	}
+	if p := kinds[api.WarningPace]; len(p) != 1 || !strings.Contains(p[0].Message, "3 h 21 min before it resets at") {
+		t.Errorf("pace warnings %+v; want one saying how long before the reset", p)
 	}
 }
