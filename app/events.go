@@ -86,6 +86,7 @@ type pending struct {
 	list     []api.AccountView  // every account, when the list changed
 	changed  []api.AccountView  // accounts whose state changed since, newest last
 	settings *api.ProxySettings // the proxy settings, the newest
+	warnings []api.Warning      // quota warnings, for the notifier
 }
 
 // add takes one event into the burst, by kind.
@@ -94,8 +95,13 @@ func (p *pending) add(e api.Event) {
 	case api.EventRequest:
 		p.requests = true
 		return
-	case api.EventWarning, api.EventUpstream, api.EventShowWindow, api.EventCopySettings:
-		return // the owner notifies; the window shows neither
+	case api.EventWarning:
+		if e.Warning != nil {
+			p.warnings = append(p.warnings, *e.Warning)
+		}
+		return
+	case api.EventUpstream, api.EventShowWindow, api.EventCopySettings:
+		return // the window shows neither
 	}
 	if !e.Carries() {
 		p.resync = true
@@ -129,6 +135,9 @@ func (v *view) applyEvents(p pending) bool {
 	if p.requests {
 		v.logs.follow()
 		v.usage.refresh()
+	}
+	for _, w := range p.warnings { // told only where the app notifies (v.notify)
+		v.notes.warning(w, v.send)
 	}
 	if p.list == nil && len(p.changed) == 0 {
 		return true

@@ -151,6 +151,10 @@ func (o *owner) dispatch(events <-chan api.Event, toTray chan api.Event) {
 			o.startWindow()
 		case api.EventRequest, api.EventCopySettings:
 			// The journal's news and the window's request: not the tray's.
+		case api.EventWarning: // a quota warning: a bubble, with the burst's others
+			if e.Warning != nil {
+				o.notes.warning(*e.Warning, o.notify)
+			}
 		default:
 			if e.Proxy != nil && e.Proxy.Running {
 				o.notes.reset("start-failed") // told again should it fail again

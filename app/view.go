@@ -214,6 +214,9 @@ func (v *view) watch(events <-chan api.Event) {
 			due = nil
 			if p := burst; p.resync {
 				v.reload()
+				if len(p.warnings) > 0 { // what a Snapshot does not hold
+					v.do(func() { v.applyEvents(pending{warnings: p.warnings}) })
+				}
 			} else {
 				v.do(func() {
 					if !v.applyEvents(p) {
