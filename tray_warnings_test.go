@@ -131,7 +131,9 @@ func TestTrayFollowsTheWindowAndWarns(t *testing.T) {
 			t.Logf("last menu %q", labels)
 		}
 	})
-	waitFor(t, "the account's line at 72 %", func() bool { return line("personal · 5h 72 % · resets 3 h 0 m") || line("personal · 5h 72 % · resets 2 h 59 m") })
+	waitFor(t, "the account's line at 72 %", func() bool {
+		return line("personal · 5h 72 % · resets 3 h 0 m") || line("personal · 5h 72 % · resets 2 h 59 m")
+	})
 	// One request at a time until the 90 % warning is told: the engine
 	// checks an account's windows at most every two seconds.
 	said := func(pct string) bool {
