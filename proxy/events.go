@@ -99,6 +99,9 @@ func (s *Service) publishAccountStates() {
 	ids := n.dirty
 	n.dirty, n.pending = nil, false
 	n.mu.Unlock()
+	if !s.events.active() { // the last subscriber left (the engine closing)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	all, err := s.db.Accounts(ctx)
