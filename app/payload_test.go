@@ -125,3 +125,36 @@ func TestOwnerSendsAResyncOnAGap(t *testing.T) {
 		t.Errorf("the tray got %v, want %v", got, want)
 	}
 }
+
+// feedEngine is an Engine whose one subscription the test feeds.
+type feedEngine struct {
+	Engine
+	feed chan api.Event
+}
+
+func (f feedEngine) Subscribe() (<-chan api.Event, func(), error) { return f.feed, func() {}, nil }
+
+// The window process's one subscription hands its view a resync where
+// the engine dropped events (a gap in Seq), and the window's own
+// requests to their handlers.
+func TestSubscriptionResyncsOnAGap(t *testing.T) {
+	feed, view := make(chan api.Event), make(chan api.Event, 16)
+	shown := 0
+	sub, err := subscribe(feedEngine{feed: feed}, view, map[api.EventKind]func(){api.EventShowWindow: func() { shown++ }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed <- api.Event{Kind: api.EventAccountState, Seq: 1}
+	feed <- api.Event{Kind: api.EventShowWindow, Seq: 2}
+	feed <- api.Event{Kind: api.EventAccountState, Seq: 4}
+	close(feed)
+	var got []api.EventKind
+	for e := range view { // closed when the feed ends
+		got = append(got, e.Kind)
+	}
+	sub.Stop()
+	want := []api.EventKind{api.EventAccountState, api.EventResync, api.EventAccountState}
+	if !slices.Equal(got, want) || shown != 1 {
+		t.Errorf("the view got %v and the window was shown %d times; want %v and once", got, shown, want)
+	}
+}
