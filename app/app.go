@@ -134,9 +134,9 @@ func Run(eng Engine, opts Options) error {
 	return nil
 }
 
-// fanOut hands each event to every sink that has room (each coalesces
-// what it gets) and closes them when in ends.
-func fanOut(in <-chan api.Event, sinks ...chan<- api.Event) {
+// fanOut hands each event to every sink (deliver: a full sink gets a
+// resync in its place) and closes them when in ends.
+func fanOut(in <-chan api.Event, sinks ...chan api.Event) {
 	defer func() {
 		for _, s := range sinks {
 			close(s)
@@ -144,10 +144,7 @@ func fanOut(in <-chan api.Event, sinks ...chan<- api.Event) {
 	}()
 	for e := range in {
 		for _, s := range sinks {
-			select {
-			case s <- e:
-			default:
-			}
+			owner.Deliver(s, e)
 		}
 	}
 }

@@ -188,13 +188,15 @@ func StatusText(running bool, addr string) string {
 
 // watch keeps the view in step with the engine until the subscription ends.
 // Events come in bursts (a busy proxy sends one per request), so they are
-// coalesced into one re-read per debounce interval, and dispatched by
-// kind: a burst of request events refreshes the logs and the usage only;
-// any other kind re-reads the engine's state too.
+// gathered per debounce interval and applied by kind from what they carry
+// (events.go): request events refresh the logs and the usage, account
+// events the cards, settings events the settings, a proxy event the
+// status. Only a resync, or an event that came without what it changed,
+// reads the engine's state (one Snapshot).
 func (v *view) watch(events <-chan api.Event) {
 	v.reload()
 	var due <-chan time.Time
-	requestsOnly := true
+	var burst pending
 	// The countdowns ("resets in 2 h 14 m") are minutes: redrawn once a
 	// minute, and only the labels whose text changed (setText), so an idle
 	// window repaints nothing in between.
@@ -208,21 +210,25 @@ func (v *view) watch(events <-chan api.Event) {
 			if !ok {
 				return
 			}
-			requestsOnly = requestsOnly && e.Kind == api.EventRequest
+			burst.add(e)
 			if due == nil {
 				due = time.After(v.debounce)
 			}
 		case <-due:
 			due = nil
-			if requestsOnly {
-				v.do(func() {
-					v.logs.follow()
-					v.usage.refresh()
-				})
-			} else {
+			if p := burst; p.resync {
 				v.reload()
+				if len(p.warnings) > 0 { // what a Snapshot does not hold
+					v.do(func() { v.applyEvents(pending{warnings: p.warnings}) })
+				}
+			} else {
+				v.do(func() {
+					if !v.applyEvents(p) {
+						go v.reload()
+					}
+				})
 			}
-			requestsOnly = true
+			burst = pending{}
 		}
 	}
 }
@@ -277,32 +283,10 @@ func (v *view) apply(s snapshot) {
 		v.settings.show(s.addr)
 	}
 	v.settings.px.update(s.proxy) // changed from the CLI or another window
-	v.addr, v.running, v.startErr = s.addr, s.running, s.startErr
+	v.addr = s.addr               // the settings show it already
 	v.showFirstKey(s.firstSecret)
-	v.showConnect()
-	if s.running {
-		v.notes.Reset("start-failed")
-	}
-	v.status.SetText(StatusText(s.running, s.addr))
-	if !s.running && s.startErr != "" {
-		v.status.SetText("Proxy off: it could not start")
-	}
-	if s.running {
-		v.toggle.SetText(tray.LabelTurnOff)
-	} else {
-		v.toggle.SetText(tray.LabelTurnOn)
-	}
-	v.toggle.OnTapped = func() { v.set(!s.running) }
-	if !v.busy.Load() {
-		v.toggle.Enable()
-	}
-	// A failed start is over once the proxy runs (started later, from
-	// here, the tray or the CLI); a failed stop once it is off.
-	if v.setErr != nil && s.running == v.setWant && !v.busy.Load() {
-		v.setErr = nil
-	}
 	v.readErr = s.err
-	v.showProblems()
+	v.showProxy(s.running, s.addr, s.startErr)
 	v.logs.follow()
 	v.usage.refresh()
 	if s.err != nil {
@@ -313,6 +297,38 @@ func (v *view) apply(s snapshot) {
 	v.rows, v.runways = s.accounts, s.runway
 	v.showStale()
 	v.showAccounts()
+}
+
+// showProxy shows the proxy's state: the status line, the toggle, the
+// connection settings and the problems line. UI goroutine only.
+func (v *view) showProxy(running bool, addr, startErr string) {
+	if addr != v.addr && v.settings.shown {
+		v.settings.show(addr)
+	}
+	v.addr, v.running, v.startErr = addr, running, startErr
+	v.showConnect()
+	if running {
+		v.notes.Reset("start-failed")
+	}
+	v.status.SetText(StatusText(running, addr))
+	if !running && startErr != "" {
+		v.status.SetText("Proxy off: it could not start")
+	}
+	if running {
+		v.toggle.SetText(tray.LabelTurnOff)
+	} else {
+		v.toggle.SetText(tray.LabelTurnOn)
+	}
+	v.toggle.OnTapped = func() { v.set(!running) }
+	if !v.busy.Load() {
+		v.toggle.Enable()
+	}
+	// A failed start is over once the proxy runs (started later, from
+	// here, the tray or the CLI); a failed stop once it is off.
+	if v.setErr != nil && running == v.setWant && !v.busy.Load() {
+		v.setErr = nil
+	}
+	v.showProblems()
 }
 
 // send shows a desktop notification, if the app gave a way to.

@@ -32,10 +32,36 @@ type Notifier struct {
 	send    func(title, body string)
 	timer   *time.Timer // the pending burst; nil when none
 	sent    map[string]bool
+	// warnings are the engine's quota warnings of the pending burst;
+	// warned the ones told, by window and reset (warningKey).
+	warnings []api.Warning
+	warned   map[string]bool
 }
 
+// NewNotifier returns a Notifier that merges what changes within a burst
+// into one bubble.
 func NewNotifier() *Notifier {
-	return &Notifier{burst: notifyBurst, now: time.Now, told: map[string]api.State{}, sent: map[string]bool{}}
+	return &Notifier{burst: notifyBurst, now: time.Now, told: map[string]api.State{}, sent: map[string]bool{}, warned: map[string]bool{}}
+}
+
+// Warning takes one of the engine's quota warnings (api.EventWarning)
+// into the burst: it goes out in the same bubble as the account changes
+// around it, once per account, window, reset and threshold. The engine
+// raises each once already; a face that subscribes again must not tell
+// it twice either.
+func (n *Notifier) Warning(w api.Warning, send func(title, body string)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k := fmt.Sprintf("%s/%s/%d/%s/%g", w.AccountID, w.Window, w.ResetsAt.Unix(), w.Kind, w.Threshold)
+	if n.warned[k] {
+		return
+	}
+	n.warned[k] = true
+	n.warnings = append(n.warnings, w)
+	n.send = send
+	if n.timer == nil {
+		n.timer = time.AfterFunc(n.burst, n.flush)
+	}
 }
 
 // Accounts takes a new snapshot of the accounts. What changed since the
@@ -70,9 +96,14 @@ func (n *Notifier) differs(accts []api.AccountView) bool {
 // flush ends a burst: one bubble for what changed during it.
 func (n *Notifier) flush() {
 	n.mu.Lock()
-	accts, send := n.latest, n.send
-	title, body := n.message(accts)
-	n.told, n.allDown, n.timer = states(accts), allDown(accts), nil
+	accts, send, warns := n.latest, n.send, n.warnings
+	var title, body string
+	if accts != nil { // else only warnings came since the baseline
+		title, body = n.message(accts)
+		n.told, n.allDown = states(accts), allDown(accts)
+	}
+	title, body = withWarnings(title, body, warns)
+	n.warnings, n.timer = nil, nil
 	n.mu.Unlock()
 	if title != "" && send != nil {
 		send(title, body)
@@ -137,6 +168,35 @@ func (n *Notifier) message(accts []api.AccountView) (title, body string) {
 			line += " The first is back " + when(first) + "."
 		}
 		lines = append(lines, line)
+	}
+	return title, strings.Join(lines, "\n")
+}
+
+// withWarnings adds a burst's quota warnings to its bubble: each
+// warning's own line, and a title that names it when it is all the
+// bubble says.
+func withWarnings(title, body string, warns []api.Warning) (string, string) {
+	if len(warns) == 0 {
+		return title, body
+	}
+	lines := make([]string, 0, len(warns)+1)
+	if body != "" {
+		lines = append(lines, body)
+	}
+	for _, w := range warns {
+		lines = append(lines, w.Message)
+	}
+	switch w := warns[0]; {
+	case title != "":
+		title = "Sluice: accounts changed"
+	case len(warns) > 1:
+		title = fmt.Sprintf("Sluice: %d quota warnings", len(warns))
+	case w.Kind == api.WarningPool:
+		title = "Sluice: every account runs out at " + w.RunsOutAt.Local().Format("15:04")
+	case w.Kind == api.WarningPace:
+		title = fmt.Sprintf("Sluice: %s runs out at %s", w.Account, w.RunsOutAt.Local().Format("15:04"))
+	default:
+		title = fmt.Sprintf("Sluice: %s at %.0f %% of its %s window", w.Account, w.Utilization*100, w.Window)
 	}
 	return title, strings.Join(lines, "\n")
 }

@@ -205,9 +205,13 @@ func (o *owner) start() {
 // ends: a second `sluice` start's request opens the window; the proxy's,
 // the accounts' and the settings' changes go to the tray, whose reads
 // also feed the notifier (read); requests change nothing the owner shows.
-func (o *owner) dispatch(events <-chan api.Event, toTray chan<- api.Event) {
+func (o *owner) dispatch(events <-chan api.Event, toTray chan api.Event) {
 	defer close(toTray)
+	var seq api.Sequence
 	for e := range events {
+		if !seq.Follows(e) { // the engine dropped some: the tray reads them
+			Deliver(toTray, api.Event{Kind: api.EventResync})
+		}
 		switch e.Kind {
 		case api.EventShowWindow:
 			// A running window process got the same event and comes
@@ -215,14 +219,15 @@ func (o *owner) dispatch(events <-chan api.Event, toTray chan<- api.Event) {
 			o.startWindow()
 		case api.EventRequest, api.EventCopySettings:
 			// The journal's news and the window's request: not the tray's.
+		case api.EventWarning: // a quota warning: a bubble, with the burst's others
+			if e.Warning != nil {
+				o.notes.Warning(*e.Warning, o.notify)
+			}
 		default:
 			if e.Proxy != nil && e.Proxy.Running {
 				o.notes.Reset("start-failed") // told again should it fail again
 			}
-			select {
-			case toTray <- e:
-			default: // the tray is behind: the read it has pending sees this change too
-			}
+			Deliver(toTray, e) // a tray that is behind gets a resync instead
 		}
 	}
 }
@@ -404,4 +409,26 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// Deliver hands e to ch, whose one sender the caller is, without
+// blocking the process's one subscription. When ch is full its oldest
+// event makes room for an api.EventResync in place of e: the view then
+// reads a Snapshot, which holds what both carried. (A view that only
+// re-read on every event could afford to drop one; a view that applies
+// what events carry cannot.)
+func Deliver(ch chan api.Event, e api.Event) {
+	select {
+	case ch <- e:
+		return
+	default:
+	}
+	select {
+	case <-ch:
+	default:
+	}
+	select {
+	case ch <- api.Event{Kind: api.EventResync}:
+	default:
+	}
 }

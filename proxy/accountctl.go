@@ -140,7 +140,7 @@ func (s *Service) ClearLimit(ctx context.Context, name string) error {
 		return err
 	}
 	s.pool.ClearLimit(a.ID)
-	s.events.publish(api.Event{Kind: api.EventAccounts, AccountID: a.ID, Time: s.now()})
+	s.publishAccounts(ctx, a.ID)
 	return nil
 }
 

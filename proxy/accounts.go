@@ -173,7 +173,7 @@ func (s *Service) accountsChanged(ctx context.Context, id string) error {
 	if err := s.syncPool(ctx); err != nil {
 		return err
 	}
-	s.events.publish(api.Event{Kind: api.EventAccounts, AccountID: id, Time: s.now()})
+	s.publishAccounts(ctx, id)
 	return nil
 }
 

@@ -173,7 +173,7 @@ func (s *Service) UpdateProxySettings(ctx context.Context, ps api.ProxySettings)
 		return err
 	}
 	s.audit(ctx, AuditSettingsChanged, "proxy", diff)
-	s.events.publish(api.Event{Kind: api.EventSettings, Time: s.now()})
+	s.publishSettings()
 	return nil
 }
 

@@ -71,6 +71,7 @@ type Service struct {
 	prices     *usage.Table
 	unpriced   sync.Map // models already logged as having no price (prices.go)
 	events     hub
+	news       accountNews // account states waiting to go out (events.go)
 	handler    http.Handler
 	offHandler http.Handler // answers while the proxy is off (server.go)
 	persist    *statePersister
@@ -194,14 +195,14 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 // (debounced, off the request path) and tell subscribers.
 func (s *Service) accountChanged(accountID string) {
 	s.persist.mark(accountID)
-	s.events.publish(api.Event{Kind: api.EventAccountState, AccountID: accountID, Time: s.now()})
+	s.accountStateChanged(accountID)
 	for _, w := range s.checkWarnings(accountID) {
 		s.events.publish(api.Event{Kind: api.EventWarning, AccountID: accountID, Time: w.Time, Warning: &w})
 	}
 }
 
 // Subscribe returns a channel of events and a function that ends the
-// subscription. Events only say what changed; re-read through the methods.
+// subscription. Events carry what changed (api.Event).
 func (s *Service) Subscribe() (<-chan api.Event, func()) { return s.events.subscribe() }
 
 // Handler is the proxy's HTTP handler, guards included. StartProxy serves

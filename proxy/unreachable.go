@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // upstreamDown is the upstream's state while it cannot be reached: why,
@@ -89,7 +87,7 @@ func (s *Service) upstreamFailed(cause string) {
 	}
 	if s.upstream.down.CompareAndSwap(cur, next) {
 		s.log.Warn("the upstream cannot be reached", "host", s.upstreamHost(), "cause", cause)
-		s.events.publish(api.Event{Kind: api.EventUpstream, Time: s.now()})
+		s.publishUpstream()
 	}
 }
 
@@ -98,7 +96,7 @@ func (s *Service) upstreamFailed(cause string) {
 func (s *Service) upstreamReached() {
 	if cur := s.upstream.down.Load(); cur != nil && s.upstream.down.CompareAndSwap(cur, nil) {
 		s.log.Info("the upstream can be reached again", "host", s.upstreamHost())
-		s.events.publish(api.Event{Kind: api.EventUpstream, Time: s.now()})
+		s.publishUpstream()
 	}
 }
 

@@ -82,6 +82,9 @@ func (s *Service) checkWarnings(accountID string) []api.Warning {
 		return nil
 	}
 	raised := warningsFor(accountID, st.Name, s.pool.Pace(accountID), th, now)
+	if r := s.pool.Runway(""); !r.RunsOutAt.IsZero() {
+		raised = append(raised, poolWarning(r, now))
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	// Warnings of windows that have since reset are over.
@@ -119,12 +122,39 @@ func warningsFor(accountID, name string, paces []pool.WindowPace, thresholds []f
 		if !p.RunsOutAt.IsZero() && p.Utilization < 1 && (p.ResetsAt.IsZero() || p.ResetsAt.Sub(p.RunsOutAt) > PaceWarnLead) {
 			x := base
 			x.Kind = api.WarningPace
-			x.Message = fmt.Sprintf("%s: at this pace the %s window runs out at %s%s", name, p.Key,
-				p.RunsOutAt.Local().Format("15:04"), resetText(p.ResetsAt))
+			x.Message = fmt.Sprintf("%s: at this pace the %s window runs out at %s", name, p.Key, p.RunsOutAt.Local().Format("15:04"))
+			if !p.ResetsAt.IsZero() {
+				x.Message += fmt.Sprintf(", %s before it resets at %s", minutes(p.ResetsAt.Sub(p.RunsOutAt)), p.ResetsAt.Local().Format("15:04"))
+			}
 			out = append(out, x)
 		}
 	}
 	return out
+}
+
+// poolWarning is the warning that, at this pace, no account will take
+// requests from r.RunsOutAt until r.Until, with what would help. One per
+// run-out moment and first reset, like the accounts' warnings.
+func poolWarning(r pool.Runway, now time.Time) api.Warning {
+	msg := "At this pace every account is spent at " + r.RunsOutAt.Local().Format("15:04")
+	if !r.Until.IsZero() {
+		msg += ", until " + r.Until.Local().Format("15:04")
+	}
+	msg += ". Another account, or a Console API key (sluice accounts add-key), would keep requests going."
+	return api.Warning{Kind: api.WarningPool, Window: r.Family, ResetsAt: r.Until, RunsOutAt: r.RunsOutAt.Truncate(time.Minute), Time: now, Message: msg}
+}
+
+// minutes is a lead time as a warning says it: "50 min", "2 h 10 min",
+// "3 d 1 h".
+func minutes(d time.Duration) string {
+	m := int(d.Round(time.Minute) / time.Minute)
+	switch {
+	case m >= 24*60:
+		return fmt.Sprintf("%d d %d h", m/(24*60), m%(24*60)/60)
+	case m >= 60:
+		return fmt.Sprintf("%d h %d min", m/60, m%60)
+	}
+	return fmt.Sprintf("%d min", m)
 }
 
 func resetText(t time.Time) string {

@@ -69,6 +69,19 @@ func TestAccountLineText(t *testing.T) {
 	full := api.AccountView{Name: "full", State: api.StateOK, Windows: []api.Window{
 		{Name: "5h", Kind: "session", Status: "allowed_warning", Utilization: 1, ResetsAt: at(18, 30)},
 	}}
+	// At this pace the 5-hour window is spent at 15:40, 50 min before
+	// its reset; the week's pace is no worry (no RunsOutAt).
+	burning := api.AccountView{Name: "personal", State: api.StateOK, Windows: []api.Window{
+		{Name: "5h", Kind: "session", Status: "allowed", Utilization: 0.72, ResetsAt: at(16, 30).Add(24 * time.Hour), RunsOutAt: at(15, 40).Add(24 * time.Hour)},
+		{Name: "7d", Kind: "weekly", Status: "allowed", Utilization: 0.31, ResetsAt: now.Add(50 * time.Hour), PerHour: 0.001},
+	}}
+	burningToday := api.AccountView{Name: "personal", State: api.StateWarning, Windows: []api.Window{
+		{Name: "5h", Kind: "session", Status: "allowed_warning", Utilization: 0.8, ResetsAt: at(17, 30), RunsOutAt: at(16, 40)},
+	}}
+	// A forecast past the reset, or one gone stale, is not shown.
+	stale := api.AccountView{Name: "personal", State: api.StateOK, Windows: []api.Window{
+		{Name: "5h", Kind: "session", Status: "allowed", Utilization: 0.5, ResetsAt: at(17, 30), RunsOutAt: at(15, 0)},
+	}}
 	paused := api.AccountView{Name: "spare", State: api.StatePaused, Windows: []api.Window{
 		{Name: "5h", Kind: "session", Status: "allowed", Utilization: 0.05, ResetsAt: now.Add(30 * time.Second)},
 	}}
@@ -85,6 +98,9 @@ func TestAccountLineText(t *testing.T) {
 		{"", personal, "personal · 7d_opus 90 % · resets 1 d 2 h"},
 		{"7d_sonnet", personal, "personal · 7d_opus 90 % · resets 1 d 2 h"}, // no such window: the closest
 		{"closest", spent, "team · 5h 100 % · back at 17:00"},
+		{"5h", burning, "personal · 5h 72 % · resets 1 d 0 h · runs out Tue 15:40"},
+		{"closest", burningToday, "personal · 5h 80 % · resets 1 h 42 m · runs out 16:40"},
+		{"closest", stale, "personal · 5h 50 % · resets 1 h 42 m"},
 		{"closest", full, "full · 5h 100 % · back at 18:30"},
 		{"closest", paused, "spare · 5h 5 % · paused"},
 		{"closest", api.AccountView{Name: "new", State: api.StateOK}, "new · ok"},

@@ -57,12 +57,14 @@ func (l Level) String() string {
 // accountLine is one account as the menu shows it.
 type accountLine struct {
 	name, window, tail string // window: "5h 72 %", or "" when none is known; tail: "resets 1 h 12 m", "back at 17:00", "paused"
+	pace               string // "runs out 15:40" when the pace says the window is spent before it resets
 }
 
-// text is the menu line: "personal · 5h 72 % · resets 1 h 12 m".
+// text is the menu line: "personal · 5h 72 % · resets 1 h 12 m", with
+// "· runs out 15:40" when, at this pace, the window is spent first.
 func (a accountLine) text() string {
 	t := a.name
-	for _, p := range []string{a.window, a.tail} {
+	for _, p := range []string{a.window, a.tail, a.pace} {
 		if p != "" {
 			t += " · " + p
 		}
@@ -179,6 +181,11 @@ func line(a api.AccountView, now time.Time, pick string) accountLine {
 		l.tail = "back " + at(w.ResetsAt, now)
 	case ok && w.ResetsAt.After(now):
 		l.tail = "resets " + countdown(w.ResetsAt.Sub(now))
+		fallthrough
+	case ok && a.Usable() && !spent:
+		if w.RunsOutAt.After(now) && (w.ResetsAt.IsZero() || w.RunsOutAt.Before(w.ResetsAt)) {
+			l.pace = "runs out " + strings.TrimPrefix(at(w.RunsOutAt, now), "at ")
+		}
 	case !ok:
 		l.tail = string(a.State)
 	}

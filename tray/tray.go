@@ -64,17 +64,19 @@ type Options struct {
 	OnSwitched func(on bool)
 	// Timeout bounds one StartProxy or StopProxy call. Zero means 15s.
 	Timeout time.Duration
-	// Debounce coalesces bursts of account events into one re-read. Zero
-	// means 1s: systray re-exports the whole menu on each change. A
-	// proxy-state event is read at once; request events are not read at
-	// all (what the tray shows comes with account events).
+	// Debounce coalesces bursts of account and settings events into one
+	// menu rebuild. Zero means 1s: systray re-exports the whole menu on
+	// each change. A proxy-state or upstream event shows at once; request
+	// events change nothing the tray shows.
 	Debounce time.Duration
 	// Events, when set, is the process's one event subscription, fed by
-	// its owner (app.RunOwner's loop); the tray then does not subscribe
-	// itself. It ends the tray's watch when closed.
+	// its owner (app.RunOwner's loop), which checks its order and sends
+	// api.EventResync where events were lost; the tray then does not
+	// subscribe itself. It ends the tray's watch when closed.
 	Events <-chan api.Event
-	// OnRead, when set, gets each Snapshot the tray read, on any
-	// goroutine: the owner's notifier shares the tray's reads.
+	// OnRead, when set, gets each state of the engine the tray shows (a
+	// Snapshot it read, or the last one with the events since applied),
+	// on any goroutine: the owner's notifier follows the tray's state.
 	OnRead func(api.Snapshot)
 }
 
@@ -112,6 +114,12 @@ type Tray struct {
 
 	setTooltip func(string)
 	do         func(func()) // runs a render on the UI goroutine
+
+	// model is the engine's state as the tray knows it: the last Snapshot
+	// read, with the events since applied. lost: the last read failed.
+	modelMu sync.Mutex
+	model   api.Snapshot
+	lost    bool
 
 	mu     sync.Mutex // guards shown, built, menu and closed
 	shown  state
@@ -161,6 +169,7 @@ func install(host Host, eng Engine, opts Options, h hooks) *Tray {
 	t := &Tray{host: host, eng: eng, opts: opts, done: make(chan struct{}), quit: make(chan struct{}),
 		setTooltip: h.setTooltip, do: h.do, menu: fyne.NewMenu("Sluice")}
 	events, cancel, err := opts.Events, func() {}, error(nil)
+	ordered := events != nil // the owner checks the order
 	if events == nil {
 		events, cancel, err = eng.Subscribe()
 	}
@@ -175,7 +184,7 @@ func install(host Host, eng Engine, opts Options, h hooks) *Tray {
 	t.cancel = cancel
 	t.render(t.read())
 	h.onTapped(t.Toggle)
-	go t.watch(events)
+	go t.watch(events, ordered)
 	return t
 }
 
@@ -263,22 +272,27 @@ func Switch(ctx context.Context, eng Switcher, on bool) error {
 	return nil
 }
 
-// read asks the engine for what the tray shows. A failed read shows the
-// error state with no account lines rather than stale ones.
+// read asks the engine for what the tray shows: the one Snapshot at
+// start, after a command of its own, and when events were lost. A failed
+// read shows the error state with no account lines rather than stale ones.
 func (t *Tray) read() state {
 	ctx, cancel := context.WithTimeout(context.Background(), t.opts.Timeout)
 	defer cancel()
 	snap, err := t.eng.Snapshot(ctx)
 	if err != nil {
 		slog.Warn("tray: read the engine", "err", err)
+		t.modelMu.Lock()
+		t.lost = true
+		t.modelMu.Unlock()
 		return state{failed: true, lost: errors.Is(err, api.ErrUnreachable)}
 	}
+	t.modelMu.Lock()
+	t.model, t.lost = snap, false
+	t.modelMu.Unlock()
 	if t.opts.OnRead != nil {
 		t.opts.OnRead(snap)
 	}
-	s := state{running: snap.ProxyRunning, addr: snap.Addr, startErr: snap.StartError, failed: t.failed.Load(), upstream: snap.UpstreamError}
-	s.accounts, s.usable, s.limited = lines(snap.Accounts, time.Now(), snap.TrayWindow)
-	return s
+	return t.stateOf(snap)
 }
 
 // refresh re-reads the engine and re-renders on the UI goroutine.
@@ -287,53 +301,61 @@ func (t *Tray) refresh() {
 	t.do(func() { t.render(s) })
 }
 
-// watch re-renders on engine events until the subscription ends, by
-// kind: the proxy's state at once (a start is news the user waits for);
-// account and settings changes, which a busy proxy sends per request,
-// coalesced into one re-read per debounce interval; requests not at all.
-func (t *Tray) watch(events <-chan api.Event) {
+// watch keeps the tray in step with engine events until the subscription
+// ends, dispatched by kind, each applied from what it carries: the
+// proxy's state and the upstream's show at once (a start is news the user
+// waits for); account and settings changes, which a busy proxy sends per
+// request, are shown once per debounce interval; requests change nothing
+// here. A resync, an event that carries nothing, or, when the tray holds
+// its own subscription (ordered false), a gap in the events' order reads
+// one Snapshot. A minute tick redraws the countdowns from the model.
+func (t *Tray) watch(events <-chan api.Event, ordered bool) {
 	defer close(t.done)
 	var due <-chan time.Time
+	var seq api.Sequence
+	minute := time.NewTicker(time.Minute)
+	defer minute.Stop()
 	for {
 		select {
 		case e, ok := <-events:
 			if !ok {
 				return
 			}
-			switch {
-			case e.Kind == api.EventProxyState && e.Proxy != nil:
-				t.showProxy(*e.Proxy)
-			case e.Kind == api.EventProxyState, e.Kind == api.EventUpstream:
-				// The upstream lost or back changes the icon: shown at once.
+			if !ordered && !seq.Follows(e) {
+				e = api.Event{Kind: api.EventResync}
+			}
+			switch e.Kind {
+			case api.EventRequest, api.EventWarning, api.EventShowWindow, api.EventCopySettings:
+				continue
+			case api.EventProxyState, api.EventUpstream, api.EventResync:
 				due = nil
-				t.refresh()
-			case e.Kind == api.EventAccounts, e.Kind == api.EventAccountState, e.Kind == api.EventSettings:
-				if due == nil {
+				if t.apply(e) {
+					t.show()
+				} else {
+					t.refresh()
+				}
+			default:
+				if !t.apply(e) {
+					due = nil
+					t.refresh()
+				} else if due == nil {
 					due = time.After(t.opts.Debounce)
 				}
 			}
 		case <-due:
 			due = nil
-			t.refresh()
+			t.show()
+		case <-minute.C:
+			t.modelMu.Lock()
+			lost := t.lost
+			t.modelMu.Unlock()
+			if !lost {
+				t.show()
+			}
 		case <-t.quit:
 			return
 		}
 	}
-}
-
-// showProxy shows the proxy's state an event carried over what the tray
-// shows of the accounts, without reading them again; with nothing shown
-// yet, or an engine that was lost, it reads everything.
-func (t *Tray) showProxy(p api.ProxyState) {
-	t.mu.Lock()
-	s, built := t.shown, t.built
-	t.mu.Unlock()
-	if !built || s.lost {
-		t.refresh()
-		return
-	}
-	s.running, s.addr, s.startErr, s.failed = p.Running, p.Addr, p.StartError, t.failed.Load()
-	t.do(func() { t.render(s) })
 }
 
 // render sets the icon, tooltip and menu for s unless they already show it.

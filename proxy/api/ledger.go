@@ -9,6 +9,7 @@ const DefaultQuotaWarnings = "75,90"
 const (
 	WarningThreshold = "threshold" // a window crossed a threshold
 	WarningPace      = "pace"      // at this pace a window runs out well before its reset
+	WarningPool      = "pool"      // at this pace every account is spent at once (Account "")
 )
 
 // Warning is one raised quota warning.
