@@ -64,6 +64,8 @@ type pending struct {
 	proxy    *api.ProxyState    // the proxy's state, the newest
 	list     []api.AccountView  // every account, when the list changed
 	changed  []api.AccountView  // accounts whose state changed since, newest last
+	runway   []api.Runway       // the pool's runway with the newest account event
+	accounts bool               // an account event came (runway is its)
 	settings *api.ProxySettings // the proxy settings, the newest
 	warnings []api.Warning      // quota warnings, for the notifier
 }
@@ -91,8 +93,10 @@ func (p *pending) add(e api.Event) {
 		p.proxy = e.Proxy
 	case api.EventAccounts:
 		p.list, p.changed = e.Accounts, nil
+		p.runway, p.accounts = e.Runway, true
 	case api.EventAccountState:
 		p.changed = append(p.changed, e.Accounts...)
+		p.runway, p.accounts = e.Runway, true
 	case api.EventSettings:
 		p.settings = e.Settings
 	}
@@ -135,6 +139,9 @@ func (v *view) applyEvents(p pending) bool {
 		rows[i] = a
 	}
 	v.rows = rows
+	if p.accounts {
+		v.runways = p.runway
+	}
 	v.notes.Accounts(rows, v.send)
 	v.showStale()
 	v.showAccounts()

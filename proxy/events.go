@@ -113,10 +113,16 @@ func (s *Service) publishAccountStates() {
 		}
 		return
 	}
-	for _, a := range all {
-		if slices.Contains(ids, a.ID) {
-			s.events.publish(api.Event{Kind: api.EventAccountState, AccountID: a.ID, Time: s.now(),
-				Accounts: []api.AccountView{s.view(a)}})
+	// The pool's runway depends on every account: it goes with each event.
+	views := make([]api.AccountView, len(all))
+	for i, a := range all {
+		views[i] = s.view(a)
+	}
+	runway := s.runway(views)
+	for _, v := range views {
+		if slices.Contains(ids, v.ID) {
+			s.events.publish(api.Event{Kind: api.EventAccountState, AccountID: v.ID, Time: s.now(),
+				Accounts: []api.AccountView{v}, Runway: runway})
 		}
 	}
 }
@@ -126,7 +132,7 @@ func (s *Service) publishAccountStates() {
 func (s *Service) publishAccounts(ctx context.Context, id string) {
 	e := api.Event{Kind: api.EventAccounts, AccountID: id, Time: s.now()}
 	if accts, err := s.Accounts(ctx); err == nil {
-		e.Accounts = accts
+		e.Accounts, e.Runway = accts, s.runway(accts)
 	} else {
 		// Sent without the list: the subscribers read a Snapshot.
 		s.log.Warn("accounts event: list accounts", "err", err)

@@ -50,6 +50,9 @@ type Event struct {
 	// empty list, not nil, when none is left: nil means not carried, and
 	// JSON keeps the two apart since the field is never omitted).
 	Accounts []AccountView
+	// Runway is, with the Accounts of an account event, when at this pace
+	// the pool runs out after the change (nil: it does not).
+	Runway []Runway `json:",omitempty"`
 	// Settings is the proxy settings after the change, for EventSettings;
 	// TrayWindow in it is parsed (never "").
 	Settings *ProxySettings `json:",omitempty"`
