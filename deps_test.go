@@ -26,7 +26,10 @@ func TestDeps(t *testing.T) {
 		denied  []string
 	}{
 		// The window also hosts the tray in the owner process.
-		{pkg: "app", allowed: append([]string{"app/locale", "tray", "claudecode"}, faces...)},
+		{pkg: "app", allowed: append([]string{"app/autostart", "app/locale", "tray", "claudecode"}, faces...)},
+		// The login entry, written by the window's checkbox and by `sluice
+		// settings set start-at-login`: no GUI library, nothing of ours.
+		{pkg: "app/autostart", allowed: []string{}},
 		// Claude Code's settings file, edited by the window and the CLI.
 		{pkg: "claudecode", allowed: []string{}},
 		{pkg: "tray", allowed: faces},

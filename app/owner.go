@@ -13,6 +13,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/sluice-proxy/sluice/app/autostart"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/tray"
 )
@@ -107,7 +108,7 @@ func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 
 // BackgroundFlag starts the tray app with no window (`sluice
 // --background`): how the autostart entry starts it at login.
-const BackgroundFlag = "--background"
+const BackgroundFlag = autostart.BackgroundFlag
 
 // showAtStart decides whether the owner opens the window when it starts:
 // not when started in the background (OwnerOptions.Hidden).

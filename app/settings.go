@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/sluice-proxy/sluice/app/autostart"
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
@@ -45,7 +46,7 @@ type settingsTab struct {
 	// atLogin starts the tray app at login (auto is the OS's mechanism;
 	// tests point it at a temp dir).
 	atLogin *widget.Check
-	auto    autostart
+	auto    autostart.Entry
 	// port and movePort change the proxy's port (Service.SetPort).
 	port     *widget.Entry
 	movePort *widget.Button
@@ -74,7 +75,7 @@ func newSettingsTab(v *view) *settingsTab {
 	s.progress.Hide()
 	s.cleanup = widget.NewButton("Clean up now", s.cleanUp)
 	s.keys = newKeysSection(v)
-	s.auto = newAutostart()
+	s.auto = autostart.New()
 	s.atLogin = widget.NewCheck("Start Sluice when I log in", s.setAtLogin)
 	s.port = shortEntry()
 	s.movePort = widget.NewButton("Change port", s.changePort)
