@@ -41,7 +41,9 @@ func (s *Service) configProxySettings() api.ProxySettings {
 		}
 		ps.AllowedOrigins = append(ps.AllowedOrigins, o)
 	}
-	for _, k := range []string{api.SettingStrategy, api.SettingSessionWindow, api.SettingRetries, api.SettingRetryDelay, api.SettingAllowedOrigins} {
+	// Fixed names every fixed setting of the registry, whatever its store
+	// (the port, the key requirement too): one map says what is fixed.
+	for _, k := range api.SettingKeys() {
 		if by := s.cfg.Fixed[k]; by != "" {
 			if ps.Fixed == nil {
 				ps.Fixed = map[string]string{}
@@ -230,7 +232,7 @@ func fixedChanged(old, ps api.ProxySettings) error {
 	var errs []error
 	check := func(key string, same bool) {
 		if by := old.Fixed[key]; by != "" && !same {
-			errs = append(errs, fmt.Errorf("%s is fixed by %s; change or unset it there", key, by))
+			errs = append(errs, fmt.Errorf("%s is fixed by %s for this Sluice; change or unset it there: %w", key, by, api.ErrSettingFixed))
 		}
 	}
 	check(api.SettingStrategy, old.Strategy == ps.Strategy)
@@ -243,25 +245,5 @@ func fixedChanged(old, ps api.ProxySettings) error {
 
 // proxySettingsDiff says what changed, for the audit log; "" if nothing.
 func proxySettingsDiff(a, b api.ProxySettings) string {
-	var parts []string
-	add := func(name string, x, y any) {
-		if fmt.Sprint(x) != fmt.Sprint(y) {
-			parts = append(parts, fmt.Sprintf("%s %v -> %v", name, x, y))
-		}
-	}
-	add(api.SettingStrategy, a.Strategy, b.Strategy)
-	add(api.SettingSessionWindow, a.SessionWindow, b.SessionWindow)
-	add(api.SettingRetries, a.RetryAttempts, b.RetryAttempts)
-	add(api.SettingRetryDelay, a.RetryDelay, b.RetryDelay)
-	add(api.SettingAllowedOrigins, originsText(a.AllowedOrigins), originsText(b.AllowedOrigins))
-	add(api.SettingTrayWindow, a.TrayWindow, b.TrayWindow)
-	add(api.SettingOpenAISubscriptions, a.OpenAISubscriptions, b.OpenAISubscriptions)
-	return strings.Join(parts, ", ")
-}
-
-func originsText(o []string) string {
-	if len(o) == 0 {
-		return "none"
-	}
-	return strings.Join(o, ",")
+	return api.Diff(api.Values{ProxySettings: a}, api.Values{ProxySettings: b}, api.StoreProxy)
 }

@@ -12,12 +12,12 @@ import (
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
-// Setting defaults.
+// Setting defaults (the registry's, api.DefaultValues).
 const (
-	DefaultPayloadMaxAge   = 7 * 24 * time.Hour
-	DefaultMaxDBBytes      = 500 << 20
-	DefaultCaptureMaxBytes = 256 << 10
-	maxCaptureMaxBytes     = 16 << 20
+	DefaultPayloadMaxAge   = api.DefaultPayloadMaxAge
+	DefaultMaxDBBytes      = api.DefaultMaxDBBytes
+	DefaultCaptureMaxBytes = api.DefaultCaptureMaxBytes
+	maxCaptureMaxBytes     = api.MaxCaptureMaxBytes
 )
 
 // settingsKey is the settings-table row holding Settings as JSON.
@@ -34,14 +34,12 @@ type journalState struct {
 	keyRetry time.Time // after a failed read, capture tries again no sooner
 }
 
-// defaultSettings are the settings before the user changes any.
+// defaultSettings are the settings before the user changes any: the
+// registry's, but for the request retention SLUICE_RETENTION may give.
 func (s *Service) defaultSettings() api.Settings {
-	return api.Settings{
-		RequestMaxAge:   s.cfg.Retention,
-		PayloadMaxAge:   DefaultPayloadMaxAge,
-		MaxDBBytes:      DefaultMaxDBBytes,
-		CaptureMaxBytes: DefaultCaptureMaxBytes,
-	}
+	st := api.DefaultValues().Settings
+	st.RequestMaxAge = s.cfg.Retention
+	return st
 }
 
 // loadSettings reads the stored settings over the defaults.
@@ -116,22 +114,8 @@ func validateSettings(st api.Settings) error {
 	return errors.Join(errs...)
 }
 
-// settingsDiff says what changed, for the audit log.
+// settingsDiff says what changed, for the audit log, in the registry's
+// terms ("capture off -> on").
 func settingsDiff(a, b api.Settings) string {
-	var out string
-	add := func(name string, x, y any) {
-		if x != y {
-			if out != "" {
-				out += ", "
-			}
-			out += fmt.Sprintf("%s %v -> %v", name, x, y)
-		}
-	}
-	add("request_max_age", a.RequestMaxAge, b.RequestMaxAge)
-	add("payload_max_age", a.PayloadMaxAge, b.PayloadMaxAge)
-	add("max_db_bytes", a.MaxDBBytes, b.MaxDBBytes)
-	add("capture", a.Capture, b.Capture)
-	add("capture_max_bytes", a.CaptureMaxBytes, b.CaptureMaxBytes)
-	add("quota_warnings", a.QuotaWarnings, b.QuotaWarnings)
-	return out
+	return api.Diff(api.Values{Settings: a}, api.Values{Settings: b}, api.StoreJournal)
 }
