@@ -18,9 +18,10 @@ import (
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
-// settingsTab edits what the engine applies without a restart (payload
-// capture, retention), manages client keys, and shows the rest (port,
-// strategy), which `sluice serve` flags and SLUICE_* variables set.
+// settingsTab edits the settings of the registry (api.Registry: the port,
+// the proxy settings, start at login, payload capture, retention), manages
+// client keys, and shows which settings a SLUICE_* variable or a flag of
+// `sluice serve` fixes.
 type settingsTab struct {
 	v     *view
 	shown bool // show has run once
@@ -83,8 +84,28 @@ func newSettingsTab(v *view) *settingsTab {
 	s.portMsg.Wrapping = fyne.TextWrapWord
 	s.portMsg.Hide()
 	s.px = newProxySection(v)
+	s.px.fixable[api.SettingPort] = fixable{"Port", disableAll{s.port, s.movePort}}
+	s.px.fixable[api.SettingRequireKey] = fixable{"Require a client key", s.keys.require}
 	return s
 }
+
+// disableAll disables and enables its controls together: a setting shown
+// as a field and its button.
+type disableAll []fyne.Disableable
+
+func (d disableAll) Enable() {
+	for _, w := range d {
+		w.Enable()
+	}
+}
+
+func (d disableAll) Disable() {
+	for _, w := range d {
+		w.Disable()
+	}
+}
+
+func (d disableAll) Disabled() bool { return len(d) > 0 && d[0].Disabled() }
 
 // changePort moves the proxy to the port typed, off the UI goroutine: a
 // running proxy drains its requests first. Clients must then use the new

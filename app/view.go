@@ -272,6 +272,7 @@ func (v *view) apply(s snapshot) {
 	if !v.settings.shown || s.addr != v.addr {
 		v.settings.show(s.addr)
 	}
+	v.settings.px.seen(s.accounts)
 	v.settings.px.update(s.proxy) // changed from the CLI or another window
 	v.addr, v.running, v.startErr = s.addr, s.running, s.startErr
 	v.showFirstKey(s.firstSecret)
