@@ -34,8 +34,8 @@ type proxySection struct {
 	describe *widget.Label // what the chosen strategy does
 	window   *widget.Entry // "5h", "90m"
 	retries  *widget.Entry
-	delay    *widget.Entry // the first retry's delay: "1s"
-	origins  *widget.Entry // comma-separated; empty: none
+	delay    *widget.Entry  // the first retry's delay: "1s"
+	origins  *widget.Entry  // comma-separated; empty: none
 	tray     *widget.Select // which window the tray's account lines show
 	trayOpts []trayOption   // tray's options, in its order
 	fixed    *widget.Label  // which variables fix which values
@@ -43,8 +43,8 @@ type proxySection struct {
 	// by registry key: this section's, and the port's and the key
 	// requirement's, which the tab adds (newSettingsTab).
 	fixable map[string]fixable
-	save     *widget.Button
-	msg      *widget.Label
+	save    *widget.Button
+	msg     *widget.Label
 
 	cur   api.ProxySettings // what the engine said last
 	have  bool              // cur was filled once
