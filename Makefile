@@ -174,7 +174,7 @@ test-windows: windows $(WINE_SHIM)
 # go vet for macOS and Windows of every package that builds without cgo
 # (not app/, tray/ or main: Fyne's GLFW driver and the systray need cgo,
 # and on macOS Xcode).
-CROSS_VET_PKGS := ./proxy/... ./vault/... ./cli/... ./app/locale/
+CROSS_VET_PKGS := ./proxy/... ./vault/... ./cli/... ./app/locale/ ./app/autostart/
 vet-cross:
 	CGO_ENABLED=0 GOOS=darwin GOARCH=arm64 go vet -tags $(TAGS) $(CROSS_VET_PKGS)
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go vet -tags $(TAGS) $(CROSS_VET_PKGS)
