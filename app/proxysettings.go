@@ -61,16 +61,16 @@ type fixable struct {
 func newProxySection(v *view) *proxySection {
 	p := &proxySection{v: v, describe: widget.NewLabel(""), window: shortEntry(), retries: shortEntry(),
 		delay: shortEntry(), origins: widget.NewEntry(), fixed: widget.NewLabel(""), msg: widget.NewLabel("")}
+	p.strategy = widget.NewSelect(api.StrategyNames(), func(name string) { p.describe.SetText(api.StrategyDescription(name)) })
 	p.tray = widget.NewSelect(nil, nil)
 	p.setTrayOptions(nil, api.TrayWindowClosest)
 	p.fixable = map[string]fixable{
+		api.SettingStrategy:       {"Strategy", p.strategy},
 		api.SettingSessionWindow:  {"Session window", p.window},
 		api.SettingRetries:        {"Retries", p.retries},
 		api.SettingRetryDelay:     {"First retry after", p.delay},
 		api.SettingAllowedOrigins: {"Allowed origins", p.origins},
 	}
-	p.strategy = widget.NewSelect(api.StrategyNames(), func(name string) { p.describe.SetText(api.StrategyDescription(name)) })
-	p.fixable[api.SettingStrategy] = fixable{"Strategy", p.strategy}
 	p.describe.Wrapping = fyne.TextWrapWord
 	p.describe.Importance = widget.LowImportance
 	p.origins.SetPlaceHolder("none; e.g. http://localhost:3000, https://app.example")
@@ -163,7 +163,11 @@ func (p *proxySection) setTrayOptions(accts []api.AccountView, cur string) {
 	for _, a := range accts {
 		for _, w := range a.Windows {
 			if w.Scope != "" && w.Name != "" && !has(w.Name) {
-				opts = append(opts, trayOption{fmt.Sprintf("Weekly %s cap (%s)", w.Scope, w.Name), w.Name})
+				label := fmt.Sprintf("Cap for %s (%s)", w.Scope, w.Name)
+				if w.Kind == "weekly" {
+					label = fmt.Sprintf("Weekly cap for %s (%s)", w.Scope, w.Name)
+				}
+				opts = append(opts, trayOption{label, w.Name})
 			}
 		}
 	}

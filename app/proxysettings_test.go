@@ -107,14 +107,14 @@ func TestTrayWindowChosenInSettings(t *testing.T) {
 	v.tabs.SelectIndex(3)
 	px := v.settings.px
 	ui.waitFor(t, "the tray's choices", func() bool {
-		return px.tray.Selected == "Closest to its limit" && slices.Contains(px.tray.Options, "Weekly opus cap (7d_opus)")
+		return px.tray.Selected == "Closest to its limit" && slices.Contains(px.tray.Options, "Weekly cap for opus (7d_opus)")
 	})
 	for _, want := range []string{"5-hour window", "Weekly window"} {
 		if !slices.Contains(px.tray.Options, want) {
 			t.Errorf("no %q among %q", want, px.tray.Options)
 		}
 	}
-	px.tray.SetSelected("Weekly opus cap (7d_opus)")
+	px.tray.SetSelected("Weekly cap for opus (7d_opus)")
 	test.Tap(button(t, w, "Save proxy settings"))
 	ui.waitFor(t, "saved", saying(w, "Saved:"))
 	if got, _ := eng.ProxySettings(context.Background()); got.TrayWindow != "7d_opus" {

@@ -189,15 +189,21 @@ func (s *Settings) serverFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.Proxy.Host, "host", s.Proxy.Host, "listen address, loopback only (SLUICE_HOST, default 127.0.0.1)")
 	fs.Func("port", "listen port (SLUICE_PORT, default 8788, or the port chosen in the window)", func(v string) (err error) {
 		s.Proxy.Port, err = parsePort(v)
-		s.Proxy.Fixed = fixed(s.Proxy.Fixed, api.SettingPort, "--port")
+		s.Proxy.Fixed = fixed(s.Proxy.Fixed, api.SettingPort, flagOf(api.SettingPort))
 		return err
 	})
 	fs.StringVar(&s.Proxy.Upstream, "upstream", s.Proxy.Upstream, "Anthropic API base URL (SLUICE_UPSTREAM, default https://api.anthropic.com)")
 	fs.Func("strategy", "account selection: "+strings.Join(api.StrategyNames(), ", ")+" (SLUICE_STRATEGY, default session, or the one chosen in the window)", func(v string) error {
 		s.Proxy.Strategy = v
-		s.Proxy.Fixed = fixed(s.Proxy.Fixed, api.SettingStrategy, "--strategy")
+		s.Proxy.Fixed = fixed(s.Proxy.Fixed, api.SettingStrategy, flagOf(api.SettingStrategy))
 		return nil
 	})
+}
+
+// flagOf is the flag the registry declares for the setting key.
+func flagOf(key string) string {
+	s, _ := api.LookupSetting(key)
+	return s.Flag
 }
 
 // fixed records in m that by (a variable or a flag) fixed the setting
