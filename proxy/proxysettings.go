@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -180,32 +179,21 @@ func (s *Service) UpdateProxySettings(ctx context.Context, ps api.ProxySettings)
 }
 
 // normalize validates ps and puts its origins in canonical form
-// (lower-case, no trailing slash, no duplicates). Values fixed on the
-// command line (ps.Fixed) are left as they are: the command line checked
-// them, and fixedChanged refuses any change to them.
+// (lower-case, no trailing slash, no duplicates). Each value is checked by
+// its Parse in the registry (api.Check: the bounds live there); values
+// fixed on the command line (ps.Fixed) are left as they are: the command
+// line checked them, and fixedChanged refuses any change to them.
 func normalize(ps api.ProxySettings) (api.ProxySettings, error) {
 	// The result becomes the live snapshot requests read: it must not
 	// share the caller's slice, which the caller may change later.
 	ps.AllowedOrigins = slices.Clone(ps.AllowedOrigins)
-	var errs []error
 	free := func(key string) bool { return ps.Fixed[key] == "" }
-	if free(api.SettingStrategy) && !slices.Contains(api.StrategyNames(), ps.Strategy) {
-		errs = append(errs, fmt.Errorf("unknown strategy %q (want one of %s)", ps.Strategy, strings.Join(api.StrategyNames(), ", ")))
-	}
-	if free(api.SettingSessionWindow) && (ps.SessionWindow < api.MinSessionWindow || ps.SessionWindow > api.MaxSessionWindow) {
-		errs = append(errs, fmt.Errorf("the session window must be between %s and %s, not %s", api.MinSessionWindow, api.MaxSessionWindow, ps.SessionWindow))
-	}
-	if free(api.SettingRetries) && (ps.RetryAttempts < 0 || ps.RetryAttempts > api.MaxRetryAttempts) {
-		errs = append(errs, fmt.Errorf("retries must be between 0 and %d, not %d", api.MaxRetryAttempts, ps.RetryAttempts))
-	}
-	if free(api.SettingRetryDelay) && (ps.RetryDelay < api.MinRetryDelay || ps.RetryDelay > api.MaxRetryDelay) {
-		errs = append(errs, fmt.Errorf("the first retry delay must be between %s and %s, not %s", api.MinRetryDelay, api.MaxRetryDelay, ps.RetryDelay))
-	}
-	if tw, err := api.ParseTrayWindow(ps.TrayWindow); err != nil {
-		errs = append(errs, err)
-	} else {
-		ps.TrayWindow = tw
-	}
+	// The origins are checked one by one below, each error said once.
+	skip := map[string]string{api.SettingAllowedOrigins: "below"}
+	maps.Copy(skip, ps.Fixed)
+	v, err := api.Check(api.Values{ProxySettings: ps}, api.StoreProxy, skip)
+	ps = v.ProxySettings
+	errs := []error{err}
 	if !free(api.SettingAllowedOrigins) {
 		return ps, errors.Join(errs...)
 	}

@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -97,21 +96,11 @@ func (s *Service) UpdateSettings(ctx context.Context, st api.Settings) (api.Sett
 	return st, nil
 }
 
+// validateSettings checks each journal setting by its Parse in the
+// registry (api.Check): the bounds live there.
 func validateSettings(st api.Settings) error {
-	var errs []error
-	if st.RequestMaxAge == 0 || st.PayloadMaxAge == 0 || st.MaxDBBytes == 0 {
-		errs = append(errs, errors.New("retention limits must not be zero (negative means no limit)"))
-	}
-	if st.MaxDBBytes > 0 && st.MaxDBBytes < 1<<20 {
-		errs = append(errs, errors.New("the database size cap must be at least 1 MB"))
-	}
-	if _, err := ParseQuotaWarnings(st.QuotaWarnings); err != nil {
-		errs = append(errs, err)
-	}
-	if st.CaptureMaxBytes < 1 || st.CaptureMaxBytes > maxCaptureMaxBytes {
-		errs = append(errs, fmt.Errorf("the capture cap must be between 1 byte and %d bytes", maxCaptureMaxBytes))
-	}
-	return errors.Join(errs...)
+	_, err := api.Check(api.Values{Settings: st}, api.StoreJournal, nil)
+	return err
 }
 
 // settingsDiff says what changed, for the audit log, in the registry's

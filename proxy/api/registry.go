@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -162,6 +163,25 @@ func SetSetting(v *Values, key, value string) (Setting, error) {
 	return s, nil
 }
 
+// Check validates the settings of store in v: each value, as Format
+// prints it, must read back through its Parse. Keys in skip are left out
+// (those fixed on the command line, which the command line checked). It
+// returns v with each checked value as Parse reads it (canonical: a
+// tray window lower-cased) and every error found.
+func Check(v Values, store string, skip map[string]string) (Values, error) {
+	out := v
+	var errs []error
+	for _, s := range registry {
+		if s.Store != store || skip[s.Key] != "" {
+			continue
+		}
+		if err := s.Parse(&out, s.Format(v)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
 // Diff says what changed between a and b in the settings of store, for
 // the audit log: "key old -> new, ..."; "" if nothing did.
 func Diff(a, b Values, store string) string {
@@ -177,9 +197,10 @@ func Diff(a, b Values, store string) string {
 	return strings.Join(parts, ", ")
 }
 
-// registry is every setting, declared once. Bounds the engine checks on
-// save (normalize, validateSettings) are checked here too, so a typed
-// value is refused before it travels.
+// registry is every setting, declared once, with its bounds: the engine
+// validates a whole update (the window's Save) by reading each value
+// back through its Parse (Check), and the CLI refuses a typed value
+// before it travels.
 var registry = []Setting{
 	{Key: SettingPort, Env: "SLUICE_PORT", Flag: "--port", Scope: ScopeLive, Store: StorePort,
 		Help:   "the proxy's listen port, 1 to 65535: the proxy moves to it at once",
@@ -203,7 +224,13 @@ var registry = []Setting{
 	{Key: SettingStrategy, Env: "SLUICE_STRATEGY", Flag: "--strategy", Scope: ScopeLive, Store: StoreProxy,
 		Help:   "how accounts are picked: " + strings.Join(StrategyNames(), ", "),
 		Format: func(v Values) string { return v.Strategy },
-		Parse:  func(v *Values, s string) error { v.Strategy = s; return nil }}, // the engine names the strategies it knows
+		Parse: func(v *Values, s string) error {
+			if !slices.Contains(StrategyNames(), s) {
+				return fmt.Errorf("unknown strategy %q (want one of %s)", s, strings.Join(StrategyNames(), ", "))
+			}
+			v.Strategy = s
+			return nil
+		}},
 	{Key: SettingSessionWindow, Env: "SLUICE_SESSION_TTL", Scope: ScopeLive, Store: StoreProxy,
 		Help:   "how long a client session keeps its account, e.g. 5h or 30m",
 		Format: func(v Values) string { return ShortDuration(v.SessionWindow) },
@@ -211,6 +238,9 @@ var registry = []Setting{
 			d, err := ParseAge(s)
 			if err != nil || d <= 0 {
 				return fmt.Errorf("want a duration like 5h or 30m")
+			}
+			if d < MinSessionWindow || d > MaxSessionWindow {
+				return fmt.Errorf("the session window must be between %s and %s, not %s", MinSessionWindow, MaxSessionWindow, d)
 			}
 			v.SessionWindow = d
 			return nil
@@ -223,6 +253,9 @@ var registry = []Setting{
 			if err != nil {
 				return fmt.Errorf("want a whole number from 0 to %d", MaxRetryAttempts)
 			}
+			if n < 0 || n > MaxRetryAttempts {
+				return fmt.Errorf("retries must be between 0 and %d, not %d", MaxRetryAttempts, n)
+			}
 			v.RetryAttempts = n
 			return nil
 		}},
@@ -233,6 +266,9 @@ var registry = []Setting{
 			d, err := time.ParseDuration(s)
 			if err != nil || d <= 0 {
 				return fmt.Errorf("want a duration like 1s or 500ms")
+			}
+			if d < MinRetryDelay || d > MaxRetryDelay {
+				return fmt.Errorf("the first retry delay must be between %s and %s, not %s", MinRetryDelay, MaxRetryDelay, d)
 			}
 			v.RetryDelay = d
 			return nil
@@ -257,6 +293,9 @@ var registry = []Setting{
 					}
 					v.AllowedOrigins = append(v.AllowedOrigins, o)
 				}
+			}
+			if len(v.AllowedOrigins) > MaxAllowedOrigins {
+				return fmt.Errorf("at most %d allowed origins", MaxAllowedOrigins)
 			}
 			return nil
 		}},
@@ -288,7 +327,7 @@ var registry = []Setting{
 		Parse: func(v *Values, s string) error {
 			n, err := ParseSize(s)
 			if err != nil || n <= 0 || n > MaxCaptureMaxBytes {
-				return fmt.Errorf("want a size like 256KB or 1MB, at most 16MB")
+				return fmt.Errorf("the capture cap: want a size like 256KB or 1MB, at most 16MB")
 			}
 			v.CaptureMaxBytes = int(n)
 			return nil
@@ -296,11 +335,21 @@ var registry = []Setting{
 	{Key: SettingRequestRetention, DefaultEnv: "SLUICE_RETENTION", Scope: ScopeLive, Store: StoreJournal,
 		Help:   "how long request records are kept, e.g. 30d, or forever",
 		Format: func(v Values) string { return AgeText(v.RequestMaxAge) },
-		Parse:  func(v *Values, s string) (err error) { v.RequestMaxAge, err = ParseRetention(s); return }},
+		Parse: func(v *Values, s string) (err error) {
+			if v.RequestMaxAge, err = ParseRetention(s); err != nil {
+				return fmt.Errorf("request retention: %w", err)
+			}
+			return nil
+		}},
 	{Key: SettingPayloadRetention, Scope: ScopeLive, Store: StoreJournal,
 		Help:   "how long captured payloads are kept, e.g. 7d, or forever",
 		Format: func(v Values) string { return AgeText(v.PayloadMaxAge) },
-		Parse:  func(v *Values, s string) (err error) { v.PayloadMaxAge, err = ParseRetention(s); return }},
+		Parse: func(v *Values, s string) (err error) {
+			if v.PayloadMaxAge, err = ParseRetention(s); err != nil {
+				return fmt.Errorf("payload retention: %w", err)
+			}
+			return nil
+		}},
 	{Key: SettingMaxDBSize, Scope: ScopeLive, Store: StoreJournal,
 		Help: "the database size cap, e.g. 500MB or 2GB, or none",
 		Format: func(v Values) string {
@@ -316,7 +365,7 @@ var registry = []Setting{
 			}
 			n, err := ParseSize(s)
 			if err != nil || n < 1<<20 {
-				return fmt.Errorf("want a size like 500MB (at least 1MB), or none")
+				return fmt.Errorf("the database size cap: want a size like 500MB (at least 1MB), or none")
 			}
 			v.MaxDBBytes = n
 			return nil

@@ -80,3 +80,29 @@ func TestDiffSpeaksTheRegistrysTerms(t *testing.T) {
 		t.Errorf("no change, diff %q", got)
 	}
 }
+
+// Check validates a whole update (the window's Save) by the registry's
+// bounds, saying which setting is wrong, and leaves out the keys it is
+// told to skip (fixed ones).
+func TestCheckValidatesByTheRegistry(t *testing.T) {
+	v := DefaultValues()
+	v.RequestMaxAge, v.MaxDBBytes, v.CaptureMaxBytes = 0, 512<<10, 32<<20
+	_, err := Check(v, StoreJournal, nil)
+	for _, want := range []string{"request retention", "database size cap", "capture cap"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Check of a bad journal update: %v, want it to name the %s", err, want)
+		}
+	}
+	if _, err := Check(DefaultValues(), StoreJournal, nil); err != nil {
+		t.Errorf("the defaults fail Check: %v", err)
+	}
+	p := DefaultValues()
+	p.Strategy, p.RetryAttempts, p.TrayWindow = "fastest", 11, "7D_Opus"
+	got, err := Check(p, StoreProxy, map[string]string{SettingStrategy: "SLUICE_STRATEGY"})
+	if err == nil || strings.Contains(err.Error(), "strategy") || !strings.Contains(err.Error(), "retries must be between 0 and 10") {
+		t.Errorf("Check with the strategy fixed: %v", err)
+	}
+	if got.TrayWindow != "7d_opus" || got.Strategy != "fastest" {
+		t.Errorf("Check returned tray %q, strategy %q", got.TrayWindow, got.Strategy)
+	}
+}
