@@ -186,7 +186,7 @@ test-windows: windows $(WINE_SHIM)
 # (not app/, tray/ or main: Fyne's GLFW driver and, on macOS, the systray
 # need cgo, and on macOS Xcode). The sluice program itself builds for
 # Windows without cgo.
-CROSS_VET_PKGS := ./proxy/... ./vault/... ./cli/... ./app/locale/
+CROSS_VET_PKGS := ./proxy/... ./vault/... ./cli/... ./app/locale/ ./app/autostart/
 vet-cross:
 	CGO_ENABLED=0 GOOS=darwin GOARCH=arm64 go vet -tags $(TAGS) $(CROSS_VET_PKGS)
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go vet -tags $(TAGS) $(CROSS_VET_PKGS)

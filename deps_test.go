@@ -28,11 +28,15 @@ func TestDeps(t *testing.T) {
 		denied  []string
 	}{
 		// The window also hosts the tray in the owner process.
-		{pkg: "app", allowed: append([]string{"app/locale", "tray", "claudecode", "owner", "programs"}, faces...)},
+		{pkg: "app", allowed: append([]string{"app/autostart", "app/locale", "tray", "claudecode", "owner", "programs"}, faces...)},
+		// The login entry, written by the window's checkbox and by `sluice
+		// settings set start-at-login`: no GUI library; it names the sluice
+		// program found beside the running one.
+		{pkg: "app/autostart", allowed: []string{"programs"}},
 		// Where the programs are installed (beside each other), for all.
 		{pkg: "programs", allowed: []string{}},
 		// The owner's desktop face: tray, window launcher, notifications.
-		{pkg: "owner", allowed: append([]string{"tray"}, faces...)},
+		{pkg: "owner", allowed: append([]string{"tray", "app/autostart"}, faces...)},
 		// The window program: the window as a client of the engine.
 		{pkg: "cmd/sluice-window", allowed: []string{"app", "app/locale", "cli", "proxy/control"}},
 		// The owner program links no Fyne window (TestOwnerLinksNoFyneDriver).

@@ -17,13 +17,14 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/driver/desktop"
 
+	"github.com/sluice-proxy/sluice/app/autostart"
 	"github.com/sluice-proxy/sluice/assets"
 	"github.com/sluice-proxy/sluice/tray"
 )
 
 // ID is the application ID; it must match FyneApp.toml, which packaging uses.
 // Fyne keys preferences and storage on it.
-const ID = "io.github.sluiceproxy.sluice"
+const ID = autostart.AppID
 
 // BackgroundFlag starts the tray app with no window; see owner.BackgroundFlag.
 const BackgroundFlag = owner.BackgroundFlag

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -33,20 +34,43 @@ type proxySection struct {
 	describe *widget.Label // what the chosen strategy does
 	window   *widget.Entry // "5h", "90m"
 	retries  *widget.Entry
-	delay    *widget.Entry // the first retry's delay: "1s"
-	origins  *widget.Entry // comma-separated; empty: none
-	fixed    *widget.Label // which variables fix which values
-	save     *widget.Button
-	msg      *widget.Label
+	delay    *widget.Entry  // the first retry's delay: "1s"
+	origins  *widget.Entry  // comma-separated; empty: none
+	tray     *widget.Select // which window the tray's account lines show
+	trayOpts []trayOption   // tray's options, in its order
+	fixed    *widget.Label  // which variables fix which values
+	// fixable are the controls of the settings a variable or flag can fix,
+	// by registry key: this section's, and the port's and the key
+	// requirement's, which the tab adds (newSettingsTab).
+	fixable map[string]fixable
+	save    *widget.Button
+	msg     *widget.Label
 
-	cur  api.ProxySettings // what the engine said last
-	have bool              // cur was filled once
+	cur   api.ProxySettings // what the engine said last
+	have  bool              // cur was filled once
+	accts []api.AccountView // the accounts last read, for the tray's choices
+}
+
+// fixable is a control a variable or flag can fix, with the name the tab
+// gives it.
+type fixable struct {
+	name string
+	w    fyne.Disableable
 }
 
 func newProxySection(v *view) *proxySection {
 	p := &proxySection{v: v, describe: widget.NewLabel(""), window: shortEntry(), retries: shortEntry(),
 		delay: shortEntry(), origins: widget.NewEntry(), fixed: widget.NewLabel(""), msg: widget.NewLabel("")}
 	p.strategy = widget.NewSelect(api.StrategyNames(), func(name string) { p.describe.SetText(api.StrategyDescription(name)) })
+	p.tray = widget.NewSelect(nil, nil)
+	p.setTrayOptions(nil, api.TrayWindowClosest)
+	p.fixable = map[string]fixable{
+		api.SettingStrategy:       {"Strategy", p.strategy},
+		api.SettingSessionWindow:  {"Session window", p.window},
+		api.SettingRetries:        {"Retries", p.retries},
+		api.SettingRetryDelay:     {"First retry after", p.delay},
+		api.SettingAllowedOrigins: {"Allowed origins", p.origins},
+	}
 	p.describe.Wrapping = fyne.TextWrapWord
 	p.describe.Importance = widget.LowImportance
 	p.origins.SetPlaceHolder("none; e.g. http://localhost:3000, https://app.example")
@@ -67,6 +91,7 @@ func (p *proxySection) items() []*widget.FormItem {
 		widget.NewFormItem("Retries", p.retries),
 		widget.NewFormItem("First retry after", p.delay),
 		widget.NewFormItem("Allowed origins", p.origins),
+		widget.NewFormItem("Tray shows", p.tray),
 	}
 }
 
@@ -98,23 +123,22 @@ func (p *proxySection) update(ps api.ProxySettings) {
 	set(p.retries, strconv.Itoa(old.RetryAttempts), strconv.Itoa(ps.RetryAttempts))
 	set(p.delay, api.ShortDuration(old.RetryDelay), api.ShortDuration(ps.RetryDelay))
 	set(p.origins, strings.Join(old.AllowedOrigins, ", "), strings.Join(ps.AllowedOrigins, ", "))
+	if !had || p.trayValue() == cmp.Or(old.TrayWindow, api.TrayWindowClosest) {
+		p.setTrayOptions(p.accts, ps.TrayWindow)
+	}
 	p.showFixed(ps.Fixed)
 }
 
-// showFixed disables the values the command line fixed and says by what.
+// showFixed disables the values the command line fixed and says by what,
+// in the registry's order.
 func (p *proxySection) showFixed(fixed map[string]string) {
 	var lines []string
-	for _, f := range []struct {
-		key, name string
-		w         fyne.Disableable
-	}{
-		{api.SettingStrategy, "Strategy", p.strategy},
-		{api.SettingSessionWindow, "Session window", p.window},
-		{api.SettingRetries, "Retries", p.retries},
-		{api.SettingRetryDelay, "First retry after", p.delay},
-		{api.SettingAllowedOrigins, "Allowed origins", p.origins},
-	} {
-		if by := fixed[f.key]; by != "" {
+	for _, set := range api.Registry() {
+		f, ok := p.fixable[set.Key]
+		if !ok {
+			continue
+		}
+		if by := fixed[set.Key]; by != "" {
 			f.w.Disable()
 			lines = append(lines, fmt.Sprintf("%s is set by %s when Sluice starts; change or unset it there.", f.name, by))
 		} else {
@@ -124,6 +148,69 @@ func (p *proxySection) showFixed(fixed map[string]string) {
 	p.fixed.SetText(strings.Join(lines, "\n"))
 	p.fixed.Hidden = len(lines) == 0
 	p.fixed.Refresh()
+}
+
+// trayOption is one choice of the tray-window setting: its label and
+// its value (api.ParseTrayWindow's).
+type trayOption struct{ label, value string }
+
+// setTrayOptions offers the tray's windows: closest (the default), the
+// 5-hour and the weekly window, each model's weekly cap the accounts
+// report (7d_opus, ...), and cur if it is none of these; cur is selected.
+func (p *proxySection) setTrayOptions(accts []api.AccountView, cur string) {
+	opts := []trayOption{{"Closest to its limit", api.TrayWindowClosest}, {"5-hour window", "5h"}, {"Weekly window", "7d"}}
+	has := func(v string) bool { return slices.ContainsFunc(opts, func(o trayOption) bool { return o.value == v }) }
+	for _, a := range accts {
+		for _, w := range a.Windows {
+			if w.Scope != "" && w.Name != "" && !has(w.Name) {
+				label := fmt.Sprintf("Cap for %s (%s)", w.Scope, w.Name)
+				if w.Kind == "weekly" {
+					label = fmt.Sprintf("Weekly cap for %s (%s)", w.Scope, w.Name)
+				}
+				opts = append(opts, trayOption{label, w.Name})
+			}
+		}
+	}
+	if cur = strings.TrimSpace(cur); cur == "" {
+		cur = api.TrayWindowClosest
+	}
+	if !has(cur) {
+		opts = append(opts, trayOption{cur, cur})
+	}
+	labels := make([]string, len(opts))
+	sel := ""
+	for i, o := range opts {
+		labels[i] = o.label
+		if o.value == cur {
+			sel = o.label
+		}
+	}
+	if slices.Equal(labels, p.tray.Options) && sel == p.tray.Selected {
+		return // most reads change nothing: no redraw
+	}
+	p.trayOpts = opts
+	p.tray.SetOptions(labels)
+	p.tray.SetSelected(sel)
+}
+
+// seen keeps the accounts last read, whose model caps (7d_opus, ...) the
+// tray's choices offer; a choice being made is left alone. UI goroutine
+// only.
+func (p *proxySection) seen(accts []api.AccountView) {
+	p.accts = accts
+	if p.have && p.trayValue() == cmp.Or(p.cur.TrayWindow, api.TrayWindowClosest) {
+		p.setTrayOptions(accts, p.cur.TrayWindow)
+	}
+}
+
+// trayValue is the tray-window value selected.
+func (p *proxySection) trayValue() string {
+	for _, o := range p.trayOpts {
+		if o.label == p.tray.Selected {
+			return o.value
+		}
+	}
+	return api.TrayWindowClosest
 }
 
 // read is the settings the fields describe.
@@ -140,6 +227,7 @@ func (p *proxySection) read() (api.ProxySettings, error) {
 	if ps.RetryDelay, err = time.ParseDuration(strings.TrimSpace(p.delay.Text)); err != nil {
 		return ps, fmt.Errorf("first retry after: a duration like 1s or 500ms, not %q", p.delay.Text)
 	}
+	ps.TrayWindow = p.trayValue()
 	ps.AllowedOrigins = nil
 	if o := strings.TrimSpace(p.origins.Text); !strings.EqualFold(o, "none") {
 		for _, s := range strings.Split(o, ",") {
@@ -190,5 +278,5 @@ func (p *proxySection) say(text string, imp widget.Importance) {
 // equalProxySettings reports whether a and b are the same settings.
 func equalProxySettings(a, b api.ProxySettings) bool {
 	return a.Strategy == b.Strategy && a.SessionWindow == b.SessionWindow && a.RetryAttempts == b.RetryAttempts &&
-		a.RetryDelay == b.RetryDelay && slices.Equal(a.AllowedOrigins, b.AllowedOrigins)
+		a.RetryDelay == b.RetryDelay && slices.Equal(a.AllowedOrigins, b.AllowedOrigins) && a.TrayWindow == b.TrayWindow
 }

@@ -92,3 +92,57 @@ func TestFixedProxySettingIsDisabledWithItsVariable(t *testing.T) {
 		t.Fatalf("fake engine has %+v", got)
 	}
 }
+
+// The tray-window setting has a control in the Settings tab: the
+// default (closest to its limit), the 5-hour and weekly windows and each
+// model's weekly cap an account reports; the choice reaches the engine
+// with Save, and a change made elsewhere shows up.
+func TestTrayWindowChosenInSettings(t *testing.T) {
+	opus := api.AccountView{Name: "max", Windows: []api.Window{
+		{Name: "5h", Kind: "session", Utilization: 0.2},
+		{Name: "7d_opus", Kind: "weekly", Scope: "opus", Utilization: 0.5},
+	}}
+	eng := newFakeEngine(true, opus)
+	v, w, ui := shown(t, eng)
+	v.tabs.SelectIndex(3)
+	px := v.settings.px
+	ui.waitFor(t, "the tray's choices", func() bool {
+		return px.tray.Selected == "Closest to its limit" && slices.Contains(px.tray.Options, "Weekly cap for opus (7d_opus)")
+	})
+	for _, want := range []string{"5-hour window", "Weekly window"} {
+		if !slices.Contains(px.tray.Options, want) {
+			t.Errorf("no %q among %q", want, px.tray.Options)
+		}
+	}
+	px.tray.SetSelected("Weekly cap for opus (7d_opus)")
+	test.Tap(button(t, w, "Save proxy settings"))
+	ui.waitFor(t, "saved", saying(w, "Saved:"))
+	if got, _ := eng.ProxySettings(context.Background()); got.TrayWindow != "7d_opus" {
+		t.Fatalf("the engine's tray window is %q after Save", got.TrayWindow)
+	}
+	ps, _ := eng.ProxySettings(context.Background())
+	ps.TrayWindow = "5h"
+	if err := eng.UpdateProxySettings(context.Background(), ps); err != nil {
+		t.Fatal(err)
+	}
+	go v.reload()
+	ui.waitFor(t, "the window chosen from the CLI", func() bool { return px.tray.Selected == "5-hour window" })
+}
+
+// The port and the key requirement, when a variable or flag fixes them,
+// are disabled in the tab with the variable named, as the proxy settings
+// are.
+func TestFixedPortAndRequireKeyAreDisabled(t *testing.T) {
+	eng := newFakeEngine(true)
+	eng.px = api.ProxySettings{Strategy: "session", SessionWindow: time.Hour, RetryAttempts: 2, RetryDelay: time.Second,
+		Fixed: map[string]string{api.SettingPort: "SLUICE_PORT", api.SettingRequireKey: "SLUICE_REQUIRE_KEY"}}
+	v, w, ui := shown(t, eng)
+	v.tabs.SelectIndex(3)
+	s := v.settings
+	ui.waitFor(t, "the fixed port", func() bool { return s.port.Disabled() && s.movePort.Disabled() && s.keys.require.Disabled() })
+	ui.waitFor(t, "the hint", saying(w, "Port is set by SLUICE_PORT when Sluice starts"))
+	ui.waitFor(t, "the hint", saying(w, "Require a client key is set by SLUICE_REQUIRE_KEY when Sluice starts"))
+	if s.px.strategy.Disabled() {
+		t.Error("the strategy, not fixed, is disabled")
+	}
+}

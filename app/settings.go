@@ -14,12 +14,14 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/sluice-proxy/sluice/app/autostart"
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
-// settingsTab edits what the engine applies without a restart (payload
-// capture, retention), manages client keys, and shows the rest (port,
-// strategy), which `sluice serve` flags and SLUICE_* variables set.
+// settingsTab edits the settings of the registry (api.Registry: the port,
+// the proxy settings, start at login, payload capture, retention), manages
+// client keys, and shows which settings a SLUICE_* variable or a flag of
+// `sluice serve` fixes.
 type settingsTab struct {
 	v     *view
 	shown bool // show has run once
@@ -45,7 +47,7 @@ type settingsTab struct {
 	// atLogin starts the tray app at login (auto is the OS's mechanism;
 	// tests point it at a temp dir).
 	atLogin *widget.Check
-	auto    autostart
+	auto    autostart.Entry
 	// port and movePort change the proxy's port (Service.SetPort).
 	port     *widget.Entry
 	movePort *widget.Button
@@ -74,7 +76,7 @@ func newSettingsTab(v *view) *settingsTab {
 	s.progress.Hide()
 	s.cleanup = widget.NewButton("Clean up now", s.cleanUp)
 	s.keys = newKeysSection(v)
-	s.auto = newAutostart()
+	s.auto = autostart.New()
 	s.atLogin = widget.NewCheck("Start Sluice when I log in", s.setAtLogin)
 	s.port = shortEntry()
 	s.movePort = widget.NewButton("Change port", s.changePort)
@@ -82,8 +84,28 @@ func newSettingsTab(v *view) *settingsTab {
 	s.portMsg.Wrapping = fyne.TextWrapWord
 	s.portMsg.Hide()
 	s.px = newProxySection(v)
+	s.px.fixable[api.SettingPort] = fixable{"Port", disableAll{s.port, s.movePort}}
+	s.px.fixable[api.SettingRequireKey] = fixable{"Require a client key", s.keys.require}
 	return s
 }
+
+// disableAll disables and enables its controls together: a setting shown
+// as a field and its button.
+type disableAll []fyne.Disableable
+
+func (d disableAll) Enable() {
+	for _, w := range d {
+		w.Enable()
+	}
+}
+
+func (d disableAll) Disable() {
+	for _, w := range d {
+		w.Disable()
+	}
+}
+
+func (d disableAll) Disabled() bool { return len(d) > 0 && d[0].Disabled() }
 
 // changePort moves the proxy to the port typed, off the UI goroutine: a
 // running proxy drains its requests first. Clients must then use the new

@@ -282,6 +282,7 @@ func (v *view) apply(s snapshot) {
 	if !v.settings.shown || s.addr != v.addr {
 		v.settings.show(s.addr)
 	}
+	v.settings.px.seen(s.accounts)
 	v.settings.px.update(s.proxy) // changed from the CLI or another window
 	v.addr = s.addr               // the settings show it already
 	v.showFirstKey(s.firstSecret)

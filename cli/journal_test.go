@@ -211,7 +211,7 @@ func TestAuditDoctorSettingsThroughServe(t *testing.T) {
 	jsonOf(t, env, &audit, "audit")
 	found := false
 	for _, a := range audit {
-		found = found || a.Kind == proxy.AuditSettingsChanged && strings.Contains(a.Detail, "capture false -> true")
+		found = found || a.Kind == proxy.AuditSettingsChanged && strings.Contains(a.Detail, "capture off -> on")
 	}
 	if !found {
 		t.Fatalf("audit has no settings change: %+v", audit)

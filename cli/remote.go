@@ -62,6 +62,10 @@ type Engine interface {
 	// Proxy settings (issue 11): strategy, session window, retries, origins.
 	ProxySettings(ctx context.Context) (api.ProxySettings, error)
 	UpdateProxySettings(ctx context.Context, ps api.ProxySettings) error
+
+	// The settings registry (issue 15): every setting, set by key.
+	Values(ctx context.Context) (api.Values, error)
+	SetSetting(ctx context.Context, key, value string) (api.Values, error)
 }
 
 var (

@@ -76,22 +76,15 @@ func LoadSettings(env Env, version string) (Settings, error) {
 			}
 		}
 	}
-	// Proxy settings set here win over those saved from the window or
-	// `sluice settings set`, which then show them as fixed.
-	for key, name := range map[string]string{
-		api.SettingStrategy: "SLUICE_STRATEGY", api.SettingSessionWindow: "SLUICE_SESSION_TTL",
-		api.SettingRetries: "SLUICE_RETRY_ATTEMPTS", api.SettingRetryDelay: "SLUICE_RETRY_DELAY",
-		api.SettingAllowedOrigins: "SLUICE_ALLOWED_ORIGINS",
-	} {
-		if env(name) != "" {
-			s.Proxy.Fixed = fixed(s.Proxy.Fixed, key, name)
+	// A setting given here wins over one saved from the window or
+	// `sluice settings set`, which then show it as fixed and refuse to
+	// change it: the registry names the variable of each.
+	for _, st := range api.Registry() {
+		if st.Env != "" && env(st.Env) != "" {
+			s.Proxy.Fixed = fixed(s.Proxy.Fixed, st.Key, st.Env)
 		}
 	}
-	parse("SLUICE_PORT", func(v string) (err error) {
-		s.Proxy.Port, err = parsePort(v)
-		s.Proxy.PortFixed = true // a port chosen in the window does not override it
-		return
-	})
+	parse("SLUICE_PORT", func(v string) (err error) { s.Proxy.Port, err = parsePort(v); return })
 	parse("SLUICE_RETRY_ATTEMPTS", func(v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -169,16 +162,8 @@ func parseDays(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseBool reads true/false, on/off, yes/no, 1/0.
-func parseBool(v string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "true", "on", "yes", "1":
-		return true, nil
-	case "false", "off", "no", "0":
-		return false, nil
-	}
-	return false, errors.New("must be on or off (or true or false)")
-}
+// parseBool reads true/false, on/off, yes/no, 1/0, as the settings do.
+func parseBool(v string) (bool, error) { return api.ParseOnOff(v) }
 
 // positive reads a duration that must be greater than zero (zero would
 // silently mean the engine's default).
@@ -204,19 +189,25 @@ func (s *Settings) serverFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.Proxy.Host, "host", s.Proxy.Host, "listen address, loopback only (SLUICE_HOST, default 127.0.0.1)")
 	fs.Func("port", "listen port (SLUICE_PORT, default 8788, or the port chosen in the window)", func(v string) (err error) {
 		s.Proxy.Port, err = parsePort(v)
-		s.Proxy.PortFixed = true
+		s.Proxy.Fixed = fixed(s.Proxy.Fixed, api.SettingPort, flagOf(api.SettingPort))
 		return err
 	})
 	fs.StringVar(&s.Proxy.Upstream, "upstream", s.Proxy.Upstream, "Anthropic API base URL (SLUICE_UPSTREAM, default https://api.anthropic.com)")
 	fs.Func("strategy", "account selection: "+strings.Join(api.StrategyNames(), ", ")+" (SLUICE_STRATEGY, default session, or the one chosen in the window)", func(v string) error {
 		s.Proxy.Strategy = v
-		s.Proxy.Fixed = fixed(s.Proxy.Fixed, api.SettingStrategy, "--strategy")
+		s.Proxy.Fixed = fixed(s.Proxy.Fixed, api.SettingStrategy, flagOf(api.SettingStrategy))
 		return nil
 	})
 }
 
-// fixed records in m that by (a variable or a flag) fixed the proxy
-// setting key.
+// flagOf is the flag the registry declares for the setting key.
+func flagOf(key string) string {
+	s, _ := api.LookupSetting(key)
+	return s.Flag
+}
+
+// fixed records in m that by (a variable or a flag) fixed the setting
+// key.
 func fixed(m map[string]string, key, by string) map[string]string {
 	if m == nil {
 		m = map[string]string{}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/sluice-proxy/sluice/app/autostart"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/tray"
 )
@@ -174,7 +175,7 @@ func (o *owner) readOnEvents(events <-chan api.Event) {
 
 // BackgroundFlag starts the tray app with no window (`sluice
 // --background`): how the autostart entry starts it at login.
-const BackgroundFlag = "--background"
+const BackgroundFlag = autostart.BackgroundFlag
 
 // showAtStart decides whether the owner opens the window when it starts:
 // not when started in the background (Options.Hidden).
@@ -379,7 +380,7 @@ const assetsIconName = AppID
 // AppID is the application ID: Fyne keys the window's preferences on it
 // (app.ID), and the .desktop file and the icon are installed under it. It
 // must match FyneApp.toml, which packaging uses.
-const AppID = "io.github.sluiceproxy.sluice"
+const AppID = autostart.AppID
 
 // stopProxy stops the proxy if it runs, logging a failure: at quit there is
 // no one left to show it to.

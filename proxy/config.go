@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // Config is the engine's settings. The zero value of a field means its
@@ -20,13 +22,12 @@ type Config struct {
 	// Port is the listen port. Zero picks a free port (tests); the command
 	// line defaults it to DefaultPort.
 	Port int
-	// PortFixed says Port was chosen on the command line (SLUICE_PORT,
-	// --port): a port saved from the window (SetPort) does not replace it.
-	PortFixed bool
-	// Fixed names the proxy settings (ProxySettings' keys: SettingStrategy,
-	// ...) chosen on the command line, each with the variable or flag that
-	// chose it ("SLUICE_STRATEGY", "--strategy"): a value saved from the
-	// window or `sluice settings set` does not replace it.
+	// Fixed names the settings (the registry's keys: api.SettingPort,
+	// api.SettingStrategy, ...) chosen on the command line, each with the
+	// variable or flag that chose it ("SLUICE_PORT", "--strategy"): a value
+	// saved from the window or `sluice settings set` does not replace it,
+	// and a change is refused while it is fixed. The fixed value itself is
+	// the Config's field (Port, Strategy, ...).
 	Fixed map[string]string `json:",omitempty"`
 	// Upstream is the Anthropic API base URL (default https://api.anthropic.com).
 	Upstream string
@@ -123,7 +124,7 @@ type Config struct {
 // Defaults for Config fields left zero.
 const (
 	DefaultHost     = "127.0.0.1"
-	DefaultPort     = 8788
+	DefaultPort     = api.DefaultPort
 	DefaultUpstream = "https://api.anthropic.com"
 	DefaultUsageURL = "https://api.anthropic.com/api/oauth/usage"
 )
@@ -144,17 +145,18 @@ func (c Config) withDefaults() Config {
 	if c.BenchedPollInterval <= 0 {
 		c.BenchedPollInterval = 2 * time.Minute
 	}
+	// The user settings' defaults are the registry's (api.DefaultValues).
 	if c.Strategy == "" {
-		c.Strategy = "session"
+		c.Strategy = api.DefaultStrategy
 	}
 	if c.SessionTTL == 0 {
-		c.SessionTTL = 5 * time.Hour
+		c.SessionTTL = api.DefaultSessionWindow
 	}
 	if c.RetryAttempts == 0 {
-		c.RetryAttempts = 3
+		c.RetryAttempts = api.DefaultRetryAttempts
 	}
 	if c.RetryDelay == 0 {
-		c.RetryDelay = time.Second
+		c.RetryDelay = api.DefaultRetryDelay
 	}
 	if c.RetryBackoff == 0 {
 		c.RetryBackoff = 2
@@ -176,7 +178,7 @@ func (c Config) withDefaults() Config {
 		c.UnauthTimeout = 5 * time.Second
 	}
 	if c.Retention == 0 {
-		c.Retention = 30 * 24 * time.Hour
+		c.Retention = api.DefaultRequestMaxAge
 	}
 	if c.ReadHeaderTimeout == 0 {
 		c.ReadHeaderTimeout = 10 * time.Second

@@ -20,7 +20,7 @@ import (
 
 // Settings the key machinery keeps in the journal.
 const (
-	settingRequireKey = "require_key"
+	settingRequireKey = api.StoreRequireKey
 	settingFirstKey   = "first_key_created"
 )
 
@@ -188,8 +188,12 @@ func (s *Service) RequireKey() bool { return s.keys.require.Load() }
 
 // SetRequireKey turns the key requirement on or off and remembers it. Off,
 // any program on this machine can spend the accounts: the window and the
-// CLI must say so.
+// CLI must say so. While SLUICE_REQUIRE_KEY fixes it the change is refused
+// (ErrSettingFixed): the variable would undo it at the next start.
 func (s *Service) SetRequireKey(ctx context.Context, on bool) error {
+	if err := s.refuseFixed(api.SettingRequireKey); err != nil {
+		return err
+	}
 	if err := s.db.SetSetting(ctx, settingRequireKey, fmt.Sprint(on)); err != nil {
 		return err
 	}

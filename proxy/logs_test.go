@@ -233,7 +233,7 @@ func TestSettingsPersistAndValidate(t *testing.T) {
 		t.Fatalf("after restart %+v, want %+v", got, want)
 	}
 	a, err := e2.svc.Audit(ctx, api.AuditFilter{Kind: proxy.AuditSettingsChanged})
-	if err != nil || len(a.Entries) != 1 || !strings.Contains(a.Entries[0].Detail, "capture false -> true") {
+	if err != nil || len(a.Entries) != 1 || !strings.Contains(a.Entries[0].Detail, "capture off -> on") {
 		t.Fatalf("audit %+v, %v", a, err)
 	}
 }

@@ -5,16 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // settingPort is the port chosen in the window, kept for the next start.
-const settingPort = "proxy.port"
+const settingPort = api.StorePort
 
 // loadPort picks the port to listen on: the configured one, or the one
 // saved by SetPort unless the command line fixed it.
 func (s *Service) loadPort(ctx context.Context) error {
 	s.port = s.cfg.Port
-	if s.cfg.PortFixed {
+	if s.cfg.Fixed[api.SettingPort] != "" {
 		return nil
 	}
 	v, ok, err := s.db.Setting(ctx, settingPort)
@@ -33,8 +35,9 @@ func (s *Service) loadPort(ctx context.Context) error {
 	return nil
 }
 
-// SetPort moves the proxy to port and keeps it for the next start (where
-// SLUICE_PORT or --port, if given, still win). A running proxy restarts
+// SetPort moves the proxy to port and keeps it for the next start. A port
+// fixed by SLUICE_PORT or --port is not changed (ErrSettingFixed, naming
+// which). A running proxy restarts
 // on the new port at once: requests in flight finish first, as when it is
 // turned off. If the new port cannot be taken, the proxy goes back to the
 // old one and the error says why (ErrPortInUse when another program has
@@ -42,6 +45,9 @@ func (s *Service) loadPort(ctx context.Context) error {
 func (s *Service) SetPort(ctx context.Context, port int) error {
 	if port < 1 || port > 65535 {
 		return errors.New("the port must be a number from 1 to 65535")
+	}
+	if err := s.refuseFixed(api.SettingPort); err != nil {
+		return err
 	}
 	s.switching.Lock()
 	defer s.switching.Unlock()

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,8 +75,17 @@ func TestSetPortMovesTheProxyAndIsKept(t *testing.T) {
 	}
 	again.close()
 	// ...unless SLUICE_PORT or --port named one.
-	fixed := newEnvAt(t, e.dir, e.fake, withConfig(func(c *proxy.Config) { c.Port, c.PortFixed = 9, true }))
+	fixed := newEnvAt(t, e.dir, e.fake, withConfig(func(c *proxy.Config) {
+		c.Port, c.Fixed = 9, map[string]string{api.SettingPort: "SLUICE_PORT"}
+	}))
 	if got := fixed.svc.Config().Port; got != 9 {
 		t.Errorf("with a port fixed on the command line the port is %d, want 9", got)
+	}
+	// ...and a change is refused, naming the variable, as long as it does.
+	if err := fixed.svc.SetPort(ctx, p); !errors.Is(err, api.ErrSettingFixed) || !strings.Contains(err.Error(), "SLUICE_PORT") {
+		t.Errorf("SetPort with SLUICE_PORT set: %v", err)
+	}
+	if v := fixed.svc.Values(); v.Port != 9 || v.Fixed[api.SettingPort] != "SLUICE_PORT" {
+		t.Errorf("Values with SLUICE_PORT set: port %d, fixed %v", v.Port, v.Fixed)
 	}
 }

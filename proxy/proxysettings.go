@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -41,7 +40,9 @@ func (s *Service) configProxySettings() api.ProxySettings {
 		}
 		ps.AllowedOrigins = append(ps.AllowedOrigins, o)
 	}
-	for _, k := range []string{api.SettingStrategy, api.SettingSessionWindow, api.SettingRetries, api.SettingRetryDelay, api.SettingAllowedOrigins} {
+	// Fixed names every fixed setting of the registry, whatever its store
+	// (the port, the key requirement too): one map says what is fixed.
+	for _, k := range api.SettingKeys() {
 		if by := s.cfg.Fixed[k]; by != "" {
 			if ps.Fixed == nil {
 				ps.Fixed = map[string]string{}
@@ -178,32 +179,21 @@ func (s *Service) UpdateProxySettings(ctx context.Context, ps api.ProxySettings)
 }
 
 // normalize validates ps and puts its origins in canonical form
-// (lower-case, no trailing slash, no duplicates). Values fixed on the
-// command line (ps.Fixed) are left as they are: the command line checked
-// them, and fixedChanged refuses any change to them.
+// (lower-case, no trailing slash, no duplicates). Each value is checked by
+// its Parse in the registry (api.Check: the bounds live there); values
+// fixed on the command line (ps.Fixed) are left as they are: the command
+// line checked them, and fixedChanged refuses any change to them.
 func normalize(ps api.ProxySettings) (api.ProxySettings, error) {
 	// The result becomes the live snapshot requests read: it must not
 	// share the caller's slice, which the caller may change later.
 	ps.AllowedOrigins = slices.Clone(ps.AllowedOrigins)
-	var errs []error
 	free := func(key string) bool { return ps.Fixed[key] == "" }
-	if free(api.SettingStrategy) && !slices.Contains(api.StrategyNames(), ps.Strategy) {
-		errs = append(errs, fmt.Errorf("unknown strategy %q (want one of %s)", ps.Strategy, strings.Join(api.StrategyNames(), ", ")))
-	}
-	if free(api.SettingSessionWindow) && (ps.SessionWindow < api.MinSessionWindow || ps.SessionWindow > api.MaxSessionWindow) {
-		errs = append(errs, fmt.Errorf("the session window must be between %s and %s, not %s", api.MinSessionWindow, api.MaxSessionWindow, ps.SessionWindow))
-	}
-	if free(api.SettingRetries) && (ps.RetryAttempts < 0 || ps.RetryAttempts > api.MaxRetryAttempts) {
-		errs = append(errs, fmt.Errorf("retries must be between 0 and %d, not %d", api.MaxRetryAttempts, ps.RetryAttempts))
-	}
-	if free(api.SettingRetryDelay) && (ps.RetryDelay < api.MinRetryDelay || ps.RetryDelay > api.MaxRetryDelay) {
-		errs = append(errs, fmt.Errorf("the first retry delay must be between %s and %s, not %s", api.MinRetryDelay, api.MaxRetryDelay, ps.RetryDelay))
-	}
-	if tw, err := api.ParseTrayWindow(ps.TrayWindow); err != nil {
-		errs = append(errs, err)
-	} else {
-		ps.TrayWindow = tw
-	}
+	// The origins are checked one by one below, each error said once.
+	skip := map[string]string{api.SettingAllowedOrigins: "below"}
+	maps.Copy(skip, ps.Fixed)
+	v, err := api.Check(api.Values{ProxySettings: ps}, api.StoreProxy, skip)
+	ps = v.ProxySettings
+	errs := []error{err}
 	if !free(api.SettingAllowedOrigins) {
 		return ps, errors.Join(errs...)
 	}
@@ -230,7 +220,7 @@ func fixedChanged(old, ps api.ProxySettings) error {
 	var errs []error
 	check := func(key string, same bool) {
 		if by := old.Fixed[key]; by != "" && !same {
-			errs = append(errs, fmt.Errorf("%s is fixed by %s; change or unset it there", key, by))
+			errs = append(errs, fmt.Errorf("%s is fixed by %s for this Sluice; change or unset it there: %w", key, by, api.ErrSettingFixed))
 		}
 	}
 	check(api.SettingStrategy, old.Strategy == ps.Strategy)
@@ -243,25 +233,5 @@ func fixedChanged(old, ps api.ProxySettings) error {
 
 // proxySettingsDiff says what changed, for the audit log; "" if nothing.
 func proxySettingsDiff(a, b api.ProxySettings) string {
-	var parts []string
-	add := func(name string, x, y any) {
-		if fmt.Sprint(x) != fmt.Sprint(y) {
-			parts = append(parts, fmt.Sprintf("%s %v -> %v", name, x, y))
-		}
-	}
-	add(api.SettingStrategy, a.Strategy, b.Strategy)
-	add(api.SettingSessionWindow, a.SessionWindow, b.SessionWindow)
-	add(api.SettingRetries, a.RetryAttempts, b.RetryAttempts)
-	add(api.SettingRetryDelay, a.RetryDelay, b.RetryDelay)
-	add(api.SettingAllowedOrigins, originsText(a.AllowedOrigins), originsText(b.AllowedOrigins))
-	add(api.SettingTrayWindow, a.TrayWindow, b.TrayWindow)
-	add(api.SettingOpenAISubscriptions, a.OpenAISubscriptions, b.OpenAISubscriptions)
-	return strings.Join(parts, ", ")
-}
-
-func originsText(o []string) string {
-	if len(o) == 0 {
-		return "none"
-	}
-	return strings.Join(o, ",")
+	return api.Diff(api.Values{ProxySettings: a}, api.Values{ProxySettings: b}, api.StoreProxy)
 }

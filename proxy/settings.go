@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -12,12 +11,12 @@ import (
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
-// Setting defaults.
+// Setting defaults (the registry's, api.DefaultValues).
 const (
-	DefaultPayloadMaxAge   = 7 * 24 * time.Hour
-	DefaultMaxDBBytes      = 500 << 20
-	DefaultCaptureMaxBytes = 256 << 10
-	maxCaptureMaxBytes     = 16 << 20
+	DefaultPayloadMaxAge   = api.DefaultPayloadMaxAge
+	DefaultMaxDBBytes      = api.DefaultMaxDBBytes
+	DefaultCaptureMaxBytes = api.DefaultCaptureMaxBytes
+	maxCaptureMaxBytes     = api.MaxCaptureMaxBytes
 )
 
 // settingsKey is the settings-table row holding Settings as JSON.
@@ -34,14 +33,12 @@ type journalState struct {
 	keyRetry time.Time // after a failed read, capture tries again no sooner
 }
 
-// defaultSettings are the settings before the user changes any.
+// defaultSettings are the settings before the user changes any: the
+// registry's, but for the request retention SLUICE_RETENTION may give.
 func (s *Service) defaultSettings() api.Settings {
-	return api.Settings{
-		RequestMaxAge:   s.cfg.Retention,
-		PayloadMaxAge:   DefaultPayloadMaxAge,
-		MaxDBBytes:      DefaultMaxDBBytes,
-		CaptureMaxBytes: DefaultCaptureMaxBytes,
-	}
+	st := api.DefaultValues().Settings
+	st.RequestMaxAge = s.cfg.Retention
+	return st
 }
 
 // loadSettings reads the stored settings over the defaults.
@@ -99,39 +96,15 @@ func (s *Service) UpdateSettings(ctx context.Context, st api.Settings) (api.Sett
 	return st, nil
 }
 
+// validateSettings checks each journal setting by its Parse in the
+// registry (api.Check): the bounds live there.
 func validateSettings(st api.Settings) error {
-	var errs []error
-	if st.RequestMaxAge == 0 || st.PayloadMaxAge == 0 || st.MaxDBBytes == 0 {
-		errs = append(errs, errors.New("retention limits must not be zero (negative means no limit)"))
-	}
-	if st.MaxDBBytes > 0 && st.MaxDBBytes < 1<<20 {
-		errs = append(errs, errors.New("the database size cap must be at least 1 MB"))
-	}
-	if _, err := ParseQuotaWarnings(st.QuotaWarnings); err != nil {
-		errs = append(errs, err)
-	}
-	if st.CaptureMaxBytes < 1 || st.CaptureMaxBytes > maxCaptureMaxBytes {
-		errs = append(errs, fmt.Errorf("the capture cap must be between 1 byte and %d bytes", maxCaptureMaxBytes))
-	}
-	return errors.Join(errs...)
+	_, err := api.Check(api.Values{Settings: st}, api.StoreJournal, nil)
+	return err
 }
 
-// settingsDiff says what changed, for the audit log.
+// settingsDiff says what changed, for the audit log, in the registry's
+// terms ("capture off -> on").
 func settingsDiff(a, b api.Settings) string {
-	var out string
-	add := func(name string, x, y any) {
-		if x != y {
-			if out != "" {
-				out += ", "
-			}
-			out += fmt.Sprintf("%s %v -> %v", name, x, y)
-		}
-	}
-	add("request_max_age", a.RequestMaxAge, b.RequestMaxAge)
-	add("payload_max_age", a.PayloadMaxAge, b.PayloadMaxAge)
-	add("max_db_bytes", a.MaxDBBytes, b.MaxDBBytes)
-	add("capture", a.Capture, b.Capture)
-	add("capture_max_bytes", a.CaptureMaxBytes, b.CaptureMaxBytes)
-	add("quota_warnings", a.QuotaWarnings, b.QuotaWarnings)
-	return out
+	return api.Diff(api.Values{Settings: a}, api.Values{Settings: b}, api.StoreJournal)
 }

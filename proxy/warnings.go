@@ -3,8 +3,6 @@ package proxy
 import (
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -27,28 +25,8 @@ const PaceWarnLead = 30 * time.Minute
 // response with limit headers changes them, and a check fits a pace.
 const warnEvery = 2 * time.Second
 
-// ParseQuotaWarnings reads the QuotaWarnings setting: "off", or percents
-// separated by commas ("75,90"); "" is the default. Thresholds come back
-// as fractions, ascending; nil when off.
-func ParseQuotaWarnings(v string) ([]float64, error) {
-	v = strings.TrimSpace(v)
-	switch v {
-	case "":
-		v = api.DefaultQuotaWarnings
-	case "off", "none":
-		return nil, nil
-	}
-	var out []float64
-	for _, f := range strings.Split(v, ",") {
-		n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(f), "%"), 64)
-		if err != nil || n <= 0 || n >= 100 {
-			return nil, fmt.Errorf("quota warnings: want off, or percents between 0 and 100 like 75,90 (got %q)", f)
-		}
-		out = append(out, n/100)
-	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
-}
+// ParseQuotaWarnings reads the QuotaWarnings setting (api.ParseQuotaWarnings).
+func ParseQuotaWarnings(v string) ([]float64, error) { return api.ParseQuotaWarnings(v) }
 
 // warner keeps the raised warnings and which have fired.
 type warner struct {

@@ -66,6 +66,8 @@ const (
 	mSetPort      = "proxy.port"
 	mProxySet     = "settings.proxy"
 	mSetProxySet  = "settings.proxy.update"
+	mValues       = "settings.all"
+	mSetSetting   = "settings.set"
 	eventsPath    = "/v1/events"
 )
 
@@ -123,7 +125,8 @@ type (
 		Secret string      `json:"secret"`
 		OK     bool        `json:"ok"`
 	}
-	pathReq struct{ Path string }
+	pathReq    struct{ Path string }
+	settingReq struct{ Key, Value string }
 )
 
 // Error codes on the wire, mapped to and from the engine's sentinel
@@ -141,6 +144,9 @@ var codes = []struct {
 	{"key_refused", api.ErrKeyRefused},
 	{"key_not_found", api.ErrKeyNotFound},
 	{"no_request", api.ErrNoSuchRequest},
+	{"no_setting", api.ErrNoSuchSetting},
+	{"setting_fixed", api.ErrSettingFixed},
+	{"bad_setting", api.ErrBadSetting},
 }
 
 // Codes with no sentinel.

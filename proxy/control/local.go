@@ -75,3 +75,6 @@ func (l Local) Subscribe() (<-chan api.Event, func(), error) {
 	ch, stop := l.Service.Subscribe()
 	return ch, stop, nil
 }
+
+// Values returns every setting the engine keeps.
+func (l Local) Values(context.Context) (api.Values, error) { return l.Service.Values(), nil }

@@ -193,6 +193,12 @@ var methods = map[string]method{
 	mSetProxySet: handle(func(ctx context.Context, s *proxy.Service, ps api.ProxySettings) (none, error) {
 		return none{}, s.UpdateProxySettings(ctx, ps)
 	}),
+	mValues: handle(func(_ context.Context, s *proxy.Service, _ none) (api.Values, error) {
+		return s.Values(), nil
+	}),
+	mSetSetting: handle(func(ctx context.Context, s *proxy.Service, r settingReq) (api.Values, error) {
+		return s.SetSetting(ctx, r.Key, r.Value)
+	}),
 }
 
 // Server serves the control API of one engine on the data dir's socket.

@@ -1,6 +1,6 @@
 //go:build !darwin && !windows
 
-package app
+package autostart
 
 import (
 	"fmt"
@@ -8,14 +8,14 @@ import (
 	"strings"
 )
 
-// entry is the XDG autostart file (freedesktop's Desktop Application
-// Autostart Specification): ~/.config/autostart/ID.desktop.
-func (a autostart) entry() (string, error) {
-	dir, err := a.config()
+// Path is the XDG autostart file (freedesktop's Desktop Application
+// Autostart Specification): ~/.config/autostart/AppID.desktop.
+func (a Entry) Path() (string, error) {
+	dir, err := a.Config()
 	if err != nil {
 		return "", fmt.Errorf("start at login: %w", err)
 	}
-	return filepath.Join(dir, "autostart", ID+".desktop"), nil
+	return filepath.Join(dir, "autostart", AppID+".desktop"), nil
 }
 
 // entryFile is the autostart entry that runs exe.
@@ -31,7 +31,7 @@ func desktopEntry(exe string) (string, error) {
 	}
 	return "[Desktop Entry]\nType=Application\nName=Sluice\n" +
 		"Comment=Pools your Claude accounts behind one local endpoint\n" +
-		"Exec=" + execValue(exe) + " " + BackgroundFlag + "\nIcon=" + ID + "\nTerminal=false\nX-GNOME-Autostart-enabled=true\n", nil
+		"Exec=" + execValue(exe) + " " + BackgroundFlag + "\nIcon=" + AppID + "\nTerminal=false\nX-GNOME-Autostart-enabled=true\n", nil
 }
 
 // execValue is the Exec key's value that runs arg with no arguments, per

@@ -1,4 +1,4 @@
-package app
+package autostart
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 const runKey = `Software\Microsoft\Windows\CurrentVersion\Run`
 
 // Enabled reports whether Sluice starts at login.
-func (a autostart) Enabled() bool {
+func (a Entry) Enabled() bool {
 	k, err := registry.OpenKey(registry.CURRENT_USER, runKey, registry.QUERY_VALUE)
 	if err != nil {
 		return false
@@ -21,8 +21,9 @@ func (a autostart) Enabled() bool {
 	return err == nil
 }
 
-// Set turns starting at login on or off.
-func (a autostart) Set(on bool) error {
+// Set turns starting at login on or off: the Run value starts the tray
+// app with BackgroundFlag, so no window pops up at login.
+func (a Entry) Set(on bool) error {
 	k, _, err := registry.CreateKey(registry.CURRENT_USER, runKey, registry.SET_VALUE)
 	if err != nil {
 		return fmt.Errorf("start at login: %w", err)
@@ -34,11 +35,11 @@ func (a autostart) Set(on bool) error {
 		}
 		return nil
 	}
-	exe, err := a.exe()
+	exe, err := a.Exe()
 	if err != nil {
 		return fmt.Errorf("start at login: %w", err)
 	}
-	if err := k.SetStringValue("Sluice", `"`+exe+`"`); err != nil {
+	if err := k.SetStringValue("Sluice", runValue(exe)); err != nil {
 		return fmt.Errorf("start at login: %w", err)
 	}
 	return nil

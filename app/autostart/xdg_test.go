@@ -1,6 +1,6 @@
 //go:build !darwin && !windows
 
-package app
+package autostart
 
 import (
 	"fmt"
@@ -8,49 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"fyne.io/fyne/v2/test"
-
-	"github.com/sluice-proxy/sluice/proxy/control"
 )
-
-// Ticking "Start Sluice when I log in" writes the XDG autostart entry that
-// runs sluice, the tray app, with --background (the window runs as
-// sluice-window: the entry names the sluice found on PATH here, as it
-// would beside it); unticking removes it.
-func TestStartAtLoginWritesTheAutostartEntry(t *testing.T) {
-	cfg := t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", cfg)
-	bin := t.TempDir()
-	exe := filepath.Join(bin, "sluice")
-	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	e := newRealEngine(t)
-	v, _, ui := shown(t, control.NewLocal(e.svc))
-	v.tabs.SelectIndex(3)
-	ui.waitFor(t, "settings", func() bool { return v.settings.capMax.Text != "" })
-	if v.settings.atLogin.Checked {
-		t.Fatal("start at login is on in a fresh config dir")
-	}
-	test.Tap(v.settings.atLogin)
-	entry := filepath.Join(cfg, "autostart", ID+".desktop")
-	data, err := os.ReadFile(entry)
-	if err != nil {
-		t.Fatalf("no autostart entry after ticking the box: %v", err)
-	}
-	if !strings.Contains(string(data), "\nExec=\""+exe+"\" --background\n") || !strings.Contains(string(data), "Type=Application") {
-		t.Fatalf("autostart entry does not run %s:\n%s", exe, data)
-	}
-	if fi, err := os.Stat(entry); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("entry mode %v, %v; want 0600", fi.Mode(), err)
-	}
-	test.Tap(v.settings.atLogin)
-	if _, err := os.Stat(entry); !os.IsNotExist(err) {
-		t.Fatalf("entry still there after unticking: %v", err)
-	}
-}
 
 // The attack of issue 20: a binary under a path with spaces, %, quotes,
 // $ or backslashes gave an autostart entry that ran something else (or
@@ -173,4 +131,40 @@ func parseExec(t *testing.T, entry string) ([]string, error) {
 		argv = append(argv, arg.String())
 	}
 	return argv, nil
+}
+
+// Set(true) writes the XDG autostart entry under XDG_CONFIG_HOME, 0600,
+// running the binary with --background; Set(false) removes it and a
+// second Set(false) is no error.
+func TestSetWritesAndRemovesTheXDGEntry(t *testing.T) {
+	cfg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	a := New()
+	a.Exe = func() (string, error) { return "/opt/my apps/sluice", nil }
+	if a.Enabled() {
+		t.Fatal("enabled in an empty config dir")
+	}
+	if err := a.Set(true); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(cfg, "autostart", AppID+".desktop")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no entry at %s: %v", path, err)
+	}
+	argv, err := parseExec(t, string(data))
+	if err != nil || len(argv) != 2 || argv[0] != "/opt/my apps/sluice" || argv[1] != "--background" {
+		t.Fatalf("the entry runs %q (%v):\n%s", argv, err, data)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 || !a.Enabled() {
+		t.Fatalf("entry %v %v, enabled %v", fi, err, a.Enabled())
+	}
+	for range 2 {
+		if err := a.Set(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) || a.Enabled() {
+		t.Fatalf("entry still there: %v", err)
+	}
 }
