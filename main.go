@@ -40,8 +40,10 @@ func main() {
 		os.Exit(cli.RunDesktop(context.Background(), stdio, version, cli.Desktop{
 			CheckDisplay: app.CheckDisplay,
 			ShowError:    app.ShowStartupError,
-			Run: func(svc *proxy.Service) error {
-				return app.RunOwner(control.NewLocal(svc), app.OwnerOptions{Options: app.Options{StartProxy: true, OpenBrowser: browser.OpenURL, Hidden: hidden}})
+			Background:   hidden,
+			Run: func(svc *proxy.Service, dataDir string) error {
+				return app.RunOwner(control.NewLocal(svc), app.OwnerOptions{Options: app.Options{StartProxy: true, OpenBrowser: browser.OpenURL, Hidden: hidden},
+					WindowOpen: func() bool { return cli.WindowOpen(dataDir) }})
 			},
 		}))
 	}

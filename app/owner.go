@@ -33,6 +33,11 @@ type OwnerOptions struct {
 	// WindowCommand starts the window process with extra arguments: by
 	// default this executable with "window" and them.
 	WindowCommand func(args ...string) *exec.Cmd
+	// WindowOpen reports whether a window process holds the data dir's
+	// window lock, one the owner started or one started by hand (`sluice
+	// window`). The owner starts no window while one is open: that one
+	// follows the engine's events itself. Nil: only the owner's own.
+	WindowOpen func() bool
 }
 
 // RunOwner runs the desktop app of the process that owns the engine. With
@@ -56,7 +61,7 @@ func RunOwner(eng OwnerEngine, opts OwnerOptions) error {
 	if opts.WindowCommand == nil {
 		opts.WindowCommand = selfCommand
 	}
-	o := &owner{eng: eng, opts: opts, notes: newNotifier(), notify: dbusNotify}
+	o := &owner{eng: eng, opts: opts, notes: newNotifier(), notify: dbusNotify, clip: clipboardTool}
 	events, unsubscribe, err := eng.Subscribe()
 	if err != nil {
 		return fmt.Errorf("subscribe to the engine's events: %w", err)
@@ -119,6 +124,9 @@ type owner struct {
 	opts   OwnerOptions
 	notes  *notifier
 	notify func(title, body string)
+	// clip puts text on the clipboard without Fyne: clipboardTool, or the
+	// tests' recorder.
+	clip func(text string) error
 
 	mu     sync.Mutex
 	window *exec.Cmd // the running window process; nil when none
@@ -179,12 +187,12 @@ func (o *owner) openWindow(args ...string) {
 	}
 }
 
-// startWindow starts the window process unless one runs; it reports
-// whether it started one.
+// startWindow starts the window process unless one runs, the owner's or
+// one started by hand; it reports whether it started one.
 func (o *owner) startWindow(args ...string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.window != nil {
+	if o.window != nil || (o.opts.WindowOpen != nil && o.opts.WindowOpen()) {
 		return false
 	}
 	cmd := o.opts.WindowCommand(args...)
@@ -224,25 +232,32 @@ func (o *owner) closeWindow() {
 // copySettings puts the connection settings on the clipboard without
 // Fyne. On X11 a clipboard lives only as long as the process that owns it,
 // so the copy goes through wl-copy, xclip or xsel, which stay behind to
-// serve it; without one, or without a known key, the window copies them
-// itself (it lives until closed) or says how to get a key: a new window
-// process, or the open one.
+// serve it; without one the window copies them itself (it lives until
+// closed): a new window process, or the open one, whoever started it.
 func (o *owner) copySettings() {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	_, secret, ok, err := o.eng.FirstKey(ctx)
+	// The connection key survives restarts and is never a revoked one.
+	_, secret, minted, err := o.eng.ConnectionKey(ctx)
 	snap, serr := o.eng.Snapshot(ctx)
-	if err == nil && serr == nil && ok {
-		text := ConnectionSettings(snap.Addr, secret)
-		if err := clipboardTool(text); err == nil {
+	if err = errors.Join(err, serr); err == nil {
+		if cerr := o.clip(ConnectionSettings(snap.Addr, secret)); cerr == nil {
+			if minted {
+				o.notify("Sluice: connection settings copied", MintedNote)
+			}
 			return
 		}
+	} else {
+		slog.Warn("copy the connection settings", "err", err)
 	}
 	if !o.startWindow("--copy-settings") {
-		// A window runs: it copies, as a new one would at start.
+		// A window is open: it copies, as a new one would at start.
 		o.eng.CopySettingsInWindow()
 	}
 }
+
+// MintedNote is the tray's word when a copy carried a new client key.
+const MintedNote = "Sluice made a new client key for these settings: the one they used before was revoked or is unknown. Clients still using the old key must be given the new one."
 
 // clipboardTool copies text with the first clipboard program present.
 func clipboardTool(text string) error {

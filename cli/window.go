@@ -114,6 +114,22 @@ func RunWindow(io IO, version string, args []string, run func(c *control.Client,
 	return ExitOK
 }
 
+// WindowOpen reports whether a window holds the window lock of dataDir
+// (`sluice window`, started by hand or by the tray): the owner asks it
+// before it starts one, so that a window opened by hand is brought
+// forward rather than met by a second process.
+func WindowOpen(dataDir string) bool {
+	lock := flock.New(filepath.Join(dataDir, windowLockFile), flock.SetPermissions(0o600))
+	held, err := lock.TryLock()
+	if err != nil {
+		return false // no data dir to lock: no window either
+	}
+	if held {
+		_ = lock.Unlock()
+	}
+	return !held
+}
+
 // windowLockFile is held by the open window in its data dir (the OS drops
 // it when the process ends, so a crash leaves nothing to clean up).
 const windowLockFile = "window.lock"
