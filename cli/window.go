@@ -27,6 +27,7 @@ Usage:
 
 Flags:
       --copy-settings   copy the connection settings to the clipboard once the window is up
+                        (by the open window, when one is open already)
       --data-dir DIR    the data dir of the Sluice to open (SLUICE_DATA_DIR)
       --tab NAME        open on this tab: accounts, logs, usage or settings (default accounts)
   -h, --help            help for window
@@ -102,6 +103,15 @@ func RunWindow(io IO, version string, args []string, run func(c *control.Client,
 		if err := c.ShowWindow(ctx); err != nil {
 			fmt.Fprintf(io.Err, "sluice: Sluice's window is already open, and it could not be brought forward: %v\n", err)
 			return ExitFailure
+		}
+		if flags.CopySettings {
+			// The open window copies, as this one would have at start.
+			if err := c.CopySettingsInWindow(ctx); err != nil {
+				fmt.Fprintf(io.Err, "sluice: Sluice's window is already open, and it could not copy the connection settings: %v\n", err)
+				return ExitFailure
+			}
+			fmt.Fprintln(io.Out, "Sluice's window is already open: brought it to the front; it copied the connection settings.")
+			return ExitOK
 		}
 		fmt.Fprintln(io.Out, "Sluice's window is already open: brought it to the front.")
 		return ExitOK
