@@ -133,7 +133,7 @@ func newView(eng Engine, do func(func())) *view {
 	v.setup = widget.NewButtonWithIcon("Set up Claude Code", theme.DocumentSaveIcon(), v.setUpClaudeCode)
 	v.relogin = container.NewVBox()
 	v.empty = v.emptyState()
-	v.logs = newLogsTab(eng, do)
+	v.logs = newLogsTab(eng, do, v.newEntry)
 	v.usage = newUsageTab(eng, do)
 	v.settings = newSettingsTab(v)
 	v.firstKeyBanner()
@@ -159,7 +159,11 @@ func (v *view) content() fyne.CanvasObject {
 		container.NewTabItemWithIcon("Usage", theme.GridIcon(), v.usage.content()),
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), v.settings.content()),
 	)
-	v.root = container.NewBorder(v.top, nil, nil, nil, v.tabs)
+	// The top first: Tab walks the objects in their order, and
+	// container.NewBorder puts the centre first, so the first Tab presses
+	// went through the account cards (below the fold with a few accounts)
+	// before reaching the buttons a user sees first.
+	v.root = container.New(layout.NewBorderLayout(v.top, nil, nil, nil), v.top, v.tabs)
 	return v.root
 }
 
