@@ -5,14 +5,15 @@
 #   `sluice` (the owner: engine, control socket, tray on bare systray)
 #   starts `sluice window` (the Fyne window, its own process).
 # Prints the share of one core and the RSS of each process, window open,
-# then window closed (its process ended, as closing the window does).
+# then with its log search focused (xdotool, if installed), then window
+# closed (its process ended, as closing the window does).
 # Usage: scripts/idle-cpu.sh [seconds]
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 export LANG=en_US.UTF-8
 tmp=$(mktemp -d)
-go build -tags migrated_fynedo -o "$tmp/sluice" .
+go build -tags migrated_fynedo,no_animations -o "$tmp/sluice" . # as the Makefile builds it
 go build -o "$tmp/snwatcher" scripts/snwatcher/main.go
 hz=$(getconf CLK_TCK)
 
@@ -48,6 +49,17 @@ sleep "$secs"
 o1=$(ticks $owner) w1=$(ticks $window)
 report "window open: owner (tray, engine)" $owner $o0 $o1
 report "window open: window process" $window $w0 $w1
+if command -v xdotool >/dev/null; then
+	# The log search focused (Ctrl+F), the window the active one: a text
+	# field's cursor is the one thing Fyne animates at rest.
+	xdotool search --name '^Sluice$' windowactivate --sync key ctrl+f >/dev/null 2>&1 ||
+		xdotool search --name '^Sluice$' windowfocus --sync key ctrl+f
+	sleep 2
+	w0=$(ticks $window)
+	sleep "$secs"
+	w1=$(ticks $window)
+	report "window open, search field focused" $window $w0 $w1
+fi
 
 kill "$window"
 sleep 3
