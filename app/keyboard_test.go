@@ -1,6 +1,8 @@
 package app
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -186,4 +188,25 @@ func inSight(w fyne.Window) float32 {
 		return w.Canvas().Size().Height
 	}
 	return fyne.CurrentApp().Driver().AbsolutePositionForObject(scroll).Y + scroll.Size().Height
+}
+
+// Enter on "Claude Code set up" keeps the set-up, the usual answer: its
+// confirm button is Undo, which Enter pressed before.
+func TestEnterKeepsTheClaudeCodeSetUp(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	eng := newFakeEngine(true)
+	eng.firstKey = "sk-sluice-first-0123456789"
+	v, w, ui := shown(t, eng)
+	ui.waitFor(t, "the key", showing(w, "Dismiss"))
+	test.Tap(button(t, w, "Set up Claude Code"))
+	ui.waitFor(t, "the result", showing(w, "Claude Code set up", "Keep"))
+	w.Canvas().Unfocus()
+	v.typedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if slices.Contains(texts(w), "Claude Code set up") {
+		t.Error("Enter left the dialog open")
+	}
+	if _, err := os.Stat(filepath.Join(home, ".claude", "settings.json")); err != nil {
+		t.Errorf("Enter undid the set-up: %v", err)
+	}
 }
