@@ -56,7 +56,7 @@ func buildSluice(t *testing.T) string {
 			return
 		}
 		for _, b := range [][2]string{{"sluice", "."}, {"sluice-window", "./cmd/sluice-window"}} {
-			out, err := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", filepath.Join(built.dir, b[0]), b[1]).CombinedOutput()
+			out, err := exec.Command("go", "build", "-tags", "migrated_fynedo,no_animations", "-o", filepath.Join(built.dir, b[0]), b[1]).CombinedOutput()
 			if err != nil {
 				built.err = fmt.Errorf("build %s: %v\n%s", b[0], err, out)
 				return

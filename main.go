@@ -45,8 +45,10 @@ func main() {
 		os.Exit(cli.RunDesktop(context.Background(), stdio, version, cli.Desktop{
 			CheckDisplay: owner.CheckDisplay,
 			ShowError:    showStartupError,
-			Run: func(svc *proxy.Service) error {
-				return owner.Run(control.NewLocal(svc), owner.Options{StartProxy: true, Hidden: hidden, WindowCommand: cli.WindowCommand})
+			Background:   hidden,
+			Run: func(svc *proxy.Service, dataDir string) error {
+				return owner.Run(control.NewLocal(svc), owner.Options{StartProxy: true, Hidden: hidden, WindowCommand: cli.WindowCommand,
+					WindowOpen: func() bool { return cli.WindowOpen(dataDir) }})
 			},
 		}))
 	}

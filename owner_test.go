@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,10 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/proxy/api"
+	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 // TestOwnerRunsTheWindowAsItsOwnProcess runs the real binary as a user's
@@ -201,4 +206,116 @@ func watch(t *testing.T, bus string) <-chan trayItem {
 		t.Fatal(err)
 	}
 	return w.registered
+}
+
+// TestSecondStartsLeaveOneWindow runs what users run beside a tray app
+// that is up: `sluice --background` (the login entry, run again) shows no
+// window and asks for none; a window opened by hand (`sluice window`) is
+// the one window, so a plain second `sluice` brings it forward and the
+// owner starts no window process beside it.
+func TestSecondStartsLeaveOneWindow(t *testing.T) {
+	needDesktopTools(t, "Xvfb", "dbus-daemon")
+	dir := t.TempDir()
+	bin := buildSluice(t)
+	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
+	registered := watch(t, bus)
+	data := filepath.Join(dir, "data")
+	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
+		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + data,
+		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=0", "SLUICE_UPSTREAM=http://127.0.0.1:9"}
+	owner := startOwner(t, bin, env)
+	trayRegistered(t, registered)
+	windows := func() []int { return children(owner.Process.Pid, "window") }
+	waitFor(t, "the owner's window", func() bool { return len(windows()) == 1 })
+	if err := syscall.Kill(windows()[0], syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the window closed", func() bool { return len(windows()) == 0 && !cli.WindowOpen(data) })
+
+	c, err := control.Dial(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	events, unsubscribe, err := c.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsubscribe()
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sluice %v: %v\n%s", args, err, out)
+		}
+	}
+	run("--background")
+	// The window opened by hand, as `sluice window` in a terminal.
+	hand := exec.Command(bin, "window")
+	hand.Env = env
+	handOut := &syncBuf{}
+	hand.Stdout, hand.Stderr = handOut, handOut
+	if err := hand.Start(); err != nil {
+		t.Fatal(err)
+	}
+	handDone := make(chan struct{})
+	go func() { _ = hand.Wait(); close(handDone) }()
+	t.Cleanup(func() { _ = hand.Process.Kill(); <-handDone })
+	waitFor(t, "the hand-started window's lock", func() bool { return cli.WindowOpen(data) })
+	afterBackground := time.Now()
+	run() // a plain second start: the open window comes forward
+
+	// Close the hand-started window and start plainly once more: the owner
+	// starts its window now. Its dispatch takes events in order, so it is
+	// through with the first start's request by then.
+	if err := hand.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-handDone
+	run()
+	waitFor(t, "the owner's window after the hand-started one closed", func() bool { return len(windows()) == 1 })
+
+	var shows []time.Time
+	for len(shows) < 2 {
+		select {
+		case e := <-events:
+			if e.Kind == api.EventShowWindow {
+				shows = append(shows, e.Time)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%d show-window events, want the two plain starts'", len(shows))
+		}
+	}
+	if shows[0].Before(afterBackground) {
+		t.Error("`sluice --background` beside a running tray app asked for a window")
+	}
+	// A window process the owner started beside the open one finds its
+	// lock taken, says so and asks again: a third request, published
+	// before the marker below (a stop of the proxy) that ends the stream.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.StopProxy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for marked := false; !marked; {
+		select {
+		case e := <-events:
+			switch {
+			case e.Kind == api.EventShowWindow:
+				t.Errorf("a third show-window event at %v: the owner started a window beside the open one", e.Time)
+			case e.Proxy != nil && !e.Proxy.Running:
+				marked = true
+			}
+		case <-ctx.Done():
+			t.Fatal("the proxy's stop never came through the events")
+		}
+	}
+	if strings.Contains(owner.out.String(), "already open") {
+		t.Errorf("the owner started a window process beside the open one:\n%s", owner.out.String())
+	}
+	if w := windows(); len(w) != 1 {
+		t.Errorf("window processes %v, want one", w)
+	}
 }

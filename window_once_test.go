@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluice-proxy/sluice/owner"
+	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 // TestOneWindowAtMost: `sluice window` twice gives one window. The second
@@ -15,7 +18,7 @@ import (
 // the same `sluice window`, so it goes the same way beside a window opened
 // by hand.
 func TestOneWindowAtMost(t *testing.T) {
-	needDesktopTools(t, "Xvfb", "xwininfo")
+	needDesktopTools(t, "Xvfb", "xwininfo", "xclip")
 	dir := t.TempDir()
 	bin := buildSluice(t)
 	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
@@ -95,5 +98,37 @@ func TestOneWindowAtMost(t *testing.T) {
 	}
 	if got := windows(); len(got) != 1 || got[0] != ids[0] {
 		t.Fatalf("windows %v, want only the first, %s", got, ids[0])
+	}
+
+	// `sluice window --copy-settings` (what the tray's Copy starts where
+	// no clipboard program is) while the window is open: the open window
+	// copies them.
+	copyCmd := exec.Command(bin, "window", "--copy-settings")
+	copyCmd.Env = env
+	if out, err := copyCmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "copied the connection settings") {
+		t.Fatalf("`sluice window --copy-settings` beside the open window: %v\n%s", err, out)
+	}
+	c, err := control.Dial(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, secret, _, err := c.ConnectionKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := c.Snapshot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := owner.ConnectionSettings(snap.Addr, secret)
+	waitFor(t, "the settings on the clipboard", func() bool {
+		cmd := exec.Command("xclip", "-o", "-selection", "clipboard")
+		cmd.Env = env
+		out, _ := cmd.Output()
+		return string(out) == want
+	})
+	if got := windows(); len(got) != 1 || got[0] != ids[0] {
+		t.Fatalf("windows %v after the copy, want only the first, %s", got, ids[0])
 	}
 }

@@ -53,6 +53,6 @@ func (v *view) setUpClaudeCode() {
 	d.SetConfirmText("Undo")
 	d.SetConfirmImportance(widget.MediumImportance) // keeping it is the usual answer
 	d.SetDismissText("Keep")
-	v.track(d)
+	v.trackKeep(d) // Enter keeps it
 	d.Show()
 }

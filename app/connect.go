@@ -65,7 +65,13 @@ func (v *view) emptyState() fyne.CanvasObject {
 	v.shellLines.Selectable = true
 	v.noKey = widget.NewLabelWithStyle(NoKeyHint, fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	v.noKey.Wrapping = fyne.TextWrapWord
-	copy := widget.NewButtonWithIcon("Copy these lines", theme.ContentCopyIcon(), v.copySettings)
+	var copy *widget.Button
+	copy = widget.NewButtonWithIcon("Copy these lines", theme.ContentCopyIcon(), func() {
+		v.copySettings()
+		if v.token != "" { // else it said how to get a key
+			v.flashCopied(copy)
+		}
+	})
 	setup := widget.NewButtonWithIcon("Set up Claude Code", theme.DocumentSaveIcon(), v.setUpClaudeCode)
 	return container.NewCenter(container.NewVBox(title, container.NewCenter(add), then,
 		container.NewCenter(v.shellLines), v.noKey, container.NewCenter(container.NewHBox(copy, setup))))

@@ -26,12 +26,12 @@ type keysSection struct {
 	require *widget.Check
 	warning *widget.Label
 	list    *fyne.Container
-	name    *widget.Entry
-	filling bool // require is being set from the engine, not the user
+	name    *escEntry // the window's shortcuts work in it
+	filling bool      // require is being set from the engine, not the user
 }
 
 func newKeysSection(v *view) *keysSection {
-	k := &keysSection{v: v, warning: widget.NewLabel(OpenProxyWarning), list: container.NewVBox(), name: widget.NewEntry()}
+	k := &keysSection{v: v, warning: widget.NewLabel(OpenProxyWarning), list: container.NewVBox(), name: v.newEntry()}
 	k.warning.Importance = widget.DangerImportance
 	k.warning.Wrapping = fyne.TextWrapWord
 	k.warning.Hide()
@@ -150,7 +150,8 @@ func (v *view) revealKey(name, secret string) {
 // until dismissed: the one moment its secret can be read.
 func (v *view) firstKeyBanner() fyne.CanvasObject {
 	v.firstLine = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-	v.firstLine.Selectable = true
+	// Not Selectable: a selectable label is a Tab stop that draws no
+	// focus, and Copy key beside it copies the whole key.
 	title := widget.NewLabelWithStyle("Your client key (clients send it as ANTHROPIC_AUTH_TOKEN; copy it now, it is not shown again after Dismiss or a restart):",
 		fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.Wrapping = fyne.TextWrapWord

@@ -272,6 +272,7 @@ func (v *view) login(name string, mode api.Mode, reauth bool) {
 	p.url.Hide()
 	p.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() {
 		fyne.CurrentApp().Clipboard().SetContent(p.url.Text)
+		v.flashCopied(p.copy)
 	})
 	p.copy.Hide()
 	p.paste = widget.NewButton(pasteButton, func() { v.pasteInstead(p) })

@@ -166,6 +166,9 @@ func TestAddSubscriptionAccount(t *testing.T) {
 	if got := fyne.CurrentApp().Clipboard().Content(); got != signInURL {
 		t.Errorf("clipboard %q after Copy link", got)
 	}
+	if !slices.Contains(texts(w), copiedText) {
+		t.Error("Copy link gives no feedback")
+	}
 
 	s.done <- nil
 	ui.waitFor(t, "progress closed, account listed", func() bool {

@@ -44,8 +44,8 @@ type logsTab struct {
 
 	account *widget.Select
 	status  *widget.Select
-	model   *widget.Entry
-	filter  *widget.Entry  // text in the path or the error
+	model   *escEntry      // the window's shortcuts work in the search fields
+	filter  *escEntry      // text in the path or the error
 	note    *widget.Label  // empty or failed log
 	further *widget.Button // continues a text search past its bound
 	table   *widget.Table
@@ -67,8 +67,10 @@ type logsTab struct {
 // noDetail is the detail pane with no request picked.
 const noDetail = "Select a request to see it in full."
 
-func newLogsTab(eng Journal, do func(func())) *logsTab {
-	l := &logsTab{eng: eng, do: do, model: widget.NewEntry(), filter: widget.NewEntry(),
+// newLogsTab makes the tab; newEntry makes its search fields (view.newEntry:
+// Ctrl+1..4, Ctrl+F and Ctrl+W work while they have the focus).
+func newLogsTab(eng Journal, do func(func()), newEntry func() *escEntry) *logsTab {
+	l := &logsTab{eng: eng, do: do, model: newEntry(), filter: newEntry(),
 		note: widget.NewLabel("No requests yet. Point a client at Sluice and they appear here.")}
 	// A text search looks through a bounded number of requests per read
 	// (the journal's TextScanRows); when it stops short, a few matches may

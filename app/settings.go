@@ -41,7 +41,7 @@ type settingsTab struct {
 	maxDB     *widget.Entry // MB; "none"
 	saved     *widget.Label
 	cleanup   *widget.Button
-	progress  *widget.ProgressBarInfinite
+	progress  *widget.Activity // not a ProgressBarInfinite: see newSettingsTab
 	keys      *keysSection
 	scroll    *container.Scroll
 	// atLogin starts the tray app at login (auto is the OS's mechanism;
@@ -64,7 +64,10 @@ type settingsTab struct {
 func newSettingsTab(v *view) *settingsTab {
 	s := &settingsTab{v: v, proxyForm: widget.NewForm(), capture: widget.NewCheck("Capture request and response bodies (redacted, encrypted)", nil),
 		capMax: shortEntry(), reqAge: shortEntry(), payAge: shortEntry(), maxDB: shortEntry(),
-		saved: widget.NewLabel(""), progress: widget.NewProgressBarInfinite()}
+		saved: widget.NewLabel(""), progress: widget.NewActivity()}
+	// An Activity turns only between Start and Stop; a ProgressBarInfinite
+	// sets itself running when its renderer is made and then animated,
+	// hidden, at 60 Hz for the window's life (TestWindowAtRestRunsNoAnimation).
 	// One rule for the whole tab: a checkbox applies when it is ticked
 	// (as Start at login and Require a client key always did), typed
 	// values apply with their section's button, and each outcome shows

@@ -97,6 +97,9 @@ type view struct {
 	settings  *settingsTab
 	tabs      *container.AppTabs
 	dialogs   []dialog.Dialog // open dialogs, topmost last: Esc closes it
+	// enterKeeps are open confirmations whose confirm button is not the
+	// usual answer ("Undo" after a set-up): Enter dismisses them.
+	enterKeeps map[dialog.Dialog]bool
 
 	busy atomic.Bool // a start or stop is in flight
 	// reads numbers the engine reads as they start; applied is the newest
@@ -137,7 +140,7 @@ func newView(eng Engine, do func(func())) *view {
 	v.setup = widget.NewButtonWithIcon("Set up Claude Code", theme.DocumentSaveIcon(), v.setUpClaudeCode)
 	v.relogin = container.NewVBox()
 	v.empty = v.emptyState()
-	v.logs = newLogsTab(eng, do)
+	v.logs = newLogsTab(eng, do, v.newEntry)
 	v.usage = newUsageTab(eng, do)
 	v.settings = newSettingsTab(v)
 	v.firstKeyBanner()
@@ -163,7 +166,11 @@ func (v *view) content() fyne.CanvasObject {
 		container.NewTabItemWithIcon("Usage", theme.GridIcon(), v.usage.content()),
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), v.settings.content()),
 	)
-	v.root = container.NewBorder(v.top, nil, nil, nil, v.tabs)
+	// The top first: Tab walks the objects in their order, and
+	// container.NewBorder puts the centre first, so the first Tab presses
+	// went through the account cards (below the fold with a few accounts)
+	// before reaching the buttons a user sees first.
+	v.root = container.New(layout.NewBorderLayout(v.top, nil, nil, nil), v.top, v.tabs)
 	return v.root
 }
 
@@ -414,6 +421,7 @@ var copiedFor = 2 * time.Second
 func (v *view) track(d dialog.Dialog) {
 	v.dialogs = append(v.dialogs, d)
 	d.SetOnClosed(func() {
+		delete(v.enterKeeps, d)
 		for i, o := range v.dialogs {
 			if o == d {
 				v.dialogs = append(v.dialogs[:i], v.dialogs[i+1:]...)
@@ -423,16 +431,33 @@ func (v *view) track(d dialog.Dialog) {
 	})
 }
 
+// trackKeep tracks a confirmation whose confirm button is not the usual
+// answer: Enter dismisses it rather than confirm it.
+func (v *view) trackKeep(d *dialog.ConfirmDialog) {
+	v.track(d)
+	if v.enterKeeps == nil {
+		v.enterKeeps = map[dialog.Dialog]bool{}
+	}
+	v.enterKeeps[d] = true
+}
+
 // typedKey is the window canvas's key handler: Esc dismisses the topmost
 // dialog, as its Cancel would; Enter confirms a topmost confirmation, as
-// its confirm button would. UI goroutine only.
+// its confirm button would, or dismisses one tracked with trackKeep. UI
+// goroutine only.
 func (v *view) typedKey(ev *fyne.KeyEvent) {
 	switch ev.Name {
 	case fyne.KeyEscape:
 		v.escape()
 	case fyne.KeyReturn, fyne.KeyEnter:
-		if len(v.dialogs) > 0 {
-			if c, ok := v.dialogs[len(v.dialogs)-1].(*dialog.ConfirmDialog); ok {
+		if len(v.dialogs) == 0 {
+			return
+		}
+		top := v.dialogs[len(v.dialogs)-1]
+		if c, ok := top.(*dialog.ConfirmDialog); ok {
+			if v.enterKeeps[top] {
+				c.Dismiss()
+			} else {
 				c.Confirm()
 			}
 		}

@@ -48,19 +48,13 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	w.SetCloseIntercept(a.Quit)
 	v.shortcuts(w.Canvas(), a.Quit)
 
-	// copyNow reads what the connection settings need from the owner, off
-	// the UI goroutine, and copies them on it.
+	// copyNow reads the address from the owner, off the UI goroutine, and
+	// copies the connection settings (with the engine's connection key)
+	// on it.
 	copyNow := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
 		defer cancel()
 		snap, err := eng.Snapshot(ctx)
-		if err == nil {
-			var secret string
-			var ok bool
-			if _, secret, ok, err = eng.FirstKey(ctx); err == nil && ok {
-				fyne.Do(func() { v.token = secret })
-			}
-		}
 		fyne.Do(func() {
 			if err != nil {
 				v.showError(fmt.Errorf("copy the connection settings: %w", err))

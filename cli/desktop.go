@@ -17,14 +17,19 @@ type Desktop struct {
 	CheckDisplay func() error
 	// ShowError shows a startup failure in a window.
 	ShowError func(error)
-	// Run shows the app for the engine until the user quits. It runs on
-	// the main goroutine.
-	Run func(svc *proxy.Service) error
+	// Background is a start in the background (`sluice --background`, the
+	// entry that starts Sluice at login): where a tray app runs already it
+	// is left as it is, with no window, rather than asked to show one.
+	Background bool
+	// Run shows the app for the engine of dataDir until the user quits.
+	// It runs on the main goroutine.
+	Run func(svc *proxy.Service, dataDir string) error
 }
 
 // RunDesktop starts the tray app unless another process owns the data dir:
-// a running tray app is asked to show its window instead (exit 0); a
-// headless `sluice serve` is named with its PID (exit 1). The owner
+// a running tray app is asked to show its window instead (exit 0; a
+// Background start asks nothing: it was not the user asking for a window);
+// a headless `sluice serve` is named with its PID (exit 1). The owner
 // serves the control API beside the app, so the command line drives the
 // very engine the window shows.
 func RunDesktop(ctx context.Context, io IO, version string, d Desktop) int {
@@ -43,6 +48,9 @@ func RunDesktop(ctx context.Context, io IO, version string, d Desktop) int {
 	var owned *control.OwnedError
 	if errors.As(err, &owned) {
 		if owned.Kind == control.KindTray {
+			if d.Background {
+				return ExitOK
+			}
 			if err := showRunning(ctx, set.DataDir); err != nil {
 				return fail(fmt.Errorf("the running Sluice (PID %d) did not answer: %w", owned.PID, err), ExitFailure)
 			}
@@ -68,7 +76,7 @@ func RunDesktop(ctx context.Context, io IO, version string, d Desktop) int {
 		_ = eng.Close(ctx)
 		return fail(err, ExitFailure)
 	}
-	runErr := d.Run(eng.Service)
+	runErr := d.Run(eng.Service, set.DataDir)
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), eng.Service.Config().ShutdownTimeout+5*time.Second)
 	defer cancel()
 	if err := errors.Join(srv.Close(closeCtx), eng.Close(closeCtx)); err != nil {

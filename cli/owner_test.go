@@ -256,7 +256,7 @@ func (d *desktop) ui() cli.Desktop {
 	return cli.Desktop{
 		CheckDisplay: func() error { return nil },
 		ShowError:    func(err error) { d.errors <- err },
-		Run: func(svc *proxy.Service) error {
+		Run: func(svc *proxy.Service, _ string) error {
 			events, stop := svc.Subscribe()
 			defer stop()
 			close(d.ready)

@@ -27,6 +27,7 @@ Usage:
 
 Flags:
       --copy-settings   copy the connection settings to the clipboard once the window is up
+                        (by the open window, when one is open already)
       --data-dir DIR    the data dir of the Sluice to open (SLUICE_DATA_DIR)
       --tab NAME        open on this tab: accounts, logs, usage or settings (default accounts)
   -h, --help            help for window
@@ -83,6 +84,15 @@ func RunWindow(io IO, version string, args []string, run func(c *control.Client,
 			fmt.Fprintf(io.Err, "sluice: Sluice's window is already open, and it could not be brought forward: %v\n", err)
 			return ExitFailure
 		}
+		if flags.CopySettings {
+			// The open window copies, as this one would have at start.
+			if err := c.CopySettingsInWindow(ctx); err != nil {
+				fmt.Fprintf(io.Err, "sluice: Sluice's window is already open, and it could not copy the connection settings: %v\n", err)
+				return ExitFailure
+			}
+			fmt.Fprintln(io.Out, "Sluice's window is already open: brought it to the front; it copied the connection settings.")
+			return ExitOK
+		}
 		fmt.Fprintln(io.Out, "Sluice's window is already open: brought it to the front.")
 		return ExitOK
 	}
@@ -122,6 +132,22 @@ func parseWindowArgs(io IO, args []string, dataDir *string) (flags WindowFlags, 
 		return flags, true, ExitOK
 	}
 	return flags, false, 0
+}
+
+// WindowOpen reports whether a window holds the window lock of dataDir
+// (`sluice window`, started by hand or by the tray): the owner asks it
+// before it starts one, so that a window opened by hand is brought
+// forward rather than met by a second process.
+func WindowOpen(dataDir string) bool {
+	lock := flock.New(filepath.Join(dataDir, windowLockFile), flock.SetPermissions(0o600))
+	held, err := lock.TryLock()
+	if err != nil {
+		return false // no data dir to lock: no window either
+	}
+	if held {
+		_ = lock.Unlock()
+	}
+	return !held
 }
 
 // windowLockFile is held by the open window in its data dir (the OS drops

@@ -54,6 +54,11 @@ type Options struct {
 	// sluice-window program, cli.WindowCommand). A command whose Err is
 	// set (the program is missing) is told as a notification. Required.
 	WindowCommand func(args ...string) *exec.Cmd
+	// WindowOpen reports whether a window process holds the data dir's
+	// window lock, one the owner started or one started by hand (`sluice
+	// window`). The owner starts no window while one is open: that one
+	// follows the engine's events itself. Nil: only the owner's own.
+	WindowOpen func() bool
 }
 
 // Run runs the desktop face of the process that owns the engine, which
@@ -73,7 +78,7 @@ func Run(eng Engine, opts Options) error {
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = 10 * time.Second
 	}
-	o := &owner{eng: eng, opts: opts, notes: NewNotifier(), notify: Notify}
+	o := &owner{eng: eng, opts: opts, notes: NewNotifier(), notify: Notify, clip: clipboardTool}
 	events, unsubscribe, err := eng.Subscribe()
 	if err != nil {
 		return fmt.Errorf("subscribe to the engine's events: %w", err)
@@ -187,6 +192,9 @@ type owner struct {
 	opts   Options
 	notes  *Notifier
 	notify func(title, body string)
+	// clip puts text on the clipboard without Fyne: clipboardTool, or the
+	// tests' recorder.
+	clip func(text string) error
 
 	mu     sync.Mutex
 	window *exec.Cmd     // the running window process; nil when none
@@ -267,11 +275,12 @@ func (o *owner) startWindow(args ...string) bool {
 // errWindowRuns is launch's answer when a window process runs already.
 var errWindowRuns = errors.New("the window is open")
 
-// launch starts the window process unless one runs.
+// launch starts the window process unless one runs, the owner's or one
+// started by hand.
 func (o *owner) launch(args ...string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.window != nil {
+	if o.window != nil || (o.opts.WindowOpen != nil && o.opts.WindowOpen()) {
 		return errWindowRuns
 	}
 	cmd := o.opts.WindowCommand(args...)
@@ -320,18 +329,20 @@ func (o *owner) copySettings() {
 	defer cancel()
 	k, secret, minted, err := o.eng.ConnectionKey(ctx)
 	snap, serr := o.eng.Snapshot(ctx)
-	if err == nil && serr == nil {
-		text := ConnectionSettings(snap.Addr, secret)
-		if err := clipboardTool(text); err == nil {
+	if err = errors.Join(err, serr); err == nil {
+		if cerr := o.clip(ConnectionSettings(snap.Addr, secret)); cerr == nil {
 			if minted {
 				o.notify("Sluice: connection settings copied with a new key",
 					fmt.Sprintf("The key they used before was revoked or is unknown; clients still using it must be given the new one, %q.", k.Name))
 			}
 			return
 		}
+	} else {
+		slog.Warn("copy the connection settings", "err", err)
 	}
 	if !o.startWindow("--copy-settings") {
-		// A window runs: it copies, as a new one would at start.
+		// A window is open (the owner's or one started by hand): it
+		// copies, as a new one would at start.
 		o.eng.CopySettingsInWindow()
 	}
 }

@@ -314,3 +314,59 @@ func TestWithoutATrayAccountsAreStillNotified(t *testing.T) {
 		}
 	})
 }
+
+// A window started by hand (`sluice window`, holding the window lock) is
+// the one window: a second `sluice` start, the tray's Open and the tray's
+// Copy start no window process beside it; the copy is done by that window.
+func TestOwnerLeavesAHandStartedWindowAlone(t *testing.T) {
+	eng := newOwnerEngine(true)
+	o, starts, _ := newTestOwner(t, eng)
+	o.opts.WindowOpen = func() bool { return true }
+	o.clip = func(string) error { return errors.New("no clipboard program") }
+	events, cancel, _ := eng.Subscribe()
+	defer cancel()
+	feed := make(chan api.Event)
+	done := make(chan struct{})
+	go func() { defer close(done); o.dispatch(feed, make(chan api.Event, 16)) }()
+	defer func() { close(feed); <-done }()
+
+	feed <- api.Event{Kind: api.EventShowWindow} // a second `sluice` start
+	feed <- api.Event{Kind: api.EventRequest}    // dispatch is through with it
+	o.openWindow()
+	o.copySettings()
+	if n := starts.Load(); n != 0 {
+		t.Fatalf("%d window processes started beside the open one", n)
+	}
+	var got []api.EventKind
+	for len(got) < 2 {
+		select {
+		case e := <-events:
+			got = append(got, e.Kind)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("events %v, want show-window and copy-settings", got)
+		}
+	}
+	if want := []api.EventKind{api.EventShowWindow, api.EventCopySettings}; !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+}
+
+// The tray's Copy carries the connection key, which survives restarts,
+// also once the first key's secret is gone, and says so when the engine
+// had to make a new one.
+func TestOwnerCopiesTheConnectionKey(t *testing.T) {
+	eng := newOwnerEngine(true)
+	o, starts, sent := newTestOwner(t, eng)
+	var copied string
+	o.clip = func(text string) error { copied = text; return nil }
+	o.copySettings()
+	if want := ConnectionSettings("127.0.0.1:8788", "sk-sluice-fake-connection"); copied != want {
+		t.Errorf("copied %q, want %q", copied, want)
+	}
+	if got := sent(); !slices.Equal(got, []string{"Sluice: connection settings copied with a new key"}) {
+		t.Errorf("notifications %q, want the new key's", got)
+	}
+	if n := starts.Load(); n != 0 {
+		t.Errorf("%d window processes started for a copy the clipboard program did", n)
+	}
+}

@@ -6,8 +6,9 @@
 #   starts `sluice-window` (the Fyne window, a program of its own).
 # Prints the time from start to the tray registered with the watcher, the
 # median start-to-exit time of `sluice version`, then the share of one core
-# and the RSS of each process, window open, then window closed (its process
-# ended, as closing the window does).
+# and the RSS of each process, window open, then with its log search
+# focused (xdotool, if installed), then window closed (its process ended,
+# as closing the window does).
 # Usage: scripts/idle-cpu.sh [seconds]
 # SLUICE_BIN_DIR=DIR measures DIR/sluice (and the window program it starts)
 # instead of building them here, e.g. an older build for a before/after.
@@ -20,8 +21,8 @@ if [ -n "${SLUICE_BIN_DIR:-}" ]; then
 	bin=$SLUICE_BIN_DIR/sluice
 else
 	# As `make build` builds them (sluice static on Linux).
-	CGO_ENABLED=0 go build -tags migrated_fynedo -o "$tmp/sluice" .
-	go build -tags migrated_fynedo -o "$tmp/sluice-window" ./cmd/sluice-window
+	CGO_ENABLED=0 go build -tags migrated_fynedo,no_animations -o "$tmp/sluice" .
+	go build -tags migrated_fynedo,no_animations -o "$tmp/sluice-window" ./cmd/sluice-window
 	bin=$tmp/sluice
 fi
 go build -o "$tmp/snwatcher" scripts/snwatcher/main.go
@@ -91,6 +92,17 @@ sleep "$secs"
 o1=$(ticks $owner) w1=$(ticks $window)
 report "window open: owner (tray, engine)" $owner $o0 $o1
 report "window open: window process" $window $w0 $w1
+if command -v xdotool >/dev/null; then
+	# The log search focused (Ctrl+F), the window the active one: a text
+	# field's cursor is the one thing Fyne animates at rest.
+	xdotool search --name '^Sluice$' windowactivate --sync key ctrl+f >/dev/null 2>&1 ||
+		xdotool search --name '^Sluice$' windowfocus --sync key ctrl+f
+	sleep 2
+	w0=$(ticks $window)
+	sleep "$secs"
+	w1=$(ticks $window)
+	report "window open, search field focused" $window $w0 $w1
+fi
 
 kill "$window"
 sleep 3

@@ -35,6 +35,7 @@ const (
 	mSessions     = "sessions"
 	mStatusline   = "statusline"
 	mShowWindow   = "show-window"
+	mCopyInWindow = "copy-settings"
 	mShowOnce     = "show-once"
 	mImport       = "import-ccflare"
 	mCheckKey     = "accounts.check-key"

@@ -187,6 +187,12 @@ func (c *Client) Statusline(ctx context.Context, session string) (api.Statusline
 // ShowWindow asks the owner to show its window.
 func (c *Client) ShowWindow(ctx context.Context) error { return do(ctx, c, mShowWindow, none{}) }
 
+// CopySettingsInWindow asks the open window to copy the connection
+// settings (`sluice window --copy-settings` while one is open).
+func (c *Client) CopySettingsInWindow(ctx context.Context) error {
+	return do(ctx, c, mCopyInWindow, none{})
+}
+
 // ShowOnce reports whether a one-time notice is still to be shown, and
 // records that it now has been.
 func (c *Client) ShowOnce(ctx context.Context, key string) (bool, error) {

@@ -96,6 +96,10 @@ var methods = map[string]method{
 		s.ShowWindow()
 		return none{}, nil
 	}),
+	mCopyInWindow: handle(func(_ context.Context, s *proxy.Service, _ none) (none, error) {
+		s.CopySettingsInWindow()
+		return none{}, nil
+	}),
 	mShowOnce: handle(func(ctx context.Context, s *proxy.Service, r keyReq) (bool, error) {
 		return s.ShowOnce(ctx, r.Key)
 	}),
