@@ -5,6 +5,8 @@ package usage
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/sluice-proxy/sluice/proxy/jsonscan"
 )
 
 // Counts is the token usage of one response.
@@ -75,18 +77,39 @@ func deref(v *int64) int64 {
 	return *v
 }
 
-// FromJSON reads the usage of a non-streamed Messages response.
+// FromJSON reads the usage of a non-streamed Messages response. Only the
+// top-level "type", "model" and "usage" values are decoded; the rest (the
+// answer's content, often most of it) is skipped by a scan (jsonscan), so
+// reading the usage no longer costs a decode of the whole answer. Keys
+// match as encoding/json matches a struct's fields, case folded, the last
+// of duplicates winning, and a value of the wrong type gives false, as
+// decoding the whole body did (FuzzFromJSON compares the two).
 func FromJSON(body []byte) (Counts, bool) {
-	var msg struct {
-		Type  string    `json:"type"`
-		Model string    `json:"model"`
-		Usage *apiUsage `json:"usage"`
-	}
-	if err := json.Unmarshal(body, &msg); err != nil || msg.Usage == nil {
+	var (
+		model string
+		u     *apiUsage
+		bad   bool
+	)
+	whole := jsonscan.Object(body, func(k []byte, start, end int) bool {
+		var dst any
+		switch {
+		case jsonscan.KeyFold(k, "usage"):
+			dst = &u
+		case jsonscan.KeyFold(k, "model"):
+			dst = &model
+		case jsonscan.KeyFold(k, "type"):
+			dst = new(string)
+		default:
+			return true
+		}
+		bad = json.Unmarshal(body[start:end], dst) != nil
+		return !bad
+	})
+	if !whole || bad || u == nil {
 		return Counts{}, false
 	}
-	c := Counts{Model: msg.Model}
-	c.merge(msg.Usage)
+	c := Counts{Model: model}
+	c.merge(u)
 	return c, true
 }
 

@@ -92,3 +92,18 @@ func TestCostMicros(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFromJSON reads the usage of a non-streamed answer of ~8 KB of
+// text, as a coding agent gets back: the scan skips the content.
+func BenchmarkFromJSON(b *testing.B) {
+	text := strings.Repeat("Here is the change: it reads \\\"usage\\\" once.\\n", 180)
+	body := []byte(`{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"` + text +
+		`"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":2095,"cache_creation_input_tokens":0,"cache_read_input_tokens":1800,"output_tokens":503}}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if c, ok := FromJSON(body); !ok || c.OutputTokens != 503 {
+			b.Fatal(c, ok)
+		}
+	}
+}
