@@ -134,10 +134,13 @@ type Meter struct {
 	done   bool // message_stop was seen: the answer is whole
 	line   []byte
 	skip   bool // inside an over-long line
-	event  string
+	stop   bool // the current event is message_stop
 }
 
-// Write consumes a chunk of the event stream.
+// Write consumes a chunk of the event stream. Lines whole within the
+// chunk are read in place; only a line cut by the chunk's end is copied,
+// to be completed by the next: a stream's text deltas are most of its
+// bytes and none carries usage.
 func (m *Meter) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
@@ -146,12 +149,21 @@ func (m *Meter) Write(p []byte) (int, error) {
 			m.append(p)
 			break
 		}
-		m.append(p[:i])
-		m.endLine()
+		if len(m.line) == 0 && !m.skip && i <= maxLine {
+			m.endLine(p[:i])
+		} else {
+			m.append(p[:i])
+			m.endLine(m.line)
+		}
 		p = p[i+1:]
 	}
 	return n, nil
 }
+
+// lineKeep bounds the capacity of the line buffer kept between lines: a
+// long line cut by a chunk's end must not hold its buffer for the rest of
+// a stream that may last minutes.
+const lineKeep = 1 << 10
 
 func (m *Meter) append(b []byte) {
 	if m.skip {
@@ -165,20 +177,27 @@ func (m *Meter) append(b []byte) {
 	m.line = append(m.line, b...)
 }
 
-func (m *Meter) endLine() {
-	line := bytes.TrimSuffix(m.line, []byte("\r"))
+// endLine handles one whole line (without its newline): in place in the
+// written chunk, or the line buffer.
+func (m *Meter) endLine(line []byte) {
+	line = bytes.TrimSuffix(line, []byte("\r"))
 	skipped := m.skip
-	m.line, m.skip = m.line[:0], false
+	m.skip = false
 	switch {
 	case skipped:
 	case len(line) == 0:
-		m.event = ""
+		m.stop = false
 	case bytes.HasPrefix(line, []byte("event:")):
-		m.event = string(bytes.TrimSpace(line[len("event:"):]))
+		m.stop = string(bytes.TrimSpace(line[len("event:"):])) == "message_stop" // no allocation
 	case bytes.HasPrefix(line, []byte("data:")):
 		// message_stop's data line, whole: the last event was delivered.
-		m.done = m.done || m.event == "message_stop"
+		m.done = m.done || m.stop
 		m.data(bytes.TrimSpace(line[len("data:"):]))
+	}
+	if cap(m.line) > lineKeep {
+		m.line = nil
+	} else {
+		m.line = m.line[:0]
 	}
 }
 

@@ -107,3 +107,19 @@ func BenchmarkFromJSON(b *testing.B) {
 		}
 	}
 }
+
+// A long line cut by a chunk's end is completed from the next chunk, and
+// its buffer is not kept for the rest of the stream: a stream may last
+// minutes, its text deltas are large, and none of them carries usage.
+func TestMeterLetsGoOfALongCutLine(t *testing.T) {
+	var m Meter
+	long := "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\"" + strings.Repeat("x", 8<<10) + "\"}}\n\n"
+	_, _ = m.Write([]byte(long[:len(long)/2]))
+	_, _ = m.Write([]byte(long[len(long)/2:] + stream))
+	if cap(m.line) > lineKeep {
+		t.Errorf("line buffer of %d bytes kept after the line ended", cap(m.line))
+	}
+	if c, ok := m.Counts(); !ok || c.OutputTokens != 42 || !m.Done() {
+		t.Errorf("counts %+v, %v, done %v: want the usage of the events after the long line", c, ok, m.Done())
+	}
+}
