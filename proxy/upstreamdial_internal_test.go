@@ -4,13 +4,16 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/pem"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -128,5 +131,68 @@ func TestBurstToHTTP1TLSUpstreamDialsInParallel(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		t.Fatalf("%d handshakes begun together, want %d: dials to an HTTP/1.1 upstream were serialised (%v)", hellos, n, time.Since(start))
+	}
+}
+
+// A host whose dial failed takes no turns until a connection is had
+// again: the requests waiting for the failed dial go at once, each on its
+// own dial, instead of each waiting out its own dial in turn (a
+// blackholed upstream would make the n-th wait n dial timeouts). The
+// dialer fails the first dial, then holds every later one until n-1 are
+// in flight together, which turns would never allow.
+func TestRequestsWaitingOnAFailedDialGoAtOnce(t *testing.T) {
+	const n = 6
+	var mu sync.Mutex
+	dials := 0
+	first := make(chan struct{})
+	all := make(chan struct{})
+	var alone atomic.Int32 // dials that gave up waiting for the others
+	tr, err := newTransport("", upstreamIdle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+		mu.Lock()
+		dials++
+		d := dials
+		if d == n {
+			close(all)
+		}
+		mu.Unlock()
+		if d == 1 {
+			<-first // the others queue behind this dial's turn
+			return nil, errors.New("connection timed out")
+		}
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		select {
+		case <-all:
+		case <-ctx.Done():
+			alone.Add(1)
+		}
+		return nil, errors.New("connection refused")
+	}
+	rt := &oneDial{next: tr}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodGet, "https://upstream.invalid/v1/models", nil)
+			if _, err := rt.RoundTrip(req); err == nil {
+				t.Error("a dial that failed gave a response")
+			}
+		})
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if h := rt.host("upstream.invalid"); len(h.turn) == 1 {
+			break // the first request holds the turn, in its dial
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no request took the host's turn")
+		}
+	}
+	close(first)
+	wg.Wait()
+	if a := alone.Load(); a > 0 {
+		t.Fatalf("%d of %d dials ran alone: requests waiting on a failed dial dialled in turn", a, n-1)
 	}
 }
