@@ -36,6 +36,9 @@ func BenchmarkRequestModel(b *testing.B) {
 	for _, c := range []struct{ name, body string }{
 		{"first", `{"model":"claude-sonnet-4-5","max_tokens":32000,` + msgs + `,"stream":true}`},
 		{"sdk-order", `{"max_tokens":32000,` + msgs + `,"model":"claude-sonnet-4-5","stream":true}`},
+		// Prose with few escapes, as the load harness sends.
+		{"sdk-order-prose", `{"max_tokens":32000,"messages":[{"role":"user","content":"` +
+			strings.Repeat("lorem ipsum dolor sit amet ", 3_000) + `"}],"model":"claude-sonnet-4-5","stream":true}`},
 	} {
 		body := []byte(c.body)
 		for _, f := range []struct {

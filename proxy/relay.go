@@ -17,9 +17,11 @@ import (
 const relayBufSize = 32 << 10
 
 // streamBufSize is the copy buffer for event streams, held for a stream's
-// whole life: SSE events are small, and with 32 KiB a thousand slow
-// streams held 114 KiB each in the load harness (24 KiB of it idle buffer).
-const streamBufSize = 8 << 10
+// whole life: SSE events are small (a text delta is a few hundred bytes),
+// and with 32 KiB a thousand slow streams held 114 KiB each in the load
+// harness (24 KiB of it idle buffer); 8 KiB was still mostly idle. A
+// burst larger than the buffer takes two reads, each flushed.
+const streamBufSize = 4 << 10
 
 // maxCapture bounds how much of a non-streamed body is kept to read usage.
 const maxCapture = 4 << 20

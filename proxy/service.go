@@ -147,7 +147,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.transport = t
+		s.transport = &oneDial{next: t} // one dial at a time per HTTP/2 host (upstreamdial.go)
 	}
 	s.transport = scrubEcho{next: s.transport, log: s.log, forms: &formCache{}}
 	s.bodies = semaphore.NewWeighted(cfg.BodyMemory)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sluice-proxy/sluice/proxy/jsonscan"
 )
 
 // replaceModel returns body with the value of its top-level "model" key
@@ -17,46 +19,19 @@ import (
 // replaced: a duplicate key must not smuggle a model past the account's
 // map. false when body is not a whole object with a string "model".
 func replaceModel(body []byte, model string) ([]byte, bool) {
-	i := skipSpace(body, 0)
-	if i >= len(body) || body[i] != '{' {
-		return nil, false
-	}
 	var spans [][2]int
-	for i++; ; i++ {
-		i = skipSpace(body, i)
-		if i >= len(body) || body[i] != '"' {
-			return nil, false
-		}
-		end := stringEnd(body, i)
-		if end < 0 {
-			return nil, false
-		}
-		match := keyEquals(body[i:end], "model")
-		if i = skipSpace(body, end); i >= len(body) || body[i] != ':' {
-			return nil, false
-		}
-		i = skipSpace(body, i+1)
-		vend := valueEnd(body, i)
-		if vend < 0 {
-			return nil, false
-		}
-		if match {
-			if body[i] != '"' {
-				return nil, false
+	bad := false
+	whole := jsonscan.Object(body, func(k []byte, start, end int) bool {
+		if jsonscan.KeyEquals(k, "model") {
+			if body[start] != '"' {
+				bad = true
+				return false
 			}
-			spans = append(spans, [2]int{i, vend})
+			spans = append(spans, [2]int{start, end})
 		}
-		if i = skipSpace(body, vend); i >= len(body) {
-			return nil, false // cut short
-		}
-		if body[i] == '}' {
-			break
-		}
-		if body[i] != ',' {
-			return nil, false
-		}
-	}
-	if len(spans) == 0 {
+		return true
+	})
+	if !whole || bad || len(spans) == 0 {
 		return nil, false
 	}
 	q, _ := json.Marshal(model)

@@ -184,3 +184,26 @@ func BenchmarkObserve(b *testing.B) {
 		p.Observe("acct-01", 200, h)
 	}
 }
+
+// BenchmarkObserveAPIKey observes an API key's answers, whose per-minute
+// headers change on every answer (remaining counts down), as in the load
+// harness: the header cache never hits and each answer is merged.
+func BenchmarkObserveAPIKey(b *testing.B) {
+	p := benchPool(b, "session", 3)
+	reset := time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
+	hs := make([]http.Header, 64)
+	for i := range hs {
+		hs[i] = http.Header{}
+		for _, tier := range []string{"requests", "tokens", "input-tokens", "output-tokens"} {
+			hs[i].Set("anthropic-ratelimit-"+tier+"-limit", "4000000")
+			hs[i].Set("anthropic-ratelimit-"+tier+"-remaining", strconv.Itoa(3999000-i*1000))
+			hs[i].Set("anthropic-ratelimit-"+tier+"-reset", reset)
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p.Observe("acct-01", 200, hs[i%len(hs)])
+		i++
+	}
+}

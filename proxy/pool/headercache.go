@@ -51,11 +51,13 @@ func limitHeadersSum(seed maphash.Seed, h http.Header) (sum uint64, ok bool) {
 
 // parseHeadersCached is parseHeaders(h, now), reusing accountID's previous
 // parse when its limit headers are unchanged and none of the resets it
-// read has passed since (a passed reset parses as none).
-func (p *Pool) parseHeadersCached(accountID string, h http.Header, now time.Time) (Limits, int) {
+// read has passed since (a passed reset parses as none). sum identifies
+// the parse reused or made (0: h was not cacheable), and reused says which.
+func (p *Pool) parseHeadersCached(accountID string, h http.Header, now time.Time) (l Limits, mask int, sum uint64, reused bool) {
 	sum, ok := limitHeadersSum(p.hdrSeed, h)
 	if !ok {
-		return parseHeaders(h, now)
+		l, mask = parseHeaders(h, now)
+		return l, mask, 0, false
 	}
 	if v, _ := p.parsed.Load(accountID); v != nil {
 		c := v.(*parsedHeaders)
@@ -64,12 +66,12 @@ func (p *Pool) parseHeadersCached(accountID string, h http.Header, now time.Time
 			if c.mask != 0 {
 				l.UpdatedAt = now
 			}
-			return l, c.mask
+			return l, c.mask, sum, true
 		}
 	}
-	l, mask := parseHeaders(h, now)
+	l, mask = parseHeaders(h, now)
 	p.parsed.Store(accountID, &parsedHeaders{sum: sum, at: now, until: earliestReset(&l, now.Add(headerCacheLife)), l: l, mask: mask})
-	return l, mask
+	return l, mask, sum, false
 }
 
 // earliestReset is the earliest reset in l before limit, else limit.

@@ -48,7 +48,7 @@ func TestParseHeadersCachedEqualsFreshParse(t *testing.T) {
 	}
 	for i, s := range steps {
 		now := t0.Add(s.at)
-		got, gotMask := p.parseHeadersCached("a", s.h, now)
+		got, gotMask, _, _ := p.parseHeadersCached("a", s.h, now)
 		want, wantMask := parseHeaders(s.h, now)
 		if g, w := fmt.Sprintf("%d %+v", gotMask, got), fmt.Sprintf("%d %+v", wantMask, want); g != w {
 			t.Errorf("step %d (t0+%v): cached\n%s\nfresh\n%s", i, s.at, g, w)
@@ -56,10 +56,10 @@ func TestParseHeadersCachedEqualsFreshParse(t *testing.T) {
 	}
 	// Another account's answers neither use nor spoil a's parse.
 	other := hdr("anthropic-ratelimit-unified-status", "rejected")
-	if l, _ := p.parseHeadersCached("b", other, t0.Add(5*time.Second)); l.Status != "rejected" {
+	if l, _, _, _ := p.parseHeadersCached("b", other, t0.Add(5*time.Second)); l.Status != "rejected" {
 		t.Errorf("account b: status %q, want rejected", l.Status)
 	}
-	if l, _ := p.parseHeadersCached("a", base("0.6"), t0.Add(5*time.Second+time.Millisecond)); l.Status != "allowed" {
+	if l, _, _, _ := p.parseHeadersCached("a", base("0.6"), t0.Add(5*time.Second+time.Millisecond)); l.Status != "allowed" {
 		t.Errorf("account a after b: status %q, want allowed", l.Status)
 	}
 }
@@ -118,14 +118,64 @@ func TestParseHeadersCachedPicksUpAFarResetWithinItsLife(t *testing.T) {
 	}
 	far := t0.Add(maxResetAhead + 300*time.Millisecond)
 	h := hdr("anthropic-ratelimit-unified-status", "allowed", "anthropic-ratelimit-unified-7d-reset", unixMilli(far))
-	if l, _ := p.parseHeadersCached("a", h, t0); !l.SevenDay.ResetsAt.IsZero() {
+	if l, _, _, _ := p.parseHeadersCached("a", h, t0); !l.SevenDay.ResetsAt.IsZero() {
 		t.Fatalf("a reset past %v was believed: %v", maxResetAhead, l.SevenDay.ResetsAt)
 	}
 	after := t0.Add(headerCacheLife + time.Millisecond)
-	if l, _ := p.parseHeadersCached("a", h, after); l.SevenDay.ResetsAt.IsZero() || l.SevenDay.ResetsAt.Sub(far).Abs() > time.Millisecond {
+	if l, _, _, _ := p.parseHeadersCached("a", h, after); l.SevenDay.ResetsAt.IsZero() || l.SevenDay.ResetsAt.Sub(far).Abs() > time.Millisecond {
 		t.Errorf("one cache life later the reset in range is still missing: %v", l.SevenDay.ResetsAt)
 	}
 }
 
 // unixMilli is t as Unix seconds with milliseconds, as a reset header may be.
 func unixMilli(t time.Time) string { return fmt.Sprintf("%d.%03d", t.Unix(), t.Nanosecond()/1e6) }
+
+// Observing the same limit headers again skips the merge (no new copy of
+// the windows) yet leaves exactly the limits a merge would: step by step,
+// the account's limits equal its previous limits merged with a fresh
+// parse, including after a usage poll changed them between two answers
+// with the same headers (the merge must run again then).
+func TestObserveSkipsMergingUnchangedHeaders(t *testing.T) {
+	p, c := newPool(t, "", three())
+	h := hdr("anthropic-ratelimit-unified-status", "allowed",
+		"anthropic-ratelimit-unified-5h-utilization", "0.4",
+		"anthropic-ratelimit-unified-5h-reset", unix(t0.Add(time.Hour)),
+		"anthropic-ratelimit-unified-7d-utilization", "0.2",
+		"anthropic-ratelimit-unified-7d-reset", unix(t0.Add(50*time.Hour)))
+	poll := Limits{Windows: []Window{{Name: "5h", Kind: KindSession, Utilization: 0.9, ResetsAt: t0.Add(time.Hour)}}}
+	steps := []struct {
+		h      http.Header
+		poll   bool // ApplyUsage(poll) before the answer
+		copies bool // the merge must run: a new copy of the windows
+	}{
+		{h, false, true},
+		{h, false, false}, // unchanged: skipped
+		{h, false, false},
+		{h, true, true}, // the poll set the limits in between
+		{h, false, false},
+		{hdr("anthropic-ratelimit-unified-5h-utilization", "0.5"), false, true},
+		{h, false, true},
+	}
+	for i, s := range steps {
+		c.Add(100 * time.Millisecond)
+		if s.poll {
+			p.ApplyUsage("a", poll)
+		}
+		p.mu.Lock()
+		before := p.byID["a"].limits
+		p.mu.Unlock()
+		l, mask := parseHeaders(s.h, c.Now())
+		want := before.merge(l, mask)
+		p.Observe("a", 200, s.h)
+		p.mu.Lock()
+		got := p.byID["a"].limits
+		p.mu.Unlock()
+		if g, w := fmt.Sprintf("%+v", got), fmt.Sprintf("%+v", want); g != w {
+			t.Errorf("step %d: limits\n%s\nwant (a merge)\n%s", i, g, w)
+		}
+		copied := len(before.Windows) == 0 || &got.Windows[0] != &before.Windows[0]
+		if copied != s.copies {
+			t.Errorf("step %d: windows copied %v, want %v", i, copied, s.copies)
+		}
+	}
+}

@@ -152,15 +152,16 @@ func parseHeaders(h http.Header, now time.Time) (Limits, int) {
 	}
 	if len(wins) > 0 {
 		names := slices.Sorted(maps.Keys(wins))
-		l.Windows = make([]Window, 0, len(names))
+		ws := make([]Window, 0, len(names))
 		for _, n := range names {
-			l.Windows = upsert(l.Windows, *wins[n])
+			ws = append(ws, *wins[n])
 		}
+		l.Windows = upsertAll(nil, ws)
 	}
 	// An API key's per-minute buckets are windows too, so every view and
 	// strategy sees them like the subscription's.
-	for _, w := range l.tierWindows(mask) {
-		l.Windows = upsert(l.Windows, w)
+	if tw := l.tierWindows(mask); len(tw) > 0 {
+		l.Windows = upsertAll(l.Windows, tw)
 		mask |= hasWindows
 	}
 	l.derive()
@@ -253,6 +254,15 @@ func (l *Limits) set(name, v string, now time.Time) int {
 // past says nothing about when to try again, and one far ahead is a fault.
 func parseReset(v string, now time.Time) time.Time {
 	var t time.Time
+	// A date is not tried as a number first: the failed ParseFloat
+	// allocates its error, on every answer that sends dates.
+	if strings.ContainsAny(v, "T:") {
+		p, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return time.Time{}
+		}
+		return validReset(p, now)
+	}
 	if f, err := strconv.ParseFloat(v, 64); err == nil {
 		if math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 || f > 1e11 {
 			return time.Time{}
@@ -318,9 +328,7 @@ func (l Limits) merge(n Limits, mask int) Limits {
 		l.RepresentativeClaim, l.FallbackPercentage = n.RepresentativeClaim, n.FallbackPercentage
 	}
 	if mask&hasWindows != 0 {
-		for _, w := range n.Windows {
-			l.Windows = upsert(l.Windows, w)
-		}
+		l.Windows = upsertAll(l.Windows, n.Windows)
 	}
 	// Overage headers are absent while overage is not in play, so their
 	// absence in a set that carries the unified status clears them.

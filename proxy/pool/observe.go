@@ -90,7 +90,7 @@ func (p *Pool) Observe(accountID string, status int, h http.Header) Verdict {
 // rejection on a model-scoped window benches the family that was refused.
 func (p *Pool) ObserveFor(accountID, model string, status int, h http.Header) Verdict {
 	now := p.now()
-	l, mask := p.parseHeadersCached(accountID, h, now)
+	l, mask, sum, reused := p.parseHeadersCached(accountID, h, now)
 	verdict := verdictFor(status, l)
 	p.mu.Lock()
 	e := p.byID[accountID]
@@ -100,7 +100,8 @@ func (p *Pool) ObserveFor(accountID, model string, status int, h http.Header) Ve
 	}
 	changed := mask != 0
 	if changed {
-		p.setLimits(e, e.limits.merge(l, mask), now)
+		p.setLimits(e, p.merged(e, l, mask, sum, reused), now)
+		e.mergedSum = sum
 	}
 	switch {
 	case status == http.StatusUnauthorized:
@@ -308,6 +309,7 @@ func (p *Pool) backoff(level int) time.Duration {
 // setLimits stores l and moves the 5-hour counter window to Anthropic's, if
 // given. Called with the lock held.
 func (p *Pool) setLimits(e *entry, l Limits, now time.Time) {
+	e.mergedSum = 0 // the caller sets it when l is a merge of headers
 	e.roll(now)
 	if r := l.FiveHour.ResetsAt; r.After(now) {
 		e.winEnd = r
@@ -315,4 +317,19 @@ func (p *Pool) setLimits(e *entry, l Limits, now time.Time) {
 	e.ledgerSee(l, now)
 	e.paceSee(l, now)
 	e.limits = l
+}
+
+// merged is e's limits with the headers' l (mask) merged in. Merging the
+// very parse that made e's limits again changes nothing but the time of
+// the update (merge is idempotent), so when the headers are unchanged
+// since (sum, reused) and nothing else set e's limits in between, the
+// merge and its copy of the windows are skipped.
+func (p *Pool) merged(e *entry, l Limits, mask int, sum uint64, reused bool) Limits {
+	if !reused || sum == 0 || e.mergedSum != sum {
+		return e.limits.merge(l, mask)
+	}
+	m := e.limits
+	m.RetryAfter = l.RetryAfter // per response, as merge does
+	m.UpdatedAt = l.UpdatedAt
+	return m
 }

@@ -85,7 +85,7 @@ func (p *Pool) Import(states map[string][]byte) {
 		}
 		e.until, e.reason = s.Until, s.Reason
 		e.backoff = min(max(s.Backoff, 0), maxLevel)
-		e.limits = s.Limits
+		e.limits, e.mergedSum = s.Limits, 0
 		e.limits.normalize() // state saved before windows were a list
 		e.benchKey, e.benchUtil, e.spendLimited, e.scoped = s.BenchKey, s.BenchUtil, s.Spend, s.Scoped
 		e.guardUntil = s.GuardUntil

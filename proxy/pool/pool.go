@@ -147,6 +147,10 @@ type Pool struct {
 type entry struct {
 	acct   Account
 	limits Limits
+	// mergedSum is the limit headers' sum (limitHeadersSum) whose parse
+	// was the last thing merged into limits, 0 when something else set
+	// them since: Observe skips merging the same parse again (merged).
+	mergedSum uint64
 
 	until  time.Time // quarantined (limited) until
 	reason string

@@ -1,6 +1,7 @@
 package usage
 
 import (
+	"encoding/json"
 	"testing"
 )
 
@@ -35,11 +36,15 @@ func FuzzMeter(f *testing.F) {
 }
 
 // FuzzFromJSON reads usage from arbitrary response bodies: never a panic,
-// and a body that reports no usage reports zero counts.
+// a body that reports no usage reports zero counts, and on every valid
+// JSON body the scan reads what decoding the whole body read.
 func FuzzFromJSON(f *testing.F) {
 	f.Add([]byte(`{"model":"claude-opus-4-1","usage":{"input_tokens":1,"output_tokens":2,"cache_read_input_tokens":3,"cache_creation_input_tokens":4}}`))
 	f.Add([]byte(`<html><body>502 Bad Gateway</body></html>`))
 	f.Add([]byte(`{"usage":null}`))
+	f.Add([]byte(`{"content":[{"type":"text","text":"a \"usage\": {\"input_tokens\": 9}"},{"type":"tool_use","input":{"usage":{"input_tokens":7}}}],"Model":"m","USAGE":{"output_tokens":2},"usage":{"input_tokens":1}}`))
+	f.Add([]byte(`{"type":7,"usage":{"input_tokens":1}}`))
+	f.Add([]byte(`{"usage":{"input_tokens":"1"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		c, ok := FromJSON(body)
 		if !ok && c.Total() != 0 {
@@ -49,5 +54,27 @@ func FuzzFromJSON(f *testing.F) {
 			t.Fatalf("1-hour cache writes %d outside 0..%d", c.CacheCreate1h, c.CacheCreate)
 		}
 		_ = Default().CapCost(c)
+		if !json.Valid(body) {
+			return
+		}
+		if wc, wok := fromJSONDecoded(body); c != wc || ok != wok {
+			t.Fatalf("scan = %+v, %v; decoding the whole body = %+v, %v", c, ok, wc, wok)
+		}
 	})
+}
+
+// fromJSONDecoded is FromJSON as it was, decoding the whole body: the
+// reference the scan must agree with.
+func fromJSONDecoded(body []byte) (Counts, bool) {
+	var msg struct {
+		Type  string    `json:"type"`
+		Model string    `json:"model"`
+		Usage *apiUsage `json:"usage"`
+	}
+	if err := json.Unmarshal(body, &msg); err != nil || msg.Usage == nil {
+		return Counts{}, false
+	}
+	c := Counts{Model: msg.Model}
+	c.merge(msg.Usage)
+	return c, true
 }

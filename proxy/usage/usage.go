@@ -5,6 +5,8 @@ package usage
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/sluice-proxy/sluice/proxy/jsonscan"
 )
 
 // Counts is the token usage of one response.
@@ -75,18 +77,39 @@ func deref(v *int64) int64 {
 	return *v
 }
 
-// FromJSON reads the usage of a non-streamed Messages response.
+// FromJSON reads the usage of a non-streamed Messages response. Only the
+// top-level "type", "model" and "usage" values are decoded; the rest (the
+// answer's content, often most of it) is skipped by a scan (jsonscan), so
+// reading the usage no longer costs a decode of the whole answer. Keys
+// match as encoding/json matches a struct's fields, case folded, the last
+// of duplicates winning, and a value of the wrong type gives false, as
+// decoding the whole body did (FuzzFromJSON compares the two).
 func FromJSON(body []byte) (Counts, bool) {
-	var msg struct {
-		Type  string    `json:"type"`
-		Model string    `json:"model"`
-		Usage *apiUsage `json:"usage"`
-	}
-	if err := json.Unmarshal(body, &msg); err != nil || msg.Usage == nil {
+	var (
+		model string
+		u     *apiUsage
+		bad   bool
+	)
+	whole := jsonscan.Object(body, func(k []byte, start, end int) bool {
+		var dst any
+		switch {
+		case jsonscan.KeyFold(k, "usage"):
+			dst = &u
+		case jsonscan.KeyFold(k, "model"):
+			dst = &model
+		case jsonscan.KeyFold(k, "type"):
+			dst = new(string)
+		default:
+			return true
+		}
+		bad = json.Unmarshal(body[start:end], dst) != nil
+		return !bad
+	})
+	if !whole || bad || u == nil {
 		return Counts{}, false
 	}
-	c := Counts{Model: msg.Model}
-	c.merge(msg.Usage)
+	c := Counts{Model: model}
+	c.merge(u)
 	return c, true
 }
 
@@ -111,10 +134,13 @@ type Meter struct {
 	done   bool // message_stop was seen: the answer is whole
 	line   []byte
 	skip   bool // inside an over-long line
-	event  string
+	stop   bool // the current event is message_stop
 }
 
-// Write consumes a chunk of the event stream.
+// Write consumes a chunk of the event stream. Lines whole within the
+// chunk are read in place; only a line cut by the chunk's end is copied,
+// to be completed by the next: a stream's text deltas are most of its
+// bytes and none carries usage.
 func (m *Meter) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
@@ -123,12 +149,21 @@ func (m *Meter) Write(p []byte) (int, error) {
 			m.append(p)
 			break
 		}
-		m.append(p[:i])
-		m.endLine()
+		if len(m.line) == 0 && !m.skip && i <= maxLine {
+			m.endLine(p[:i])
+		} else {
+			m.append(p[:i])
+			m.endLine(m.line)
+		}
 		p = p[i+1:]
 	}
 	return n, nil
 }
+
+// lineKeep bounds the capacity of the line buffer kept between lines: a
+// long line cut by a chunk's end must not hold its buffer for the rest of
+// a stream that may last minutes.
+const lineKeep = 1 << 10
 
 func (m *Meter) append(b []byte) {
 	if m.skip {
@@ -142,20 +177,27 @@ func (m *Meter) append(b []byte) {
 	m.line = append(m.line, b...)
 }
 
-func (m *Meter) endLine() {
-	line := bytes.TrimSuffix(m.line, []byte("\r"))
+// endLine handles one whole line (without its newline): in place in the
+// written chunk, or the line buffer.
+func (m *Meter) endLine(line []byte) {
+	line = bytes.TrimSuffix(line, []byte("\r"))
 	skipped := m.skip
-	m.line, m.skip = m.line[:0], false
+	m.skip = false
 	switch {
 	case skipped:
 	case len(line) == 0:
-		m.event = ""
+		m.stop = false
 	case bytes.HasPrefix(line, []byte("event:")):
-		m.event = string(bytes.TrimSpace(line[len("event:"):]))
+		m.stop = string(bytes.TrimSpace(line[len("event:"):])) == "message_stop" // no allocation
 	case bytes.HasPrefix(line, []byte("data:")):
 		// message_stop's data line, whole: the last event was delivered.
-		m.done = m.done || m.event == "message_stop"
+		m.done = m.done || m.stop
 		m.data(bytes.TrimSpace(line[len("data:"):]))
+	}
+	if cap(m.line) > lineKeep {
+		m.line = nil
+	} else {
+		m.line = m.line[:0]
 	}
 }
 

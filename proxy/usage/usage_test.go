@@ -92,3 +92,34 @@ func TestCostMicros(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFromJSON reads the usage of a non-streamed answer of ~8 KB of
+// text, as a coding agent gets back: the scan skips the content.
+func BenchmarkFromJSON(b *testing.B) {
+	text := strings.Repeat("Here is the change: it reads \\\"usage\\\" once.\\n", 180)
+	body := []byte(`{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"` + text +
+		`"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":2095,"cache_creation_input_tokens":0,"cache_read_input_tokens":1800,"output_tokens":503}}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if c, ok := FromJSON(body); !ok || c.OutputTokens != 503 {
+			b.Fatal(c, ok)
+		}
+	}
+}
+
+// A long line cut by a chunk's end is completed from the next chunk, and
+// its buffer is not kept for the rest of the stream: a stream may last
+// minutes, its text deltas are large, and none of them carries usage.
+func TestMeterLetsGoOfALongCutLine(t *testing.T) {
+	var m Meter
+	long := "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\"" + strings.Repeat("x", 8<<10) + "\"}}\n\n"
+	_, _ = m.Write([]byte(long[:len(long)/2]))
+	_, _ = m.Write([]byte(long[len(long)/2:] + stream))
+	if cap(m.line) > lineKeep {
+		t.Errorf("line buffer of %d bytes kept after the line ended", cap(m.line))
+	}
+	if c, ok := m.Counts(); !ok || c.OutputTokens != 42 || !m.Done() {
+		t.Errorf("counts %+v, %v, done %v: want the usage of the events after the long line", c, ok, m.Done())
+	}
+}
