@@ -139,7 +139,7 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	}
 	clickUntil(t, item, tray.LabelCopy, func() bool { return strings.Contains(clipboard(), "ANTHROPIC_AUTH_TOKEN=") })
 	copied := clipboard()
-	if w := children(owner.Process.Pid, "window"); len(w) != 0 {
+	if w := children(owner.Process.Pid, "sluice-window"); len(w) != 0 {
 		t.Errorf("Copy after a restart started window processes %v; the tray copies by itself", w)
 	}
 	want := "export ANTHROPIC_BASE_URL=http://127.0.0.1:" + port + "\nexport ANTHROPIC_AUTH_TOKEN=sk-sluice-"

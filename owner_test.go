@@ -226,7 +226,7 @@ func TestSecondStartsLeaveOneWindow(t *testing.T) {
 		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=0", "SLUICE_UPSTREAM=http://127.0.0.1:9"}
 	owner := startOwner(t, bin, env)
 	trayRegistered(t, registered)
-	windows := func() []int { return children(owner.Process.Pid, "window") }
+	windows := func() []int { return children(owner.Process.Pid, "sluice-window") }
 	waitFor(t, "the owner's window", func() bool { return len(windows()) == 1 })
 	if err := syscall.Kill(windows()[0], syscall.SIGTERM); err != nil {
 		t.Fatal(err)
