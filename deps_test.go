@@ -40,6 +40,9 @@ func TestDeps(t *testing.T) {
 		{pkg: "cli/statusline", allowed: []string{"proxy/api"}},
 		{pkg: "cmd/sluice-statusline", allowed: []string{"cli/statusline"}},
 		{pkg: "proxy/...", denied: []string{"app", "tray", "cli", "main"}},
+		// Test support imports nothing of ours, so that any package's
+		// internal tests can import it without a cycle.
+		{pkg: "internal/testkit", allowed: []string{}},
 	}
 	for _, goos := range []string{"linux", "darwin", "windows"} {
 		graph := importGraph(t, goos)
@@ -58,6 +61,13 @@ func TestDeps(t *testing.T) {
 						t.Errorf("GOOS=%s: %s imports %s, which the import rules forbid (docs/ARCHITECTURE.md)", goos, pkg, imp)
 					}
 				}
+			}
+		}
+		// The graph leaves tests out: a package here that imports the test
+		// support would link it into a binary we ship.
+		for pkg, imports := range graph {
+			if slices.Contains(imports, "internal/testkit") {
+				t.Errorf("GOOS=%s: %s imports internal/testkit, which only tests may import", goos, pkg)
 			}
 		}
 	}
