@@ -8,23 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/vault"
 	"github.com/sluice-proxy/sluice/vault/oauthtest"
 )
-
-// lockedWriter is an io.Writer safe to read while another goroutine writes.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }
 
 // runLogin runs Login in the background and returns its result, failing
 // the test when it takes longer than 5 s.
@@ -63,7 +50,7 @@ func TestLoginDoesNotWaitForOpenBrowser(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var out lockedWriter
+	var out testkit.Buffer
 	c, err := runLogin(t, ctx, srv, vault.LoginOptions{Mode: vault.ModeMax, OpenBrowser: open, Out: &out})
 	if err != nil {
 		t.Fatalf("Login: %v", err)
@@ -93,7 +80,7 @@ func TestLoginCancelDoesNotWaitForOpenBrowser(t *testing.T) {
 		<-release
 		return errors.New("xdg-open: no method available")
 	}
-	var out lockedWriter
+	var out testkit.Buffer
 	_, err := runLogin(t, ctx, srv, vault.LoginOptions{Mode: vault.ModeMax, OpenBrowser: open, Out: &out})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
