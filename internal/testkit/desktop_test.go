@@ -5,6 +5,7 @@ package testkit
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/godbus/dbus/v5"
@@ -41,5 +42,20 @@ func TestDesktop(t *testing.T) {
 		}
 	default:
 		t.Error("the watcher heard no registration")
+	}
+}
+
+func TestNeedToolsFailsWhereTheDesktopIsRequired(t *testing.T) {
+	const missing = "sluice-no-such-tool"
+	t.Setenv(RequireDesktopEnv, "1")
+	if got := run(func(r testing.TB) { NeedTools(r, "sh", missing) }); !strings.HasPrefix(got, "fatal: "+missing+" not installed") {
+		t.Errorf("with %s=1 a missing tool ended the test with %q, want a failure", RequireDesktopEnv, got)
+	}
+	t.Setenv(RequireDesktopEnv, "")
+	if got := run(func(r testing.TB) { NeedTools(r, missing) }); !strings.HasPrefix(got, "skip: "+missing+" not installed") {
+		t.Errorf("without %s a missing tool ended the test with %q, want a skip", RequireDesktopEnv, got)
+	}
+	if got := run(func(r testing.TB) { NeedTools(r, "sh") }); got != "" {
+		t.Errorf("an installed tool ended the test: %q", got)
 	}
 }

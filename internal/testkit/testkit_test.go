@@ -3,7 +3,6 @@ package testkit
 import (
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -77,21 +76,6 @@ func TestPoll(t *testing.T) {
 			t.Error("Poll missed a condition that held on the third look")
 		}
 	})
-}
-
-func TestNeedToolsFailsWhereTheDesktopIsRequired(t *testing.T) {
-	const missing = "sluice-no-such-tool"
-	t.Setenv(RequireDesktopEnv, "1")
-	if got := run(func(r testing.TB) { NeedTools(r, "sh", missing) }); !strings.HasPrefix(got, "fatal: "+missing+" not installed") {
-		t.Errorf("with %s=1 a missing tool ended the test with %q, want a failure", RequireDesktopEnv, got)
-	}
-	t.Setenv(RequireDesktopEnv, "")
-	if got := run(func(r testing.TB) { NeedTools(r, missing) }); !strings.HasPrefix(got, "skip: "+missing+" not installed") {
-		t.Errorf("without %s a missing tool ended the test with %q, want a skip", RequireDesktopEnv, got)
-	}
-	if got := run(func(r testing.TB) { NeedTools(r, "sh") }); got != "" {
-		t.Errorf("an installed tool ended the test: %q", got)
-	}
 }
 
 func TestBufferTakesConcurrentWrites(t *testing.T) {
