@@ -59,7 +59,7 @@ func sluiceCtx(ctx context.Context, t *testing.T, env map[string]string, stdin s
 // baseEnv gives the test its own data dir, short enough for the control
 // socket's path (t.TempDir's carries the test's name).
 func baseEnv(t *testing.T) map[string]string {
-	dir := shortDir(t)
+	dir := testkit.ShortDir(t)
 	return map[string]string{
 		"SLUICE_DATA_DIR":         dir,
 		"SLUICE_KEYRING":          "file",
@@ -233,15 +233,6 @@ func TestServeForwardsAndShutsDown(t *testing.T) {
 	}
 	grepTree(t, env["SLUICE_DATA_DIR"], "CLISECRET")
 	grepTree(t, env["SLUICE_DATA_DIR"], first)
-}
-
-func shortDir(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "sl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
 }
 
 func TestUnknownCommandShowsUsage(t *testing.T) {
