@@ -42,7 +42,7 @@ func TestWaitForFailsOnItsDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		got := run(func(r testing.TB) { WaitFor(r, "the moon", func() bool { return false }) })
-		if want := "fatal: timed out after 15s waiting for the moon"; got != want {
+		if want := "fatal: timed out after 30s waiting for the moon"; got != want {
 			t.Errorf("WaitFor ended the test with %q, want %q", got, want)
 		}
 		if waited := time.Since(start); waited < WaitTimeout || waited > WaitTimeout+time.Second {

@@ -5,9 +5,11 @@ import (
 	"time"
 )
 
-// WaitTimeout is how long WaitFor waits: long enough for a loaded CI
-// machine running the race detector, and only ever spent by a failing test.
-const WaitTimeout = 15 * time.Second
+// WaitTimeout is how long WaitFor waits: the longest any of the copies it
+// replaced waited (the desktop tests', which start real processes), long
+// enough for a loaded CI machine running the race detector, and only ever
+// spent by a failing test.
+const WaitTimeout = 30 * time.Second
 
 // pollEvery is how often a wait checks its condition.
 const pollEvery = 10 * time.Millisecond
