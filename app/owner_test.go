@@ -9,7 +9,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
@@ -28,6 +27,18 @@ func (e *ownerEngine) ShowWindow() {
 	e.publish(api.EventShowWindow)
 }
 
+// eventually polls cond until it holds or 10 s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // newTestOwner is an owner whose window process is `sleep`, counting
 // starts and recording notifications.
 func newTestOwner(t *testing.T, eng *ownerEngine) (*owner, *atomic.Int32, func() []string) {
@@ -43,7 +54,7 @@ func newTestOwner(t *testing.T, eng *ownerEngine) (*owner, *atomic.Int32, func()
 		}}}
 	t.Cleanup(func() {
 		o.closeWindow()
-		testkit.WaitFor(t, "the window process gone", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.window == nil })
+		eventually(t, "the window process gone", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.window == nil })
 	})
 	return o, &starts, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), sent...) }
 }
@@ -89,7 +100,7 @@ func TestOwnerKeepsOneWindowProcess(t *testing.T) {
 	o.mu.Lock()
 	_ = o.window.Process.Kill()
 	o.mu.Unlock()
-	testkit.WaitFor(t, "the owner to see the window close", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.window == nil })
+	eventually(t, "the owner to see the window close", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.window == nil })
 	// A second `sluice` start publishes the event: the owner starts a window.
 	feed <- api.Event{Kind: api.EventShowWindow, Time: time.Now()}
 	settle()
