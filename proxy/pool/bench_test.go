@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 // TestConcurrentUse hammers one pool from many goroutines; run under -race.
@@ -18,7 +16,7 @@ import (
 // errors, never returns a paused account, and that every account serves again
 // once all resets have passed (no state left wedged by interleavings).
 func TestConcurrentUse(t *testing.T) {
-	c := testkit.NewClock(t0)
+	c := &clock{t: t0}
 	var changes atomic.Int64
 	p, err := New(Options{Now: c.Now, OnChange: func(string) { changes.Add(1) }})
 	if err != nil {
@@ -64,7 +62,7 @@ func TestConcurrentUse(t *testing.T) {
 					p.AddUsage(a.ID, int64(i))
 				}
 				if i%50 == 0 {
-					c.Advance(10 * time.Second)
+					c.Add(10 * time.Second)
 					p.Snapshot()
 				}
 				if g == 0 && i%100 == 0 {
@@ -82,7 +80,7 @@ func TestConcurrentUse(t *testing.T) {
 		t.Error("OnChange never fired")
 	}
 	// After every reset has passed, everything usable serves again.
-	c.Advance(24 * time.Hour)
+	c.Add(24 * time.Hour)
 	seen := map[string]bool{}
 	for i := range 100 {
 		a, err := p.Pick("k"+strconv.Itoa(i), "", nil)

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 func TestObserveVerdicts(t *testing.T) {
@@ -103,13 +101,13 @@ func TestBareRateLimitDoesNotGrowBackoff(t *testing.T) {
 		if d := s.LimitedUntil.Sub(c.Now()); d != time.Second {
 			t.Fatalf("bare 429 bench %v, want 1s", d)
 		}
-		c.Advance(time.Second)
+		c.Add(time.Second)
 	}
 }
 
 func TestBackoffGrowsAndIsCapped(t *testing.T) {
 	for _, jitter := range []float64{0, 0.999} {
-		c := testkit.NewClock(t0)
+		c := &clock{t: t0}
 		p, _ := New(Options{Now: c.Now, Rand: func() float64 { return jitter },
 			MinBackoff: time.Second, MaxBackoff: time.Minute})
 		p.SetAccounts(three())
@@ -118,7 +116,7 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 			p.Observe("a", 529, nil)
 			s, _ := p.Status("a")
 			got = append(got, s.LimitedUntil.Sub(c.Now()))
-			c.Advance(s.LimitedUntil.Sub(c.Now()))
+			c.Add(s.LimitedUntil.Sub(c.Now()))
 		}
 		for i := 1; i < len(got); i++ {
 			if got[i] < got[i-1] {
@@ -213,7 +211,7 @@ func TestRetryPrefersAnotherAccount(t *testing.T) {
 	if s, _ := p.Status("a"); s.State != StateOK {
 		t.Errorf("a 5xx must not show as limited: %v", s.State)
 	}
-	c.Advance(avoidFor)
+	c.Add(avoidFor)
 	if id := pick(t, p, ""); id != "a" {
 		t.Errorf("picked %s after the avoidance", id)
 	}
@@ -233,7 +231,7 @@ func TestStreamError(t *testing.T) {
 	if s, _ := p.Status("c"); s.State != StateOK {
 		t.Fatalf("c state %v", s.State)
 	}
-	c.Advance(time.Second)
+	c.Add(time.Second)
 	if id := pick(t, p, ""); id != "a" && id != "b" {
 		t.Errorf("picked %s after the cool-down", id)
 	}
@@ -302,7 +300,7 @@ func TestPlanGuard(t *testing.T) {
 				if id := pick(t, p, ""); id == "a" {
 					t.Error("guarded account chosen")
 				}
-				c.Advance(s.LimitedUntil.Sub(t0))
+				c.Add(s.LimitedUntil.Sub(t0))
 				if id := pick(t, p, ""); id != "a" {
 					t.Errorf("picked %s after the plan reset", id)
 				}
@@ -371,7 +369,7 @@ func TestWindowCounters(t *testing.T) {
 	if s, _ := p.Status("a"); s.WindowRequests != 3 || s.WindowTokens != 150 {
 		t.Fatalf("counts %d/%d", s.WindowRequests, s.WindowTokens)
 	}
-	c.Advance(2 * time.Hour) // Anthropic's window resets
+	c.Add(2 * time.Hour) // Anthropic's window resets
 	// The next response names the new window before its usage is added: the
 	// old counts must not leak into it.
 	p.Observe("a", 200, hdr("anthropic-ratelimit-unified-5h-reset", unix(c.Now().Add(5*time.Hour))))
@@ -379,17 +377,17 @@ func TestWindowCounters(t *testing.T) {
 	if s, _ := p.Status("a"); s.WindowRequests != 1 || s.WindowTokens != 7 {
 		t.Errorf("not reset with the window: %d/%d", s.WindowRequests, s.WindowTokens)
 	}
-	c.Advance(5 * time.Hour)
+	c.Add(5 * time.Hour)
 	if s, _ := p.Status("a"); s.WindowRequests != 0 || s.WindowTokens != 0 {
 		t.Errorf("not reset with the window: %d/%d", s.WindowRequests, s.WindowTokens)
 	}
 	p.AddUsage("b", 10) // b: no Anthropic window, 5h from first use
-	c.Advance(4 * time.Hour)
+	c.Add(4 * time.Hour)
 	p.AddUsage("b", 10)
 	if s, _ := p.Status("b"); s.WindowRequests != 2 {
 		t.Errorf("b counts %d", s.WindowRequests)
 	}
-	c.Advance(time.Hour)
+	c.Add(time.Hour)
 	if s, _ := p.Status("b"); s.WindowRequests != 0 {
 		t.Errorf("b local window not reset: %d", s.WindowRequests)
 	}
@@ -398,7 +396,7 @@ func TestWindowCounters(t *testing.T) {
 func TestOnChange(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
-	c := testkit.NewClock(t0)
+	c := &clock{t: t0}
 	var p *Pool
 	p, _ = New(Options{Now: c.Now, OnChange: func(id string) {
 		p.Status(id) // must not deadlock: called without the lock
