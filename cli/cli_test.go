@@ -10,34 +10,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
 const secretKey = "sk-ant-api03-CLISECRET-abcdef"
-
-// lockedBuffer collects output written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // clientKey finds a client key in a command's output.
 var clientKey = regexp.MustCompile(`sk-sluice-[0-9A-Za-z]{43}`)
@@ -66,7 +48,7 @@ func sluice(t *testing.T, env map[string]string, stdin string, args ...string) r
 }
 
 func sluiceCtx(ctx context.Context, t *testing.T, env map[string]string, stdin string, args ...string) run {
-	var out, errb lockedBuffer
+	var out, errb testkit.Buffer
 	code := cli.Run(ctx, args, cli.IO{
 		In: strings.NewReader(stdin), Out: &out, Err: &errb,
 		Env: func(k string) string { return env[k] },
@@ -77,7 +59,7 @@ func sluiceCtx(ctx context.Context, t *testing.T, env map[string]string, stdin s
 // baseEnv gives the test its own data dir, short enough for the control
 // socket's path (t.TempDir's carries the test's name).
 func baseEnv(t *testing.T) map[string]string {
-	dir := shortDir(t)
+	dir := testkit.ShortDir(t)
 	return map[string]string{
 		"SLUICE_DATA_DIR":         dir,
 		"SLUICE_KEYRING":          "file",
@@ -201,7 +183,7 @@ func TestServeForwardsAndShutsDown(t *testing.T) {
 	_, port, _ := net.SplitHostPort(addr)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var serveOut, serveErr lockedBuffer
+	var serveOut, serveErr testkit.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.Run(ctx, []string{"serve", "--port", port}, cli.IO{
@@ -210,7 +192,7 @@ func TestServeForwardsAndShutsDown(t *testing.T) {
 		}, "test")
 	}()
 	var first string
-	eventually(t, "serve to print its first client key", func() bool {
+	testkit.WaitFor(t, "serve to print its first client key", func() bool {
 		first = clientKey.FindString(serveErr.String())
 		return first != "" && strings.Contains(serveErr.String(), "keys are required")
 	})
@@ -251,15 +233,6 @@ func TestServeForwardsAndShutsDown(t *testing.T) {
 	}
 	grepTree(t, env["SLUICE_DATA_DIR"], "CLISECRET")
 	grepTree(t, env["SLUICE_DATA_DIR"], first)
-}
-
-func shortDir(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "sl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
 }
 
 func TestUnknownCommandShowsUsage(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
@@ -27,7 +28,7 @@ func TestLogsEscapeTerminalControlsFromRequestPaths(t *testing.T) {
 	}
 	resp.Body.Close()
 	var entries []api.LogEntry
-	eventually(t, "the request to be journaled", func() bool {
+	testkit.WaitFor(t, "the request to be journaled", func() bool {
 		jsonOf(t, env, &entries, "logs")
 		return len(entries) == 1
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
@@ -108,7 +109,7 @@ func TestLogsUsageAndCleanupThroughServe(t *testing.T) {
 		t.Fatal("request failed")
 	}
 	var entries []api.LogEntry
-	eventually(t, "the request to be journaled", func() bool {
+	testkit.WaitFor(t, "the request to be journaled", func() bool {
 		jsonOf(t, env, &entries, "logs")
 		return len(entries) == 1
 	})
@@ -243,7 +244,7 @@ func TestJournalAndKeysWithoutOwner(t *testing.T) {
 		t.Fatal("the first key did not work")
 	}
 	var entries []api.LogEntry
-	eventually(t, "the request to be journaled", func() bool {
+	testkit.WaitFor(t, "the request to be journaled", func() bool {
 		jsonOf(t, env, &entries, "logs")
 		return len(entries) == 1
 	})
@@ -291,7 +292,7 @@ func TestLogsFollow(t *testing.T) {
 	key := createKey(t, env, "follow")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb lockedBuffer
+	var out, errb testkit.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.Run(ctx, []string{"logs", "--follow", "--json"}, cli.IO{
@@ -302,7 +303,7 @@ func TestLogsFollow(t *testing.T) {
 		if send(t, addr, key, session) != 200 {
 			t.Fatal("request failed")
 		}
-		eventually(t, "logs --follow to print the "+session+" request", func() bool {
+		testkit.WaitFor(t, "logs --follow to print the "+session+" request", func() bool {
 			return strings.Contains(out.String(), `"session":"`+session+`"`)
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/vault/oauthtest"
@@ -57,7 +58,7 @@ func TestUsageBySessionShowsEachSessionsShareOfTheWindow(t *testing.T) {
 	}
 	var shares map[string]float64
 	var rep api.UsageReport
-	eventually(t, "four requests with shares in the journal", func() bool {
+	testkit.WaitFor(t, "four requests with shares in the journal", func() bool {
 		shares, rep = sessionShares(t, env)
 		return len(shares) == 2
 	})
@@ -86,7 +87,7 @@ func TestUsageBySessionShowsEachSessionsShareOfTheWindow(t *testing.T) {
 	if send(t, addr, key, "sess-c") != 200 {
 		t.Fatal("request after the reset failed")
 	}
-	eventually(t, "the request after the reset in the journal", func() bool {
+	testkit.WaitFor(t, "the request after the reset in the journal", func() bool {
 		shares, rep = sessionShares(t, env)
 		return len(shares) == 3
 	})
@@ -116,7 +117,7 @@ func TestAPIKeyAccountsHaveNoWindowShare(t *testing.T) {
 		}
 	}
 	var rep api.UsageReport
-	eventually(t, "the requests in the journal", func() bool {
+	testkit.WaitFor(t, "the requests in the journal", func() bool {
 		jsonOf(t, env, &rep, "usage", "--by", "session")
 		return len(rep.Rows) == 1 && rep.Rows[0].Requests == 2
 	})

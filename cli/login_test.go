@@ -16,6 +16,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/vault/oauthtest"
@@ -51,7 +52,7 @@ func approve(t *testing.T, opened *[]string) func(string) error {
 
 func runLogin(t *testing.T, env map[string]string, in io.Reader, open func(string) error, args ...string) run {
 	t.Helper()
-	var out, errb lockedBuffer
+	var out, errb testkit.Buffer
 	code := cli.Run(context.Background(), args, cli.IO{
 		In: in, Out: &out, Err: &errb, Env: func(k string) string { return env[k] }, OpenBrowser: open,
 	}, "test")

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 // cliChildEnv makes this test binary act as the sluice command: its
@@ -37,7 +38,7 @@ func TestCommandsWithoutASessionBusLaunchNoDBusDaemon(t *testing.T) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	mark := "SLUICE_TEST_BUS_MARK=" + hex.EncodeToString(b[:])
-	dir := shortDir(t)
+	dir := testkit.ShortDir(t)
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") && !strings.HasPrefix(kv, "XDG_RUNTIME_DIR=") && !strings.HasPrefix(kv, "DISPLAY=") {

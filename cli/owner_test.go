@@ -13,23 +13,12 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/vault"
 )
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // owner runs `sluice serve` in-process on a free port until the test ends
 // and returns the proxy's address, read back through `sluice status`.
@@ -59,7 +48,7 @@ func startOwner(t *testing.T, env map[string]string) (string, func()) {
 		}
 	}
 	var st api.Status
-	eventually(t, "serve to answer on its control socket", func() bool {
+	testkit.WaitFor(t, "serve to answer on its control socket", func() bool {
 		select {
 		case r := <-done:
 			ended = &r
@@ -179,7 +168,7 @@ func TestCLIChangesReachTheRunningEngine(t *testing.T) {
 	// The journal writes records asynchronously: the last requests may
 	// reach today's count a moment after their answers.
 	var st api.Status
-	eventually(t, "status after proxy off counts the 7 requests", func() bool {
+	testkit.WaitFor(t, "status after proxy off counts the 7 requests", func() bool {
 		st = api.Status{}
 		r := sluice(t, env, "", "status", "--json")
 		return json.Unmarshal([]byte(r.out), &st) == nil && st.RequestsToday >= 7
@@ -209,7 +198,7 @@ func TestSessionsAndStatusline(t *testing.T) {
 		}
 	}
 	var ss []api.SessionView
-	eventually(t, "the session to be listed", func() bool {
+	testkit.WaitFor(t, "the session to be listed", func() bool {
 		r := sluice(t, env, "", "sessions", "--json")
 		return json.Unmarshal([]byte(r.out), &ss) == nil && len(ss) == 1 && ss[0].Requests == 2
 	})
@@ -272,7 +261,7 @@ func (d *desktop) ui() cli.Desktop {
 }
 
 func runDesktop(t *testing.T, env map[string]string, d *desktop) run {
-	var out, errb lockedBuffer
+	var out, errb testkit.Buffer
 	code := cli.RunDesktop(context.Background(), cli.IO{
 		In: strings.NewReader(""), Out: &out, Err: &errb, Env: func(k string) string { return env[k] },
 	}, "test", d.ui())

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -36,7 +37,7 @@ func TestPricesShowsTableOverridesAndUnpricedModels(t *testing.T) {
 		} `json:"unpriced"`
 		APIEquivalent bool `json:"api_equivalent"`
 	}
-	eventually(t, "the unpriced model to be listed", func() bool {
+	testkit.WaitFor(t, "the unpriced model to be listed", func() bool {
 		jsonOf(t, env, &rep, "prices")
 		return len(rep.Unpriced) == 1
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
@@ -177,7 +178,7 @@ func TestServeStrategyFlagFixesIt(t *testing.T) {
 			t.Errorf("serve exit %d: %s", r.code, r.err)
 		}
 	}()
-	eventually(t, "serve to answer on its control socket", func() bool {
+	testkit.WaitFor(t, "serve to answer on its control socket", func() bool {
 		var st api.Status
 		r := sluice(t, env, "", "status", "--json")
 		return r.code == 0 && json.Unmarshal([]byte(r.out), &st) == nil && st.ProxyRunning

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
@@ -83,7 +84,7 @@ func TestSmallCostsAreNotShownAsZero(t *testing.T) {
 	}
 	resp.Body.Close()
 	var st api.Status
-	eventually(t, "today's cost", func() bool {
+	testkit.WaitFor(t, "today's cost", func() bool {
 		st = api.Status{}
 		return json.Unmarshal([]byte(sluice(t, env, "", "status", "--json").out), &st) == nil && st.CostTodayMicros > 0
 	})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/cli/statusline"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
@@ -51,7 +52,7 @@ func TestStatuslineBinaryMatchesCommand(t *testing.T) {
 	}
 	ccJSON := `{"hook_event_name":"Status","session_id":"` + session + `","model":{"id":"claude-opus-4-1"}}`
 	var want string
-	eventually(t, "the session's line", func() bool {
+	testkit.WaitFor(t, "the session's line", func() bool {
 		want = sluice(t, env, ccJSON, "statusline").out
 		return strings.HasPrefix(want, "work")
 	})

@@ -6,11 +6,12 @@ import (
 	"testing"
 
 	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 func runWindow(env map[string]string, args []string, show func(*control.Client, cli.WindowFlags) error) run {
-	var out, errb lockedBuffer
+	var out, errb testkit.Buffer
 	code := cli.RunWindow(cli.IO{In: strings.NewReader(""), Out: &out, Err: &errb, Env: func(k string) string { return env[k] }},
 		"test", args, show)
 	return run{code, out.String(), errb.String()}

@@ -1,15 +1,12 @@
 package owner
 
 import (
-	"bufio"
-	"os"
-	"os/exec"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 func TestSessionBusUnreachable(t *testing.T) {
@@ -29,7 +26,7 @@ func TestSessionBusUnreachable(t *testing.T) {
 }
 
 func TestSessionBusReachable(t *testing.T) {
-	addr := startTestBus(t)
+	addr := testkit.StartBus(t)
 	if !sessionBus(func(k string) string {
 		if k == "DBUS_SESSION_BUS_ADDRESS" {
 			return addr
@@ -40,41 +37,10 @@ func TestSessionBusReachable(t *testing.T) {
 	}
 }
 
-// startTestBus runs a private session bus for the test and returns its
-// address.
-func startTestBus(t *testing.T) string {
-	t.Helper()
-	daemon, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		if os.Getenv("SLUICE_REQUIRE_DESKTOP") == "1" {
-			t.Fatal("dbus-daemon not installed")
-		}
-		t.Skip("dbus-daemon not installed")
-	}
-	cmd := exec.Command(daemon, "--session", "--nofork", "--print-address=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("read bus address: %v", err)
-	}
-	return strings.TrimSpace(addr)
-}
-
 // A bus without a StatusNotifierWatcher has no tray to show: trayHost
 // says so after its wait, and yes once a watcher owns the name.
 func TestTrayHostNeedsAWatcher(t *testing.T) {
-	addr := startTestBus(t)
+	addr := testkit.StartBus(t)
 	get := func(k string) string {
 		if k == "DBUS_SESSION_BUS_ADDRESS" {
 			return addr

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
@@ -207,7 +208,7 @@ func TestKeyConcurrencyCap(t *testing.T) {
 	if _, err := io.ReadAll(stream.Body); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the slot to free", func() bool {
+	testkit.WaitFor(t, "the slot to free", func() bool {
 		r := e.do("GET", "/v1/models", "", keyed("x-api-key", key))
 		r.Body.Close()
 		return r.StatusCode == 200
@@ -229,7 +230,7 @@ func TestKeyDailyCostCap(t *testing.T) {
 	}
 	now := e.clock.Now()
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
-	waitFor(t, "the cost journaled", func() bool {
+	testkit.WaitFor(t, "the cost journaled", func() bool {
 		c, err := e.db.KeyCost(context.Background(), view.ID, day)
 		return err == nil && c > 0
 	})

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
@@ -155,7 +156,7 @@ func TestKillDashNineUnderLoadKeepsJournalIntact(t *testing.T) {
 	}
 	defer reader.Close()
 	var committed []string
-	waitLong(t, "records committed under load", func() bool {
+	testkit.WaitWithin(t, time.Minute, "records committed under load", func() bool {
 		committed = committed[:0]
 		rows, err := reader.Query("SELECT id FROM records")
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
@@ -192,7 +193,7 @@ func TestGracefulStopLetsStreamsFinish(t *testing.T) {
 	go func() { stopped <- e.svc.StopProxy(context.Background()) }()
 	// The stream is mid-flight: the proxy must wait for it, while new
 	// requests hear that it is off (the port stays bound).
-	waitFor(t, "the proxy answering as off", func() bool {
+	testkit.WaitFor(t, "the proxy answering as off", func() bool {
 		c, err := http.Get("http://" + addr + "/health")
 		if err != nil {
 			return false
@@ -304,7 +305,7 @@ func TestClientHangUpMidStream(t *testing.T) {
 	cancel()
 	resp.Body.Close()
 	var rec journal.Record
-	waitFor(t, "the request journaled", func() bool {
+	testkit.WaitFor(t, "the request journaled", func() bool {
 		recs, _ := e.db.Records(context.Background(), journal.Query{})
 		if len(recs) == 1 {
 			rec = recs[0]

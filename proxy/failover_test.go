@@ -14,6 +14,7 @@ import (
 	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/anthropics/anthropic-sdk-go/option"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
@@ -173,7 +174,7 @@ func TestAllLimitedIs429WithRetryAfter(t *testing.T) {
 	}
 	// The refusal is journaled under the model asked for: the Logs tab and
 	// Usage by model show it there, not under a blank model.
-	waitFor(t, "the refusal journaled with its model", func() bool {
+	testkit.WaitFor(t, "the refusal journaled with its model", func() bool {
 		recs, _ := e.db.Records(context.Background(), journal.Query{})
 		return slices.ContainsFunc(recs, func(r journal.Record) bool {
 			return r.Status == http.StatusTooManyRequests && r.Model == "claude-sonnet-4-5"
@@ -385,7 +386,7 @@ func TestStreamRateLimitErrorCoolsAccount(t *testing.T) {
 		t.Fatalf("SDK stream error %v, want the relayed rate_limit_error", stream.Err())
 	}
 	// The client may read the error event before the relay has judged it.
-	waitFor(t, "a limited after a mid-stream rate_limit_error", func() bool {
+	testkit.WaitFor(t, "a limited after a mid-stream rate_limit_error", func() bool {
 		return accountView(t, e.svc, "a").State == "limited"
 	})
 	send(t, c)

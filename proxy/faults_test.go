@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
@@ -196,7 +197,7 @@ func TestJournalLockedProxyKeepsServingAndCountsDropped(t *testing.T) {
 	var dropped int64
 	// Each locked write waits out the 5 s busy timeout, queued behind the
 	// account-state saves on the one writer connection.
-	waitLong(t, "dropped records in /health", func() bool {
+	testkit.WaitWithin(t, time.Minute, "dropped records in /health", func() bool {
 		resp := e.do("GET", "/health", "", nil)
 		defer resp.Body.Close()
 		var h proxy.Health
@@ -210,21 +211,9 @@ func TestJournalLockedProxyKeepsServingAndCountsDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every record is either stored or counted as dropped: none vanish.
-	waitLong(t, "remaining records stored", func() bool {
+	testkit.WaitWithin(t, time.Minute, "remaining records stored", func() bool {
 		recs, err := e.db.Records(context.Background(), journal.Query{Limit: 1000})
 		dropped = e.svc.Health().DroppedRecords
 		return err == nil && int64(len(recs))+dropped == n
 	})
-}
-
-// waitLong is waitFor with room for SQLite busy timeouts.
-func waitLong(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -10,52 +10,16 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/vault"
 )
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // env is one Sluice engine in a temp dir, served over real loopback HTTP,
 // in front of a fake Anthropic API.
@@ -67,8 +31,8 @@ type env struct {
 	store   *vault.Store
 	svc     *proxy.Service
 	srv     *httptest.Server
-	logs    *syncBuffer
-	clock   *clock
+	logs    *testkit.Buffer
+	clock   *testkit.Clock
 	cfg     proxy.Config
 	key     string // a client key: the first key, or one made for a reopened engine
 	closing bool
@@ -103,7 +67,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 
 func newEnvAt(t testing.TB, dir string, fake *fakeapi.Server, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, dir: dir, fake: fake, logs: &syncBuffer{}, clock: &clock{now: time.Now()}}
+	e := &env{t: t, dir: dir, fake: fake, logs: &testkit.Buffer{}, clock: testkit.NewClock(time.Now())}
 	// Per-minute resets on the engine's clock, as if both read the same time.
 	fake.SetClock(e.clock.Now)
 	db, err := journal.Open(filepath.Join(dir, "sluice.db"))
@@ -209,18 +173,6 @@ func (e *env) grepDataDir(secrets ...string) {
 	})
 	if err != nil {
 		e.t.Fatal(err)
-	}
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -9,17 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
 
 // A key's daily cost cap holds after its requests are cleaned up and the
 // engine restarts, and resets at local midnight (the day Status counts
@@ -30,7 +25,7 @@ func TestKeyCostCapSurvivesCleanupAndFollowsLocalDay(t *testing.T) {
 	start := time.Date(2026, 6, 10, 23, 50, 0, 0, nepal) // 18:05 UTC
 	dir, fake := t.TempDir(), fakeapi.New(t)
 	e := newEnvAt(t, dir, fake)
-	e.clock.set(start)
+	e.clock.Set(start)
 	e.addKey("work", accountKey)
 	ctx := context.Background()
 	view, key, err := e.svc.CreateKey(ctx, api.KeyOptions{Name: "capped", DailyCostMicros: 1})
@@ -47,7 +42,7 @@ func TestKeyCostCapSurvivesCleanupAndFollowsLocalDay(t *testing.T) {
 		t.Fatalf("first request: %d", code)
 	}
 	midnight := time.Date(2026, 6, 10, 0, 0, 0, 0, nepal)
-	waitFor(t, "the cost journaled", func() bool {
+	testkit.WaitFor(t, "the cost journaled", func() bool {
 		c, err := e.db.KeyCost(ctx, view.ID, midnight)
 		return err == nil && c > 0
 	})
@@ -64,12 +59,12 @@ func TestKeyCostCapSurvivesCleanupAndFollowsLocalDay(t *testing.T) {
 
 	// A new process reads the day's spend afresh: the records are gone.
 	// Its clock is set before it starts, since retention runs at start.
-	clk := &clock{now: start.Add(5 * time.Minute)} // 23:55 local
+	clk := testkit.NewClock(start.Add(5 * time.Minute)) // 23:55 local
 	e2 := newEnvAt(t, dir, fake, func(_ *proxy.Config, d *proxy.Deps) { d.Now = clk.Now })
 	if code := ask(e2); code != http.StatusTooManyRequests {
 		t.Fatalf("after cleanup and restart, same local day: %d, want 429", code)
 	}
-	clk.set(start.Add(15 * time.Minute)) // 00:05 local, 18:20 UTC the same UTC day
+	clk.Set(start.Add(15 * time.Minute)) // 00:05 local, 18:20 UTC the same UTC day
 	if code := ask(e2); code != http.StatusOK {
 		t.Fatalf("after local midnight: %d, want 200", code)
 	}
@@ -123,7 +118,7 @@ func TestKeyDailyCapParallelSpendersOneGetsThrough(t *testing.T) {
 			}
 		}()
 	}
-	waitFor(t, "every request upstream or refused", func() bool { return gate.arrived.Load()+refused.Load() == 4 })
+	testkit.WaitFor(t, "every request upstream or refused", func() bool { return gate.arrived.Load()+refused.Load() == 4 })
 	close(gate.open)
 	wg.Wait()
 	if n := gate.arrived.Load(); n > 1 {
@@ -132,7 +127,7 @@ func TestKeyDailyCapParallelSpendersOneGetsThrough(t *testing.T) {
 	if ok.Load() != 1 || refused.Load() != 3 {
 		t.Fatalf("%d answered, %d refused; want 1 and 3", ok.Load(), refused.Load())
 	}
-	waitFor(t, "the refusals journaled", func() bool {
+	testkit.WaitFor(t, "the refusals journaled", func() bool {
 		recs, _ := e.db.Records(ctx, journal.Query{})
 		n := 0
 		for _, r := range recs {
@@ -150,7 +145,7 @@ func TestKeyDailyCapParallelSpendersOneGetsThrough(t *testing.T) {
 	for range 2 {
 		e.do("GET", "/v1/models", "", keyed("x-api-key", slow)).Body.Close()
 	}
-	waitFor(t, "the rpm refusal journaled", func() bool {
+	testkit.WaitFor(t, "the rpm refusal journaled", func() bool {
 		recs, _ := e.db.Records(ctx, journal.Query{})
 		for _, r := range recs {
 			if r.Status == http.StatusTooManyRequests && strings.Contains(string(r.Error), "requests per minute") {

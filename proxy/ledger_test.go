@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
@@ -66,7 +67,7 @@ func TestBurstForecastsRunOutAndWarnsOnce(t *testing.T) {
 		t.Errorf("runway %+v, want the only account's run-out %v", st.Runway, w.RunsOutAt)
 	}
 	send(20) // past 75 %
-	waitFor(t, "a pace warning and a 75 % warning", func() bool {
+	testkit.WaitFor(t, "a pace warning and a 75 % warning", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		kinds := map[string]int{}

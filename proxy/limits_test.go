@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
@@ -120,7 +121,7 @@ func TestScopedRejectionBenchesOnlyThatModel(t *testing.T) {
 }
 
 func TestEarlyResetLiftsBenchWithinOnePoll(t *testing.T) {
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	e := newUsageEnv(t, withConfig(func(c *proxy.Config) {
 		c.Port, c.BenchedPollInterval = port, 20*time.Millisecond
 	}))
@@ -131,7 +132,7 @@ func TestEarlyResetLiftsBenchWithinOnePoll(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.svc.StopProxy(context.Background()) })
-	waitFor(t, "the first poll", func() bool { return usagePolls(e.fake)[oauthToken] == 1 })
+	testkit.WaitFor(t, "the first poll", func() bool { return usagePolls(e.fake)[oauthToken] == 1 })
 	if code, _ := e.ask("claude-sonnet-4-5", "s"); code != http.StatusOK {
 		t.Fatal("first request failed")
 	}
@@ -150,7 +151,7 @@ func TestEarlyResetLiftsBenchWithinOnePoll(t *testing.T) {
 		t.Fatalf("polled before the interval: %s, %d polls", v.State, usagePolls(e.fake)[oauthToken])
 	}
 	e.clock.Advance(20 * time.Millisecond)
-	waitFor(t, "the bench lifted by a poll", func() bool { return accountView(t, e.svc, "max").State == "ok" })
+	testkit.WaitFor(t, "the bench lifted by a poll", func() bool { return accountView(t, e.svc, "max").State == "ok" })
 	if usagePolls(e.fake)[oauthToken] != 2 {
 		t.Errorf("%d polls, want 2", usagePolls(e.fake)[oauthToken])
 	}
@@ -186,7 +187,7 @@ func TestBodySignalsWithGuard(t *testing.T) {
 			if code != http.StatusTooManyRequests || !strings.Contains(body, "plan guard") || !strings.Contains(body, `"type":"error"`) {
 				t.Errorf("none left: %d %s, want a 429 naming the plan guard", code, body)
 			}
-			waitFor(t, "the guard's record", func() bool {
+			testkit.WaitFor(t, "the guard's record", func() bool {
 				recs, _ := e.db.Records(context.Background(), journal.Query{})
 				for _, r := range recs {
 					if strings.HasPrefix(string(r.Error), "plan guard") && r.Lane != "" && r.Status == 429 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
@@ -29,7 +30,7 @@ func (e *env) send(body string, header map[string]string) {
 func (e *env) logsN(n int) []api.LogEntry {
 	e.t.Helper()
 	var p api.LogPage
-	waitFor(e.t, "requests journaled", func() bool {
+	testkit.WaitFor(e.t, "requests journaled", func() bool {
 		var err error
 		p, err = e.svc.Logs(context.Background(), api.LogFilter{Limit: 1000})
 		if err != nil {
@@ -82,7 +83,7 @@ func TestRecordKeepsClientDetailsAndProjectStaysLocal(t *testing.T) {
 	}
 	e.send(`{"model":"claude-haiku-4","max_tokens":10}`, map[string]string{"X-Sluice-Project": "third"})
 	var follow api.LogPage
-	waitFor(t, "followed request", func() bool {
+	testkit.WaitFor(t, "followed request", func() bool {
 		follow, err = e.svc.Logs(ctx, api.LogFilter{WrittenAfter: all.LastSeq})
 		return err == nil && len(follow.Entries) > 0
 	})
@@ -335,7 +336,7 @@ func TestRetentionAppliedAtStart(t *testing.T) {
 		d.Now = func() time.Time { return time.Now().Add(31 * 24 * time.Hour) }
 	}
 	e2 := newEnvAt(t, dir, fake, later)
-	waitFor(t, "old record pruned at start", func() bool {
+	testkit.WaitFor(t, "old record pruned at start", func() bool {
 		p, err := e2.svc.Logs(context.Background(), api.LogFilter{})
 		return err == nil && len(p.Entries) == 0
 	})
@@ -365,7 +366,7 @@ func TestSizeCapThroughService(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The tighter cap applies at once, in the background.
-	waitFor(t, "payloads trimmed after the settings change", func() bool {
+	testkit.WaitFor(t, "payloads trimmed after the settings change", func() bool {
 		d, err := e.svc.Request(ctx, entries[len(entries)-1].ID)
 		return err == nil && d.Payload == nil
 	})

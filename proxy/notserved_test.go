@@ -10,6 +10,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/responses"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
 
@@ -66,7 +67,7 @@ func TestOpenAIPathsNotServedAreAnsweredLocally(t *testing.T) {
 		t.Errorf("the upstream received %d requests for paths Sluice does not serve", n)
 	}
 	var recs []journal.Record
-	waitFor(t, "the refusals journaled", func() bool {
+	testkit.WaitFor(t, "the refusals journaled", func() bool {
 		recs, _ = e.db.Records(ctx, journal.Query{})
 		return len(recs) == len(calls)
 	})

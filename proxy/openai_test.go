@@ -15,6 +15,7 @@ import (
 	oaoption "github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
@@ -277,7 +278,7 @@ func TestOpenAIErrorsInOpenAIShape(t *testing.T) {
 		t.Errorf("%d refused requests reached the upstream", n)
 	}
 	// The request Sluice could not translate is in the journal all the same.
-	waitFor(t, "the untranslatable request journaled", func() bool {
+	testkit.WaitFor(t, "the untranslatable request journaled", func() bool {
 		p, _ := e.svc.Logs(ctx, api.LogFilter{Limit: 50})
 		return slices.ContainsFunc(p.Entries, func(r api.LogEntry) bool {
 			return r.Path == "/v1/chat/completions" && r.Status == 400 && strings.HasPrefix(string(r.Error), "not translatable: ")

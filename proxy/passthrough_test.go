@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
@@ -70,7 +71,7 @@ func TestPassthroughForwardsClientCredentialUnchanged(t *testing.T) {
 				}
 			}
 			var rec journal.Record
-			waitFor(t, "the record", func() bool {
+			testkit.WaitFor(t, "the record", func() bool {
 				recs, _ := e.db.Records(context.Background(), journal.Query{})
 				if len(recs) == 1 {
 					rec = recs[0]

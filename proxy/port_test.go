@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
@@ -35,7 +36,7 @@ func TestSetPortMovesTheProxyAndIsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := e.svc.Addr()
-	p := freePort(t)
+	p := testkit.FreePort(t)
 	if err := e.svc.SetPort(ctx, p); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 )
 
@@ -26,10 +27,10 @@ func TestRetentionPrunesOldRecordsOnly(t *testing.T) {
 		return len(recs)
 	}
 	request()
-	waitFor(t, "first record journaled", func() bool { return count() == 1 })
+	testkit.WaitFor(t, "first record journaled", func() bool { return count() == 1 })
 	e.clock.Advance(29 * 24 * time.Hour)
 	request()
-	waitFor(t, "second record journaled", func() bool { return count() == 2 })
+	testkit.WaitFor(t, "second record journaled", func() bool { return count() == 2 })
 	if n := e.svc.Prune(ctx); n != 0 {
 		t.Fatalf("pruned %d records younger than 30 days", n)
 	}

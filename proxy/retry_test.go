@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
@@ -63,7 +64,7 @@ func resetConn(t *testing.T, w http.ResponseWriter) {
 func lastRecord(t *testing.T, e *env, n int) journal.Record {
 	t.Helper()
 	var recs []journal.Record
-	waitFor(t, "journal records", func() bool {
+	testkit.WaitFor(t, "journal records", func() bool {
 		var err error
 		recs, err = e.db.Records(context.Background(), journal.Query{})
 		return err == nil && len(recs) >= n

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
 	"github.com/sluice-proxy/sluice/vault"
@@ -56,7 +57,7 @@ func TestNoSecretAnywhereAfterAFullCycle(t *testing.T) {
 	secrets := []string{accountKey, "ACCOUNTSECRET", oauthAccess, oauthRefresh, "OAUTHACCESSSECRET",
 		"OAUTHREFRESHSECRET", clientsOwn, "CLIENTSOWNSECRET", e.key, other}
 	// The WAL holds the latest writes until a checkpoint: read it open.
-	waitFor(t, "records journaled", func() bool {
+	testkit.WaitFor(t, "records journaled", func() bool {
 		recs, err := e.db.Records(ctx, journal.Query{Limit: 1000})
 		return err == nil && len(recs) >= 9
 	})

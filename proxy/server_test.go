@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
@@ -32,7 +33,7 @@ func TestListensOnBothLoopbacks(t *testing.T) {
 	} else {
 		ln.Close()
 	}
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	e := newEnv(t, withConfig(func(c *proxy.Config) { c.Host = "localhost"; c.Port = port }))
 	if err := e.svc.StartProxy(context.Background()); err != nil {
 		t.Fatal(err)

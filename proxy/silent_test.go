@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
@@ -191,7 +192,7 @@ func TestKeyedBodyBelowMinimumRateIsCut(t *testing.T) {
 // port on either loopback and receives the clients' keys and prompts.
 // Off, Sluice keeps both bound and tells clients why it does not answer.
 func TestProxyOffKeepsThePortAndAnswers503(t *testing.T) {
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	e := newEnv(t, withConfig(func(c *proxy.Config) { c.Host = "127.0.0.1"; c.Port = port }))
 	e.addKey("a", "sk-ant-api03-OFF")
 	addr := startOn(t, e)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
@@ -43,7 +44,7 @@ func TestStatusCountsTodayAndUnusable(t *testing.T) {
 	resp := e.do("POST", "/v1/messages", `{"model":"claude-x","max_tokens":1}`, nil)
 	resp.Body.Close()
 	var st api.Status
-	waitFor(t, "the request to reach the journal", func() bool {
+	testkit.WaitFor(t, "the request to reach the journal", func() bool {
 		var err error
 		st, err = e.svc.Status(ctx)
 		return err == nil && st.RequestsToday == 1
@@ -66,16 +67,14 @@ func TestStatusTodayIsTheLocalDay(t *testing.T) {
 	e := newEnv(t)
 	e.addKey("a", "sk-ant-api03-STATUSLOCAL")
 	tokyo := time.FixedZone("UTC+9", 9*60*60)
-	e.clock.mu.Lock()
-	e.clock.now = time.Date(2026, 11, 28, 20, 0, 0, 0, tokyo) // 11:00 UTC on the 28th
-	e.clock.mu.Unlock()
+	e.clock.Set(time.Date(2026, 11, 28, 20, 0, 0, 0, tokyo)) // 11:00 UTC on the 28th
 	resp := e.do("POST", "/v1/messages", `{"model":"claude-x","max_tokens":1}`, nil)
 	resp.Body.Close()
 	e.clock.Advance(14 * time.Hour) // 10:00 on the 29th in Tokyo, 01:00 UTC
 	resp = e.do("POST", "/v1/messages", `{"model":"claude-x","max_tokens":1}`, nil)
 	resp.Body.Close()
 	ctx := context.Background()
-	waitFor(t, "both requests to reach the journal", func() bool {
+	testkit.WaitFor(t, "both requests to reach the journal", func() bool {
 		tot, err := e.db.Totals(ctx, "", time.Time{})
 		return err == nil && tot.Requests == 2
 	})

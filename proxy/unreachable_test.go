@@ -12,6 +12,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
@@ -56,7 +57,7 @@ func TestUpstreamUnreachableAnsweredAtOnce(t *testing.T) {
 	if !errors.As(err, &oe) || oe.StatusCode != http.StatusBadGateway || !strings.Contains(oe.Message, "refused") {
 		t.Errorf("OpenAI client got %v", err)
 	}
-	waitFor(t, "an upstream event", func() bool {
+	testkit.WaitFor(t, "an upstream event", func() bool {
 		select {
 		case ev := <-events:
 			return ev.Kind == api.EventUpstream

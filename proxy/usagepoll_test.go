@@ -3,12 +3,12 @@ package proxy_test
 import (
 	"context"
 	"math"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
@@ -169,21 +169,11 @@ func TestPollUsageSkipsNeedsLogin(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // While the proxy runs, each account is polled when it starts, when a new
 // account appears, and then no more than once per UsageInterval on the
 // Service's clock; stopping the proxy stops the polling.
 func TestUsagePollerRunsWithProxy(t *testing.T) {
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	e := newUsageEnv(t, withConfig(func(c *proxy.Config) { c.Port = port }))
 	e.addOAuth("max", oauthToken)
 	e.fake.Script(oauthToken, fakeapi.Behavior{Utilization: 0.5})
@@ -191,17 +181,17 @@ func TestUsagePollerRunsWithProxy(t *testing.T) {
 	if err := e.svc.StartProxy(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the first poll", func() bool { return usagePolls(e.fake)[oauthToken] == 1 })
-	waitFor(t, "the polled window", func() bool {
+	testkit.WaitFor(t, "the first poll", func() bool { return usagePolls(e.fake)[oauthToken] == 1 })
+	testkit.WaitFor(t, "the polled window", func() bool {
 		return near(accountView(t, e.svc, "max").FiveHour.Utilization, 0.5)
 	})
 
 	e.addOAuth("pro", oauthToken2) // wakes the loop: pro is due, max is not
-	waitFor(t, "the new account's poll", func() bool { return usagePolls(e.fake)[oauthToken2] == 1 })
+	testkit.WaitFor(t, "the new account's poll", func() bool { return usagePolls(e.fake)[oauthToken2] == 1 })
 	e.addKey("console", accountKey) // wakes it again; still nothing due
 	e.clock.Advance(e.svc.Config().UsageInterval)
 	e.addKey("console2", accountKey+"2")
-	waitFor(t, "the polls after an interval", func() bool {
+	testkit.WaitFor(t, "the polls after an interval", func() bool {
 		got := usagePolls(e.fake)
 		return got[oauthToken] == 2 && got[oauthToken2] == 2
 	})
@@ -218,7 +208,7 @@ func TestUsagePollerRunsWithProxy(t *testing.T) {
 	if err := e.svc.StartProxy(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "polls after a restart", func() bool {
+	testkit.WaitFor(t, "polls after a restart", func() bool {
 		got := usagePolls(e.fake)
 		return got[oauthToken] == 3 && got[oauthToken2] == 3
 	})

@@ -7,8 +7,6 @@ package tray
 // Fyne wants the main thread, which only TestMain runs on.
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -18,7 +16,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,6 +24,8 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 	"github.com/godbus/dbus/v5"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 // childEnv marks the re-executed test binary as the tray app.
@@ -131,159 +130,9 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-// needTools skips when the desktop tools are missing, unless CI says they
-// must be there (SLUICE_REQUIRE_DESKTOP=1), where a skip would hide a gap.
-func needTools(t *testing.T, tools ...string) {
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("SLUICE_REQUIRE_DESKTOP") == "1" {
-				t.Fatalf("%s not found and SLUICE_REQUIRE_DESKTOP=1: %v", tool, err)
-			}
-			t.Skipf("%s not found: %v (set SLUICE_REQUIRE_DESKTOP=1 to fail instead)", tool, err)
-		}
-	}
-}
-
-// startGroup starts cmd in its own process group and kills the whole group
-// on cleanup, so no daemon outlives the test. The returned channel is closed
-// once the process has exited; its exit error is then in *exitErr.
-func startGroup(t *testing.T, cmd *exec.Cmd) (exited <-chan struct{}, exitErr *error) {
-	t.Helper()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", cmd.Path, err)
-	}
-	done := make(chan struct{})
-	var err error
-	go func() {
-		err = cmd.Wait()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		// SIGTERM first: Xvfb removes its socket and lock file only when it
-		// exits cleanly, and stale ones would use up display numbers.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-done:
-			return
-		case <-time.After(3 * time.Second):
-		}
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Errorf("%s did not exit after SIGKILL", cmd.Path)
-		}
-	})
-	return done, &err
-}
-
-// startXvfb starts a private X server and returns its DISPLAY. Xvfb picks a
-// free display number itself (-displayfd) and writes it once it accepts
-// connections, so parallel test processes cannot race for one.
-func startXvfb(t *testing.T) string {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w} // fd 3 in the child
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	startGroup(t, cmd)
-	w.Close()
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(r).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case n := <-line:
-		if n == "" {
-			t.Fatalf("Xvfb reported no display: %s", stderr.String())
-		}
-		return ":" + n
-	case <-time.After(10 * time.Second):
-		t.Fatalf("Xvfb not ready in 10s: %s", stderr.String())
-	}
-	return ""
-}
-
-// startBus starts a private session bus and returns its address.
-func startBus(t *testing.T) string {
-	t.Helper()
-	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--print-address=1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	startGroup(t, cmd)
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(stdout).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case addr := <-line:
-		if addr == "" {
-			t.Fatal("dbus-daemon printed no address")
-		}
-		return addr
-	case <-time.After(10 * time.Second):
-		t.Fatal("dbus-daemon printed no address in 10s")
-	}
-	return ""
-}
-
-// registered is one RegisterStatusNotifierItem call.
-type registered struct {
-	sender dbus.Sender
-	path   dbus.ObjectPath
-}
-
-// watcher is a minimal org.kde.StatusNotifierWatcher: it only records
-// registrations, which is all a tray needs to make itself known.
-type watcher struct{ items chan registered }
-
-// RegisterStatusNotifierItem is the watcher's D-Bus method. systray passes
-// its object path; hosts that pass a bus name get the default path.
-func (w *watcher) RegisterStatusNotifierItem(sender dbus.Sender, service string) *dbus.Error {
-	path := dbus.ObjectPath(service)
-	if !strings.HasPrefix(service, "/") {
-		path = "/StatusNotifierItem"
-	}
-	select {
-	case w.items <- registered{sender, path}:
-	default:
-	}
-	return nil
-}
-
-// startWatcher connects to the bus at addr, owns the watcher name, and
-// returns the connection and the registrations.
-func startWatcher(t *testing.T, addr string) (*dbus.Conn, <-chan registered) {
-	t.Helper()
-	conn, err := dbus.Connect(addr)
-	if err != nil {
-		t.Fatalf("connect to private bus: %v", err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	w := &watcher{items: make(chan registered, 4)}
-	if err := conn.Export(w, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"); err != nil {
-		t.Fatal(err)
-	}
-	reply, err := conn.RequestName("org.kde.StatusNotifierWatcher", dbus.NameFlagDoNotQueue)
-	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
-		t.Fatalf("own org.kde.StatusNotifierWatcher: reply %v, %v", reply, err)
-	}
-	return conn, w.items
-}
-
 // startChild runs the tray app and returns its output, a channel closed when
 // it exits and its exit error.
-func startChild(t *testing.T, display, bus string, extraEnv ...string) (*syncBuffer, <-chan struct{}, *error) {
+func startChild(t *testing.T, display, bus string, extraEnv ...string) (*testkit.Buffer, <-chan struct{}, *error) {
 	t.Helper()
 	home := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -307,32 +156,15 @@ func startChild(t *testing.T, display, bus string, extraEnv ...string) (*syncBuf
 	}
 	env = append(env, "GORACE="+gorace)
 	cmd.Env = append(env, extraEnv...)
-	out := &syncBuffer{}
+	out := &testkit.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	exited, exitErr := startGroup(t, cmd)
+	exited, exitErr := testkit.StartGroup(t, cmd)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("child output:\n%s", out.String())
 		}
 	})
 	return out, exited, exitErr
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // menuItem is one top-level entry of a dbusmenu layout.
@@ -450,18 +282,4 @@ func listening(addr string) bool {
 	}
 	c.Close()
 	return true
-}
-
-// eventually polls cond every 20ms until it holds or d passes.
-func eventually(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

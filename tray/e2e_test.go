@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 // TestTrayEndToEnd drives the real tray over D-Bus as a desktop shell would:
@@ -21,13 +23,13 @@ func TestTrayEndToEnd(t *testing.T) {
 }
 
 func trayEndToEnd(t *testing.T, bare bool, extraEnv ...string) {
-	needTools(t, "Xvfb", "dbus-daemon")
-	display := startXvfb(t)
-	bus := startBus(t)
-	conn, regs := startWatcher(t, bus)
+	testkit.NeedTools(t, "Xvfb", "dbus-daemon")
+	display := testkit.StartXvfb(t)
+	bus := testkit.StartBus(t)
+	regs := testkit.Watch(t, bus)
 	out, exited, exitErr := startChild(t, display, bus, extraEnv...)
 
-	var reg registered
+	var reg testkit.TrayItem
 	select {
 	case reg = <-regs:
 	case <-exited:
@@ -35,7 +37,7 @@ func trayEndToEnd(t *testing.T, bare bool, extraEnv ...string) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("no StatusNotifierItem registered within 30s")
 	}
-	item := conn.Object(string(reg.sender), reg.path)
+	item := reg.Object()
 
 	// A shell sends left clicks as Activate only if the item says it is not
 	// just a menu.
@@ -50,7 +52,7 @@ func trayEndToEnd(t *testing.T, bare bool, extraEnv ...string) {
 	if !ok {
 		t.Fatalf("Menu property %v is not an object path", v)
 	}
-	menu := conn.Object(string(reg.sender), menuPath)
+	menu := reg.Conn.Object(string(reg.Sender), menuPath)
 
 	// systray rebuilds the menu item by item, asynchronously: wait until a
 	// whole menu with the expected status and toggle is there. The child
@@ -68,7 +70,7 @@ func trayEndToEnd(t *testing.T, bare bool, extraEnv ...string) {
 		if !bare && !checked {
 			toggle = LabelTurnOn
 		}
-		if !eventually(10*time.Second, func() bool {
+		if !testkit.Poll(10*time.Second, func() bool {
 			items, err = layout(menu)
 			got := labels(items)
 			return err == nil && len(got) == 7 && strings.HasPrefix(got[1], status) &&
@@ -100,7 +102,7 @@ func trayEndToEnd(t *testing.T, bare bool, extraEnv ...string) {
 		}
 	}
 	activate()
-	if !eventually(10*time.Second, func() bool { return !listening(addr) }) {
+	if !testkit.Poll(10*time.Second, func() bool { return !listening(addr) }) {
 		t.Fatal("left click did not turn the proxy off")
 	}
 	waitMenu("Proxy: off", false)
@@ -109,11 +111,11 @@ func trayEndToEnd(t *testing.T, bare bool, extraEnv ...string) {
 	}
 	// A second left click brings it back.
 	activate()
-	if !eventually(10*time.Second, func() bool { return listening(addr) }) {
+	if !testkit.Poll(10*time.Second, func() bool { return listening(addr) }) {
 		t.Fatal("second left click did not turn the proxy on")
 	}
 	waitMenu("Proxy: on at "+addr, true)
-	if !eventually(5*time.Second, func() bool { return bytes.Equal(pixmap(t, item), iconOn) }) {
+	if !testkit.Poll(5*time.Second, func() bool { return bytes.Equal(pixmap(t, item), iconOn) }) {
 		t.Error("tray icon did not return to on")
 	}
 
@@ -157,12 +159,12 @@ func clickUntil(t *testing.T, menu dbus.BusObject, id int32, done func() bool) {
 		if call.Err != nil {
 			// Quit may end the app before its reply leaves: the bus then
 			// reports the recipient gone. That is the click working.
-			if eventually(5*time.Second, done) {
+			if testkit.Poll(5*time.Second, done) {
 				return
 			}
 			t.Fatalf("click item %d: %v", id, call.Err)
 		}
-		if eventually(5*time.Second, done) {
+		if testkit.Poll(5*time.Second, done) {
 			return
 		}
 	}

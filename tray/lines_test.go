@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sluice-proxy/sluice/assets"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
@@ -129,7 +130,7 @@ func TestStartErrorShowsTheErrorState(t *testing.T) {
 	in.eng.startErr = "cannot listen on 127.0.0.1:8788: port already in use"
 	in.eng.mu.Unlock()
 	in.eng.publish(api.Event{Kind: api.EventProxyState})
-	waitFor(t, "error icon", func() bool {
+	testkit.WaitFor(t, "error icon", func() bool {
 		_, _, icon, _ := in.host.snapshot()
 		return icon == assets.TrayError
 	})
@@ -155,7 +156,7 @@ func TestProxyEventNeedsNoRead(t *testing.T) {
 	before := reads()
 	in.eng.publish(api.Event{Kind: api.EventRequest})
 	in.eng.publish(api.Event{Kind: api.EventProxyState, Proxy: &api.ProxyState{Running: true, Addr: "127.0.0.1:9999"}})
-	waitFor(t, "the menu to show the event's state", func() bool {
+	testkit.WaitFor(t, "the menu to show the event's state", func() bool {
 		labels, _, icon, _ := in.host.snapshot()
 		return labels[1] == "Proxy: on at 127.0.0.1:9999" && icon == assets.TrayOn
 	})

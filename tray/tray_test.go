@@ -13,25 +13,13 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/sluice-proxy/sluice/assets"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/control"
 )
 
 // The engine the tray is written against.
 var _ Engine = control.Local{}
-
-// waitFor polls cond until it holds or a deadline passes: state changes reach
-// the tray through goroutines, so there is no single moment to check at.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 type installed struct {
 	eng     *fakeEngine
@@ -138,7 +126,7 @@ func TestKeepsOneMenuObject(t *testing.T) {
 	first := in.host.menu
 	in.host.mu.Unlock()
 	in.tapped()
-	waitFor(t, "menu to show the proxy on", func() bool {
+	testkit.WaitFor(t, "menu to show the proxy on", func() bool {
 		labels, _, _, _ := in.host.snapshot()
 		return labels[1] == "Proxy: on at 127.0.0.1:8788"
 	})
@@ -172,7 +160,7 @@ func TestAccountLinesAndIconFollowTheEngine(t *testing.T) {
 		"home · 5h 100 % · back at " + reset.Local().Format("15:04"),
 		"ci · input_tpm 11 %",
 	}
-	waitFor(t, "account lines", func() bool {
+	testkit.WaitFor(t, "account lines", func() bool {
 		labels, _, icon, _ := in.host.snapshot()
 		return len(labels) == 10 && reflect.DeepEqual(labels[3:6], want) && icon == assets.TraySomeLimited
 	})
@@ -180,7 +168,7 @@ func TestAccountLinesAndIconFollowTheEngine(t *testing.T) {
 		t.Errorf("tooltip %q, want %q", got, want)
 	}
 	in.eng.setAccounts(api.AccountView{Name: "home", State: "limited"})
-	waitFor(t, "all-limited icon", func() bool {
+	testkit.WaitFor(t, "all-limited icon", func() bool {
 		_, _, icon, _ := in.host.snapshot()
 		return icon == assets.TrayAllLimited
 	})
@@ -190,19 +178,19 @@ func TestMenuToggleDoesWhatItSays(t *testing.T) {
 	in := setup(t, true, Options{})
 	turnOff := item(t, in, LabelProxy).Action
 	turnOff()
-	waitFor(t, "menu to show the proxy off", func() bool {
+	testkit.WaitFor(t, "menu to show the proxy off", func() bool {
 		labels, items, icon, _ := in.host.snapshot()
 		return labels[1] == "Proxy: off" && !items[0].Checked && icon == assets.TrayOff
 	})
-	waitFor(t, "stop done", func() bool { return !in.tray.busy.Load() })
+	testkit.WaitFor(t, "stop done", func() bool { return !in.tray.busy.Load() })
 	// A stale checked "Proxy on" clicked again must not turn the proxy back on.
 	turnOff()
-	waitFor(t, "stale click done", func() bool { return !in.tray.busy.Load() })
+	testkit.WaitFor(t, "stale click done", func() bool { return !in.tray.busy.Load() })
 	if in.eng.ProxyRunning() {
 		t.Fatal("stale click on a checked Proxy on turned the proxy on")
 	}
 	item(t, in, LabelTurnOn).Action()
-	waitFor(t, "menu to show the proxy on", func() bool {
+	testkit.WaitFor(t, "menu to show the proxy on", func() bool {
 		labels, items, icon, _ := in.host.snapshot()
 		return labels[1] == "Proxy: on at 127.0.0.1:8788" && items[0].Checked && icon == assets.TrayOn
 	})
@@ -220,11 +208,11 @@ func TestLeftClickToggles(t *testing.T) {
 		switched = append(switched, on)
 	}})
 	in.tapped()
-	waitFor(t, "proxy on", in.eng.ProxyRunning)
-	waitFor(t, "left click done", func() bool { return !in.tray.busy.Load() })
+	testkit.WaitFor(t, "proxy on", in.eng.ProxyRunning)
+	testkit.WaitFor(t, "left click done", func() bool { return !in.tray.busy.Load() })
 	in.tapped()
-	waitFor(t, "proxy off", func() bool { return !in.eng.ProxyRunning() })
-	waitFor(t, "second click done", func() bool { return !in.tray.busy.Load() })
+	testkit.WaitFor(t, "proxy off", func() bool { return !in.eng.ProxyRunning() })
+	testkit.WaitFor(t, "second click done", func() bool { return !in.tray.busy.Load() })
 	mu.Lock()
 	defer mu.Unlock()
 	if !reflect.DeepEqual(switched, []bool{true, false}) {
@@ -262,7 +250,7 @@ func TestRebuildsOnlyWhenStateChanges(t *testing.T) {
 	in.eng.running = false
 	in.eng.mu.Unlock()
 	in.eng.publish(api.Event{Kind: api.EventProxyState})
-	waitFor(t, "menu to show the proxy off", func() bool {
+	testkit.WaitFor(t, "menu to show the proxy off", func() bool {
 		labels, _, _, _ := in.host.snapshot()
 		return labels[1] == "Proxy: off"
 	})
@@ -270,7 +258,7 @@ func TestRebuildsOnlyWhenStateChanges(t *testing.T) {
 	// count would be off by one once the change shows.
 	in.eng.publish(api.Event{Kind: api.EventProxyState})
 	in.eng.setAccounts(api.AccountView{Name: "a", State: "ok"})
-	waitFor(t, "account line", func() bool {
+	testkit.WaitFor(t, "account line", func() bool {
 		labels, _, _, _ := in.host.snapshot()
 		return labels[3] == "a · ok" // no window heard of yet
 	})
@@ -292,7 +280,7 @@ func TestToggleErrorIsReported(t *testing.T) {
 	in.eng.failing = boom
 	in.eng.mu.Unlock()
 	item(t, in, LabelProxy).Action()
-	waitFor(t, "error reported", func() bool {
+	testkit.WaitFor(t, "error reported", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return got != nil
@@ -300,7 +288,7 @@ func TestToggleErrorIsReported(t *testing.T) {
 	if !errors.Is(got, boom) || got.Error() != "turn proxy off: boom" {
 		t.Errorf("error %q, want wrapped boom", got)
 	}
-	waitFor(t, "error icon", func() bool {
+	testkit.WaitFor(t, "error icon", func() bool {
 		labels, _, icon, _ := in.host.snapshot()
 		return labels[1] == "Proxy: on at 127.0.0.1:8788" && icon == assets.TrayError
 	})
@@ -315,7 +303,7 @@ func TestLostEngineShowsTheErrorState(t *testing.T) {
 	in.eng.lost = fmt.Errorf("talk to the running Sluice: %w", api.ErrUnreachable)
 	in.eng.mu.Unlock()
 	in.eng.publish(api.Event{Kind: api.EventProxyState})
-	waitFor(t, "error icon", func() bool {
+	testkit.WaitFor(t, "error icon", func() bool {
 		_, _, icon, _ := in.host.snapshot()
 		return icon == assets.TrayError
 	})
@@ -326,7 +314,7 @@ func TestLostEngineShowsTheErrorState(t *testing.T) {
 	in.eng.lost = nil
 	in.eng.mu.Unlock()
 	in.eng.publish(api.Event{Kind: api.EventProxyState})
-	waitFor(t, "on icon again", func() bool {
+	testkit.WaitFor(t, "on icon again", func() bool {
 		_, _, icon, _ := in.host.snapshot()
 		return icon == assets.TrayOn
 	})
@@ -339,7 +327,7 @@ func TestUnreachableUpstreamShowsTheErrorState(t *testing.T) {
 	in.eng.upErr = "cannot reach api.anthropic.com: the connection was refused"
 	in.eng.mu.Unlock()
 	in.eng.publish(api.Event{Kind: api.EventUpstream})
-	waitFor(t, "error icon", func() bool {
+	testkit.WaitFor(t, "error icon", func() bool {
 		_, _, icon, _ := in.host.snapshot()
 		return icon == assets.TrayError
 	})
@@ -350,7 +338,7 @@ func TestUnreachableUpstreamShowsTheErrorState(t *testing.T) {
 	in.eng.upErr = ""
 	in.eng.mu.Unlock()
 	in.eng.publish(api.Event{Kind: api.EventUpstream})
-	waitFor(t, "on icon again", func() bool {
+	testkit.WaitFor(t, "on icon again", func() bool {
 		_, _, icon, _ := in.host.snapshot()
 		return icon == assets.TrayOn
 	})

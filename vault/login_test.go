@@ -6,25 +6,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/vault"
 	"github.com/sluice-proxy/sluice/vault/oauthtest"
 )
-
-// lockedWriter is an io.Writer safe to read while another goroutine writes.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }
 
 // runLogin runs Login in the background and returns its result, failing
 // the test when it takes longer than 5 s.
@@ -63,7 +51,7 @@ func TestLoginDoesNotWaitForOpenBrowser(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var out lockedWriter
+	var out testkit.Buffer
 	c, err := runLogin(t, ctx, srv, vault.LoginOptions{Mode: vault.ModeMax, OpenBrowser: open, Out: &out})
 	if err != nil {
 		t.Fatalf("Login: %v", err)
@@ -82,27 +70,31 @@ func TestLoginDoesNotWaitForOpenBrowser(t *testing.T) {
 // have moved on to other output).
 func TestLoginCancelDoesNotWaitForOpenBrowser(t *testing.T) {
 	srv := oauthtest.New(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	release, returned := make(chan struct{}), make(chan struct{})
-	var cleanup sync.Once
-	t.Cleanup(func() { cleanup.Do(func() { close(release) }) })
-	open := func(string) error {
-		defer close(returned)
-		cancel() // the user clicks Cancel
-		<-release
-		return errors.New("xdg-open: no method available")
-	}
-	var out lockedWriter
-	_, err := runLogin(t, ctx, srv, vault.LoginOptions{Mode: vault.ModeMax, OpenBrowser: open, Out: &out})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
-	before := out.String()
-	cleanup.Do(func() { close(release) })
-	<-returned
-	time.Sleep(50 * time.Millisecond) // room for a late write
-	if after := out.String(); after != before {
-		t.Errorf("Out written after Login returned: %q", strings.TrimPrefix(after, before))
-	}
+	// In a synctest bubble, a late write is either done or never coming
+	// once synctest.Wait returns, where a sleep could only hope so.
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		release, returned := make(chan struct{}), make(chan struct{})
+		var cleanup sync.Once
+		t.Cleanup(func() { cleanup.Do(func() { close(release) }) })
+		open := func(string) error {
+			defer close(returned)
+			cancel() // the user clicks Cancel
+			<-release
+			return errors.New("xdg-open: no method available")
+		}
+		var out testkit.Buffer
+		_, err := runLogin(t, ctx, srv, vault.LoginOptions{Mode: vault.ModeMax, OpenBrowser: open, Out: &out})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+		before := out.String()
+		cleanup.Do(func() { close(release) })
+		<-returned
+		synctest.Wait() // every goroutine Login started has ended or is blocked for good
+		if after := out.String(); after != before {
+			t.Errorf("Out written after Login returned: %q", strings.TrimPrefix(after, before))
+		}
+	})
 }

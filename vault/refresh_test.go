@@ -7,24 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/vault"
 	"github.com/sluice-proxy/sluice/vault/oauthtest"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 type refreshEnv struct {
 	srv   *oauthtest.Server
 	store *vault.Store
-	clock *clock
+	clock *testkit.Clock
 	r     *vault.Refresher
 	dir   string // the file keyring's directory
 }
@@ -32,7 +23,7 @@ type refreshEnv struct {
 func newRefreshEnv(t *testing.T) *refreshEnv {
 	t.Helper()
 	srv := oauthtest.New(t)
-	clk := &clock{t: testNow}
+	clk := testkit.NewClock(testNow)
 	dir := t.TempDir()
 	store := openFileStore(t, dir, testPassword)
 	o := &vault.OAuth{Endpoints: srv.Endpoints(), HTTP: srv.Client(), Now: clk.Now}

@@ -1,7 +1,6 @@
 package vault_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/vault"
 )
 
@@ -33,14 +33,7 @@ func TestSecretService(t *testing.T) {
 		secretServiceChild(t)
 		return
 	}
-	for _, bin := range []string{"dbus-daemon", "gnome-keyring-daemon"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			if os.Getenv("SLUICE_REQUIRE_DESKTOP") == "1" {
-				t.Fatalf("%s not installed and SLUICE_REQUIRE_DESKTOP=1", bin)
-			}
-			t.Skipf("%s not installed (apt: dbus, gnome-keyring)", bin)
-		}
-	}
+	testkit.NeedTools(t, "dbus-daemon", "gnome-keyring-daemon") // apt: dbus, gnome-keyring
 	dir := t.TempDir()
 	run := filepath.Join(dir, "run")
 	if err := os.Mkdir(run, 0o700); err != nil {
@@ -51,7 +44,7 @@ func TestSecretService(t *testing.T) {
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_RUNTIME_DIR=" + run,
 		"XDG_DATA_HOME=" + filepath.Join(dir, "data"), "XDG_CONFIG_HOME=" + filepath.Join(dir, "config"), "LANG=C.UTF-8"}
 	killSessionProcesses(t, dir)
-	addr := startBus(t, env)
+	addr := testkit.StartBus(t, env...)
 	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+addr)
 	startKeyring(t, env, addr)
 
@@ -65,41 +58,6 @@ func TestSecretService(t *testing.T) {
 	}
 	if !strings.Contains(string(out), childOK) {
 		t.Fatalf("child test did not run its checks:\n%s", out)
-	}
-}
-
-// startBus starts a private session bus in its own process group and
-// returns its address; the group is killed when the test ends.
-func startBus(t *testing.T, env []string) string {
-	t.Helper()
-	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--print-address=1")
-	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start dbus-daemon: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-	lines := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		lines <- strings.TrimSpace(line)
-	}()
-	select {
-	case addr := <-lines:
-		if addr == "" {
-			t.Fatal("dbus-daemon printed no address")
-		}
-		return addr
-	case <-time.After(30 * time.Second):
-		t.Fatal("dbus-daemon did not print its address within 30 s")
-		return ""
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/journal"
@@ -28,19 +29,10 @@ func (m memKeyring) Get(id string) (vault.Credential, error) {
 }
 func (m memKeyring) Delete(id string) error { delete(m, id); return nil }
 
-func shortDir(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "sl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
 // serve starts an engine owning a fresh data dir and its control socket.
 func serve(t *testing.T) (dir string, svc *proxy.Service) {
 	t.Helper()
-	dir = shortDir(t)
+	dir = testkit.ShortDir(t)
 	lk, err := Acquire(dir, KindServe)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +62,7 @@ func serve(t *testing.T) (dir string, svc *proxy.Service) {
 }
 
 func TestLockIsExclusiveAndNamesItsOwner(t *testing.T) {
-	dir := shortDir(t)
+	dir := testkit.ShortDir(t)
 	lk, err := Acquire(dir, KindTray)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +83,7 @@ func TestLockIsExclusiveAndNamesItsOwner(t *testing.T) {
 }
 
 func TestDialWithoutOwner(t *testing.T) {
-	if _, err := Dial(shortDir(t)); !errors.Is(err, ErrNotRunning) {
+	if _, err := Dial(testkit.ShortDir(t)); !errors.Is(err, ErrNotRunning) {
 		t.Fatalf("Dial of an idle dir: %v", err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 func TestPeerOfAnotherUserIsRefused(t *testing.T) {
@@ -82,7 +84,7 @@ func TestPeerHelper(t *testing.T) {
 }
 
 func shortDirMode(t *testing.T, mode os.FileMode) string {
-	dir := shortDir(t)
+	dir := testkit.ShortDir(t)
 	if err := os.Chmod(dir, mode); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/Microsoft/go-winio"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 func TestControlIsANamedPipe(t *testing.T) {
@@ -42,7 +44,7 @@ func TestPipeOfAnotherProcessIsRefused(t *testing.T) {
 
 // The owner does not start on a pipe name someone else holds.
 func TestTakenPipeNameIsNotShared(t *testing.T) {
-	dir := shortDir(t)
+	dir := testkit.ShortDir(t)
 	squat, err := winio.ListenPipe(SocketPath(dir), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -4,28 +4,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
-
-// testClock is a settable time for the fake's minute buckets.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 func post(t *testing.T, s *Server, auth, value string) *http.Response {
 	t.Helper()
@@ -62,8 +45,8 @@ func hasUnified(h http.Header) bool {
 
 func TestAPIKeyGetsPerMinuteHeaders(t *testing.T) {
 	s := New(t)
-	c := &testClock{t: time.Date(2026, 11, 30, 1, 2, 20, 0, time.UTC)}
-	s.SetClock(c.now)
+	c := testkit.NewClock(time.Date(2026, 11, 30, 1, 2, 20, 0, time.UTC))
+	s.SetClock(c.Now)
 	s.Script("sk-ant-k", Behavior{RPM: 3})
 	first := post(t, s, "x-api-key", "sk-ant-k")
 	if first.StatusCode != 200 || hasUnified(first.Header) {
@@ -94,7 +77,7 @@ func TestAPIKeyGetsPerMinuteHeaders(t *testing.T) {
 	}
 	post(t, s, "x-api-key", "sk-ant-k")
 	// The fourth request in the minute is over the limit of 3.
-	c.set(time.Date(2026, 11, 30, 1, 2, 45, 0, time.UTC))
+	c.Set(time.Date(2026, 11, 30, 1, 2, 45, 0, time.UTC))
 	over := post(t, s, "x-api-key", "sk-ant-k")
 	if over.StatusCode != http.StatusTooManyRequests || over.Header.Get("retry-after") != "15" ||
 		over.Header.Get("anthropic-ratelimit-requests-remaining") != "0" || hasUnified(over.Header) {
@@ -102,7 +85,7 @@ func TestAPIKeyGetsPerMinuteHeaders(t *testing.T) {
 			over.StatusCode, over.Header.Get("retry-after"), over.Header.Get("anthropic-ratelimit-requests-remaining"), hasUnified(over.Header))
 	}
 	// The minute turns: the buckets are full again.
-	c.set(time.Date(2026, 11, 30, 1, 3, 0, 0, time.UTC))
+	c.Set(time.Date(2026, 11, 30, 1, 3, 0, 0, time.UTC))
 	if again := post(t, s, "x-api-key", "sk-ant-k"); again.StatusCode != 200 || num(t, again.Header, "anthropic-ratelimit-requests-remaining") != 2 {
 		t.Fatalf("next minute: %d, remaining %q", again.StatusCode, again.Header.Get("anthropic-ratelimit-requests-remaining"))
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 // A full disk (SQLITE_FULL, here through max_page_count on the one writer
@@ -33,13 +35,7 @@ func TestWriterDiskFullCountsDroppedAndRecovers(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Add blocked on a full disk: %v for %d records", d, n)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for w.Dropped() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no record counted as dropped on a full disk")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.WaitWithin(t, 10*time.Second, "a record counted as dropped on a full disk", func() bool { return w.Dropped() != 0 })
 	// Space again: new records reach the database.
 	if _, err := db.w.ExecContext(ctx, "PRAGMA max_page_count = 1073741823"); err != nil {
 		t.Fatal(err)

@@ -18,17 +18,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
 
@@ -58,7 +57,7 @@ func TestSmoke(t *testing.T) {
 	t.Cleanup(up.Close)
 
 	dataDir := filepath.Join(t.TempDir(), "data")
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	env := []string{
 		"SLUICE_DATA_DIR=" + w.path(dataDir),
 		"SLUICE_KEYRING=file",
@@ -81,7 +80,7 @@ func TestSmoke(t *testing.T) {
 	}
 
 	// The owner, as a user starts it.
-	var serveErr lockedBuffer
+	var serveErr testkit.Buffer
 	serve := w.command(exePath, env, "serve")
 	t.Logf("running %s", strings.Join(serve.Args, " "))
 	serve.Stdout, serve.Stderr = &serveErr, &serveErr
@@ -261,15 +260,6 @@ func (w *wineRun) path(p string) string {
 	return `Z:` + strings.ReplaceAll(p, "/", `\`)
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // waitFor polls cond until it holds, failing if the deadline passes or
 // the owner process ends first.
 func waitFor(t *testing.T, d time.Duration, exited <-chan struct{}, cond func() bool) {
@@ -286,22 +276,4 @@ func waitFor(t *testing.T, d time.Duration, exited <-chan struct{}, cond func() 
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
