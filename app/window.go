@@ -15,7 +15,8 @@ import (
 
 // WindowOptions tune RunWindow.
 type WindowOptions struct {
-	// OpenBrowser opens a sign-in URL; see Options.
+	// OpenBrowser opens a sign-in URL in the user's browser (pkg/browser's
+	// OpenURL). Nil: the window only shows the URL for the user to open.
 	OpenBrowser func(url string) error
 	// CopySettings puts the connection settings on the clipboard once the
 	// window is up (the tray's "Copy connection settings" where no
