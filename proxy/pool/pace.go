@@ -26,8 +26,10 @@ const (
 	// minPaceSpan: two samples seconds apart say nothing of an hour.
 	minPaceSpan = time.Minute
 	// maxJumpShare is the most of a window's rise one step may make for
-	// the rise to count as a pace (steady).
-	maxJumpShare = 2.0 / 3
+	// the rise to count as a pace (steady). Not less: a 20 s bucket takes
+	// a burst of requests as one step (the screenshots' account made two
+	// of three steps in one).
+	maxJumpShare = 0.75
 )
 
 // ring holds a window's recent samples, oldest first once full.

@@ -147,6 +147,8 @@ func TestSteady(t *testing.T) {
 		{[]float64{0.1, 0.3}, false},             // one step
 		{[]float64{0.1, 0.101, 0.3}, false},      // a jump with a crumb before it
 		{[]float64{0.44, 0.44, 0.443, 0.447}, true},
+		{[]float64{0.426, 0.429, 0.432, 0.444}, true}, // a burst in one bucket
+		{[]float64{0.10, 0.11, 0.12, 0.30}, false},    // a reveal after a pace
 	} {
 		if got := steady(at(tc.us...)); got != tc.want {
 			t.Errorf("steady(%v) = %v, want %v", tc.us, got, tc.want)
