@@ -75,7 +75,7 @@ func TestScreenshots(t *testing.T) {
 		"SLUICE_UPSTREAM=" + fake.URL, "SLUICE_USAGE_URL=" + fake.URL + "/api/oauth/usage"}
 	x := &xsession{t: t, env: env}
 
-	startOwner(t, bin, env)
+	owner := startOwner(t, bin, env)
 	item := trayRegistered(t, registered)
 	addr := "127.0.0.1:" + port
 	// Every request comes from a Claude Code session, so the Usage tab's
@@ -89,7 +89,6 @@ func TestScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
 	ctx := context.Background()
 	only := func(name string, requests int, every time.Duration) {
 		for _, other := range []string{"personal", "team", "ci"} {
@@ -175,22 +174,39 @@ func TestScreenshots(t *testing.T) {
 	light.shot(w0, "accounts-light")
 	light.end(w0)
 
-	// A failed start: another program took the proxy's port while it was
-	// off. The window says why, and offers no export lines for it.
-	if err := c.StopProxy(ctx); err != nil {
+	// A failed start, as a user meets it: another program holds the
+	// proxy's port when the tray app starts. The owner is ended (its
+	// port is freed with it), the port taken, and the app started again
+	// at login (--background: no window of its own). The window says
+	// why the proxy is off, and offers no export lines for it.
+	c.Close()
+	if err := syscall.Kill(owner.Process.Pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	squatter, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
+	select {
+	case <-owner.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the tray app did not end on SIGTERM")
 	}
-	if err := c.StartProxy(ctx); err == nil {
-		t.Fatal("the proxy started on a taken port")
-	}
+	var squatter net.Listener
+	waitFor(t, "the port free", func() bool {
+		squatter, err = net.Listen("tcp", addr)
+		return err == nil
+	})
+	defer squatter.Close()
+	startOwner(t, bin, env, "--background")
+	waitFor(t, "the owner's failed start", func() bool {
+		c2, err := control.Dial(data)
+		if err != nil {
+			return false
+		}
+		defer c2.Close()
+		st, err := c2.Snapshot(ctx)
+		return err == nil && st.StartError != ""
+	})
 	w1 := x.open(bin)
 	x.shot(w1, "start-failed")
 	x.end(w1)
-	squatter.Close()
 
 	// What a new user sees first: `sluice serve` on a fresh data dir, its
 	// first client key not yet dismissed, and the window onto it.
@@ -219,8 +235,8 @@ var (
 	pasteInstead     = [2]int{630, 376}
 	firstLogRow      = [2]int{45, 180}
 	settingsScroll   = [2]int{6, 400} // the margin: an entry under the pointer takes the wheel
-	keyName          = [2]int{390, 617}
-	createKey        = [2]int{840, 617}
+	keyName          = [2]int{390, 695}
+	createKey        = [2]int{830, 695}
 )
 
 // history fills the data dir as a week of use would: three accounts, a
@@ -399,8 +415,10 @@ func (x *xsession) open(bin string, args ...string) string {
 	return id
 }
 
-// end closes the window wid (its process ends with it) and waits until it
-// is gone.
+// end closes the window wid and waits until it is gone and its process
+// has ended: a window process still quitting is still subscribed to the
+// owner, which would hand the next start to it ("already open") instead
+// of letting it open a window.
 func (x *xsession) end(wid string) {
 	x.t.Helper()
 	pid, _ := strconv.Atoi(x.run("xdotool", "getwindowpid", wid))
@@ -413,6 +431,20 @@ func (x *xsession) end(wid string) {
 		out, _ := cmd.Output()
 		return len(strings.Fields(string(out))) == 0
 	})
+	if pid > 0 {
+		waitFor(x.t, "the window process ended", func() bool { return ended(pid) })
+	}
+}
+
+// ended reports whether process pid is gone or a zombie (ended, not yet
+// reaped by its parent).
+func ended(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	_, after, ok := bytes.Cut(b, []byte(") "))
+	return !ok || len(after) == 0 || after[0] == 'Z'
 }
 
 // capture returns the window's picture as PNG.

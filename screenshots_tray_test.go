@@ -117,8 +117,9 @@ func abs(n int) int {
 	return n
 }
 
-// trayMenuShot writes tray-menu.png once the menu shows the accounts: the
-// benched one with when it is back, the others with their countdowns.
+// trayMenuShot writes tray-menu.png once the whole menu shows the
+// accounts: the benched one with when it is back, the others with their
+// countdowns.
 func trayMenuShot(t *testing.T, item trayItem) {
 	t.Helper()
 	var entries []trayEntry
@@ -130,7 +131,9 @@ func trayMenuShot(t *testing.T, item trayItem) {
 			team = team || strings.HasPrefix(e.label, "team ·") && strings.Contains(e.label, "back at")
 			personal = personal || strings.HasPrefix(e.label, "personal ·") && strings.Contains(e.label, "resets")
 		}
-		return err == nil && team && personal
+		// The whole menu, Quit last: the tray rebuilds it item by item.
+		whole := len(entries) > 0 && entries[len(entries)-1].label == "Quit"
+		return err == nil && team && personal && whole
 	})
 	if err := os.WriteFile(filepath.Join(*shotsDir, "tray-menu.png"), trayMenuPNG(t, entries), 0o644); err != nil {
 		t.Fatal(err)

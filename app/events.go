@@ -1,11 +1,13 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
+	"github.com/go-gl/glfw/v3.3/glfw"
 
 	"github.com/sluice-proxy/sluice/owner"
 	"github.com/sluice-proxy/sluice/proxy/api"
@@ -150,11 +152,32 @@ func (v *view) applyEvents(p pending) bool {
 
 // comeForward is the handler that shows and focuses w when the engine
 // asks (a second `sluice` start, the tray's "Open Sluice").
+//
+// The request can reach a window process that is quitting (the window
+// closed just as another start asked for it). Fyne's GLFW driver runs
+// what fyne.Do queued after it terminated GLFW (it drains its queue after
+// glfw.Terminate, and runs later calls inline), where Show panics with
+// "not initialized": a window on its way out need not come forward.
 func comeForward(w fyne.Window) func() {
 	return func() {
 		fyne.Do(func() {
+			defer ignoreTerminated()
 			w.Show()
 			w.RequestFocus()
 		})
 	}
+}
+
+// ignoreTerminated recovers GLFW's "not initialized" panic, and only it.
+func ignoreTerminated() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	// The code's constant is unexported; its name is the library's own.
+	var gerr *glfw.Error
+	if err, ok := r.(error); ok && errors.As(err, &gerr) && gerr.Code.String() == "NotInitialized" {
+		return
+	}
+	panic(r)
 }

@@ -61,7 +61,7 @@ func (p *Pool) ObserveRefusedFamily(accountID, model string, h http.Header, why 
 		return Failover
 	}
 	if mask != 0 {
-		p.setLimits(e, e.limits.merge(l, mask), now)
+		p.setLimits(e, e.limits.merge(l, mask), l.Windows, now)
 	}
 	until := time.Time{}
 	if l.RetryAfter > 0 {

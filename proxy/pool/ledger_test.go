@@ -141,6 +141,7 @@ func TestRateIgnoresAnEarlierWindow(t *testing.T) {
 	s := []Sample{
 		{Time: now.Add(-20 * time.Minute), Utilization: 0.9, ResetsAt: old},
 		{Time: now.Add(-10 * time.Minute), Utilization: 0.02, ResetsAt: cur},
+		{Time: now.Add(-5 * time.Minute), Utilization: 0.03, ResetsAt: cur},
 		{Time: now, Utilization: 0.04, ResetsAt: cur},
 	}
 	r, ok := Rate(s, now)

@@ -100,7 +100,7 @@ func (p *Pool) ObserveFor(accountID, model string, status int, h http.Header) Ve
 	}
 	changed := mask != 0
 	if changed {
-		p.setLimits(e, p.merged(e, l, mask, sum, reused), now)
+		p.setLimits(e, p.merged(e, l, mask, sum, reused), l.Windows, now)
 		e.mergedSum = sum
 	}
 	switch {
@@ -307,15 +307,16 @@ func (p *Pool) backoff(level int) time.Duration {
 }
 
 // setLimits stores l and moves the 5-hour counter window to Anthropic's, if
-// given. Called with the lock held.
-func (p *Pool) setLimits(e *entry, l Limits, now time.Time) {
+// given; seen are the windows this observation named (the pace records
+// only those). Called with the lock held.
+func (p *Pool) setLimits(e *entry, l Limits, seen []Window, now time.Time) {
 	e.mergedSum = 0 // the caller sets it when l is a merge of headers
 	e.roll(now)
 	if r := l.FiveHour.ResetsAt; r.After(now) {
 		e.winEnd = r
 	}
 	e.ledgerSee(l, now)
-	e.paceSee(l, now)
+	e.paceSee(l, seen, now)
 	e.limits = l
 }
 

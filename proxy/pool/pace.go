@@ -25,6 +25,11 @@ const (
 	ringSize     = 96 // > PaceSpan / sampleEvery
 	// minPaceSpan: two samples seconds apart say nothing of an hour.
 	minPaceSpan = time.Minute
+	// maxJumpShare is the most of a window's rise one step may make for
+	// the rise to count as a pace (steady). Not less: a 20 s bucket takes
+	// a burst of requests as one step (the screenshots' account made two
+	// of three steps in one).
+	maxJumpShare = 0.75
 )
 
 // ring holds a window's recent samples, oldest first once full.
@@ -63,25 +68,22 @@ func (r *ring) samples() []Sample {
 // fit of the samples of the last PaceSpan that belong to the latest
 // sample's window (an earlier window's samples say nothing after a reset),
 // each weighted by 2^(-age/10 min). ok is false with fewer than two such
-// samples or when they span less than a minute. The rate may be 0 or
-// negative (nothing spent); Forecast ignores those.
+// samples, when they span less than a minute, or when they rose but not
+// steadily (steady). The rate may be 0 or negative (nothing spent);
+// Forecast ignores those.
 func Rate(samples []Sample, now time.Time) (perHour float64, ok bool) {
 	if len(samples) < 2 {
 		return 0, false
 	}
 	latest := samples[len(samples)-1]
 	var sw, sx, sy, sxx, sxy float64
-	var first time.Time
-	n := 0
+	cur := make([]Sample, 0, len(samples))
 	for _, s := range samples {
 		age := now.Sub(s.Time)
 		if age > PaceSpan || age < 0 || !sameWindow(s, latest) {
 			continue
 		}
-		if n == 0 {
-			first = s.Time
-		}
-		n++
+		cur = append(cur, s)
 		w := math.Exp2(-age.Hours() / paceHalfLife.Hours())
 		x := s.Time.Sub(latest.Time).Hours()
 		sw += w
@@ -90,7 +92,7 @@ func Rate(samples []Sample, now time.Time) (perHour float64, ok bool) {
 		sxx += w * x * x
 		sxy += w * x * s.Utilization
 	}
-	if n < 2 || latest.Time.Sub(first) < minPaceSpan {
+	if len(cur) < 2 || latest.Time.Sub(cur[0].Time) < minPaceSpan || !steady(cur) {
 		return 0, false
 	}
 	den := sw*sxx - sx*sx
@@ -98,6 +100,27 @@ func Rate(samples []Sample, now time.Time) (perHour float64, ok bool) {
 		return 0, false
 	}
 	return (sw*sxy - sx*sy) / den, true
+}
+
+// steady reports whether samples (one window's, oldest first) that rose
+// did so in more than one step, no step making more than maxJumpShare of
+// the rise. A single jump is not a pace: a poll that reveals a window
+// another client already used, or a 429 that reports a window full, would
+// otherwise read as a burn of the whole jump per minute and forecast the
+// window spent at once. Samples that did not rise are steady (rate <= 0).
+func steady(samples []Sample) bool {
+	rise := samples[len(samples)-1].Utilization - samples[0].Utilization
+	if rise <= 0 {
+		return true
+	}
+	steps, largest := 0, 0.0
+	for i := 1; i < len(samples); i++ {
+		if d := samples[i].Utilization - samples[i-1].Utilization; d > 0 {
+			steps++
+			largest = max(largest, d)
+		}
+	}
+	return steps >= 2 && largest <= maxJumpShare*rise
 }
 
 // sameWindow reports whether a and b are samples of one window (their
@@ -134,10 +157,14 @@ type WindowPace struct {
 	RunsOutAt   time.Time // zero unless spent before it resets at this pace
 }
 
-// paceSee records l's windows in e's rings. Called with the lock held.
-func (e *entry) paceSee(l Limits, now time.Time) {
+// paceSee records the windows of l that this observation named (seen) in
+// e's rings, with their merged values (l). A window seen is recorded, one
+// it did not name is not: stamping its stored value with now would date an
+// old figure (another source's, or one restored from disk) as fresh, and
+// the next real observation would read as a jump. Called with the lock held.
+func (e *entry) paceSee(l Limits, seen []Window, now time.Time) {
 	for _, w := range l.Windows {
-		if isMinuteKind(w.Kind) {
+		if isMinuteKind(w.Kind) || !named(seen, w) {
 			continue
 		}
 		k := WindowKey(w)
@@ -151,6 +178,17 @@ func (e *entry) paceSee(l Limits, now time.Time) {
 		}
 		r.add(Sample{Time: now, Utilization: w.Utilization, ResetsAt: w.ResetsAt})
 	}
+}
+
+// named reports whether ws holds a window with w's key.
+func named(ws []Window, w Window) bool {
+	k := WindowKey(w)
+	for _, s := range ws {
+		if WindowKey(s) == k {
+			return true
+		}
+	}
+	return false
 }
 
 // Pace returns the pace of each of the account's windows (per-minute

@@ -75,7 +75,7 @@ func (p *Pool) ObserveSignal(accountID string, status int, h http.Header, sig Si
 		return Pass
 	}
 	if mask != 0 {
-		p.setLimits(e, e.limits.merge(l, mask), now)
+		p.setLimits(e, e.limits.merge(l, mask), l.Windows, now)
 	}
 	verdict := Failover
 	switch {

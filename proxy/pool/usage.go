@@ -214,7 +214,7 @@ func (p *Pool) ApplyUsage(accountID string, l Limits) {
 	}
 	cur.UpdatedAt = now
 	cur.derive()
-	p.setLimits(e, cur, now)
+	p.setLimits(e, cur, l.Windows, now)
 	p.liftReopened(e, now)
 	if e.acct.PlanGuard {
 		for _, w := range cur.Windows {
