@@ -55,7 +55,15 @@ func statsLine(a api.AccountView) string {
 	hasSession := slices.ContainsFunc(a.Windows, func(w api.Window) bool { return w.Kind == "session" && w.Scope == "" })
 	fresh := len(a.Windows) == 0 && a.Kind != api.KindAPIKey // a subscription not heard from yet
 	if hasSession || fresh {
-		return fmt.Sprintf("%d requests, %s tokens in the current 5-hour window", a.WindowRequests, tokens(a.WindowTokens))
+		return fmt.Sprintf("%s, %s tokens in the current 5-hour window", requests(a.WindowRequests), tokens(a.WindowTokens))
 	}
-	return fmt.Sprintf("%d requests, %s tokens in Sluice's own 5-hour count (no 5-hour limit on this account)", a.WindowRequests, tokens(a.WindowTokens))
+	return fmt.Sprintf("%s, %s tokens in Sluice's own 5-hour count (no 5-hour limit on this account)", requests(a.WindowRequests), tokens(a.WindowTokens))
+}
+
+// requests says n requests in English: "1 request", "2 requests".
+func requests(n int64) string {
+	if n == 1 {
+		return "1 request"
+	}
+	return fmt.Sprintf("%d requests", n)
 }

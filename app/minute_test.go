@@ -61,3 +61,13 @@ func TestStatsLineNamesOnlyWindowsThatExist(t *testing.T) {
 		}
 	}
 }
+
+// One request is "1 request", not "1 requests" (seen on a card).
+func TestStatsLineCountsInEnglish(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 requests, ", 1: "1 request, ", 2: "2 requests, "} {
+		a := api.AccountView{Kind: api.KindOAuth, WindowRequests: n}
+		if got := statsLine(a); !strings.HasPrefix(got, want) {
+			t.Errorf("%d requests: %q, want it to start %q", n, got, want)
+		}
+	}
+}
