@@ -32,10 +32,10 @@ type proxySection struct {
 
 	strategy *widget.Select
 	describe *widget.Label // what the chosen strategy does
-	window   *widget.Entry // "5h", "90m"
-	retries  *widget.Entry
-	delay    *widget.Entry  // the first retry's delay: "1s"
-	origins  *widget.Entry  // comma-separated; empty: none
+	window   *escEntry     // "5h", "90m"; the window's shortcuts work in the fields
+	retries  *escEntry
+	delay    *escEntry      // the first retry's delay: "1s"
+	origins  *escEntry      // comma-separated; empty: none
 	tray     *widget.Select // which window the tray's account lines show
 	trayOpts []trayOption   // tray's options, in its order
 	fixed    *widget.Label  // which variables fix which values
@@ -59,8 +59,8 @@ type fixable struct {
 }
 
 func newProxySection(v *view) *proxySection {
-	p := &proxySection{v: v, describe: widget.NewLabel(""), window: shortEntry(), retries: shortEntry(),
-		delay: shortEntry(), origins: widget.NewEntry(), fixed: widget.NewLabel(""), msg: widget.NewLabel("")}
+	p := &proxySection{v: v, describe: widget.NewLabel(""), window: v.shortEntry(), retries: v.shortEntry(),
+		delay: v.shortEntry(), origins: v.newEntry(), fixed: widget.NewLabel(""), msg: widget.NewLabel("")}
 	p.strategy = widget.NewSelect(api.StrategyNames(), func(name string) { p.describe.SetText(api.StrategyDescription(name)) })
 	p.tray = widget.NewSelect(nil, nil)
 	p.setTrayOptions(nil, api.TrayWindowClosest)
@@ -111,7 +111,7 @@ func (p *proxySection) update(ps api.ProxySettings) {
 	}
 	old, had := p.cur, p.have
 	p.cur, p.have = ps, true
-	set := func(e *widget.Entry, was, now string) {
+	set := func(e *escEntry, was, now string) {
 		if !had || e.Text == was {
 			e.SetText(now)
 		}

@@ -35,10 +35,10 @@ type settingsTab struct {
 
 	proxyForm *widget.Form
 	capture   *widget.Check
-	capMax    *widget.Entry // KB
-	reqAge    *widget.Entry // days; "forever"
-	payAge    *widget.Entry // days; "forever"
-	maxDB     *widget.Entry // MB; "none"
+	capMax    *escEntry // KB; the window's shortcuts work in the fields
+	reqAge    *escEntry // days; "forever"
+	payAge    *escEntry // days; "forever"
+	maxDB     *escEntry // MB; "none"
 	saved     *widget.Label
 	cleanup   *widget.Button
 	progress  *widget.Activity // not a ProgressBarInfinite: see newSettingsTab
@@ -49,7 +49,7 @@ type settingsTab struct {
 	atLogin *widget.Check
 	auto    autostart.Entry
 	// port and movePort change the proxy's port (Service.SetPort).
-	port     *widget.Entry
+	port     *escEntry
 	movePort *widget.Button
 	portMsg  *widget.Label // the outcome of a port change, under the field
 	// addrRow and keyringRow are the Proxy form's read-only rows.
@@ -63,7 +63,7 @@ type settingsTab struct {
 
 func newSettingsTab(v *view) *settingsTab {
 	s := &settingsTab{v: v, proxyForm: widget.NewForm(), capture: widget.NewCheck("Capture request and response bodies (redacted, encrypted)", nil),
-		capMax: shortEntry(), reqAge: shortEntry(), payAge: shortEntry(), maxDB: shortEntry(),
+		capMax: v.shortEntry(), reqAge: v.shortEntry(), payAge: v.shortEntry(), maxDB: v.shortEntry(),
 		saved: widget.NewLabel(""), progress: widget.NewActivity()}
 	// An Activity turns only between Start and Stop; a ProgressBarInfinite
 	// sets itself running when its renderer is made and then animated,
@@ -81,7 +81,7 @@ func newSettingsTab(v *view) *settingsTab {
 	s.keys = newKeysSection(v)
 	s.auto = autostart.New()
 	s.atLogin = widget.NewCheck("Start Sluice when I log in", s.setAtLogin)
-	s.port = shortEntry()
+	s.port = v.shortEntry()
 	s.movePort = widget.NewButton("Change port", s.changePort)
 	s.portMsg = widget.NewLabel("")
 	s.portMsg.Wrapping = fyne.TextWrapWord
@@ -234,9 +234,11 @@ func (s *settingsTab) content() fyne.CanvasObject {
 // shortEntry is an Entry for a short value (a number, a duration) that
 // lets the mouse wheel scroll the tab under it: a plain Entry scrolls its
 // own text and swallows the wheel, so the Settings tab stopped scrolling
-// whenever the pointer was over one of its fields.
-func shortEntry() *widget.Entry {
-	e := widget.NewEntry()
+// whenever the pointer was over one of its fields. It is a view.newEntry,
+// so the window's shortcuts (Ctrl+1..4, Ctrl+F, Ctrl+W, Ctrl+Tab) work
+// while it has the focus.
+func (v *view) shortEntry() *escEntry {
+	e := v.newEntry()
 	e.Wrapping, e.Scroll = fyne.TextWrapOff, fyne.ScrollNone
 	return e
 }
