@@ -48,7 +48,7 @@ func scrollTo(s *container.Scroll, obj fyne.CanvasObject) {
 // cardInSight is the focus hook of the account cards' widgets: it brings
 // o into sight in the Accounts tab. The container is read when the focus
 // comes, as it is made after the widgets in it.
-func (v *view) cardInSight(o fyne.CanvasObject) { scrollTo(v.cardScroll, o) }
+func (v *view) cardInSight(o fyne.CanvasObject) { scrollTo(v.cardsBox, o) }
 
 // settingsInSight is the focus hook of the Settings tab's widgets.
 func (v *view) settingsInSight(o fyne.CanvasObject) {

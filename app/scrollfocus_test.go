@@ -35,7 +35,7 @@ func TestTabScrollsTheCardsToTheFocus(t *testing.T) {
 	w.Resize(fyne.NewSize(WindowSize.Width, 480))
 	ui.waitFor(t, "the accounts", showing(w, "account0", "account5"))
 	ui.settle()
-	s := v.cardScroll
+	s := v.cardsBox
 	last := v.cards["id5"].remove
 	if top, _ := where(s, last); top < s.Size().Height {
 		t.Fatalf("the last card's Remove is at %v in a list %v high: not below the fold, the test shows nothing", top, s.Size().Height)

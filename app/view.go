@@ -74,30 +74,30 @@ type view struct {
 	noKey      *widget.Label // says how to get a key when none is known
 	// token is a client key's secret the window knows (the first key's,
 	// or one created here), for the connection settings; "" when none.
-	token      string
-	first      *fyne.Container // the first key's banner
-	top        *fyne.Container // status, problems, banners: above the tabs
-	root       *fyne.Container // top and tabs
-	firstLine  *widget.Label
-	cardList   *fyne.Container
-	cardScroll *container.Scroll // cardList's; its buttons scroll it (cardInSight)
-	cards      map[string]*card  // by account id
-	rows       []api.AccountView // what the cards show
-	runways    []api.Runway      // the pool's runway (runwayLine)
-	runway     *widget.Label     // shows it above the cards
-	relogin    *fyne.Container   // a row per account that needs a new sign-in
-	stale      []string          // the names relogin shows
-	readErr    error             // the last re-read failed
-	setErr     error             // the last start or stop failed
-	setWant    bool              // what the failed start or stop wanted
-	addr       string
-	running    bool   // the proxy listens at addr, as last read
-	startErr   string // why its last start failed, "" if it did not
-	logs       *logsTab
-	usage      *usageTab
-	settings   *settingsTab
-	tabs       *container.AppTabs
-	dialogs    []dialog.Dialog // open dialogs, topmost last: Esc closes it
+	token     string
+	first     *fyne.Container // the first key's banner
+	top       *fyne.Container // status, problems, banners: above the tabs
+	root      *fyne.Container // top and tabs
+	firstLine *widget.Label
+	cardList  *fyne.Container
+	cardsBox  *container.Scroll // cardList's; its buttons scroll it (cardInSight)
+	cards     map[string]*card  // by account id
+	rows      []api.AccountView // what the cards show
+	runways   []api.Runway      // the pool's runway (runwayLine)
+	runway    *widget.Label     // shows it above the cards
+	relogin   *fyne.Container   // a row per account that needs a new sign-in
+	stale     []string          // the names relogin shows
+	readErr   error             // the last re-read failed
+	setErr    error             // the last start or stop failed
+	setWant   bool              // what the failed start or stop wanted
+	addr      string
+	running   bool   // the proxy listens at addr, as last read
+	startErr  string // why its last start failed, "" if it did not
+	logs      *logsTab
+	usage     *usageTab
+	settings  *settingsTab
+	tabs      *container.AppTabs
+	dialogs   []dialog.Dialog // open dialogs, topmost last: Esc closes it
 	// enterKeeps are open confirmations whose confirm button is not the
 	// usual answer ("Undo" after a set-up): Enter dismisses them.
 	enterKeeps map[dialog.Dialog]bool
@@ -156,12 +156,12 @@ func (v *view) content() fyne.CanvasObject {
 		v.first,
 		v.relogin,
 	)
-	v.cardScroll = container.NewVScroll(clearOfScrollBar(v.cardList))
+	v.cardsBox = container.NewVScroll(clearOfScrollBar(v.cardList))
 	hint := widget.NewLabel(AddAccountHint)
 	hint.TextStyle.Italic = true
 	hint.Importance = widget.LowImportance
 	accounts := container.NewBorder(v.runwayLabel(), hint, nil, nil,
-		container.NewStack(v.cardScroll, v.empty))
+		container.NewStack(v.cardsBox, v.empty))
 	v.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Accounts", theme.AccountIcon(), accounts),
 		container.NewTabItemWithIcon("Logs", theme.ListIcon(), v.logs.content()),
