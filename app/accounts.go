@@ -77,14 +77,15 @@ type card struct {
 	windows *fyne.Container // one row per usage window
 	bars    map[string]*windowRow
 	stats   *widget.Label
-	pause   *widget.Button
-	up      *widget.Button
-	down    *widget.Button
-	replace *widget.Button // API-key accounts only
-	again   *widget.Button // sign in again
-	rename  *widget.Button
-	remove  *widget.Button
-	clear   *widget.Button // lifts a limit by hand
+	// The buttons come into sight when Tab reaches them (focusButton).
+	pause   *focusButton
+	up      *focusButton
+	down    *focusButton
+	replace *focusButton // API-key accounts only
+	again   *focusButton // sign in again
+	rename  *focusButton
+	remove  *focusButton
+	clear   *focusButton // lifts a limit by hand
 	obj     fyne.CanvasObject
 }
 
@@ -140,18 +141,18 @@ func (v *view) newCard() *card {
 	}
 	c.kind.Importance = widget.LowImportance
 	c.stats.Importance = widget.LowImportance
-	c.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), func() { v.togglePause(c.a) })
-	c.up = widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { v.move(c.a, -1) })
-	c.down = widget.NewButtonWithIcon("", theme.MoveDownIcon(), func() { v.move(c.a, +1) })
-	c.rename = widget.NewButton("Rename", func() { v.showRename(c.a) })
-	c.replace = widget.NewButton("Replace key", func() { v.showReplaceKey(c.a) })
-	c.again = widget.NewButton("Sign in again", func() { v.login(c.a.Name, reauthMode(c.a), true) })
-	c.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { v.confirmRemove(c.a) })
-	c.clear = widget.NewButton("Clear limit", func() {
+	c.pause = newFocusButton("Pause", theme.MediaPauseIcon(), func() { v.togglePause(c.a) }, v.cardInSight)
+	c.up = newFocusButton("", theme.MoveUpIcon(), func() { v.move(c.a, -1) }, v.cardInSight)
+	c.down = newFocusButton("", theme.MoveDownIcon(), func() { v.move(c.a, +1) }, v.cardInSight)
+	c.rename = newFocusButton("Rename", nil, func() { v.showRename(c.a) }, v.cardInSight)
+	c.replace = newFocusButton("Replace key", nil, func() { v.showReplaceKey(c.a) }, v.cardInSight)
+	c.again = newFocusButton("Sign in again", nil, func() { v.login(c.a.Name, reauthMode(c.a), true) }, v.cardInSight)
+	c.remove = newFocusButton("Remove", theme.DeleteIcon(), func() { v.confirmRemove(c.a) }, v.cardInSight)
+	c.clear = newFocusButton("Clear limit", nil, func() {
 		name := c.a.Name
 		v.act("clear the limit of "+name, func(ctx context.Context) error { return v.eng.ClearLimit(ctx, name) })
-	})
-	for _, b := range []*widget.Button{c.pause, c.up, c.down, c.rename, c.replace, c.again, c.clear} {
+	}, v.cardInSight)
+	for _, b := range []*focusButton{c.pause, c.up, c.down, c.rename, c.replace, c.again, c.clear} {
 		b.Importance = widget.LowImportance
 	}
 	c.remove.Importance = widget.DangerImportance // it deletes the keyring item
@@ -221,7 +222,7 @@ func setText(l *widget.Label, text string) {
 	}
 }
 
-func enable(b *widget.Button, on bool) {
+func enable(b fyne.Disableable, on bool) {
 	if on {
 		b.Enable()
 	} else {

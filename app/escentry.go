@@ -14,6 +14,7 @@ type escEntry struct {
 	widget.Entry
 	onEsc      func()
 	onShortcut func(fyne.Shortcut) bool // the window's shortcuts first
+	onFocus    func(fyne.CanvasObject)  // in a scroll container: come into sight (scrollfocus.go)
 }
 
 // newEntry is widget.NewEntry for dialogs: Esc closes the topmost one.
@@ -49,4 +50,13 @@ func (e *escEntry) TypedShortcut(s fyne.Shortcut) {
 		return
 	}
 	e.Entry.TypedShortcut(s)
+}
+
+// FocusGained draws the focus and, in a scroll container, brings the
+// field into sight.
+func (e *escEntry) FocusGained() {
+	e.Entry.FocusGained()
+	if e.onFocus != nil {
+		e.onFocus(e)
+	}
 }

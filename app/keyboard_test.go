@@ -93,8 +93,8 @@ func TestEnterSubmitsDialogs(t *testing.T) {
 	ui.waitFor(t, "the new key shown", showing(w, "Key laptop"))
 }
 
-// The window's shortcuts work while a search field of the Logs tab or the
-// new key's name has the focus (an Entry takes every shortcut first and
+// The window's shortcuts work while a search field of the Logs tab, a
+// Settings field or the new key's name has the focus (an Entry takes every shortcut first and
 // drops the ones it does not know), and Ctrl+Tab, Ctrl+Shift+Tab,
 // Ctrl+PageDown and Ctrl+PageUp step through the tabs, which take no
 // focus themselves.
@@ -114,6 +114,10 @@ func TestShortcutsFromTheFields(t *testing.T) {
 		{1, v.logs.filter, fyne.KeyModifierShortcutDefault, fyne.Key3, 2},
 		{1, v.logs.model, ctrl, fyne.KeyTab, 2},
 		{3, v.settings.keys.name, ctrl | shift, fyne.KeyTab, 2},
+		{3, v.settings.px.window, fyne.KeyModifierShortcutDefault, fyne.Key1, 0},
+		{3, v.settings.px.origins, ctrl, fyne.KeyTab, 0},
+		{3, v.settings.port, ctrl | shift, fyne.KeyTab, 2},
+		{3, v.settings.maxDB, fyne.KeyModifierShortcutDefault, fyne.Key2, 1},
 		{2, nil, ctrl, fyne.KeyPageDown, 3},
 		{3, nil, ctrl, fyne.KeyPageDown, 0}, // round from the last to the first
 		{0, nil, ctrl, fyne.KeyPageUp, 3},
@@ -142,6 +146,18 @@ func TestShortcutsFromTheFields(t *testing.T) {
 	if closed != 1 {
 		t.Errorf("Ctrl+W in the log search closed the window %d times", closed)
 	}
+	v.tabs.SelectIndex(3)
+	w.Canvas().Focus(v.settings.reqAge)
+	press(w, fyne.KeyF)
+	if v.tabs.SelectedIndex() != 1 || w.Canvas().Focused() != v.logs.filter {
+		t.Errorf("Ctrl+F from a Settings field: tab %d, focus %T", v.tabs.SelectedIndex(), w.Canvas().Focused())
+	}
+	v.tabs.SelectIndex(3)
+	w.Canvas().Focus(v.settings.capMax)
+	press(w, fyne.KeyW)
+	if closed != 2 {
+		t.Errorf("Ctrl+W in a Settings field: the window closed %d times, want 2 in all", closed)
+	}
 }
 
 // Tab shows where it is from the first press: it goes through what is
@@ -160,12 +176,12 @@ func TestTabFocusIsVisibleFromTheFirstPress(t *testing.T) {
 	for range 8 { // the header's four buttons, the banner's two, the first card
 		c.FocusNext()
 		f := w.Canvas().Focused()
-		b, ok := f.(*widget.Button)
+		b, ok := as[*widget.Button](f)
 		if !ok {
 			t.Fatalf("Tab press %d: the focus is on a %T, which draws no focus", len(stops)+1, f)
 		}
 		stops = append(stops, b.Text)
-		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(b)
+		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(f.(fyne.CanvasObject)) // b may be inside f
 		if pos.Y < 0 || pos.Y+b.Size().Height > inSight(w) {
 			t.Errorf("Tab press %d: %q at y %v..%v, out of sight", len(stops), b.Text, pos.Y, pos.Y+b.Size().Height)
 		}

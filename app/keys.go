@@ -23,7 +23,7 @@ const OpenProxyWarning = "Keys are not required: any program on this machine can
 // once with a Copy button.
 type keysSection struct {
 	v       *view
-	require *widget.Check
+	require *focusCheck // in the Settings tab: comes into sight on focus
 	warning *widget.Label
 	list    *fyne.Container
 	name    *escEntry // the window's shortcuts work in it
@@ -35,21 +35,22 @@ func newKeysSection(v *view) *keysSection {
 	k.warning.Importance = widget.DangerImportance
 	k.warning.Wrapping = fyne.TextWrapWord
 	k.warning.Hide()
-	k.require = widget.NewCheck("Require a client key (recommended)", func(on bool) {
+	k.name.onFocus = v.settingsInSight
+	k.require = newFocusCheck("Require a client key (recommended)", func(on bool) {
 		if k.filling {
 			return
 		}
 		k.warning.Hidden = on
 		k.warning.Refresh()
 		v.act("require client keys", func(ctx context.Context) error { return v.eng.SetRequireKey(ctx, on) })
-	})
+	}, v.settingsInSight)
 	k.name.SetPlaceHolder("Name of the new key, e.g. laptop")
 	k.name.OnSubmitted = func(string) { k.create() } // Enter creates it
 	return k
 }
 
 func (k *keysSection) content() fyne.CanvasObject {
-	create := widget.NewButtonWithIcon("Create key", theme.ContentAddIcon(), k.create)
+	create := newFocusButton("Create key", theme.ContentAddIcon(), k.create, k.v.settingsInSight)
 	return container.NewVBox(k.require, k.warning, k.list, container.NewBorder(nil, nil, nil, create, k.name))
 }
 
@@ -85,7 +86,7 @@ func (k *keysSection) show(keys []api.KeyView, required bool, err error) {
 			continue
 		}
 		line := widget.NewLabel(fmt.Sprintf("%s   %s   created %s", key.Name, key.Hint, key.CreatedAt.Local().Format("2006-01-02")))
-		revoke := widget.NewButtonWithIcon("Revoke", theme.DeleteIcon(), func() { k.confirmRevoke(key.Name) })
+		revoke := newFocusButton("Revoke", theme.DeleteIcon(), func() { k.confirmRevoke(key.Name) }, k.v.settingsInSight)
 		revoke.Importance = widget.LowImportance
 		k.list.Add(container.NewHBox(line, layout.NewSpacer(), revoke))
 	}

@@ -72,12 +72,32 @@ func (s *signIn) login(ctx context.Context, req api.LoginRequest) (api.AccountVi
 func find[T fyne.CanvasObject](w fyne.Window, match func(T) bool) (T, bool) {
 	objs := visible(w)
 	for i := len(objs) - 1; i >= 0; i-- {
-		if o, ok := objs[i].(T); ok && match(o) {
+		if o, ok := as[T](objs[i]); ok && match(o) {
 			return o, true
 		}
 	}
 	var zero T
 	return zero, false
+}
+
+// as returns o as a T. A widget made to come into sight on focus
+// (scrollfocus.go) also counts as the Fyne widget it embeds, so a test
+// finds every visible *widget.Button, Check or Select.
+func as[T any](o any) (T, bool) {
+	if t, ok := o.(T); ok {
+		return t, true
+	}
+	var inner any
+	switch w := o.(type) {
+	case *focusButton:
+		inner = &w.Button
+	case *focusCheck:
+		inner = &w.Check
+	case *focusSelect:
+		inner = &w.Select
+	}
+	t, ok := inner.(T)
+	return t, ok
 }
 
 // button returns the topmost visible button labelled text, failing without.

@@ -30,20 +30,20 @@ type ProxySettingsEngine interface {
 type proxySection struct {
 	v *view
 
-	strategy *widget.Select
+	strategy *focusSelect  // the controls come into sight on focus (scrollfocus.go)
 	describe *widget.Label // what the chosen strategy does
-	window   *widget.Entry // "5h", "90m"
-	retries  *widget.Entry
-	delay    *widget.Entry  // the first retry's delay: "1s"
-	origins  *widget.Entry  // comma-separated; empty: none
-	tray     *widget.Select // which window the tray's account lines show
-	trayOpts []trayOption   // tray's options, in its order
-	fixed    *widget.Label  // which variables fix which values
+	window   *escEntry     // "5h", "90m"; the window's shortcuts work in the fields
+	retries  *escEntry
+	delay    *escEntry     // the first retry's delay: "1s"
+	origins  *escEntry     // comma-separated; empty: none
+	tray     *focusSelect  // which window the tray's account lines show
+	trayOpts []trayOption  // tray's options, in its order
+	fixed    *widget.Label // which variables fix which values
 	// fixable are the controls of the settings a variable or flag can fix,
 	// by registry key: this section's, and the port's and the key
 	// requirement's, which the tab adds (newSettingsTab).
 	fixable map[string]fixable
-	save    *widget.Button
+	save    *focusButton
 	msg     *widget.Label
 
 	cur   api.ProxySettings // what the engine said last
@@ -59,10 +59,11 @@ type fixable struct {
 }
 
 func newProxySection(v *view) *proxySection {
-	p := &proxySection{v: v, describe: widget.NewLabel(""), window: shortEntry(), retries: shortEntry(),
-		delay: shortEntry(), origins: widget.NewEntry(), fixed: widget.NewLabel(""), msg: widget.NewLabel("")}
-	p.strategy = widget.NewSelect(api.StrategyNames(), func(name string) { p.describe.SetText(api.StrategyDescription(name)) })
-	p.tray = widget.NewSelect(nil, nil)
+	p := &proxySection{v: v, describe: widget.NewLabel(""), window: v.shortEntry(), retries: v.shortEntry(),
+		delay: v.shortEntry(), origins: v.newEntry(), fixed: widget.NewLabel(""), msg: widget.NewLabel("")}
+	p.strategy = newFocusSelect(api.StrategyNames(), func(name string) { p.describe.SetText(api.StrategyDescription(name)) }, v.settingsInSight)
+	p.origins.onFocus = v.settingsInSight
+	p.tray = newFocusSelect(nil, nil, v.settingsInSight)
 	p.setTrayOptions(nil, api.TrayWindowClosest)
 	p.fixable = map[string]fixable{
 		api.SettingStrategy:       {"Strategy", p.strategy},
@@ -79,7 +80,7 @@ func newProxySection(v *view) *proxySection {
 	p.fixed.Hide()
 	p.msg.Wrapping = fyne.TextWrapWord
 	p.msg.Hide()
-	p.save = widget.NewButton("Save proxy settings", p.store)
+	p.save = newFocusButton("Save proxy settings", nil, p.store, p.v.settingsInSight)
 	return p
 }
 
@@ -111,7 +112,7 @@ func (p *proxySection) update(ps api.ProxySettings) {
 	}
 	old, had := p.cur, p.have
 	p.cur, p.have = ps, true
-	set := func(e *widget.Entry, was, now string) {
+	set := func(e *escEntry, was, now string) {
 		if !had || e.Text == was {
 			e.SetText(now)
 		}

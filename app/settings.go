@@ -34,23 +34,23 @@ type settingsTab struct {
 	updates chan func()
 
 	proxyForm *widget.Form
-	capture   *widget.Check
-	capMax    *widget.Entry // KB
-	reqAge    *widget.Entry // days; "forever"
-	payAge    *widget.Entry // days; "forever"
-	maxDB     *widget.Entry // MB; "none"
+	capture   *focusCheck // the tab's controls come into sight on focus (scrollfocus.go)
+	capMax    *escEntry   // KB; the window's shortcuts work in the fields
+	reqAge    *escEntry   // days; "forever"
+	payAge    *escEntry   // days; "forever"
+	maxDB     *escEntry   // MB; "none"
 	saved     *widget.Label
-	cleanup   *widget.Button
+	cleanup   *focusButton
 	progress  *widget.Activity // not a ProgressBarInfinite: see newSettingsTab
 	keys      *keysSection
 	scroll    *container.Scroll
 	// atLogin starts the tray app at login (auto is the OS's mechanism;
 	// tests point it at a temp dir).
-	atLogin *widget.Check
+	atLogin *focusCheck
 	auto    autostart.Entry
 	// port and movePort change the proxy's port (Service.SetPort).
-	port     *widget.Entry
-	movePort *widget.Button
+	port     *escEntry
+	movePort *focusButton
 	portMsg  *widget.Label // the outcome of a port change, under the field
 	// addrRow and keyringRow are the Proxy form's read-only rows.
 	addrRow, keyringRow *widget.Label
@@ -62,8 +62,8 @@ type settingsTab struct {
 }
 
 func newSettingsTab(v *view) *settingsTab {
-	s := &settingsTab{v: v, proxyForm: widget.NewForm(), capture: widget.NewCheck("Capture request and response bodies (redacted, encrypted)", nil),
-		capMax: shortEntry(), reqAge: shortEntry(), payAge: shortEntry(), maxDB: shortEntry(),
+	s := &settingsTab{v: v, proxyForm: widget.NewForm(), capture: newFocusCheck("Capture request and response bodies (redacted, encrypted)", nil, v.settingsInSight),
+		capMax: v.shortEntry(), reqAge: v.shortEntry(), payAge: v.shortEntry(), maxDB: v.shortEntry(),
 		saved: widget.NewLabel(""), progress: widget.NewActivity()}
 	// An Activity turns only between Start and Stop; a ProgressBarInfinite
 	// sets itself running when its renderer is made and then animated,
@@ -77,12 +77,12 @@ func newSettingsTab(v *view) *settingsTab {
 	s.saved.Hide() // until there is something to say: no gap above the keys
 	s.progress.Stop()
 	s.progress.Hide()
-	s.cleanup = widget.NewButton("Clean up now", s.cleanUp)
+	s.cleanup = newFocusButton("Clean up now", nil, s.cleanUp, v.settingsInSight)
 	s.keys = newKeysSection(v)
 	s.auto = autostart.New()
-	s.atLogin = widget.NewCheck("Start Sluice when I log in", s.setAtLogin)
-	s.port = shortEntry()
-	s.movePort = widget.NewButton("Change port", s.changePort)
+	s.atLogin = newFocusCheck("Start Sluice when I log in", s.setAtLogin, v.settingsInSight)
+	s.port = v.shortEntry()
+	s.movePort = newFocusButton("Change port", nil, s.changePort, s.v.settingsInSight)
 	s.portMsg = widget.NewLabel("")
 	s.portMsg.Wrapping = fyne.TextWrapWord
 	s.portMsg.Hide()
@@ -217,7 +217,7 @@ func (s *settingsTab) content() fyne.CanvasObject {
 		widget.NewFormItem("Keep payloads (days)", s.payAge),
 		widget.NewFormItem("Database cap (MB)", s.maxDB),
 	)
-	save := widget.NewButton("Save", s.save)
+	save := newFocusButton("Save", nil, s.save, s.v.settingsInSight)
 	save.Importance = widget.HighImportance
 	hint := widget.NewLabel("\"forever\" keeps requests or payloads as long as possible; \"none\" lifts the database cap. Ticking a box applies it at once; typed values apply with Save.")
 	hint.Importance = widget.LowImportance
@@ -234,10 +234,13 @@ func (s *settingsTab) content() fyne.CanvasObject {
 // shortEntry is an Entry for a short value (a number, a duration) that
 // lets the mouse wheel scroll the tab under it: a plain Entry scrolls its
 // own text and swallows the wheel, so the Settings tab stopped scrolling
-// whenever the pointer was over one of its fields.
-func shortEntry() *widget.Entry {
-	e := widget.NewEntry()
+// whenever the pointer was over one of its fields. It is a view.newEntry,
+// so the window's shortcuts (Ctrl+1..4, Ctrl+F, Ctrl+W, Ctrl+Tab) work
+// while it has the focus.
+func (v *view) shortEntry() *escEntry {
+	e := v.newEntry()
 	e.Wrapping, e.Scroll = fyne.TextWrapOff, fyne.ScrollNone
+	e.onFocus = v.settingsInSight
 	return e
 }
 

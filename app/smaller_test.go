@@ -185,7 +185,7 @@ func TestWheelScrollsSettingsOverAField(t *testing.T) {
 	ui.settle()
 	d := fyne.CurrentApp().Driver()
 	tried := 0
-	for _, e := range []*widget.Entry{v.settings.port, v.settings.px.retries, v.settings.reqAge} {
+	for _, e := range []*escEntry{v.settings.port, v.settings.px.retries, v.settings.reqAge} {
 		v.settings.scroll.ScrollToTop()
 		pos := d.AbsolutePositionForObject(e).Add(fyne.NewPos(5, 5))
 		if pos.Y > w.Canvas().Size().Height {

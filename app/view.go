@@ -80,6 +80,7 @@ type view struct {
 	root      *fyne.Container // top and tabs
 	firstLine *widget.Label
 	cardList  *fyne.Container
+	cardsBox  *container.Scroll // cardList's; its buttons scroll it (cardInSight)
 	cards     map[string]*card  // by account id
 	rows      []api.AccountView // what the cards show
 	runways   []api.Runway      // the pool's runway (runwayLine)
@@ -155,11 +156,12 @@ func (v *view) content() fyne.CanvasObject {
 		v.first,
 		v.relogin,
 	)
+	v.cardsBox = container.NewVScroll(clearOfScrollBar(v.cardList))
 	hint := widget.NewLabel(AddAccountHint)
 	hint.TextStyle.Italic = true
 	hint.Importance = widget.LowImportance
 	accounts := container.NewBorder(v.runwayLabel(), hint, nil, nil,
-		container.NewStack(container.NewVScroll(clearOfScrollBar(v.cardList)), v.empty))
+		container.NewStack(v.cardsBox, v.empty))
 	v.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Accounts", theme.AccountIcon(), accounts),
 		container.NewTabItemWithIcon("Logs", theme.ListIcon(), v.logs.content()),
