@@ -86,7 +86,7 @@ func TestLateSharesOfOneRecordAreWrittenOnce(t *testing.T) {
 	}
 	rs := []Record{{ID: "r0", Time: at}, part("b1", 0.01, false), part("c1", 0.02, false), {ID: "r1", Time: at},
 		part("b1", 0.03, true), part("b1", 0.04, false)}
-	out := coalesceAmends(rs)
+	out, _ := coalesceAmends(rs)
 	if len(out) != 4 || out[0].ID != "r0" || out[1].ID != "b1" || out[2].ID != "c1" || out[3].ID != "r1" {
 		t.Fatalf("coalesced batch: %+v", out)
 	}
@@ -112,4 +112,59 @@ func TestLateSharesOfOneRecordAreWrittenOnce(t *testing.T) {
 	if !nearly(r.WindowShare["5h"], 0.08) || !r.ShareEstimate {
 		t.Errorf("stored b1: %+v", r)
 	}
+}
+
+// A late share whose record is in the same batch is written with the
+// record (no amendment), to the record and to the rollups alike; were the
+// record stored already, the share still reaches it.
+func TestLateShareFoldsIntoItsRecordInTheBatch(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	rec := Record{ID: "r1", Time: at, AccountID: "acc", Session: "s", Status: 200, WindowShare: map[string]float64{"5h": 0.01}}
+	part := func(f float64, est bool) Record {
+		return Record{ID: "r1", Time: at, AccountID: "acc", Session: "s", Amend: true,
+			WindowShare: map[string]float64{"5h": f}, ShareEstimate: est}
+	}
+	rs := []Record{rec, part(0.02, true), {ID: "r2", Time: at, AccountID: "acc", Session: "s", Status: 200}, part(0.03, false)}
+	out, folded := coalesceAmends(rs)
+	if len(out) != 2 || out[0].ID != "r1" || out[0].Amend || out[1].ID != "r2" {
+		t.Fatalf("folded batch: %+v", out)
+	}
+	if !nearly(out[0].WindowShare["5h"], 0.06) || !out[0].ShareEstimate {
+		t.Errorf("r1 with its late parts: %+v, want 5h 0.06, estimate", out[0])
+	}
+	if f := folded["r1"]; !nearly(f.WindowShare["5h"], 0.05) || !f.Amend || !f.ShareEstimate {
+		t.Errorf("r1's late part kept aside: %+v, want 5h 0.05, estimate", f)
+	}
+	if !nearly(rs[0].WindowShare["5h"], 0.01) || rs[0].ShareEstimate || !nearly(rs[1].WindowShare["5h"], 0.02) {
+		t.Errorf("the batch given was changed: %+v", rs)
+	}
+
+	db := newDB(t)
+	ctx := context.Background()
+	if err := db.insertRecords(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	share := func(want float64) {
+		t.Helper()
+		r, err := db.Record(ctx, "r1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !nearly(r.WindowShare["5h"], want) || !r.ShareEstimate {
+			t.Errorf("stored r1: %+v, want 5h %v, estimate", r, want)
+		}
+		rows, err := db.Usage(ctx, UsageQuery{By: []string{BySession}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 || rows[0].Requests != 2 || !nearly(rows[0].WindowShare["5h"], want) {
+			t.Errorf("session s: %+v, want 2 requests, 5h %v", rows, want)
+		}
+	}
+	share(0.06)
+	// The same batch again: r1 and r2 are stored, only the late parts add.
+	if err := db.insertRecords(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	share(0.11)
 }

@@ -8,10 +8,10 @@ import (
 
 // writeStmts are the statements every batch runs. They are prepared once
 // on the writer connection at open and bound per row: preparing them in
-// each batch's transaction cost a SQLite compile of seven statements per
+// each batch's transaction cost a SQLite compile of each statement per
 // request when requests come one at a time (BENCHMARKS.md, journal).
 var writeStmts = []string{insertRecord, insertPayload, upsertDay, upsertRollup, upsertBlock,
-	upsertKeySpend, upsertGroup, upsertShare}
+	upsertKeySpend, upsertGroup, upsertShare, selectShare, updateShare}
 
 // prepareWrites prepares writeStmts on the writer. A statement that does
 // not compile (a schema older than it, which only tests open) is left out:
@@ -56,4 +56,12 @@ func (t writeTx) ExecContext(ctx context.Context, query string, args ...any) (sq
 		return t.StmtContext(ctx, s).ExecContext(ctx, args...)
 	}
 	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryRowContext runs query with args in the transaction, as ExecContext.
+func (t writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := t.stmts[query]; s != nil {
+		return t.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, query, args...)
 }

@@ -213,7 +213,7 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 			rs[i].ID = NewID(rs[i].Time) // in rs: a batch written again keeps its ids
 		}
 	}
-	rs = coalesceAmends(rs)
+	rs, folded := coalesceAmends(rs)
 	for i := range rs {
 		r := &rs[i]
 		if r.Amend {
@@ -231,7 +231,14 @@ func (db *DB) insertRecords(ctx context.Context, rs []Record) error {
 			return fmt.Errorf("journal: insert records: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			continue // a duplicate: already counted
+			// A duplicate: already counted, but a late share merged
+			// into it is not.
+			if f, ok := folded[r.ID]; ok {
+				if err := db.amend(ctx, tx, &f, &ledger); err != nil {
+					return err
+				}
+			}
+			continue
 		}
 		addRollup(sums, r)
 		addSpend(spend, r)

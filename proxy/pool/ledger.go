@@ -16,7 +16,9 @@ import "time"
 // their tokens; when none of them used a token it is divided equally. A
 // share is known once every request it is divided among has ended, so a
 // request that ends while another is still running receives its part of
-// their common change later (Options.OnShare). A change seen while nothing
+// their common change later (Options.OnShare): in one call, the sum of all
+// its late parts, once the last request it ran alongside has ended. A
+// change seen while nothing
 // is in flight (use of the account outside Sluice, seen by the poll) is
 // attributed to no one; the first observation of a window has no previous
 // one and attributes nothing. Per-minute buckets (API keys) are not
@@ -33,14 +35,22 @@ type Share struct {
 
 // add counts o into s.
 func (s *Share) add(o map[string]float64, estimate bool) {
-	if len(o) == 0 {
+	s.addPart(o, 1, estimate)
+}
+
+// addPart counts the fraction f of delta into s, in place: settling a pot
+// among n requests used to build a map per member and hand each late one
+// to OnShare by itself, ~n-1 maps and journal amendments per request at n
+// in flight (BENCHMARKS.md, quota ledger).
+func (s *Share) addPart(delta map[string]float64, f float64, estimate bool) {
+	if len(delta) == 0 {
 		return
 	}
 	if s.Windows == nil {
-		s.Windows = make(map[string]float64, len(o))
+		s.Windows = make(map[string]float64, len(delta))
 	}
-	for k, v := range o {
-		s.Windows[k] += v
+	for k, d := range delta {
+		s.Windows[k] += d * f
 	}
 	s.Estimate = s.Estimate || estimate
 }
@@ -53,6 +63,8 @@ type Charge struct {
 	tokens  int64
 	ref     any   // the caller's identity for late shares (End)
 	share   Share // settled while the request ran to its End
+	late    Share // settled after its End, not yet given to OnShare
+	pending int   // its pots still open after its End
 }
 
 // pot is one observation's change, divided among the requests that were in
@@ -131,6 +143,8 @@ func (p *Pool) End(c *Charge, tokens int64, ref any) Share {
 		pt.open--
 		if pt.open == 0 {
 			late = pt.settle(c, late)
+		} else {
+			c.pending++
 		}
 	}
 	c.pots = nil
@@ -150,7 +164,9 @@ type lateShare struct {
 }
 
 // settle divides the pot among its members, now all ended: the part of
-// last (ending now) goes to its own share, the others' to late.
+// last (ending now) goes to its own share, the others' to their late
+// share, which is appended to late once the member's last open pot has
+// settled.
 func (pt *pot) settle(last *Charge, late []lateShare) []lateShare {
 	var total int64
 	for _, m := range pt.members {
@@ -162,19 +178,21 @@ func (pt *pot) settle(last *Charge, late []lateShare) []lateShare {
 		if total > 0 {
 			f = float64(m.tokens) / float64(total)
 		}
-		if f == 0 {
+		if m == last {
+			if f != 0 {
+				m.share.addPart(pt.delta, f, estimate)
+			}
 			continue
 		}
-		part := make(map[string]float64, len(pt.delta))
-		for k, d := range pt.delta {
-			part[k] = d * f
+		if f != 0 {
+			m.late.addPart(pt.delta, f, estimate)
 		}
-		if m == last {
-			m.share.add(part, estimate)
-		} else {
-			late = append(late, lateShare{ref: m.ref, share: Share{Windows: part, Estimate: estimate}})
+		if m.pending--; m.pending == 0 && m.late.Windows != nil {
+			late = append(late, lateShare{ref: m.ref, share: m.late})
+			m.late = Share{}
 		}
 	}
+	pt.members = nil // settled: keep no request alive through it
 	return late
 }
 

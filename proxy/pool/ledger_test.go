@@ -149,3 +149,43 @@ func TestRateIgnoresAnEarlierWindow(t *testing.T) {
 		t.Errorf("rate %v %v, want 0.12/h from the current window only", r, ok)
 	}
 }
+
+// A request that ends before the others it ran alongside gets the rest of
+// its share in one OnShare call, once the last of them has ended: one
+// journal amendment per record, not one per pot it was in.
+func TestLedgerLateShareArrivesOnceWhole(t *testing.T) {
+	calls := map[any][]Share{}
+	p, err := New(Options{Now: (&clock{t: t0}).Now, OnShare: func(ref any, s Share) {
+		calls[ref] = append(calls[ref], s)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetAccounts(three())
+	reset := t0.Add(3 * time.Hour)
+	p.Observe("a", 200, fiveHour(0.10, reset))
+	x, y := p.Begin("a"), p.Begin("a")
+	p.Observe("a", 200, fiveHour(0.12, reset)) // x and y: 0.02
+	z := p.Begin("a")
+	p.Observe("a", 200, fiveHour(0.15, reset)) // x, y and z: 0.03
+	p.Observe("a", 200, fiveHour(0.18, reset)) // x, y and z: 0.03
+	if s := p.End(x, 100, "x"); s.Windows != nil {
+		t.Fatalf("x settled while y and z ran: %+v", s)
+	}
+	// y's end settles the first change, x's part of it included: x's
+	// share is still not whole (z runs), so nothing is given yet.
+	if s := p.End(y, 100, "y"); !near(s.Windows["5h"], 0.01) {
+		t.Errorf("y's own share at its end %+v, want 5h 0.01", s)
+	}
+	if len(calls) != 0 {
+		t.Fatalf("late shares before z ended: %+v", calls)
+	}
+	if s := p.End(z, 100, "z"); !near(s.Windows["5h"], 0.02) || !s.Estimate {
+		t.Errorf("z's share %+v, want 5h 0.02, estimate", s)
+	}
+	for ref, want := range map[any]float64{"x": 0.01 + 0.02, "y": 0.02} {
+		if got := calls[ref]; len(got) != 1 || !near(got[0].Windows["5h"], want) || !got[0].Estimate {
+			t.Errorf("%v's late shares %+v, want one of 5h %v, estimate", ref, got, want)
+		}
+	}
+}
