@@ -35,7 +35,7 @@ func TestRealEngineAPIKeyCardShowsPerMinuteBars(t *testing.T) {
 	if bar := v.cards[v.rows[0].ID].bars["Requests / min"].bar; bar.frac != 0.25 {
 		t.Errorf("requests bar at %v, want 0.25", bar.frac)
 	}
-	stats := slices.IndexFunc(got, func(s string) bool { return strings.Contains(s, "requests,") })
+	stats := slices.IndexFunc(got, func(s string) bool { return strings.Contains(s, " tokens in ") })
 	if stats < 0 || strings.Contains(got[stats], "current 5-hour window") {
 		t.Errorf("stats line %q speaks of a 5-hour window the key does not have", got)
 	}
