@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"time"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/tray"
@@ -82,12 +81,4 @@ type ClientKeys interface {
 	// secret; minted: a new one was made (the last one was revoked).
 	ConnectionKey(ctx context.Context) (key api.KeyView, secret string, minted bool, err error)
 	SetRequireKey(ctx context.Context, on bool) error
-}
-
-// proxyRunning asks the engine whether the proxy listens, within timeout.
-func proxyRunning(eng tray.Engine, timeout time.Duration) (bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	s, err := eng.Snapshot(ctx)
-	return s.ProxyRunning, err
 }
