@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/tray"
@@ -75,7 +77,7 @@ func runSluice(t *testing.T, bin string, env []string, stdin string, args ...str
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
-	var stderr syncBuf
+	var stderr testkit.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -94,18 +96,18 @@ func runSluice(t *testing.T, bin string, env []string, stdin string, args ...str
 // served with it.
 func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	claude := claudeBin(t)
-	needDesktopTools(t, "Xvfb", "dbus-daemon", "xclip", "bash")
+	testkit.NeedTools(t, "Xvfb", "dbus-daemon", "xclip", "bash")
 	dir := t.TempDir()
 	bin := buildSluice(t)
 	fake := fakeapi.New(t)
 	fake.RefuseUnknown = true
 	fake.Script(accountKey, fakeapi.Behavior{})
-	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
-	registered := watch(t, bus)
+	display := testkit.StartXvfb(t)
+	bus := testkit.StartBus(t)
+	registered := testkit.Watch(t, bus)
 	notes := notificationDaemon(t, bus)
 	home := filepath.Join(dir, "home")
-	port := freePort(t)
+	port := strconv.Itoa(testkit.FreePort(t))
 	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
 		"LANG=en_US.UTF-8", "HOME=" + home, "SLUICE_DATA_DIR=" + filepath.Join(dir, "data"),
 		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=" + port, "SLUICE_UPSTREAM=" + fake.URL}
@@ -128,7 +130,7 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	// late registration of the first tray: the new one is on another
 	// connection).
 	owner := startOwner(t, bin, env, "--background")
-	for old := item.sender; item.sender == old; {
+	for old := item.Sender; item.Sender == old; {
 		item = trayRegistered(t, registered)
 	}
 	clipboard := func() string {
@@ -171,7 +173,7 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	// journal, served by the account with the key from before the restart.
 	var entries []api.LogEntry
 	sessions := map[string]bool{}
-	waitFor(t, "two Claude Code sessions in the journal", func() bool {
+	testkit.WaitFor(t, "two Claude Code sessions in the journal", func() bool {
 		if err := json.Unmarshal([]byte(runSluice(t, bin, env, "", "logs", "--json")), &entries); err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +215,7 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	if !strings.HasPrefix(recopied, want) {
 		t.Fatalf("after revoking, the clipboard holds %q", redactKey(recopied))
 	}
-	waitFor(t, "a notification of the new key", func() bool { return strings.Contains(notes.String(), "new key") })
+	testkit.WaitFor(t, "a notification of the new key", func() bool { return strings.Contains(notes.String(), "new key") })
 	if printed := runSluice(t, bin, env, "", "env"); printed != recopied {
 		t.Errorf("after revoking, sluice env printed %q, the tray copied %q", redactKey(printed), redactKey(recopied))
 	}
@@ -224,7 +226,7 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 
 // notifications is a desktop notification daemon
 // (org.freedesktop.Notifications) that keeps what it is sent.
-type notifications struct{ got syncBuf }
+type notifications struct{ got testkit.Buffer }
 
 // Notify is the daemon's D-Bus method; the summary and body are kept, one
 // line each.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
@@ -65,7 +66,7 @@ func startNotifyDaemon(t *testing.T, bus string) *notifyDaemon {
 // follows the window with its reset countdown, and crossing 75 % and
 // 90 % each makes one bubble through the notification daemon, never twice.
 func TestTrayFollowsTheWindowAndWarns(t *testing.T) {
-	port := freePort(t)
+	port := strconv.Itoa(testkit.FreePort(t))
 	env, registered, _ := trayEnv(t, port)
 	var bus string
 	for _, e := range env {
@@ -82,7 +83,7 @@ func TestTrayFollowsTheWindowAndWarns(t *testing.T) {
 	owner := exec.Command(bin, "--background")
 	owner.Env = env
 	owner.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &syncBuf{}
+	out := &testkit.Buffer{}
 	owner.Stdout, owner.Stderr = out, out
 	if err := owner.Start(); err != nil {
 		t.Fatal(err)
@@ -130,7 +131,7 @@ func TestTrayFollowsTheWindowAndWarns(t *testing.T) {
 			t.Logf("last menu %q", labels)
 		}
 	})
-	waitFor(t, "the account's line at 72 %", func() bool {
+	testkit.WaitFor(t, "the account's line at 72 %", func() bool {
 		return line("personal · 5h 72 % · resets 3 h 0 m") || line("personal · 5h 72 % · resets 2 h 59 m")
 	})
 	// One request at a time until the 90 % warning is told: the engine
@@ -148,7 +149,7 @@ func TestTrayFollowsTheWindowAndWarns(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond) // one request per poll, not a burst
 	}
-	waitFor(t, "the account's line past 90 %", func() bool { return line("personal · 5h 9") || line("personal · 5h 1") })
+	testkit.WaitFor(t, "the account's line past 90 %", func() bool { return line("personal · 5h 9") || line("personal · 5h 1") })
 	// Both thresholds told, each once, in bubbles of their own or shared.
 	var lines []string
 	for _, b := range daemon.sent() {
