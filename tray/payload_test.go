@@ -167,26 +167,26 @@ func TestAccountEventsNeedNoRead(t *testing.T) {
 func TestAGapInTheEventsReadsOnce(t *testing.T) {
 	in := setup(t, true, Options{})
 	a := api.AccountView{ID: "1", Name: "a", State: api.StateOK}
-	in.eng.mu.Lock()
-	in.eng.accts = []api.AccountView{a}
-	in.eng.mu.Unlock()
-	in.eng.publish(api.Event{Kind: api.EventAccounts, Seq: 1, Accounts: []api.AccountView{a}})
+	in.eng.Mu.Lock()
+	in.eng.Accts = []api.AccountView{a}
+	in.eng.Mu.Unlock()
+	in.eng.PublishEvent(api.Event{Kind: api.EventAccounts, Seq: 1, Accounts: []api.AccountView{a}})
 	testkit.WaitFor(t, "the account's line", func() bool {
 		labels, _, _, _ := in.host.snapshot()
 		return slices.Contains(labels, "a · ok")
 	})
-	in.eng.mu.Lock()
-	reads := in.eng.reads
-	in.eng.accts[0].State = api.StatePaused // told by the event that was dropped
-	in.eng.mu.Unlock()
-	in.eng.publish(api.Event{Kind: api.EventRequest, Seq: 3})
+	in.eng.Mu.Lock()
+	reads := in.eng.SnapshotReads
+	in.eng.Accts[0].State = api.StatePaused // told by the event that was dropped
+	in.eng.Mu.Unlock()
+	in.eng.PublishEvent(api.Event{Kind: api.EventRequest, Seq: 3})
 	testkit.WaitFor(t, "the paused line read after the gap", func() bool {
 		labels, _, _, _ := in.host.snapshot()
 		return slices.Contains(labels, "a · paused")
 	})
-	in.eng.mu.Lock()
-	defer in.eng.mu.Unlock()
-	if in.eng.reads != reads+1 {
-		t.Errorf("%d reads after the gap, want 1", in.eng.reads-reads)
+	in.eng.Mu.Lock()
+	defer in.eng.Mu.Unlock()
+	if in.eng.SnapshotReads != reads+1 {
+		t.Errorf("%d reads after the gap, want 1", in.eng.SnapshotReads-reads)
 	}
 }
