@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/godbus/dbus/v5"
 
 	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
@@ -105,7 +102,7 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	display := testkit.StartXvfb(t)
 	bus := testkit.StartBus(t)
 	registered := testkit.Watch(t, bus)
-	notes := notificationDaemon(t, bus)
+	notes := testkit.Notifications(t, bus)
 	home := filepath.Join(dir, "home")
 	port := strconv.Itoa(testkit.FreePort(t))
 	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
@@ -222,38 +219,6 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	if out := pasteAndRun(t, recopied, shellEnv(home, claude)); !strings.Contains(out, "chunk chunk chunk") {
 		t.Fatalf("with the new key, claude did not print the fake API's answer:\n%s", out)
 	}
-}
-
-// notifications is a desktop notification daemon
-// (org.freedesktop.Notifications) that keeps what it is sent.
-type notifications struct{ got testkit.Buffer }
-
-// Notify is the daemon's D-Bus method; the summary and body are kept, one
-// line each.
-func (n *notifications) Notify(_ string, _ uint32, _, summary, body string, _ []string, _ map[string]dbus.Variant, _ int32) (uint32, *dbus.Error) {
-	fmt.Fprintf(&n.got, "%s\n%s\n", summary, body)
-	return 1, nil
-}
-
-// String is every notification received so far.
-func (n *notifications) String() string { return n.got.String() }
-
-// notificationDaemon serves org.freedesktop.Notifications on bus.
-func notificationDaemon(t *testing.T, bus string) *notifications {
-	t.Helper()
-	conn, err := dbus.Connect(bus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	n := &notifications{}
-	if err := conn.Export(n, "/org/freedesktop/Notifications", "org.freedesktop.Notifications"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.RequestName("org.freedesktop.Notifications", dbus.NameFlagDoNotQueue); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // redactKey hides a client key's secret in test output.
