@@ -3,16 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/godbus/dbus/v5"
-
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/tray"
@@ -75,7 +74,7 @@ func runSluice(t *testing.T, bin string, env []string, stdin string, args ...str
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
-	var stderr syncBuf
+	var stderr testkit.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -94,18 +93,18 @@ func runSluice(t *testing.T, bin string, env []string, stdin string, args ...str
 // served with it.
 func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	claude := claudeBin(t)
-	needDesktopTools(t, "Xvfb", "dbus-daemon", "xclip", "bash")
+	testkit.NeedTools(t, "Xvfb", "dbus-daemon", "xclip", "bash")
 	dir := t.TempDir()
 	bin := buildSluice(t)
 	fake := fakeapi.New(t)
 	fake.RefuseUnknown = true
 	fake.Script(accountKey, fakeapi.Behavior{})
-	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
-	registered := watch(t, bus)
-	notes := notificationDaemon(t, bus)
+	display := testkit.StartXvfb(t)
+	bus := testkit.StartBus(t)
+	registered := testkit.Watch(t, bus)
+	notes := testkit.Notifications(t, bus)
 	home := filepath.Join(dir, "home")
-	port := freePort(t)
+	port := strconv.Itoa(testkit.FreePort(t))
 	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
 		"LANG=en_US.UTF-8", "HOME=" + home, "SLUICE_DATA_DIR=" + filepath.Join(dir, "data"),
 		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=" + port, "SLUICE_UPSTREAM=" + fake.URL}
@@ -128,7 +127,7 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	// late registration of the first tray: the new one is on another
 	// connection).
 	owner := startOwner(t, bin, env, "--background")
-	for old := item.sender; item.sender == old; {
+	for old := item.Sender; item.Sender == old; {
 		item = trayRegistered(t, registered)
 	}
 	clipboard := func() string {
@@ -171,7 +170,7 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	// journal, served by the account with the key from before the restart.
 	var entries []api.LogEntry
 	sessions := map[string]bool{}
-	waitFor(t, "two Claude Code sessions in the journal", func() bool {
+	testkit.WaitFor(t, "two Claude Code sessions in the journal", func() bool {
 		if err := json.Unmarshal([]byte(runSluice(t, bin, env, "", "logs", "--json")), &entries); err != nil {
 			t.Fatal(err)
 		}
@@ -213,45 +212,13 @@ func TestCopiedSettingsRunClaudeCodeAfterARestart(t *testing.T) {
 	if !strings.HasPrefix(recopied, want) {
 		t.Fatalf("after revoking, the clipboard holds %q", redactKey(recopied))
 	}
-	waitFor(t, "a notification of the new key", func() bool { return strings.Contains(notes.String(), "new key") })
+	testkit.WaitFor(t, "a notification of the new key", func() bool { return strings.Contains(notes.String(), "new key") })
 	if printed := runSluice(t, bin, env, "", "env"); printed != recopied {
 		t.Errorf("after revoking, sluice env printed %q, the tray copied %q", redactKey(printed), redactKey(recopied))
 	}
 	if out := pasteAndRun(t, recopied, shellEnv(home, claude)); !strings.Contains(out, "chunk chunk chunk") {
 		t.Fatalf("with the new key, claude did not print the fake API's answer:\n%s", out)
 	}
-}
-
-// notifications is a desktop notification daemon
-// (org.freedesktop.Notifications) that keeps what it is sent.
-type notifications struct{ got syncBuf }
-
-// Notify is the daemon's D-Bus method; the summary and body are kept, one
-// line each.
-func (n *notifications) Notify(_ string, _ uint32, _, summary, body string, _ []string, _ map[string]dbus.Variant, _ int32) (uint32, *dbus.Error) {
-	fmt.Fprintf(&n.got, "%s\n%s\n", summary, body)
-	return 1, nil
-}
-
-// String is every notification received so far.
-func (n *notifications) String() string { return n.got.String() }
-
-// notificationDaemon serves org.freedesktop.Notifications on bus.
-func notificationDaemon(t *testing.T, bus string) *notifications {
-	t.Helper()
-	conn, err := dbus.Connect(bus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	n := &notifications{}
-	if err := conn.Export(n, "/org/freedesktop/Notifications", "org.freedesktop.Notifications"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.RequestName("org.freedesktop.Notifications", dbus.NameFlagDoNotQueue); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // redactKey hides a client key's secret in test output.

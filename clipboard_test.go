@@ -1,24 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/tray"
@@ -31,22 +29,22 @@ import (
 // paste gets (read with xclip, as another program would) is the two export
 // lines, and a client using them is served.
 func TestTrayCopiesThroughTheWindow(t *testing.T) {
-	needDesktopTools(t, "Xvfb", "dbus-daemon", "xclip")
+	testkit.NeedTools(t, "Xvfb", "dbus-daemon", "xclip")
 	dir := t.TempDir()
 	bin := buildSluice(t)
 	fake := fakeapi.New(t)
 	fake.RefuseUnknown = true
 	fake.Script("sk-ant-ci", fakeapi.Behavior{})
-	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
-	registered := watch(t, bus)
+	display := testkit.StartXvfb(t)
+	bus := testkit.StartBus(t)
+	registered := testkit.Watch(t, bus)
 
 	// No clipboard program where the tray looks for one.
 	noTools := filepath.Join(dir, "bin")
 	if err := os.Mkdir(noTools, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := strconv.Itoa(testkit.FreePort(t))
 	data := filepath.Join(dir, "data")
 	env := []string{"PATH=" + noTools, "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
 		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + data,
@@ -72,7 +70,7 @@ func TestTrayCopiesThroughTheWindow(t *testing.T) {
 	pasted := func(what string) string {
 		t.Helper()
 		var got string
-		waitFor(t, what, func() bool {
+		testkit.WaitFor(t, what, func() bool {
 			got = clipboard()
 			return strings.Contains(got, "ANTHROPIC_AUTH_TOKEN=")
 		})
@@ -98,11 +96,11 @@ func TestTrayCopiesThroughTheWindow(t *testing.T) {
 	// The owner opened its window at start; with it closed, Copy starts
 	// one that copies.
 	windows := func() []int { return children(owner.Process.Pid, "sluice-window") }
-	waitFor(t, "the window at start", func() bool { return len(windows()) == 1 })
+	testkit.WaitFor(t, "the window at start", func() bool { return len(windows()) == 1 })
 	if err := syscall.Kill(windows()[0], syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the window closed", func() bool { return len(windows()) == 0 })
+	testkit.WaitFor(t, "the window closed", func() bool { return len(windows()) == 0 })
 	clickUntil(t, item, tray.LabelCopy, func() bool { return len(windows()) == 1 })
 	pasted("the settings copied by a new window")
 	if w := windows(); len(w) != 1 {
@@ -117,7 +115,7 @@ func TestTrayCopiesThroughTheWindow(t *testing.T) {
 	if err := stale.Run(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the stale clipboard", func() bool { return clipboard() == "stale" })
+	testkit.WaitFor(t, "the stale clipboard", func() bool { return clipboard() == "stale" })
 	clickUntil(t, item, tray.LabelCopy, func() bool { return strings.Contains(clipboard(), "ANTHROPIC_AUTH_TOKEN=") })
 	pasted("the settings copied by the open window")
 	if w := windows(); len(w) != 1 {
@@ -129,9 +127,9 @@ func TestTrayCopiesThroughTheWindow(t *testing.T) {
 // (com.canonical.dbusmenu), until done holds. The tray rebuilds its menu
 // as the engine changes, so the item's id is read again before each
 // click, and a click that lands on a menu being rebuilt is sent again.
-func clickUntil(t *testing.T, item trayItem, label string, done func() bool) {
+func clickUntil(t *testing.T, item testkit.TrayItem, label string, done func() bool) {
 	t.Helper()
-	v, err := item.conn.Object(string(item.sender), item.path).GetProperty("org.kde.StatusNotifierItem.Menu")
+	v, err := item.Object().GetProperty("org.kde.StatusNotifierItem.Menu")
 	if err != nil {
 		t.Fatalf("read the Menu property: %v", err)
 	}
@@ -139,7 +137,7 @@ func clickUntil(t *testing.T, item trayItem, label string, done func() bool) {
 	if !ok {
 		t.Fatalf("Menu property %v is not an object path", v)
 	}
-	menu := item.conn.Object(string(item.sender), path)
+	menu := item.Conn.Object(string(item.Sender), path)
 	find := func() (int32, bool) {
 		var revision uint32
 		var root struct {
@@ -165,18 +163,14 @@ func clickUntil(t *testing.T, item trayItem, label string, done func() bool) {
 	}
 	for range 5 {
 		var id int32
-		waitFor(t, fmt.Sprintf("the menu item %q", label), func() bool {
+		testkit.WaitFor(t, fmt.Sprintf("the menu item %q", label), func() bool {
 			var ok bool
 			id, ok = find()
 			return ok
 		})
 		_ = menu.Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(""), uint32(time.Now().Unix()))
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			if done() {
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
+		if testkit.Poll(5*time.Second, done) {
+			return
 		}
 	}
 	t.Fatalf("clicking %q had no effect", label)
@@ -196,32 +190,4 @@ func send(addr, key string) int {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-// syncBuf is a bytes.Buffer safe for a process's stdout and stderr at once.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -9,24 +9,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 // The desktop tests run the real binary as a user's session does: these
 // are the steps they share.
-
-// needDesktopTools fails the test when a tool is missing and
-// SLUICE_REQUIRE_DESKTOP=1 (CI), and skips it otherwise.
-func needDesktopTools(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("SLUICE_REQUIRE_DESKTOP") == "1" {
-				t.Fatalf("%s not installed", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-}
 
 // built holds the programs the tests run, built once per test binary
 // (a cgo link of the window takes a while): sluice, and sluice-window
@@ -72,7 +60,7 @@ func buildSluice(t *testing.T) string {
 // ownerProc is a tray owner (`sluice` with no arguments) a test started.
 type ownerProc struct {
 	*exec.Cmd
-	out    *syncBuf
+	out    *testkit.Buffer
 	exited chan struct{} // closed when the process has ended
 }
 
@@ -82,7 +70,7 @@ type ownerProc struct {
 // logged when the test failed.
 func startOwner(t *testing.T, bin string, env []string, args ...string) *ownerProc {
 	t.Helper()
-	o := &ownerProc{Cmd: exec.Command(bin, args...), out: &syncBuf{}, exited: make(chan struct{})}
+	o := &ownerProc{Cmd: exec.Command(bin, args...), out: &testkit.Buffer{}, exited: make(chan struct{})}
 	o.Env = env
 	o.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	o.Stdout, o.Stderr = o.out, o.out
@@ -101,13 +89,13 @@ func startOwner(t *testing.T, bin string, env []string, args ...string) *ownerPr
 }
 
 // trayRegistered waits for the owner's tray to register with the watcher.
-func trayRegistered(t *testing.T, registered <-chan trayItem) trayItem {
+func trayRegistered(t *testing.T, registered <-chan testkit.TrayItem) testkit.TrayItem {
 	t.Helper()
 	select {
 	case item := <-registered:
 		return item
-	case <-time.After(30 * time.Second):
+	case <-time.After(testkit.WaitTimeout):
 		t.Fatal("the tray never registered with the watcher")
-		return trayItem{}
+		return testkit.TrayItem{}
 	}
 }

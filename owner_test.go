@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -13,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/godbus/dbus/v5"
-
 	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/control"
 )
@@ -26,12 +24,12 @@ import (
 // once and leaves one window process; closing the window (its process
 // ending) leaves the tray running.
 func TestOwnerRunsTheWindowAsItsOwnProcess(t *testing.T) {
-	needDesktopTools(t, "Xvfb", "dbus-daemon")
+	testkit.NeedTools(t, "Xvfb", "dbus-daemon")
 	dir := t.TempDir()
 	bin := buildSluice(t)
-	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
-	registered := watch(t, bus)
+	display := testkit.StartXvfb(t)
+	bus := testkit.StartBus(t)
+	registered := testkit.Watch(t, bus)
 
 	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
 		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + filepath.Join(dir, "data"),
@@ -39,14 +37,14 @@ func TestOwnerRunsTheWindowAsItsOwnProcess(t *testing.T) {
 	owner := startOwner(t, bin, env)
 	trayRegistered(t, registered)
 	windows := func() []int { return children(owner.Process.Pid, "sluice-window") }
-	waitFor(t, "one window process", func() bool { return len(windows()) == 1 })
+	testkit.WaitFor(t, "one window process", func() bool { return len(windows()) == 1 })
 	first := windows()[0]
 	// The process that runs all day maps no GL or X11 library; the
 	// window's process does (which shows the check can see them).
 	if libs := glLibraries(t, owner.Process.Pid); len(libs) > 0 {
 		t.Errorf("the owner maps %v", libs)
 	}
-	waitFor(t, "the window process to map GL", func() bool { return len(glLibraries(t, first)) > 0 })
+	testkit.WaitFor(t, "the window process to map GL", func() bool { return len(glLibraries(t, first)) > 0 })
 
 	second := exec.Command(bin)
 	second.Env = env
@@ -62,7 +60,7 @@ func TestOwnerRunsTheWindowAsItsOwnProcess(t *testing.T) {
 	if err := syscall.Kill(first, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the window process gone", func() bool { return len(windows()) == 0 })
+	testkit.WaitFor(t, "the window process gone", func() bool { return len(windows()) == 0 })
 	select {
 	case <-owner.exited:
 		t.Fatal("closing the window ended the tray app")
@@ -116,110 +114,18 @@ func glLibraries(t *testing.T, pid int) []string {
 	return libs
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// startProc starts a helper that prints what the test needs on its first
-// line of stdout (Xvfb's display number, the bus's address) and returns
-// prefix+that line.
-func startProc(t *testing.T, name, prefix string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(stdout).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case s := <-line:
-		if s == "" {
-			t.Fatalf("%s printed nothing", name)
-		}
-		return prefix + s
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s printed nothing in 10s", name)
-	}
-	return ""
-}
-
-// snWatcher is a minimal org.kde.StatusNotifierWatcher.
-type snWatcher struct {
-	conn       *dbus.Conn
-	registered chan trayItem
-}
-
-// trayItem is a registered StatusNotifierItem: its bus name and path, on
-// the watcher's connection.
-type trayItem struct {
-	conn   *dbus.Conn
-	sender dbus.Sender
-	path   dbus.ObjectPath
-}
-
-// RegisterStatusNotifierItem is the watcher's D-Bus method. systray passes
-// its object path; hosts that pass a bus name get the default path.
-func (w snWatcher) RegisterStatusNotifierItem(sender dbus.Sender, service string) *dbus.Error {
-	path := dbus.ObjectPath(service)
-	if !strings.HasPrefix(service, "/") {
-		path = "/StatusNotifierItem"
-	}
-	select {
-	case w.registered <- trayItem{conn: w.conn, sender: sender, path: path}:
-	default:
-	}
-	return nil
-}
-
-// watch owns the watcher's name on bus and reports registrations.
-func watch(t *testing.T, bus string) <-chan trayItem {
-	t.Helper()
-	conn, err := dbus.Connect(bus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	w := snWatcher{conn: conn, registered: make(chan trayItem, 1)}
-	if err := conn.Export(w, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.RequestName("org.kde.StatusNotifierWatcher", dbus.NameFlagDoNotQueue); err != nil {
-		t.Fatal(err)
-	}
-	return w.registered
-}
-
 // TestSecondStartsLeaveOneWindow runs what users run beside a tray app
 // that is up: `sluice --background` (the login entry, run again) shows no
 // window and asks for none; a window opened by hand (`sluice window`) is
 // the one window, so a plain second `sluice` brings it forward and the
 // owner starts no window process beside it.
 func TestSecondStartsLeaveOneWindow(t *testing.T) {
-	needDesktopTools(t, "Xvfb", "dbus-daemon")
+	testkit.NeedTools(t, "Xvfb", "dbus-daemon")
 	dir := t.TempDir()
 	bin := buildSluice(t)
-	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
-	registered := watch(t, bus)
+	display := testkit.StartXvfb(t)
+	bus := testkit.StartBus(t)
+	registered := testkit.Watch(t, bus)
 	data := filepath.Join(dir, "data")
 	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
 		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + data,
@@ -227,11 +133,11 @@ func TestSecondStartsLeaveOneWindow(t *testing.T) {
 	owner := startOwner(t, bin, env)
 	trayRegistered(t, registered)
 	windows := func() []int { return children(owner.Process.Pid, "sluice-window") }
-	waitFor(t, "the owner's window", func() bool { return len(windows()) == 1 })
+	testkit.WaitFor(t, "the owner's window", func() bool { return len(windows()) == 1 })
 	if err := syscall.Kill(windows()[0], syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the window closed", func() bool { return len(windows()) == 0 && !cli.WindowOpen(data) })
+	testkit.WaitFor(t, "the window closed", func() bool { return len(windows()) == 0 && !cli.WindowOpen(data) })
 
 	c, err := control.Dial(data)
 	if err != nil {
@@ -255,7 +161,7 @@ func TestSecondStartsLeaveOneWindow(t *testing.T) {
 	// The window opened by hand, as `sluice window` in a terminal.
 	hand := exec.Command(bin, "window")
 	hand.Env = env
-	handOut := &syncBuf{}
+	handOut := &testkit.Buffer{}
 	hand.Stdout, hand.Stderr = handOut, handOut
 	if err := hand.Start(); err != nil {
 		t.Fatal(err)
@@ -263,7 +169,7 @@ func TestSecondStartsLeaveOneWindow(t *testing.T) {
 	handDone := make(chan struct{})
 	go func() { _ = hand.Wait(); close(handDone) }()
 	t.Cleanup(func() { _ = hand.Process.Kill(); <-handDone })
-	waitFor(t, "the hand-started window's lock", func() bool { return cli.WindowOpen(data) })
+	testkit.WaitFor(t, "the hand-started window's lock", func() bool { return cli.WindowOpen(data) })
 	afterBackground := time.Now()
 	run() // a plain second start: the open window comes forward
 
@@ -275,7 +181,7 @@ func TestSecondStartsLeaveOneWindow(t *testing.T) {
 	}
 	<-handDone
 	run()
-	waitFor(t, "the owner's window after the hand-started one closed", func() bool { return len(windows()) == 1 })
+	testkit.WaitFor(t, "the owner's window after the hand-started one closed", func() bool { return len(windows()) == 1 })
 
 	var shows []time.Time
 	for len(shows) < 2 {

@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/control"
@@ -65,10 +66,10 @@ func TestScreenshots(t *testing.T) {
 	fake.Script("tok-personal", fakeapi.Behavior{Utilization: 0.42, UtilizationStep: 0.003, ResetAt: reset})
 	fake.Script("tok-team", fakeapi.Behavior{Utilization: 0.71, ResetAt: reset.Add(time.Hour)})
 
-	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
-	registered := watch(t, bus)
-	port := freePort(t)
+	display := testkit.StartXvfbScreen(t, "1280x800x24")
+	bus := testkit.StartBus(t)
+	registered := testkit.Watch(t, bus)
+	port := strconv.Itoa(testkit.FreePort(t))
 	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus,
 		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + data,
 		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=" + keyringPassword, "SLUICE_PORT=" + port,
@@ -81,7 +82,7 @@ func TestScreenshots(t *testing.T) {
 	// Every request comes from a Claude Code session, so the Usage tab's
 	// share by session has no "(no session)" row taking today's jump
 	// from the history's windows to the figures scripted above.
-	waitFor(t, "the proxy", func() bool { return sendIn(addr, client, sessions[1]) == http.StatusOK })
+	testkit.WaitFor(t, "the proxy", func() bool { return sendIn(addr, client, sessions[1]) == http.StatusOK })
 
 	// Today's traffic through the owner's proxy, and the team account
 	// benched by a 429 it gets while it is the only one in service.
@@ -118,7 +119,7 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "team benched", func() bool {
+	testkit.WaitFor(t, "team benched", func() bool {
 		accts, err := c.Accounts(ctx)
 		if err != nil {
 			return false
@@ -189,13 +190,13 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal("the tray app did not end on SIGTERM")
 	}
 	var squatter net.Listener
-	waitFor(t, "the port free", func() bool {
+	testkit.WaitFor(t, "the port free", func() bool {
 		squatter, err = net.Listen("tcp", addr)
 		return err == nil
 	})
 	defer squatter.Close()
 	startOwner(t, bin, env, "--background")
-	waitFor(t, "the owner's failed start", func() bool {
+	testkit.WaitFor(t, "the owner's failed start", func() bool {
 		c2, err := control.Dial(data)
 		if err != nil {
 			return false
@@ -212,12 +213,12 @@ func TestScreenshots(t *testing.T) {
 	// first client key not yet dismissed, and the window onto it.
 	fresh := filepath.Join(dir, "fresh")
 	serve := exec.Command(bin, "serve")
-	serve.Env = append(x.env[:len(x.env):len(x.env)], "SLUICE_DATA_DIR="+fresh, "SLUICE_PORT="+freePort(t))
+	serve.Env = append(x.env[:len(x.env):len(x.env)], "SLUICE_DATA_DIR="+fresh, "SLUICE_PORT="+strconv.Itoa(testkit.FreePort(t)))
 	if err := serve.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
-	waitFor(t, "serve's control socket", func() bool {
+	testkit.WaitFor(t, "serve's control socket", func() bool {
 		_, err := os.Stat(filepath.Join(fresh, "sluice.sock"))
 		return err == nil
 	})
@@ -374,7 +375,7 @@ func (x *xsession) window() string {
 			x.t.Logf("Sluice windows seen: %v", seen)
 		}
 	}()
-	waitFor(x.t, "the Sluice window", func() bool {
+	testkit.WaitFor(x.t, "the Sluice window", func() bool {
 		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Sluice$")
 		cmd.Env = x.env
 		out, err := cmd.Output()
@@ -394,7 +395,7 @@ func (x *xsession) open(bin string, args ...string) string {
 	x.t.Helper()
 	cmd := exec.Command(bin, append([]string{"window"}, args...)...)
 	cmd.Env = x.env
-	var out syncBuf
+	var out testkit.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		x.t.Fatal(err)
@@ -425,14 +426,14 @@ func (x *xsession) end(wid string) {
 	if pid > 0 {
 		_ = syscall.Kill(pid, syscall.SIGTERM)
 	}
-	waitFor(x.t, "the window closed", func() bool {
+	testkit.WaitFor(x.t, "the window closed", func() bool {
 		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Sluice$")
 		cmd.Env = x.env
 		out, _ := cmd.Output()
 		return len(strings.Fields(string(out))) == 0
 	})
 	if pid > 0 {
-		waitFor(x.t, "the window process ended", func() bool { return ended(pid) })
+		testkit.WaitFor(x.t, "the window process ended", func() bool { return ended(pid) })
 	}
 }
 

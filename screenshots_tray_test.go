@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/theme"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
@@ -120,10 +121,10 @@ func abs(n int) int {
 // trayMenuShot writes tray-menu.png once the whole menu shows the
 // accounts: the benched one with when it is back, the others with their
 // countdowns.
-func trayMenuShot(t *testing.T, item trayItem) {
+func trayMenuShot(t *testing.T, item testkit.TrayItem) {
 	t.Helper()
 	var entries []trayEntry
-	waitFor(t, "the tray menu with the accounts", func() bool {
+	testkit.WaitFor(t, "the tray menu with the accounts", func() bool {
 		var err error
 		entries, err = menuEntries(item)
 		var team, personal bool

@@ -8,22 +8,24 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 // A tray app that cannot start says why in a window, since a user who
 // launched it from a menu never sees stderr: sluice, which draws no
 // window, has sluice-window show it, and exits when it is closed.
 func TestStartupErrorShowsInAWindow(t *testing.T) {
-	needDesktopTools(t, "Xvfb", "xdotool")
+	testkit.NeedTools(t, "Xvfb", "xdotool")
 	bin := buildSluice(t)
-	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	display := testkit.StartXvfb(t)
 	dir := t.TempDir()
 	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/sluice-no-bus",
 		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + filepath.Join(dir, "data"),
 		"SLUICE_PORT=not-a-port"}
 	owner := startOwner(t, bin, env)
 	var id string
-	waitFor(t, "the startup error's window", func() bool {
+	testkit.WaitFor(t, "the startup error's window", func() bool {
 		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Sluice could not start$")
 		cmd.Env = env
 		out, _ := cmd.Output()

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/vault/oauthtest"
@@ -56,7 +57,7 @@ func startScreen(t *testing.T, dir string, env []string, command string) tmuxScr
 		_ = exec.Command("tmux", "-S", s.socket, "kill-server").Run()
 		// The command ends on the hang-up after tmux has; until it has,
 		// it may still write in the test's temporary HOME.
-		waitFor(t, "the command in tmux to end", func() bool { return syscall.Kill(pid, 0) != nil })
+		testkit.WaitFor(t, "the command in tmux to end", func() bool { return syscall.Kill(pid, 0) != nil })
 	})
 	return s
 }
@@ -118,7 +119,7 @@ func TestStatuslineShowsTheSessionsShareInClaudeCode(t *testing.T) {
 	// Sluice and Claude Code share the user's HOME: the data dir is the
 	// default one under it, where sluice-statusline looks too.
 	home := filepath.Join(dir, "home")
-	port := freePort(t)
+	port := strconv.Itoa(testkit.FreePort(t))
 	env := []string{"PATH=" + tools + ":" + os.Getenv("PATH"), "LANG=en_US.UTF-8", "HOME=" + home,
 		"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/sluice-no-bus",
 		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=" + port, "SLUICE_UPSTREAM=" + fake.URL,
@@ -126,7 +127,7 @@ func TestStatuslineShowsTheSessionsShareInClaudeCode(t *testing.T) {
 		"SLUICE_OAUTH_TOKEN_URL=" + ep.TokenURL, "SLUICE_OAUTH_MANUAL_REDIRECT_URL=" + ep.ManualRedirectURL}
 	serve := exec.Command(bin, "serve")
 	serve.Env = env
-	var serveOut syncBuf
+	var serveOut testkit.Buffer
 	serve.Stdout, serve.Stderr = &serveOut, &serveOut
 	serve.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := serve.Start(); err != nil {
@@ -139,7 +140,7 @@ func TestStatuslineShowsTheSessionsShareInClaudeCode(t *testing.T) {
 			t.Logf("sluice serve:\n%s", serveOut.String())
 		}
 	})
-	waitFor(t, "sluice serve's control socket", func() bool { return strings.Contains(serveOut.String(), "sluice.sock") })
+	testkit.WaitFor(t, "sluice serve's control socket", func() bool { return strings.Contains(serveOut.String(), "sluice.sock") })
 	signIn(t, bin, env, "work")
 
 	// The subscription's 5-hour window: 10 %, +1 % per request. Two
@@ -174,7 +175,7 @@ func TestStatuslineShowsTheSessionsShareInClaudeCode(t *testing.T) {
 
 	ccEnv := append(shellEnv(home, claude, tools), "TERM=xterm-256color")
 	screen := startScreen(t, project, ccEnv, "claude")
-	waitFor(t, "Claude Code's prompt", func() bool { return strings.Contains(screen.text(), "❯") })
+	testkit.WaitFor(t, "Claude Code's prompt", func() bool { return strings.Contains(screen.text(), "❯") })
 	screen.typeLine(t, "say hi")
 
 	// The footer shows the session's share; the journal has the same
@@ -249,7 +250,7 @@ func signIn(t *testing.T, bin string, env []string, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuf
+	var out testkit.Buffer
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

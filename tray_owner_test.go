@@ -16,19 +16,20 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/sluice-proxy/sluice/assets"
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 // trayEnv starts a private desktop (Xvfb, a session bus, a watcher) and
 // returns the environment of a `sluice` on it with port, and the
 // watcher's registrations. The watcher's connection also hears every
 // dbusmenu LayoutUpdated signal, from before the tray exists.
-func trayEnv(t *testing.T, port string) ([]string, <-chan trayItem, <-chan *dbus.Signal) {
+func trayEnv(t *testing.T, port string) ([]string, <-chan testkit.TrayItem, <-chan *dbus.Signal) {
 	t.Helper()
-	needDesktopTools(t, "Xvfb", "dbus-daemon")
+	testkit.NeedTools(t, "Xvfb", "dbus-daemon")
 	dir := t.TempDir()
-	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	bus := startProc(t, "dbus-daemon", "", "--session", "--nofork", "--print-address=1")
-	registered := watch(t, bus)
+	display := testkit.StartXvfb(t)
+	bus := testkit.StartBus(t)
+	registered := testkit.Watch(t, bus)
 	conn, err := dbus.Connect(bus)
 	if err != nil {
 		t.Fatal(err)
@@ -53,8 +54,8 @@ type trayEntry struct {
 
 // menuEntries reads the tray's menu over com.canonical.dbusmenu as a tray
 // host does.
-func menuEntries(item trayItem) ([]trayEntry, error) {
-	obj := item.conn.Object(string(item.sender), item.path)
+func menuEntries(item testkit.TrayItem) ([]trayEntry, error) {
+	obj := item.Object()
 	v, err := obj.GetProperty("org.kde.StatusNotifierItem.Menu")
 	if err != nil {
 		return nil, err
@@ -66,7 +67,7 @@ func menuEntries(item trayItem) ([]trayEntry, error) {
 		Props    map[string]dbus.Variant
 		Children []dbus.Variant
 	}
-	call := item.conn.Object(string(item.sender), path).Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{})
+	call := item.Conn.Object(string(item.Sender), path).Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{})
 	if err := call.Store(&revision, &root); err != nil {
 		return nil, err
 	}
@@ -96,7 +97,7 @@ func menuEntries(item trayItem) ([]trayEntry, error) {
 
 // menuLabels is menuEntries as text: "---" for a separator, a check item
 // marked "[x] " or "[ ] ".
-func menuLabels(item trayItem) ([]string, error) {
+func menuLabels(item testkit.TrayItem) ([]string, error) {
 	entries, err := menuEntries(item)
 	var out []string
 	for _, e := range entries {
@@ -158,7 +159,7 @@ func TestTrayShowsAFailedStart(t *testing.T) {
 	bin := buildSluice(t)
 	startOwner(t, bin, env)
 	item := trayRegistered(t, registered)
-	obj := item.conn.Object(string(item.sender), item.path)
+	obj := item.Object()
 
 	want := pixmap(t, assets.TrayError.Content())
 	var tip struct {
@@ -175,7 +176,7 @@ func TestTrayShowsAFailedStart(t *testing.T) {
 			t.Logf("last tooltip %q; icon is the error icon: %v", tip.Title, bytes.Equal(got, want))
 		}
 	})
-	waitFor(t, "the error icon and the reason", func() bool {
+	testkit.WaitFor(t, "the error icon and the reason", func() bool {
 		v, err := obj.GetProperty("org.kde.StatusNotifierItem.ToolTip")
 		if err != nil || v.Store(&tip) != nil {
 			return false

@@ -7,65 +7,21 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/godbus/dbus/v5"
-
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/control"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 )
-
-// notifyDaemon is a minimal org.freedesktop.Notifications on the test's
-// bus: it keeps every bubble it is sent.
-type notifyDaemon struct {
-	mu      sync.Mutex
-	bubbles [][2]string // summary, body
-}
-
-// Notify is the daemon's D-Bus method.
-func (d *notifyDaemon) Notify(_ string, _ uint32, _, summary, body string, _ []string, _ map[string]dbus.Variant, _ int32) (uint32, *dbus.Error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.bubbles = append(d.bubbles, [2]string{summary, body})
-	return uint32(len(d.bubbles)), nil
-}
-
-// GetCapabilities is the daemon's D-Bus method.
-func (d *notifyDaemon) GetCapabilities() ([]string, *dbus.Error) { return []string{"body"}, nil }
-
-func (d *notifyDaemon) sent() [][2]string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return slices.Clone(d.bubbles)
-}
-
-// startNotifyDaemon owns the notifications' name on bus.
-func startNotifyDaemon(t *testing.T, bus string) *notifyDaemon {
-	t.Helper()
-	conn, err := dbus.Connect(bus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	d := &notifyDaemon{}
-	if err := conn.Export(d, "/org/freedesktop/Notifications", "org.freedesktop.Notifications"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.RequestName("org.freedesktop.Notifications", dbus.NameFlagDoNotQueue); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
 
 // The real tray, started as at login (tray only), in front of the fake
 // API whose 5-hour window rises 2 % per request: the account's tray line
 // follows the window with its reset countdown, and crossing 75 % and
 // 90 % each makes one bubble through the notification daemon, never twice.
 func TestTrayFollowsTheWindowAndWarns(t *testing.T) {
-	port := freePort(t)
+	port := strconv.Itoa(testkit.FreePort(t))
 	env, registered, _ := trayEnv(t, port)
 	var bus string
 	for _, e := range env {
@@ -73,7 +29,7 @@ func TestTrayFollowsTheWindowAndWarns(t *testing.T) {
 			bus = v
 		}
 	}
-	daemon := startNotifyDaemon(t, bus)
+	daemon := testkit.Notifications(t, bus)
 	fake := fakeapi.New(t)
 	reset := time.Now().Add(3 * time.Hour)
 	fake.Script("sk-ant-w", fakeapi.Behavior{Unified: true, Utilization: 0.70, UtilizationStep: 0.02, ResetAt: reset})
@@ -82,7 +38,7 @@ func TestTrayFollowsTheWindowAndWarns(t *testing.T) {
 	owner := exec.Command(bin, "--background")
 	owner.Env = env
 	owner.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &syncBuf{}
+	out := &testkit.Buffer{}
 	owner.Stdout, owner.Stderr = out, out
 	if err := owner.Start(); err != nil {
 		t.Fatal(err)
@@ -130,29 +86,29 @@ func TestTrayFollowsTheWindowAndWarns(t *testing.T) {
 			t.Logf("last menu %q", labels)
 		}
 	})
-	waitFor(t, "the account's line at 72 %", func() bool {
+	testkit.WaitFor(t, "the account's line at 72 %", func() bool {
 		return line("personal · 5h 72 % · resets 3 h 0 m") || line("personal · 5h 72 % · resets 2 h 59 m")
 	})
 	// One request at a time until the 90 % warning is told: the engine
 	// checks an account's windows at most every two seconds.
 	said := func(pct string) bool {
-		return slices.ContainsFunc(daemon.sent(), func(b [2]string) bool { return strings.Contains(b[1], "5h window at "+pct) })
+		return slices.ContainsFunc(daemon.Sent(), func(b testkit.Bubble) bool { return strings.Contains(b.Body, "5h window at "+pct) })
 	}
 	deadline := time.Now().Add(45 * time.Second)
 	for !said("9") {
 		if time.Now().After(deadline) {
-			t.Fatalf("no 90 %% warning; bubbles %q, menu %q", daemon.sent(), labels)
+			t.Fatalf("no 90 %% warning; bubbles %q, menu %q", daemon.Sent(), labels)
 		}
 		if s := send("127.0.0.1:"+port, key); s != http.StatusOK {
 			t.Fatalf("request: %d", s)
 		}
 		time.Sleep(300 * time.Millisecond) // one request per poll, not a burst
 	}
-	waitFor(t, "the account's line past 90 %", func() bool { return line("personal · 5h 9") || line("personal · 5h 1") })
+	testkit.WaitFor(t, "the account's line past 90 %", func() bool { return line("personal · 5h 9") || line("personal · 5h 1") })
 	// Both thresholds told, each once, in bubbles of their own or shared.
 	var lines []string
-	for _, b := range daemon.sent() {
-		for _, l := range strings.Split(b[1], "\n") {
+	for _, b := range daemon.Sent() {
+		for _, l := range strings.Split(b.Body, "\n") {
 			if strings.Contains(l, "5h window at") {
 				lines = append(lines, l)
 			}
@@ -168,5 +124,5 @@ func TestTrayFollowsTheWindowAndWarns(t *testing.T) {
 	if len(lines) != 2 || pct(lines[0]) < 75 || pct(lines[0]) >= 90 || pct(lines[1]) < 90 {
 		t.Errorf("threshold lines told %q; want one past 75 %% and one past 90 %%", lines)
 	}
-	t.Logf("bubbles %q; menu %q", daemon.sent(), labels)
+	t.Logf("bubbles %q; menu %q", daemon.Sent(), labels)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/owner"
 	"github.com/sluice-proxy/sluice/proxy/control"
 )
@@ -18,18 +19,18 @@ import (
 // the same `sluice window`, so it goes the same way beside a window opened
 // by hand.
 func TestOneWindowAtMost(t *testing.T) {
-	needDesktopTools(t, "Xvfb", "xwininfo", "xclip")
+	testkit.NeedTools(t, "Xvfb", "xwininfo", "xclip")
 	dir := t.TempDir()
 	bin := buildSluice(t)
-	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	display := testkit.StartXvfb(t)
 	data := filepath.Join(dir, "data")
 	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/sluice-no-bus",
 		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + data,
 		"SLUICE_KEYRING=file", "SLUICE_KEYRING_PASSWORD=test", "SLUICE_PORT=0", "SLUICE_UPSTREAM=http://127.0.0.1:9"}
-	start := func(args ...string) (<-chan struct{}, *syncBuf) {
+	start := func(args ...string) (<-chan struct{}, *testkit.Buffer) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = env
-		out := &syncBuf{}
+		out := &testkit.Buffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -63,12 +64,12 @@ func TestOneWindowAtMost(t *testing.T) {
 		return ids
 	}
 	start("serve")
-	waitFor(t, "serve's control socket", func() bool {
+	testkit.WaitFor(t, "serve's control socket", func() bool {
 		_, err := os.Stat(filepath.Join(data, "sluice.sock"))
 		return err == nil
 	})
 	firstDone, _ := start("window")
-	waitFor(t, "the first window", func() bool { return len(windows()) == 1 })
+	testkit.WaitFor(t, "the first window", func() bool { return len(windows()) == 1 })
 	ids := windows()
 	second := exec.Command(bin, "window")
 	second.Env = env
@@ -122,7 +123,7 @@ func TestOneWindowAtMost(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := owner.ConnectionSettings(snap.Addr, secret)
-	waitFor(t, "the settings on the clipboard", func() bool {
+	testkit.WaitFor(t, "the settings on the clipboard", func() bool {
 		cmd := exec.Command("xclip", "-o", "-selection", "clipboard")
 		cmd.Env = env
 		out, _ := cmd.Output()

@@ -7,21 +7,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 // TestWindowEndsWithItsEngine: `sluice window` onto `sluice serve` closes
 // when serve stops (Ctrl-C), instead of staying up with a dead engine whose
 // every button fails.
 func TestWindowEndsWithItsEngine(t *testing.T) {
-	if _, err := exec.LookPath("Xvfb"); err != nil {
-		if os.Getenv("SLUICE_REQUIRE_DESKTOP") == "1" {
-			t.Fatal("Xvfb not installed")
-		}
-		t.Skip("Xvfb not installed")
-	}
+	testkit.NeedTools(t, "Xvfb")
 	dir := t.TempDir()
 	bin := buildSluice(t)
-	display := startProc(t, "Xvfb", ":", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	display := testkit.StartXvfb(t)
 	data := filepath.Join(dir, "data")
 	env := []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/sluice-no-bus",
 		"LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"), "SLUICE_DATA_DIR=" + data,
@@ -48,7 +45,7 @@ func TestWindowEndsWithItsEngine(t *testing.T) {
 		return cmd, done, out
 	}
 	serve, serveDone, _ := start("serve")
-	waitFor(t, "serve's control socket", func() bool {
+	testkit.WaitFor(t, "serve's control socket", func() bool {
 		_, err := os.Stat(filepath.Join(data, "sluice.sock"))
 		return err == nil
 	})

@@ -19,18 +19,18 @@ func TestRequestEventsRefreshTheLogsOnly(t *testing.T) {
 	}
 	_, w, ui := shown(t, eng)
 	ui.waitFor(t, "the accounts", showing(w, "work"))
-	reads := func() int { eng.mu.Lock(); defer eng.mu.Unlock(); return eng.reads }
+	reads := func() int { eng.Mu.Lock(); defer eng.Mu.Unlock(); return eng.AccountReads }
 	ui.waitFor(t, "the first logs read", func() bool { return logReads.Load() > 0 })
 	before, logsBefore := reads(), logReads.Load()
 	for range 5 {
-		eng.publish(api.EventRequest)
+		eng.Publish(api.EventRequest)
 	}
 	ui.waitFor(t, "the logs re-read", func() bool { return logReads.Load() > logsBefore })
 	ui.settle()
 	if got := reads(); got != before {
 		t.Errorf("request events read the accounts %d times, want none", got-before)
 	}
-	eng.publish(api.EventAccounts)
+	eng.Publish(api.EventAccounts)
 	ui.waitFor(t, "the accounts re-read", func() bool { return reads() > before })
 }
 
@@ -40,14 +40,14 @@ func TestWindowSaysItLostTheEngine(t *testing.T) {
 	eng := newFakeEngine(true, work)
 	_, w, ui := shown(t, eng)
 	ui.waitFor(t, "the proxy's state", showing(w, "Proxy on at 127.0.0.1:8788"))
-	eng.mu.Lock()
-	eng.accountsErr = fmt.Errorf("talk to the running Sluice: %w", api.ErrUnreachable)
-	eng.mu.Unlock()
-	eng.publish(api.EventProxyState)
+	eng.Mu.Lock()
+	eng.AccountsErr = fmt.Errorf("talk to the running Sluice: %w", api.ErrUnreachable)
+	eng.Mu.Unlock()
+	eng.Publish(api.EventProxyState)
 	ui.waitFor(t, "the lost engine", showing(w, "Cannot reach Sluice's engine"))
-	eng.mu.Lock()
-	eng.accountsErr = nil
-	eng.mu.Unlock()
-	eng.publish(api.EventProxyState)
+	eng.Mu.Lock()
+	eng.AccountsErr = nil
+	eng.Mu.Unlock()
+	eng.Publish(api.EventProxyState)
 	ui.waitFor(t, "the engine back", showing(w, "Proxy on at 127.0.0.1:8788"))
 }

@@ -4,24 +4,17 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit/fakeengine"
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
-// fakeEngine stands in for proxy.Service.
+// fakeEngine stands in for proxy.Service: the shared fake engine (proxy
+// switch, accounts, snapshot, event hub) with what only the window calls.
 type fakeEngine struct {
-	mu          sync.Mutex
-	running     bool
-	addr        string
-	accounts    []api.AccountView
-	accountsErr error
-	setErr      error
-	starts      int
-	stops       int
-	subs        map[chan api.Event]struct{}
+	*fakeengine.Engine // its Mu guards the fields below too
 
 	// logs plays the engine's Logs when set (an empty journal otherwise).
 	logs func(api.LogFilter) api.LogPage
@@ -36,25 +29,21 @@ type fakeEngine struct {
 	settings api.Settings
 	firstKey string // FirstKey's secret until dismissed; "" none
 	connKey  string // ConnectionKey's secret; "" until asked
-	reads    int    // Accounts calls
 
 	px api.ProxySettings // ProxySettings; UpdateProxySettings stores here
 
-	startErr string       // Snapshot.StartError: why the last start failed
-	runway   []api.Runway // Snapshot.Runway: when the pool runs out
-	checks   int          // CheckAPIKey calls
+	checks int // CheckAPIKey calls
 }
 
 func newFakeEngine(running bool, accounts ...api.AccountView) *fakeEngine {
-	return &fakeEngine{running: running, addr: "127.0.0.1:8788", accounts: accounts,
-		subs: map[chan api.Event]struct{}{}, notices: map[string]bool{}}
+	return &fakeEngine{Engine: fakeengine.New("127.0.0.1:8788", running, accounts...), notices: map[string]bool{}}
 }
 
 func (f *fakeEngine) Login(ctx context.Context, req api.LoginRequest) (api.AccountView, error) {
-	f.mu.Lock()
+	f.Mu.Lock()
 	f.logins = append(f.logins, req)
 	login := f.login
-	f.mu.Unlock()
+	f.Mu.Unlock()
 	if login == nil {
 		return api.AccountView{}, errBoom
 	}
@@ -62,36 +51,36 @@ func (f *fakeEngine) Login(ctx context.Context, req api.LoginRequest) (api.Accou
 	if err == nil {
 		f.change(func(f *fakeEngine) {
 			if !req.Reauth {
-				f.accounts = append(f.accounts, v)
+				f.Accts = append(f.Accts, v)
 			}
-			for i := range f.accounts {
-				if f.accounts[i].Name == req.Name {
-					f.accounts[i] = v
+			for i := range f.Accts {
+				if f.Accts[i].Name == req.Name {
+					f.Accts[i] = v
 				}
 			}
 		})
-		f.publish(api.EventAccounts)
+		f.Publish(api.EventAccounts)
 	}
 	return v, err
 }
 
 func (f *fakeEngine) AddAPIKey(_ context.Context, name, key string) (api.AccountView, error) {
-	f.mu.Lock()
+	f.Mu.Lock()
 	f.keys = append(f.keys, [2]string{name, key})
 	err := f.keyErr
-	f.mu.Unlock()
+	f.Mu.Unlock()
 	if err != nil {
 		return api.AccountView{}, err
 	}
 	v := api.AccountView{ID: "k" + name, Name: name, Kind: "api-key", State: "ok"}
-	f.change(func(f *fakeEngine) { f.accounts = append(f.accounts, v) })
-	f.publish(api.EventAccounts)
+	f.change(func(f *fakeEngine) { f.Accts = append(f.Accts, v) })
+	f.Publish(api.EventAccounts)
 	return v, nil
 }
 
 func (f *fakeEngine) ShowOnce(_ context.Context, key string) (bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	show := !f.notices[key]
 	f.notices[key] = true
 	return show, nil
@@ -99,95 +88,19 @@ func (f *fakeEngine) ShowOnce(_ context.Context, key string) (bool, error) {
 
 // calls returns the Login requests and API keys the engine received.
 func (f *fakeEngine) calls() ([]api.LoginRequest, [][2]string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	return slices.Clone(f.logins), slices.Clone(f.keys)
 }
-
-func (f *fakeEngine) StartProxy(context.Context) error { return f.setRunning(true) }
-func (f *fakeEngine) StopProxy(context.Context) error  { return f.setRunning(false) }
 
 // SetPort is not exercised against the fake: the real engine's tests do.
 func (f *fakeEngine) SetPort(context.Context, int) error { return errors.New("fake engine: no port") }
 
-func (f *fakeEngine) setRunning(on bool) error {
-	f.mu.Lock()
-	if on {
-		f.starts++
-	} else {
-		f.stops++
-	}
-	if f.setErr != nil {
-		f.mu.Unlock()
-		return f.setErr
-	}
-	f.running = on
-	f.mu.Unlock()
-	f.publish(api.EventProxyState)
-	return nil
-}
-
-func (f *fakeEngine) ProxyRunning() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.running
-}
-
-func (f *fakeEngine) Addr() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.addr
-}
-
-func (f *fakeEngine) Accounts(context.Context) ([]api.AccountView, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.reads++
-	if f.accountsErr != nil {
-		return nil, f.accountsErr
-	}
-	return append([]api.AccountView(nil), f.accounts...), nil
-}
-
-func (f *fakeEngine) Subscribe() (<-chan api.Event, func(), error) {
-	ch := make(chan api.Event, 16)
-	f.mu.Lock()
-	f.subs[ch] = struct{}{}
-	f.mu.Unlock()
-	var once sync.Once
-	return ch, func() {
-		once.Do(func() {
-			f.mu.Lock()
-			delete(f.subs, ch)
-			f.mu.Unlock()
-			close(ch)
-		})
-	}, nil
-}
-
-// publish sends without blocking, as the engine's hub does.
-func (f *fakeEngine) publish(kind api.EventKind) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for ch := range f.subs {
-		select {
-		case ch <- api.Event{Kind: kind, Time: time.Now()}:
-		default:
-		}
-	}
-}
-
 // change mutates the engine's state as the CLI or the proxy would.
 func (f *fakeEngine) change(fn func(f *fakeEngine)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	fn(f)
-}
-
-func (f *fakeEngine) counts() (starts, stops int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.starts, f.stops
 }
 
 // uiLoop plays the UI goroutine for tests: the view posts work to it as it
@@ -248,44 +161,44 @@ func (f *fakeEngine) RenameAccount(_ context.Context, oldName, newName string) e
 }
 
 func (f *fakeEngine) RemoveAccount(_ context.Context, name string) error {
-	f.mu.Lock()
-	f.accounts = slices.DeleteFunc(f.accounts, func(a api.AccountView) bool { return a.Name == name })
-	f.mu.Unlock()
-	f.publish(api.EventAccounts)
+	f.Mu.Lock()
+	f.Accts = slices.DeleteFunc(f.Accts, func(a api.AccountView) bool { return a.Name == name })
+	f.Mu.Unlock()
+	f.Publish(api.EventAccounts)
 	return nil
 }
 
 // CheckAPIKey accepts every key and counts the keys sent to be checked.
 func (f *fakeEngine) CheckAPIKey(context.Context, string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	f.checks++
 	return nil
 }
 
 func (f *fakeEngine) ReplaceAPIKey(_ context.Context, name, key string) error {
-	f.mu.Lock()
+	f.Mu.Lock()
 	f.keys = append(f.keys, [2]string{name, key})
-	f.mu.Unlock()
+	f.Mu.Unlock()
 	return nil
 }
 
 func (f *fakeEngine) edit(name string, fn func(*api.AccountView)) error {
-	f.mu.Lock()
-	i := slices.IndexFunc(f.accounts, func(a api.AccountView) bool { return a.Name == name })
+	f.Mu.Lock()
+	i := slices.IndexFunc(f.Accts, func(a api.AccountView) bool { return a.Name == name })
 	if i < 0 {
-		f.mu.Unlock()
+		f.Mu.Unlock()
 		return errors.New("no account " + name)
 	}
-	fn(&f.accounts[i])
-	f.mu.Unlock()
-	f.publish(api.EventAccounts)
+	fn(&f.Accts[i])
+	f.Mu.Unlock()
+	f.Publish(api.EventAccounts)
 	return nil
 }
 
 func (f *fakeEngine) ProxySettings(context.Context) (api.ProxySettings, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	ps := f.px
 	if ps.Strategy == "" {
 		ps = api.ProxySettings{Strategy: "session", SessionWindow: 5 * time.Hour, RetryAttempts: 3, RetryDelay: time.Second}
@@ -297,8 +210,8 @@ func (f *fakeEngine) ProxySettings(context.Context) (api.ProxySettings, error) {
 // UpdateProxySettings refuses a change to a fixed value, as the engine does.
 func (f *fakeEngine) UpdateProxySettings(_ context.Context, ps api.ProxySettings) error {
 	cur, _ := f.ProxySettings(context.Background())
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	if by := cur.Fixed[api.SettingStrategy]; by != "" && ps.Strategy != cur.Strategy {
 		return errors.New("strategy is fixed by " + by)
 	}

@@ -12,9 +12,9 @@ import (
 // these tabs show of a real journal.
 
 func (f *fakeEngine) Logs(_ context.Context, q api.LogFilter) (api.LogPage, error) {
-	f.mu.Lock()
+	f.Mu.Lock()
 	logs := f.logs
-	f.mu.Unlock()
+	f.Mu.Unlock()
 	if logs == nil {
 		return api.LogPage{}, nil
 	}
@@ -30,31 +30,20 @@ func (f *fakeEngine) Usage(context.Context, api.UsageQuery) (api.UsageReport, er
 }
 
 func (f *fakeEngine) Settings(context.Context) (api.Settings, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	return f.settings, nil
 }
 
 func (f *fakeEngine) UpdateSettings(_ context.Context, st api.Settings) (api.Settings, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	f.settings = st
 	return st, nil
 }
 
 func (f *fakeEngine) Cleanup(context.Context, api.CleanupOptions) (api.CleanupResult, error) {
 	return api.CleanupResult{}, nil
-}
-
-func (f *fakeEngine) Snapshot(ctx context.Context) (api.Snapshot, error) {
-	accts, err := f.Accounts(ctx)
-	if err != nil {
-		return api.Snapshot{}, err
-	}
-	f.mu.Lock()
-	startErr, runway := f.startErr, f.runway
-	f.mu.Unlock()
-	return api.Snapshot{ProxyRunning: f.ProxyRunning(), Addr: f.Addr(), Accounts: accts, StartError: startErr, Runway: runway}, nil
 }
 
 func (f *fakeEngine) Keys(context.Context) ([]api.KeyView, error) { return nil, nil }
@@ -66,8 +55,8 @@ func (f *fakeEngine) CreateKey(_ context.Context, o api.KeyOptions) (api.KeyView
 func (f *fakeEngine) RevokeKey(context.Context, string) error { return nil }
 
 func (f *fakeEngine) FirstKey(context.Context) (api.KeyView, string, bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	if f.firstKey == "" {
 		return api.KeyView{}, "", false, nil
 	}
@@ -75,9 +64,9 @@ func (f *fakeEngine) FirstKey(context.Context) (api.KeyView, string, bool, error
 }
 
 func (f *fakeEngine) DismissFirstKey(context.Context) error {
-	f.mu.Lock()
+	f.Mu.Lock()
 	f.firstKey = ""
-	f.mu.Unlock()
+	f.Mu.Unlock()
 	return nil
 }
 
@@ -85,8 +74,8 @@ func (f *fakeEngine) RequireKey(context.Context) (bool, error) { return true, ni
 
 // ConnectionKey hands out the first key, as the engine does, or mints one.
 func (f *fakeEngine) ConnectionKey(context.Context) (api.KeyView, string, bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	minted := false
 	if f.connKey == "" {
 		f.connKey, minted = f.firstKey, f.firstKey == ""

@@ -99,12 +99,12 @@ func TestFailedStartClearedWhenTheProxyRuns(t *testing.T) {
 	eng := newFakeEngine(false, work)
 	v, w, ui := shown(t, eng)
 	ui.waitFor(t, "account", showing(w, "work"))
-	eng.change(func(f *fakeEngine) { f.setErr = errBoom })
+	eng.change(func(f *fakeEngine) { f.Fail = errBoom })
 	test.Tap(v.toggle)
 	ui.waitFor(t, "start failure", showing(w, "turn proxy on: boom"))
 	// Started elsewhere (the tray, the CLI): the old failure is over.
-	eng.change(func(f *fakeEngine) { f.setErr, f.running = nil, true })
-	eng.publish(api.EventProxyState)
+	eng.change(func(f *fakeEngine) { f.Fail, f.Running = nil, true })
+	eng.Publish(api.EventProxyState)
 	ui.waitFor(t, "error cleared", func() bool { return !v.problem.Visible() && showing(w, "Proxy on at 127.0.0.1:8788")() })
 }
 
@@ -165,9 +165,9 @@ func TestRowActionsReachTheEngine(t *testing.T) {
 	}
 	test.Tap(c.down)
 	ui.waitFor(t, "priorities swapped", func() bool {
-		eng.mu.Lock()
-		defer eng.mu.Unlock()
-		return eng.accounts[0].Priority == 1 && eng.accounts[1].Priority == 0
+		eng.Mu.Lock()
+		defer eng.Mu.Unlock()
+		return eng.Accts[0].Priority == 1 && eng.Accts[1].Priority == 0
 	})
 	test.Tap(c.pause)
 	ui.waitFor(t, "paused", func() bool { return v.cards["a1"].pause.Text == "Resume" })

@@ -378,9 +378,9 @@ func TestAddAccountRefusesIncompleteForm(t *testing.T) {
 				t.Errorf("want %q in the open dialog, window shows %q", tc.want, texts(w))
 			}
 			reqs, keys := eng.calls()
-			eng.mu.Lock()
+			eng.Mu.Lock()
 			notices := len(eng.notices)
-			eng.mu.Unlock()
+			eng.Mu.Unlock()
 			if len(reqs)+len(keys)+notices != 0 {
 				t.Errorf("engine called: logins %+v, keys %d, notices %d", reqs, len(keys), notices)
 			}

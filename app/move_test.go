@@ -21,9 +21,9 @@ func TestMoveUpIsOnePlaceWithEqualPriorities(t *testing.T) {
 	v, w, ui := shown(t, eng)
 	ui.waitFor(t, "cards", showing(w, "x", "y", "z"))
 	order := func() []string {
-		eng.mu.Lock()
-		defer eng.mu.Unlock()
-		as := slices.Clone(eng.accounts)
+		eng.Mu.Lock()
+		defer eng.Mu.Unlock()
+		as := slices.Clone(eng.Accts)
 		slices.SortStableFunc(as, func(a, b api.AccountView) int {
 			return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Name, b.Name))
 		})

@@ -61,8 +61,8 @@ func TestCardShowsPaceLineOnlyWithAForecast(t *testing.T) {
 	}
 
 	// The pace slowed: no forecast, no line.
-	eng.change(func(f *fakeEngine) { f.accounts[0].Windows[0].RunsOutAt = time.Time{} })
-	eng.publish(api.EventAccounts)
+	eng.change(func(f *fakeEngine) { f.Accts[0].Windows[0].RunsOutAt = time.Time{} })
+	eng.Publish(api.EventAccounts)
 	ui.waitFor(t, "the pace line gone", func() bool { return countPrefix(texts(w), "at this pace") == 0 })
 	if r := v.cards["p1"].bars["5-hour"]; r.paceRow.Visible() {
 		t.Error("the pace row still takes room in the card")
@@ -75,7 +75,7 @@ func TestAccountsSayWhenThePoolRunsOut(t *testing.T) {
 	now := time.Now()
 	runs, back := now.Add(40*time.Minute), now.Add(3*time.Hour)
 	eng := newFakeEngine(true, work)
-	eng.runway = []api.Runway{{RunsOutAt: runs, Until: back}}
+	eng.Snap.Runway = []api.Runway{{RunsOutAt: runs, Until: back}}
 	_, w, ui := shown(t, eng)
 	line := "At this pace every account is spent at " + hhmm(runs, now) + ", until " + hhmm(back, now) + " when the first resets."
 	ui.waitFor(t, "the pool's runway", func() bool {
@@ -89,8 +89,8 @@ func TestAccountsSayWhenThePoolRunsOut(t *testing.T) {
 	if !strings.Contains(strings.Join(texts(w), "\n"), "Another account, or a Console API key") {
 		t.Errorf("the runway does not say what would help: %q", texts(w))
 	}
-	eng.change(func(f *fakeEngine) { f.runway = nil })
-	eng.publish(api.EventAccounts)
+	eng.change(func(f *fakeEngine) { f.Snap.Runway = nil })
+	eng.Publish(api.EventAccounts)
 	ui.waitFor(t, "the runway gone", func() bool { return countPrefix(texts(w), "At this pace") == 0 })
 }
 

@@ -90,7 +90,7 @@ func TestRealEnginePortInUseSaysWhatToDo(t *testing.T) {
 // port that is not served.
 func TestFailedStartExplainedWithoutExportLines(t *testing.T) {
 	eng := newFakeEngine(false)
-	eng.startErr = "cannot listen on 127.0.0.1:8788: " + api.ErrPortInUse.Error() + " (is another Sluice running? set SLUICE_PORT to choose another port)"
+	eng.Snap.StartError = "cannot listen on 127.0.0.1:8788: " + api.ErrPortInUse.Error() + " (is another Sluice running? set SLUICE_PORT to choose another port)"
 	v, w, ui := shown(t, eng)
 	ui.waitFor(t, "the failed start", showing(w, "Proxy off: it could not start"))
 	if !v.problem.Visible() || !strings.Contains(v.problem.Text, "port 8788 is used by another program") || strings.Contains(v.problem.Text, "SLUICE_PORT") {
@@ -99,8 +99,8 @@ func TestFailedStartExplainedWithoutExportLines(t *testing.T) {
 	if slices.ContainsFunc(texts(w), func(s string) bool { return strings.Contains(s, "ANTHROPIC_BASE_URL=http://127.0.0.1:8788") }) {
 		t.Fatal("export lines offered for a port that is not served")
 	}
-	eng.change(func(f *fakeEngine) { f.startErr, f.running = "", true })
-	eng.publish(api.EventProxyState)
+	eng.change(func(f *fakeEngine) { f.Snap.StartError, f.Running = "", true })
+	eng.Publish(api.EventProxyState)
 	ui.waitFor(t, "the export lines once it runs", func() bool {
 		return slices.ContainsFunc(texts(w), func(s string) bool { return strings.Contains(s, "ANTHROPIC_BASE_URL=http://127.0.0.1:8788") })
 	})

@@ -34,9 +34,9 @@ func TestAddKeyRefusesWhatIsNoKeyWithoutSendingIt(t *testing.T) {
 		return slices.ContainsFunc(texts(w), func(s string) bool { return strings.HasPrefix(s, "This is not an Anthropic API key") })
 	})
 	ui.settle()
-	eng.mu.Lock()
+	eng.Mu.Lock()
 	checks := eng.checks
-	eng.mu.Unlock()
+	eng.Mu.Unlock()
 	if checks != 0 {
 		t.Fatalf("%q was sent upstream to be checked", "hello")
 	}

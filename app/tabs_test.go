@@ -3,12 +3,13 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"github.com/sluice-proxy/sluice/proxy/api"
-	"github.com/sluice-proxy/sluice/proxy/control"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sluice-proxy/sluice/proxy/api"
+	"github.com/sluice-proxy/sluice/proxy/control"
 
 	"fyne.io/fyne/v2/test"
 

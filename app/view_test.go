@@ -149,22 +149,22 @@ func TestWindowFollowsEngineEvents(t *testing.T) {
 	_, w, ui := shown(t, eng)
 	ui.waitFor(t, "first account", showing(w, "work"))
 
-	eng.change(func(f *fakeEngine) { f.accounts = append(f.accounts, spare) })
-	eng.publish(api.EventAccounts)
+	eng.change(func(f *fakeEngine) { f.Accts = append(f.Accts, spare) })
+	eng.Publish(api.EventAccounts)
 	ui.waitFor(t, "added account", showing(w, "work", "spare", "limited until 14:05"))
 
 	eng.change(func(f *fakeEngine) {
-		f.accounts[0].State = "warning"
+		f.Accts[0].State = "warning"
 		// A fresh slice: the old one is shared with the package's work.
-		f.accounts[0].Windows = slices.Clone(f.accounts[0].Windows)
-		f.accounts[0].Windows[0].Utilization = 0.93
+		f.Accts[0].Windows = slices.Clone(f.Accts[0].Windows)
+		f.Accts[0].Windows[0].Utilization = 0.93
 	})
-	eng.publish(api.EventAccountState)
+	eng.Publish(api.EventAccountState)
 	ui.waitFor(t, "new limits", showing(w, "warning", "93%"))
 
 	// Turned off elsewhere (the CLI, the tray): the window follows.
-	eng.change(func(f *fakeEngine) { f.running = false })
-	eng.publish(api.EventProxyState)
+	eng.change(func(f *fakeEngine) { f.Running = false })
+	eng.Publish(api.EventProxyState)
 	ui.waitFor(t, "proxy off", showing(w, "Proxy off", "Turn proxy on"))
 }
 
@@ -178,14 +178,14 @@ func TestToggleButtonStopsAndStarts(t *testing.T) {
 		t.Error("toggle stays enabled while the proxy stops")
 	}
 	ui.waitFor(t, "proxy off", showing(w, "Proxy off", "Turn proxy on"))
-	if _, stops := eng.counts(); stops != 1 {
+	if _, stops := eng.Counts(); stops != 1 {
 		t.Fatalf("StopProxy called %d times, want 1", stops)
 	}
 
 	ui.waitFor(t, "toggle enabled", func() bool { return !v.toggle.Disabled() })
 	test.Tap(v.toggle)
 	ui.waitFor(t, "proxy on", showing(w, "Proxy on at 127.0.0.1:8788", "Turn proxy off"))
-	if starts, _ := eng.counts(); starts != 1 {
+	if starts, _ := eng.Counts(); starts != 1 {
 		t.Fatalf("StartProxy called %d times, want 1", starts)
 	}
 }
@@ -195,12 +195,12 @@ func TestProblemsAreShown(t *testing.T) {
 	v, w, ui := shown(t, eng)
 	ui.waitFor(t, "account", showing(w, "work"))
 
-	eng.change(func(f *fakeEngine) { f.setErr = errBoom })
+	eng.change(func(f *fakeEngine) { f.Fail = errBoom })
 	test.Tap(v.toggle)
 	ui.waitFor(t, "start failure", showing(w, "turn proxy on: boom", "Proxy off"))
 
-	eng.change(func(f *fakeEngine) { f.setErr, f.accountsErr = nil, errBoom })
-	eng.publish(api.EventAccounts)
+	eng.change(func(f *fakeEngine) { f.Fail, f.AccountsErr = nil, errBoom })
+	eng.Publish(api.EventAccounts)
 	ui.waitFor(t, "read failure", func() bool {
 		return slices.ContainsFunc(texts(w), func(s string) bool { return strings.Contains(s, "read accounts: boom") })
 	})
@@ -208,7 +208,7 @@ func TestProblemsAreShown(t *testing.T) {
 		t.Error("accounts vanished when a re-read failed")
 	}
 
-	eng.change(func(f *fakeEngine) { f.accountsErr = nil })
+	eng.change(func(f *fakeEngine) { f.AccountsErr = nil })
 	test.Tap(v.toggle)
 	ui.waitFor(t, "problems cleared", func() bool { return !v.problem.Visible() && showing(w, "Proxy on at 127.0.0.1:8788")() })
 }
@@ -223,7 +223,7 @@ func TestEventBurstIsCoalesced(t *testing.T) {
 	applied := 0
 	v.do = func(f func()) { ui.do(func() { applied++; f() }) }
 	for range 10 {
-		eng.publish(api.EventRequest)
+		eng.Publish(api.EventRequest)
 	}
 	ui.settle()
 	if applied == 0 || applied > 2 {

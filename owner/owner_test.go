@@ -16,20 +16,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
-
-// eventually polls cond until it holds or 10 s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // newTestOwner is an owner whose window process is `sleep`, counting
 // starts and recording notifications.
@@ -46,7 +35,7 @@ func newTestOwner(t *testing.T, eng *ownerEngine) (*owner, *atomic.Int32, func()
 		}}}
 	t.Cleanup(func() {
 		o.closeWindow()
-		eventually(t, "the window process gone", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.window == nil })
+		testkit.WaitFor(t, "the window process gone", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.window == nil })
 	})
 	return o, &starts, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), sent...) }
 }
@@ -92,7 +81,7 @@ func TestOwnerKeepsOneWindowProcess(t *testing.T) {
 	o.mu.Lock()
 	_ = o.window.Process.Kill()
 	o.mu.Unlock()
-	eventually(t, "the owner to see the window close", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.window == nil })
+	testkit.WaitFor(t, "the owner to see the window close", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.window == nil })
 	// A second `sluice` start publishes the event: the owner starts a window.
 	feed <- api.Event{Kind: api.EventShowWindow, Time: time.Now()}
 	settle()
@@ -229,14 +218,14 @@ func TestWithoutATrayTheWindowIsTheApp(t *testing.T) {
 		}})
 	}()
 	var pid int
-	eventually(t, "the window process", func() bool {
+	testkit.WaitFor(t, "the window process", func() bool {
 		b, err := os.ReadFile(pidFile)
 		if err == nil && strings.HasSuffix(string(b), "\n") {
 			pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
 		}
 		return err == nil && pid > 0
 	})
-	eventually(t, "the proxy on", func() bool { s, _ := eng.Snapshot(context.Background()); return s.ProxyRunning })
+	testkit.WaitFor(t, "the proxy on", func() bool { s, _ := eng.Snapshot(context.Background()); return s.ProxyRunning })
 	select {
 	case err := <-done:
 		t.Fatalf("Run returned while the window was open: %v", err)
@@ -286,7 +275,7 @@ func TestWithoutATrayAMissingWindowProgramIsAnError(t *testing.T) {
 func TestWithoutATrayAccountsAreStillNotified(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		eng := newOwnerEngine(true)
-		eng.accounts = []api.AccountView{{ID: "1", Name: "work", State: api.StateOK}, {ID: "2", Name: "home", State: api.StateOK}}
+		eng.Accts = []api.AccountView{{ID: "1", Name: "work", State: api.StateOK}, {ID: "2", Name: "home", State: api.StateOK}}
 		var mu sync.Mutex
 		var titles []string
 		o := &owner{eng: eng, notes: NewNotifier(), notify: func(title, _ string) {
@@ -298,9 +287,9 @@ func TestWithoutATrayAccountsAreStillNotified(t *testing.T) {
 		done := make(chan struct{})
 		go func() { defer close(done); o.readOnEvents(events) }()
 		synctest.Wait() // the baseline read
-		eng.mu.Lock()
-		eng.accounts[0].State = api.StateLimited
-		eng.mu.Unlock()
+		eng.Mu.Lock()
+		eng.Accts[0].State = api.StateLimited
+		eng.Mu.Unlock()
 		events <- api.Event{Kind: api.EventAccountState, AccountID: "1"}
 		synctest.Wait()
 		time.Sleep(notifyBurst)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
 	"github.com/sluice-proxy/sluice/proxy/journal"
@@ -77,7 +78,7 @@ func TestConcurrentRequestsShareTheWindowByTokens(t *testing.T) {
 	<-bigDone
 
 	var big, small journal.Record
-	waitFor(t, "both records with their whole share", func() bool {
+	testkit.WaitFor(t, "both records with their whole share", func() bool {
 		page, err := e.svc.Logs(context.Background(), api.LogFilter{})
 		if err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/fakeapi"
@@ -18,7 +19,7 @@ import (
 // values are this test's own, one per key; a key added to the registry
 // without one here fails the test.
 func TestEverySettingRoundTripsThroughSQLite(t *testing.T) {
-	port := strconv.Itoa(freePort(t))
+	port := strconv.Itoa(testkit.FreePort(t))
 	typed := map[string]struct{ in, shown string }{
 		api.SettingPort:                {port, port},
 		api.SettingRequireKey:          {"off", "off"},

@@ -53,7 +53,7 @@ func runChild() int {
 	}
 	out := &syncWriter{w: os.Stdout}
 	eng := newFakeEngine("127.0.0.1:0", false)
-	eng.listen, eng.log = true, out
+	eng.listenAndLog(out)
 	w := a.NewWindow("Sluice")
 	w.SetContent(widget.NewLabel("tray test"))
 	w.SetCloseIntercept(w.Hide)
@@ -96,7 +96,7 @@ const bareEnv = "SLUICE_TRAY_TEST_BARE"
 func runBareChild() int {
 	out := &syncWriter{w: os.Stdout}
 	eng := newFakeEngine("127.0.0.1:0", false)
-	eng.listen, eng.log = true, out
+	eng.listenAndLog(out)
 	RunBare(eng, Options{
 		OpenWindow: func() { fmt.Fprintln(out, "WINDOW shown") },
 		Quit: func() {

@@ -126,10 +126,10 @@ func TestAccountLineText(t *testing.T) {
 // the tooltip, not a plain "off".
 func TestStartErrorShowsTheErrorState(t *testing.T) {
 	in := setup(t, false, Options{})
-	in.eng.mu.Lock()
-	in.eng.startErr = "cannot listen on 127.0.0.1:8788: port already in use"
-	in.eng.mu.Unlock()
-	in.eng.publish(api.Event{Kind: api.EventProxyState})
+	in.eng.Mu.Lock()
+	in.eng.Snap.StartError = "cannot listen on 127.0.0.1:8788: port already in use"
+	in.eng.Mu.Unlock()
+	in.eng.PublishEvent(api.Event{Kind: api.EventProxyState})
 	testkit.WaitFor(t, "error icon", func() bool {
 		_, _, icon, _ := in.host.snapshot()
 		return icon == assets.TrayError
@@ -152,10 +152,10 @@ func TestTooltipWording(t *testing.T) {
 // nothing.
 func TestProxyEventNeedsNoRead(t *testing.T) {
 	in := setup(t, false, Options{})
-	reads := func() int { in.eng.mu.Lock(); defer in.eng.mu.Unlock(); return in.eng.reads }
+	reads := func() int { in.eng.Mu.Lock(); defer in.eng.Mu.Unlock(); return in.eng.SnapshotReads }
 	before := reads()
-	in.eng.publish(api.Event{Kind: api.EventRequest})
-	in.eng.publish(api.Event{Kind: api.EventProxyState, Proxy: &api.ProxyState{Running: true, Addr: "127.0.0.1:9999"}})
+	in.eng.PublishEvent(api.Event{Kind: api.EventRequest})
+	in.eng.PublishEvent(api.Event{Kind: api.EventProxyState, Proxy: &api.ProxyState{Running: true, Addr: "127.0.0.1:9999"}})
 	testkit.WaitFor(t, "the menu to show the event's state", func() bool {
 		labels, _, icon, _ := in.host.snapshot()
 		return labels[1] == "Proxy: on at 127.0.0.1:9999" && icon == assets.TrayOn

@@ -14,6 +14,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/sluice-proxy/sluice/internal/testkit"
 	"github.com/sluice-proxy/sluice/proxy"
 	"github.com/sluice-proxy/sluice/proxy/api"
 	"github.com/sluice-proxy/sluice/proxy/control"
@@ -125,22 +126,22 @@ func TestAccountEventsNeedNoRead(t *testing.T) {
 			return slices.ContainsFunc(labels, func(l string) bool { return strings.HasPrefix(l, want) })
 		}
 	}
-	waitFor(t, "the account's line", line("a · "))
+	testkit.WaitFor(t, "the account's line", line("a · "))
 	before := eng.snapshots.Load()
 
 	for i := 2; i <= 6; i++ {
 		send(t, svc.Addr(), key)
 		want := "a · 5h " + []string{"", "", "20", "30", "40", "50", "60"}[i] + " %"
-		waitFor(t, want, line(want))
+		testkit.WaitFor(t, want, line(want))
 	}
 	if err := control.NewLocal(svc).PauseAccount(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "paused", line("a · 5h 60 % · paused"))
+	testkit.WaitFor(t, "paused", line("a · 5h 60 % · paused"))
 	if err := control.NewLocal(svc).ResumeAccount(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "resumed", line("a · 5h 60 % · resets"))
+	testkit.WaitFor(t, "resumed", line("a · 5h 60 % · resets"))
 	ps := svc.ProxySettings()
 	ps.TrayWindow = "7d"
 	if err := svc.UpdateProxySettings(ctx, ps); err != nil {
@@ -148,8 +149,8 @@ func TestAccountEventsNeedNoRead(t *testing.T) {
 	}
 	// The fake's answers name no weekly window: the line falls back to
 	// the closest, so only the read count tells the setting arrived.
-	waitFor(t, "the settings event", func() bool { return published[2].Load() > 0 })
-	waitFor(t, "the account line after the settings change", line("a · 5h 60 %"))
+	testkit.WaitFor(t, "the settings event", func() bool { return published[2].Load() > 0 })
+	testkit.WaitFor(t, "the account line after the settings change", line("a · 5h 60 %"))
 
 	reads := eng.snapshots.Load() - before
 	n := published[0].Load() + published[1].Load() + published[2].Load()
@@ -166,26 +167,26 @@ func TestAccountEventsNeedNoRead(t *testing.T) {
 func TestAGapInTheEventsReadsOnce(t *testing.T) {
 	in := setup(t, true, Options{})
 	a := api.AccountView{ID: "1", Name: "a", State: api.StateOK}
-	in.eng.mu.Lock()
-	in.eng.accts = []api.AccountView{a}
-	in.eng.mu.Unlock()
-	in.eng.publish(api.Event{Kind: api.EventAccounts, Seq: 1, Accounts: []api.AccountView{a}})
-	waitFor(t, "the account's line", func() bool {
+	in.eng.Mu.Lock()
+	in.eng.Accts = []api.AccountView{a}
+	in.eng.Mu.Unlock()
+	in.eng.PublishEvent(api.Event{Kind: api.EventAccounts, Seq: 1, Accounts: []api.AccountView{a}})
+	testkit.WaitFor(t, "the account's line", func() bool {
 		labels, _, _, _ := in.host.snapshot()
 		return slices.Contains(labels, "a · ok")
 	})
-	in.eng.mu.Lock()
-	reads := in.eng.reads
-	in.eng.accts[0].State = api.StatePaused // told by the event that was dropped
-	in.eng.mu.Unlock()
-	in.eng.publish(api.Event{Kind: api.EventRequest, Seq: 3})
-	waitFor(t, "the paused line read after the gap", func() bool {
+	in.eng.Mu.Lock()
+	reads := in.eng.SnapshotReads
+	in.eng.Accts[0].State = api.StatePaused // told by the event that was dropped
+	in.eng.Mu.Unlock()
+	in.eng.PublishEvent(api.Event{Kind: api.EventRequest, Seq: 3})
+	testkit.WaitFor(t, "the paused line read after the gap", func() bool {
 		labels, _, _, _ := in.host.snapshot()
 		return slices.Contains(labels, "a · paused")
 	})
-	in.eng.mu.Lock()
-	defer in.eng.mu.Unlock()
-	if in.eng.reads != reads+1 {
-		t.Errorf("%d reads after the gap, want 1", in.eng.reads-reads)
+	in.eng.Mu.Lock()
+	defer in.eng.Mu.Unlock()
+	if in.eng.SnapshotReads != reads+1 {
+		t.Errorf("%d reads after the gap, want 1", in.eng.SnapshotReads-reads)
 	}
 }

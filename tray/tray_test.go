@@ -147,7 +147,7 @@ func TestKeepsOneMenuObject(t *testing.T) {
 func TestAccountLinesAndIconFollowTheEngine(t *testing.T) {
 	in := setup(t, true, Options{})
 	reset := time.Now().Add(2 * time.Hour)
-	in.eng.setAccounts(
+	in.eng.SetAccounts(
 		api.AccountView{Name: "work", State: "ok", FiveHour: api.Window{Status: "allowed", Utilization: 0.42}},
 		api.AccountView{Name: "home", State: "limited", LimitedUntil: reset, FiveHour: api.Window{Status: "rejected", Utilization: 1}},
 		// An API key has no 5-hour window: its fullest per-minute one shows.
@@ -167,7 +167,7 @@ func TestAccountLinesAndIconFollowTheEngine(t *testing.T) {
 	if got, want := in.tip(), "Sluice: proxy on at 127.0.0.1:8788, 2 of 3 accounts usable, 1 limited"; got != want {
 		t.Errorf("tooltip %q, want %q", got, want)
 	}
-	in.eng.setAccounts(api.AccountView{Name: "home", State: "limited"})
+	in.eng.SetAccounts(api.AccountView{Name: "home", State: "limited"})
 	testkit.WaitFor(t, "all-limited icon", func() bool {
 		_, _, icon, _ := in.host.snapshot()
 		return icon == assets.TrayAllLimited
@@ -194,7 +194,7 @@ func TestMenuToggleDoesWhatItSays(t *testing.T) {
 		labels, items, icon, _ := in.host.snapshot()
 		return labels[1] == "Proxy: on at 127.0.0.1:8788" && items[0].Checked && icon == assets.TrayOn
 	})
-	if starts, _ := in.eng.counts(); starts != 1 {
+	if starts, _ := in.eng.Counts(); starts != 1 {
 		t.Errorf("StartProxy called %d times, want 1", starts)
 	}
 }
@@ -242,22 +242,22 @@ func TestRebuildsOnlyWhenStateChanges(t *testing.T) {
 	in := setup(t, true, Options{})
 	_, _, _, before := in.host.snapshot()
 	// Events that change nothing the tray shows must not rebuild the menu.
-	in.eng.publish(api.Event{Kind: api.EventRequest})
-	in.eng.publish(api.Event{Kind: api.EventAccounts})
-	in.eng.publish(api.Event{Kind: api.EventProxyState})
+	in.eng.PublishEvent(api.Event{Kind: api.EventRequest})
+	in.eng.PublishEvent(api.Event{Kind: api.EventAccounts})
+	in.eng.PublishEvent(api.Event{Kind: api.EventProxyState})
 	// A change made elsewhere (the CLI, the window) reaches the tray by event.
-	in.eng.mu.Lock()
-	in.eng.running = false
-	in.eng.mu.Unlock()
-	in.eng.publish(api.Event{Kind: api.EventProxyState})
+	in.eng.Mu.Lock()
+	in.eng.Running = false
+	in.eng.Mu.Unlock()
+	in.eng.PublishEvent(api.Event{Kind: api.EventProxyState})
 	testkit.WaitFor(t, "menu to show the proxy off", func() bool {
 		labels, _, _, _ := in.host.snapshot()
 		return labels[1] == "Proxy: off"
 	})
 	// One more event, then a change: had the event rebuilt the menu, the
 	// count would be off by one once the change shows.
-	in.eng.publish(api.Event{Kind: api.EventProxyState})
-	in.eng.setAccounts(api.AccountView{Name: "a", State: "ok"})
+	in.eng.PublishEvent(api.Event{Kind: api.EventProxyState})
+	in.eng.SetAccounts(api.AccountView{Name: "a", State: "ok"})
 	testkit.WaitFor(t, "account line", func() bool {
 		labels, _, _, _ := in.host.snapshot()
 		return labels[3] == "a · ok" // no window heard of yet
@@ -276,9 +276,9 @@ func TestToggleErrorIsReported(t *testing.T) {
 		got = err
 	}})
 	boom := errors.New("boom")
-	in.eng.mu.Lock()
-	in.eng.failing = boom
-	in.eng.mu.Unlock()
+	in.eng.Mu.Lock()
+	in.eng.Fail = boom
+	in.eng.Mu.Unlock()
 	item(t, in, LabelProxy).Action()
 	testkit.WaitFor(t, "error reported", func() bool {
 		mu.Lock()
@@ -299,10 +299,10 @@ func TestToggleErrorIsReported(t *testing.T) {
 // engine.
 func TestLostEngineShowsTheErrorState(t *testing.T) {
 	in := setup(t, true, Options{})
-	in.eng.mu.Lock()
-	in.eng.lost = fmt.Errorf("talk to the running Sluice: %w", api.ErrUnreachable)
-	in.eng.mu.Unlock()
-	in.eng.publish(api.Event{Kind: api.EventProxyState})
+	in.eng.Mu.Lock()
+	in.eng.Lost = fmt.Errorf("talk to the running Sluice: %w", api.ErrUnreachable)
+	in.eng.Mu.Unlock()
+	in.eng.PublishEvent(api.Event{Kind: api.EventProxyState})
 	testkit.WaitFor(t, "error icon", func() bool {
 		_, _, icon, _ := in.host.snapshot()
 		return icon == assets.TrayError
@@ -310,10 +310,10 @@ func TestLostEngineShowsTheErrorState(t *testing.T) {
 	if got := in.tip(); got != "Sluice: cannot reach the engine" {
 		t.Errorf("tooltip %q", got)
 	}
-	in.eng.mu.Lock()
-	in.eng.lost = nil
-	in.eng.mu.Unlock()
-	in.eng.publish(api.Event{Kind: api.EventProxyState})
+	in.eng.Mu.Lock()
+	in.eng.Lost = nil
+	in.eng.Mu.Unlock()
+	in.eng.PublishEvent(api.Event{Kind: api.EventProxyState})
 	testkit.WaitFor(t, "on icon again", func() bool {
 		_, _, icon, _ := in.host.snapshot()
 		return icon == assets.TrayOn
@@ -322,11 +322,11 @@ func TestLostEngineShowsTheErrorState(t *testing.T) {
 
 func TestUnreachableUpstreamShowsTheErrorState(t *testing.T) {
 	in := setup(t, true, Options{})
-	in.eng.setAccounts(api.AccountView{Name: "work", State: "ok"})
-	in.eng.mu.Lock()
-	in.eng.upErr = "cannot reach api.anthropic.com: the connection was refused"
-	in.eng.mu.Unlock()
-	in.eng.publish(api.Event{Kind: api.EventUpstream})
+	in.eng.SetAccounts(api.AccountView{Name: "work", State: "ok"})
+	in.eng.Mu.Lock()
+	in.eng.Snap.UpstreamError = "cannot reach api.anthropic.com: the connection was refused"
+	in.eng.Mu.Unlock()
+	in.eng.PublishEvent(api.Event{Kind: api.EventUpstream})
 	testkit.WaitFor(t, "error icon", func() bool {
 		_, _, icon, _ := in.host.snapshot()
 		return icon == assets.TrayError
@@ -334,10 +334,10 @@ func TestUnreachableUpstreamShowsTheErrorState(t *testing.T) {
 	if got := in.tip(); got != "Sluice: cannot reach api.anthropic.com: the connection was refused" {
 		t.Errorf("tooltip %q", got)
 	}
-	in.eng.mu.Lock()
-	in.eng.upErr = ""
-	in.eng.mu.Unlock()
-	in.eng.publish(api.Event{Kind: api.EventUpstream})
+	in.eng.Mu.Lock()
+	in.eng.Snap.UpstreamError = ""
+	in.eng.Mu.Unlock()
+	in.eng.PublishEvent(api.Event{Kind: api.EventUpstream})
 	testkit.WaitFor(t, "on icon again", func() bool {
 		_, _, icon, _ := in.host.snapshot()
 		return icon == assets.TrayOn

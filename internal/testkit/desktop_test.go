@@ -13,7 +13,7 @@ import (
 
 // The starters start what they say: an X server that answers on its
 // display, a bus that a client can join, a watcher that hears a
-// registration.
+// registration, a notification daemon that keeps a bubble.
 func TestDesktop(t *testing.T) {
 	NeedTools(t, "Xvfb", "dbus-daemon", "xdpyinfo")
 	display := StartXvfb(t)
@@ -43,6 +43,16 @@ func TestDesktop(t *testing.T) {
 	default:
 		t.Error("the watcher heard no registration")
 	}
+
+	notes := Notifications(t, addr)
+	call = conn.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications").
+		Call("org.freedesktop.Notifications.Notify", 0, "sluice", uint32(0), "", "Sluice", "the body", []string{}, map[string]dbus.Variant{}, int32(-1))
+	if call.Err != nil {
+		t.Fatal(call.Err)
+	}
+	if got := notes.Sent(); len(got) != 1 || got[0] != (Bubble{Summary: "Sluice", Body: "the body"}) {
+		t.Errorf("bubbles %q, want one, Sluice: the body", got)
+	}
 }
 
 func TestNeedToolsFailsWhereTheDesktopIsRequired(t *testing.T) {
@@ -58,4 +68,5 @@ func TestNeedToolsFailsWhereTheDesktopIsRequired(t *testing.T) {
 	if got := run(func(r testing.TB) { NeedTools(r, "sh") }); got != "" {
 		t.Errorf("an installed tool ended the test: %q", got)
 	}
+
 }

@@ -60,7 +60,7 @@ func TestWaitForReturnsOnceTheConditionHolds(t *testing.T) {
 		if got != "" {
 			t.Errorf("WaitWithin ended the test: %q", got)
 		}
-		if waited := time.Since(start); waited < time.Second || waited > time.Second+pollEvery {
+		if waited := time.Since(start); waited < time.Second || waited > time.Second+pollMax {
 			t.Errorf("WaitWithin returned after %s, want 1s", waited)
 		}
 	})

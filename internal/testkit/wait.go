@@ -11,8 +11,15 @@ import (
 // spent by a failing test.
 const WaitTimeout = 30 * time.Second
 
-// pollEvery is how often a wait checks its condition.
-const pollEvery = 10 * time.Millisecond
+// pollFirst is how soon a wait checks its condition again; the pause
+// doubles up to pollMax, so a quick condition is seen at once and a slow
+// one that runs a program (xdotool, a D-Bus call) does not take the CPU
+// from the process it waits for (the desktop tests' own loops polled every
+// 50 ms).
+const (
+	pollFirst = 10 * time.Millisecond
+	pollMax   = 50 * time.Millisecond
+)
 
 // WaitFor polls cond until it holds, and fails the test with "timed out
 // waiting for <what>" when WaitTimeout passes first. State changes reach
@@ -37,11 +44,11 @@ func WaitWithin(t testing.TB, d time.Duration, what string, cond func() bool) {
 // (click again, say); to fail the test, use WaitFor.
 func Poll(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
-	for !cond() {
+	for pause := pollFirst; !cond(); pause = min(2*pause, pollMax) {
 		if time.Now().After(deadline) {
 			return false
 		}
-		time.Sleep(pollEvery)
+		time.Sleep(pause)
 	}
 	return true
 }

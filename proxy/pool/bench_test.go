@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 // TestConcurrentUse hammers one pool from many goroutines; run under -race.
@@ -16,7 +18,7 @@ import (
 // errors, never returns a paused account, and that every account serves again
 // once all resets have passed (no state left wedged by interleavings).
 func TestConcurrentUse(t *testing.T) {
-	c := &clock{t: t0}
+	c := testkit.NewClock(t0)
 	var changes atomic.Int64
 	p, err := New(Options{Now: c.Now, OnChange: func(string) { changes.Add(1) }})
 	if err != nil {
@@ -62,7 +64,7 @@ func TestConcurrentUse(t *testing.T) {
 					p.AddUsage(a.ID, int64(i))
 				}
 				if i%50 == 0 {
-					c.Add(10 * time.Second)
+					c.Advance(10 * time.Second)
 					p.Snapshot()
 				}
 				if g == 0 && i%100 == 0 {
@@ -80,7 +82,7 @@ func TestConcurrentUse(t *testing.T) {
 		t.Error("OnChange never fired")
 	}
 	// After every reset has passed, everything usable serves again.
-	c.Add(24 * time.Hour)
+	c.Advance(24 * time.Hour)
 	seen := map[string]bool{}
 	for i := range 100 {
 		a, err := p.Pick("k"+strconv.Itoa(i), "", nil)

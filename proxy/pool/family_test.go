@@ -66,11 +66,11 @@ func TestTransient429IsRetriedOnceWithoutBench(t *testing.T) {
 	if s, _ := p.Status("a"); s.State != StateOK {
 		t.Errorf("state %v after a transient 429", s.State)
 	}
-	c.Add(10 * time.Second)
+	c.Advance(10 * time.Second)
 	if v := p.Observe("a", 429, h); v != Failover {
 		t.Errorf("second transient 429: %v, want failover", v)
 	}
-	c.Add(2 * time.Minute)
+	c.Advance(2 * time.Minute)
 	p.Observe("a", 200, hdr())
 	if v := p.Observe("a", 429, h); v != Retry {
 		t.Errorf("transient 429 a while later: %v, want retry", v)

@@ -157,7 +157,7 @@ func TestObserveSkipsMergingUnchangedHeaders(t *testing.T) {
 		{h, false, true},
 	}
 	for i, s := range steps {
-		c.Add(100 * time.Millisecond)
+		c.Advance(100 * time.Millisecond)
 		if s.poll {
 			p.ApplyUsage("a", poll)
 		}

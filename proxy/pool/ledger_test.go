@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 // fiveHour is the header set of a response showing the 5-hour window at u,
@@ -17,10 +19,10 @@ func fiveHour(u float64, reset time.Time) http.Header {
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
-func ledgerPool(t *testing.T) (*Pool, *clock, map[any]Share) {
+func ledgerPool(t *testing.T) (*Pool, *testkit.Clock, map[any]Share) {
 	t.Helper()
 	late := map[any]Share{}
-	c := &clock{t: t0}
+	c := testkit.NewClock(t0)
 	p, err := New(Options{Now: c.Now, OnShare: func(ref any, s Share) {
 		l := late[ref]
 		l.add(s.Windows, s.Estimate)
@@ -54,7 +56,7 @@ func TestLedgerResetStartsAfresh(t *testing.T) {
 	p, c, _ := ledgerPool(t)
 	reset := t0.Add(time.Hour)
 	p.Observe("a", 200, fiveHour(0.80, reset))
-	c.Add(2 * time.Hour) // the window reset; the next one is new
+	c.Advance(2 * time.Hour) // the window reset; the next one is new
 	ch := p.Begin("a")
 	p.Observe("a", 200, fiveHour(0.02, c.Now().Add(5*time.Hour)))
 	if s := p.End(ch, 10, nil); !near(s.Windows["5h"], 0.02) {
@@ -109,7 +111,7 @@ func TestPaceForecastsABurst(t *testing.T) {
 	u := 0.20
 	for range 10 { // +2 % every minute: 1.2 per hour, spent in 40 minutes
 		p.Observe("a", 200, fiveHour(u, reset))
-		c.Add(time.Minute)
+		c.Advance(time.Minute)
 		u += 0.02
 	}
 	p.Observe("a", 200, fiveHour(u, reset))
@@ -155,7 +157,7 @@ func TestRateIgnoresAnEarlierWindow(t *testing.T) {
 // journal amendment per record, not one per pot it was in.
 func TestLedgerLateShareArrivesOnceWhole(t *testing.T) {
 	calls := map[any][]Share{}
-	p, err := New(Options{Now: (&clock{t: t0}).Now, OnShare: func(ref any, s Share) {
+	p, err := New(Options{Now: testkit.NewClock(t0).Now, OnShare: func(ref any, s Share) {
 		calls[ref] = append(calls[ref], s)
 	}})
 	if err != nil {

@@ -100,7 +100,7 @@ func TestKeyRateLimitBenchesUntilRetryAfter(t *testing.T) {
 	if got, err := p.Pick("", "", nil); err != nil || got.ID == "a" {
 		t.Fatalf("picked %q (%v) while a is benched", got.ID, err)
 	}
-	c.Add(25 * time.Second)
+	c.Advance(25 * time.Second)
 	if s, _ := p.Status("a"); s.State == StateLimited {
 		t.Fatalf("a still limited after retry-after: %+v", s)
 	}

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
 func TestObserveVerdicts(t *testing.T) {
@@ -101,13 +103,13 @@ func TestBareRateLimitDoesNotGrowBackoff(t *testing.T) {
 		if d := s.LimitedUntil.Sub(c.Now()); d != time.Second {
 			t.Fatalf("bare 429 bench %v, want 1s", d)
 		}
-		c.Add(time.Second)
+		c.Advance(time.Second)
 	}
 }
 
 func TestBackoffGrowsAndIsCapped(t *testing.T) {
 	for _, jitter := range []float64{0, 0.999} {
-		c := &clock{t: t0}
+		c := testkit.NewClock(t0)
 		p, _ := New(Options{Now: c.Now, Rand: func() float64 { return jitter },
 			MinBackoff: time.Second, MaxBackoff: time.Minute})
 		p.SetAccounts(three())
@@ -116,7 +118,7 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 			p.Observe("a", 529, nil)
 			s, _ := p.Status("a")
 			got = append(got, s.LimitedUntil.Sub(c.Now()))
-			c.Add(s.LimitedUntil.Sub(c.Now()))
+			c.Advance(s.LimitedUntil.Sub(c.Now()))
 		}
 		for i := 1; i < len(got); i++ {
 			if got[i] < got[i-1] {
@@ -211,7 +213,7 @@ func TestRetryPrefersAnotherAccount(t *testing.T) {
 	if s, _ := p.Status("a"); s.State != StateOK {
 		t.Errorf("a 5xx must not show as limited: %v", s.State)
 	}
-	c.Add(avoidFor)
+	c.Advance(avoidFor)
 	if id := pick(t, p, ""); id != "a" {
 		t.Errorf("picked %s after the avoidance", id)
 	}
@@ -231,7 +233,7 @@ func TestStreamError(t *testing.T) {
 	if s, _ := p.Status("c"); s.State != StateOK {
 		t.Fatalf("c state %v", s.State)
 	}
-	c.Add(time.Second)
+	c.Advance(time.Second)
 	if id := pick(t, p, ""); id != "a" && id != "b" {
 		t.Errorf("picked %s after the cool-down", id)
 	}
@@ -300,7 +302,7 @@ func TestPlanGuard(t *testing.T) {
 				if id := pick(t, p, ""); id == "a" {
 					t.Error("guarded account chosen")
 				}
-				c.Add(s.LimitedUntil.Sub(t0))
+				c.Advance(s.LimitedUntil.Sub(t0))
 				if id := pick(t, p, ""); id != "a" {
 					t.Errorf("picked %s after the plan reset", id)
 				}
@@ -369,7 +371,7 @@ func TestWindowCounters(t *testing.T) {
 	if s, _ := p.Status("a"); s.WindowRequests != 3 || s.WindowTokens != 150 {
 		t.Fatalf("counts %d/%d", s.WindowRequests, s.WindowTokens)
 	}
-	c.Add(2 * time.Hour) // Anthropic's window resets
+	c.Advance(2 * time.Hour) // Anthropic's window resets
 	// The next response names the new window before its usage is added: the
 	// old counts must not leak into it.
 	p.Observe("a", 200, hdr("anthropic-ratelimit-unified-5h-reset", unix(c.Now().Add(5*time.Hour))))
@@ -377,17 +379,17 @@ func TestWindowCounters(t *testing.T) {
 	if s, _ := p.Status("a"); s.WindowRequests != 1 || s.WindowTokens != 7 {
 		t.Errorf("not reset with the window: %d/%d", s.WindowRequests, s.WindowTokens)
 	}
-	c.Add(5 * time.Hour)
+	c.Advance(5 * time.Hour)
 	if s, _ := p.Status("a"); s.WindowRequests != 0 || s.WindowTokens != 0 {
 		t.Errorf("not reset with the window: %d/%d", s.WindowRequests, s.WindowTokens)
 	}
 	p.AddUsage("b", 10) // b: no Anthropic window, 5h from first use
-	c.Add(4 * time.Hour)
+	c.Advance(4 * time.Hour)
 	p.AddUsage("b", 10)
 	if s, _ := p.Status("b"); s.WindowRequests != 2 {
 		t.Errorf("b counts %d", s.WindowRequests)
 	}
-	c.Add(time.Hour)
+	c.Advance(time.Hour)
 	if s, _ := p.Status("b"); s.WindowRequests != 0 {
 		t.Errorf("b local window not reset: %d", s.WindowRequests)
 	}
@@ -396,7 +398,7 @@ func TestWindowCounters(t *testing.T) {
 func TestOnChange(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
-	c := &clock{t: t0}
+	c := testkit.NewClock(t0)
 	var p *Pool
 	p, _ = New(Options{Now: c.Now, OnChange: func(id string) {
 		p.Status(id) // must not deadlock: called without the lock

@@ -58,7 +58,7 @@ func TestPaceIgnoresAWindowAPollRevealsUsed(t *testing.T) {
 	five := 0.42
 	for i := range 4 {
 		if i > 0 {
-			c.Add(22 * time.Second)
+			c.Advance(22 * time.Second)
 		}
 		five += 0.003
 		p.Observe("a", http.StatusOK, answerOf(five, five/4, reset))
@@ -68,7 +68,7 @@ func TestPaceIgnoresAWindowAPollRevealsUsed(t *testing.T) {
 	if n := p.byID["a"].pace["7d_sonnet"].n; n != 1 {
 		t.Errorf("Sonnet has %d samples after one poll and four answers without it, want 1", n)
 	}
-	c.Add(10 * time.Second)
+	c.Advance(10 * time.Second)
 	p.ApplyUsage("a", pollOf(t, five, five/4, 0.0525, reset))
 	if wp := paceOf(t, p, "7d_sonnet"); !wp.RunsOutAt.IsZero() || wp.PerHour != 0 {
 		t.Errorf("Sonnet forecast from one jump: %.2f/h, runs out %v (now %v)", wp.PerHour, wp.RunsOutAt, c.Now())
@@ -87,10 +87,10 @@ func TestPaceIgnoresAJumpToTheLimit(t *testing.T) {
 	p.SetAccounts(three()[1:2]) // a alone: the runway is its own
 	reset := t0.Add(3*time.Hour + 14*time.Minute)
 	p.ApplyUsage("a", pollOf(t, 0.71, 0.1775, 0.08875, reset))
-	c.Add(70 * time.Second)
+	c.Advance(70 * time.Second)
 	for range 3 {
 		p.Observe("a", http.StatusOK, answerOf(0.71, 0.1775, reset))
-		c.Add(time.Second)
+		c.Advance(time.Second)
 	}
 	h := answerOf(1, 0.25, reset)
 	h.Set("anthropic-ratelimit-unified-status", "rejected")
@@ -112,7 +112,7 @@ func TestPacePollOnlyWindowRisingSteadily(t *testing.T) {
 	u := 0.10
 	for i := range 4 {
 		if i > 0 {
-			c.Add(5 * time.Minute)
+			c.Advance(5 * time.Minute)
 			u += 0.02
 		}
 		p.ApplyUsage("a", pollOf(t, 0.2, 0.1, u, reset))

@@ -15,12 +15,12 @@ func TestSetSessionTTLKeepsPinsAndShortens(t *testing.T) {
 	if pn := p.strategy.(*sessionStrategy).pins["conv"]; pn.id != first || !pn.expires.Equal(t0.Add(2*time.Hour)) {
 		t.Fatalf("after SetSessionTTL(2h) the pin is %+v, want %s until t0+2h", pn, first)
 	}
-	c.Add(90 * time.Minute)
+	c.Advance(90 * time.Minute)
 	if id := pick(t, p, "conv"); id != first {
 		t.Fatalf("after SetSessionTTL(2h) the session moved from %s to %s within its window", first, id)
 	}
 	p.SetSessionTTL(10 * time.Minute)
-	c.Add(20 * time.Minute)
+	c.Advance(20 * time.Minute)
 	pick(t, p, "sweep")
 	if _, ok := p.strategy.(*sessionStrategy).pins["conv"]; ok {
 		t.Error("a pin idle past the shortened TTL is still held")

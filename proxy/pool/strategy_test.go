@@ -5,23 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sluice-proxy/sluice/internal/testkit"
 )
-
-// clock is a settable clock, safe for the concurrency test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // three is the usual test pool: a (priority 1), b (2), c (3).
 func three() []Account {
@@ -32,9 +20,9 @@ func three() []Account {
 	}
 }
 
-func newPool(t testing.TB, strategy string, accts []Account) (*Pool, *clock) {
+func newPool(t testing.TB, strategy string, accts []Account) (*Pool, *testkit.Clock) {
 	t.Helper()
-	c := &clock{t: t0}
+	c := testkit.NewClock(t0)
 	p, err := New(Options{Strategy: strategy, Now: c.Now, Rand: func() float64 { return 0.5 }})
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +170,7 @@ func TestLimitedSkippedUntilReset(t *testing.T) {
 			if s, _ := p.Status("a"); s.State != StateLimited || !s.LimitedUntil.Equal(reset) {
 				t.Fatalf("status %+v", s)
 			}
-			c.Add(time.Hour) // exactly at the reset
+			c.Advance(time.Hour) // exactly at the reset
 			seen := false
 			for range 6 {
 				seen = seen || pick(t, p, "") == "a"
@@ -211,12 +199,12 @@ func TestAllLimited(t *testing.T) {
 		t.Errorf("until %v (%s), want +40m (b)", le.Until, le.AccountID)
 	}
 	// One limited and the rest excluded: still limited, not "no accounts".
-	c.Add(time.Hour)
+	c.Advance(time.Hour)
 	limit429(p, "b", t0.Add(2*time.Hour))
 	if _, err := p.Pick("s", "", map[string]bool{"c": true}); !errors.As(err, &le) {
 		t.Fatalf("err = %v", err)
 	}
-	c.Add(2 * time.Hour)
+	c.Advance(2 * time.Hour)
 	if id := pick(t, p, "s"); id == "d" {
 		t.Errorf("picked paused account")
 	}
@@ -250,7 +238,7 @@ func TestSessionMovesWhenLimitedAndStays(t *testing.T) {
 	if moved == first {
 		t.Fatal("session stayed on a limited account")
 	}
-	c.Add(2 * time.Hour) // the first account is usable again: stay warm where we are
+	c.Advance(2 * time.Hour) // the first account is usable again: stay warm where we are
 	if id := pick(t, p, "conv"); id != moved {
 		t.Errorf("session went back to %s; want it to stay on %s", id, moved)
 	}
@@ -261,12 +249,12 @@ func TestSessionMovesWhenLimitedAndStays(t *testing.T) {
 }
 
 func TestSessionTTLSliding(t *testing.T) {
-	c := &clock{t: t0}
+	c := testkit.NewClock(t0)
 	p, _ := New(Options{SessionTTL: time.Hour, Now: c.Now})
 	p.SetAccounts(three())
 	first := pick(t, p, "conv")
 	for range 5 { // used every 50 minutes: the pin slides and never expires
-		c.Add(50 * time.Minute)
+		c.Advance(50 * time.Minute)
 		if id := pick(t, p, "conv"); id != first {
 			t.Fatalf("session moved to %s while in use", id)
 		}
@@ -274,7 +262,7 @@ func TestSessionTTLSliding(t *testing.T) {
 	// Idle past the TTL: the pin is gone, so the session counts as new and
 	// no longer weighs on its old account.
 	pick(t, p, "other") // lands on a different account (first is loaded)
-	c.Add(2 * time.Hour)
+	c.Advance(2 * time.Hour)
 	s := p.strategy.(*sessionStrategy)
 	pick(t, p, "trigger-sweep")
 	if _, ok := s.pins["conv"]; ok {

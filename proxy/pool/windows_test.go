@@ -145,7 +145,7 @@ func TestUsagePollLiftsBenchEarly(t *testing.T) {
 	p, c := newPool(t, StrategyPriority, three())
 	reset := t0.Add(4 * time.Hour)
 	limit429(p, "a", reset)
-	c.Add(time.Minute)
+	c.Advance(time.Minute)
 	// The poll still shows the window full: nothing changes.
 	p.ApplyUsage("a", Limits{FiveHour: Window{Utilization: 1, ResetsAt: reset}})
 	if s, _ := p.Status("a"); s.State != StateLimited {
@@ -165,7 +165,7 @@ func TestUsagePollLiftsScopedBench(t *testing.T) {
 	p, c := newPool(t, StrategyPriority, three())
 	reset := t0.Add(48 * time.Hour)
 	p.Observe("a", http.StatusTooManyRequests, fableRejected(reset))
-	c.Add(time.Minute)
+	c.Advance(time.Minute)
 	l, err := ParseUsage([]byte(`{"limits":[{"kind":"weekly_scoped","percent":3,"severity":"normal","is_active":false,
 		"resets_at":"` + reset.Format(time.RFC3339) + `","scope":{"model":{"display_name":"Fable"}}}]}`))
 	if err != nil {
