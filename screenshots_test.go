@@ -91,7 +91,7 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	only := func(name string, requests int, every time.Duration) {
+	only := func(name string, requests int) {
 		for _, other := range []string{"personal", "team", "ci"} {
 			if other != name {
 				if err := c.PauseAccount(ctx, other); err != nil {
@@ -102,18 +102,24 @@ func TestScreenshots(t *testing.T) {
 		if err := c.ResumeAccount(ctx, name); err != nil {
 			t.Fatal(err)
 		}
-		for i := range requests {
-			if i > 0 {
-				time.Sleep(every) // the pace is a rate over minutes of real time
-			}
+		for range requests {
 			sendIn(addr, client, sessions[0])
 		}
 	}
-	only("personal", 4, 22*time.Second)
-	only("team", 3, 0)
+	// personal alone, paced: its 5-hour window rises with each request
+	// until the tray's line says when, at this pace, it runs out.
+	only("personal", 0)
+	trayPaceShot(t, item, func() { sendIn(addr, client, sessions[0]) }, func() {
+		for _, name := range []string{"team", "ci"} {
+			if err := c.ResumeAccount(ctx, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	only("team", 3)
 	served := fake.Served()["tok-team"]
 	fake.Script("tok-team", fakeapi.Behavior{Utilization: 1, LimitAfter: served, ResetAt: reset.Add(time.Hour)})
-	only("team", 1, 0)
+	only("team", 1)
 	for _, name := range []string{"personal", "ci"} {
 		if err := c.ResumeAccount(ctx, name); err != nil {
 			t.Fatal(err)
@@ -260,7 +266,14 @@ func history(t *testing.T, data string, fake *fakeapi.Server) string {
 	clock := time.Now().Add(-6 * 24 * time.Hour)
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	ctx := context.Background()
-	svc, err := proxy.New(ctx, proxy.Config{Upstream: fake.URL, Port: 0, RetryDelay: time.Millisecond, Version: "screenshots", Keyring: store.Backend()},
+	// The engine's usage poller calls a port where nothing listens, not
+	// Anthropic's endpoint with the fake tokens. Not the fake's: its polls,
+	// on this clock days behind the fake's, left team's 5-hour window at
+	// 12 % with no reset, so today's first team request took the jump to
+	// 71 % as one session's share (Usage: 5h 112 %) and the tray showed
+	// the stale 12 %. Failed polls leave the windows to the headers.
+	usageURL := "http://127.0.0.1:" + freePort(t) + "/api/oauth/usage"
+	svc, err := proxy.New(ctx, proxy.Config{Upstream: fake.URL, UsageURL: usageURL, Port: 0, RetryDelay: time.Millisecond, Version: "screenshots", Keyring: store.Backend()},
 		proxy.Deps{Journal: db, Keyring: store, Now: now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/theme"
 	"github.com/sluice-proxy/sluice/internal/testkit"
@@ -137,6 +138,59 @@ func trayMenuShot(t *testing.T, item testkit.TrayItem) {
 		return err == nil && team && personal && whole
 	})
 	if err := os.WriteFile(filepath.Join(*shotsDir, "tray-menu.png"), trayMenuPNG(t, entries), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Pacing of tray-pace.png's requests: the owner runs on the real clock and
+// forecasts only from a steady rise over at least a minute, in samples at
+// least 20 s apart (proxy/pool/pace.go), so one request every paceEvery
+// shows a pace after five or six of them.
+const (
+	paceEvery = 15 * time.Second
+	paceWait  = 3 * time.Minute
+)
+
+// trayPaceShot writes tray-pace.png: personal's line saying when, at this
+// pace, its 5-hour window runs out. send makes one request on personal
+// (the only account in service), which raises that window; it is made
+// every paceEvery until the line shows the pace. Then resume puts the
+// other accounts back in service, and the picture is taken once the menu
+// shows them so and still shows the pace.
+func trayPaceShot(t *testing.T, item trayItem, send, resume func()) {
+	t.Helper()
+	var entries []trayEntry
+	paced := func(others bool) bool {
+		var err error
+		entries, err = menuEntries(item)
+		if err != nil || len(entries) == 0 || entries[len(entries)-1].label != "Quit" {
+			return false
+		}
+		pace := false
+		for _, e := range entries {
+			if others && strings.HasSuffix(e.label, "· paused") {
+				return false
+			}
+			pace = pace || strings.HasPrefix(e.label, "personal ·") && strings.Contains(e.label, "· runs out ")
+		}
+		return pace
+	}
+	deadline := time.Now().Add(paceWait)
+	for shown := false; !shown; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no pace on the tray's line for personal after %v of requests; the menu: %v", paceWait, entries)
+		}
+		send()
+		next := time.Now().Add(paceEvery)
+		for !shown && time.Now().Before(next) {
+			if shown = paced(false); !shown {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+	resume()
+	waitFor(t, "the tray menu with the pace and every account in service", func() bool { return paced(true) })
+	if err := os.WriteFile(filepath.Join(*shotsDir, "tray-pace.png"), trayMenuPNG(t, entries), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

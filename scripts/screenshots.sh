@@ -6,7 +6,9 @@
 # windows, a subscription benched by a 429) and a week of requests, and the
 # real window program (sluice-window, which `sluice window` runs), driven
 # with xdotool and captured with ImageMagick's `import`
-# (screenshots_test.go, build tag `screenshots`).
+# (screenshots_test.go, build tag `screenshots`). It takes two minutes
+# or so: the tray's pace (tray-pace.png) needs a steady rise over a minute
+# and more of real time, one request every 15 s.
 # Needs: xvfb dbus xdotool imagemagick (apt-get install them). Look at
 # every picture after.
 set -eu
