@@ -272,7 +272,7 @@ func history(t *testing.T, data string, fake *fakeapi.Server) string {
 	// 12 % with no reset, so today's first team request took the jump to
 	// 71 % as one session's share (Usage: 5h 112 %) and the tray showed
 	// the stale 12 %. Failed polls leave the windows to the headers.
-	usageURL := "http://127.0.0.1:" + freePort(t) + "/api/oauth/usage"
+	usageURL := "http://127.0.0.1:" + strconv.Itoa(testkit.FreePort(t)) + "/api/oauth/usage"
 	svc, err := proxy.New(ctx, proxy.Config{Upstream: fake.URL, UsageURL: usageURL, Port: 0, RetryDelay: time.Millisecond, Version: "screenshots", Keyring: store.Backend()},
 		proxy.Deps{Journal: db, Keyring: store, Now: now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

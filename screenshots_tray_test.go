@@ -157,7 +157,7 @@ const (
 // every paceEvery until the line shows the pace. Then resume puts the
 // other accounts back in service, and the picture is taken once the menu
 // shows them so and still shows the pace.
-func trayPaceShot(t *testing.T, item trayItem, send, resume func()) {
+func trayPaceShot(t *testing.T, item testkit.TrayItem, send, resume func()) {
 	t.Helper()
 	var entries []trayEntry
 	paced := func(others bool) bool {
@@ -189,7 +189,7 @@ func trayPaceShot(t *testing.T, item trayItem, send, resume func()) {
 		}
 	}
 	resume()
-	waitFor(t, "the tray menu with the pace and every account in service", func() bool { return paced(true) })
+	testkit.WaitFor(t, "the tray menu with the pace and every account in service", func() bool { return paced(true) })
 	if err := os.WriteFile(filepath.Join(*shotsDir, "tray-pace.png"), trayMenuPNG(t, entries), 0o644); err != nil {
 		t.Fatal(err)
 	}
