@@ -41,28 +41,13 @@ func shorten(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// windowOrder puts the 5-hour window first, then the week, then the rest
-// by name, as `sluice usage` does.
-func windowOrder(a, b string) int {
-	rank := func(k string) int {
-		switch k {
-		case "5h":
-			return 0
-		case "7d":
-			return 1
-		}
-		return 2
-	}
-	return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a, b))
-}
-
 // shareText is a row's share of each window: "5h 3.0 %  7d 0.8 %".
 func shareText(share map[string]float64) string {
 	keys := make([]string, 0, len(share))
 	for k := range share {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, windowOrder)
+	slices.SortFunc(keys, api.WindowOrder)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %4.1f %%", k, share[k]*100)

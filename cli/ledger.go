@@ -19,7 +19,7 @@ func shareText(share map[string]float64, estimate bool) string {
 	for k := range share {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, windowOrder)
+	slices.SortFunc(keys, api.WindowOrder)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %.1f %%", k, share[k]*100)
@@ -29,24 +29,6 @@ func shareText(share map[string]float64, estimate bool) string {
 		s += " (estimate)"
 	}
 	return s
-}
-
-// windowOrder puts the 5-hour window first, then the week, then the rest
-// by name.
-func windowOrder(a, b string) int {
-	rank := func(k string) int {
-		switch k {
-		case "5h":
-			return 0
-		case "7d":
-			return 1
-		}
-		return 2
-	}
-	if ra, rb := rank(a), rank(b); ra != rb {
-		return ra - rb
-	}
-	return strings.Compare(a, b)
 }
 
 // printPace prints the pool's runway and the quota warnings in force.

@@ -37,7 +37,7 @@ first) until interrupted; with --json each one is a JSON line.`,
 		Args: noArgs,
 		RunE: e.withEngine(func(ctx context.Context, eng Engine, _ []string) error {
 			if since != "" {
-				d, err := parseAge(since)
+				d, err := api.ParseAge(since)
 				if err != nil {
 					return usagef("--since %q: %v", since, err)
 				}
@@ -270,7 +270,7 @@ at least 90 days. --older-than 0s deletes every record.`,
 		RunE: e.withEngine(func(ctx context.Context, eng Engine, _ []string) error {
 			o := api.CleanupOptions{OlderThan: -1}
 			if olderThan != "" {
-				d, err := parseAge(olderThan)
+				d, err := api.ParseAge(olderThan)
 				if err != nil {
 					return usagef("--older-than %q: %v", olderThan, err)
 				}
@@ -315,7 +315,7 @@ accounts have per-minute buckets, not windows, and get no share ("-").
 "(estimate)" marks shares divided among concurrent requests by their tokens.`,
 		Args: noArgs,
 		RunE: e.withEngine(func(ctx context.Context, eng Engine, _ []string) error {
-			d, err := parseAge(since)
+			d, err := api.ParseAge(since)
 			if err != nil {
 				return usagef("--since %q: %v", since, err)
 			}
@@ -399,25 +399,6 @@ func printUsage(w io.Writer, rep api.UsageReport, by []string) {
 	line(total, api.UsageRow{UsageRow: journal.UsageRow{Totals: rep.Total}})
 	_ = tw.Flush()
 	fmt.Fprintln(w, "Costs are list prices (sluice prices); on subscription accounts they are API-equivalent value, not a bill.")
-}
-
-// parseAge reads a period: "30d", a Go duration ("12h", "0s") or "0".
-func parseAge(v string) (time.Duration, error) {
-	if v == "0" {
-		return 0, nil
-	}
-	if n, ok := strings.CutSuffix(v, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil || days < 0 {
-			return 0, errors.New("want a number of days like 7d or a duration like 12h")
-		}
-		return time.Duration(days) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, errors.New("want a number of days like 7d or a duration like 12h")
-	}
-	return d, nil
 }
 
 // bytesText is e.g. "12.3 MB".

@@ -1,6 +1,9 @@
 package api
 
-import "time"
+import (
+	"cmp"
+	"time"
+)
 
 // DefaultQuotaWarnings are the warning thresholds when none is set.
 const DefaultQuotaWarnings = "75,90"
@@ -46,4 +49,19 @@ type StatuslineView struct {
 	SessionShare float64   `json:"session_share,omitempty"`
 	HasShare     bool      `json:"has_share,omitempty"`
 	RunsOutAt    time.Time `json:"runs_out_at,omitzero"` // the pool, for the session's model family
+}
+
+// WindowOrder orders window keys as the faces list them: the 5-hour
+// window first, then the week, then the rest by name.
+func WindowOrder(a, b string) int {
+	rank := func(k string) int {
+		switch k {
+		case "5h":
+			return 0
+		case "7d":
+			return 1
+		}
+		return 2
+	}
+	return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a, b))
 }
