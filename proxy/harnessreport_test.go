@@ -110,7 +110,32 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 	// under load outruns the reading of their headers: at most 128 are
 	// opening at a time, each until its answer's headers arrive (by then
 	// its key has been checked). Every stream is still open at the peak.
-	c := &http.Client{Transport: openingGate{tr, make(chan struct{}, 128)}, Timeout: time.Minute}
+	// With -harness.peakprofile the child writes its snapshots just
+	// before the streams and when all n are open (headers in, body not
+	// yet read to the end).
+	prefix := *harnessPeakProf
+	if h.o.tls {
+		prefix += "-tls"
+	}
+	var open atomic.Int64
+	var atPeak sync.Once
+	peakAsked := make(chan error, 1)
+	onOpen := func() {
+		if open.Add(1) == int64(n) && *harnessPeakProf != "" {
+			atPeak.Do(func() { peakAsked <- peakSnapshot(h.ctl, prefix) })
+		}
+	}
+	var base map[string]uint64
+	if *harnessPeakProf != "" {
+		var err error
+		if err = peakSnapshot(h.ctl, prefix+".base"); err == nil {
+			base, err = readPeakMetrics(prefix + ".base")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &http.Client{Transport: openingGate{tr, make(chan struct{}, 128), onOpen}, Timeout: time.Minute}
 	body := harnessBody(true, h.o.modelFirst)
 	var errs atomic.Int64
 	var first atomic.Value
@@ -133,7 +158,9 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			if _, _, err := harnessCall(c, "http://"+h.addr, h.key, fmt.Sprint("slow-", i), body); err != nil {
+			_, _, err := harnessCall(c, "http://"+h.addr, h.key, fmt.Sprint("slow-", i), body)
+			open.Add(-1)
+			if err != nil {
 				if errs.Add(1) == 1 {
 					first.Store(err.Error())
 				}
@@ -149,20 +176,39 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 		fmt.Fprintf(out, "; connections open at the fake, peak %d", conns.Load())
 	}
 	out.WriteString("\n")
+	if *harnessPeakProf != "" {
+		select {
+		case err := <-peakAsked:
+			m, rerr := readPeakMetrics(prefix)
+			if err == nil {
+				err = rerr
+			}
+			if err != nil {
+				*problems = append(*problems, "peak profile: "+err.Error())
+			} else {
+				out.WriteString(peakReport(base, m, n))
+			}
+		default:
+			*problems = append(*problems, fmt.Sprintf("peak profile: the %d streams were never all open at once", n))
+		}
+	}
 	if errs.Load() > 0 {
 		*problems = append(*problems, fmt.Sprintf("slow streams: %d errors (first: %v)", errs.Load(), first.Load()))
 	}
 }
 
 // openingGate lets at most cap(opening) requests wait for their
-// answer's headers at once.
+// answer's headers at once, and calls opened when they are in.
 type openingGate struct {
 	http.RoundTripper
 	opening chan struct{}
+	opened  func()
 }
 
 func (g openingGate) RoundTrip(r *http.Request) (*http.Response, error) {
 	g.opening <- struct{}{}
 	defer func() { <-g.opening }()
-	return g.RoundTripper.RoundTrip(r)
+	resp, err := g.RoundTripper.RoundTrip(r)
+	g.opened() // on an error too: harnessCall's return takes one off either way
+	return resp, err
 }

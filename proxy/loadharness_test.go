@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
@@ -74,9 +75,13 @@ func harnessBody(stream, modelFirst bool) string {
 	return fmt.Sprintf(`{"max_tokens":1024,%s,"model":"claude-sonnet-4-5","stream":%v}`, msgs, stream)
 }
 
-// harnessEngine serves until its stdin closes, then writes its profiles
+// harnessEngine serves until its stdin closes (writing the peak snapshots
+// asked for on it meanwhile), then writes its profiles
 // and the journal records it dropped.
 func harnessEngine(t *testing.T, dir string) {
+	if os.Getenv("SLUICE_HARNESS_PEAKPROFILE") != "" {
+		runtime.MemProfileRate = 4 << 10 // a stream's buffers are a few KiB; the default samples one in 512 KiB
+	}
 	if g, _ := strconv.Atoi(os.Getenv("SLUICE_HARNESS_GOGC")); g > 0 {
 		debug.SetGCPercent(g)
 	}
@@ -91,7 +96,7 @@ func harnessEngine(t *testing.T, dir string) {
 	}
 	cfg := proxy.Config{Version: "harness", UpstreamCAFile: os.Getenv("SLUICE_HARNESS_CA")}
 	svc := startChildEngine(t, dir, cfg, loadAccounts...)
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	harnessEngineControl(os.Stdin) // snapshots the harness asks for, until stdin closes
 	pprof.StopCPUProfile()
 	if p := os.Getenv("SLUICE_HARNESS_MEMPROFILE"); p != "" {
 		f, err := os.Create(p)
@@ -132,6 +137,7 @@ type harnessRun struct {
 	key   string
 	roots *x509.CertPool // the fake's certificate, for the direct client (tls)
 	ca    string         // the same as a PEM file, for the engine and nginx (tls)
+	ctl   io.Writer      // the child's stdin: peak snapshot requests
 }
 
 // runHarness starts a fake and an engine child, runs every case and the
@@ -163,7 +169,8 @@ func runHarness(t *testing.T, o harnessOpts) (string, []string) {
 	cmd := exec.Command(os.Args[0], "-test.run=^"+o.test+"$")
 	cmd.Env = append(os.Environ(), harnessChildEnv+"="+t.TempDir(), "SLUICE_TEST_UPSTREAM="+fake.URL,
 		"SLUICE_HARNESS_CA="+ca, "SLUICE_HARNESS_CPUPROFILE="+*harnessCPUProf,
-		"SLUICE_HARNESS_MEMPROFILE="+*harnessMemProf, "SLUICE_HARNESS_GOGC="+strconv.Itoa(*harnessGOGC))
+		"SLUICE_HARNESS_MEMPROFILE="+*harnessMemProf, "SLUICE_HARNESS_GOGC="+strconv.Itoa(*harnessGOGC),
+		"SLUICE_HARNESS_PEAKPROFILE="+*harnessPeakProf)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -172,7 +179,7 @@ func runHarness(t *testing.T, o harnessOpts) (string, []string) {
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	sc := bufio.NewScanner(stdout)
-	h := &harnessRun{o: o, fake: fake, pid: cmd.Process.Pid, ca: ca}
+	h := &harnessRun{o: o, fake: fake, pid: cmd.Process.Pid, ca: ca, ctl: stdin}
 	h.addr, h.key = readChildEngine(t, sc)
 	if o.tls {
 		h.roots = x509.NewCertPool()
