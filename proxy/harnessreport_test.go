@@ -113,7 +113,7 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 	// With -harness.peakprofile the child writes its snapshots just
 	// before the streams and when all n are open (headers in, body not
 	// yet read to the end).
-	prefix := *harnessPeakProf
+	prefix := h.o.peak
 	if h.o.tls {
 		prefix += "-tls"
 	}
@@ -121,12 +121,12 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 	var atPeak sync.Once
 	peakAsked := make(chan error, 1)
 	onOpen := func() {
-		if open.Add(1) == int64(n) && *harnessPeakProf != "" {
+		if open.Add(1) == int64(n) && h.o.peak != "" {
 			atPeak.Do(func() { peakAsked <- peakSnapshot(h.ctl, prefix) })
 		}
 	}
 	var base map[string]uint64
-	if *harnessPeakProf != "" {
+	if h.o.peak != "" {
 		var err error
 		if err = peakSnapshot(h.ctl, prefix+".base"); err == nil {
 			base, err = readPeakMetrics(prefix + ".base")
@@ -176,7 +176,7 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 		fmt.Fprintf(out, "; connections open at the fake, peak %d", conns.Load())
 	}
 	out.WriteString("\n")
-	if *harnessPeakProf != "" {
+	if h.o.peak != "" {
 		select {
 		case err := <-peakAsked:
 			m, rerr := readPeakMetrics(prefix)

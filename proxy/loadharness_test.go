@@ -62,6 +62,7 @@ type harnessOpts struct {
 	tls        bool          // the fake over TLS + HTTP/2, trusted through UpstreamCAFile
 	nginx      bool          // nginx in the same rounds, when installed
 	modelFirst bool          // "model" as the body's first key instead of the SDK's order
+	peak       string        // path prefix of the engine's snapshots at the slow streams' peak ("": none)
 }
 
 // harnessBody is a ~20 KB Messages request, as a coding agent sends, with
@@ -118,12 +119,24 @@ func TestLoadHarnessShort(t *testing.T) {
 		return
 	}
 	for _, tls := range []bool{false, true} {
+		peak := filepath.Join(t.TempDir(), "peak")
 		o := harnessOpts{test: "TestLoadHarnessShort", cases: []string{"json/1", "stream/8"},
-			round: 300 * time.Millisecond, rounds: 1, warm: 100 * time.Millisecond, slow: 20, tls: tls}
+			round: 300 * time.Millisecond, rounds: 1, warm: 100 * time.Millisecond, slow: 20, tls: tls, peak: peak}
 		report, problems := runHarness(t, o)
 		t.Logf("tls=%v:\n%s", tls, report)
 		for _, p := range problems {
 			t.Errorf("tls=%v: %s", tls, p)
+		}
+		if tls {
+			peak += "-tls"
+		}
+		if !strings.Contains(report, "runtime/metrics at the peak") {
+			t.Errorf("tls=%v: no runtime/metrics from the peak snapshot in the report", tls)
+		}
+		for _, f := range []string{".heap", ".goroutine", ".base.heap"} {
+			if st, err := os.Stat(peak + f); err != nil || st.Size() == 0 {
+				t.Errorf("tls=%v: peak profile %s: %v", tls, f, err)
+			}
 		}
 	}
 }
@@ -170,7 +183,7 @@ func runHarness(t *testing.T, o harnessOpts) (string, []string) {
 	cmd.Env = append(os.Environ(), harnessChildEnv+"="+t.TempDir(), "SLUICE_TEST_UPSTREAM="+fake.URL,
 		"SLUICE_HARNESS_CA="+ca, "SLUICE_HARNESS_CPUPROFILE="+*harnessCPUProf,
 		"SLUICE_HARNESS_MEMPROFILE="+*harnessMemProf, "SLUICE_HARNESS_GOGC="+strconv.Itoa(*harnessGOGC),
-		"SLUICE_HARNESS_PEAKPROFILE="+*harnessPeakProf)
+		"SLUICE_HARNESS_PEAKPROFILE="+o.peak)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr

@@ -30,7 +30,8 @@ func TestLoadRatios(t *testing.T) {
 			t.Fatalf("-harness.upstream: %q is neither plain nor tls", mode)
 		}
 		o := harnessOpts{test: "TestLoadRatios", cases: cases, round: *harnessRound, rounds: *harnessRounds,
-			warm: 500 * time.Millisecond, slow: *harnessSlow, tls: mode == "tls", nginx: true, modelFirst: *harnessOrder == "model-first"}
+			warm: 500 * time.Millisecond, slow: *harnessSlow, tls: mode == "tls", nginx: true, modelFirst: *harnessOrder == "model-first",
+			peak: *harnessPeakProf}
 		report, problems := runHarness(t, o)
 		fmt.Print(report)
 		for _, p := range problems {
