@@ -25,21 +25,52 @@ func TestBodyBufReturnsOnlyAfterLastReader(t *testing.T) {
 	}
 	bb.drop() // the handler returns while r2 is still with the transport
 	bb.drop() // twice: relay and the handler's defer both drop
-	got, err := io.ReadAll(r2)
-	if err != nil || string(got) != want {
-		t.Fatalf("body read after the handler's release: %d bytes, %v", len(got), err)
+	head := make([]byte, 1000)
+	if n, err := io.ReadFull(r2, head); n != len(head) || err != nil || bb.b == nil {
+		t.Fatalf("a reader part way through: %d bytes, %v, buffer kept %v", n, err, bb.b != nil)
 	}
+	rest, err := io.ReadAll(r2)
+	if err != nil || string(head)+string(rest) != want {
+		t.Fatalf("body read after the handler's release: %d bytes, %v", len(head)+len(rest), err)
+	}
+	// Read to the end, the reader lets go at once (the HTTP/2 transport
+	// closes it only when the stream ends).
+	if bb.b != nil {
+		t.Fatal("buffer kept after its last reader read it to the end")
+	}
+	if n, err := r2.Read(make([]byte, 8)); n != 0 || err != io.EOF {
+		t.Fatalf("read after the end = %d, %v; want io.EOF", n, err)
+	}
+	_ = r2.Close() // closing after the end must not release again
+	_ = r2.Close()
+	if bb.refs.Load() != 0 {
+		t.Fatalf("refs = %d after every release", bb.refs.Load())
+	}
+}
+
+// A reader closed before the end says so to a late read, and the last
+// close of an unfinished reader frees the buffer.
+func TestBodyReaderClosedEarly(t *testing.T) {
+	want := strings.Repeat("y", 20<<10)
+	bb, err := readBody(strings.NewReader(want), int64(len(want)), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bb.reader()
+	if _, err := io.ReadFull(r, make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	bb.drop()
 	if bb.b == nil {
 		t.Fatal("buffer freed while a reader was open")
 	}
-	_ = r2.Close()
+	_ = r.Close()
 	if bb.b != nil {
 		t.Fatal("buffer not returned after the last reader closed")
 	}
-	if n, err := r2.Read(make([]byte, 8)); n != 0 || !errors.Is(err, errBodyClosed) {
+	if n, err := r.Read(make([]byte, 8)); n != 0 || !errors.Is(err, errBodyClosed) {
 		t.Fatalf("read after close = %d, %v; want errBodyClosed", n, err)
 	}
-	_ = r2.Close() // a second close must not release again
 	if bb.refs.Load() != 0 {
 		t.Fatalf("refs = %d after every release", bb.refs.Load())
 	}
