@@ -43,11 +43,7 @@ func shorten(s string, n int) string {
 
 // shareText is a row's share of each window: "5h 3.0 %  7d 0.8 %".
 func shareText(share map[string]float64) string {
-	keys := make([]string, 0, len(share))
-	for k := range share {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, api.WindowOrder)
+	keys := api.WindowKeys(share)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %4.1f %%", k, share[k]*100)

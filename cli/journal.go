@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -134,17 +133,7 @@ func printDoctor(w io.Writer, r proxy.DoctorReport) {
 }
 
 func retentionText(s api.Settings) string {
-	return fmt.Sprintf("requests %s, payloads %s, database cap %s", ageText(s.RequestMaxAge), ageText(s.PayloadMaxAge), capText(s.MaxDBBytes))
-}
-
-func ageText(d time.Duration) string {
-	if d < 0 {
-		return "forever"
-	}
-	if d%(24*time.Hour) == 0 {
-		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
-	}
-	return d.String()
+	return fmt.Sprintf("requests %s, payloads %s, database cap %s", api.AgeText(s.RequestMaxAge), api.AgeText(s.PayloadMaxAge), capText(s.MaxDBBytes))
 }
 
 func capText(n int64) string {

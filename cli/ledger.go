@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
@@ -15,11 +14,7 @@ func shareText(share map[string]float64, estimate bool) string {
 	if len(share) == 0 {
 		return "-"
 	}
-	keys := make([]string, 0, len(share))
-	for k := range share {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, api.WindowOrder)
+	keys := api.WindowKeys(share)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %.1f %%", k, share[k]*100)

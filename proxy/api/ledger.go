@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"slices"
 	"time"
 )
 
@@ -64,4 +65,14 @@ func WindowOrder(a, b string) int {
 		return 2
 	}
 	return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a, b))
+}
+
+// WindowKeys returns the keys of a window share in WindowOrder.
+func WindowKeys(share map[string]float64) []string {
+	keys := make([]string, 0, len(share))
+	for k := range share {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, WindowOrder)
+	return keys
 }
