@@ -16,8 +16,9 @@ import (
 // The harness's tables: every case against every target, then the slow
 // streams.
 
-// cases runs every case of the run against direct, Sluice and nginx (when
-// installed and asked for), writes the tables and lists what is invalid.
+// cases runs every case of the run against direct, Sluice, the bare Go
+// proxy (when asked for) and nginx (when installed and asked for), writes
+// the tables and lists what is invalid.
 func (h *harnessRun) cases(t *testing.T, out *strings.Builder, problems *[]string) {
 	scheme := "plain HTTP/1.1"
 	if h.o.tls {
@@ -32,6 +33,9 @@ func (h *harnessRun) cases(t *testing.T, out *strings.Builder, problems *[]strin
 		{name: "direct", base: h.fake.URL},
 		{name: "Sluice", base: "http://" + h.addr, pids: func() []int { return []int{h.pid} }},
 	}
+	if h.bare != nil {
+		targets = append(targets, harnessTarget{name: "bare Go", base: "http://" + h.bare.addr, pids: func() []int { return []int{h.bare.pid()} }})
+	}
 	if bin := nginxPath(); h.o.nginx && bin != "" {
 		ng := startNginx(t, bin, h.fake.URL, h.ca)
 		targets = append(targets, harnessTarget{name: "nginx", base: "http://" + ng.addr, pids: func() []int { return ng.pids(t) }})
@@ -41,8 +45,13 @@ func (h *harnessRun) cases(t *testing.T, out *strings.Builder, problems *[]strin
 	}
 	idle := readProc(t, h.pid)
 	fmt.Fprintf(out, "engine idle: RssAnon %d KiB, RssFile %d KiB\n", idle.rssAnon, idle.rssFile)
+	if h.bare != nil {
+		b := readProc(t, h.bare.pid())
+		fmt.Fprintf(out, "bare Go proxy (httputil.ReverseProxy, child process) idle: RssAnon %d KiB, RssFile %d KiB\n", b.rssAnon, b.rssFile)
+	}
 	fmt.Fprintf(out, "| case | load avg | direct req/s | through req/s | ratio | added p50 | p50 d/t | p90 d/t | p99 d/t | TTFB p50 d/t | errors d/t | CPU/req | RssAnon max | RssFile |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	var ngOut, tlsOut strings.Builder
+	var side sideBySide
+	var tlsOut strings.Builder
 	for _, cs := range h.o.cases {
 		mode, cstr, _ := strings.Cut(cs, "/")
 		conc, _ := strconv.Atoi(cstr)
@@ -62,23 +71,9 @@ func (h *harnessRun) cases(t *testing.T, out *strings.Builder, problems *[]strin
 			}
 			tlsOut.WriteString("\n")
 		}
-		if len(res) > 2 {
-			n := res[2]
-			cpuRatio := float64(s.cpuPer()) / float64(n.cpuPer())
-			if !finite(cpuRatio) {
-				*problems = append(*problems, fmt.Sprintf("%s: Sluice/nginx CPU ratio %v", cs, cpuRatio))
-			}
-			fmt.Fprintf(&ngOut, "| %s c=%d | %s | %.0f | **%.2fx** | %.2fx | %+.2f ms | %+.2f ms | %d | %d µs | %d µs | **%.2fx** | %.1f MiB | %.1f MiB |\n",
-				mode, conc, la, n.rate(), n.rate()/d.rate(), s.rate()/d.rate(), msf(pct(n.lat, 50)-pct(d.lat, 50)),
-				msf(pct(n.ttfb, 50)-pct(d.ttfb, 50)), n.errs, n.cpuPer().Microseconds(), s.cpuPer().Microseconds(),
-				cpuRatio, float64(n.anonMax)/1024, float64(s.anonMax)/1024)
-		}
+		*problems = append(*problems, side.add(fmt.Sprintf("%s c=%d", mode, conc), la, targets, res)...)
 	}
-	if ngOut.Len() > 0 {
-		fmt.Fprintf(out, "nginx in the same rounds (CPU and RssAnon: master + workers):\n")
-		fmt.Fprintf(out, "| case | load avg | nginx req/s | nginx ratio | Sluice ratio | nginx added p50 | nginx TTFB added | errors | nginx CPU/req | Sluice CPU/req | Sluice/nginx CPU | nginx RssAnon max | Sluice RssAnon max |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-		out.WriteString(ngOut.String())
-	}
+	side.write(out)
 	if tlsOut.Len() > 0 {
 		fmt.Fprintf(out, "at the fake's TLS listener, per target: handshakes per request / connections open (peak)\n| case |")
 		for _, tg := range targets {
@@ -89,9 +84,19 @@ func (h *harnessRun) cases(t *testing.T, out *strings.Builder, problems *[]strin
 	}
 }
 
-// slowStreams holds n streams open at once through the engine (20 events,
-// 100 ms apart: 2 s each) and reports the engine's memory per stream.
-func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[]string) {
+// slowTarget is the proxy the slow streams go through: its base URL, its
+// process, and whether it takes peak snapshots (the engine only).
+type slowTarget struct {
+	name string
+	base string
+	pid  int
+	peak bool
+}
+
+// slowStreams holds n streams open at once through tg (20 events, 100 ms
+// apart: 2 s each), reports its memory per stream and returns its RssAnon
+// per stream in KiB.
+func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[]string, tg slowTarget) float64 {
 	n := h.o.slow
 	for _, k := range loadAccounts {
 		h.fake.Script(k, fakeapi.Behavior{Delay: 100 * time.Millisecond})
@@ -101,7 +106,7 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 			h.fake.Script(k, fakeapi.Behavior{})
 		}
 	}()
-	before := readProc(t, h.pid) // after the earlier cases: the heap they grew is reused
+	before := readProc(t, tg.pid) // after the earlier cases: the heap they grew is reused
 
 	tr := &http.Transport{MaxIdleConnsPerHost: n}
 	defer tr.CloseIdleConnections()
@@ -114,19 +119,22 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 	// before the streams and when all n are open (headers in, body not
 	// yet read to the end).
 	prefix := h.o.peak
-	if h.o.tls {
+	if !tg.peak {
+		prefix = ""
+	}
+	if prefix != "" && h.o.tls {
 		prefix += "-tls"
 	}
 	var open atomic.Int64
 	var atPeak sync.Once
 	peakAsked := make(chan error, 1)
 	onOpen := func() {
-		if open.Add(1) == int64(n) && h.o.peak != "" {
+		if open.Add(1) == int64(n) && prefix != "" {
 			atPeak.Do(func() { peakAsked <- peakSnapshot(h.ctl, prefix) })
 		}
 	}
 	var base map[string]uint64
-	if h.o.peak != "" {
+	if prefix != "" {
 		var err error
 		if err = peakSnapshot(h.ctl, prefix+".base"); err == nil {
 			base, err = readPeakMetrics(prefix + ".base")
@@ -149,7 +157,7 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 			case <-done:
 				return
 			case <-tk.C:
-				peak.Store(max(peak.Load(), readProc(t, h.pid).rssAnon))
+				peak.Store(max(peak.Load(), readProc(t, tg.pid).rssAnon))
 				_, open, _ := h.fake.TLSStats()
 				conns.Store(max(conns.Load(), open))
 			}
@@ -158,7 +166,7 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, _, err := harnessCall(c, "http://"+h.addr, h.key, fmt.Sprint("slow-", i), body)
+			_, _, err := harnessCall(c, tg.base, h.key, fmt.Sprint("slow-", i), body)
 			open.Add(-1)
 			if err != nil {
 				if errs.Add(1) == 1 {
@@ -170,13 +178,13 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 	wg.Wait()
 	close(done)
 	per := float64(peak.Load()-before.rssAnon) / float64(n)
-	fmt.Fprintf(out, "%d concurrent slow streams (load average %s): %d errors; engine RssAnon %.1f -> peak %.1f MiB: %.0f KiB per stream",
-		n, loadAvg(), errs.Load(), float64(before.rssAnon)/1024, float64(peak.Load())/1024, per)
+	fmt.Fprintf(out, "%d concurrent slow streams through %s (load average %s): %d errors; RssAnon %.1f -> peak %.1f MiB: %.0f KiB per stream",
+		n, tg.name, loadAvg(), errs.Load(), float64(before.rssAnon)/1024, float64(peak.Load())/1024, per)
 	if h.o.tls {
 		fmt.Fprintf(out, "; connections open at the fake, peak %d", conns.Load())
 	}
 	out.WriteString("\n")
-	if h.o.peak != "" {
+	if prefix != "" {
 		select {
 		case err := <-peakAsked:
 			m, rerr := readPeakMetrics(prefix)
@@ -193,8 +201,9 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 		}
 	}
 	if errs.Load() > 0 {
-		*problems = append(*problems, fmt.Sprintf("slow streams: %d errors (first: %v)", errs.Load(), first.Load()))
+		*problems = append(*problems, fmt.Sprintf("slow streams through %s: %d errors (first: %v)", tg.name, errs.Load(), first.Load()))
 	}
+	return per
 }
 
 // openingGate lets at most cap(opening) requests wait for their

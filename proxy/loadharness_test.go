@@ -63,6 +63,8 @@ type harnessOpts struct {
 	nginx      bool          // nginx in the same rounds, when installed
 	modelFirst bool          // "model" as the body's first key instead of the SDK's order
 	peak       string        // path prefix of the engine's snapshots at the slow streams' peak ("": none)
+	bare       bool          // the bare Go proxy (bareharness_test.go) in the same rounds
+	bareSlow   bool          // and through the slow streams after Sluice's (with bare)
 }
 
 // harnessBody is a ~20 KB Messages request, as a coding agent sends, with
@@ -80,6 +82,10 @@ func harnessBody(stream, modelFirst bool) string {
 // asked for on it meanwhile), then writes its profiles
 // and the journal records it dropped.
 func harnessEngine(t *testing.T, dir string) {
+	if os.Getenv(harnessBareEnv) != "" {
+		harnessBare(t)
+		return
+	}
 	if os.Getenv("SLUICE_HARNESS_PEAKPROFILE") != "" {
 		runtime.MemProfileRate = 4 << 10 // a stream's buffers are a few KiB; the default samples one in 512 KiB
 	}
@@ -118,10 +124,13 @@ func TestLoadHarnessShort(t *testing.T) {
 		harnessEngine(t, dir)
 		return
 	}
+	// The bare Go proxy is in every round of both modes; its slow streams
+	// (2 s) run over plain HTTP only, to keep this short.
 	for _, tls := range []bool{false, true} {
 		peak := filepath.Join(t.TempDir(), "peak")
 		o := harnessOpts{test: "TestLoadHarnessShort", cases: []string{"json/1", "stream/8"},
-			round: 300 * time.Millisecond, rounds: 1, warm: 100 * time.Millisecond, slow: 20, tls: tls, peak: peak}
+			round: 300 * time.Millisecond, rounds: 1, warm: 100 * time.Millisecond, slow: 20, tls: tls, peak: peak,
+			bare: *harnessBareFlag, bareSlow: !tls}
 		report, problems := runHarness(t, o)
 		t.Logf("tls=%v:\n%s", tls, report)
 		for _, p := range problems {
@@ -129,6 +138,9 @@ func TestLoadHarnessShort(t *testing.T) {
 		}
 		if tls {
 			peak += "-tls"
+		}
+		if *harnessBareFlag && !strings.Contains(report, "Sluice ÷ bare Go") {
+			t.Errorf("tls=%v: no bare Go proxy beside Sluice in the report", tls)
 		}
 		if !strings.Contains(report, "runtime/metrics at the peak") {
 			t.Errorf("tls=%v: no runtime/metrics from the peak snapshot in the report", tls)
@@ -151,6 +163,7 @@ type harnessRun struct {
 	roots *x509.CertPool // the fake's certificate, for the direct client (tls)
 	ca    string         // the same as a PEM file, for the engine and nginx (tls)
 	ctl   io.Writer      // the child's stdin: peak snapshot requests
+	bare  *bareChild     // the bare Go proxy child (nil: not in this run)
 }
 
 // runHarness starts a fake and an engine child, runs every case and the
@@ -198,15 +211,30 @@ func runHarness(t *testing.T, o harnessOpts) (string, []string) {
 		h.roots = x509.NewCertPool()
 		h.roots.AddCert(fake.Certificate())
 	}
+	if o.bare {
+		h.bare = startBare(t, h)
+	}
 	var out strings.Builder
 	var problems []string
 	h.cases(t, &out, &problems)
 	if o.slow > 0 {
-		h.slowStreams(t, &out, &problems)
+		sluice := h.slowStreams(t, &out, &problems, slowTarget{name: "Sluice", base: "http://" + h.addr, pid: h.pid, peak: true})
+		if h.bare != nil && o.bareSlow {
+			bare := h.slowStreams(t, &out, &problems, slowTarget{name: "bare Go", base: "http://" + h.bare.addr, pid: h.bare.pid()})
+			fmt.Fprintf(&out, "RssAnon per slow stream: Sluice %.0f KiB, bare Go %.0f KiB (Sluice − bare Go: %+.0f KiB)\n", sluice, bare, sluice-bare)
+		}
 	}
 	end := readProc(t, h.pid)
 	fmt.Fprintf(&out, "engine peak: VmHWM %.1f MiB; at end RssAnon %.1f MiB, RssFile %.1f MiB\n",
 		float64(end.vmHWM)/1024, float64(end.rssAnon)/1024, float64(end.rssFile)/1024)
+	if h.bare != nil {
+		b := readProc(t, h.bare.pid())
+		fmt.Fprintf(&out, "bare Go peak: VmHWM %.1f MiB; at end RssAnon %.1f MiB, RssFile %.1f MiB\n",
+			float64(b.vmHWM)/1024, float64(b.rssAnon)/1024, float64(b.rssFile)/1024)
+		if err := h.bare.stop(); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
 	_ = stdin.Close()
 	dropped := ""
 	for sc.Scan() {

@@ -31,7 +31,7 @@ func TestLoadRatios(t *testing.T) {
 		}
 		o := harnessOpts{test: "TestLoadRatios", cases: cases, round: *harnessRound, rounds: *harnessRounds,
 			warm: 500 * time.Millisecond, slow: *harnessSlow, tls: mode == "tls", nginx: true, modelFirst: *harnessOrder == "model-first",
-			peak: *harnessPeakProf}
+			peak: *harnessPeakProf, bare: *harnessBareFlag, bareSlow: true}
 		report, problems := runHarness(t, o)
 		fmt.Print(report)
 		for _, p := range problems {
