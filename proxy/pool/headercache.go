@@ -95,3 +95,23 @@ func earliestReset(l *Limits, limit time.Time) time.Time {
 	}
 	return limit
 }
+
+// lowerASCII appends s lowered to dst, as strings.ToLower would, when s is
+// ASCII and fits dst's capacity; ok is false (and the result unusable)
+// otherwise.
+func lowerASCII(dst []byte, s string) (lower []byte, ok bool) {
+	if len(s) > cap(dst) {
+		return nil, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80:
+			return nil, false
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst, true
+}

@@ -187,26 +187,6 @@ func parseHeaders(h http.Header, now time.Time) (Limits, int) {
 	return l, mask
 }
 
-// lowerASCII appends s lowered to dst, as strings.ToLower would, when s is
-// ASCII and fits dst's capacity; ok is false (and the result unusable)
-// otherwise.
-func lowerASCII(dst []byte, s string) (lower []byte, ok bool) {
-	if len(s) > cap(dst) {
-		return nil, false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 0x80:
-			return nil, false
-		case 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst, true
-}
-
 // unifiedWindow splits "unified-<window>-<field>" for any window name but
 // the overage bucket, so a window Anthropic adds later is kept like 5h.
 func unifiedWindow(name string) (window, field string, ok bool) {
