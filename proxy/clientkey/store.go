@@ -103,6 +103,7 @@ type Set struct {
 
 	secretMu sync.Mutex
 	secret   atomic.Pointer[[]byte] // nil until read from the keyring
+	macs     macPool                // Verify's HMACs, keyed with secret
 }
 
 // New returns an empty Set over db and keyring; Load fills it.

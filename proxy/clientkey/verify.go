@@ -79,12 +79,13 @@ func (s *Set) Verify(token string) (*Key, Failure, error) {
 	if err != nil {
 		return nil, Unavailable, err
 	}
-	sum := Digest(secret, token)
+	var sum [32]byte
+	s.macs.digest(secret, token, &sum)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var found *Key
 	for _, k := range s.byPrefix[token[len(Marker):len(Marker)+LookupLen]] {
-		if subtle.ConstantTimeCompare(k.rec.Hash, sum) == 1 {
+		if subtle.ConstantTimeCompare(k.rec.Hash, sum[:]) == 1 {
 			found = k
 		}
 	}

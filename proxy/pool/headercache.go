@@ -25,6 +25,9 @@ type parsedHeaders struct {
 	mask  int
 }
 
+// limitPair is one limit header, hashed whole by limitHeadersSum.
+type limitPair struct{ name, value string }
+
 // limitHeadersSum is an order-independent hash of the limit headers' names
 // and first values (what parseHeaders reads); ok is false when h carries a
 // Retry-After, whose meaning may depend on the time of the answer.
@@ -39,12 +42,11 @@ func limitHeadersSum(seed maphash.Seed, h http.Header) (sum uint64, ok bool) {
 		if len(key) <= len(ratelimitPrefix) || !strings.EqualFold(key[:len(ratelimitPrefix)], ratelimitPrefix) {
 			continue
 		}
-		var mh maphash.Hash
-		mh.SetSeed(seed)
-		mh.WriteString(key)
-		mh.WriteByte(0)
-		mh.WriteString(vals[0])
-		sum += mh.Sum64() // a sum does not depend on the map's order
+		// One hash of the pair (the runtime's hash of the two strings,
+		// chained; a maphash.Hash written per header cost twice as
+		// much), not a hash of each: a sum of separate ones would not
+		// see two values trade places.
+		sum += maphash.Comparable(seed, limitPair{key, vals[0]}) // a sum does not depend on the map's order
 	}
 	return sum, true
 }
@@ -92,4 +94,24 @@ func earliestReset(l *Limits, limit time.Time) time.Time {
 		early(t.ResetsAt)
 	}
 	return limit
+}
+
+// lowerASCII appends s lowered to dst, as strings.ToLower would, when s is
+// ASCII and fits dst's capacity; ok is false (and the result unusable)
+// otherwise.
+func lowerASCII(dst []byte, s string) (lower []byte, ok bool) {
+	if len(s) > cap(dst) {
+		return nil, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80:
+			return nil, false
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst, true
 }

@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"bytes"
 	"maps"
 	"math"
 	"net/http"
@@ -105,6 +106,7 @@ func parseHeaders(h http.Header, now time.Time) (Limits, int) {
 	var l Limits
 	mask := 0
 	var wins map[string]*Window
+	var lowerBuf [64]byte // a name lowered without allocating, when it is ASCII and short
 	for key, vals := range h {
 		if len(vals) == 0 {
 			continue
@@ -118,10 +120,23 @@ func parseHeaders(h http.Header, now time.Time) (Limits, int) {
 		if len(key) <= len(ratelimitPrefix) || !strings.EqualFold(key[:len(ratelimitPrefix)], ratelimitPrefix) {
 			continue
 		}
-		name := strings.ToLower(key[len(ratelimitPrefix):])
-		if bit := l.set(name, v, now); bit != 0 {
-			mask |= bit
-			continue
+		// Most names are the known ones set reads: lowered in lowerBuf,
+		// they cost no string (ToLower allocated one per header per
+		// answer); the others are made strings, as they are kept.
+		lower, ascii := lowerASCII(lowerBuf[:0], key[len(ratelimitPrefix):])
+		var name string
+		if ascii {
+			if bit := l.set(lower, v, now); bit != 0 {
+				mask |= bit
+				continue
+			}
+			name = string(lower)
+		} else {
+			name = strings.ToLower(key[len(ratelimitPrefix):])
+			if bit := l.set([]byte(name), v, now); bit != 0 {
+				mask |= bit
+				continue
+			}
 		}
 		if wn, field, ok := unifiedWindow(name); ok {
 			if wins == nil {
@@ -160,7 +175,8 @@ func parseHeaders(h http.Header, now time.Time) (Limits, int) {
 	}
 	// An API key's per-minute buckets are windows too, so every view and
 	// strategy sees them like the subscription's.
-	if tw := l.tierWindows(mask); len(tw) > 0 {
+	var tierBuf [4]Window
+	if tw := l.tierWindows(mask, tierBuf[:0]); len(tw) > 0 {
 		l.Windows = upsertAll(l.Windows, tw)
 		mask |= hasWindows
 	}
@@ -196,8 +212,8 @@ func unifiedWindow(name string) (window, field string, ok bool) {
 
 // set stores one known header (name without the prefix) and returns its
 // presence bit, or 0 when the name is unknown.
-func (l *Limits) set(name, v string, now time.Time) int {
-	switch name {
+func (l *Limits) set(name []byte, v string, now time.Time) int {
+	switch string(name) { // no allocation: compared in place
 	case "unified-status":
 		l.Status = v
 		return hasUnified
@@ -217,14 +233,14 @@ func (l *Limits) set(name, v string, now time.Time) int {
 		l.OverageUtilization = parseFraction(v)
 		return hasOverage
 	}
-	i := strings.LastIndexByte(name, '-')
+	i := bytes.LastIndexByte(name, '-')
 	if i <= 0 {
 		return 0
 	}
 	tier, field := name[:i], name[i+1:]
 	var t *Tier
 	var bit int
-	switch tier {
+	switch string(tier) {
 	case "requests":
 		t, bit = &l.Requests, hasRequests
 	case "tokens":
@@ -236,7 +252,7 @@ func (l *Limits) set(name, v string, now time.Time) int {
 	default:
 		return 0
 	}
-	switch field {
+	switch string(field) {
 	case "limit":
 		t.Limit = parseCount(v)
 	case "remaining":

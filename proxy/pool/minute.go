@@ -11,8 +11,9 @@ const (
 
 // tierWindows are the per-minute windows of the tiers a header set carried
 // (mask), in a fixed order. A tier without a positive limit says nothing
-// about use and gives no window.
-func (l *Limits) tierWindows(mask int) []Window {
+// about use and gives no window. They are appended to dst (the caller's
+// array on its stack: they are copied into the limits' windows).
+func (l *Limits) tierWindows(mask int, dst []Window) []Window {
 	tiers := [...]struct {
 		bit  int
 		kind string
@@ -23,7 +24,7 @@ func (l *Limits) tierWindows(mask int) []Window {
 		{hasInput, KindInputTPM, l.InputTokens},
 		{hasOutput, KindOutputTPM, l.OutputTokens},
 	}
-	var out []Window
+	out := dst
 	for _, tr := range tiers {
 		if mask&tr.bit == 0 || tr.t.Limit <= 0 {
 			continue

@@ -6,6 +6,7 @@ package redact
 import (
 	"bytes"
 	"regexp"
+	"strings"
 )
 
 // Mask replaces every secret found.
@@ -44,10 +45,50 @@ func Bytes(b []byte) []byte {
 	return out
 }
 
-// String is Bytes for strings.
+// String is Bytes for strings. A string none of the rules can match
+// (most: it runs on every request's User-Agent) is returned as it is,
+// without running them or copying it.
 func String(s string) string {
+	if !mayMatch(s) {
+		return s
+	}
 	b := Bytes([]byte(s))
 	return string(b)
+}
+
+// mayMatch reports whether some rule could match s. Every match holds a
+// needle: "sk-" (the two key rules), "bearer" or "x-api-key" in any case,
+// or a double quote (the JSON fields). Case folding under (?i) reaches
+// beyond ASCII (the Kelvin sign folds to k), so s with any non-ASCII
+// byte is always given to the rules.
+func mayMatch(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || c == '"' {
+			return true
+		}
+	}
+	return strings.Contains(s, "sk-") || containsFoldASCII(s, "bearer") || containsFoldASCII(s, "x-api-key")
+}
+
+// containsFoldASCII reports whether the ASCII s holds the lower-case
+// ASCII needle in any case.
+func containsFoldASCII(s, needle string) bool {
+	for i := 0; i+len(needle) <= len(s); i++ {
+		j := 0
+		for ; j < len(needle); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != needle[j] {
+				break
+			}
+		}
+		if j == len(needle) {
+			return true
+		}
+	}
+	return false
 }
 
 // Contains reports whether b holds anything Bytes would mask: a check for

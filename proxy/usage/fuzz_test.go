@@ -45,8 +45,22 @@ func FuzzFromJSON(f *testing.F) {
 	f.Add([]byte(`{"content":[{"type":"text","text":"a \"usage\": {\"input_tokens\": 9}"},{"type":"tool_use","input":{"usage":{"input_tokens":7}}}],"Model":"m","USAGE":{"output_tokens":2},"usage":{"input_tokens":1}}`))
 	f.Add([]byte(`{"type":7,"usage":{"input_tokens":1}}`))
 	f.Add([]byte(`{"usage":{"input_tokens":"1"}}`))
+	// Shapes the hand-read path takes, and ones it must leave to json.
+	f.Add([]byte(`{"type":"message","model":"claude-sonnet-4-5","usage":{"input_tokens":10,"cache_creation_input_tokens":4,"cache_read_input_tokens":0,"cache_creation":{"ephemeral_5m_input_tokens":1,"ephemeral_1h_input_tokens":3},"output_tokens":5,"service_tier":"standard","server_tool_use":{"web_search_requests":0}}}`))
+	f.Add([]byte(`{"usage":{"input_tokens":1,"cache_creation":{"ephemeral_1h_input_tokens":2}},"usage":{"output_tokens":3,"cache_creation":{"ephemeral_5m_input_tokens":4}}}`))
+	f.Add([]byte(`{"usage":{"input_tokens":1},"usage":null,"usage":{"Output_Tokens":2,"input_tokens":null}}`))
+	f.Add([]byte(`{"usage":{"input_tokens":-0,"output_tokens":1.5,"cache_read_input_tokens":1e3}}`))
+	f.Add([]byte(`{"usage":{"input_tokens":123456789012345678901,"x":[1,{"a":[true,false,null]},"s"]}}`))
+	f.Add([]byte(`{"model":"m\u0041","type":null,"usage":{"input_tokKens":7,"cache_creation":null}}`))
+	f.Add([]byte(`{"usage":{"input_tokens":01}}`))
+	f.Add([]byte("{\"usage\":{\"x\":\"a\tb\",\"input_tokens\":1}}"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		c, ok := FromJSON(body)
+		// Valid or not, the hand-read path answers as json decoding the
+		// three values does.
+		if dc, dok := fromJSONDecode(body); c != dc || ok != dok {
+			t.Fatalf("FromJSON = %+v, %v; json on the three values = %+v, %v", c, ok, dc, dok)
+		}
 		if !ok && c.Total() != 0 {
 			t.Fatalf("no usage reported but counts %+v", c)
 		}

@@ -39,10 +39,13 @@ type apiUsage struct {
 	CacheCreate  *int64 `json:"cache_creation_input_tokens"`
 	// CacheCreation splits the cache writes by lifetime (Messages API
 	// usage.cache_creation); absent from older answers.
-	CacheCreation *struct {
-		Ephemeral5m *int64 `json:"ephemeral_5m_input_tokens"`
-		Ephemeral1h *int64 `json:"ephemeral_1h_input_tokens"`
-	} `json:"cache_creation"`
+	CacheCreation *cacheCreation `json:"cache_creation"`
+}
+
+// cacheCreation is usage.cache_creation.
+type cacheCreation struct {
+	Ephemeral5m *int64 `json:"ephemeral_5m_input_tokens"`
+	Ephemeral1h *int64 `json:"ephemeral_1h_input_tokens"`
 }
 
 // merge takes every count the object carries. Counts in message_delta events
@@ -84,7 +87,20 @@ func deref(v *int64) int64 {
 // match as encoding/json matches a struct's fields, case folded, the last
 // of duplicates winning, and a value of the wrong type gives false, as
 // decoding the whole body did (FuzzFromJSON compares the two).
+//
+// The three values are read by hand (fromJSONFast) when they have the
+// plain shapes real answers have; anything else is decoded by
+// encoding/json as before (fromJSONDecode), so both give one answer.
 func FromJSON(body []byte) (Counts, bool) {
+	if c, ok, handled := fromJSONFast(body); handled {
+		return c, ok
+	}
+	return fromJSONDecode(body)
+}
+
+// fromJSONDecode is FromJSON with each of the three values decoded by
+// encoding/json: the reference for fromJSONFast, and its fallback.
+func fromJSONDecode(body []byte) (Counts, bool) {
 	var (
 		model string
 		u     *apiUsage

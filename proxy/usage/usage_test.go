@@ -123,3 +123,31 @@ func TestMeterLetsGoOfALongCutLine(t *testing.T) {
 		t.Errorf("counts %+v, %v, done %v: want the usage of the events after the long line", c, ok, m.Done())
 	}
 }
+
+// Real answers' usage objects are read by hand, not left to json.
+func TestFromJSONFastTakesRealAnswers(t *testing.T) {
+	for _, body := range []string{
+		`{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"hi \"there\""}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":2095,"cache_creation_input_tokens":0,"cache_read_input_tokens":1800,"output_tokens":503}}`,
+		`{"type":"message","model":"claude-opus-4-1","usage":{"input_tokens":10,"cache_creation_input_tokens":4,"cache_read_input_tokens":0,"cache_creation":{"ephemeral_5m_input_tokens":1,"ephemeral_1h_input_tokens":3},"output_tokens":5,"service_tier":"standard","server_tool_use":{"web_search_requests":0}}}`,
+	} {
+		c, ok, handled := fromJSONFast([]byte(body))
+		if !handled {
+			t.Fatalf("left to json: %s", body)
+		}
+		if dc, dok := fromJSONDecode([]byte(body)); c != dc || ok != dok || !ok {
+			t.Fatalf("hand-read %+v, %v; json %+v, %v", c, ok, dc, dok)
+		}
+	}
+}
+
+// BenchmarkFromJSONSmall is a short answer, whose cost is the usage
+// object's decode rather than the scan past the content.
+func BenchmarkFromJSONSmall(b *testing.B) {
+	body := []byte(`{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"Done."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":2095,"cache_creation_input_tokens":12,"cache_read_input_tokens":1800,"cache_creation":{"ephemeral_5m_input_tokens":12,"ephemeral_1h_input_tokens":0},"output_tokens":503,"service_tier":"standard"}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if c, ok := FromJSON(body); !ok || c.OutputTokens != 503 {
+			b.Fatal(c, ok)
+		}
+	}
+}
