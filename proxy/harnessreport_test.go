@@ -170,8 +170,9 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 	wg.Wait()
 	close(done)
 	per := float64(peak.Load()-before.rssAnon) / float64(n)
-	fmt.Fprintf(out, "%d concurrent slow streams (load average %s): %d errors; engine RssAnon %.1f -> peak %.1f MiB: %.0f KiB per stream",
-		n, loadAvg(), errs.Load(), float64(before.rssAnon)/1024, float64(peak.Load())/1024, per)
+	after := readProc(t, h.pid)
+	fmt.Fprintf(out, "%d concurrent slow streams (load average %s): %d errors; engine RssAnon %.1f -> peak %.1f MiB: %.0f KiB per stream; engine CPU %.2f s",
+		n, loadAvg(), errs.Load(), float64(before.rssAnon)/1024, float64(peak.Load())/1024, per, (after.cpu - before.cpu).Seconds())
 	if h.o.tls {
 		fmt.Fprintf(out, "; connections open at the fake, peak %d", conns.Load())
 	}

@@ -43,6 +43,7 @@ var (
 	harnessMemProf  = flag.String("harness.memprofile", "", "write the engine's allocs profile here")
 	harnessSlow     = flag.Int("harness.slow", 1000, "concurrent slow streams held open at the end (0: none)")
 	harnessGOGC     = flag.Int("harness.gogc", 0, "the engine's GOGC (0: the runtime's default, as `sluice serve` runs)")
+	harnessEnv      = flag.String("harness.env", "", "more of the engine child's environment, comma-separated K=V (e.g. GOMEMLIMIT=24MiB,GODEBUG=gctrace=1); the harness process keeps its own")
 	harnessCases    = flag.String("harness.cases", "json/1,stream/1,json/32,stream/32,json/256,stream/256", "mode/concurrency list")
 	harnessUpstream = flag.String("harness.upstream", "plain,tls", "upstream modes: plain (HTTP/1.1) and/or tls (TLS + HTTP/2, the real API's)")
 	harnessOrder    = flag.String("harness.order", "sdk", "request keys' order: sdk (max_tokens, messages, model, as the official Python SDK) or model-first")
@@ -184,6 +185,9 @@ func runHarness(t *testing.T, o harnessOpts) (string, []string) {
 		"SLUICE_HARNESS_CA="+ca, "SLUICE_HARNESS_CPUPROFILE="+*harnessCPUProf,
 		"SLUICE_HARNESS_MEMPROFILE="+*harnessMemProf, "SLUICE_HARNESS_GOGC="+strconv.Itoa(*harnessGOGC),
 		"SLUICE_HARNESS_PEAKPROFILE="+o.peak)
+	if *harnessEnv != "" {
+		cmd.Env = append(cmd.Env, strings.Split(*harnessEnv, ",")...) // later entries win
+	}
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
