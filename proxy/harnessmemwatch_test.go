@@ -43,7 +43,11 @@ func startMemWatch() *memWatch {
 		for {
 			select {
 			case <-w.stop:
-				w.done <- fmt.Sprintf("MEMPEAK RssAnon %.1f MiB:%s", float64(best)/1024, at)
+				cpu := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/cycles/total:gc-cycles"}}
+				metrics.Read(cpu)
+				proc := selfCPU().Seconds()
+				w.done <- fmt.Sprintf("MEMPEAK RssAnon %.1f MiB:%s; over the run: GC %.2f s of the process's %.2f CPU-s (%.1f%%, the runtime's estimate), %d GC cycles",
+					float64(best)/1024, at, cpu[0].Value.Float64(), proc, 100*cpu[0].Value.Float64()/proc, cpu[1].Value.Uint64())
 				return
 			case <-tk.C:
 			}
@@ -87,4 +91,17 @@ func selfRssAnon() int64 {
 		}
 	}
 	return 0
+}
+
+// selfCPU is this process's CPU time (user+sys) from /proc (0 if
+// unreadable).
+func selfCPU() time.Duration {
+	stat, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
 }
