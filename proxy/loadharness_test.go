@@ -2,7 +2,6 @@ package proxy_test
 
 import (
 	"bufio"
-	"cmp"
 	"crypto/x509"
 	"flag"
 	"fmt"
@@ -94,14 +93,11 @@ func harnessEngine(t *testing.T, dir string) {
 	// As `sluice serve` (cli.Open): the engine's memory limit unless
 	// GOMEMLIMIT or GOGC is set (-harness.gogc, -harness.env).
 	// The child ends in os.Exit: nothing to stop.
-	// Experiments: -harness.env SLUICE_HARNESS_GOVERN_GOGC=N (the GOGC
-	// while limited), SLUICE_HARNESS_GOVERN_MIB=N (the limit).
-	gogc, _ := strconv.Atoi(os.Getenv("SLUICE_HARNESS_GOVERN_GOGC"))
-	limit := int64(proxy.DefaultMemoryLimit)
-	if m, _ := strconv.Atoi(os.Getenv("SLUICE_HARNESS_GOVERN_MIB")); m > 0 {
-		limit = int64(m) << 20
+	if g, _ := strconv.Atoi(os.Getenv("SLUICE_HARNESS_GOVERN_GOGC")); g > 0 {
+		_ = proxy.GovernMemoryGOGC(os.LookupEnv, proxy.DefaultMemoryLimit, g) // an experiment: -harness.env SLUICE_HARNESS_GOVERN_GOGC=N
+	} else {
+		_ = proxy.GovernMemory(os.LookupEnv, proxy.DefaultMemoryLimit)
 	}
-	_ = proxy.GovernMemoryGOGC(os.LookupEnv, limit, cmp.Or(gogc, 100))
 	if p := os.Getenv("SLUICE_HARNESS_CPUPROFILE"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {
