@@ -9,9 +9,3 @@ func (s *Service) PollDue(ctx context.Context) error { return s.pollUsage(ctx, f
 // FlushRefusals writes the refusals tallied for the audit log now, as the
 // end of the minute would.
 func (s *Service) FlushRefusals(ctx context.Context) { s.flushRefusals(ctx) }
-
-// GovernMemoryGOGC is governMemory, for the harness's experiments with
-// the GOGC the engine runs with while its limit is set.
-func GovernMemoryGOGC(lookupEnv func(string) (string, bool), limit int64, gogcOn int) func() {
-	return governMemory(lookupEnv, limit, gogcOn)
-}

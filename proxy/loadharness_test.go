@@ -93,11 +93,7 @@ func harnessEngine(t *testing.T, dir string) {
 	// As `sluice serve` (cli.Open): the engine's memory limit unless
 	// GOMEMLIMIT or GOGC is set (-harness.gogc, -harness.env).
 	// The child ends in os.Exit: nothing to stop.
-	if g, _ := strconv.Atoi(os.Getenv("SLUICE_HARNESS_GOVERN_GOGC")); g > 0 {
-		_ = proxy.GovernMemoryGOGC(os.LookupEnv, proxy.DefaultMemoryLimit, g) // an experiment: -harness.env SLUICE_HARNESS_GOVERN_GOGC=N
-	} else {
-		_ = proxy.GovernMemory(os.LookupEnv, proxy.DefaultMemoryLimit)
-	}
+	_ = proxy.GovernMemory(os.LookupEnv, proxy.DefaultMemoryLimit)
 	if p := os.Getenv("SLUICE_HARNESS_CPUPROFILE"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {

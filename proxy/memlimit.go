@@ -30,12 +30,6 @@ const DefaultMemoryLimit = 15 << 20
 // done. The returned stop restores the limit found and ends the
 // governing (at the next GC).
 func GovernMemory(lookupEnv func(string) (string, bool), limit int64) (stop func()) {
-	return governMemory(lookupEnv, limit, 100)
-}
-
-// governMemory is GovernMemory with the GOGC to run with while the limit
-// is set (100 while it is not).
-func governMemory(lookupEnv func(string) (string, bool), limit int64, gogcOn int) (stop func()) {
 	for _, k := range []string{"GOMEMLIMIT", "GOGC"} {
 		if v, ok := lookupEnv(k); ok && v != "" {
 			return func() {}
@@ -45,12 +39,11 @@ func governMemory(lookupEnv func(string) (string, bool), limit int64, gogcOn int
 	if prev != math.MaxInt64 || limit <= 0 {
 		return func() {}
 	}
-	g := &memGovernor{limit: limit, prev: prev, gogcOn: gogcOn, samples: []metrics.Sample{
+	g := &memGovernor{limit: limit, prev: prev, samples: []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"},
 		{Name: "/memory/classes/total:bytes"},
 		{Name: "/memory/classes/heap/released:bytes"},
 		{Name: "/memory/classes/heap/objects:bytes"},
-		{Name: "/memory/classes/heap/free:bytes"},
 	}}
 	g.mu.Lock()
 	g.set(true)
@@ -62,7 +55,6 @@ func governMemory(lookupEnv func(string) (string, bool), limit int64, gogcOn int
 // memGovernor re-decides after every GC cycle whether its limit is set.
 type memGovernor struct {
 	limit, prev int64
-	gogcOn      int
 
 	mu      sync.Mutex
 	on      bool
@@ -89,15 +81,14 @@ func (g *memGovernor) afterGC() {
 	live := int64(g.samples[0].Value.Uint64())
 	held := int64(g.samples[1].Value.Uint64() - g.samples[2].Value.Uint64())
 	objects := int64(g.samples[3].Value.Uint64())
-	free := int64(g.samples[4].Value.Uint64()) // the scavenger returns it when the limit needs
-	g.set(limitOn(g.on, g.limit, live, held-objects-free))
+	g.set(limitOn(g.on, g.limit, live, held-objects))
 	g.arm()
 }
 
 // limitOn decides whether the limit stays (or comes back) on: the heap
-// the GC may grow under it, limit minus the runtime's memory that is
-// neither heap objects nor free pages (stacks, metadata, the free slots
-// of spans in use) minus the live heap, must be at least half the live heap to stay on, three
+// the GC may grow under it, limit minus the runtime's memory that is not
+// heap objects (stacks, metadata, free spans not yet returned) minus the
+// live heap, must be at least half the live heap to stay on, three
 // quarters to come back.
 func limitOn(on bool, limit, live, other int64) bool {
 	headroom := limit - other - live
@@ -114,11 +105,9 @@ func (g *memGovernor) set(on bool) {
 	}
 	g.on = on
 	if on {
-		debug.SetGCPercent(g.gogcOn)
 		debug.SetMemoryLimit(g.limit)
 	} else {
 		debug.SetMemoryLimit(math.MaxInt64)
-		debug.SetGCPercent(100)
 	}
 }
 
@@ -128,6 +117,5 @@ func (g *memGovernor) stop() {
 	if !g.stopped {
 		g.stopped = true
 		debug.SetMemoryLimit(g.prev)
-		debug.SetGCPercent(100)
 	}
 }
