@@ -19,7 +19,6 @@ import (
 type Local struct {
 	Service *proxy.Service
 	db      *journal.DB
-	stopMem func() // ends the engine's memory limit
 }
 
 // Open opens the data dir's database and the keyring and builds the
@@ -57,17 +56,10 @@ func Open(ctx context.Context, s Settings, log *slog.Logger) (*Local, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	// The engine's soft memory limit, unless GOMEMLIMIT or GOGC says
-	// otherwise (proxy.GovernMemory).
-	stopMem := proxy.GovernMemory(os.LookupEnv, proxy.DefaultMemoryLimit)
-	return &Local{Service: svc, db: db, stopMem: stopMem}, nil
+	return &Local{Service: svc, db: db}, nil
 }
 
 // Close stops the service, flushes its logs and closes the database.
 func (e *Local) Close(ctx context.Context) error {
-	err := errors.Join(e.Service.Close(ctx), e.db.Close())
-	if e.stopMem != nil {
-		e.stopMem()
-	}
-	return err
+	return errors.Join(e.Service.Close(ctx), e.db.Close())
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -41,7 +42,7 @@ var (
 	harnessCPUProf  = flag.String("harness.cpuprofile", "", "write the engine's CPU profile here")
 	harnessMemProf  = flag.String("harness.memprofile", "", "write the engine's allocs profile here")
 	harnessSlow     = flag.Int("harness.slow", 1000, "concurrent slow streams held open at the end (0: none)")
-	harnessGOGC     = flag.Int("harness.gogc", 0, "the engine's GOGC, in its environment, so the engine sets no memory limit (0: the runtime's default, as `sluice serve` runs)")
+	harnessGOGC     = flag.Int("harness.gogc", 0, "the engine's GOGC (0: the runtime's default, as `sluice serve` runs)")
 	harnessEnv      = flag.String("harness.env", "", "more of the engine child's environment, comma-separated K=V (e.g. GOMEMLIMIT=24MiB,GODEBUG=gctrace=1); the harness process keeps its own")
 	harnessCases    = flag.String("harness.cases", "json/1,stream/1,json/32,stream/32,json/256,stream/256", "mode/concurrency list")
 	harnessUpstream = flag.String("harness.upstream", "plain,tls", "upstream modes: plain (HTTP/1.1) and/or tls (TLS + HTTP/2, the real API's)")
@@ -90,10 +91,9 @@ func harnessEngine(t *testing.T, dir string) {
 		// streams, which RssAnon would count against the engine.
 		runtime.MemProfileRate = 0
 	}
-	// As `sluice serve` (cli.Open): the engine's memory limit unless
-	// GOMEMLIMIT or GOGC is set (-harness.gogc, -harness.env).
-	// The child ends in os.Exit: nothing to stop.
-	_ = proxy.GovernMemory(os.LookupEnv, proxy.DefaultMemoryLimit)
+	if g, _ := strconv.Atoi(os.Getenv("SLUICE_HARNESS_GOGC")); g > 0 {
+		debug.SetGCPercent(g)
+	}
 	if p := os.Getenv("SLUICE_HARNESS_CPUPROFILE"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {
@@ -197,11 +197,8 @@ func runHarness(t *testing.T, o harnessOpts) (string, []string) {
 	cmd := exec.Command(os.Args[0], "-test.run=^"+o.test+"$")
 	cmd.Env = append(os.Environ(), harnessChildEnv+"="+t.TempDir(), "SLUICE_TEST_UPSTREAM="+fake.URL,
 		"SLUICE_HARNESS_CA="+ca, "SLUICE_HARNESS_CPUPROFILE="+*harnessCPUProf,
-		"SLUICE_HARNESS_MEMPROFILE="+*harnessMemProf,
+		"SLUICE_HARNESS_MEMPROFILE="+*harnessMemProf, "SLUICE_HARNESS_GOGC="+strconv.Itoa(*harnessGOGC),
 		"SLUICE_HARNESS_PEAKPROFILE="+o.peak, "SLUICE_HARNESS_MEMWATCH="+strconv.FormatBool(*harnessMemWatch))
-	if *harnessGOGC > 0 {
-		cmd.Env = append(cmd.Env, "GOGC="+strconv.Itoa(*harnessGOGC))
-	}
 	if *harnessEnv != "" {
 		cmd.Env = append(cmd.Env, strings.Split(*harnessEnv, ",")...) // later entries win
 	}
