@@ -14,7 +14,8 @@ import (
 // the GC scans on every cycle.
 type recordQueue struct {
 	mu     sync.Mutex
-	recs   []Record
+	recs   []Record // recs[head:] wait; take moves head, push compacts
+	head   int
 	max    int
 	closed bool
 	wake   chan struct{} // one pending signal: a record came, or close
@@ -27,9 +28,16 @@ func newRecordQueue(max int) *recordQueue {
 // push queues r unless the queue is full or closed.
 func (q *recordQueue) push(r Record) bool {
 	q.mu.Lock()
-	if q.closed || len(q.recs) >= q.max {
+	if q.closed || len(q.recs)-q.head >= q.max {
 		q.mu.Unlock()
 		return false
+	}
+	if q.head > 0 && len(q.recs) == cap(q.recs) {
+		// Slide the waiting records to the front rather than grow: once
+		// per filling of the array, not once per batch taken.
+		n := copy(q.recs, q.recs[q.head:])
+		clear(q.recs[n:])
+		q.recs, q.head = q.recs[:n], 0
 	}
 	q.recs = append(q.recs, r)
 	q.mu.Unlock()
@@ -55,7 +63,7 @@ func (q *recordQueue) close() {
 func (q *recordQueue) state() (n int, closed bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.recs), q.closed
+	return len(q.recs) - q.head, q.closed
 }
 
 // wait blocks until a record is queued or the queue is closed, and
@@ -90,13 +98,15 @@ func (q *recordQueue) linger(timer *time.Timer, d time.Duration, batch int) {
 func (q *recordQueue) take(dst []Record, batch int) []Record {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	k := min(len(q.recs), batch)
-	dst = append(dst[:0], q.recs[:k]...)
-	m := copy(q.recs, q.recs[k:])
-	clear(q.recs[m:])
-	q.recs = q.recs[:m]
-	if m == 0 && cap(q.recs) > batch {
-		q.recs = nil
+	k := min(len(q.recs)-q.head, batch)
+	dst = append(dst[:0], q.recs[q.head:q.head+k]...)
+	clear(q.recs[q.head : q.head+k])
+	q.head += k
+	if q.head == len(q.recs) {
+		q.recs, q.head = q.recs[:0], 0
+		if cap(q.recs) > batch {
+			q.recs = nil
+		}
 	}
 	return dst
 }

@@ -91,3 +91,45 @@ func TestWriterLingerEndsAtABatch(t *testing.T) {
 		t.Fatal("a full batch waited for the hour's linger")
 	}
 }
+
+// TestRecordQueueInterleaved: pushes between partial takes, past the
+// array's capacity (so push compacts), keep order and the bound counts
+// only what waits.
+func TestRecordQueueInterleaved(t *testing.T) {
+	q := newRecordQueue(8)
+	next, want := 0, 0
+	var batch []Record
+	for round := range 50 {
+		for range 1 + round%5 {
+			if n, _ := q.state(); n >= 8 {
+				if q.push(Record{}) {
+					t.Fatal("a record past the bound was queued")
+				}
+				break
+			}
+			if !q.push(Record{Path: strconv.Itoa(next)}) {
+				t.Fatalf("record %d refused below the bound", next)
+			}
+			next++
+		}
+		batch = q.take(batch, 3)
+		for _, r := range batch {
+			if r.Path != strconv.Itoa(want) {
+				t.Fatalf("took %s, want %d", r.Path, want)
+			}
+			want++
+		}
+	}
+	for n, _ := q.state(); n > 0; n, _ = q.state() {
+		batch = q.take(batch, 3)
+		for _, r := range batch {
+			if r.Path != strconv.Itoa(want) {
+				t.Fatalf("took %s, want %d", r.Path, want)
+			}
+			want++
+		}
+	}
+	if want != next {
+		t.Fatalf("took %d records, pushed %d", want, next)
+	}
+}
