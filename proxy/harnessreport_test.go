@@ -178,8 +178,9 @@ func (h *harnessRun) slowStreams(t *testing.T, out *strings.Builder, problems *[
 	wg.Wait()
 	close(done)
 	per := float64(peak.Load()-before.rssAnon) / float64(n)
-	fmt.Fprintf(out, "%d concurrent slow streams through %s (load average %s): %d errors; RssAnon %.1f -> peak %.1f MiB: %.0f KiB per stream",
-		n, tg.name, loadAvg(), errs.Load(), float64(before.rssAnon)/1024, float64(peak.Load())/1024, per)
+	after := readProc(t, tg.pid)
+	fmt.Fprintf(out, "%d concurrent slow streams through %s (load average %s): %d errors; RssAnon %.1f -> peak %.1f MiB: %.0f KiB per stream; CPU %.2f s",
+		n, tg.name, loadAvg(), errs.Load(), float64(before.rssAnon)/1024, float64(peak.Load())/1024, per, (after.cpu - before.cpu).Seconds())
 	if h.o.tls {
 		fmt.Fprintf(out, "; connections open at the fake, peak %d", conns.Load())
 	}

@@ -43,6 +43,7 @@ var (
 	harnessMemProf  = flag.String("harness.memprofile", "", "write the engine's allocs profile here")
 	harnessSlow     = flag.Int("harness.slow", 1000, "concurrent slow streams held open at the end (0: none)")
 	harnessGOGC     = flag.Int("harness.gogc", 0, "the engine's GOGC (0: the runtime's default, as `sluice serve` runs)")
+	harnessEnv      = flag.String("harness.env", "", "more of the engine child's environment, comma-separated K=V (e.g. GOMEMLIMIT=24MiB,GODEBUG=gctrace=1); the harness process keeps its own")
 	harnessCases    = flag.String("harness.cases", "json/1,stream/1,json/32,stream/32,json/256,stream/256", "mode/concurrency list")
 	harnessUpstream = flag.String("harness.upstream", "plain,tls", "upstream modes: plain (HTTP/1.1) and/or tls (TLS + HTTP/2, the real API's)")
 	harnessOrder    = flag.String("harness.order", "sdk", "request keys' order: sdk (max_tokens, messages, model, as the official Python SDK) or model-first")
@@ -82,12 +83,19 @@ func harnessBody(stream, modelFirst bool) string {
 // asked for on it meanwhile), then writes its profiles
 // and the journal records it dropped.
 func harnessEngine(t *testing.T, dir string) {
+	switch {
+	case os.Getenv("SLUICE_HARNESS_PEAKPROFILE") != "":
+		runtime.MemProfileRate = 4 << 10 // a stream's buffers are a few KiB; the default samples one in 512 KiB
+	case os.Getenv("SLUICE_HARNESS_MEMPROFILE") == "":
+		// As in the sluice binary, which links no runtime.MemProfile, so
+		// its linker turns memory profiling off; a test binary samples
+		// every 512 KiB and keeps ~1.4 MiB of profile buckets by 32
+		// streams, which RssAnon would count against the engine.
+		runtime.MemProfileRate = 0
+	}
 	if os.Getenv(harnessBareEnv) != "" {
 		harnessBare(t)
 		return
-	}
-	if os.Getenv("SLUICE_HARNESS_PEAKPROFILE") != "" {
-		runtime.MemProfileRate = 4 << 10 // a stream's buffers are a few KiB; the default samples one in 512 KiB
 	}
 	if g, _ := strconv.Atoi(os.Getenv("SLUICE_HARNESS_GOGC")); g > 0 {
 		debug.SetGCPercent(g)
@@ -102,8 +110,15 @@ func harnessEngine(t *testing.T, dir string) {
 		}
 	}
 	cfg := proxy.Config{Version: "harness", UpstreamCAFile: os.Getenv("SLUICE_HARNESS_CA")}
+	var watch *memWatch
+	if os.Getenv("SLUICE_HARNESS_MEMWATCH") == "true" {
+		watch = startMemWatch()
+	}
 	svc := startChildEngine(t, dir, cfg, loadAccounts...)
 	harnessEngineControl(os.Stdin) // snapshots the harness asks for, until stdin closes
+	if watch != nil {
+		fmt.Println(watch.report())
+	}
 	pprof.StopCPUProfile()
 	if p := os.Getenv("SLUICE_HARNESS_MEMPROFILE"); p != "" {
 		f, err := os.Create(p)
@@ -196,7 +211,10 @@ func runHarness(t *testing.T, o harnessOpts) (string, []string) {
 	cmd.Env = append(os.Environ(), harnessChildEnv+"="+t.TempDir(), "SLUICE_TEST_UPSTREAM="+fake.URL,
 		"SLUICE_HARNESS_CA="+ca, "SLUICE_HARNESS_CPUPROFILE="+*harnessCPUProf,
 		"SLUICE_HARNESS_MEMPROFILE="+*harnessMemProf, "SLUICE_HARNESS_GOGC="+strconv.Itoa(*harnessGOGC),
-		"SLUICE_HARNESS_PEAKPROFILE="+o.peak)
+		"SLUICE_HARNESS_PEAKPROFILE="+o.peak, "SLUICE_HARNESS_MEMWATCH="+strconv.FormatBool(*harnessMemWatch))
+	if *harnessEnv != "" {
+		cmd.Env = append(cmd.Env, strings.Split(*harnessEnv, ",")...) // later entries win
+	}
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -240,6 +258,9 @@ func runHarness(t *testing.T, o harnessOpts) (string, []string) {
 	for sc.Scan() {
 		if d, ok := strings.CutPrefix(sc.Text(), "DROPPED "); ok {
 			dropped = d
+		}
+		if m, ok := strings.CutPrefix(sc.Text(), "MEMPEAK "); ok {
+			fmt.Fprintf(&out, "engine memory at its highest RssAnon (-harness.memwatch): %s\n", m)
 		}
 	}
 	_ = cmd.Wait()

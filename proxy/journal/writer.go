@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -40,12 +39,9 @@ const DefaultLinger = 100 * time.Millisecond
 type Writer struct {
 	db     *DB
 	log    *slog.Logger
-	ch     chan Record
+	q      *recordQueue
 	done   chan struct{}
 	linger time.Duration
-
-	mu     sync.RWMutex // guards closed against a send on a closed channel
-	closed bool
 
 	written atomic.Pointer[func(n int)] // see OnWritten
 
@@ -74,7 +70,7 @@ func (db *DB) NewWriterLinger(queue int, linger time.Duration, log *slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w := &Writer{db: db, log: log, ch: make(chan Record, queue), done: make(chan struct{}), linger: linger}
+	w := &Writer{db: db, log: log, q: newRecordQueue(queue), done: make(chan struct{}), linger: linger}
 	go w.run()
 	return w
 }
@@ -95,14 +91,8 @@ func (w *Writer) Add(r Record) bool {
 		w.droppedPayload.Add(1)
 		r.Payload, n = nil, 0
 	}
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	if !w.closed {
-		select {
-		case w.ch <- r:
-			return true
-		default:
-		}
+	if w.q.push(r) {
+		return true
 	}
 	w.queuedPayload.Add(-n)
 	w.dropped.Add(1)
@@ -129,12 +119,7 @@ func (w *Writer) Dropped() int64 { return w.dropped.Load() }
 // written. If ctx ends first it returns ctx's error; the remaining records
 // are still written in the background until the DB is closed.
 func (w *Writer) Close(ctx context.Context) error {
-	w.mu.Lock()
-	if !w.closed {
-		w.closed = true
-		close(w.ch)
-	}
-	w.mu.Unlock()
+	w.q.close()
 	select {
 	case <-w.done:
 		return nil
@@ -146,38 +131,31 @@ func (w *Writer) Close(ctx context.Context) error {
 // run drains the queue until Close, batching what has accumulated.
 func (w *Writer) run() {
 	defer close(w.done)
-	batch := make([]Record, 0, maxBatch)
+	var batch []Record
 	timer := time.NewTimer(w.linger)
 	timer.Stop()
-	for r := range w.ch {
-		batch = append(batch[:0], r)
-		timer.Reset(w.linger)
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r, ok := <-w.ch:
-				if !ok {
-					break fill // closing: write what we have now
-				}
-				batch = append(batch, r)
-			case <-timer.C:
-				break fill
-			}
+	for {
+		n, closed := w.q.wait()
+		if n == 0 {
+			return // closed and drained
 		}
-		timer.Stop()
+		if n < maxBatch && !closed { // closing: write what we have now
+			w.q.linger(timer, w.linger, maxBatch)
+		}
+		batch = w.q.take(batch, maxBatch)
 		err := w.db.insertRecords(context.Background(), batch)
-		var n int64
+		var size int64
 		for i := range batch {
-			n += batch[i].Payload.size()
-			batch[i].Payload = nil // let the bodies go now, not when the slot is reused
+			size += batch[i].Payload.size()
 		}
-		w.queuedPayload.Add(-n)
+		w.queuedPayload.Add(-size)
 		if err != nil {
 			w.dropped.Add(int64(len(batch)))
 			w.log.Error("journal: request records lost", "count", len(batch), "err", err)
 		} else if fn := w.written.Load(); fn != nil {
 			(*fn)(len(batch))
 		}
+		clear(batch) // let the bodies and strings go now, not when the slot is reused
 	}
 }
 
