@@ -1,0 +1,58 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// The Settings tab's retention fields ("Keep requests (days)", "Keep
+// payloads (days)") take each of these spellings as they always have: a
+// number of days, fractions too, or forever in any case; what is not one
+// is refused, naming the field. This table pinned them before the fields
+// moved onto the registry's parser.
+func TestRetentionFieldSpellings(t *testing.T) {
+	v, _, ui := shown(t, newFakeEngine(true))
+	v.tabs.SelectIndex(3)
+	ui.waitFor(t, "settings", func() bool { return v.settings.capMax.Text != "" })
+	v.settings.capMax.SetText("256")
+	v.settings.maxDB.SetText("500")
+	for _, c := range []struct {
+		text string
+		want time.Duration // 0: refused
+	}{
+		{"3", 3 * 24 * time.Hour},
+		{"30", 30 * 24 * time.Hour},
+		{" 7 ", 7 * 24 * time.Hour},
+		{"1.5", 36 * time.Hour},
+		{"0.5", 12 * time.Hour},
+		{"forever", -1},
+		{"Forever", -1},
+		{" FOREVER ", -1},
+		{"soon", 0},
+		{"-1", 0},
+		{"", 0},
+	} {
+		for _, f := range []struct {
+			field string
+			set   func(string)
+			got   func() (time.Duration, error)
+		}{
+			{"Keep requests", v.settings.reqAge.SetText, func() (time.Duration, error) { st, err := v.settings.read(); return st.RequestMaxAge, err }},
+			{"Keep payloads", v.settings.payAge.SetText, func() (time.Duration, error) { st, err := v.settings.read(); return st.PayloadMaxAge, err }},
+		} {
+			v.settings.reqAge.SetText("30")
+			v.settings.payAge.SetText("7")
+			f.set(c.text)
+			got, err := f.got()
+			switch {
+			case c.want == 0 && err == nil:
+				t.Errorf("%s %q accepted as %v", f.field, c.text, got)
+			case c.want == 0 && !strings.HasPrefix(capitalize(err.Error()), f.field+": a number of days"):
+				t.Errorf("%s %q refused with %q, which does not name the field and what it takes", f.field, c.text, err)
+			case c.want != 0 && (err != nil || got != c.want):
+				t.Errorf("%s %q: %v %v, want %v", f.field, c.text, got, err, c.want)
+			}
+		}
+	}
+}
