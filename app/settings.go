@@ -314,16 +314,16 @@ func days(d time.Duration) string {
 	return strconv.FormatFloat(d.Hours()/24, 'f', -1, 64)
 }
 
-func parseDays(what, s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if strings.EqualFold(s, "forever") {
-		return -1, nil
+// retentionField reads a retention field as `sluice settings set` and
+// SLUICE_RETENTION read it (api.ParseRetention): the days the field's
+// label asks for, "30d", "720h", or forever ("0" too). The error names
+// the field, what.
+func retentionField(what, s string) (time.Duration, error) {
+	d, err := api.ParseRetention(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s: a number of days or \"forever\", not %q", what, strings.TrimSpace(s))
 	}
-	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s: a number of days or \"forever\", not %q", what, s)
-	}
-	return time.Duration(n * 24 * float64(time.Hour)), nil
+	return d, nil
 }
 
 // read is the settings the fields describe.
@@ -334,10 +334,10 @@ func (s *settingsTab) read() (api.Settings, error) {
 		return st, fmt.Errorf("payload cap: a number of KB, not %q", s.capMax.Text)
 	}
 	st.CaptureMaxBytes = kb << 10
-	if st.RequestMaxAge, err = parseDays("keep requests", s.reqAge.Text); err != nil {
+	if st.RequestMaxAge, err = retentionField("keep requests", s.reqAge.Text); err != nil {
 		return st, err
 	}
-	if st.PayloadMaxAge, err = parseDays("keep payloads", s.payAge.Text); err != nil {
+	if st.PayloadMaxAge, err = retentionField("keep payloads", s.payAge.Text); err != nil {
 		return st, err
 	}
 	if m := strings.TrimSpace(s.maxDB.Text); strings.EqualFold(m, "none") {
