@@ -56,3 +56,22 @@ func TestRetentionFieldSpellings(t *testing.T) {
 		}
 	}
 }
+
+// The retention fields take what SLUICE_RETENTION and `sluice settings
+// set` take, with the same meaning: "30d", a duration, "none", and 0 for
+// forever (the engine refused a zero retention before).
+func TestRetentionFieldsTakeTheOtherSurfacesSpellings(t *testing.T) {
+	v, _, ui := shown(t, newFakeEngine(true))
+	v.tabs.SelectIndex(3)
+	ui.waitFor(t, "settings", func() bool { return v.settings.capMax.Text != "" })
+	v.settings.capMax.SetText("256")
+	v.settings.maxDB.SetText("500")
+	v.settings.payAge.SetText("7")
+	for text, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "720h": 30 * 24 * time.Hour,
+		"none": -1, "0": -1, "0d": -1} {
+		v.settings.reqAge.SetText(text)
+		if st, err := v.settings.read(); err != nil || st.RequestMaxAge != want {
+			t.Errorf("Keep requests %q: %v %v, want %v", text, st.RequestMaxAge, err, want)
+		}
+	}
+}

@@ -2,11 +2,13 @@ package cli_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sluice-proxy/sluice/cli"
+	"github.com/sluice-proxy/sluice/proxy/api"
 )
 
 // Every spelling a user's environment, flags or scripts could hold today,
@@ -259,5 +261,85 @@ func TestServeFlagSpellings(t *testing.T) {
 	env["SLUICE_STRATEGY"] = "fastest"
 	if r := sluice(t, env, "", "serve", "--port", "0"); r.code == 0 || !strings.Contains(r.err, "fastest") {
 		t.Errorf("SLUICE_STRATEGY=fastest: exit %d %q, want a refusal naming it", r.code, r.err)
+	}
+}
+
+// Every variable of the registry (api.Setting.Env and DefaultEnv) has
+// rows in envRows: a setting given a variable is read, and pinned, here.
+func TestEveryRegistryVariableHasSpellings(t *testing.T) {
+	for _, s := range api.Registry() {
+		for _, name := range []string{s.Env, s.DefaultEnv} {
+			if name != "" && !slices.ContainsFunc(envRows, func(r envRow) bool { return r.name == name }) {
+				t.Errorf("%s (%s) has no rows in envRows", name, s.Key)
+			}
+		}
+	}
+}
+
+// One parser for every surface: a spelling one of them took is taken by
+// the others, with the same meaning.
+func TestEachSurfaceTakesTheOthersSpellings(t *testing.T) {
+	for _, r := range []envRow{
+		{"SLUICE_RETENTION", "30", fmt.Sprint(30 * day), retention},        // the window's days
+		{"SLUICE_RETENTION", "1.5", fmt.Sprint(36 * time.Hour), retention}, // fractions too
+		{"SLUICE_RETENTION", "none", "-1ns", retention},                    // settings set's
+		{"SLUICE_RETENTION", "Forever", "-1ns", retention},                 // the window's case
+		{"SLUICE_RETENTION", " 14d ", fmt.Sprint(14 * day), retention},
+		{"SLUICE_SESSION_TTL", "1d", fmt.Sprint(day), sessionTTL},                     // settings set's days
+		{"SLUICE_ALLOWED_ORIGINS", "http://a.example/", "http://a.example/", origins}, // settings set's trailing slash
+		{"SLUICE_ALLOWED_ORIGINS", "none", "", nil},
+		{"SLUICE_PORT", " 9000 ", "9000", port},
+		{"SLUICE_STRATEGY", " priority ", "priority", strategy},
+	} {
+		env := map[string]string{"SLUICE_DATA_DIR": t.TempDir(), r.name: r.value}
+		s, err := cli.LoadSettings(func(k string) string { return env[k] }, "test")
+		switch {
+		case err != nil:
+			t.Errorf("%s=%q refused: %v", r.name, r.value, err)
+		case r.got == nil:
+			if len(s.Proxy.AllowedOrigins) != 0 || s.Proxy.Fixed["allowed-origins"] != r.name {
+				t.Errorf("%s=%q: origins %v, fixed %v", r.name, r.value, s.Proxy.AllowedOrigins, s.Proxy.Fixed)
+			}
+		default:
+			if got := fmt.Sprint(r.got(s)); got != r.want {
+				t.Errorf("%s=%q read as %s, want %s", r.name, r.value, got, r.want)
+			}
+		}
+	}
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	env := baseEnv(t)
+	for _, c := range []struct{ key, value, want string }{
+		{"request-retention", "30", "30d"},     // the window's days
+		{"request-retention", "0", "forever"},  // SLUICE_RETENTION's zero
+		{"request-retention", "0d", "forever"}, // and its days
+		{"payload-retention", "1.5", "36h0m0s"},
+		{"payload-retention", "Forever", "forever"},
+	} {
+		r := sluice(t, env, "", setArgs(t, env, c.key, c.value)...)
+		if line := valueLine(r.out, c.key); r.code != 0 || line != c.want {
+			t.Errorf("settings set %s %q: exit %d, prints %q, want %q (%s)", c.key, c.value, r.code, line, c.want, r.err)
+		}
+	}
+}
+
+// A bad variable is refused naming it, its value, and the spellings the
+// setting takes.
+func TestVariableErrorsSayWhatIsTaken(t *testing.T) {
+	for _, c := range []struct{ name, value, says string }{
+		{"SLUICE_RETENTION", "abc", "a number of days like 30d, a duration like 720h, or forever"},
+		{"SLUICE_PORT", "http", "0 for any free one"},
+		{"SLUICE_RETRY_ATTEMPTS", "-2", "0 or more"},
+		{"SLUICE_STRATEGY", "fastest", "round-robin"},
+		{"SLUICE_REQUIRE_KEY", "perhaps", "on or off"},
+	} {
+		env := map[string]string{"SLUICE_DATA_DIR": t.TempDir(), c.name: c.value}
+		_, err := cli.LoadSettings(func(k string) string { return env[k] }, "test")
+		if err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf("%s=%q: ", c.name, c.value)) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s=%q: %v, want it named with what it takes (%s)", c.name, c.value, err, c.says)
+		}
+	}
+	// serve's flags are read by the same parsers.
+	if r := sluice(t, baseEnv(t), "", "serve", "--strategy", "fastest"); r.code != 2 || !strings.Contains(r.err, "--strategy") || !strings.Contains(r.err, "round-robin") {
+		t.Errorf("serve --strategy fastest: exit %d %q", r.code, r.err)
 	}
 }
