@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,40 @@ func TestRetentionFieldsTakeTheOtherSurfacesSpellings(t *testing.T) {
 		v.settings.reqAge.SetText(text)
 		if st, err := v.settings.read(); err != nil || st.RequestMaxAge != want {
 			t.Errorf("Keep requests %q: %v %v, want %v", text, st.RequestMaxAge, err, want)
+		}
+	}
+}
+
+// The proxy fields read what `sluice settings set` reads ("1d" for the
+// session window too); the bounds stay the engine's to check and say.
+func TestProxyFieldSpellings(t *testing.T) {
+	v, _, ui := shown(t, newFakeEngine(true))
+	v.tabs.SelectIndex(3)
+	px := v.settings.px
+	ui.waitFor(t, "settings", func() bool { return px.window.Text != "" })
+	for _, c := range []struct {
+		window, retries, delay string
+		ok                     bool
+		want                   string
+	}{
+		{"90m", "3", "1s", true, "1h30m0s 3 1s"},
+		{" 2h ", " 0 ", " 250ms ", true, "2h0m0s 0 250ms"},
+		{"1d", "10", "1m", true, "24h0m0s 10 1m0s"},
+		{"30s", "50", "2m", true, "30s 50 2m0s"}, // out of bounds: the engine says so
+		{"soon", "3", "1s", false, ""},
+		{"5h", "three", "1s", false, ""},
+		{"5h", "3", "1", false, ""},
+	} {
+		px.window.SetText(c.window)
+		px.retries.SetText(c.retries)
+		px.delay.SetText(c.delay)
+		ps, err := px.read()
+		got := fmt.Sprint(ps.SessionWindow, " ", ps.RetryAttempts, " ", ps.RetryDelay)
+		if c.ok && (err != nil || got != c.want) {
+			t.Errorf("%q %q %q: %s %v, want %s", c.window, c.retries, c.delay, got, err, c.want)
+		}
+		if !c.ok && err == nil {
+			t.Errorf("%q %q %q accepted as %s", c.window, c.retries, c.delay, got)
 		}
 	}
 }

@@ -74,8 +74,8 @@ func LoadSettings(env Env, version string) (Settings, error) {
 		}
 	}
 	// The settings of the registry, each read by its own parser, the one
-	// `sluice settings set` and the window use (in the command line's
-	// bounds: api.Setting.CommandLine). A setting given by its Env wins
+	// `sluice settings set` and the window use (without the bounds of a
+	// saved value, which the command line never had: api.Setting.Unbounded). A setting given by its Env wins
 	// over one saved from the window or `sluice settings set`, which then
 	// show it as fixed and refuse to change it; a DefaultEnv only changes
 	// its default.
@@ -89,7 +89,7 @@ func LoadSettings(env Env, version string) (Settings, error) {
 				s.Proxy.Fixed = fixed(s.Proxy.Fixed, st.Key, st.Env)
 			}
 			parse(name, func(val string) error {
-				if err := st.ParseCommandLine(&v, val); err != nil {
+				if err := st.ParseUnbounded(&v, val); err != nil {
 					return err
 				}
 				return toConfig(&s.Proxy, st.Key, v)
@@ -155,7 +155,7 @@ func toConfig(c *proxy.Config, key string, v api.Values) error {
 func fromFlag(c *proxy.Config, key, value string) error {
 	st, _ := api.LookupSetting(key)
 	v := api.DefaultValues()
-	if err := st.ParseCommandLine(&v, value); err != nil {
+	if err := st.ParseUnbounded(&v, value); err != nil {
 		return err
 	}
 	c.Fixed = fixed(c.Fixed, key, st.Flag)

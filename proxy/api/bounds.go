@@ -9,7 +9,7 @@ import (
 )
 
 // The parsers of the settings whose SLUICE_* variable or flag has always
-// taken more than a saved value may (Setting.CommandLine): one reading of
+// taken more than a saved value may (Setting.Unbounded): one reading of
 // the spellings each, and the bounds of a saved value only when bounded.
 // A value fixed on the command line is the user's own for that run; the
 // bounds keep the window and `sluice settings set` from saving one that

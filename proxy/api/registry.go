@@ -119,23 +119,26 @@ type Setting struct {
 	// Format prints the setting of v as Parse reads it back.
 	Format func(v Values) string
 	// Parse reads and checks a value typed by a user into v: the value
-	// of `sluice settings set`, of the window's field, of a saved setting
-	// read back (Check), and of Env, Flag and DefaultEnv (ParseCommandLine).
+	// of `sluice settings set`, of the window's fields, of a saved
+	// setting read back (Check); and of Env, Flag and DefaultEnv, through
+	// ParseUnbounded.
 	Parse func(v *Values, s string) error
-	// CommandLine, if not nil, reads the value of Env or Flag instead of
-	// Parse: the same spellings, within the wider bounds the command line
-	// has always taken (the port 0 picks a free one; SLUICE_RETRY_ATTEMPTS
-	// has no upper bound). A value fixed there is not saved, and Check
-	// leaves it out.
-	CommandLine func(v *Values, s string) error
+	// Unbounded, if not nil, reads the same spellings as Parse without
+	// the bounds of a saved value, which the command line has never had
+	// (the port 0 picks a free one; SLUICE_RETRY_ATTEMPTS may be 25): a
+	// value fixed there is the user's for that run, is not saved, and
+	// Check leaves it out. Nil: the setting has no such bounds.
+	Unbounded func(v *Values, s string) error
 }
 
-// ParseCommandLine reads value, given to Env, Flag or DefaultEnv, into v:
-// by CommandLine where the setting has one, else by Parse.
-func (s Setting) ParseCommandLine(v *Values, value string) error {
+// ParseUnbounded reads value into v by Unbounded, or Parse when the
+// setting has no Unbounded: the value of Env, Flag or DefaultEnv, or a
+// field whose face leaves the bounds to the engine's Check (which says
+// them).
+func (s Setting) ParseUnbounded(v *Values, value string) error {
 	value = strings.TrimSpace(value)
-	if s.CommandLine != nil {
-		return s.CommandLine(v, value)
+	if s.Unbounded != nil {
+		return s.Unbounded(v, value)
 	}
 	return s.Parse(v, value)
 }
@@ -227,10 +230,10 @@ func Diff(a, b Values, store string) string {
 // before it travels.
 var registry = []Setting{
 	{Key: SettingPort, Env: "SLUICE_PORT", Flag: "--port", Scope: ScopeLive, Store: StorePort,
-		Help:        "the proxy's listen port, 1 to 65535: the proxy moves to it at once",
-		Format:      func(v Values) string { return strconv.Itoa(v.Port) },
-		Parse:       func(v *Values, s string) error { return parsePort(v, s, 1) },
-		CommandLine: func(v *Values, s string) error { return parsePort(v, s, 0) }},
+		Help:      "the proxy's listen port, 1 to 65535: the proxy moves to it at once",
+		Format:    func(v Values) string { return strconv.Itoa(v.Port) },
+		Parse:     func(v *Values, s string) error { return parsePort(v, s, 1) },
+		Unbounded: func(v *Values, s string) error { return parsePort(v, s, 0) }},
 	{Key: SettingRequireKey, Env: "SLUICE_REQUIRE_KEY", Scope: ScopeLive, Store: StoreRequireKey,
 		Help:   "on: every request must carry a Sluice client key; off: any local program can spend your accounts",
 		Format: func(v Values) string { return OnOff(v.RequireKey) },
@@ -250,20 +253,20 @@ var registry = []Setting{
 			return nil
 		}},
 	{Key: SettingSessionWindow, Env: "SLUICE_SESSION_TTL", Scope: ScopeLive, Store: StoreProxy,
-		Help:        "how long a client session keeps its account, e.g. 5h or 30m",
-		Format:      func(v Values) string { return ShortDuration(v.SessionWindow) },
-		Parse:       func(v *Values, s string) error { return parseSessionWindow(v, s, true) },
-		CommandLine: func(v *Values, s string) error { return parseSessionWindow(v, s, false) }},
+		Help:      "how long a client session keeps its account, e.g. 5h or 30m",
+		Format:    func(v Values) string { return ShortDuration(v.SessionWindow) },
+		Parse:     func(v *Values, s string) error { return parseSessionWindow(v, s, true) },
+		Unbounded: func(v *Values, s string) error { return parseSessionWindow(v, s, false) }},
 	{Key: SettingRetries, Env: "SLUICE_RETRY_ATTEMPTS", Scope: ScopeLive, Store: StoreProxy,
-		Help:        fmt.Sprintf("retries of a 5xx or unsent request, 0 to %d", MaxRetryAttempts),
-		Format:      func(v Values) string { return strconv.Itoa(v.RetryAttempts) },
-		Parse:       func(v *Values, s string) error { return parseRetries(v, s, true) },
-		CommandLine: func(v *Values, s string) error { return parseRetries(v, s, false) }},
+		Help:      fmt.Sprintf("retries of a 5xx or unsent request, 0 to %d", MaxRetryAttempts),
+		Format:    func(v Values) string { return strconv.Itoa(v.RetryAttempts) },
+		Parse:     func(v *Values, s string) error { return parseRetries(v, s, true) },
+		Unbounded: func(v *Values, s string) error { return parseRetries(v, s, false) }},
 	{Key: SettingRetryDelay, Env: "SLUICE_RETRY_DELAY", Scope: ScopeLive, Store: StoreProxy,
-		Help:        "the first retry's delay (then doubled), e.g. 1s or 500ms",
-		Format:      func(v Values) string { return v.RetryDelay.String() },
-		Parse:       func(v *Values, s string) error { return parseRetryDelay(v, s, true) },
-		CommandLine: func(v *Values, s string) error { return parseRetryDelay(v, s, false) }},
+		Help:      "the first retry's delay (then doubled), e.g. 1s or 500ms",
+		Format:    func(v Values) string { return v.RetryDelay.String() },
+		Parse:     func(v *Values, s string) error { return parseRetryDelay(v, s, true) },
+		Unbounded: func(v *Values, s string) error { return parseRetryDelay(v, s, false) }},
 	{Key: SettingAllowedOrigins, Env: "SLUICE_ALLOWED_ORIGINS", Scope: ScopeLive, Store: StoreProxy,
 		Help: "browser origins allowed to call the proxy, comma-separated (http://localhost:3000,...), or none",
 		Format: func(v Values) string {
@@ -272,8 +275,8 @@ var registry = []Setting{
 			}
 			return strings.Join(v.AllowedOrigins, ",")
 		},
-		Parse:       func(v *Values, s string) error { return parseOrigins(v, s, true) },
-		CommandLine: func(v *Values, s string) error { return parseOrigins(v, s, false) }},
+		Parse:     func(v *Values, s string) error { return parseOrigins(v, s, true) },
+		Unbounded: func(v *Values, s string) error { return parseOrigins(v, s, false) }},
 	{Key: SettingTrayWindow, Scope: ScopeLive, Store: StoreProxy,
 		Help:   "the window the tray's account lines show: closest (the one nearest its limit), 5h, 7d, or a window's kind such as 7d_opus",
 		Format: func(v Values) string { return cmp.Or(v.TrayWindow, TrayWindowClosest) }, // "" reads as closest
