@@ -73,12 +73,12 @@ func LoadSettings(env Env, version string) (Settings, error) {
 			}
 		}
 	}
-	// The settings of the registry, each read by its own parser, the one
-	// `sluice settings set` and the window use (without the bounds of a
-	// saved value, which the command line never had: api.Setting.Unbounded). A setting given by its Env wins
-	// over one saved from the window or `sluice settings set`, which then
-	// show it as fixed and refuse to change it; a DefaultEnv only changes
-	// its default.
+	// The settings of the registry, each read by its parser, the one
+	// `sluice settings set` and the window use, without the bounds of a
+	// saved value, which the command line never had (api.Setting's
+	// Unbounded). A setting given by its Env wins over one saved from the
+	// window or `sluice settings set`, which then show it as fixed and
+	// refuse to change it; a DefaultEnv only changes its default.
 	v := api.DefaultValues()
 	for _, st := range api.Registry() {
 		for _, name := range []string{st.Env, st.DefaultEnv} {
