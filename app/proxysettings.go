@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -216,18 +215,20 @@ func (p *proxySection) trayValue() string {
 
 // read is the settings the fields describe.
 func (p *proxySection) read() (api.ProxySettings, error) {
-	ps := p.cur
+	// The fields are read by the registry's parsers, as `sluice settings
+	// set` reads them; the bounds are the engine's to check and say.
+	v := api.Values{ProxySettings: p.cur}
+	if readField(&v, api.SettingSessionWindow, p.window.Text, false) != nil {
+		return v.ProxySettings, fmt.Errorf("session window: a duration like 5h or 90m, not %q", p.window.Text)
+	}
+	if readField(&v, api.SettingRetries, p.retries.Text, false) != nil {
+		return v.ProxySettings, fmt.Errorf("retries: a whole number from 0 to %d, not %q", api.MaxRetryAttempts, p.retries.Text)
+	}
+	if readField(&v, api.SettingRetryDelay, p.delay.Text, false) != nil {
+		return v.ProxySettings, fmt.Errorf("first retry after: a duration like 1s or 500ms, not %q", p.delay.Text)
+	}
+	ps := v.ProxySettings
 	ps.Strategy = p.strategy.Selected
-	var err error
-	if ps.SessionWindow, err = time.ParseDuration(strings.TrimSpace(p.window.Text)); err != nil {
-		return ps, fmt.Errorf("session window: a duration like 5h or 90m, not %q", p.window.Text)
-	}
-	if ps.RetryAttempts, err = strconv.Atoi(strings.TrimSpace(p.retries.Text)); err != nil {
-		return ps, fmt.Errorf("retries: a whole number from 0 to %d, not %q", api.MaxRetryAttempts, p.retries.Text)
-	}
-	if ps.RetryDelay, err = time.ParseDuration(strings.TrimSpace(p.delay.Text)); err != nil {
-		return ps, fmt.Errorf("first retry after: a duration like 1s or 500ms, not %q", p.delay.Text)
-	}
 	ps.TrayWindow = p.trayValue()
 	ps.AllowedOrigins = nil
 	if o := strings.TrimSpace(p.origins.Text); !strings.EqualFold(o, "none") {

@@ -116,11 +116,12 @@ func (d disableAll) Disabled() bool { return len(d) > 0 && d[0].Disabled() }
 // outcome is said next to the field, and Claude Code's settings file, if
 // it names the old address, is offered the new one (portmove.go).
 func (s *settingsTab) changePort() {
-	p, err := strconv.Atoi(strings.TrimSpace(s.port.Text))
-	if err != nil || p < 1 || p > 65535 {
+	var v api.Values
+	if readField(&v, api.SettingPort, s.port.Text, true) != nil {
 		s.sayPort("Port: a number from 1 to 65535.", widget.DangerImportance)
 		return
 	}
+	p := v.Port
 	s.movePort.Disable()
 	old := s.v.addr
 	go func() {
@@ -314,16 +315,19 @@ func days(d time.Duration) string {
 	return strconv.FormatFloat(d.Hours()/24, 'f', -1, 64)
 }
 
-func parseDays(what, s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if strings.EqualFold(s, "forever") {
-		return -1, nil
+// readField reads a field's text into v by the registry's parser for the
+// setting key, the one `sluice settings set` and the SLUICE_* variables
+// use; bounded, with the bounds of a saved value, else leaving them to
+// the engine's Check, which says them.
+func readField(v *api.Values, key, text string, bounded bool) error {
+	st, ok := api.LookupSetting(key)
+	if !ok {
+		return fmt.Errorf("no setting %s", key)
 	}
-	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s: a number of days or \"forever\", not %q", what, s)
+	if bounded {
+		return st.Parse(v, strings.TrimSpace(text))
 	}
-	return time.Duration(n * 24 * float64(time.Hour)), nil
+	return st.ParseUnbounded(v, text)
 }
 
 // read is the settings the fields describe.
@@ -334,12 +338,16 @@ func (s *settingsTab) read() (api.Settings, error) {
 		return st, fmt.Errorf("payload cap: a number of KB, not %q", s.capMax.Text)
 	}
 	st.CaptureMaxBytes = kb << 10
-	if st.RequestMaxAge, err = parseDays("keep requests", s.reqAge.Text); err != nil {
-		return st, err
+	// Days, "30d", "720h", or forever ("0" too), as SLUICE_RETENTION and
+	// `sluice settings set` take them.
+	v := api.Values{Settings: st}
+	if readField(&v, api.SettingRequestRetention, s.reqAge.Text, true) != nil {
+		return st, fmt.Errorf("keep requests: a number of days or \"forever\", not %q", strings.TrimSpace(s.reqAge.Text))
 	}
-	if st.PayloadMaxAge, err = parseDays("keep payloads", s.payAge.Text); err != nil {
-		return st, err
+	if readField(&v, api.SettingPayloadRetention, s.payAge.Text, true) != nil {
+		return st, fmt.Errorf("keep payloads: a number of days or \"forever\", not %q", strings.TrimSpace(s.payAge.Text))
 	}
+	st.RequestMaxAge, st.PayloadMaxAge = v.RequestMaxAge, v.PayloadMaxAge
 	if m := strings.TrimSpace(s.maxDB.Text); strings.EqualFold(m, "none") {
 		st.MaxDBBytes = -1
 	} else if mb, err := strconv.ParseInt(m, 10, 64); err != nil || mb <= 0 {

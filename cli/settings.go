@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -42,7 +40,6 @@ func LoadSettings(env Env, version string) (Settings, error) {
 			Host:     env("SLUICE_HOST"),
 			Upstream: env("SLUICE_UPSTREAM"),
 			UsageURL: env("SLUICE_USAGE_URL"),
-			Strategy: env("SLUICE_STRATEGY"),
 			Version:  version,
 		},
 		Vault: vault.Config{
@@ -76,50 +73,32 @@ func LoadSettings(env Env, version string) (Settings, error) {
 			}
 		}
 	}
-	// A setting given here wins over one saved from the window or
-	// `sluice settings set`, which then show it as fixed and refuse to
-	// change it: the registry names the variable of each.
+	// The settings of the registry, each read by its parser, the one
+	// `sluice settings set` and the window use, without the bounds of a
+	// saved value, which the command line never had (api.Setting's
+	// Unbounded). A setting given by its Env wins over one saved from the
+	// window or `sluice settings set`, which then show it as fixed and
+	// refuse to change it; a DefaultEnv only changes its default.
+	v := api.DefaultValues()
 	for _, st := range api.Registry() {
-		if st.Env != "" && env(st.Env) != "" {
-			s.Proxy.Fixed = fixed(s.Proxy.Fixed, st.Key, st.Env)
+		for _, name := range []string{st.Env, st.DefaultEnv} {
+			if name == "" || env(name) == "" {
+				continue
+			}
+			if name == st.Env {
+				s.Proxy.Fixed = fixed(s.Proxy.Fixed, st.Key, st.Env)
+			}
+			parse(name, func(val string) error {
+				if err := st.ParseUnbounded(&v, val); err != nil {
+					return err
+				}
+				return toConfig(&s.Proxy, st.Key, v)
+			})
 		}
 	}
-	parse("SLUICE_PORT", func(v string) (err error) { s.Proxy.Port, err = parsePort(v); return })
-	parse("SLUICE_RETRY_ATTEMPTS", func(v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return errors.New("must be a whole number >= 0")
-		}
-		s.Proxy.RetryAttempts = n
-		if n == 0 {
-			s.Proxy.RetryAttempts = -1 // proxy.Config: negative means none
-		}
-		return nil
-	})
-	parse("SLUICE_RETRY_DELAY", func(v string) (err error) { s.Proxy.RetryDelay, err = positive(v); return })
+	// Not settings of the registry: no window or `settings set` changes
+	// them.
 	parse("SLUICE_RETRY_BACKOFF", func(v string) (err error) { s.Proxy.RetryBackoff, err = strconv.ParseFloat(v, 64); return })
-	parse("SLUICE_RETENTION", func(v string) error {
-		d, err := parseDays(v)
-		s.Proxy.Retention = d
-		return err
-	})
-	parse("SLUICE_SESSION_TTL", func(v string) (err error) { s.Proxy.SessionTTL, err = positive(v); return })
-	parse("SLUICE_ALLOWED_ORIGINS", func(v string) error {
-		for _, o := range strings.Split(v, ",") {
-			if o = strings.TrimSpace(o); o != "" {
-				if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
-					return fmt.Errorf("%q is not an origin like http://localhost:3000", o)
-				}
-				s.Proxy.AllowedOrigins = append(s.Proxy.AllowedOrigins, o)
-			}
-		}
-		return nil
-	})
-	parse("SLUICE_REQUIRE_KEY", func(v string) error {
-		on, err := parseBool(v)
-		s.Proxy.RequireKey = &on
-		return err
-	})
 	parse("SLUICE_PASSTHROUGH", func(v string) (err error) { s.Proxy.Passthrough, err = parseBool(v); return })
 	parse("SLUICE_LOG_LEVEL", func(v string) error { return s.LogLevel.UnmarshalText([]byte(v)) })
 	if s.LogFormat == "" {
@@ -138,72 +117,62 @@ func LoadSettings(env Env, version string) (Settings, error) {
 	return s, errors.Join(errs...)
 }
 
-// parseDays reads a retention period: "30d", a Go duration ("720h"), or
-// "forever"/"0" to keep records for ever.
-func parseDays(v string) (time.Duration, error) {
-	switch v {
-	case "forever", "0", "0d":
-		return -1, nil
-	}
-	if n, ok := strings.CutSuffix(v, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil || days < 0 {
-			return 0, errors.New("must be a number of days like 30d, a duration like 720h, or forever")
-		}
-		return time.Duration(days) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, errors.New("must be a number of days like 30d, a duration like 720h, or forever")
-	}
-	if d == 0 {
-		return -1, nil // "0h" means what "0" means
-	}
-	return d, nil
-}
-
 // parseBool reads true/false, on/off, yes/no, 1/0, as the settings do.
 func parseBool(v string) (bool, error) { return api.ParseOnOff(v) }
 
-// positive reads a duration that must be greater than zero (zero would
-// silently mean the engine's default).
-func positive(v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, errors.New("must be a positive duration like 1s or 5h")
+// toConfig puts the setting key of v, read from the command line, in the
+// engine's Config.
+func toConfig(c *proxy.Config, key string, v api.Values) error {
+	switch key {
+	case api.SettingPort:
+		c.Port = v.Port
+	case api.SettingRequireKey:
+		on := v.RequireKey
+		c.RequireKey = &on
+	case api.SettingStrategy:
+		c.Strategy = v.Strategy
+	case api.SettingSessionWindow:
+		c.SessionTTL = v.SessionWindow
+	case api.SettingRetries:
+		c.RetryAttempts = v.RetryAttempts
+		if c.RetryAttempts == 0 {
+			c.RetryAttempts = -1 // proxy.Config: negative means none
+		}
+	case api.SettingRetryDelay:
+		c.RetryDelay = v.RetryDelay
+	case api.SettingAllowedOrigins:
+		c.AllowedOrigins = v.AllowedOrigins
+	case api.SettingRequestRetention:
+		c.Retention = v.RequestMaxAge
+	default:
+		return fmt.Errorf("the engine takes no %s from the command line", key)
 	}
-	return d, nil
+	return nil
 }
 
-func parsePort(v string) (int, error) {
-	p, err := strconv.Atoi(v)
-	if err != nil || p < 0 || p > 65535 {
-		return 0, errors.New("must be a port number 0-65535")
+// fromFlag reads the value of a flag fixing the setting key, by the
+// registry's parser, into c.
+func fromFlag(c *proxy.Config, key, value string) error {
+	st, _ := api.LookupSetting(key)
+	v := api.DefaultValues()
+	if err := st.ParseUnbounded(&v, value); err != nil {
+		return err
 	}
-	return p, nil
+	c.Fixed = fixed(c.Fixed, key, st.Flag)
+	return toConfig(c, key, v)
 }
 
 // serverFlags registers the flags that override the environment for
 // commands that run the proxy.
 func (s *Settings) serverFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.Proxy.Host, "host", s.Proxy.Host, "listen address, loopback only (SLUICE_HOST, default 127.0.0.1)")
-	fs.Func("port", "listen port (SLUICE_PORT, default 8788, or the port chosen in the window)", func(v string) (err error) {
-		s.Proxy.Port, err = parsePort(v)
-		s.Proxy.Fixed = fixed(s.Proxy.Fixed, api.SettingPort, flagOf(api.SettingPort))
-		return err
+	fs.Func("port", "listen port (SLUICE_PORT, default 8788, or the port chosen in the window)", func(v string) error {
+		return fromFlag(&s.Proxy, api.SettingPort, v)
 	})
 	fs.StringVar(&s.Proxy.Upstream, "upstream", s.Proxy.Upstream, "Anthropic API base URL (SLUICE_UPSTREAM, default https://api.anthropic.com)")
 	fs.Func("strategy", "account selection: "+strings.Join(api.StrategyNames(), ", ")+" (SLUICE_STRATEGY, default session, or the one chosen in the window)", func(v string) error {
-		s.Proxy.Strategy = v
-		s.Proxy.Fixed = fixed(s.Proxy.Fixed, api.SettingStrategy, flagOf(api.SettingStrategy))
-		return nil
+		return fromFlag(&s.Proxy, api.SettingStrategy, v)
 	})
-}
-
-// flagOf is the flag the registry declares for the setting key.
-func flagOf(key string) string {
-	s, _ := api.LookupSetting(key)
-	return s.Flag
 }
 
 // fixed records in m that by (a variable or a flag) fixed the setting

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -117,8 +118,29 @@ type Setting struct {
 	Store string
 	// Format prints the setting of v as Parse reads it back.
 	Format func(v Values) string
-	// Parse reads and checks a value typed by a user into v.
+	// Parse reads and checks a value typed by a user into v: the value
+	// of `sluice settings set`, of the window's fields, of a saved
+	// setting read back (Check); and of Env, Flag and DefaultEnv, through
+	// ParseUnbounded.
 	Parse func(v *Values, s string) error
+	// Unbounded, if not nil, reads the same spellings as Parse without
+	// the bounds of a saved value, which the command line has never had
+	// (the port 0 picks a free one; SLUICE_RETRY_ATTEMPTS may be 25): a
+	// value fixed there is the user's for that run, is not saved, and
+	// Check leaves it out. Nil: the setting has no such bounds.
+	Unbounded func(v *Values, s string) error
+}
+
+// ParseUnbounded reads value into v by Unbounded, or Parse when the
+// setting has no Unbounded: the value of Env, Flag or DefaultEnv, or a
+// field whose face leaves the bounds to the engine's Check (which says
+// them).
+func (s Setting) ParseUnbounded(v *Values, value string) error {
+	value = strings.TrimSpace(value)
+	if s.Unbounded != nil {
+		return s.Unbounded(v, value)
+	}
+	return s.Parse(v, value)
 }
 
 // Default is the setting's built-in default, as Format prints it.
@@ -164,10 +186,12 @@ func SetSetting(v *Values, key, value string) (Setting, error) {
 }
 
 // Check validates the settings of store in v: each value, as Format
-// prints it, must read back through its Parse. Keys in skip are left out
-// (those fixed on the command line, which the command line checked). It
-// returns v with each checked value as Parse reads it (canonical: a
-// tray window lower-cased) and every error found.
+// prints it, must read back through its Parse as itself (but for case),
+// so a value no spelling gives (a zero retention, which prints as "0d",
+// read as forever) is refused. Keys in skip are left out (those fixed on
+// the command line, which the command line checked). It returns v with
+// each checked value as Parse reads it (canonical: a tray window
+// lower-cased) and every error found.
 func Check(v Values, store string, skip map[string]string) (Values, error) {
 	out := v
 	var errs []error
@@ -175,8 +199,11 @@ func Check(v Values, store string, skip map[string]string) (Values, error) {
 		if s.Store != store || skip[s.Key] != "" {
 			continue
 		}
-		if err := s.Parse(&out, s.Format(v)); err != nil {
+		printed := s.Format(v)
+		if err := s.Parse(&out, printed); err != nil {
 			errs = append(errs, err)
+		} else if back := s.Format(out); !strings.EqualFold(back, printed) {
+			errs = append(errs, fmt.Errorf("%s: %s is not a value it keeps: it reads back as %s", strings.ReplaceAll(s.Key, "-", " "), printed, back))
 		}
 	}
 	return out, errors.Join(errs...)
@@ -203,16 +230,10 @@ func Diff(a, b Values, store string) string {
 // before it travels.
 var registry = []Setting{
 	{Key: SettingPort, Env: "SLUICE_PORT", Flag: "--port", Scope: ScopeLive, Store: StorePort,
-		Help:   "the proxy's listen port, 1 to 65535: the proxy moves to it at once",
-		Format: func(v Values) string { return strconv.Itoa(v.Port) },
-		Parse: func(v *Values, s string) error {
-			p, err := strconv.Atoi(s)
-			if err != nil || p < 1 || p > 65535 {
-				return fmt.Errorf("want a port number from 1 to 65535")
-			}
-			v.Port = p
-			return nil
-		}},
+		Help:      "the proxy's listen port, 1 to 65535: the proxy moves to it at once",
+		Format:    func(v Values) string { return strconv.Itoa(v.Port) },
+		Parse:     func(v *Values, s string) error { return parsePort(v, s, 1) },
+		Unbounded: func(v *Values, s string) error { return parsePort(v, s, 0) }},
 	{Key: SettingRequireKey, Env: "SLUICE_REQUIRE_KEY", Scope: ScopeLive, Store: StoreRequireKey,
 		Help:   "on: every request must carry a Sluice client key; off: any local program can spend your accounts",
 		Format: func(v Values) string { return OnOff(v.RequireKey) },
@@ -232,47 +253,20 @@ var registry = []Setting{
 			return nil
 		}},
 	{Key: SettingSessionWindow, Env: "SLUICE_SESSION_TTL", Scope: ScopeLive, Store: StoreProxy,
-		Help:   "how long a client session keeps its account, e.g. 5h or 30m",
-		Format: func(v Values) string { return ShortDuration(v.SessionWindow) },
-		Parse: func(v *Values, s string) error {
-			d, err := ParseAge(s)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("want a duration like 5h or 30m")
-			}
-			if d < MinSessionWindow || d > MaxSessionWindow {
-				return fmt.Errorf("the session window must be between %s and %s, not %s", MinSessionWindow, MaxSessionWindow, d)
-			}
-			v.SessionWindow = d
-			return nil
-		}},
+		Help:      "how long a client session keeps its account, e.g. 5h or 30m",
+		Format:    func(v Values) string { return ShortDuration(v.SessionWindow) },
+		Parse:     func(v *Values, s string) error { return parseSessionWindow(v, s, true) },
+		Unbounded: func(v *Values, s string) error { return parseSessionWindow(v, s, false) }},
 	{Key: SettingRetries, Env: "SLUICE_RETRY_ATTEMPTS", Scope: ScopeLive, Store: StoreProxy,
-		Help:   fmt.Sprintf("retries of a 5xx or unsent request, 0 to %d", MaxRetryAttempts),
-		Format: func(v Values) string { return strconv.Itoa(v.RetryAttempts) },
-		Parse: func(v *Values, s string) error {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				return fmt.Errorf("want a whole number from 0 to %d", MaxRetryAttempts)
-			}
-			if n < 0 || n > MaxRetryAttempts {
-				return fmt.Errorf("retries must be between 0 and %d, not %d", MaxRetryAttempts, n)
-			}
-			v.RetryAttempts = n
-			return nil
-		}},
+		Help:      fmt.Sprintf("retries of a 5xx or unsent request, 0 to %d", MaxRetryAttempts),
+		Format:    func(v Values) string { return strconv.Itoa(v.RetryAttempts) },
+		Parse:     func(v *Values, s string) error { return parseRetries(v, s, true) },
+		Unbounded: func(v *Values, s string) error { return parseRetries(v, s, false) }},
 	{Key: SettingRetryDelay, Env: "SLUICE_RETRY_DELAY", Scope: ScopeLive, Store: StoreProxy,
-		Help:   "the first retry's delay (then doubled), e.g. 1s or 500ms",
-		Format: func(v Values) string { return v.RetryDelay.String() },
-		Parse: func(v *Values, s string) error {
-			d, err := time.ParseDuration(s)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("want a duration like 1s or 500ms")
-			}
-			if d < MinRetryDelay || d > MaxRetryDelay {
-				return fmt.Errorf("the first retry delay must be between %s and %s, not %s", MinRetryDelay, MaxRetryDelay, d)
-			}
-			v.RetryDelay = d
-			return nil
-		}},
+		Help:      "the first retry's delay (then doubled), e.g. 1s or 500ms",
+		Format:    func(v Values) string { return v.RetryDelay.String() },
+		Parse:     func(v *Values, s string) error { return parseRetryDelay(v, s, true) },
+		Unbounded: func(v *Values, s string) error { return parseRetryDelay(v, s, false) }},
 	{Key: SettingAllowedOrigins, Env: "SLUICE_ALLOWED_ORIGINS", Scope: ScopeLive, Store: StoreProxy,
 		Help: "browser origins allowed to call the proxy, comma-separated (http://localhost:3000,...), or none",
 		Format: func(v Values) string {
@@ -281,27 +275,11 @@ var registry = []Setting{
 			}
 			return strings.Join(v.AllowedOrigins, ",")
 		},
-		Parse: func(v *Values, s string) error {
-			v.AllowedOrigins = []string{}
-			if strings.EqualFold(s, "none") {
-				return nil
-			}
-			for _, o := range strings.Split(s, ",") {
-				if o = strings.TrimSpace(o); o != "" {
-					if _, err := ParseOrigin(o); err != nil {
-						return err
-					}
-					v.AllowedOrigins = append(v.AllowedOrigins, o)
-				}
-			}
-			if len(v.AllowedOrigins) > MaxAllowedOrigins {
-				return fmt.Errorf("at most %d allowed origins", MaxAllowedOrigins)
-			}
-			return nil
-		}},
+		Parse:     func(v *Values, s string) error { return parseOrigins(v, s, true) },
+		Unbounded: func(v *Values, s string) error { return parseOrigins(v, s, false) }},
 	{Key: SettingTrayWindow, Scope: ScopeLive, Store: StoreProxy,
 		Help:   "the window the tray's account lines show: closest (the one nearest its limit), 5h, 7d, or a window's kind such as 7d_opus",
-		Format: func(v Values) string { return v.TrayWindow },
+		Format: func(v Values) string { return cmp.Or(v.TrayWindow, TrayWindowClosest) }, // "" reads as closest
 		Parse:  func(v *Values, s string) (err error) { v.TrayWindow, err = ParseTrayWindow(s); return }},
 	{Key: SettingOpenAISubscriptions, Scope: ScopeLive, Store: StoreProxy,
 		Help:   "on: OpenAI-style requests may use subscription accounts (billed as extra usage); off: API-key accounts only",

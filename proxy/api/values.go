@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,14 +59,40 @@ func ParseAge(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// ParseRetention reads a max age: "30d", "12h", or "forever" (negative).
+// ParseRetention reads a max age as every surface has taken one: a
+// number of days ("30d"; "30" or "1.5" as the window's day fields take
+// it), a Go duration ("720h"), or forever: "forever" or "none" in any
+// case, or zero in any of those spellings ("0", "0d", "0h"), as
+// SLUICE_RETENTION has always read it. Forever is negative.
 func ParseRetention(v string) (time.Duration, error) {
-	if v == "forever" || v == "none" {
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, "forever") || strings.EqualFold(v, "none") {
 		return -1, nil
 	}
-	d, err := ParseAge(v)
-	if err != nil || d == 0 {
-		return 0, errors.New("want a period like 30d or 12h, or forever")
+	d, err := parseDays(v)
+	if err != nil {
+		return 0, errors.New("want a number of days like 30d, a duration like 720h, or forever (0 is forever too)")
+	}
+	if d == 0 {
+		return -1, nil
+	}
+	return d, nil
+}
+
+// parseDays reads a number of days, "30d" or "30", fractions too
+// ("1.5"), or a Go duration ("12h"); none may be negative.
+func parseDays(v string) (time.Duration, error) {
+	n, err := strconv.ParseFloat(strings.TrimSuffix(v, "d"), 64)
+	if err == nil {
+		// NaN and what a Duration cannot hold (some 292 years) too.
+		if !(n >= 0 && n*float64(24*time.Hour) < math.MaxInt64) {
+			return 0, errors.New("not a number of days")
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, errors.New("not a duration")
 	}
 	return d, nil
 }
