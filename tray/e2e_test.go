@@ -2,6 +2,8 @@ package tray
 
 import (
 	"bytes"
+	"fmt"
+	"image/png"
 	"net"
 	"reflect"
 	"strings"
@@ -91,7 +93,10 @@ func trayEndToEnd(t *testing.T, bare bool, extraEnv ...string) {
 	if !listening(addr) {
 		t.Fatalf("menu says on at %s but nothing listens there", addr)
 	}
-	iconOn := pixmap(t, item)
+	// The icon is set apart from the menu (and systray may export it
+	// later than the menu under load): wait for each state's own icon
+	// rather than compare one read with another.
+	waitIcon(t, item, LevelOn)
 
 	// Left click (Activate) turns it off: the port stops answering, and the
 	// menu and icon follow.
@@ -106,24 +111,22 @@ func trayEndToEnd(t *testing.T, bare bool, extraEnv ...string) {
 		t.Fatal("left click did not turn the proxy off")
 	}
 	waitMenu("Proxy: off", false)
-	if bytes.Equal(pixmap(t, item), iconOn) {
-		t.Error("tray icon did not change when the proxy went off")
-	}
+	waitIcon(t, item, LevelOff)
 	// A second left click brings it back.
 	activate()
 	if !testkit.Poll(10*time.Second, func() bool { return listening(addr) }) {
 		t.Fatal("second left click did not turn the proxy on")
 	}
 	waitMenu("Proxy: on at "+addr, true)
-	if !testkit.Poll(5*time.Second, func() bool { return bytes.Equal(pixmap(t, item), iconOn) }) {
-		t.Error("tray icon did not return to on")
-	}
+	waitIcon(t, item, LevelOn)
 
 	// The menu's toggle does the same.
 	clickUntil(t, menu, items[0].id, func() bool { return !listening(addr) })
 	waitMenu("Proxy: off", false)
+	waitIcon(t, item, LevelOff)
 	clickUntil(t, menu, items[0].id, func() bool { return listening(addr) })
 	waitMenu("Proxy: on at "+addr, true)
+	waitIcon(t, item, LevelOn)
 
 	open := mustFind(t, items, LabelOpen)
 	clickUntil(t, menu, open.id, func() bool { return strings.Contains(out.String(), "WINDOW shown") })
@@ -171,19 +174,59 @@ func clickUntil(t *testing.T, menu dbus.BusObject, id int32, done func() bool) {
 	t.Fatalf("click on item %d had no effect in 15s", id)
 }
 
-// pixmap reads the item's icon as the shell would draw it.
-func pixmap(t *testing.T, item dbus.BusObject) []byte {
+// waitIcon waits for the item's icon, as the shell would draw it, to be
+// level's icon, and fails the test naming the level it shows instead.
+func waitIcon(t *testing.T, item dbus.BusObject, want Level) {
 	t.Helper()
+	var got []byte
+	var err error
+	if testkit.Poll(testkit.WaitTimeout, func() bool {
+		got, err = pixmap(item)
+		return err == nil && bytes.Equal(got, iconPixels(t, want))
+	}) {
+		return
+	}
+	shown := "no known icon"
+	for l := LevelOff; l <= LevelError; l++ {
+		if err == nil && bytes.Equal(got, iconPixels(t, l)) {
+			shown = "the " + l.String() + " icon"
+		}
+	}
+	t.Fatalf("timed out after %s waiting for the tray icon to be the %s icon: it shows %s (read error: %v)",
+		testkit.WaitTimeout, want, shown, err)
+}
+
+// iconPixels is level's icon as systray exports it: ARGB32, row by row
+// (fyne.io/systray's convertToPixels of the PNG the tray sets).
+func iconPixels(t *testing.T, l Level) []byte {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(l.Icon().Content()))
+	if err != nil {
+		t.Fatalf("decode the %s icon: %v", l, err)
+	}
+	b := img.Bounds()
+	out := make([]byte, 0, 4*b.Dx()*b.Dy())
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, a := img.At(x, y).RGBA()
+			out = append(out, byte(a), byte(r), byte(g), byte(bl))
+		}
+	}
+	return out
+}
+
+// pixmap reads the item's icon as the shell would draw it.
+func pixmap(item dbus.BusObject) ([]byte, error) {
 	v, err := item.GetProperty("org.kde.StatusNotifierItem.IconPixmap")
 	if err != nil {
-		t.Fatalf("read IconPixmap: %v", err)
+		return nil, fmt.Errorf("read IconPixmap: %w", err)
 	}
 	var px []struct {
 		W, H int32
 		Pix  []byte
 	}
 	if err := v.Store(&px); err != nil || len(px) == 0 || len(px[0].Pix) == 0 {
-		t.Fatalf("IconPixmap %v: %v", v.Signature(), err)
+		return nil, fmt.Errorf("IconPixmap %v: %v", v.Signature(), err)
 	}
-	return px[0].Pix
+	return px[0].Pix, nil
 }
