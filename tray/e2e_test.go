@@ -19,17 +19,11 @@ import (
 // it reads the menu, clicks the toggle, left-clicks the icon, opens the
 // window and quits, checking each time what the engine really did.
 func TestTrayEndToEnd(t *testing.T) {
-	t.Run("fyne", func(t *testing.T) { trayEndToEnd(t, false) })
-	// The owner process of `sluice`: systray with no Fyne app.
-	t.Run("bare", func(t *testing.T) { trayEndToEnd(t, true, bareEnv+"=1") })
-}
-
-func trayEndToEnd(t *testing.T, bare bool, extraEnv ...string) {
 	testkit.NeedTools(t, "Xvfb", "dbus-daemon")
 	display := testkit.StartXvfb(t)
 	bus := testkit.StartBus(t)
 	regs := testkit.Watch(t, bus)
-	out, exited, exitErr := startChild(t, display, bus, extraEnv...)
+	out, exited, exitErr := startChild(t, display, bus)
 
 	var reg testkit.TrayItem
 	select {
@@ -60,23 +54,17 @@ func trayEndToEnd(t *testing.T, bare bool, extraEnv ...string) {
 	// whole menu with the expected status and toggle is there. The child
 	// started its proxy after installing the tray, as the app does: the
 	// menu must say so from the start, not the state at install time.
-	// The toggle is a check item, checked when on: on bare systray also
-	// when off, where a plain "Proxy on" above "Proxy: off" read as a
-	// contradiction. Fyne's driver cannot show an unchecked check item:
-	// there the off toggle says what it does.
+	// The toggle is a check item, checked when on and unchecked when off,
+	// where a plain "Proxy on" above "Proxy: off" read as a contradiction.
 	var items []menuItem
 	waitMenu := func(status string, checked bool) {
 		t.Helper()
 		var err error
-		toggle := LabelProxy
-		if !bare && !checked {
-			toggle = LabelTurnOn
-		}
 		if !testkit.Poll(10*time.Second, func() bool {
 			items, err = layout(menu)
 			got := labels(items)
 			return err == nil && len(got) == 7 && strings.HasPrefix(got[1], status) &&
-				items[0].label == toggle && items[0].checked == checked && items[0].checkItem == (bare || checked) &&
+				items[0].label == LabelProxy && items[0].checked == checked && items[0].checkItem &&
 				reflect.DeepEqual(got[2:], []string{"---", "No accounts yet", "---", LabelOpen, LabelQuit})
 		}) {
 			t.Fatalf("menu never showed %q (checked %v): items %q, err %v", status, checked, labels(items), err)

@@ -57,7 +57,7 @@ func (f *fakeEngine) listenAndLog(log io.Writer) {
 	}
 }
 
-// fakeHost records what the tray sets, as fyne's desktop.App would receive it.
+// fakeHost records what the tray sets, as a Host receives it.
 type fakeHost struct {
 	mu    sync.Mutex
 	menu  *fyne.Menu
