@@ -25,6 +25,10 @@ type WindowOptions struct {
 	// Tab is the tab to open on, by its name in lower case ("logs");
 	// "" or an unknown name opens on the first.
 	Tab string
+	// Going is called as the window starts to quit, before Fyne winds
+	// down (cli.WindowFlags.Going: it lets go of the window lock), so that
+	// a window asked for meanwhile opens anew. Nil: nothing to tell.
+	Going func()
 }
 
 // RunWindow shows the window for an engine another process owns (eng is a
@@ -46,8 +50,27 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	v.selectTab(opts.Tab)
 	w.Resize(WindowSize)
 	w.Canvas().SetOnTypedKey(v.typedKey)
-	w.SetCloseIntercept(a.Quit)
-	v.shortcuts(w.Canvas(), a.Quit)
+	// quit is every way the window ends, on the UI goroutine. The process
+	// takes a while yet to end (Fyne winds down, the engine's connection
+	// closes): it first stops following the engine's events, where a
+	// show request would meet a window on its way out, and says it is
+	// going, so that "Open Sluice" meanwhile starts a new window.
+	var sub *subscription
+	going := false
+	quit := func() {
+		if !going {
+			going = true
+			if sub != nil {
+				sub.Stop()
+			}
+			if opts.Going != nil {
+				opts.Going()
+			}
+		}
+		a.Quit()
+	}
+	w.SetCloseIntercept(quit)
+	v.shortcuts(w.Canvas(), quit)
 
 	// copyNow reads the address from the owner, off the UI goroutine, and
 	// copies the connection settings (with the engine's connection key)
@@ -75,12 +98,15 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	// gone), the window closes rather than stay up with every action
 	// failing.
 	events := make(chan api.Event, 64)
-	sub, err := subscribe(eng, events, map[api.EventKind]func(){
+	// sub is set before Run, and quit reads it on the UI goroutine, which
+	// runs only from Run on.
+	var err error
+	sub, err = subscribe(eng, events, map[api.EventKind]func(){
 		api.EventShowWindow:   comeForward(w),
 		api.EventCopySettings: func() { go copyNow() },
 	}, func() {
 		slog.Warn("Sluice stopped: closing its window")
-		fyne.Do(a.Quit)
+		fyne.Do(quit)
 	})
 	if err != nil {
 		return err
