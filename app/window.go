@@ -50,27 +50,9 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	v.selectTab(opts.Tab)
 	w.Resize(WindowSize)
 	w.Canvas().SetOnTypedKey(v.typedKey)
-	// quit is every way the window ends, on the UI goroutine. The process
-	// takes a while yet to end (Fyne winds down, the engine's connection
-	// closes): it first stops following the engine's events, where a
-	// show request would meet a window on its way out, and says it is
-	// going, so that "Open Sluice" meanwhile starts a new window.
-	var sub *subscription
-	going := false
-	quit := func() {
-		if !going {
-			going = true
-			if sub != nil {
-				sub.Stop()
-			}
-			if opts.Going != nil {
-				opts.Going()
-			}
-		}
-		a.Quit()
-	}
-	w.SetCloseIntercept(quit)
-	v.shortcuts(w.Canvas(), quit)
+	q := &quitter{quitApp: a.Quit, going: opts.Going}
+	w.SetCloseIntercept(q.quit)
+	v.shortcuts(w.Canvas(), q.quit)
 
 	// copyNow reads the address from the owner, off the UI goroutine, and
 	// copies the connection settings (with the engine's connection key)
@@ -98,22 +80,47 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	// gone), the window closes rather than stay up with every action
 	// failing.
 	events := make(chan api.Event, 64)
-	// sub is set before Run, and quit reads it on the UI goroutine, which
-	// runs only from Run on.
-	var err error
-	sub, err = subscribe(eng, events, map[api.EventKind]func(){
+	sub, err := subscribe(eng, events, map[api.EventKind]func(){
 		api.EventShowWindow:   comeForward(w),
 		api.EventCopySettings: func() { go copyNow() },
 	}, func() {
 		slog.Warn("Sluice stopped: closing its window")
-		fyne.Do(quit)
+		fyne.Do(q.quit)
 	})
 	if err != nil {
 		return err
 	}
+	q.sub = sub // before Run: q.quit runs on the UI goroutine, from Run on
 	go v.watch(events)
 	w.Show()
 	a.Run()
 	sub.Stop()
 	return nil
+}
+
+// quitter is every way the window ends (closing it, its shortcut, the
+// engine gone), on the UI goroutine. The process takes a while yet to end
+// once Fyne is told to quit (it winds down, the engine's connection
+// closes): quit first stops following the engine's events, where a show
+// request would meet a window on its way out, and says it is going
+// (WindowOptions.Going), so that "Open Sluice" meanwhile starts a new
+// window.
+type quitter struct {
+	quitApp func()        // fyne.App.Quit
+	going   func()        // WindowOptions.Going; nil: nothing to tell
+	sub     *subscription // the process's events; nil before it is set
+	gone    bool          // quit has run once
+}
+
+func (q *quitter) quit() {
+	if !q.gone {
+		q.gone = true
+		if q.sub != nil {
+			q.sub.Stop()
+		}
+		if q.going != nil {
+			q.going()
+		}
+	}
+	q.quitApp()
 }
