@@ -63,7 +63,14 @@ type fakeHost struct {
 	menu  *fyne.Menu
 	items []*fyne.MenuItem // menu's items when it was set
 	icon  fyne.Resource
-	menus int // how many times the menu was (re)built
+	menus int            // how many times the menu was (re)built
+	check *fyne.MenuItem // the item named the check item
+}
+
+func (h *fakeHost) SetCheckItem(i *fyne.MenuItem) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.check = i
 }
 
 func (h *fakeHost) SetSystemTrayMenu(m *fyne.Menu) {

@@ -40,6 +40,10 @@ type Engine interface {
 type Host interface {
 	SetSystemTrayMenu(menu *fyne.Menu)
 	SetSystemTrayIcon(icon fyne.Resource)
+	// SetCheckItem names the item of the next menu that is a check item,
+	// shown with its box whether checked or not: an unchecked plain
+	// "Proxy on" under "Proxy: off" would read as a contradiction.
+	SetCheckItem(item *fyne.MenuItem)
 }
 
 // Options are what the tray calls back into the app for. All are optional.
@@ -82,12 +86,11 @@ type Options struct {
 // share them so that what a user reads is asserted in one place.
 const (
 	// LabelProxy is the check item that toggles the proxy (checked: on).
-	// Where the host can show only a checked item as a check item
-	// (Fyne's tray driver), the unchecked toggle reads LabelTurnOn.
-	LabelProxy   = "Proxy on"
-	LabelCopy    = "Copy connection settings"
-	LabelOpen    = "Open Sluice"
-	LabelQuit    = "Quit"
+	LabelProxy = "Proxy on"
+	LabelCopy  = "Copy connection settings"
+	LabelOpen  = "Open Sluice"
+	LabelQuit  = "Quit"
+	// LabelTurnOn and LabelTurnOff are the window's toggle button.
 	LabelTurnOn  = "Turn proxy on"
 	LabelTurnOff = "Turn proxy off"
 )
@@ -362,9 +365,7 @@ func (t *Tray) render(s state) {
 	t.host.SetSystemTrayIcon(s.level().Icon())
 	t.setTooltip(s.tooltip())
 	t.menu.Items = t.items(s)
-	if ch, ok := t.host.(checkHost); ok {
-		ch.setCheckItem(t.menu.Items[0])
-	}
+	t.host.SetCheckItem(t.menu.Items[0])
 	t.host.SetSystemTrayMenu(t.menu)
 }
 
@@ -380,23 +381,12 @@ func (t *Tray) reapply() {
 	t.setTooltip(t.shown.tooltip())
 }
 
-// checkHost is a Host that shows an unchecked check item as one (bare
-// systray). A host that makes a check item only of a checked item (as
-// Fyne's tray driver did) would show an unchecked "Proxy on" as a command.
-type checkHost interface {
-	// setCheckItem names the item of the next menu that is a check item.
-	setCheckItem(*fyne.MenuItem)
-}
-
 // items builds the menu for s. The toggle does what it showed rather than
 // toggling: if the state changed since the menu was drawn, a click on a
 // checked "Proxy on" must not turn the proxy on.
 func (t *Tray) items(s state) []*fyne.MenuItem {
 	toggle := fyne.NewMenuItem(LabelProxy, func() { t.set(!s.running) })
 	toggle.Checked = s.running
-	if _, ok := t.host.(checkHost); !ok && !s.running {
-		toggle.Label = LabelTurnOn
-	}
 
 	status := fyne.NewMenuItem(StatusLine(s.running, s.addr), nil)
 	status.Disabled = true
