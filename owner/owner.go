@@ -304,9 +304,11 @@ func (o *owner) launch(args ...string) error {
 		return fmt.Errorf("start the window: %w", err)
 	}
 	exited := make(chan struct{})
+	ended := make(chan struct{}) // closed before o.mu is taken: launch holds it while it waits
 	o.window, o.exited = cmd, exited
 	go func() {
 		err := cmd.Wait()
+		close(ended)
 		if err != nil {
 			slog.Warn("window process", "err", err)
 		}
@@ -318,7 +320,7 @@ func (o *owner) launch(args ...string) error {
 		close(exited)
 	}()
 	if o.opts.WindowOpen != nil {
-		o.waitLocked(exited)
+		o.waitLocked(ended)
 	}
 	return nil
 }
@@ -331,13 +333,13 @@ const windowStartTimeout = 15 * time.Second
 // process that launch started has ended. The lock is taken before the
 // window loads any of Fyne, so the wait is short; there is nothing to be
 // told of it but the lock itself, which is polled.
-func (o *owner) waitLocked(exited <-chan struct{}) {
+func (o *owner) waitLocked(ended <-chan struct{}) {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(windowStartTimeout)
 	for !o.opts.WindowOpen() {
 		select {
-		case <-exited:
+		case <-ended:
 			return
 		case <-deadline:
 			slog.Warn("the window did not take its lock in time", "after", windowStartTimeout)

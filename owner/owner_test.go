@@ -413,3 +413,26 @@ func TestOpenWhileTheWindowQuitsStartsANewOne(t *testing.T) {
 		t.Errorf("after the old window ended the owner's window is %v, want the new one", current)
 	}
 }
+
+// A window process that ends without taking the lock (it found another
+// window open, or failed) ends launch's wait at once: the wait must not
+// hold the owner until its timeout.
+func TestLaunchDoesNotWaitForAWindowThatEnded(t *testing.T) {
+	eng := newOwnerEngine(true)
+	o, starts, _ := newTestOwner(t, eng)
+	o.opts.WindowOpen = func() bool { return false }
+	o.opts.WindowCommand = func(args ...string) *exec.Cmd {
+		starts.Add(1)
+		return exec.Command("true")
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); o.openWindow() }()
+	select {
+	case <-done:
+	case <-time.After(windowStartTimeout / 2):
+		t.Fatalf("Open waited %s for a window process that had ended", windowStartTimeout/2)
+	}
+	if n := starts.Load(); n != 1 {
+		t.Errorf("%d window processes started, want 1", n)
+	}
+}
