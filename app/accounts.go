@@ -99,6 +99,13 @@ type windowRow struct {
 	obj                  fyne.CanvasObject
 }
 
+// resetWidth is the width of a window row's reset column: its longest
+// text (resetsIn's "reset since the last answer") in a label, which a
+// fixed 170 cut off at "answe".
+func resetWidth() float32 {
+	return widget.NewLabel(resetSinceAnswer).MinSize().Width
+}
+
 func newWindowRow(label string) *windowRow {
 	r := &windowRow{label: widget.NewLabel(label), figure: widget.NewLabel(""), reset: widget.NewLabel(""),
 		pace: widget.NewLabel(""), bar: newBar()}
@@ -107,7 +114,7 @@ func newWindowRow(label string) *windowRow {
 	line := container.NewBorder(nil, nil,
 		container.NewGridWrap(fyne.NewSize(160, r.label.MinSize().Height), r.label),
 		container.NewHBox(container.NewGridWrap(fyne.NewSize(56, r.figure.MinSize().Height), r.figure),
-			container.NewGridWrap(fyne.NewSize(170, r.reset.MinSize().Height), r.reset)),
+			container.NewGridWrap(fyne.NewSize(resetWidth(), r.reset.MinSize().Height), r.reset)),
 		container.NewVBox(layout.NewSpacer(), r.bar.obj, layout.NewSpacer()))
 	// The pace line sits under the bar, indented to it: it is about that
 	// window. Hidden, it takes no room in the box.

@@ -69,6 +69,7 @@ type pending struct {
 	runway   []api.Runway       // the pool's runway with the newest account event
 	accounts bool               // an account event came (runway is its)
 	settings *api.ProxySettings // the proxy settings, the newest
+	journal  *api.Settings      // the journal settings, the newest
 	warnings []api.Warning      // quota warnings, for the notifier
 }
 
@@ -101,6 +102,10 @@ func (p *pending) add(e api.Event) {
 		p.runway, p.accounts = e.Runway, true
 	case api.EventSettings:
 		p.settings = e.Settings
+		if e.Values != nil { // an older engine's event carries the proxy settings only
+			j := e.Values.Settings
+			p.journal = &j
+		}
 	}
 }
 
@@ -116,6 +121,9 @@ func (v *view) applyEvents(p pending) bool {
 	if p.settings != nil {
 		v.settings.proxy = *p.settings
 		v.settings.px.update(*p.settings)
+	}
+	if p.journal != nil {
+		v.settings.journalChanged(*p.journal)
 	}
 	if p.requests {
 		v.logs.follow()

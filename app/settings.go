@@ -298,14 +298,47 @@ func (s *settingsTab) fill(st api.Settings) {
 	s.filling = true
 	s.capture.SetChecked(st.Capture)
 	s.filling = false
-	s.capMax.SetText(strconv.Itoa(st.CaptureMaxBytes >> 10))
-	s.reqAge.SetText(days(st.RequestMaxAge))
-	s.payAge.SetText(days(st.PayloadMaxAge))
-	if st.MaxDBBytes < 0 {
-		s.maxDB.SetText("none")
-	} else {
-		s.maxDB.SetText(strconv.FormatInt(st.MaxDBBytes>>20, 10))
+	for i, text := range journalTexts(st) {
+		s.journalFields()[i].SetText(text)
 	}
+}
+
+// journalChanged shows the journal settings a settings event carried
+// (changed by the CLI, another window, or this one): each field the user
+// has not edited, still showing what the engine had, follows; one being
+// edited keeps what is typed. UI goroutine only.
+func (s *settingsTab) journalChanged(st api.Settings) {
+	old := s.journal
+	s.journal = st
+	if !s.shown || old == st {
+		return // show fills the fields from s.journal
+	}
+	if s.capture.Checked == old.Capture {
+		s.filling = true
+		s.capture.SetChecked(st.Capture)
+		s.filling = false
+	}
+	was, now := journalTexts(old), journalTexts(st)
+	for i, e := range s.journalFields() {
+		if e.Text == was[i] {
+			e.SetText(now[i])
+		}
+	}
+}
+
+// journalFields are the journal settings' text fields, in journalTexts'
+// order.
+func (s *settingsTab) journalFields() []*escEntry {
+	return []*escEntry{s.capMax, s.reqAge, s.payAge, s.maxDB}
+}
+
+// journalTexts are st's values as the journal fields show them.
+func journalTexts(st api.Settings) []string {
+	maxDB := "none"
+	if st.MaxDBBytes >= 0 {
+		maxDB = strconv.FormatInt(st.MaxDBBytes>>20, 10)
+	}
+	return []string{strconv.Itoa(st.CaptureMaxBytes >> 10), days(st.RequestMaxAge), days(st.PayloadMaxAge), maxDB}
 }
 
 func days(d time.Duration) string {

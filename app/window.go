@@ -25,6 +25,10 @@ type WindowOptions struct {
 	// Tab is the tab to open on, by its name in lower case ("logs");
 	// "" or an unknown name opens on the first.
 	Tab string
+	// Going is called as the window starts to quit, before Fyne winds
+	// down (cli.WindowFlags.Going: it lets go of the window lock), so that
+	// a window asked for meanwhile opens anew. Nil: nothing to tell.
+	Going func()
 }
 
 // RunWindow shows the window for an engine another process owns (eng is a
@@ -46,8 +50,9 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 	v.selectTab(opts.Tab)
 	w.Resize(WindowSize)
 	w.Canvas().SetOnTypedKey(v.typedKey)
-	w.SetCloseIntercept(a.Quit)
-	v.shortcuts(w.Canvas(), a.Quit)
+	q := &quitter{quitApp: a.Quit, going: opts.Going}
+	w.SetCloseIntercept(q.quit)
+	v.shortcuts(w.Canvas(), q.quit)
 
 	// copyNow reads the address from the owner, off the UI goroutine, and
 	// copies the connection settings (with the engine's connection key)
@@ -80,14 +85,42 @@ func RunWindow(eng Engine, opts WindowOptions) error {
 		api.EventCopySettings: func() { go copyNow() },
 	}, func() {
 		slog.Warn("Sluice stopped: closing its window")
-		fyne.Do(a.Quit)
+		fyne.Do(q.quit)
 	})
 	if err != nil {
 		return err
 	}
+	q.sub = sub // before Run: q.quit runs on the UI goroutine, from Run on
 	go v.watch(events)
 	w.Show()
 	a.Run()
 	sub.Stop()
 	return nil
+}
+
+// quitter is every way the window ends (closing it, its shortcut, the
+// engine gone), on the UI goroutine. The process takes a while yet to end
+// once Fyne is told to quit (it winds down, the engine's connection
+// closes): quit first stops following the engine's events, where a show
+// request would meet a window on its way out, and says it is going
+// (WindowOptions.Going), so that "Open Sluice" meanwhile starts a new
+// window.
+type quitter struct {
+	quitApp func()        // fyne.App.Quit
+	going   func()        // WindowOptions.Going; nil: nothing to tell
+	sub     *subscription // the process's events; nil before it is set
+	gone    bool          // quit has run once
+}
+
+func (q *quitter) quit() {
+	if !q.gone {
+		q.gone = true
+		if q.sub != nil {
+			q.sub.Stop()
+		}
+		if q.going != nil {
+			q.going()
+		}
+	}
+	q.quitApp()
 }

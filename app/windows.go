@@ -75,6 +75,10 @@ func shownWindow(a api.AccountView, w api.Window, now time.Time) api.Window {
 	return w
 }
 
+// resetSinceAnswer is resetsIn's text for a window whose reset has passed
+// since the last answer said its figure; the longest it says.
+const resetSinceAnswer = "reset since the last answer"
+
 // resetsIn says when a window resets: "resets in 2 h 14 m".
 func resetsIn(at, now time.Time) string {
 	if at.IsZero() {
@@ -83,7 +87,7 @@ func resetsIn(at, now time.Time) string {
 	d := at.Sub(now)
 	switch {
 	case d <= 0:
-		return "reset since the last answer"
+		return resetSinceAnswer
 	case d < time.Minute:
 		return "resets in < 1 m"
 	}

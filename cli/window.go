@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -38,12 +39,18 @@ Flags:
 var WindowTabs = []string{"accounts", "logs", "usage", "settings"}
 
 // WindowFlags are what `sluice window` was asked to do besides showing
-// the window.
+// the window, and what the window tells as it goes.
 type WindowFlags struct {
 	// CopySettings copies the connection settings once the window is up.
 	CopySettings bool
 	// Tab is the tab to open on, one of WindowTabs ("" for the first).
 	Tab string
+	// Going, called by the window as it starts to quit, lets go of the
+	// window lock: the process may take a while yet to end, and a window
+	// asked for meanwhile ("Open Sluice", `sluice window`) must open anew
+	// rather than ask this one, which no longer comes forward. Safe to
+	// call more than once; RunWindow lets go anyway when run returns.
+	Going func()
 }
 
 // RunWindow runs `sluice window [--tab NAME] [--copy-settings]`: the
@@ -96,7 +103,9 @@ func RunWindow(io IO, version string, args []string, run func(c *control.Client,
 		fmt.Fprintln(io.Out, "Sluice's window is already open: brought it to the front.")
 		return ExitOK
 	}
-	defer func() { _ = lock.Unlock() }()
+	var release sync.Once
+	flags.Going = func() { release.Do(func() { _ = lock.Unlock() }) }
+	defer flags.Going()
 	if err := run(c, flags); err != nil {
 		fmt.Fprintln(io.Err, "sluice:", err)
 		return ExitFailure

@@ -64,3 +64,26 @@ func TestWindowWithoutAnOwnerSaysHowToStartOne(t *testing.T) {
 		t.Fatalf("unknown flag: %d %q", r.code, r.err)
 	}
 }
+
+// The window's Going lets go of the window lock while the window's
+// process still runs (it winds down after): a window asked for meanwhile
+// is not taken for this one.
+func TestWindowGoingLetsGoOfTheLock(t *testing.T) {
+	env := baseEnv(t)
+	owner(t, env)
+	data := env["SLUICE_DATA_DIR"]
+	var before, after bool
+	r := runWindow(env, nil, func(_ *control.Client, f cli.WindowFlags) error {
+		before = cli.WindowOpen(data)
+		f.Going()
+		after = cli.WindowOpen(data)
+		f.Going() // again, as every way out of the window calls it
+		return nil
+	})
+	if r.code != cli.ExitOK {
+		t.Fatalf("window: %d %q", r.code, r.err)
+	}
+	if !before || after {
+		t.Errorf("window lock held while open: %v, after Going: %v; want true, false", before, after)
+	}
+}

@@ -9,21 +9,6 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// sessionBus reports whether the session bus answers, without ever
-// autolaunching one (which would leave a stray daemon behind).
-func sessionBus(getenv func(string) string) bool {
-	addr := busAddr(getenv)
-	if addr == "" {
-		return false
-	}
-	conn, err := dbus.Connect(addr)
-	if err != nil {
-		return false
-	}
-	_ = conn.Close()
-	return true
-}
-
 // watcherName is the StatusNotifierWatcher, the tray host's registry.
 const watcherName = "org.kde.StatusNotifierWatcher"
 

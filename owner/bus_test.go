@@ -1,6 +1,9 @@
 package owner
 
 import (
+	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -9,31 +12,49 @@ import (
 	"github.com/sluice-proxy/sluice/internal/testkit"
 )
 
-func TestSessionBusUnreachable(t *testing.T) {
+// Without a session bus to reach there is no tray host, and TrayHost
+// says so without autolaunching a bus (which would leave a stray daemon).
+func TestTrayHostWithoutABus(t *testing.T) {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		t.Skip("the tray is native here")
+	}
 	env := map[string]string{}
 	get := func(k string) string { return env[k] }
-	if sessionBus(get) {
-		t.Error("no address and no runtime dir: reported a bus")
+	if TrayHost(get, 0) {
+		t.Error("no address and no runtime dir: reported a tray host")
 	}
 	env["XDG_RUNTIME_DIR"] = t.TempDir() // no "bus" socket in it
-	if sessionBus(get) {
-		t.Error("runtime dir without a bus socket: reported a bus")
+	if TrayHost(get, 0) {
+		t.Error("runtime dir without a bus socket: reported a tray host")
 	}
 	env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + t.TempDir() + "/nothing"
-	if sessionBus(get) {
-		t.Error("dead address: reported a bus")
+	if TrayHost(get, 0) {
+		t.Error("dead address: reported a tray host")
 	}
 }
 
-func TestSessionBusReachable(t *testing.T) {
-	addr := testkit.StartBus(t)
-	if !sessionBus(func(k string) string {
-		if k == "DBUS_SESSION_BUS_ADDRESS" {
-			return addr
-		}
-		return ""
-	}) {
-		t.Fatal("a running session bus was not found")
+// busAddr takes the environment's address first, else the runtime dir's
+// "bus" socket when there is one.
+func TestBusAddr(t *testing.T) {
+	env := map[string]string{}
+	get := func(k string) string { return env[k] }
+	if got := busAddr(get); got != "" {
+		t.Errorf("empty environment: %q", got)
+	}
+	dir := t.TempDir()
+	env["XDG_RUNTIME_DIR"] = dir
+	if got := busAddr(get); got != "" {
+		t.Errorf("runtime dir without a bus socket: %q", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bus"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := busAddr(get), "unix:path="+filepath.Join(dir, "bus"); got != want {
+		t.Errorf("runtime dir with a bus socket: %q, want %q", got, want)
+	}
+	env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/elsewhere"
+	if got := busAddr(get); got != "unix:path=/elsewhere" {
+		t.Errorf("with DBUS_SESSION_BUS_ADDRESS: %q", got)
 	}
 }
 

@@ -144,11 +144,20 @@ func (o *owner) runWindowOnly() error {
 	if err := o.launch(); err != nil {
 		return err
 	}
-	o.mu.Lock()
-	exited := o.exited
-	o.mu.Unlock()
-	<-exited
-	return nil
+	// A window started while the first was ending (a second `sluice`
+	// start meanwhile) carries on: the app ends with the last one.
+	for {
+		o.mu.Lock()
+		exited := o.exited
+		o.mu.Unlock()
+		<-exited
+		o.mu.Lock()
+		again := o.exited != exited
+		o.mu.Unlock()
+		if !again {
+			return nil
+		}
+	}
 }
 
 // readOnEvents reads a Snapshot for the notifier at start and after each
@@ -275,12 +284,18 @@ func (o *owner) startWindow(args ...string) bool {
 // errWindowRuns is launch's answer when a window process runs already.
 var errWindowRuns = errors.New("the window is open")
 
-// launch starts the window process unless one runs, the owner's or one
-// started by hand.
+// launch starts the window process unless one is open, the owner's or
+// one started by hand. With WindowOpen, open means holding the window
+// lock: a window lets go of it as it starts to quit (cli.WindowFlags.Going),
+// so one still ending is not open, and a new one starts beside it (asking
+// it to come forward would do nothing). A window the owner starts is
+// waited for until it holds the lock (or ends), so that a second request
+// meanwhile does not start another. Without WindowOpen, the owner's
+// process is the window until it ends.
 func (o *owner) launch(args ...string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.window != nil || (o.opts.WindowOpen != nil && o.opts.WindowOpen()) {
+	if o.opts.WindowOpen == nil && o.window != nil || o.opts.WindowOpen != nil && o.opts.WindowOpen() {
 		return errWindowRuns
 	}
 	cmd := o.opts.WindowCommand(args...)
@@ -289,18 +304,49 @@ func (o *owner) launch(args ...string) error {
 		return fmt.Errorf("start the window: %w", err)
 	}
 	exited := make(chan struct{})
+	ended := make(chan struct{}) // closed before o.mu is taken: launch holds it while it waits
 	o.window, o.exited = cmd, exited
 	go func() {
 		err := cmd.Wait()
+		close(ended)
 		if err != nil {
 			slog.Warn("window process", "err", err)
 		}
 		o.mu.Lock()
-		o.window = nil
+		if o.window == cmd { // not replaced by a newer one meanwhile
+			o.window = nil
+		}
 		o.mu.Unlock()
 		close(exited)
 	}()
+	if o.opts.WindowOpen != nil {
+		o.waitLocked(ended)
+	}
 	return nil
+}
+
+// windowStartTimeout bounds launch's wait for a new window to hold the
+// window lock; one slower than that is taken as open all the same.
+const windowStartTimeout = 15 * time.Second
+
+// waitLocked waits until a window holds the window lock or the window
+// process that launch started has ended. The lock is taken before the
+// window loads any of Fyne, so the wait is short; there is nothing to be
+// told of it but the lock itself, which is polled.
+func (o *owner) waitLocked(ended <-chan struct{}) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(windowStartTimeout)
+	for !o.opts.WindowOpen() {
+		select {
+		case <-ended:
+			return
+		case <-deadline:
+			slog.Warn("the window did not take its lock in time", "after", windowStartTimeout)
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // closeWindow ends the window process at quit.

@@ -359,3 +359,80 @@ func TestOwnerCopiesTheConnectionKey(t *testing.T) {
 		t.Errorf("%d window processes started for a copy the clipboard program did", n)
 	}
 }
+
+// A window that is quitting lets go of the window lock before its process
+// ends (cli.WindowFlags.Going). "Open Sluice" meanwhile starts a new
+// window: asking the one on its way out to come forward did nothing. A
+// window still starting (not yet holding the lock) is waited for, not
+// met by a second one.
+func TestOpenWhileTheWindowQuitsStartsANewOne(t *testing.T) {
+	eng := newOwnerEngine(true)
+	o, starts, _ := newTestOwner(t, eng)
+	var locked atomic.Bool // the window lock, as the window process holds it
+	o.opts.WindowOpen = locked.Load
+	// The window takes its lock a moment after it starts, as sluice-window
+	// does after dialing the engine.
+	cmd := o.opts.WindowCommand
+	o.opts.WindowCommand = func(args ...string) *exec.Cmd {
+		go func() { time.Sleep(50 * time.Millisecond); locked.Store(true) }()
+		return cmd(args...)
+	}
+
+	o.openWindow()
+	o.openWindow() // again, just after: the first holds the lock by now
+	if n := starts.Load(); n != 1 {
+		t.Fatalf("%d window processes started, want 1", n)
+	}
+	if n := eng.shows.Load(); n != 1 {
+		t.Fatalf("ShowWindow called %d times, want 1 (the second Open)", n)
+	}
+	o.mu.Lock()
+	first, firstExited := o.window, o.exited
+	o.mu.Unlock()
+
+	// The window quits: it lets go of its lock, its process still runs.
+	locked.Store(false)
+	o.openWindow()
+	if n := starts.Load(); n != 2 {
+		t.Fatalf("Open while the window quits: %d window processes started, want 2 (a new one)", n)
+	}
+	if n := eng.shows.Load(); n != 1 {
+		t.Errorf("Open while the window quits asked the quitting window to come forward (%d shows)", n)
+	}
+	// The first process ending leaves the new one the owner's window.
+	_ = first.Process.Kill()
+	select {
+	case <-firstExited:
+	case <-time.After(testkit.WaitTimeout):
+		t.Fatal("the first window process did not end")
+	}
+	o.mu.Lock()
+	current := o.window
+	o.mu.Unlock()
+	if current == nil || current == first {
+		t.Errorf("after the old window ended the owner's window is %v, want the new one", current)
+	}
+}
+
+// A window process that ends without taking the lock (it found another
+// window open, or failed) ends launch's wait at once: the wait must not
+// hold the owner until its timeout.
+func TestLaunchDoesNotWaitForAWindowThatEnded(t *testing.T) {
+	eng := newOwnerEngine(true)
+	o, starts, _ := newTestOwner(t, eng)
+	o.opts.WindowOpen = func() bool { return false }
+	o.opts.WindowCommand = func(args ...string) *exec.Cmd {
+		starts.Add(1)
+		return exec.Command("true")
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); o.openWindow() }()
+	select {
+	case <-done:
+	case <-time.After(windowStartTimeout / 2):
+		t.Fatalf("Open waited %s for a window process that had ended", windowStartTimeout/2)
+	}
+	if n := starts.Load(); n != 1 {
+		t.Errorf("%d window processes started, want 1", n)
+	}
+}

@@ -140,11 +140,13 @@ func (s *Service) publishAccounts(ctx context.Context, id string) {
 	s.events.publish(e)
 }
 
-// publishSettings sends an EventSettings carrying the settings in force.
+// publishSettings sends an EventSettings carrying the settings in force,
+// every store's: each change of a setting the engine keeps sends one.
 func (s *Service) publishSettings() {
-	ps := s.ProxySettings()
-	ps.TrayWindow, _ = api.ParseTrayWindow(ps.TrayWindow) // checked when saved
-	s.events.publish(api.Event{Kind: api.EventSettings, Time: s.now(), Settings: &ps})
+	v := s.Values()
+	v.TrayWindow, _ = api.ParseTrayWindow(v.TrayWindow) // checked when saved
+	ps := v.ProxySettings
+	s.events.publish(api.Event{Kind: api.EventSettings, Time: s.now(), Settings: &ps, Values: &v})
 }
 
 // publishUpstream sends an EventUpstream carrying the upstream's state.

@@ -200,6 +200,7 @@ func (s *Service) SetRequireKey(ctx context.Context, on bool) error {
 	s.keys.require.Store(on)
 	s.log.Info("client key requirement changed", "required", on)
 	s.audit(ctx, AuditSettingsChanged, "require_key", fmt.Sprint(on))
+	s.publishSettings()
 	return nil
 }
 

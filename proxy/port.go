@@ -74,5 +74,6 @@ func (s *Service) SetPort(ctx context.Context, port int) error {
 		return fmt.Errorf("save the port: %w", err)
 	}
 	s.audit(ctx, AuditSettingsChanged, "port", strconv.Itoa(port))
+	s.publishSettings()
 	return nil
 }

@@ -70,8 +70,8 @@ func (s *Service) Settings() api.Settings {
 
 // UpdateSettings validates and stores new settings, which take effect at
 // once (capture on the next request; retention runs in the background
-// right after), and logs the change in the audit log. It returns the
-// settings now in force.
+// right after), logs the change in the audit log and publishes
+// EventSettings. It returns the settings now in force.
 func (s *Service) UpdateSettings(ctx context.Context, st api.Settings) (api.Settings, error) {
 	if err := validateSettings(st); err != nil {
 		return s.Settings(), err
@@ -92,6 +92,7 @@ func (s *Service) UpdateSettings(ctx context.Context, st api.Settings) (api.Sett
 		if s.retention != nil {
 			s.retention.runSoon() // a tighter limit applies now, not within the hour
 		}
+		s.publishSettings()
 	}
 	return st, nil
 }

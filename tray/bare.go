@@ -61,8 +61,8 @@ type bareHost struct {
 	check *fyne.MenuItem // the item shown as a check item, checked or not
 }
 
-// setCheckItem is the checkHost method.
-func (h *bareHost) setCheckItem(i *fyne.MenuItem) { h.check = i }
+// SetCheckItem is the Host method.
+func (h *bareHost) SetCheckItem(i *fyne.MenuItem) { h.check = i }
 
 func (h *bareHost) do(f func()) {
 	h.mu.Lock()

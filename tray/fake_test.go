@@ -57,13 +57,20 @@ func (f *fakeEngine) listenAndLog(log io.Writer) {
 	}
 }
 
-// fakeHost records what the tray sets, as fyne's desktop.App would receive it.
+// fakeHost records what the tray sets, as a Host receives it.
 type fakeHost struct {
 	mu    sync.Mutex
 	menu  *fyne.Menu
 	items []*fyne.MenuItem // menu's items when it was set
 	icon  fyne.Resource
-	menus int // how many times the menu was (re)built
+	menus int            // how many times the menu was (re)built
+	check *fyne.MenuItem // the item named the check item
+}
+
+func (h *fakeHost) SetCheckItem(i *fyne.MenuItem) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.check = i
 }
 
 func (h *fakeHost) SetSystemTrayMenu(m *fyne.Menu) {

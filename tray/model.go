@@ -50,7 +50,7 @@ func (t *Tray) apply(e api.Event) bool {
 	return true
 }
 
-// show renders the model on the UI goroutine, and hands it to OnRead.
+// show renders the model, and hands it to OnRead.
 func (t *Tray) show() {
 	t.modelMu.Lock()
 	snap := t.model

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/systray"
 
 	"github.com/sluice-proxy/sluice/proxy/api"
 )
@@ -35,26 +34,29 @@ type Engine interface {
 	Subscribe() (<-chan api.Event, func(), error)
 }
 
-// Host is the system tray of a desktop app. fyne's desktop.App satisfies it.
+// Host is the system tray the menu is built for: bareHost, on systray's
+// own calls (RunBare). The menu is made of the types of Fyne's root
+// package, which is pure Go and loads no driver.
 type Host interface {
 	SetSystemTrayMenu(menu *fyne.Menu)
 	SetSystemTrayIcon(icon fyne.Resource)
+	// SetCheckItem names the item of the next menu that is a check item,
+	// shown with its box whether checked or not: an unchecked plain
+	// "Proxy on" under "Proxy: off" would read as a contradiction.
+	SetCheckItem(item *fyne.MenuItem)
 }
 
 // Options are what the tray calls back into the app for. All are optional.
-// "The UI goroutine" below is Fyne's under Install; under RunBare, which
-// has none, menu actions run on a goroutine of their own per item.
+// Menu actions run on a goroutine of their own per item, as systray
+// delivers clicks.
 type Options struct {
-	// OpenWindow is called on the UI goroutine for "Open Sluice". Nil hides
-	// the item.
+	// OpenWindow is called for "Open Sluice". Nil hides the item.
 	OpenWindow func()
-	// Quit is called on the UI goroutine for "Quit", after the tray has been
-	// closed. It must not block: the app stops the proxy off the UI
-	// goroutine, then quits. Nil hides the item (Fyne then adds its own Quit,
-	// which does not stop the proxy).
+	// Quit is called for "Quit", after the tray has been closed: the app
+	// stops the proxy, then quits (QuitBare). Nil hides the item.
 	Quit func()
-	// CopySettings is called on the UI goroutine for "Copy connection
-	// settings". Nil hides the item.
+	// CopySettings is called for "Copy connection settings". Nil hides the
+	// item.
 	CopySettings func()
 	// OnError receives a failed start or stop, on any goroutine. Nil logs it.
 	OnError func(error)
@@ -84,12 +86,11 @@ type Options struct {
 // share them so that what a user reads is asserted in one place.
 const (
 	// LabelProxy is the check item that toggles the proxy (checked: on).
-	// Where the host can show only a checked item as a check item
-	// (Fyne's tray driver), the unchecked toggle reads LabelTurnOn.
-	LabelProxy   = "Proxy on"
-	LabelCopy    = "Copy connection settings"
-	LabelOpen    = "Open Sluice"
-	LabelQuit    = "Quit"
+	LabelProxy = "Proxy on"
+	LabelCopy  = "Copy connection settings"
+	LabelOpen  = "Open Sluice"
+	LabelQuit  = "Quit"
+	// LabelTurnOn and LabelTurnOff are the window's toggle button.
 	LabelTurnOn  = "Turn proxy on"
 	LabelTurnOff = "Turn proxy off"
 )
@@ -113,7 +114,7 @@ type Tray struct {
 	failed atomic.Bool // the last start or stop failed: the error icon
 
 	setTooltip func(string)
-	do         func(func()) // runs a render on the UI goroutine
+	do         func(func()) // runs a render, one at a time
 
 	// model is the engine's state as the tray knows it: the last Snapshot
 	// read, with the events since applied. lost: the last read failed.
@@ -126,30 +127,21 @@ type Tray struct {
 	built  bool
 	closed bool
 	// menu is the one menu object the host is ever given; each render
-	// replaces its items. Fyne keeps the first menu it was given and
-	// re-applies it once the tray host is ready: were that a menu built
-	// for an older state, it would overwrite the current one and stay.
+	// replaces its items.
 	menu   *fyne.Menu
 	cancel func()        // ends the event subscription
 	quit   chan struct{} // closed by Close: ends watch on an owner's channel
 	done   chan struct{}
 }
 
-// Install shows the tray for eng on host and keeps it in step with the
-// engine's events until Close. Call it on the UI goroutine before the app's
-// Run: the StatusNotifierItem advertises left-click support only if the tap
-// handler is set before the tray starts.
-func Install(host Host, eng Engine, opts Options) *Tray {
-	return install(host, eng, opts, hooks{onTapped: systray.SetOnTapped, setTooltip: systray.SetTooltip, do: fyne.Do})
-}
-
-// hooks are the systray calls Fyne does not wrap. systray keeps their state
-// in package variables, which unit tests must not touch.
+// hooks are the systray calls the Host does not make. systray keeps their
+// state in package variables, which unit tests must not touch.
 type hooks struct {
 	onTapped   func(func())
 	setTooltip func(string)
-	// do runs a function on the UI goroutine: fyne.Do in a Fyne app; a
-	// direct call on bare systray, whose calls are safe from any goroutine.
+	// do runs a render: on bare systray, whose calls are safe from any
+	// goroutine, under a mutex that keeps renders one at a time. Nil
+	// runs it directly.
 	do func(func())
 }
 
@@ -164,7 +156,7 @@ func install(host Host, eng Engine, opts Options, h hooks) *Tray {
 		opts.OnError = func(err error) { slog.Error("tray", "err", err) }
 	}
 	if h.do == nil {
-		h.do = fyne.Do
+		h.do = func(f func()) { f() }
 	}
 	t := &Tray{host: host, eng: eng, opts: opts, done: make(chan struct{}), quit: make(chan struct{}),
 		setTooltip: h.setTooltip, do: h.do, menu: fyne.NewMenu("Sluice")}
@@ -189,9 +181,8 @@ func install(host Host, eng Engine, opts Options, h hooks) *Tray {
 }
 
 // Close ends the event subscription and freezes the icon and menu as they
-// are until the app quits. The app must call it before quitting by any other
-// path than the tray's Quit: once Fyne has stopped systray, setting the icon
-// panics, and a stop event arriving during shutdown would do just that.
+// are until the app quits: a stop event arriving during shutdown must not
+// touch a systray that is ending. RunBare calls it once systray is done.
 func (t *Tray) Close() {
 	t.mu.Lock()
 	was := t.closed
@@ -295,7 +286,7 @@ func (t *Tray) read() state {
 	return t.stateOf(snap)
 }
 
-// refresh re-reads the engine and re-renders on the UI goroutine.
+// refresh re-reads the engine and re-renders.
 func (t *Tray) refresh() {
 	s := t.read()
 	t.do(func() { t.render(s) })
@@ -359,11 +350,11 @@ func (t *Tray) watch(events <-chan api.Event, ordered bool) {
 }
 
 // render sets the icon, tooltip and menu for s unless they already show it.
-// It runs on the UI goroutine (Install, or through fyne.Do).
+// It runs at install and through do.
 func (t *Tray) render(s state) {
 	// Held across the host calls so that two renders racing in from
-	// goroutines (the test driver runs fyne.Do inline) cannot leave the menu
-	// showing an older state than shown records.
+	// goroutines cannot leave the menu showing an older state than shown
+	// records.
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed || t.built && t.shown.equal(s) {
@@ -374,9 +365,7 @@ func (t *Tray) render(s state) {
 	t.host.SetSystemTrayIcon(s.level().Icon())
 	t.setTooltip(s.tooltip())
 	t.menu.Items = t.items(s)
-	if ch, ok := t.host.(checkHost); ok {
-		ch.setCheckItem(t.menu.Items[0])
-	}
+	t.host.SetCheckItem(t.menu.Items[0])
 	t.host.SetSystemTrayMenu(t.menu)
 }
 
@@ -392,23 +381,12 @@ func (t *Tray) reapply() {
 	t.setTooltip(t.shown.tooltip())
 }
 
-// checkHost is a Host that shows an unchecked check item as one (bare
-// systray). Fyne's tray driver makes a check item only of a checked
-// item, so an unchecked "Proxy on" would read as a command.
-type checkHost interface {
-	// setCheckItem names the item of the next menu that is a check item.
-	setCheckItem(*fyne.MenuItem)
-}
-
 // items builds the menu for s. The toggle does what it showed rather than
 // toggling: if the state changed since the menu was drawn, a click on a
 // checked "Proxy on" must not turn the proxy on.
 func (t *Tray) items(s state) []*fyne.MenuItem {
 	toggle := fyne.NewMenuItem(LabelProxy, func() { t.set(!s.running) })
 	toggle.Checked = s.running
-	if _, ok := t.host.(checkHost); !ok && !s.running {
-		toggle.Label = LabelTurnOn
-	}
 
 	status := fyne.NewMenuItem(StatusLine(s.running, s.addr), nil)
 	status.Disabled = true
@@ -436,8 +414,6 @@ func (t *Tray) items(s state) []*fyne.MenuItem {
 			t.Close()
 			t.opts.Quit()
 		})
-		// Marked so Fyne does not append a second Quit of its own.
-		quit.IsQuit = true
 		items = append(items, quit)
 	}
 	return items

@@ -86,9 +86,8 @@ func TestInstallShowsProxyState(t *testing.T) {
 	}{
 		{true, []string{LabelProxy, "Proxy: on at 127.0.0.1:8788", "---", "No accounts yet", "---", LabelCopy, LabelOpen, LabelQuit},
 			assets.TrayOn, "Sluice: proxy on at 127.0.0.1:8788, no accounts yet"},
-		// Fyne's tray driver shows an unchecked item as a plain command:
-		// off, the toggle says what it does.
-		{false, []string{LabelTurnOn, "Proxy: off", "---", "No accounts yet", "---", LabelCopy, LabelOpen, LabelQuit},
+		// Off, the toggle is the same check item, unchecked.
+		{false, []string{LabelProxy, "Proxy: off", "---", "No accounts yet", "---", LabelCopy, LabelOpen, LabelQuit},
 			assets.TrayOff, "Sluice: proxy off, no accounts yet"},
 	} {
 		in := setup(t, tc.running, Options{})
@@ -102,11 +101,14 @@ func TestInstallShowsProxyState(t *testing.T) {
 		if items[0].Checked != tc.running {
 			t.Errorf("running=%v: toggle checked %v", tc.running, items[0].Checked)
 		}
+		in.host.mu.Lock()
+		check := in.host.check
+		in.host.mu.Unlock()
+		if check != items[0] {
+			t.Errorf("running=%v: the check item is %v, want the toggle", tc.running, check)
+		}
 		if !items[1].Disabled {
 			t.Error("status line is clickable")
-		}
-		if !items[len(items)-1].IsQuit {
-			t.Error("Quit not marked IsQuit: Fyne would append a second Quit")
 		}
 		if in.tapped == nil {
 			t.Error("no left-click handler installed")
@@ -189,7 +191,7 @@ func TestMenuToggleDoesWhatItSays(t *testing.T) {
 	if in.eng.ProxyRunning() {
 		t.Fatal("stale click on a checked Proxy on turned the proxy on")
 	}
-	item(t, in, LabelTurnOn).Action()
+	item(t, in, LabelProxy).Action()
 	testkit.WaitFor(t, "menu to show the proxy on", func() bool {
 		labels, items, icon, _ := in.host.snapshot()
 		return labels[1] == "Proxy: on at 127.0.0.1:8788" && items[0].Checked && icon == assets.TrayOn

@@ -30,6 +30,6 @@ func main() {
 	}
 	stdio := cli.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Env: os.Getenv, OpenBrowser: browser.OpenURL}
 	os.Exit(cli.RunWindow(stdio, version, os.Args[1:], func(c *control.Client, f cli.WindowFlags) error {
-		return app.RunWindow(c, app.WindowOptions{OpenBrowser: browser.OpenURL, CopySettings: f.CopySettings, Tab: f.Tab})
+		return app.RunWindow(c, app.WindowOptions{OpenBrowser: browser.OpenURL, CopySettings: f.CopySettings, Tab: f.Tab, Going: f.Going})
 	}))
 }

@@ -56,6 +56,11 @@ type Event struct {
 	// Settings is the proxy settings after the change, for EventSettings;
 	// TrayWindow in it is parsed (never "").
 	Settings *ProxySettings `json:",omitempty"`
+	// Values is, for EventSettings, every setting the engine keeps after
+	// the change, whatever its store (the journal's retention, capture
+	// and size cap, the port, the key requirement, and the proxy
+	// settings as in Settings). Nil from an older engine: read them.
+	Values *Values `json:",omitempty"`
 	// Upstream is whether the upstream can be reached, for EventUpstream.
 	Upstream *UpstreamState `json:",omitempty"`
 }
@@ -125,5 +130,6 @@ const EventCopySettings EventKind = "copy-settings"
 // (Event.Upstream; Snapshot.UpstreamError).
 const EventUpstream EventKind = "upstream"
 
-// EventSettings: the proxy settings changed (Event.Settings).
+// EventSettings: a setting the engine keeps changed, whatever its store
+// (Event.Values; the proxy settings also as Event.Settings).
 const EventSettings EventKind = "settings"

@@ -146,7 +146,7 @@ func TestRateIgnoresAnEarlierWindow(t *testing.T) {
 		{Time: now.Add(-5 * time.Minute), Utilization: 0.03, ResetsAt: cur},
 		{Time: now, Utilization: 0.04, ResetsAt: cur},
 	}
-	r, ok := Rate(s, now)
+	r, ok := Rate(s, now, minSpan(KindSession))
 	if !ok || math.Abs(r-0.12) > 1e-6 {
 		t.Errorf("rate %v %v, want 0.12/h from the current window only", r, ok)
 	}

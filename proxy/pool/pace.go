@@ -23,8 +23,13 @@ const (
 	paceHalfLife = 10 * time.Minute
 	sampleEvery  = 20 * time.Second
 	ringSize     = 96 // > PaceSpan / sampleEvery
-	// minPaceSpan: two samples seconds apart say nothing of an hour.
+	// minPaceSpan is the least the samples must span for a 5-hour window:
+	// two samples seconds apart say nothing of an hour. A longer window
+	// needs a span as much longer (minSpan), up to maxMinSpan.
 	minPaceSpan = time.Minute
+	// maxMinSpan caps minSpan well within PaceSpan, which bounds the
+	// samples a rate is fitted to: a week's window needs 20 minutes.
+	maxMinSpan = 20 * time.Minute
 	// maxJumpShare is the most of a window's rise one step may make for
 	// the rise to count as a pace (steady). Not less: a 20 s bucket takes
 	// a burst of requests as one step (the screenshots' account made two
@@ -64,14 +69,34 @@ func (r *ring) samples() []Sample {
 	return out
 }
 
+// sessionLength and weeklyLength are how long the windows of KindSession
+// and KindWeekly last from their first request to their reset.
+const (
+	sessionLength = 5 * time.Hour
+	weeklyLength  = 7 * 24 * time.Hour
+)
+
+// minSpan is the least the samples of a window of kind must span for a
+// rate: a minute for the 5-hour window, as much more for a longer one (a
+// few minutes of a week said it ran out by morning), capped at
+// maxMinSpan. A kind this package does not know is taken as a week's: a
+// forecast too late beats one absurdly early.
+func minSpan(kind string) time.Duration {
+	length := weeklyLength
+	if kind == KindSession {
+		length = sessionLength
+	}
+	return min(max(minPaceSpan, time.Duration(float64(minPaceSpan)*float64(length)/float64(sessionLength))), maxMinSpan)
+}
+
 // Rate is the window's burn rate in utilization per hour at now: a linear
 // fit of the samples of the last PaceSpan that belong to the latest
 // sample's window (an earlier window's samples say nothing after a reset),
 // each weighted by 2^(-age/10 min). ok is false with fewer than two such
-// samples, when they span less than a minute, or when they rose but not
-// steadily (steady). The rate may be 0 or negative (nothing spent);
-// Forecast ignores those.
-func Rate(samples []Sample, now time.Time) (perHour float64, ok bool) {
+// samples, when they span less than least (minSpan of the window's kind),
+// or when they rose but not steadily (steady). The rate may be 0 or
+// negative (nothing spent); Forecast ignores those.
+func Rate(samples []Sample, now time.Time, least time.Duration) (perHour float64, ok bool) {
 	if len(samples) < 2 {
 		return 0, false
 	}
@@ -92,7 +117,7 @@ func Rate(samples []Sample, now time.Time) (perHour float64, ok bool) {
 		sxx += w * x * x
 		sxy += w * x * s.Utilization
 	}
-	if len(cur) < 2 || latest.Time.Sub(cur[0].Time) < minPaceSpan || !steady(cur) {
+	if len(cur) < 2 || latest.Time.Sub(cur[0].Time) < max(least, minPaceSpan) || !steady(cur) {
 		return 0, false
 	}
 	den := sw*sxx - sx*sx
@@ -214,7 +239,7 @@ func (e *entry) windowPace(now time.Time) []WindowPace {
 			wp.ResetsAt = w.ResetsAt
 		}
 		if r := e.pace[wp.Key]; r != nil && w.live(now) {
-			if rate, ok := Rate(r.samples(), now); ok && rate > 0 {
+			if rate, ok := Rate(r.samples(), now, minSpan(w.Kind)); ok && rate > 0 {
 				wp.PerHour = rate
 				wp.RunsOutAt = Forecast(wp.Utilization, rate, wp.ResetsAt, now)
 			}

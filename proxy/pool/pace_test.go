@@ -104,13 +104,14 @@ func TestPaceIgnoresAJumpToTheLimit(t *testing.T) {
 	}
 }
 
-// A window only the poll reports, rising 2 % every five minutes: a pace
-// of 0.24 an hour, spent in 3.5 hours, well before its weekly reset.
+// A window only the poll reports, rising 2 % every five minutes for 25
+// minutes (more than a weekly window's least span): a pace of 0.24 an
+// hour, spent in 3 hours, well before its weekly reset.
 func TestPacePollOnlyWindowRisingSteadily(t *testing.T) {
 	p, c, _ := ledgerPool(t)
 	reset := t0.Add(72 * time.Hour)
 	u := 0.10
-	for i := range 4 {
+	for i := range 6 {
 		if i > 0 {
 			c.Advance(5 * time.Minute)
 			u += 0.02
@@ -124,6 +125,51 @@ func TestPacePollOnlyWindowRisingSteadily(t *testing.T) {
 	want := c.Now().Add(time.Duration((1 - u) / 0.24 * float64(time.Hour)))
 	if d := wp.RunsOutAt.Sub(want); d < -time.Minute || d > time.Minute {
 		t.Errorf("runs out %v, want about %v", wp.RunsOutAt, want)
+	}
+}
+
+// A weekly window seen rising for a few minutes is not forecast: the same
+// samples say something of a 5-hour window, nothing yet of a week ("Weekly
+// 11 % runs out 08:55" came from a few minutes of a burst). Once the week
+// has risen steadily for its least span (20 minutes), it is forecast too.
+func TestWeeklyPaceNeedsALongerSpan(t *testing.T) {
+	p, c, _ := ledgerPool(t)
+	reset := t0.Add(4 * time.Hour)
+	five, week := 0.20, 0.10
+	observe := func() {
+		p.Observe("a", http.StatusOK, answerOf(five, week, reset))
+	}
+	observe()
+	for range 4 { // four minutes of a burst: 2 % of each window a minute
+		c.Advance(time.Minute)
+		five, week = five+0.02, week+0.02
+		observe()
+	}
+	if wp := paceOf(t, p, "5h"); wp.RunsOutAt.IsZero() {
+		t.Fatalf("the 5-hour window's four steady minutes forecast nothing: %+v", wp)
+	}
+	if wp := paceOf(t, p, "7d"); !wp.RunsOutAt.IsZero() || wp.PerHour != 0 {
+		t.Errorf("the week forecast from four minutes: %.2f/h, runs out %v (now %v)", wp.PerHour, wp.RunsOutAt, c.Now())
+	}
+	for c.Now().Sub(t0) < 20*time.Minute {
+		c.Advance(time.Minute)
+		five, week = five+0.001, week+0.001
+		observe()
+	}
+	if wp := paceOf(t, p, "7d"); wp.PerHour <= 0 {
+		t.Errorf("the week, rising for 20 minutes, has no pace: %+v", wp)
+	}
+}
+
+func TestMinSpanGrowsWithTheWindow(t *testing.T) {
+	for kind, want := range map[string]time.Duration{
+		KindSession: time.Minute,
+		KindWeekly:  maxMinSpan,
+		"7d_oi":     maxMinSpan, // an unknown kind counts as a week
+	} {
+		if got := minSpan(kind); got != want {
+			t.Errorf("minSpan(%q) = %v, want %v", kind, got, want)
+		}
 	}
 }
 
