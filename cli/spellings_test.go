@@ -140,26 +140,7 @@ var envRows = []envRow{
 // Each SLUICE_* spelling users may have set is read as it always was.
 func TestEnvironmentSpellings(t *testing.T) {
 	for _, r := range envRows {
-		env := map[string]string{"SLUICE_DATA_DIR": t.TempDir(), r.name: r.value}
-		s, err := cli.LoadSettings(func(k string) string { return env[k] }, "test")
-		switch {
-		case r.want == "" && r.got != nil:
-			if err == nil {
-				t.Errorf("%s=%q accepted as %v", r.name, r.value, r.got(s))
-			} else if !strings.Contains(err.Error(), r.name) || !strings.Contains(err.Error(), fmt.Sprintf("%q", r.value)) {
-				t.Errorf("%s=%q: the error %q does not name the variable and its value", r.name, r.value, err)
-			}
-		case err != nil:
-			t.Errorf("%s=%q refused: %v", r.name, r.value, err)
-		case r.got == nil:
-			if len(s.Proxy.AllowedOrigins) != 0 || s.Proxy.Fixed["allowed-origins"] != r.name {
-				t.Errorf("%s=%q: origins %v, fixed %v", r.name, r.value, s.Proxy.AllowedOrigins, s.Proxy.Fixed)
-			}
-		default:
-			if got := fmt.Sprint(r.got(s)); got != r.want {
-				t.Errorf("%s=%q read as %s, want %s", r.name, r.value, got, r.want)
-			}
-		}
+		checkEnvRow(t, r)
 	}
 }
 
@@ -291,20 +272,7 @@ func TestEachSurfaceTakesTheOthersSpellings(t *testing.T) {
 		{"SLUICE_PORT", " 9000 ", "9000", port},
 		{"SLUICE_STRATEGY", " priority ", "priority", strategy},
 	} {
-		env := map[string]string{"SLUICE_DATA_DIR": t.TempDir(), r.name: r.value}
-		s, err := cli.LoadSettings(func(k string) string { return env[k] }, "test")
-		switch {
-		case err != nil:
-			t.Errorf("%s=%q refused: %v", r.name, r.value, err)
-		case r.got == nil:
-			if len(s.Proxy.AllowedOrigins) != 0 || s.Proxy.Fixed["allowed-origins"] != r.name {
-				t.Errorf("%s=%q: origins %v, fixed %v", r.name, r.value, s.Proxy.AllowedOrigins, s.Proxy.Fixed)
-			}
-		default:
-			if got := fmt.Sprint(r.got(s)); got != r.want {
-				t.Errorf("%s=%q read as %s, want %s", r.name, r.value, got, r.want)
-			}
-		}
+		checkEnvRow(t, r)
 	}
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	env := baseEnv(t)
@@ -341,5 +309,32 @@ func TestVariableErrorsSayWhatIsTaken(t *testing.T) {
 	// serve's flags are read by the same parsers.
 	if r := sluice(t, baseEnv(t), "", "serve", "--strategy", "fastest"); r.code != 2 || !strings.Contains(r.err, "--strategy") || !strings.Contains(r.err, "round-robin") {
 		t.Errorf("serve --strategy fastest: exit %d %q", r.code, r.err)
+	}
+}
+
+// checkEnvRow reads r's variable alone through LoadSettings, as sluice
+// does at start, and checks it is read as r wants (refused, naming the
+// variable and its value, when r.want is empty).
+func checkEnvRow(t *testing.T, r envRow) {
+	t.Helper()
+	env := map[string]string{"SLUICE_DATA_DIR": t.TempDir(), r.name: r.value}
+	s, err := cli.LoadSettings(func(k string) string { return env[k] }, "test")
+	switch {
+	case r.want == "" && r.got != nil:
+		if err == nil {
+			t.Errorf("%s=%q accepted as %v", r.name, r.value, r.got(s))
+		} else if !strings.Contains(err.Error(), r.name) || !strings.Contains(err.Error(), fmt.Sprintf("%q", r.value)) {
+			t.Errorf("%s=%q: the error %q does not name the variable and its value", r.name, r.value, err)
+		}
+	case err != nil:
+		t.Errorf("%s=%q refused: %v", r.name, r.value, err)
+	case r.got == nil:
+		if len(s.Proxy.AllowedOrigins) != 0 || s.Proxy.Fixed["allowed-origins"] != r.name {
+			t.Errorf("%s=%q: origins %v, fixed %v", r.name, r.value, s.Proxy.AllowedOrigins, s.Proxy.Fixed)
+		}
+	default:
+		if got := fmt.Sprint(r.got(s)); got != r.want {
+			t.Errorf("%s=%q read as %s, want %s", r.name, r.value, got, r.want)
+		}
 	}
 }

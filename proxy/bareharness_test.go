@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -87,22 +86,11 @@ func bareProxy(upstream, ca string) (*httputil.ReverseProxy, error) {
 // prints ("ADDR ...") until its stdin closes, then writes its CPU profile
 // and exits.
 func harnessBare(t *testing.T) {
-	if g, _ := strconv.Atoi(os.Getenv("SLUICE_HARNESS_GOGC")); g > 0 {
-		debug.SetGCPercent(g)
-	}
 	rp, err := bareProxy(os.Getenv("SLUICE_TEST_UPSTREAM"), os.Getenv("SLUICE_HARNESS_CA"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := os.Getenv("SLUICE_HARNESS_CPUPROFILE"); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			t.Fatal(err)
-		}
-	}
+	harnessChildRuntime(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -79,6 +79,23 @@ func harnessBody(stream, modelFirst bool) string {
 	return fmt.Sprintf(`{"max_tokens":1024,%s,"model":"claude-sonnet-4-5","stream":%v}`, msgs, stream)
 }
 
+// harnessChildRuntime applies the GOGC the harness asks of a child (the
+// engine's or the bare proxy's) and starts its CPU profile if asked.
+func harnessChildRuntime(t *testing.T) {
+	if g, _ := strconv.Atoi(os.Getenv("SLUICE_HARNESS_GOGC")); g > 0 {
+		debug.SetGCPercent(g)
+	}
+	if p := os.Getenv("SLUICE_HARNESS_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // harnessEngine serves until its stdin closes (writing the peak snapshots
 // asked for on it meanwhile), then writes its profiles
 // and the journal records it dropped.
@@ -97,18 +114,7 @@ func harnessEngine(t *testing.T, dir string) {
 		harnessBare(t)
 		return
 	}
-	if g, _ := strconv.Atoi(os.Getenv("SLUICE_HARNESS_GOGC")); g > 0 {
-		debug.SetGCPercent(g)
-	}
-	if p := os.Getenv("SLUICE_HARNESS_CPUPROFILE"); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			t.Fatal(err)
-		}
-	}
+	harnessChildRuntime(t)
 	cfg := proxy.Config{Version: "harness", UpstreamCAFile: os.Getenv("SLUICE_HARNESS_CA")}
 	var watch *memWatch
 	if os.Getenv("SLUICE_HARNESS_MEMWATCH") == "true" {
