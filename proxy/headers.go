@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/sluice-proxy/sluice/vault"
@@ -87,9 +88,13 @@ func addBeta(h http.Header, beta string) {
 // an upstream response's header, which nothing changes after this, and
 // dst's values are only ever replaced (Set) or deleted, never edited in
 // place; an Add would append past the shared slice's length, which src
-// does not see.
+// does not see. A Vary the guards already set (Origin, for a page's
+// request) is kept beside the upstream's, as a cache must see both.
 func copyResponseHeader(dst, src http.Header) {
 	for k, vv := range src {
+		if k == "Vary" && len(dst[k]) > 0 {
+			vv = append(slices.Clip(dst[k]), vv...)
+		}
 		dst[k] = vv
 	}
 	removeHop(dst)
