@@ -79,7 +79,7 @@ func RunWindow(io IO, version string, args []string, run func(c *control.Client,
 	// holds a lock in the data dir, and a second one asks it through the
 	// engine (show-window, as a second `sluice` does) to come forward.
 	lock := flock.New(filepath.Join(set.DataDir, windowLockFile), flock.SetPermissions(0o600))
-	held, err := lock.TryLock()
+	held, err := takeWindowLock(lock.TryLock, windowLockTries, windowLockGap)
 	if err != nil {
 		fmt.Fprintf(io.Err, "sluice: lock the window: %v\n", err)
 		return ExitFailure
@@ -157,6 +157,29 @@ func WindowOpen(dataDir string) bool {
 		_ = lock.Unlock()
 	}
 	return !held
+}
+
+// The owner tests whether a window is open (WindowOpen) by taking the
+// lock for an instant, every 20 ms while a window it started comes up: a
+// window starting then must not mistake that instant for another window.
+// A window held open answers every try; the owner's test, none but one.
+const (
+	windowLockTries = 5
+	windowLockGap   = 10 * time.Millisecond
+)
+
+// takeWindowLock tries the window lock up to tries times, gap apart, and
+// reports whether it was taken.
+func takeWindowLock(try func() (bool, error), tries int, gap time.Duration) (bool, error) {
+	for i := range tries {
+		if i > 0 {
+			time.Sleep(gap)
+		}
+		if held, err := try(); err != nil || held {
+			return held, err
+		}
+	}
+	return false, nil
 }
 
 // windowLockFile is held by the open window in its data dir (the OS drops
