@@ -21,7 +21,8 @@ func TestParseRetentionSpellings(t *testing.T) {
 			t.Errorf("ParseRetention(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "abc", "a month", "-1", "-1d", "-5h", "d", "30dd", "NaN", "Inf", "1e300", "106752d", "30 days"} {
+	for _, in := range []string{"", "abc", "a month", "-1", "-1d", "-5h", "d", "30dd", "NaN", "Inf", "1e300", "106752d", "30 days",
+		"1e-15", "0.00000000000001", "0.0000000000001h"} { // too small to hold, not forever
 		if got, err := ParseRetention(in); err == nil {
 			t.Errorf("ParseRetention(%q) = %v, want an error", in, got)
 		}

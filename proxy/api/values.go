@@ -88,11 +88,18 @@ func parseDays(v string) (time.Duration, error) {
 		if !(n >= 0 && n*float64(24*time.Hour) < math.MaxInt64) {
 			return 0, errors.New("not a number of days")
 		}
-		return time.Duration(n * float64(24*time.Hour)), nil
+		d := time.Duration(n * float64(24*time.Hour))
+		if n > 0 && d == 0 {
+			return 0, errors.New("less than a nanosecond") // zero means forever
+		}
+		return d, nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
 		return 0, errors.New("not a duration")
+	}
+	if d == 0 && strings.ContainsAny(v, "123456789") {
+		return 0, errors.New("less than a nanosecond") // zero means forever
 	}
 	return d, nil
 }
