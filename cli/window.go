@@ -162,7 +162,8 @@ func WindowOpen(dataDir string) bool {
 // The owner tests whether a window is open (WindowOpen) by taking the
 // lock for an instant, every 20 ms while a window it started comes up: a
 // window starting then must not mistake that instant for another window.
-// A window held open answers every try; the owner's test, none but one.
+// A window really open refuses every try; the owner's test holds the
+// lock for microseconds, so it can refuse one try at most.
 const (
 	windowLockTries = 5
 	windowLockGap   = 10 * time.Millisecond
