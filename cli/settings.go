@@ -79,7 +79,6 @@ func LoadSettings(env Env, version string) (Settings, error) {
 	// Unbounded). A setting given by its Env wins over one saved from the
 	// window or `sluice settings set`, which then show it as fixed and
 	// refuse to change it; a DefaultEnv only changes its default.
-	v := api.DefaultValues()
 	for _, st := range api.Registry() {
 		for _, name := range []string{st.Env, st.DefaultEnv} {
 			if name == "" || env(name) == "" {
@@ -88,12 +87,7 @@ func LoadSettings(env Env, version string) (Settings, error) {
 			if name == st.Env {
 				s.Proxy.Fixed = fixed(s.Proxy.Fixed, st.Key, st.Env)
 			}
-			parse(name, func(val string) error {
-				if err := st.ParseUnbounded(&v, val); err != nil {
-					return err
-				}
-				return toConfig(&s.Proxy, st.Key, v)
-			})
+			parse(name, func(val string) error { return readSetting(&s.Proxy, st, val) })
 		}
 	}
 	// Not settings of the registry: no window or `settings set` changes
@@ -150,16 +144,24 @@ func toConfig(c *proxy.Config, key string, v api.Values) error {
 	return nil
 }
 
-// fromFlag reads the value of a flag fixing the setting key, by the
-// registry's parser, into c.
-func fromFlag(c *proxy.Config, key, value string) error {
-	st, _ := api.LookupSetting(key)
+// readSetting reads value, given on the command line (a variable or a
+// flag), of the setting st into c, by the registry's parser.
+func readSetting(c *proxy.Config, st api.Setting, value string) error {
 	v := api.DefaultValues()
 	if err := st.ParseUnbounded(&v, value); err != nil {
 		return err
 	}
+	return toConfig(c, st.Key, v)
+}
+
+// fromFlag reads the value of a flag fixing the setting key into c.
+func fromFlag(c *proxy.Config, key, value string) error {
+	st, _ := api.LookupSetting(key)
+	if err := readSetting(c, st, value); err != nil {
+		return err
+	}
 	c.Fixed = fixed(c.Fixed, key, st.Flag)
-	return toConfig(c, key, v)
+	return nil
 }
 
 // serverFlags registers the flags that override the environment for
